@@ -1,0 +1,917 @@
+//! The operations the desktop shell and the command line call. Each takes ids and plain data,
+//! does its work through the store, the keychain and the flows, and reports changes through the
+//! [`EventSink`].
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use oauth2::TokenResponse as _;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::browser::BrowserLauncher;
+use crate::clock::{Clock, Millis, SystemClock};
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::{CoreEvent, EventSink, NoEvents};
+use crate::flow::{self, auth_code::Authorization};
+use crate::history::{Method, Outcome, RefreshEvent, Trigger};
+use crate::home::Home;
+use crate::http::{Call, Exchange, Http, HttpOptions};
+use crate::inspect::{self, DecodedJwt, IdTokenExpectations, IdTokenValidation};
+use crate::loopback::{Callback, Listener, RedirectTarget};
+use crate::profile::{Endpoint, GrantKind, Profile, ProfileConfig, ProfileId};
+use crate::provider::discovery::{self, ProviderMetadata};
+use crate::provider::response::TokenResponse;
+use crate::secret::{Keychain, SecretKind, SecretStore, Sensitive, Vault};
+use crate::store::Store;
+use crate::token::{TokenRef, TokenSet, TokenState};
+
+/// How long a sign-in may take in the browser before the listener gives up.
+pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
+/// Tolerated clock difference when checking ID-token expiry.
+const CLOCK_LEEWAY_MS: Millis = 60_000;
+
+pub struct CoreOptions {
+    pub http: HttpOptions,
+    pub clock: Arc<dyn Clock>,
+    pub events: Arc<dyn EventSink>,
+}
+
+impl Default for CoreOptions {
+    fn default() -> Self {
+        Self {
+            http: HttpOptions::default(),
+            clock: Arc::new(SystemClock),
+            events: Arc::new(NoEvents),
+        }
+    }
+}
+
+/// A sign-in that has started and waits for the browser (or a pasted URL).
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginStarted {
+    pub login_id: String,
+    pub profile_id: ProfileId,
+    /// Open this in a browser. It carries no secret (PKCE keeps the verifier here).
+    pub auth_url: String,
+    pub redirect_uri: String,
+    /// Whether a loopback listener waits; if not, the user pastes the redirect URL.
+    pub listening: bool,
+}
+
+struct PendingLogin {
+    profile_id: ProfileId,
+    auth: Authorization,
+    listener: Option<Listener>,
+    cancel: CancellationToken,
+}
+
+/// How to hand out an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// The token alone.
+    Raw,
+    /// `Authorization: Bearer …`
+    Header,
+    /// A curl command line with the profile's extra headers.
+    Curl,
+}
+
+/// A token decoded for display.
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInspection {
+    pub kind: SecretKind,
+    pub token: TokenRef,
+    pub jwt: Option<DecodedJwt>,
+    /// Why the value could not be decoded as a JWT (opaque, encrypted, malformed).
+    pub not_jwt: Option<String>,
+    pub validation: Option<IdTokenValidation>,
+}
+
+pub struct Core {
+    home: Home,
+    store: Store,
+    vault: Vault,
+    http: Http,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
+    logins: Mutex<HashMap<String, PendingLogin>>,
+    flights: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Core {
+    pub fn open(home: Home, secrets: Arc<dyn SecretStore>, options: CoreOptions) -> Result<Self> {
+        Ok(Self {
+            store: Store::open(&home.db_path())?,
+            home,
+            vault: Vault::new(secrets),
+            http: Http::new(&options.http)?,
+            clock: options.clock,
+            events: options.events,
+            logins: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The user's TokenDesk: `$TOKENDESK_HOME` or the OS data dir, and the OS keychain.
+    pub fn open_default(events: Arc<dyn EventSink>) -> Result<Self> {
+        let home = Home::from_env()?;
+        let keychain = Arc::new(Keychain::new(home.keychain_service()));
+        Self::open(
+            home,
+            keychain,
+            CoreOptions {
+                events,
+                ..Default::default()
+            },
+        )
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now_ms()
+    }
+
+    // ---- profiles -----------------------------------------------------------------------
+
+    pub fn list_profiles(&self) -> Result<Vec<Profile>> {
+        self.store.list_profiles()
+    }
+
+    /// A profile by name or id.
+    pub fn profile(&self, name_or_id: &str) -> Result<Profile> {
+        self.store.find_profile(name_or_id)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "No profile named \"{name_or_id}\" (see the profile list)."
+            ))
+        })
+    }
+
+    fn profile_by_id(&self, id: &ProfileId) -> Result<Profile> {
+        self.store
+            .get_profile(id)?
+            .ok_or_else(|| Error::not_found(format!("No profile with id {id}.")))
+    }
+
+    /// Creates a profile; the secret, if given, goes to the keychain.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn create_profile(
+        &self,
+        config: ProfileConfig,
+        client_secret: Option<Sensitive<String>>,
+    ) -> Result<Profile> {
+        config.validate()?;
+        let now = self.now();
+        let profile = Profile {
+            id: ProfileId::random(),
+            config,
+            metadata: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_profile(&profile)?;
+        if let Some(secret) = client_secret
+            && let Err(e) = self
+                .vault
+                .set(&profile.id, SecretKind::ClientSecret, secret)
+                .await
+        {
+            // Without its secret the profile would be half made: take it back.
+            self.store.delete_profile(&profile.id)?;
+            return Err(e);
+        }
+        tracing::info!(profile = %profile.id, "profile created");
+        self.events.emit(CoreEvent::ProfilesChanged);
+        Ok(profile)
+    }
+
+    /// Replaces a profile's settings. A changed issuer drops the discovered metadata.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn update_profile(&self, id: &ProfileId, config: ProfileConfig) -> Result<Profile> {
+        config.validate()?;
+        let mut profile = self.profile_by_id(id)?;
+        if profile.config.issuer != config.issuer {
+            profile.metadata = None;
+        }
+        profile.config = config;
+        profile.updated_at = self.now();
+        self.store.update_profile(&profile)?;
+        self.events.emit(CoreEvent::ProfilesChanged);
+        Ok(profile)
+    }
+
+    /// Copies a profile under a new name, its client secret included; tokens are not copied.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn duplicate_profile(&self, id: &ProfileId, new_name: &str) -> Result<Profile> {
+        let source = self.profile_by_id(id)?;
+        let mut config = source.config.clone();
+        config.name = new_name.to_owned();
+        let secret = self.vault.get(id, SecretKind::ClientSecret).await?;
+        let mut copy = self.create_profile(config, secret).await?;
+        copy.metadata = source.metadata;
+        self.store.update_profile(&copy)?;
+        Ok(copy)
+    }
+
+    /// Deletes a profile and everything it has: keychain entries first, so a keychain failure
+    /// leaves the profile in place to try again.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn delete_profile(&self, id: &ProfileId) -> Result<()> {
+        self.profile_by_id(id)?;
+        self.vault.delete_all(id).await?;
+        self.store.delete_profile(id)?;
+        tracing::info!("profile deleted");
+        self.events.emit(CoreEvent::TokenRemoved {
+            profile_id: id.clone(),
+        });
+        self.events.emit(CoreEvent::ProfilesChanged);
+        Ok(())
+    }
+
+    /// Stores (or with `None`, removes) the client secret in the keychain.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn set_client_secret(
+        &self,
+        id: &ProfileId,
+        secret: Option<Sensitive<String>>,
+    ) -> Result<()> {
+        self.profile_by_id(id)?;
+        match secret {
+            Some(s) if !s.expose().is_empty() => {
+                self.vault.set(id, SecretKind::ClientSecret, s).await
+            }
+            _ => self.vault.delete(id, SecretKind::ClientSecret).await,
+        }
+    }
+
+    pub async fn has_client_secret(&self, id: &ProfileId) -> Result<bool> {
+        Ok(self
+            .vault
+            .get(id, SecretKind::ClientSecret)
+            .await?
+            .is_some())
+    }
+
+    /// Runs discovery for a profile's issuer and remembers the metadata.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn discover(&self, id: &ProfileId) -> Result<Profile> {
+        let mut profile = self.profile_by_id(id)?;
+        let Some(issuer) = profile.config.issuer.clone() else {
+            return Err(Error::invalid_field(
+                "issuer",
+                "Set an issuer URL to discover from.",
+            ));
+        };
+        let call = self.call(&profile, "discovery");
+        let result = discovery::discover(&call, &issuer, self.now()).await;
+        self.record(&call);
+        profile.metadata = Some(result?);
+        profile.updated_at = self.now();
+        self.store.update_profile(&profile)?;
+        self.events.emit(CoreEvent::ProfilesChanged);
+        Ok(profile)
+    }
+
+    /// Discovery for an issuer not yet in a profile (a form's "discover" button).
+    pub async fn discover_issuer(&self, issuer: &str) -> Result<ProviderMetadata> {
+        let call = Call::new(
+            &self.http,
+            self.clock.as_ref(),
+            ProfileId::from("-"),
+            "discovery",
+            &[],
+        );
+        discovery::discover(&call, issuer, self.now()).await
+    }
+
+    /// The profile, with discovery run first if it has an issuer and no metadata yet.
+    async fn ready_profile(&self, id: &ProfileId) -> Result<Profile> {
+        let profile = self.profile_by_id(id)?;
+        if profile.config.issuer.is_some() && profile.metadata.is_none() {
+            return self.discover(id).await;
+        }
+        Ok(profile)
+    }
+
+    // ---- tokens -------------------------------------------------------------------------
+
+    pub fn token(&self, id: &ProfileId) -> Result<Option<TokenSet>> {
+        self.store.get_token(id)
+    }
+
+    pub fn tokens(&self) -> Result<Vec<TokenSet>> {
+        self.store.list_tokens()
+    }
+
+    /// Gets a new token with the client-credentials grant.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn fetch_client_credentials(&self, id: &ProfileId) -> Result<TokenSet> {
+        let flight = self.flight(id);
+        let _guard = flight.lock().await;
+        let profile = self.ready_profile(id).await?;
+        self.client_credentials_locked(&profile).await
+    }
+
+    async fn client_credentials_locked(&self, profile: &Profile) -> Result<TokenSet> {
+        let secret = self
+            .vault
+            .get(&profile.id, SecretKind::ClientSecret)
+            .await?;
+        let mut call = self.call(profile, "token:client_credentials");
+        if let Some(s) = &secret {
+            call.scrub(s.expose());
+        }
+        let result = flow::client_credentials::request(profile, secret.as_ref(), &call).await;
+        self.record(&call);
+        let response = result?;
+        self.persist(profile, GrantKind::ClientCredentials, &response, None, None)
+            .await
+    }
+
+    /// Starts a sign-in: builds the authorization request and, for a loopback redirect URI,
+    /// starts listening. Open `auth_url` in a browser, then [`Core::wait_login`] (or
+    /// [`Core::complete_login`] with a pasted redirect URL).
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn begin_login(&self, id: &ProfileId) -> Result<LoginStarted> {
+        let profile = self.ready_profile(id).await?;
+        let target = RedirectTarget::parse(profile.config.redirect_uri.as_deref())?;
+        let (listener, redirect_uri) = match &target {
+            RedirectTarget::Loopback { .. } => {
+                let l = Listener::bind(&target).await?;
+                let uri = l.redirect_uri().to_owned();
+                (Some(l), uri)
+            }
+            RedirectTarget::Manual(uri) => (None, uri.clone()),
+        };
+        let auth = flow::auth_code::authorization(&profile, &redirect_uri)?;
+        let started = LoginStarted {
+            login_id: uuid::Uuid::new_v4().simple().to_string(),
+            profile_id: profile.id.clone(),
+            auth_url: auth.url.to_string(),
+            redirect_uri,
+            listening: listener.is_some(),
+        };
+        self.lock_logins().insert(
+            started.login_id.clone(),
+            PendingLogin {
+                profile_id: profile.id,
+                auth,
+                listener,
+                cancel: CancellationToken::new(),
+            },
+        );
+        Ok(started)
+    }
+
+    /// Waits for the browser to come back to the loopback listener, then redeems the code.
+    pub async fn wait_login(&self, login_id: &str, timeout: Duration) -> Result<TokenSet> {
+        let (listener, cancel) = {
+            let mut logins = self.lock_logins();
+            let pending = logins
+                .get_mut(login_id)
+                .ok_or_else(|| unknown_login(login_id))?;
+            let listener = pending.listener.take().ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Conflict,
+                    "This sign-in is not waiting on a loopback listener: paste the redirect URL.",
+                )
+            })?;
+            (listener, pending.cancel.clone())
+        };
+        let waited = listener.wait(timeout, &cancel).await;
+        let pending = self.lock_logins().remove(login_id);
+        let callback = waited?;
+        let pending = pending.ok_or_else(|| unknown_login(login_id))?;
+        self.finish_login(pending, &callback).await
+    }
+
+    /// Completes a sign-in from the redirect URL the user pasted.
+    pub async fn complete_login(&self, login_id: &str, redirect_url: &str) -> Result<TokenSet> {
+        let callback = Callback::from_url(redirect_url)?;
+        let pending = self
+            .lock_logins()
+            .remove(login_id)
+            .ok_or_else(|| unknown_login(login_id))?;
+        pending.cancel.cancel();
+        self.finish_login(pending, &callback).await
+    }
+
+    /// Cancels a sign-in; a waiting [`Core::wait_login`] returns `Cancelled`.
+    pub fn cancel_login(&self, login_id: &str) {
+        if let Some(p) = self.lock_logins().get(login_id) {
+            p.cancel.cancel();
+        }
+    }
+
+    /// The whole sign-in: begin, open the browser, wait, redeem.
+    pub async fn login(
+        &self,
+        id: &ProfileId,
+        browser: &dyn BrowserLauncher,
+        timeout: Duration,
+    ) -> Result<TokenSet> {
+        let started = self.begin_login(id).await?;
+        if let Err(e) = browser.open(&started.auth_url) {
+            self.lock_logins().remove(&started.login_id);
+            return Err(e);
+        }
+        if !started.listening {
+            self.lock_logins().remove(&started.login_id);
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                format!(
+                    "The redirect URI {} is not a loopback address TokenDesk can listen on: \
+                     paste the address the browser lands on instead.",
+                    started.redirect_uri
+                ),
+            ));
+        }
+        self.wait_login(&started.login_id, timeout).await
+    }
+
+    #[tracing::instrument(skip_all, fields(profile = %pending.profile_id), err)]
+    async fn finish_login(&self, pending: PendingLogin, callback: &Callback) -> Result<TokenSet> {
+        let flight = self.flight(&pending.profile_id);
+        let _guard = flight.lock().await;
+        let profile = self.profile_by_id(&pending.profile_id)?;
+        let code = flow::auth_code::check_response(&profile, &pending.auth, callback)?;
+        let secret = self
+            .vault
+            .get(&profile.id, SecretKind::ClientSecret)
+            .await?;
+        let mut call = self.call(&profile, "token:authorization_code");
+        call.scrub(&code);
+        call.scrub(pending.auth.pkce_verifier.expose());
+        if let Some(s) = &secret {
+            call.scrub(s.expose());
+        }
+        let result =
+            flow::auth_code::redeem(&profile, secret.as_ref(), &pending.auth, code, &call).await;
+        self.record(&call);
+        let response = result?;
+        let validation = match response.id_token() {
+            Some(id_token) => Some(
+                self.validate_id_token(&profile, id_token, &pending.auth)
+                    .await,
+            ),
+            None => None,
+        };
+        tracing::info!("signed in");
+        self.persist(
+            &profile,
+            GrantKind::AuthorizationCode,
+            &response,
+            None,
+            validation,
+        )
+        .await
+    }
+
+    async fn validate_id_token(
+        &self,
+        profile: &Profile,
+        id_token: &str,
+        auth: &Authorization,
+    ) -> IdTokenValidation {
+        let jwks = match profile.endpoint(Endpoint::Jwks) {
+            Some(uri) => {
+                let call = self.call(profile, "jwks");
+                let fetched = fetch_json(&call, uri).await;
+                self.record(&call);
+                fetched.ok().and_then(|v| serde_json::from_value(v).ok())
+            }
+            None => None,
+        };
+        let issuer = profile
+            .metadata
+            .as_ref()
+            .map(|m| m.issuer.clone())
+            .or_else(|| profile.config.issuer.clone())
+            .unwrap_or_default();
+        inspect::validate_id_token(
+            id_token,
+            jwks.as_ref(),
+            &IdTokenExpectations {
+                issuer: &issuer,
+                client_id: &profile.config.client_id,
+                nonce: auth.nonce.as_ref().map(|n| n.expose().as_str()),
+                now: self.now(),
+                leeway_ms: CLOCK_LEEWAY_MS,
+            },
+        )
+    }
+
+    /// Refreshes the token now: with the refresh token if there is a usable one, else (for
+    /// client-credentials profiles) with a new client-credentials request.
+    pub async fn refresh(&self, id: &ProfileId, trigger: Trigger) -> Result<TokenSet> {
+        let flight = self.flight(id);
+        let _guard = flight.lock().await;
+        self.refresh_locked(id, trigger).await
+    }
+
+    /// A token valid for at least `min_valid`, refreshing or fetching only when needed.
+    pub async fn ensure_token(
+        &self,
+        id: &ProfileId,
+        min_valid: Duration,
+        trigger: Trigger,
+    ) -> Result<TokenSet> {
+        let fresh = |t: &TokenSet, now: Millis| {
+            t.state(now) == TokenState::Valid
+                && t.access_valid_for(now)
+                    .is_none_or(|left| left >= min_valid.as_millis() as Millis)
+        };
+        if let Some(t) = self.store.get_token(id)?
+            && fresh(&t, self.now())
+        {
+            return Ok(t);
+        }
+        let flight = self.flight(id);
+        let _guard = flight.lock().await;
+        match self.store.get_token(id)? {
+            Some(t) if fresh(&t, self.now()) => Ok(t),
+            Some(_) => self.refresh_locked(id, trigger).await,
+            None => {
+                let profile = self.ready_profile(id).await?;
+                match profile.config.grant {
+                    GrantKind::ClientCredentials => self.client_credentials_locked(&profile).await,
+                    GrantKind::AuthorizationCode => {
+                        Err(needs_login(&profile, "it has no token yet"))
+                    }
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(profile = %id, ?trigger), err)]
+    async fn refresh_locked(&self, id: &ProfileId, trigger: Trigger) -> Result<TokenSet> {
+        let profile = self.ready_profile(id).await?;
+        let previous = self.store.get_token(id)?;
+        let refresh_token = match &previous {
+            Some(p) if p.refresh_usable(self.now()) => {
+                self.vault.get(id, SecretKind::RefreshToken).await?
+            }
+            _ => None,
+        };
+        let method = match (&refresh_token, profile.config.grant) {
+            (Some(_), _) => Method::RefreshToken,
+            (None, GrantKind::ClientCredentials) => Method::ClientCredentials,
+            (None, GrantKind::AuthorizationCode) => {
+                let why = match &previous {
+                    None => "it has no token yet",
+                    Some(p) if p.refresh.is_some() => "its refresh token has expired",
+                    Some(_) => "the provider gave no refresh token",
+                };
+                let e = needs_login(&profile, why);
+                if let Some(p) = &previous {
+                    self.mark_needs_login(p, &e.message)?;
+                }
+                return Err(e);
+            }
+        };
+        let started = Instant::now();
+        let result = match &refresh_token {
+            Some(rt) => {
+                let secret = self.vault.get(id, SecretKind::ClientSecret).await?;
+                let mut call = self.call(&profile, "token:refresh_token");
+                call.scrub(rt.expose());
+                if let Some(s) = &secret {
+                    call.scrub(s.expose());
+                }
+                let r = flow::refresh::request(&profile, secret.as_ref(), rt, &call).await;
+                self.record(&call);
+                match r {
+                    Ok(response) => {
+                        self.persist(
+                            &profile,
+                            profile.config.grant,
+                            &response,
+                            previous.as_ref(),
+                            None,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            None => self.client_credentials_locked(&profile).await,
+        };
+        let mut event = RefreshEvent {
+            id: 0,
+            profile_id: id.clone(),
+            at: self.now(),
+            trigger,
+            method,
+            outcome: Outcome::Success,
+            duration_ms: started.elapsed().as_millis() as u64,
+            access_expires_at: None,
+            refresh_expires_at: None,
+            refresh_count: None,
+            rotated: false,
+            error_code: None,
+            error_message: None,
+        };
+        match &result {
+            Ok(t) => {
+                event.access_expires_at = t.access_expires_at;
+                event.refresh_expires_at = t.refresh_expires_at;
+                event.refresh_count = t.refresh_count;
+                event.rotated = t.rotated_from(previous.as_ref());
+            }
+            Err(e) => {
+                event.outcome = Outcome::Failure;
+                event.error_code = Some(e.code);
+                event.error_message = Some(e.message.clone());
+                if e.code == ErrorCode::InvalidGrant
+                    && method == Method::RefreshToken
+                    && let Some(p) = &previous
+                {
+                    self.mark_needs_login(p, &e.message)?;
+                }
+            }
+        }
+        self.store.append_event(&event)?;
+        self.events.emit(CoreEvent::HistoryAppended {
+            profile_id: id.clone(),
+        });
+        result
+    }
+
+    fn mark_needs_login(&self, token: &TokenSet, why: &str) -> Result<()> {
+        let mut t = token.clone();
+        t.needs_login = Some(why.to_owned());
+        self.store.put_token(&t)?;
+        self.events.emit(CoreEvent::TokenChanged {
+            profile_id: t.profile_id,
+        });
+        Ok(())
+    }
+
+    /// Stores a token response: the new refresh token first (a crash after the provider
+    /// rotated it must not lose it), then the access and ID tokens, then the metadata.
+    async fn persist(
+        &self,
+        profile: &Profile,
+        grant: GrantKind,
+        response: &TokenResponse,
+        previous: Option<&TokenSet>,
+        validation: Option<IdTokenValidation>,
+    ) -> Result<TokenSet> {
+        let id = &profile.id;
+        let new_grant = previous.is_none();
+        match response.refresh_token() {
+            Some(rt) => {
+                self.vault
+                    .set(
+                        id,
+                        SecretKind::RefreshToken,
+                        Sensitive::new(rt.secret().clone()),
+                    )
+                    .await?
+            }
+            None if new_grant => self.vault.delete(id, SecretKind::RefreshToken).await?,
+            None => {}
+        }
+        self.vault
+            .set(
+                id,
+                SecretKind::AccessToken,
+                Sensitive::new(response.access_token().secret().clone()),
+            )
+            .await?;
+        match response.id_token() {
+            Some(t) => {
+                self.vault
+                    .set(id, SecretKind::IdToken, Sensitive::new(t.to_owned()))
+                    .await?
+            }
+            None if new_grant => self.vault.delete(id, SecretKind::IdToken).await?,
+            None => {}
+        }
+        let mut token = TokenSet::from_response(id.clone(), grant, response, self.now(), previous);
+        if validation.is_some() {
+            token.id_token_validation = validation;
+        }
+        self.store.put_token(&token)?;
+        tracing::info!(profile = %id, "token stored");
+        self.events.emit(CoreEvent::TokenChanged {
+            profile_id: id.clone(),
+        });
+        Ok(token)
+    }
+
+    /// Forgets the token set: keychain entries and metadata.
+    pub async fn forget_token(&self, id: &ProfileId) -> Result<()> {
+        for kind in [
+            SecretKind::AccessToken,
+            SecretKind::RefreshToken,
+            SecretKind::IdToken,
+        ] {
+            self.vault.delete(id, kind).await?;
+        }
+        self.store.delete_token(id)?;
+        self.events.emit(CoreEvent::TokenRemoved {
+            profile_id: id.clone(),
+        });
+        Ok(())
+    }
+
+    /// A token's value, for an explicit reveal or copy.
+    pub async fn reveal(&self, id: &ProfileId, kind: SecretKind) -> Result<Sensitive<String>> {
+        if kind == SecretKind::ClientSecret || kind == SecretKind::PrivateKey {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "Client secrets and keys are never shown back.",
+            ));
+        }
+        self.vault.get(id, kind).await?.ok_or_else(|| {
+            Error::not_found(format!(
+                "No {} is stored for this profile.",
+                kind.as_str().replace('_', " ")
+            ))
+        })
+    }
+
+    /// The access token as text to hand out (clipboard, scripts).
+    pub async fn export(&self, id: &ProfileId, format: ExportFormat) -> Result<Sensitive<String>> {
+        let profile = self.profile_by_id(id)?;
+        let token = self.reveal(id, SecretKind::AccessToken).await?;
+        Ok(Sensitive::new(format_token(
+            &profile,
+            token.expose(),
+            format,
+        )))
+    }
+
+    /// A stored token decoded for display.
+    pub async fn inspect(&self, id: &ProfileId, kind: SecretKind) -> Result<TokenInspection> {
+        let value = self.reveal(id, kind).await?;
+        let set = self.store.get_token(id)?;
+        let (jwt, not_jwt) = match inspect::decode_jwt(value.expose()) {
+            Ok(j) => (Some(j), None),
+            Err(e) => (None, Some(e)),
+        };
+        Ok(TokenInspection {
+            kind,
+            token: TokenRef::of(value.expose()),
+            jwt,
+            not_jwt,
+            validation: (kind == SecretKind::IdToken)
+                .then(|| set.and_then(|s| s.id_token_validation))
+                .flatten(),
+        })
+    }
+
+    pub fn history(&self, id: &ProfileId, limit: usize) -> Result<Vec<RefreshEvent>> {
+        self.store.events(id, limit)
+    }
+
+    pub fn exchanges(&self, id: &ProfileId, limit: usize) -> Result<Vec<Exchange>> {
+        self.store.exchanges(id, limit)
+    }
+
+    // ---- plumbing -----------------------------------------------------------------------
+
+    fn call<'a>(&'a self, profile: &Profile, operation: &str) -> Call<'a> {
+        Call::new(
+            &self.http,
+            self.clock.as_ref(),
+            profile.id.clone(),
+            operation,
+            &profile.config.headers,
+        )
+    }
+
+    /// Saves a call's exchanges to the log. A failure here is logged, not raised: it must not
+    /// hide the operation's own result.
+    fn record(&self, call: &Call<'_>) {
+        let records = call.take_records();
+        let Some(first) = records.first() else { return };
+        let profile_id = first.profile_id.clone();
+        match self.store.append_exchanges(&records) {
+            Ok(()) => self
+                .events
+                .emit(CoreEvent::ExchangesAppended { profile_id }),
+            Err(e) => tracing::warn!(profile = %profile_id, error = %e, "exchange log not written"),
+        }
+    }
+
+    fn flight(&self, id: &ProfileId) -> Arc<tokio::sync::Mutex<()>> {
+        self.flights
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id.clone())
+            .or_default()
+            .clone()
+    }
+
+    fn lock_logins(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingLogin>> {
+        self.logins.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn unknown_login(login_id: &str) -> Error {
+    Error::not_found(format!(
+        "No sign-in {login_id} is in progress (it finished, was cancelled, or timed out). Start again."
+    ))
+}
+
+fn needs_login(profile: &Profile, why: &str) -> Error {
+    Error::new(
+        ErrorCode::NeedsLogin,
+        format!(
+            "Profile \"{}\" needs you to sign in again: {why}.",
+            profile.config.name
+        ),
+    )
+}
+
+async fn fetch_json(call: &Call<'_>, uri: &str) -> Result<serde_json::Value> {
+    let request = http::Request::get(uri)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|e| Error::internal(e.to_string()))?;
+    let response = call.send(request).await?;
+    if response.status() != 200 {
+        return Err(Error::new(
+            ErrorCode::BadResponse,
+            format!("{uri} answered HTTP {}.", response.status().as_u16()),
+        ));
+    }
+    serde_json::from_slice(response.body()).map_err(|e| {
+        Error::new(
+            ErrorCode::BadResponse,
+            format!("{uri} did not answer JSON ({e})."),
+        )
+    })
+}
+
+/// Quotes for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The token as raw text, an `Authorization` header, or a curl line.
+pub fn format_token(profile: &Profile, token: &str, format: ExportFormat) -> String {
+    match format {
+        ExportFormat::Raw => token.to_owned(),
+        ExportFormat::Header => format!("Authorization: Bearer {token}"),
+        ExportFormat::Curl => {
+            let mut line = format!(
+                "curl -H {}",
+                shell_quote(&format!("Authorization: Bearer {token}"))
+            );
+            for h in &profile.config.headers {
+                line.push_str(&format!(
+                    " -H {}",
+                    shell_quote(&format!("{}: {}", h.name, h.value))
+                ));
+            }
+            let url = profile
+                .config
+                .api_url
+                .as_deref()
+                .or_else(|| profile.endpoint(Endpoint::Userinfo))
+                .map(shell_quote)
+                .unwrap_or_else(|| "\"$API_URL\"".to_owned());
+            line.push(' ');
+            line.push_str(&url);
+            line
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Param;
+
+    #[test]
+    fn curl_lines_quote_and_carry_extra_headers() {
+        let profile = Profile {
+            id: ProfileId::from("p"),
+            config: ProfileConfig {
+                headers: vec![Param::new("x-api-key", "k'1")],
+                api_url: Some("https://api.example/v1/accounts".into()),
+                ..Default::default()
+            },
+            metadata: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(format_token(&profile, "T", ExportFormat::Raw), "T");
+        assert_eq!(
+            format_token(&profile, "T", ExportFormat::Header),
+            "Authorization: Bearer T"
+        );
+        assert_eq!(
+            format_token(&profile, "T", ExportFormat::Curl),
+            r"curl -H 'Authorization: Bearer T' -H 'x-api-key: k'\''1' 'https://api.example/v1/accounts'"
+        );
+    }
+}

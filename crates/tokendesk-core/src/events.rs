@@ -1,0 +1,27 @@
+//! How the core reports changes without knowing who listens (the app forwards them as Tauri
+//! events; the command line ignores them).
+
+use serde::Serialize;
+
+use crate::profile::ProfileId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CoreEvent {
+    ProfilesChanged,
+    TokenChanged { profile_id: ProfileId },
+    TokenRemoved { profile_id: ProfileId },
+    HistoryAppended { profile_id: ProfileId },
+    ExchangesAppended { profile_id: ProfileId },
+}
+
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: CoreEvent);
+}
+
+/// For callers that do not listen.
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn emit(&self, _: CoreEvent) {}
+}

@@ -1,0 +1,295 @@
+//! The authorization-code grant with PKCE (RFC 6749 §4.1, RFC 7636), with the checks of the
+//! authorization response that must pass before the code is redeemed: `state`, `iss` (RFC 9207).
+
+use oauth2::{
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, ResponseType, Scope,
+};
+use url::Url;
+
+use super::{require_secret, token_params};
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::Call;
+use crate::loopback::Callback;
+use crate::profile::{Endpoint, Profile};
+use crate::provider::client::oauth_client;
+use crate::provider::hints::{self, Operation, request_error};
+use crate::provider::response::TokenResponse;
+use crate::secret::Sensitive;
+
+/// An authorization request in flight: what the response must match, and the PKCE verifier.
+#[derive(Debug)]
+pub struct Authorization {
+    pub url: Url,
+    pub redirect_uri: String,
+    pub state: Sensitive<String>,
+    pub nonce: Option<Sensitive<String>>,
+    pub pkce_verifier: Sensitive<String>,
+}
+
+/// Builds the authorization URL: PKCE S256 always, a random `state`, a `nonce` when `openid`
+/// is requested, the profile's scopes, resource and extra parameters.
+pub fn authorization(profile: &Profile, redirect_uri: &str) -> Result<Authorization> {
+    profile.require_endpoint(Endpoint::Authorization)?;
+    let client = oauth_client(profile, None, Some(redirect_uri))?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let c = &profile.config;
+    let mut request = client
+        .authorize_url(CsrfToken::new_random)
+        .map_err(|e| Error::internal(e.to_string()))?
+        .add_scopes(c.scopes.iter().cloned().map(Scope::new))
+        .set_pkce_challenge(challenge);
+    let nonce = c
+        .scopes
+        .iter()
+        .any(|s| s == "openid")
+        .then(|| CsrfToken::new_random().secret().clone());
+    if let Some(n) = &nonce {
+        request = request.add_extra_param("nonce", n.clone());
+    }
+    if let Some(r) = &c.resource {
+        request = request.add_extra_param("resource", r.clone());
+    }
+    let response_type = response_type(profile);
+    if let Some(rt) = &response_type {
+        request = request.set_response_type(rt);
+    }
+    for p in c
+        .authorize_params
+        .iter()
+        .filter(|p| p.name != "response_type")
+    {
+        request = request.add_extra_param(p.name.clone(), p.value.clone());
+    }
+    let (url, state) = request.url();
+    Ok(Authorization {
+        url,
+        redirect_uri: redirect_uri.to_owned(),
+        state: Sensitive::new(state.secret().clone()),
+        nonce: nonce.map(Sensitive::new),
+        pkce_verifier: Sensitive::new(verifier.secret().clone()),
+    })
+}
+
+/// Checks an authorization response and returns its code. Nothing is redeemed here: a failed
+/// check means the code is never used.
+pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) -> Result<String> {
+    if cb.get("state") != Some(auth.state.expose().as_str()) {
+        return Err(Error::new(
+            ErrorCode::StateMismatch,
+            "The sign-in response does not belong to this sign-in (its state does not match): it \
+             may come from an old browser tab, or be forged. The code was not used. Start the \
+             sign-in again.",
+        ));
+    }
+    let expected_iss = profile
+        .metadata
+        .as_ref()
+        .map(|m| m.issuer.as_str())
+        .or(profile.config.issuer.as_deref());
+    let iss_required = profile
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.authorization_response_iss_parameter_supported);
+    match (cb.get("iss"), expected_iss) {
+        (Some(got), Some(want)) if got.trim_end_matches('/') != want.trim_end_matches('/') => {
+            return Err(Error::new(
+                ErrorCode::IssuerMismatch,
+                format!(
+                    "The sign-in response comes from issuer \"{got}\", not from \"{want}\" (RFC \
+                     9207 check). It may be a mix-up attack, or the profile's issuer is wrong. \
+                     The code was not used."
+                ),
+            ));
+        }
+        (None, _) if iss_required => {
+            return Err(Error::new(
+                ErrorCode::IssuerMismatch,
+                "The provider announces that it identifies itself in sign-in responses (RFC \
+                 9207), but this response has no iss parameter. The code was not used.",
+            ));
+        }
+        _ => {}
+    }
+    if let Some(error) = cb.get("error") {
+        let description = cb
+            .get("error_description")
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        let mut message = format!("The provider refused the sign-in ({error}{description}).");
+        if let Some(h) =
+            hints::hint(error, Operation::CodeExchange).filter(|_| error != "invalid_grant")
+        {
+            message.push(' ');
+            message.push_str(h);
+        }
+        let code = if error == "access_denied" {
+            ErrorCode::AuthorizationDenied
+        } else {
+            ErrorCode::ProviderError
+        };
+        return Err(Error::new(code, message));
+    }
+    match cb.get("code") {
+        Some(code) if !code.is_empty() => Ok(code.to_owned()),
+        _ => Err(Error::new(
+            ErrorCode::BadResponse,
+            "The sign-in response carries no code. Check the response type the client is \
+             registered for.",
+        )),
+    }
+}
+
+/// Redeems the code with the PKCE verifier, at the same redirect URI.
+pub async fn redeem(
+    profile: &Profile,
+    secret: Option<&Sensitive<String>>,
+    auth: &Authorization,
+    code: String,
+    call: &Call<'_>,
+) -> Result<TokenResponse> {
+    profile.require_endpoint(Endpoint::Token)?;
+    let secret = require_secret(profile, secret)?;
+    let client = oauth_client(profile, secret, Some(&auth.redirect_uri))?;
+    let mut request = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|e| Error::internal(e.to_string()))?
+        .set_pkce_verifier(PkceCodeVerifier::new(auth.pkce_verifier.expose().clone()));
+    for (name, value) in token_params(profile) {
+        request = request.add_extra_param(name, value);
+    }
+    let http = call.client();
+    request
+        .request_async(&http)
+        .await
+        .map_err(|e| request_error(e, &call.last_response(), Operation::CodeExchange))
+}
+
+/// `response_type` given among the extra authorize parameters (e.g. `code id_token`).
+pub fn response_type(profile: &Profile) -> Option<ResponseType> {
+    profile
+        .config
+        .authorize_params
+        .iter()
+        .find(|p| p.name == "response_type")
+        .map(|p| ResponseType::new(p.value.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Endpoints, ProfileConfig, ProfileId};
+    use crate::provider::discovery::ProviderMetadata;
+
+    fn profile(iss_supported: bool) -> Profile {
+        Profile {
+            id: ProfileId::from("p"),
+            config: ProfileConfig {
+                name: "web".into(),
+                client_id: "app".into(),
+                scopes: vec!["openid".into(), "profile".into()],
+                endpoints: Endpoints {
+                    authorization: Some("https://op.example/auth".into()),
+                    token: Some("https://op.example/token".into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            metadata: Some(ProviderMetadata {
+                issuer: "https://op.example".into(),
+                authorization_response_iss_parameter_supported: iss_supported,
+                ..Default::default()
+            }),
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn cb(pairs: &[(&str, &str)]) -> Callback {
+        Callback {
+            params: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_url_carries_pkce_s256_state_and_nonce() {
+        let a = authorization(&profile(true), "http://127.0.0.1:5000/callback").unwrap();
+        let q: std::collections::HashMap<_, _> = a.url.query_pairs().into_owned().collect();
+        assert_eq!(q["response_type"], "code");
+        assert_eq!(q["code_challenge_method"], "S256");
+        assert_eq!(q["state"], *a.state.expose());
+        assert_eq!(q["nonce"], *a.nonce.as_ref().unwrap().expose());
+        assert_eq!(q["redirect_uri"], "http://127.0.0.1:5000/callback");
+        assert_eq!(q["scope"], "openid profile");
+        assert!(a.pkce_verifier.expose().len() >= 43);
+        let b = authorization(&profile(true), "http://127.0.0.1:5000/callback").unwrap();
+        assert_ne!(
+            a.state.expose(),
+            b.state.expose(),
+            "state is random per request"
+        );
+    }
+
+    #[test]
+    fn state_iss_and_errors_are_checked_before_any_code_is_used() {
+        let p = profile(true);
+        let a = authorization(&p, "http://127.0.0.1:5/cb").unwrap();
+        let state = a.state.expose().as_str();
+        let ok = check_response(
+            &p,
+            &a,
+            &cb(&[
+                ("code", "c1"),
+                ("state", state),
+                ("iss", "https://op.example"),
+            ]),
+        );
+        assert_eq!(ok.unwrap(), "c1");
+        let e = check_response(
+            &p,
+            &a,
+            &cb(&[
+                ("code", "c1"),
+                ("state", "forged"),
+                ("iss", "https://op.example"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::StateMismatch);
+        let e = check_response(
+            &p,
+            &a,
+            &cb(&[
+                ("code", "c1"),
+                ("state", state),
+                ("iss", "https://evil.example"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::IssuerMismatch);
+        let e = check_response(&p, &a, &cb(&[("code", "c1"), ("state", state)])).unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::IssuerMismatch,
+            "iss is required when the provider says it sends it"
+        );
+        let e = check_response(
+            &p,
+            &a,
+            &cb(&[
+                ("error", "access_denied"),
+                ("state", state),
+                ("iss", "https://op.example"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::AuthorizationDenied);
+        let lax = profile(false);
+        assert_eq!(
+            check_response(&lax, &a, &cb(&[("code", "c2"), ("state", state)])).unwrap(),
+            "c2"
+        );
+    }
+}

@@ -1,0 +1,34 @@
+//! The client-credentials grant (RFC 6749 §4.4).
+
+use oauth2::Scope;
+
+use super::{require_secret, token_params};
+use crate::error::Result;
+use crate::http::Call;
+use crate::profile::{Endpoint, Profile};
+use crate::provider::client::oauth_client;
+use crate::provider::hints::{Operation, request_error};
+use crate::provider::response::TokenResponse;
+use crate::secret::Sensitive;
+
+pub async fn request(
+    profile: &Profile,
+    secret: Option<&Sensitive<String>>,
+    call: &Call<'_>,
+) -> Result<TokenResponse> {
+    profile.require_endpoint(Endpoint::Token)?;
+    let secret = require_secret(profile, secret)?;
+    let client = oauth_client(profile, secret, None)?;
+    let mut request = client
+        .exchange_client_credentials()
+        .map_err(|e| crate::error::Error::internal(e.to_string()))?
+        .add_scopes(profile.config.scopes.iter().cloned().map(Scope::new));
+    for (name, value) in token_params(profile) {
+        request = request.add_extra_param(name, value);
+    }
+    let http = call.client();
+    request
+        .request_async(&http)
+        .await
+        .map_err(|e| request_error(e, &call.last_response(), Operation::ClientCredentials))
+}

@@ -1,0 +1,47 @@
+//! The grants, one per file. Each is a small function over a profile, its secret and an HTTP
+//! [`Call`](crate::http::Call); storing the result is the caller's business.
+
+pub mod auth_code;
+pub mod client_credentials;
+pub mod refresh;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::profile::Profile;
+use crate::secret::Sensitive;
+
+/// The extra parameters every token request of the profile carries.
+fn token_params(profile: &Profile) -> Vec<(String, String)> {
+    let c = &profile.config;
+    let mut out: Vec<(String, String)> = c
+        .token_params
+        .iter()
+        .map(|p| (p.name.clone(), p.value.clone()))
+        .collect();
+    if let Some(a) = &c.audience {
+        out.push(("audience".into(), a.clone()));
+    }
+    if let Some(r) = &c.resource {
+        out.push(("resource".into(), r.clone()));
+    }
+    out
+}
+
+/// The client secret the profile's auth method needs, or an error saying where to set it.
+fn require_secret<'a>(
+    profile: &Profile,
+    secret: Option<&'a Sensitive<String>>,
+) -> Result<Option<&'a Sensitive<String>>> {
+    if profile.config.auth_method.needs_secret() && secret.is_none() {
+        return Err(Error::new(
+            ErrorCode::InvalidClient,
+            format!(
+                "Profile \"{}\" uses {} but no client secret is stored. Set the client secret in \
+                 the profile (it is kept in the OS keychain), or switch the auth method to none \
+                 for a public client.",
+                profile.config.name,
+                profile.config.auth_method.as_str()
+            ),
+        ));
+    }
+    Ok(secret)
+}

@@ -1,0 +1,36 @@
+//! The refresh-token grant (RFC 6749 §6).
+
+use oauth2::RefreshToken;
+
+use super::{require_secret, token_params};
+use crate::error::Result;
+use crate::http::Call;
+use crate::profile::{Endpoint, Profile};
+use crate::provider::client::oauth_client;
+use crate::provider::hints::{Operation, request_error};
+use crate::provider::response::TokenResponse;
+use crate::secret::Sensitive;
+
+/// Exchanges the refresh token; the scope is not sent, so the provider keeps the granted one.
+pub async fn request(
+    profile: &Profile,
+    secret: Option<&Sensitive<String>>,
+    refresh_token: &Sensitive<String>,
+    call: &Call<'_>,
+) -> Result<TokenResponse> {
+    profile.require_endpoint(Endpoint::Token)?;
+    let secret = require_secret(profile, secret)?;
+    let client = oauth_client(profile, secret, None)?;
+    let token = RefreshToken::new(refresh_token.expose().clone());
+    let mut request = client
+        .exchange_refresh_token(&token)
+        .map_err(|e| crate::error::Error::internal(e.to_string()))?;
+    for (name, value) in token_params(profile) {
+        request = request.add_extra_param(name, value);
+    }
+    let http = call.client();
+    request
+        .request_async(&http)
+        .await
+        .map_err(|e| request_error(e, &call.last_response(), Operation::Refresh))
+}

@@ -1,0 +1,347 @@
+//! The one HTTP client: redirects off, timeouts on, and every exchange recorded — redacted — so
+//! a user can see what was sent and what came back.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use oauth2::{HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::error::{Error, ErrorCode};
+use crate::profile::{Param, ProfileId};
+use crate::redact::{self, Scrubber};
+
+/// Bodies are cut to this many bytes in the exchange log.
+const LOGGED_BODY_LIMIT: usize = 64 * 1024;
+/// Responses larger than this are refused: no OAuth answer is that big.
+const RESPONSE_LIMIT: usize = 4 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+}
+
+impl Http {
+    pub fn new(options: &HttpOptions) -> Result<Self, Error> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .user_agent(concat!("TokenDesk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::internal(format!("HTTP client setup failed: {e}")))?;
+        Ok(Self { client })
+    }
+}
+
+/// One recorded HTTP exchange, already redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub profile_id: ProfileId,
+    /// What TokenDesk was doing: `token:client_credentials`, `discovery`, `userinfo`, ...
+    pub operation: String,
+    pub at: i64,
+    pub method: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub duration_ms: u64,
+    pub request_headers: Vec<Param>,
+    pub request_body: String,
+    pub response_headers: Vec<Param>,
+    pub response_body: String,
+    /// A transport failure (connect, TLS, timeout), when there was no response.
+    pub error: Option<String>,
+}
+
+/// A transport failure: nothing usable came back.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl From<TransportError> for Error {
+    fn from(e: TransportError) -> Self {
+        Error::new(e.code, e.message)
+    }
+}
+
+type SendFuture<'s> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<HttpResponse, TransportError>> + Send + 's>,
+>;
+
+/// The status and content type of the last response of a call, for error messages.
+#[derive(Debug, Clone, Default)]
+pub struct LastResponse {
+    pub status: Option<u16>,
+    pub content_type: Option<String>,
+}
+
+/// One operation's HTTP calls: adds the profile's extra headers, records each exchange.
+pub struct Call<'a> {
+    http: &'a Http,
+    clock: &'a dyn Clock,
+    profile_id: ProfileId,
+    operation: String,
+    headers: Vec<Param>,
+    scrubber: Scrubber,
+    records: Mutex<Vec<Exchange>>,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(
+        http: &'a Http,
+        clock: &'a dyn Clock,
+        profile_id: ProfileId,
+        operation: impl Into<String>,
+        headers: &[Param],
+    ) -> Self {
+        Self {
+            http,
+            clock,
+            profile_id,
+            operation: operation.into(),
+            headers: headers.to_vec(),
+            scrubber: Scrubber::default(),
+            records: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Registers a secret value to scrub from the records wherever it appears.
+    pub fn scrub(&mut self, secret: &str) {
+        self.scrubber.add(secret);
+    }
+
+    /// The recorded exchanges, redacted.
+    pub fn take_records(&self) -> Vec<Exchange> {
+        std::mem::take(&mut *self.records.lock().expect("records poisoned"))
+    }
+
+    pub fn last_response(&self) -> LastResponse {
+        let records = self.records.lock().expect("records poisoned");
+        records
+            .last()
+            .map(|r| LastResponse {
+                status: r.status,
+                content_type: r
+                    .response_headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+                    .map(|h| h.value.clone()),
+            })
+            .unwrap_or_default()
+    }
+
+    /// Sends one request (the oauth2 crate calls this through [`Call::client`]).
+    pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        for h in &self.headers {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(h.name.as_bytes()),
+                http::HeaderValue::from_str(&h.value),
+            ) {
+                request.headers_mut().insert(name, value);
+            }
+        }
+        let at = self.clock.now_ms();
+        let started = Instant::now();
+        let mut record = Exchange {
+            profile_id: self.profile_id.clone(),
+            operation: self.operation.clone(),
+            at,
+            method: request.method().to_string(),
+            url: self
+                .scrubber
+                .scrub(&redact::url(&request.uri().to_string())),
+            status: None,
+            duration_ms: 0,
+            request_headers: self.headers_of(request.headers()),
+            request_body: self.body_of(request.headers(), request.body()),
+            response_headers: Vec::new(),
+            response_body: String::new(),
+            error: None,
+        };
+        let result = self.exchange(request).await;
+        record.duration_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(response) => {
+                record.status = Some(response.status().as_u16());
+                record.response_headers = self.headers_of(response.headers());
+                record.response_body = self.body_of(response.headers(), response.body());
+            }
+            Err(e) => record.error = Some(e.message.clone()),
+        }
+        tracing::debug!(
+            profile = %self.profile_id, operation = %self.operation, method = %record.method,
+            url = %record.url, status = ?record.status, ms = record.duration_ms, "http exchange"
+        );
+        self.records.lock().expect("records poisoned").push(record);
+        result
+    }
+
+    /// A closure the oauth2 crate accepts as its async HTTP client.
+    pub fn client<'s>(&'s self) -> impl Fn(HttpRequest) -> SendFuture<'s> + 's {
+        move |req| Box::pin(self.send(req))
+    }
+
+    async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let url = request.uri().to_string();
+        let request = reqwest::Request::try_from(request).map_err(|e| TransportError {
+            code: ErrorCode::InvalidInput,
+            message: format!("Invalid request to {}: {e}", redact::url(&url)),
+        })?;
+        let mut response = self
+            .http
+            .client
+            .execute(request)
+            .await
+            .map_err(|e| transport_error(&url, e))?;
+        let mut builder = http::Response::builder().status(response.status());
+        for (name, value) in response.headers() {
+            builder = builder.header(name, value);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| transport_error(&url, e))?
+        {
+            if body.len() + chunk.len() > RESPONSE_LIMIT {
+                return Err(TransportError {
+                    code: ErrorCode::BadResponse,
+                    message: format!(
+                        "The answer from {} is larger than {} MiB; this is not an OAuth response.",
+                        redact::url(&url),
+                        RESPONSE_LIMIT >> 20
+                    ),
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        builder
+            .body(body)
+            .map_err(|e| Error::internal(e.to_string()))
+            .map_err(|e| TransportError {
+                code: e.code,
+                message: e.message,
+            })
+    }
+
+    fn headers_of(&self, headers: &http::HeaderMap) -> Vec<Param> {
+        headers
+            .iter()
+            .map(|(k, v)| {
+                let value = String::from_utf8_lossy(v.as_bytes());
+                Param::new(
+                    k.as_str(),
+                    self.scrubber
+                        .scrub(&redact::header_value(k.as_str(), &value)),
+                )
+            })
+            .collect()
+    }
+
+    fn body_of(&self, headers: &http::HeaderMap, body: &[u8]) -> String {
+        let content_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let cut = &body[..body.len().min(LOGGED_BODY_LIMIT)];
+        let text = String::from_utf8_lossy(cut);
+        let mut out = self.scrubber.scrub(&redact::body(content_type, &text));
+        if body.len() > LOGGED_BODY_LIMIT {
+            out.push_str(&format!(
+                "\n… ({} more bytes not kept)",
+                body.len() - LOGGED_BODY_LIMIT
+            ));
+        }
+        out
+    }
+}
+
+/// A reqwest failure as something a person can act on.
+fn transport_error(url: &str, e: reqwest::Error) -> TransportError {
+    let url = redact::url(url);
+    let chain = error_chain(&e);
+    let lower = chain.to_ascii_lowercase();
+    let (code, message) = if e.is_timeout() {
+        (
+            ErrorCode::Timeout,
+            format!(
+                "{url} did not answer in time. Check that the provider is up and reachable from this machine (proxy, VPN, firewall)."
+            ),
+        )
+    } else if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("ssl")
+        || lower.contains("handshake")
+    {
+        (
+            ErrorCode::Tls,
+            format!(
+                "The TLS connection to {url} failed ({chain}). Check the URL's host name, the server's certificate chain, and whether the API needs a client certificate (mTLS)."
+            ),
+        )
+    } else if e.is_connect() {
+        (
+            ErrorCode::Network,
+            format!(
+                "Could not connect to {url} ({chain}). Check the URL and that the provider is running and reachable."
+            ),
+        )
+    } else {
+        (
+            ErrorCode::Network,
+            format!("The request to {url} failed ({chain})."),
+        )
+    };
+    TransportError { code, message }
+}
+
+/// The error's own text and its causes, without the URL reqwest prefixes.
+fn error_chain(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut parts = Vec::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    if parts.is_empty() {
+        e.without_url_ref()
+    } else {
+        parts.join(": ")
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let text = self.to_string();
+        match self.url() {
+            Some(u) => text.replace(&format!(" for url ({u})"), ""),
+            None => text,
+        }
+    }
+}

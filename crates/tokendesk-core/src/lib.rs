@@ -1,0 +1,26 @@
+//! TokenDesk's engine: client profiles, the keychain, the local store, the OAuth 2.0 / OpenID
+//! Connect flows and token inspection. Everything that is not a window; never depends on tauri.
+//!
+//! The shell and the command line call [`api::Core`].
+
+pub mod api;
+pub mod browser;
+pub mod clock;
+pub mod error;
+pub mod events;
+pub mod flow;
+pub mod history;
+pub mod home;
+pub mod http;
+pub mod inspect;
+pub mod loopback;
+pub mod profile;
+pub mod provider;
+pub mod redact;
+pub mod secret;
+pub mod store;
+pub mod token;
+
+pub use api::{Core, CoreOptions, ExportFormat, LoginStarted, TokenInspection};
+pub use error::{Error, ErrorCode, Result};
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,501 @@
+//! Client profiles: everything needed to talk to one client registration at one provider.
+//! A profile holds secret *references* (the keychain entries named by its id), never values.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::error::{Error, FieldError, Result};
+use crate::provider::discovery::ProviderMetadata;
+
+/// A profile's stable id, also the keychain account prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProfileId(String);
+
+impl ProfileId {
+    pub fn random() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string()[..16].to_owned())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for ProfileId {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+impl fmt::Display for ProfileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// HTTP Basic with the url-encoded id and secret (RFC 6749 §2.3.1).
+    #[default]
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A public client: `client_id` in the body, no secret.
+    None,
+}
+
+impl AuthMethod {
+    pub fn needs_secret(self) -> bool {
+        !matches!(self, AuthMethod::None)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::None => "none",
+        }
+    }
+}
+
+/// Which grant a profile uses to get a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    #[default]
+    AuthorizationCode,
+    ClientCredentials,
+}
+
+impl GrantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::AuthorizationCode => "authorization_code",
+            GrantKind::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// Endpoints set by hand; each overrides what discovery found.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Endpoints {
+    pub authorization: Option<String>,
+    pub token: Option<String>,
+    pub revocation: Option<String>,
+    pub introspection: Option<String>,
+    pub userinfo: Option<String>,
+    pub jwks: Option<String>,
+}
+
+/// A name/value pair: an extra parameter or header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Param {
+    pub name: String,
+    pub value: String,
+}
+
+impl Param {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// When the background refresher renews a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RefreshPolicy {
+    pub auto: bool,
+    /// Refresh when this share of the lifetime (percent) is left.
+    pub remaining_percent: u8,
+    /// ... and never later than this many seconds before expiry.
+    pub min_seconds_before: u32,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        Self {
+            auto: true,
+            remaining_percent: 20,
+            min_seconds_before: 30,
+        }
+    }
+}
+
+/// Everything a user edits about a profile; also the export/import shape. No secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProfileConfig {
+    pub name: String,
+    /// A free label such as "sandbox", "test", "production"; the UI groups by it.
+    pub environment: String,
+    /// Issuer to discover endpoints from (OIDC discovery, then RFC 8414).
+    pub issuer: Option<String>,
+    pub endpoints: Endpoints,
+    pub client_id: String,
+    pub auth_method: AuthMethod,
+    pub grant: GrantKind,
+    pub scopes: Vec<String>,
+    /// Sent as `audience` on token requests (Auth0 and others).
+    pub audience: Option<String>,
+    /// Sent as `resource` (RFC 8707) on authorize and token requests.
+    pub resource: Option<String>,
+    /// `None`: a loopback listener on 127.0.0.1 with an ephemeral port at `/callback`.
+    pub redirect_uri: Option<String>,
+    pub authorize_params: Vec<Param>,
+    pub token_params: Vec<Param>,
+    pub headers: Vec<Param>,
+    pub refresh: RefreshPolicy,
+    /// An API URL to put in copied curl lines.
+    pub api_url: Option<String>,
+}
+
+/// A stored profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub id: ProfileId,
+    #[serde(flatten)]
+    pub config: ProfileConfig,
+    /// What discovery found, if it ran.
+    pub metadata: Option<ProviderMetadata>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Which endpoint of a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Authorization,
+    Token,
+    Revocation,
+    Introspection,
+    Userinfo,
+    Jwks,
+}
+
+impl Endpoint {
+    pub fn label(self) -> &'static str {
+        match self {
+            Endpoint::Authorization => "authorization endpoint",
+            Endpoint::Token => "token endpoint",
+            Endpoint::Revocation => "revocation endpoint",
+            Endpoint::Introspection => "introspection endpoint",
+            Endpoint::Userinfo => "userinfo endpoint",
+            Endpoint::Jwks => "JWKS URI",
+        }
+    }
+}
+
+impl Profile {
+    /// The endpoint to use: the one set by hand, else the discovered one.
+    pub fn endpoint(&self, which: Endpoint) -> Option<&str> {
+        let e = &self.config.endpoints;
+        let manual = match which {
+            Endpoint::Authorization => &e.authorization,
+            Endpoint::Token => &e.token,
+            Endpoint::Revocation => &e.revocation,
+            Endpoint::Introspection => &e.introspection,
+            Endpoint::Userinfo => &e.userinfo,
+            Endpoint::Jwks => &e.jwks,
+        };
+        manual
+            .as_deref()
+            .or_else(|| self.metadata.as_ref().and_then(|m| m.endpoint(which)))
+    }
+
+    /// The endpoint, or an error that says how to get one.
+    pub fn require_endpoint(&self, which: Endpoint) -> Result<&str> {
+        self.endpoint(which).ok_or_else(|| {
+            let how = if self.config.issuer.is_some() {
+                "run discovery again, or set it by hand in the profile"
+            } else {
+                "set an issuer URL to discover it, or set it by hand in the profile"
+            };
+            Error::new(
+                crate::error::ErrorCode::Unsupported,
+                format!(
+                    "Profile \"{}\" has no {}: {how}.",
+                    self.config.name,
+                    which.label()
+                ),
+            )
+        })
+    }
+}
+
+/// Names TokenDesk sets itself on authorize requests; extra parameters may not override them.
+/// (`response_type` may be set, e.g. to `code id_token` for a hybrid flow.)
+const RESERVED_AUTHORIZE: &[&str] = &[
+    "client_id",
+    "redirect_uri",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+];
+/// Names TokenDesk sets itself on token requests.
+const RESERVED_TOKEN: &[&str] = &[
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "redirect_uri",
+    "refresh_token",
+];
+
+impl ProfileConfig {
+    /// Checks every field and reports all problems at once.
+    pub fn validate(&self) -> Result<()> {
+        let mut errs = Vec::new();
+        let mut err = |field: &str, message: String| {
+            errs.push(FieldError {
+                field: field.to_owned(),
+                message,
+            })
+        };
+
+        if self.name.trim().is_empty() {
+            err("name", "Give the profile a name.".into());
+        } else if self.name.chars().count() > 100 {
+            err("name", "Keep the name under 100 characters.".into());
+        }
+        if self.client_id.trim().is_empty() {
+            err("client_id", "The client id is required.".into());
+        }
+        if let Some(issuer) = &self.issuer {
+            if let Err(m) = check_http_url(issuer) {
+                err("issuer", m);
+            } else if Url::parse(issuer)
+                .is_ok_and(|u| u.query().is_some() || u.fragment().is_some())
+            {
+                err("issuer", "An issuer URL has no query or fragment.".into());
+            }
+        }
+        let e = &self.endpoints;
+        for (field, value) in [
+            ("endpoints.authorization", &e.authorization),
+            ("endpoints.token", &e.token),
+            ("endpoints.revocation", &e.revocation),
+            ("endpoints.introspection", &e.introspection),
+            ("endpoints.userinfo", &e.userinfo),
+            ("endpoints.jwks", &e.jwks),
+            ("api_url", &self.api_url),
+        ] {
+            if let Some(v) = value
+                && let Err(m) = check_http_url(v)
+            {
+                err(field, m);
+            }
+        }
+        if self.issuer.is_none() && e.token.is_none() {
+            err(
+                "endpoints.token",
+                "Set an issuer URL to discover the endpoints, or the token endpoint by hand."
+                    .into(),
+            );
+        }
+        if self.grant == GrantKind::AuthorizationCode
+            && self.issuer.is_none()
+            && e.authorization.is_none()
+        {
+            err(
+                "endpoints.authorization",
+                "The authorization-code grant needs an authorization endpoint (or an issuer to \
+                 discover it)."
+                    .into(),
+            );
+        }
+        if let Some(r) = &self.redirect_uri {
+            match Url::parse(r) {
+                Err(_) => err(
+                    "redirect_uri",
+                    format!("\"{r}\" is not a URL (e.g. http://127.0.0.1:8765/callback)."),
+                ),
+                Ok(u) if u.fragment().is_some() => err(
+                    "redirect_uri",
+                    "A redirect URI must not contain a fragment (RFC 6749 §3.1.2).".into(),
+                ),
+                Ok(_) => {}
+            }
+        }
+        for (i, s) in self.scopes.iter().enumerate() {
+            if s.is_empty()
+                || s.chars()
+                    .any(|c| c.is_whitespace() || c == '"' || c == '\\')
+            {
+                err(
+                    &format!("scopes[{i}]"),
+                    format!(
+                        "\"{s}\" is not a scope token: one word per scope, no spaces or quotes."
+                    ),
+                );
+            }
+        }
+        for (i, p) in self.authorize_params.iter().enumerate() {
+            if let Some(m) = check_param(p, RESERVED_AUTHORIZE) {
+                err(&format!("authorize_params[{i}]"), m);
+            }
+        }
+        for (i, p) in self.token_params.iter().enumerate() {
+            if let Some(m) = check_param(p, RESERVED_TOKEN) {
+                err(&format!("token_params[{i}]"), m);
+            }
+        }
+        for (i, h) in self.headers.iter().enumerate() {
+            if http::HeaderName::from_bytes(h.name.as_bytes()).is_err() {
+                err(
+                    &format!("headers[{i}]"),
+                    format!("\"{}\" is not a valid HTTP header name.", h.name),
+                );
+            } else if http::HeaderValue::from_str(&h.value).is_err() {
+                err(
+                    &format!("headers[{i}]"),
+                    format!(
+                        "The value of header \"{}\" has characters HTTP does not allow.",
+                        h.name
+                    ),
+                );
+            }
+        }
+        if self.refresh.remaining_percent > 90 {
+            err(
+                "refresh.remaining_percent",
+                "Refresh with at most 90% of the lifetime left.".into(),
+            );
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::invalid(errs))
+        }
+    }
+}
+
+fn check_http_url(value: &str) -> std::result::Result<(), String> {
+    match Url::parse(value) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        Ok(u) => Err(format!(
+            "\"{value}\" must be an http(s) URL (scheme \"{}\" given).",
+            u.scheme()
+        )),
+        Err(e) => Err(format!("\"{value}\" is not a valid URL ({e}).")),
+    }
+}
+
+fn check_param(p: &Param, reserved: &[&str]) -> Option<String> {
+    if p.name.trim().is_empty() {
+        Some("A parameter needs a name.".into())
+    } else if reserved.contains(&p.name.as_str()) {
+        Some(format!(
+            "\"{}\" is set by TokenDesk itself and cannot be overridden.",
+            p.name
+        ))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cc_profile() -> ProfileConfig {
+        ProfileConfig {
+            name: "gateway".into(),
+            client_id: "abc".into(),
+            grant: GrantKind::ClientCredentials,
+            endpoints: Endpoints {
+                token: Some("https://gw.example/oauth/token".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_minimal_client_credentials_profile_is_valid() {
+        cc_profile().validate().unwrap();
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_field() {
+        let mut p = cc_profile();
+        p.name = " ".into();
+        p.endpoints.token = Some("ftp://x".into());
+        p.scopes = vec!["a b".into()];
+        p.headers = vec![Param::new("x api key", "v")];
+        p.token_params = vec![Param::new("grant_type", "password")];
+        let e = p.validate().unwrap_err();
+        let fields: Vec<_> = e.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "endpoints.token",
+                "scopes[0]",
+                "token_params[0]",
+                "headers[0]"
+            ]
+        );
+        assert!(
+            e.message.contains("must be an http(s) URL"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn no_issuer_and_no_token_endpoint_is_refused() {
+        let mut p = cc_profile();
+        p.endpoints.token = None;
+        let e = p.validate().unwrap_err();
+        assert_eq!(e.fields[0].field, "endpoints.token");
+    }
+
+    #[test]
+    fn auth_code_needs_an_authorization_endpoint_or_issuer() {
+        let mut p = cc_profile();
+        p.grant = GrantKind::AuthorizationCode;
+        assert_eq!(
+            p.validate().unwrap_err().fields[0].field,
+            "endpoints.authorization"
+        );
+        p.issuer = Some("https://login.example".into());
+        p.validate().unwrap();
+    }
+
+    #[test]
+    fn manual_endpoints_override_discovered_ones() {
+        let mut meta = ProviderMetadata::default();
+        meta.token_endpoint = Some("https://discovered/token".into());
+        meta.userinfo_endpoint = Some("https://discovered/userinfo".into());
+        let p = Profile {
+            id: ProfileId::from("x"),
+            config: cc_profile(),
+            metadata: Some(meta),
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(
+            p.endpoint(Endpoint::Token),
+            Some("https://gw.example/oauth/token")
+        );
+        assert_eq!(
+            p.endpoint(Endpoint::Userinfo),
+            Some("https://discovered/userinfo")
+        );
+        assert!(
+            p.require_endpoint(Endpoint::Revocation)
+                .unwrap_err()
+                .message
+                .contains("revocation endpoint")
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! OpenID Connect discovery and RFC 8414 authorization-server metadata.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::http::Call;
+use crate::profile::Endpoint;
+
+/// What a provider says about itself. `raw` keeps the whole document.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProviderMetadata {
+    pub issuer: String,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub introspection_endpoint: Option<String>,
+    pub userinfo_endpoint: Option<String>,
+    pub jwks_uri: Option<String>,
+    /// RFC 9207: the provider puts `iss` in authorization responses, so we require it.
+    pub authorization_response_iss_parameter_supported: bool,
+    pub code_challenge_methods_supported: Vec<String>,
+    pub grant_types_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub scopes_supported: Vec<String>,
+    pub response_types_supported: Vec<String>,
+    /// Where the document came from.
+    pub source_url: String,
+    pub fetched_at: i64,
+    pub raw: Value,
+}
+
+impl ProviderMetadata {
+    pub fn endpoint(&self, which: Endpoint) -> Option<&str> {
+        match which {
+            Endpoint::Authorization => self.authorization_endpoint.as_deref(),
+            Endpoint::Token => self.token_endpoint.as_deref(),
+            Endpoint::Revocation => self.revocation_endpoint.as_deref(),
+            Endpoint::Introspection => self.introspection_endpoint.as_deref(),
+            Endpoint::Userinfo => self.userinfo_endpoint.as_deref(),
+            Endpoint::Jwks => self.jwks_uri.as_deref(),
+        }
+    }
+
+    fn from_document(doc: Value, source_url: String, fetched_at: i64) -> Result<Self> {
+        let Value::Object(_) = &doc else {
+            return Err(bad_document(&source_url, "it is not a JSON object"));
+        };
+        let mut meta: ProviderMetadata = serde_json::from_value(doc.clone())
+            .map_err(|e| bad_document(&source_url, &e.to_string()))?;
+        meta.source_url = source_url;
+        meta.fetched_at = fetched_at;
+        meta.raw = doc;
+        Ok(meta)
+    }
+}
+
+fn bad_document(url: &str, why: &str) -> Error {
+    Error::new(
+        ErrorCode::BadResponse,
+        format!("The discovery document at {url} is not usable: {why}."),
+    )
+}
+
+/// Where to look for metadata, in order: OIDC discovery (issuer + path), then RFC 8414
+/// (well-known inserted before the issuer's path).
+pub fn candidate_urls(issuer: &str) -> Result<Vec<String>> {
+    let url = Url::parse(issuer)
+        .map_err(|e| Error::invalid_field("issuer", format!("\"{issuer}\" is not a URL ({e}).")))?;
+    let trimmed = issuer.trim_end_matches('/');
+    let mut out = vec![format!("{trimmed}/.well-known/openid-configuration")];
+    let path = url.path().trim_end_matches('/');
+    let origin = url.origin().ascii_serialization();
+    out.push(format!(
+        "{origin}/.well-known/oauth-authorization-server{path}"
+    ));
+    if !path.is_empty() {
+        out.push(format!("{origin}/.well-known/openid-configuration{path}"));
+    }
+    Ok(out)
+}
+
+fn same_issuer(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// Fetches and checks the provider metadata for `issuer`.
+pub async fn discover(call: &Call<'_>, issuer: &str, now_ms: i64) -> Result<ProviderMetadata> {
+    let mut tried = Vec::new();
+    for url in candidate_urls(issuer)? {
+        let request = http::Request::get(&url)
+            .header(http::header::ACCEPT, "application/json")
+            .body(Vec::new())
+            .map_err(|e| Error::internal(e.to_string()))?;
+        let response = call.send(request).await?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            tried.push(format!("{url} (HTTP {status})"));
+            continue;
+        }
+        let doc: Value = match serde_json::from_slice(response.body()) {
+            Ok(v) => v,
+            Err(_) => {
+                tried.push(format!("{url} (not JSON)"));
+                continue;
+            }
+        };
+        let meta = ProviderMetadata::from_document(doc, url.clone(), now_ms)?;
+        if !same_issuer(&meta.issuer, issuer) {
+            return Err(Error::new(
+                ErrorCode::IssuerMismatch,
+                format!(
+                    "The provider at {url} calls itself \"{}\", but the profile's issuer is \
+                     \"{issuer}\". Set the issuer to exactly \"{}\" (RFC 8414 §3.3 requires them \
+                     to match).",
+                    meta.issuer, meta.issuer
+                ),
+            ));
+        }
+        return Ok(meta);
+    }
+    Err(Error::new(
+        ErrorCode::NotFound,
+        format!(
+            "No discovery document was found for issuer {issuer}. Tried: {}. Check the issuer \
+             URL, or set the endpoints by hand.",
+            tried.join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_follow_oidc_then_rfc8414() {
+        assert_eq!(
+            candidate_urls("https://login.example/").unwrap(),
+            [
+                "https://login.example/.well-known/openid-configuration",
+                "https://login.example/.well-known/oauth-authorization-server",
+            ]
+        );
+        assert_eq!(
+            candidate_urls("https://id.example/realms/dev").unwrap(),
+            [
+                "https://id.example/realms/dev/.well-known/openid-configuration",
+                "https://id.example/.well-known/oauth-authorization-server/realms/dev",
+                "https://id.example/.well-known/openid-configuration/realms/dev",
+            ]
+        );
+    }
+
+    #[test]
+    fn metadata_keeps_the_raw_document_and_the_iss_flag() {
+        let doc = serde_json::json!({
+            "issuer": "https://op.example", "token_endpoint": "https://op.example/token",
+            "authorization_response_iss_parameter_supported": true, "x_vendor": 1
+        });
+        let m = ProviderMetadata::from_document(doc, "u".into(), 5).unwrap();
+        assert!(m.authorization_response_iss_parameter_supported);
+        assert_eq!(
+            m.endpoint(Endpoint::Token),
+            Some("https://op.example/token")
+        );
+        assert_eq!(m.raw["x_vendor"], 1);
+        assert!(same_issuer("https://op.example/", "https://op.example"));
+    }
+}

@@ -1,0 +1,257 @@
+//! Provider failures turned into messages that say what happened and what to check.
+
+use oauth2::RequestTokenError;
+
+use super::response::ProviderError;
+use crate::error::{Error, ErrorCode};
+use crate::http::{LastResponse, TransportError};
+
+/// Which request failed, for hints that depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    ClientCredentials,
+    CodeExchange,
+    Refresh,
+}
+
+impl Operation {
+    fn label(self) -> &'static str {
+        match self {
+            Operation::ClientCredentials => "client-credentials token request",
+            Operation::CodeExchange => "authorization-code exchange",
+            Operation::Refresh => "refresh",
+        }
+    }
+}
+
+/// The hint for an OAuth error code, or `None` if we have nothing useful to add.
+pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
+    Some(match (error, op) {
+        ("invalid_client", _) => {
+            "Check the client secret, and the authentication method: client_secret_basic sends \
+             the id and secret in the Authorization header, client_secret_post in the form body; \
+             the provider accepts only what the client is registered for."
+        }
+        ("invalid_grant", Operation::CodeExchange) => {
+            "The code was already used or has expired, or the redirect URI differs from the one \
+             in the authorization request, or the PKCE verifier does not match. Sign in again."
+        }
+        ("invalid_grant", Operation::Refresh) => {
+            "The refresh token has expired, was revoked, or was already used (the provider \
+             rotates refresh tokens). Sign in again to get a new one."
+        }
+        ("invalid_grant", Operation::ClientCredentials) => {
+            "Check the extra token parameters and the audience/resource the request carries."
+        }
+        ("invalid_scope", _) => {
+            "Check the profile's scopes against what the client is allowed (some providers also \
+             need an audience or resource for API scopes)."
+        }
+        ("unauthorized_client", _) => {
+            "The client is not registered for this grant type; check its registration at the \
+             provider, or the profile's grant."
+        }
+        ("unsupported_grant_type", _) => {
+            "The token endpoint does not support this grant; check the token endpoint URL and the \
+             client's registration."
+        }
+        ("invalid_request", _) => {
+            "A parameter is missing or malformed: check the extra parameters, the redirect URI \
+             and the scopes. The exchange log shows exactly what was sent."
+        }
+        ("invalid_target", _) => "The audience/resource is not known to the provider.",
+        ("access_denied", _) => "The user or the provider's policy refused the request.",
+        ("temporarily_unavailable", _) | ("server_error", _) => {
+            "The provider failed on its side; try again later."
+        }
+        _ => return None,
+    })
+}
+
+fn code_for(error: &str) -> ErrorCode {
+    match error {
+        "invalid_client" => ErrorCode::InvalidClient,
+        "invalid_grant" => ErrorCode::InvalidGrant,
+        "invalid_scope" => ErrorCode::InvalidScope,
+        "unauthorized_client" => ErrorCode::UnauthorizedClient,
+        "access_denied" => ErrorCode::AuthorizationDenied,
+        _ => ErrorCode::ProviderError,
+    }
+}
+
+/// An error answer from the provider (already parsed) as a user-facing error.
+pub fn provider_error(e: &ProviderError, status: Option<u16>, op: Operation) -> Error {
+    let status = status.map(|s| format!(" (HTTP {s})")).unwrap_or_default();
+    let mut message = format!("The provider refused the {}{status}: {e}.", op.label());
+    if let Some(h) = hint(&e.error, op) {
+        message.push(' ');
+        message.push_str(h);
+    }
+    Error::new(code_for(&e.error), message)
+}
+
+/// Any failure of an oauth2-crate request as a user-facing error.
+pub fn request_error(
+    e: RequestTokenError<TransportError, ProviderError>,
+    last: &LastResponse,
+    op: Operation,
+) -> Error {
+    match e {
+        RequestTokenError::ServerResponse(pe) => provider_error(&pe, last.status, op),
+        RequestTokenError::Request(t) => t.into(),
+        RequestTokenError::Parse(err, body) => {
+            unusable_body(&body, last, op, Some(&err.to_string()))
+        }
+        RequestTokenError::Other(_) => unusable_body(&[], last, op, None),
+    }
+}
+
+/// What to say when the answer is not a usable OAuth response.
+pub fn unusable_body(
+    body: &[u8],
+    last: &LastResponse,
+    op: Operation,
+    parse_error: Option<&str>,
+) -> Error {
+    let status = last
+        .status
+        .map(|s| format!("HTTP {s}"))
+        .unwrap_or_else(|| "an answer".into());
+    let ct = last.content_type.clone().unwrap_or_default();
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim_start();
+    let looks_html = ct.contains("html")
+        || trimmed.starts_with('<')
+        || trimmed.to_ascii_lowercase().starts_with("<!doctype");
+    let message = if looks_html {
+        let title = html_title(&text)
+            .map(|t| format!(" titled \"{t}\""))
+            .unwrap_or_default();
+        format!(
+            "The {} got {status} with an HTML page{title} instead of JSON. Check the token \
+             endpoint URL (a web page, a login form or a proxy error is in the way), and whether \
+             the API needs extra headers or a client certificate.",
+            op.label()
+        )
+    } else if body.is_empty() && last.status.is_some_and(|s| s != 200) {
+        format!(
+            "The {} got {status} with an empty body. Check the token endpoint URL and the \
+             client's authentication method; the exchange log shows the response headers.",
+            op.label()
+        )
+    } else if body.is_empty() {
+        match parse_error {
+            None if !ct.is_empty() && !ct.contains("json") => format!(
+                "The {} got {status} with Content-Type \"{ct}\" instead of application/json. \
+                 Check the token endpoint URL.",
+                op.label()
+            ),
+            _ => format!("The {} got {status} with an empty body.", op.label()),
+        }
+    } else if let Some(pe) = parse_error {
+        if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+            format!(
+                "The {} got {status} with JSON that is not a token response ({pe}). The exchange \
+                 log shows the full answer.",
+                op.label()
+            )
+        } else {
+            format!(
+                "The {} got {status} with a body that is not valid JSON ({pe}). The provider or \
+                 a proxy in between sent a broken answer; the exchange log shows it.",
+                op.label()
+            )
+        }
+    } else {
+        format!("The {} got an unusable answer ({status}).", op.label())
+    };
+    Error::new(ErrorCode::BadResponse, message)
+}
+
+fn html_title(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    let title = text[start..end].trim();
+    (!title.is_empty()).then(|| title.chars().take(80).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last(status: u16, ct: &str) -> LastResponse {
+        LastResponse {
+            status: Some(status),
+            content_type: Some(ct.into()),
+        }
+    }
+
+    #[test]
+    fn invalid_client_says_to_check_secret_and_auth_method() {
+        let pe: ProviderError = serde_json::from_str(r#"{"error":"invalid_client"}"#).unwrap();
+        let e = provider_error(&pe, Some(401), Operation::ClientCredentials);
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+        assert!(
+            e.message.contains("client secret") && e.message.contains("client_secret_post"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("HTTP 401"));
+    }
+
+    #[test]
+    fn invalid_grant_hint_depends_on_the_operation() {
+        assert!(
+            hint("invalid_grant", Operation::Refresh)
+                .unwrap()
+                .contains("Sign in again")
+        );
+        assert!(
+            hint("invalid_grant", Operation::CodeExchange)
+                .unwrap()
+                .contains("redirect URI")
+        );
+    }
+
+    #[test]
+    fn html_pages_are_named_with_their_title() {
+        let body = b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>";
+        let e = unusable_body(
+            body,
+            &last(502, "text/html"),
+            Operation::ClientCredentials,
+            Some("x"),
+        );
+        assert_eq!(e.code, ErrorCode::BadResponse);
+        assert!(
+            e.message.contains("HTML page titled \"502 Bad Gateway\""),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn broken_json_and_empty_bodies_are_told_apart() {
+        let e = unusable_body(
+            br#"{"access_token": "abc", "tok"#,
+            &last(200, "application/json"),
+            Operation::Refresh,
+            Some("EOF while parsing"),
+        );
+        assert!(e.message.contains("not valid JSON"), "{}", e.message);
+        let e = unusable_body(b"", &last(500, ""), Operation::Refresh, None);
+        assert!(
+            e.message.contains("empty body") && e.message.contains("HTTP 500"),
+            "{}",
+            e.message
+        );
+        let e = unusable_body(
+            br#"{"token_type":"Bearer"}"#,
+            &last(200, "application/json"),
+            Operation::Refresh,
+            Some("missing field `access_token`"),
+        );
+        assert!(e.message.contains("not a token response"), "{}", e.message);
+    }
+}

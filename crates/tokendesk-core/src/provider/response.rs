@@ -1,0 +1,301 @@
+//! The token and error responses as the oauth2 crate sees them, read leniently and keeping every
+//! field the provider sent.
+
+use std::fmt;
+use std::time::Duration;
+
+use oauth2::basic::BasicTokenType;
+use oauth2::{AccessToken, RefreshToken, Scope};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::lenient;
+use crate::redact;
+
+/// A token response: the standard fields for the oauth2 crate, every raw field for display.
+///
+/// Accepts numbers as strings, `token_type` values other than `Bearer` (`BearerToken`), a
+/// missing `token_type`, an empty `scope`, and any extra field.
+pub struct TokenResponse {
+    access_token: AccessToken,
+    token_type: BasicTokenType,
+    expires_in: Option<Duration>,
+    refresh_token: Option<RefreshToken>,
+    scopes: Option<Vec<Scope>>,
+    /// Every field as sent, secrets included: never logged, never stored as is.
+    raw: Map<String, Value>,
+}
+
+impl TokenResponse {
+    /// The raw fields with the token values removed, safe to store and show.
+    pub fn raw_redacted(&self) -> Map<String, Value> {
+        match redact::json(Value::Object(self.raw.clone())) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    pub fn raw_field(&self, name: &str) -> Option<&Value> {
+        self.raw.get(name)
+    }
+
+    pub fn token_type_raw(&self) -> String {
+        self.raw
+            .get("token_type")
+            .and_then(Value::as_str)
+            .unwrap_or("Bearer")
+            .to_owned()
+    }
+
+    pub fn scope_raw(&self) -> Option<String> {
+        self.raw.get("scope").and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Array(items) => Some(
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        })
+    }
+
+    pub fn id_token(&self) -> Option<&str> {
+        self.raw
+            .get("id_token")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    }
+}
+
+impl fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("fields", &self.raw.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenResponse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Map::<String, Value>::deserialize(deserializer)?;
+        let access_token = match raw.get("access_token") {
+            Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s.clone()),
+            Some(_) => return Err(D::Error::custom("access_token is empty or not a string")),
+            None => return Err(D::Error::missing_field("access_token")),
+        };
+        let token_type = match raw.get("token_type").and_then(Value::as_str) {
+            Some(t) if t.eq_ignore_ascii_case("bearer") => BasicTokenType::Bearer,
+            Some(t) if t.eq_ignore_ascii_case("mac") => BasicTokenType::Mac,
+            Some(t) => BasicTokenType::Extension(t.to_owned()),
+            None => BasicTokenType::Bearer,
+        };
+        let expires_in = raw
+            .get("expires_in")
+            .and_then(lenient::number)
+            .filter(|n| *n >= 0.0)
+            .map(Duration::from_secs_f64);
+        let refresh_token = raw
+            .get("refresh_token")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| RefreshToken::new(s.to_owned()));
+        let mut me = Self {
+            access_token,
+            token_type,
+            expires_in,
+            refresh_token,
+            scopes: None,
+            raw,
+        };
+        me.scopes = me.scope_raw().map(|s| {
+            s.split_whitespace()
+                .map(|x| Scope::new(x.to_owned()))
+                .collect()
+        });
+        Ok(me)
+    }
+}
+
+/// Serialises the redacted fields: a token response never leaves as it came.
+impl Serialize for TokenResponse {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw_redacted().serialize(serializer)
+    }
+}
+
+impl oauth2::TokenResponse for TokenResponse {
+    type TokenType = BasicTokenType;
+    fn access_token(&self) -> &AccessToken {
+        &self.access_token
+    }
+    fn token_type(&self) -> &BasicTokenType {
+        &self.token_type
+    }
+    fn expires_in(&self) -> Option<Duration> {
+        self.expires_in
+    }
+    fn refresh_token(&self) -> Option<&RefreshToken> {
+        self.refresh_token.as_ref()
+    }
+    fn scopes(&self) -> Option<&Vec<Scope>> {
+        self.scopes.as_ref()
+    }
+}
+
+/// An error answer: RFC 6749 (`error`, `error_description`) or a gateway's own shape
+/// (`ErrorCode`/`Error`, Apigee's `fault`, `{"error": {"code", "message"}}`, `message`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderError {
+    /// The OAuth error code (`invalid_client`), or the gateway's, or empty if none was given.
+    pub error: String,
+    pub description: Option<String>,
+    pub uri: Option<String>,
+    /// The whole answer, secrets redacted.
+    pub raw: Value,
+}
+
+impl<'de> Deserialize<'de> for ProviderError {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Value::deserialize(deserializer)?;
+        let Value::Object(map) = &raw else {
+            return Err(D::Error::custom("an error answer must be a JSON object"));
+        };
+        let text = |v: Option<&Value>| -> Option<String> {
+            match v? {
+                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        };
+        let get = |path: &[&str]| -> Option<String> {
+            let mut v = map.get(path[0])?;
+            for p in &path[1..] {
+                v = v.get(p)?;
+            }
+            text(Some(v))
+        };
+        let error = get(&["error"])
+            .or_else(|| get(&["error", "code"]))
+            .or_else(|| get(&["ErrorCode"]))
+            .or_else(|| get(&["errorCode"]))
+            .or_else(|| get(&["error_code"]))
+            .or_else(|| get(&["fault", "detail", "errorcode"]))
+            .or_else(|| get(&["code"]))
+            .unwrap_or_default();
+        let description = get(&["error_description"])
+            .or_else(|| get(&["error", "message"]))
+            .or_else(|| get(&["Error"]))
+            .or_else(|| get(&["errorMessage"]))
+            .or_else(|| get(&["fault", "faultstring"]))
+            .or_else(|| get(&["message"]))
+            .or_else(|| get(&["detail"]));
+        let uri = get(&["error_uri"]);
+        Ok(Self {
+            error,
+            description,
+            uri,
+            raw: redact::json(raw),
+        })
+    }
+}
+
+impl Serialize for ProviderError {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(serializer)
+    }
+}
+
+impl fmt::Display for ProviderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.error, &self.description) {
+            (e, Some(d)) if !e.is_empty() => write!(f, "{e}: {d}"),
+            (e, None) if !e.is_empty() => f.write_str(e),
+            (_, Some(d)) => f.write_str(d),
+            _ => write!(f, "{}", self.raw),
+        }
+    }
+}
+
+impl oauth2::ErrorResponse for ProviderError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oauth2::TokenResponse as _;
+    use serde_json::json;
+
+    #[test]
+    fn gateway_shaped_response_is_read_and_every_field_kept() {
+        let body = json!({
+            "refresh_token_expires_in": "899", "api_product_list": "[psd2-accounts]",
+            "token_type": "BearerToken", "issued_at": "1700000000123", "client_id": "gw",
+            "access_token": "AT-123", "scope": "", "expires_in": "3599", "refresh_count": "2",
+            "status": "approved", "refresh_token": "RT-456", "refresh_token_issued_at": "1700000000000",
+            "weird": {"nested": [1, 2]}
+        });
+        let r: TokenResponse = serde_json::from_value(body).unwrap();
+        assert_eq!(r.access_token().secret(), "AT-123");
+        assert_eq!(
+            r.token_type(),
+            &BasicTokenType::Extension("BearerToken".into())
+        );
+        assert_eq!(r.expires_in(), Some(Duration::from_secs(3599)));
+        assert_eq!(r.refresh_token().unwrap().secret(), "RT-456");
+        assert_eq!(
+            r.scopes().unwrap().len(),
+            0,
+            "an empty scope is an empty list"
+        );
+        assert_eq!(r.raw_field("refresh_count"), Some(&json!("2")));
+        assert_eq!(r.raw_field("weird"), Some(&json!({"nested": [1, 2]})));
+        let safe = r.raw_redacted();
+        assert_eq!(safe["access_token"], redact::REDACTED);
+        assert_eq!(safe["status"], "approved");
+        assert!(!serde_json::to_string(&r).unwrap().contains("AT-123"));
+        assert!(!format!("{r:?}").contains("AT-123"));
+    }
+
+    #[test]
+    fn missing_or_empty_access_token_is_an_error() {
+        assert!(serde_json::from_value::<TokenResponse>(json!({"token_type": "Bearer"})).is_err());
+        assert!(serde_json::from_value::<TokenResponse>(json!({"access_token": ""})).is_err());
+        let r: TokenResponse = serde_json::from_value(json!({"access_token": "x"})).unwrap();
+        assert_eq!(
+            r.token_type(),
+            &BasicTokenType::Bearer,
+            "a missing token_type means Bearer"
+        );
+        assert!(r.scopes().is_none());
+    }
+
+    #[test]
+    fn error_shapes_are_all_understood() {
+        let rfc: ProviderError = serde_json::from_value(
+            json!({"error": "invalid_client", "error_description": "bad secret"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (rfc.error.as_str(), rfc.description.as_deref()),
+            ("invalid_client", Some("bad secret"))
+        );
+        let gw: ProviderError = serde_json::from_value(
+            json!({"ErrorCode": "invalid_client", "Error": "ClientId is Invalid"}),
+        )
+        .unwrap();
+        assert_eq!(gw.to_string(), "invalid_client: ClientId is Invalid");
+        let fault: ProviderError = serde_json::from_value(json!({"fault": {"faultstring": "Invalid ApiKey", "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}})).unwrap();
+        assert_eq!(fault.to_string(), "oauth.v2.InvalidApiKey: Invalid ApiKey");
+        let nested: ProviderError =
+            serde_json::from_value(json!({"error": {"code": "E1", "message": "nope"}})).unwrap();
+        assert_eq!(nested.to_string(), "E1: nope");
+        let bare: ProviderError =
+            serde_json::from_value(json!({"message": "Unauthorized"})).unwrap();
+        assert_eq!(bare.to_string(), "Unauthorized");
+        assert!(serde_json::from_value::<ProviderError>(json!("text")).is_err());
+    }
+}

@@ -1,0 +1,77 @@
+//! Schema migrations, tracked in `PRAGMA user_version`. Append only: never edit a shipped step.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, ErrorCode, Result};
+
+const STEPS: &[&str] = &[
+    // 1: profiles, tokens, history, exchange log.
+    "CREATE TABLE profiles (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        environment TEXT NOT NULL DEFAULT '',
+        config TEXT NOT NULL,
+        metadata TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE tokens (
+        profile_id TEXT PRIMARY KEY REFERENCES profiles(id) ON DELETE CASCADE,
+        data TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE TABLE refresh_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX refresh_events_by_profile ON refresh_events(profile_id, id);
+    CREATE TABLE exchanges (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        profile_id TEXT NOT NULL REFERENCES profiles(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        operation TEXT NOT NULL,
+        data TEXT NOT NULL
+    );
+    CREATE INDEX exchanges_by_profile ON exchanges(profile_id, id);",
+];
+
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > STEPS.len() {
+        return Err(Error::new(
+            ErrorCode::Storage,
+            format!(
+                "The TokenDesk database is from a newer version (schema {current}, this build \
+                 knows {}). Update TokenDesk.",
+                STEPS.len()
+            ),
+        ));
+    }
+    for (i, step) in STEPS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrating_twice_is_a_no_op_and_newer_schemas_are_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let v: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, STEPS.len());
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        assert_eq!(migrate(&mut conn).unwrap_err().code, ErrorCode::Storage);
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what TokenDesk needs to build, run and test on Debian/Ubuntu.
+# Idempotent: installs only what is missing. Usage: scripts/deps.sh [--test]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-dev
+      libayatana-appindicator3-dev librsvg2-dev
+      gnome-keyring dbus-x11 libsecret-tools xdg-utils)
+if [ "$want_test" = 1 ]; then
+  pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core)
+fi
+
+if command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "deps: installing ${missing[*]}" >&2
+    sudo_ apt-get update -qq
+    sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+else
+  echo "deps: no apt-get here; install the equivalents of: ${pkgs[*]}" >&2
+fi
+
+command -v cargo >/dev/null || { echo "deps: cargo not found; install Rust from rustup" >&2; exit 1; }
+command -v npm >/dev/null || { echo "deps: npm not found; install Node.js 20+" >&2; exit 1; }
