@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use ts_rs::TS;
 
 use oauth2::TokenResponse as _;
 use serde::Serialize;
@@ -49,7 +50,7 @@ impl Default for CoreOptions {
 }
 
 /// A sign-in that has started and waits for the browser (or a pasted URL).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct LoginStarted {
     pub login_id: String,
     pub profile_id: ProfileId,
@@ -68,7 +69,7 @@ struct PendingLogin {
 }
 
 /// How to hand out an access token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ExportFormat {
     /// The token alone.
@@ -80,7 +81,7 @@ pub enum ExportFormat {
 }
 
 /// A token decoded for display.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct TokenInspection {
     pub kind: SecretKind,
     pub token: TokenRef,

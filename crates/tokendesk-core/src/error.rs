@@ -2,9 +2,10 @@
 //! message a person can act on. Messages never carry secret values.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// What kind of failure this is; stable, serialised in snake_case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The user's input is invalid; see [`Error::fields`].
@@ -45,13 +46,13 @@ pub enum ErrorCode {
 }
 
 /// One invalid field of a user's input, for inline display.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, thiserror::Error, Serialize)]
+#[derive(Debug, Clone, thiserror::Error, Serialize, TS)]
 #[error("{message}")]
 pub struct Error {
     pub code: ErrorCode,

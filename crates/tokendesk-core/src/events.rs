@@ -2,10 +2,11 @@
 //! events; the command line ignores them).
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::profile::ProfileId;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CoreEvent {
     ProfilesChanged,

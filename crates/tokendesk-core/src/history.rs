@@ -1,13 +1,14 @@
 //! Refresh history: one append-only event per refresh attempt, successful or not.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::clock::Millis;
 use crate::error::ErrorCode;
 use crate::profile::ProfileId;
 
 /// Who asked for the refresh.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// The user, in the app.
@@ -18,7 +19,7 @@ pub enum Trigger {
     CommandLine,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Success,
@@ -26,7 +27,7 @@ pub enum Outcome {
 }
 
 /// How the new token was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// `grant_type=refresh_token`.
@@ -35,7 +36,7 @@ pub enum Method {
     ClientCredentials,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RefreshEvent {
     /// Assigned by the store.
     #[serde(default)]

@@ -3,6 +3,7 @@
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use ts_rs::TS;
 
 use oauth2::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -51,7 +52,7 @@ impl Http {
 }
 
 /// One recorded HTTP exchange, already redacted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Exchange {
     pub profile_id: ProfileId,
     /// What TokenDesk was doing: `token:client_credentials`, `discovery`, `userinfo`, ...

@@ -6,12 +6,13 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::clock::Millis;
 use crate::provider::lenient;
 
 /// A JWT's header and claims, decoded without verification.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DecodedJwt {
     pub header: Value,
     pub claims: Value,
@@ -45,7 +46,7 @@ pub fn decode_jwt(token: &str) -> Result<DecodedJwt, String> {
 }
 
 /// One check of an ID token's validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Check {
     pub name: String,
     pub ok: bool,
@@ -53,7 +54,7 @@ pub struct Check {
 }
 
 /// The result of validating an ID token: every check, passed or not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct IdTokenValidation {
     pub checks: Vec<Check>,
 }

@@ -4,6 +4,8 @@
 //! The shell and the command line call [`api::Core`].
 
 pub mod api;
+#[cfg(test)]
+mod bindings;
 pub mod browser;
 pub mod clock;
 pub mod error;

@@ -2,6 +2,7 @@
 //! A profile holds secret *references* (the keychain entries named by its id), never values.
 
 use std::fmt;
+use ts_rs::TS;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -10,7 +11,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::provider::discovery::ProviderMetadata;
 
 /// A profile's stable id, also the keychain account prefix.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(transparent)]
 pub struct ProfileId(String);
 
@@ -36,7 +37,7 @@ impl fmt::Display for ProfileId {
 }
 
 /// How the client authenticates at the token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     /// HTTP Basic with the url-encoded id and secret (RFC 6749 §2.3.1).
@@ -62,7 +63,7 @@ impl AuthMethod {
 }
 
 /// Which grant a profile uses to get a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantKind {
     #[default]
@@ -80,7 +81,7 @@ impl GrantKind {
 }
 
 /// Endpoints set by hand; each overrides what discovery found.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct Endpoints {
     pub authorization: Option<String>,
@@ -92,7 +93,7 @@ pub struct Endpoints {
 }
 
 /// A name/value pair: an extra parameter or header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Param {
     pub name: String,
     pub value: String,
@@ -108,7 +109,7 @@ impl Param {
 }
 
 /// When the background refresher renews a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct RefreshPolicy {
     pub auto: bool,
@@ -129,7 +130,7 @@ impl Default for RefreshPolicy {
 }
 
 /// Everything a user edits about a profile; also the export/import shape. No secrets.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct ProfileConfig {
     pub name: String,
@@ -157,7 +158,7 @@ pub struct ProfileConfig {
 }
 
 /// A stored profile.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Profile {
     pub id: ProfileId,
     #[serde(flatten)]

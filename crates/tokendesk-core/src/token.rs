@@ -4,6 +4,7 @@
 use oauth2::TokenResponse as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 use crate::clock::Millis;
 use crate::inspect;
@@ -13,7 +14,7 @@ use crate::provider::response::TokenResponse;
 use crate::secret::{fingerprint, mask};
 
 /// Metadata of a stored token set; safe to store in SQLite and to send to the UI.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct TokenSet {
     pub profile_id: ProfileId,
     pub grant: GrantKind,
@@ -41,7 +42,7 @@ pub struct TokenSet {
 }
 
 /// What we keep about one token value: never the value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct TokenRef {
     /// A masked preview such as `eyJhbG…x5UQ`.
     pub preview: String,
@@ -61,7 +62,7 @@ impl TokenRef {
 }
 
 /// The state of a token set at a given time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenState {
     Valid,

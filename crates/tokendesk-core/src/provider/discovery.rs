@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 use url::Url;
 
 use crate::error::{Error, ErrorCode, Result};
@@ -9,7 +10,7 @@ use crate::http::Call;
 use crate::profile::Endpoint;
 
 /// What a provider says about itself. `raw` keeps the whole document.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct ProviderMetadata {
     pub issuer: String,
