@@ -887,6 +887,18 @@ pub fn format_token(profile: &Profile, token: &str, format: ExportFormat) -> Str
     }
 }
 
+/// The shell runs these on a multi-threaded runtime: their futures must be `Send`.
+#[allow(dead_code)]
+fn futures_are_send(core: &'static Core, id: &'static ProfileId) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(core.fetch_client_credentials(id));
+    is_send(core.discover(id));
+    is_send(core.refresh(id, Trigger::Manual));
+    is_send(core.begin_login(id));
+    is_send(core.wait_login("x", Duration::from_secs(1)));
+    is_send(core.complete_login("x", "y"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -196,9 +196,29 @@ impl<'a> Call<'a> {
         result
     }
 
-    /// A closure the oauth2 crate accepts as its async HTTP client.
-    pub fn client<'s>(&'s self) -> impl Fn(HttpRequest) -> SendFuture<'s> + 's {
-        move |req| Box::pin(self.send(req))
+    /// [`Call::send`] as the oauth2 crate sees it (see the `AsyncHttpClient` impl below).
+    ///
+    /// Lenient where it costs nothing: a 200 answer whose body is a JSON object is accepted
+    /// whatever its Content-Type says (some gateways send `text/plain`). The exchange log keeps
+    /// the header as it came.
+    async fn send_for_oauth(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let mut response = self.send(request).await?;
+        let json_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"));
+        if response.status() == 200
+            && !json_type
+            && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(response.body())
+                .is_ok()
+        {
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+        }
+        Ok(response)
     }
 
     async fn exchange(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
@@ -272,6 +292,15 @@ impl<'a> Call<'a> {
             ));
         }
         out
+    }
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Call<'_> {
+    type Error = TransportError;
+    type Future = SendFuture<'c>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(self.send_for_oauth(request))
     }
 }
 

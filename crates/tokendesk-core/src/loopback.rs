@@ -391,7 +391,7 @@ mod tests {
             get(&format!("http://127.0.0.1:{port}/favicon.ico")).await.0,
             404
         );
-        let (status, page) = get(&format!("{base}")).await;
+        let (status, page) = get(&base).await;
         assert_eq!(status, 200);
         assert!(
             page.contains("location.hash"),

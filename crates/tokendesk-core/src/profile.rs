@@ -474,9 +474,11 @@ mod tests {
 
     #[test]
     fn manual_endpoints_override_discovered_ones() {
-        let mut meta = ProviderMetadata::default();
-        meta.token_endpoint = Some("https://discovered/token".into());
-        meta.userinfo_endpoint = Some("https://discovered/userinfo".into());
+        let meta = ProviderMetadata {
+            token_endpoint: Some("https://discovered/token".into()),
+            userinfo_endpoint: Some("https://discovered/userinfo".into()),
+            ..Default::default()
+        };
         let p = Profile {
             id: ProfileId::from("x"),
             config: cc_profile(),

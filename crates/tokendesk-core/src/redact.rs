@@ -119,10 +119,10 @@ pub fn json(mut v: Value) -> Value {
 /// as it is (value scrubbing still applies after).
 pub fn body(content_type: Option<&str>, text: &str) -> String {
     let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    if ct.contains("json") || text.trim_start().starts_with('{') {
-        if let Ok(v) = serde_json::from_str::<Value>(text) {
-            return serde_json::to_string_pretty(&json(v)).unwrap_or_default();
-        }
+    if (ct.contains("json") || text.trim_start().starts_with('{'))
+        && let Ok(v) = serde_json::from_str::<Value>(text)
+    {
+        return serde_json::to_string_pretty(&json(v)).unwrap_or_default();
     }
     if ct.contains("x-www-form-urlencoded") {
         return form(text);

@@ -157,9 +157,8 @@ pub async fn redeem(
     for (name, value) in token_params(profile) {
         request = request.add_extra_param(name, value);
     }
-    let http = call.client();
     request
-        .request_async(&http)
+        .request_async(call)
         .await
         .map_err(|e| request_error(e, &call.last_response(), Operation::CodeExchange))
 }

@@ -1,0 +1,259 @@
+//! Test harness: a real authorization server (oidc-provider on loopback), a real keychain
+//! (the Secret Service of the D-Bus session `scripts/test.sh` starts), a headless browser that
+//! walks the provider's login pages, and a log file to search for leaked secrets.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use tokendesk_core::browser::BrowserLauncher;
+use tokendesk_core::home::Home;
+use tokendesk_core::http::HttpOptions;
+use tokendesk_core::profile::{AuthMethod, GrantKind, Param, ProfileConfig};
+use tokendesk_core::secret::Keychain;
+use tokendesk_core::{Core, CoreOptions};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn provider_dir() -> PathBuf {
+    repo_root().join("tests/provider")
+}
+
+/// oidc-provider, started on a free port; stopped when dropped (its stdin closes).
+pub struct Provider {
+    child: Child,
+    pub issuer: String,
+}
+
+impl Provider {
+    pub fn start(args: &[&str]) -> Self {
+        let dir = provider_dir();
+        assert!(
+            dir.join("node_modules/oidc-provider").exists(),
+            "tests/provider has no node_modules: run scripts/test.sh (or npm ci in tests/provider)"
+        );
+        let mut child = Command::new("node")
+            .arg(dir.join("server.mjs"))
+            .arg("--quiet")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node must be installed to run the test provider");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("provider said {line:?}: {e}"));
+        Self {
+            child,
+            issuer: v["issuer"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where every test's tracing output goes, to be searched for secrets.
+pub fn log_path() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = std::env::temp_dir().join(format!("tokendesk-test-{}.log", std::process::id()));
+        let file = std::fs::File::create(&path).unwrap();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("tokendesk_core=trace")
+            .with_writer(Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+        path
+    })
+}
+
+/// A core on a fresh TOKENDESK_HOME with the real OS keychain.
+pub struct TestCore {
+    pub core: Core,
+    pub home: tempfile::TempDir,
+    pub keychain: Arc<Keychain>,
+}
+
+pub fn require_secret_service() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "these tests need a Secret Service in a D-Bus session: run them through scripts/test.sh"
+    );
+}
+
+impl TestCore {
+    pub fn new() -> Self {
+        Self::with_http(HttpOptions::default())
+    }
+
+    pub fn with_http(http: HttpOptions) -> Self {
+        require_secret_service();
+        log_path();
+        let home = tempfile::tempdir().unwrap();
+        let h = Home::at(home.path().to_path_buf()).unwrap();
+        let keychain = Arc::new(Keychain::new(h.keychain_service()));
+        let core = Core::open(
+            h,
+            keychain.clone(),
+            CoreOptions {
+                http,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        Self {
+            core,
+            home,
+            keychain,
+        }
+    }
+}
+
+pub fn cc_config(p: &Provider, client: &str, method: AuthMethod) -> ProfileConfig {
+    ProfileConfig {
+        name: format!("{client}-{}", method.as_str()),
+        environment: "test".into(),
+        issuer: Some(p.issuer.clone()),
+        client_id: client.into(),
+        auth_method: method,
+        grant: GrantKind::ClientCredentials,
+        scopes: vec!["api:read".into()],
+        ..Default::default()
+    }
+}
+
+pub fn web_config(p: &Provider, scopes: &[&str]) -> ProfileConfig {
+    ProfileConfig {
+        name: "web-app".into(),
+        environment: "test".into(),
+        issuer: Some(p.issuer.clone()),
+        client_id: "web-app".into(),
+        auth_method: AuthMethod::ClientSecretBasic,
+        grant: GrantKind::AuthorizationCode,
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    }
+}
+
+pub fn gateway_config(p: &Provider) -> ProfileConfig {
+    ProfileConfig {
+        name: "gateway".into(),
+        environment: "bank".into(),
+        client_id: "gw-client".into(),
+        auth_method: AuthMethod::ClientSecretPost,
+        grant: GrantKind::ClientCredentials,
+        endpoints: tokendesk_core::profile::Endpoints {
+            token: Some(p.url("/gateway/token")),
+            ..Default::default()
+        },
+        token_params: vec![Param::new("tpp_role", "AISP")],
+        headers: vec![
+            Param::new("x-api-key", "gw-client"),
+            Param::new("x-request-id", "req-123"),
+        ],
+        ..Default::default()
+    }
+}
+
+/// A headless "browser": `tests/provider/login.mjs` walks the provider's login and consent
+/// pages and finally requests the redirect URI (our loopback listener). What it prints (the
+/// original redirect URL) is kept for the test to read.
+#[derive(Clone, Default)]
+pub struct HeadlessLogin {
+    pub args: Vec<String>,
+    pub output: Arc<Mutex<String>>,
+    pub done: Arc<Mutex<Option<std::sync::mpsc::Receiver<()>>>>,
+}
+
+impl HeadlessLogin {
+    pub fn with_args(args: &[&str]) -> Self {
+        Self {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// The redirect URL the provider sent the browser to (before any `--set`).
+    pub fn redirect(&self) -> Option<String> {
+        self.wait();
+        let out = self.output.lock().unwrap();
+        out.lines().find_map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .ok()
+                .and_then(|v| v["redirect"].as_str().map(str::to_owned))
+        })
+    }
+
+    /// Waits for the walk to end.
+    pub fn wait(&self) {
+        if let Some(rx) = self.done.lock().unwrap().take() {
+            let _ = rx.recv_timeout(Duration::from_secs(30));
+        }
+    }
+}
+
+impl BrowserLauncher for HeadlessLogin {
+    fn open(&self, url: &str) -> tokendesk_core::Result<()> {
+        let mut cmd = Command::new("node");
+        cmd.arg(provider_dir().join("login.mjs"))
+            .arg(url)
+            .args(&self.args);
+        let output = self.output.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        *self.done.lock().unwrap() = Some(rx);
+        std::thread::spawn(move || {
+            let out = cmd
+                .stderr(Stdio::inherit())
+                .output()
+                .expect("node runs login.mjs");
+            output
+                .lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&out.stdout));
+            let _ = tx.send(());
+        });
+        Ok(())
+    }
+}
+
+/// Every file of a directory tree, as bytes, to search for leaked values.
+pub fn all_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(all_bytes(&p));
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.push((p, b));
+        }
+    }
+    out
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}

@@ -1,0 +1,207 @@
+//! Secrets live in the OS keychain only: never in the SQLite file, the logs or the exchange log.
+
+mod common;
+
+use common::*;
+use tokendesk_core::ErrorCode;
+use tokendesk_core::history::Trigger;
+use tokendesk_core::home::Home;
+use tokendesk_core::profile::{AuthMethod, ProfileId};
+use tokendesk_core::secret::{Keychain, SecretKind, SecretStore, Sensitive};
+
+/// The token values a profile holds now.
+async fn collect(t: &TestCore, id: ProfileId) -> Vec<String> {
+    let mut out = Vec::new();
+    for kind in [
+        SecretKind::AccessToken,
+        SecretKind::RefreshToken,
+        SecretKind::IdToken,
+    ] {
+        if let Ok(v) = t.core.reveal(&id, kind).await {
+            out.push(v.expose().clone());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_value_reaches_the_database_the_logs_or_the_exchange_log() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let mut secrets: Vec<String> = vec![
+        "cc-post-secret".into(),
+        "web-app-secret".into(),
+        "gw-secret".into(),
+    ];
+    let cc = t
+        .core
+        .create_profile(
+            cc_config(&p, "cc-post", AuthMethod::ClientSecretPost),
+            Some(Sensitive::new("cc-post-secret".into())),
+        )
+        .await
+        .unwrap();
+    t.core.fetch_client_credentials(&cc.id).await.unwrap();
+    secrets.extend(collect(&t, cc.id.clone()).await);
+
+    let web = t
+        .core
+        .create_profile(
+            web_config(&p, &["openid", "offline_access", "profile"]),
+            Some(Sensitive::new("web-app-secret".into())),
+        )
+        .await
+        .unwrap();
+    let browser = HeadlessLogin::default();
+    t.core
+        .login(&web.id, &browser, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    let code = url::Url::parse(&browser.redirect().unwrap())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    secrets.push(code);
+    secrets.extend(collect(&t, web.id.clone()).await);
+    t.core.refresh(&web.id, Trigger::Manual).await.unwrap();
+    secrets.extend(collect(&t, web.id.clone()).await);
+
+    let gw = t
+        .core
+        .create_profile(gateway_config(&p), Some(Sensitive::new("gw-secret".into())))
+        .await
+        .unwrap();
+    t.core.fetch_client_credentials(&gw.id).await.unwrap();
+    secrets.extend(collect(&t, gw.id.clone()).await);
+    t.core.refresh(&gw.id, Trigger::Manual).await.unwrap();
+    secrets.extend(collect(&t, gw.id.clone()).await);
+
+    assert!(
+        secrets.len() >= 12,
+        "collected {} secret values",
+        secrets.len()
+    );
+    // Everything TokenDesk wrote: the database (with its WAL) and any other file in its home.
+    let mut files = all_bytes(t.home.path());
+    files.push((log_path().to_path_buf(), std::fs::read(log_path()).unwrap()));
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.to_string_lossy().ends_with(".sqlite3"))
+    );
+    for (path, bytes) in &files {
+        for s in &secrets {
+            assert!(
+                !contains(bytes, s),
+                "a secret value ({} chars) is in {}",
+                s.len(),
+                path.display()
+            );
+        }
+    }
+    // The exchange log as the UI and support bundle see it.
+    for id in [&cc.id, &web.id, &gw.id] {
+        let text = serde_json::to_string(&t.core.exchanges(id, 100).unwrap()).unwrap();
+        for s in &secrets {
+            assert!(
+                !text.contains(s.as_str()),
+                "a secret value is in the exchange log"
+            );
+        }
+    }
+    // The log did record the work (so the check above looked at something).
+    let log = std::fs::read_to_string(log_path()).unwrap();
+    assert!(
+        log.contains("http exchange") && log.contains("token stored"),
+        "the log is being written"
+    );
+}
+
+#[test]
+fn the_real_keychain_stores_reads_and_deletes_and_a_missing_entry_is_none() {
+    require_secret_service();
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path().to_path_buf()).unwrap();
+    let k = Keychain::new(home.keychain_service());
+    let id = ProfileId::random();
+    assert!(k.get(&id, SecretKind::RefreshToken).unwrap().is_none());
+    k.set(
+        &id,
+        SecretKind::RefreshToken,
+        &Sensitive::new("rt-value-1".into()),
+    )
+    .unwrap();
+    k.set(
+        &id,
+        SecretKind::RefreshToken,
+        &Sensitive::new("rt-value-2".into()),
+    )
+    .unwrap();
+    assert_eq!(
+        k.get(&id, SecretKind::RefreshToken)
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "rt-value-2"
+    );
+    // Another home is another namespace.
+    let other = tempfile::tempdir().unwrap();
+    let k2 = Keychain::new(
+        Home::at(other.path().to_path_buf())
+            .unwrap()
+            .keychain_service(),
+    );
+    assert!(k2.get(&id, SecretKind::RefreshToken).unwrap().is_none());
+    k.delete(&id, SecretKind::RefreshToken).unwrap();
+    k.delete(&id, SecretKind::RefreshToken).unwrap();
+    assert!(k.get(&id, SecretKind::RefreshToken).unwrap().is_none());
+}
+
+/// Runs in a child process whose D-Bus address points nowhere (see the test below).
+#[test]
+fn keychain_child_without_secret_service() {
+    if std::env::var_os("TOKENDESK_KEYCHAIN_CHILD").is_none() {
+        return;
+    }
+    let k = Keychain::new("tokendesk-test-no-bus");
+    let e = k
+        .get(&ProfileId::from("x"), SecretKind::ClientSecret)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Keychain);
+    println!("MESSAGE: {}", e.message);
+}
+
+#[test]
+fn without_a_keychain_the_error_says_what_to_start() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "keychain_child_without_secret_service",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("TOKENDESK_KEYCHAIN_CHILD", "1")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/tokendesk-bus",
+        )
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "child failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let message = stdout
+        .lines()
+        .find_map(|l| l.split_once("MESSAGE: ").map(|(_, m)| m))
+        .unwrap_or_else(|| panic!("the child did not run: {stdout}"));
+    assert!(
+        message.contains("Secret Service") && message.contains("D-Bus"),
+        "{message}"
+    );
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test: formatting, lints, type checks, unit tests,
+# protocol tests against a real authorization server, keychain tests against a real Secret
+# Service, and the end-to-end tests of the built app under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "dependencies"
+scripts/deps.sh --test
+npm ci --prefix tests/provider --no-audit --no-fund --loglevel=error
+if [ -f ui/package.json ]; then
+  npm ci --prefix ui --no-audit --no-fund --loglevel=error
+fi
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+if [ -f ui/package.json ]; then
+  step "UI: type check, unit and component tests, build"
+  npm run --prefix ui check
+  npm test --prefix ui
+  npm run --prefix ui build
+fi
+
+step "Rust tests (real provider on loopback, real Secret Service)"
+scripts/with-keyring.sh cargo test --workspace --locked
+
+if [ -x tests/e2e/run.sh ]; then
+  step "end-to-end: the built app under Xvfb"
+  tests/e2e/run.sh
+fi
