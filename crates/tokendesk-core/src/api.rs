@@ -21,10 +21,12 @@ use crate::home::Home;
 use crate::http::{Call, Exchange, Http, HttpOptions};
 use crate::inspect::{self, DecodedJwt, IdTokenExpectations, IdTokenValidation};
 use crate::loopback::{Callback, Listener, RedirectTarget};
+use crate::presets::Preset;
 use crate::profile::{Endpoint, GrantKind, Profile, ProfileConfig, ProfileId};
 use crate::provider::discovery::{self, ProviderMetadata};
 use crate::provider::response::TokenResponse;
 use crate::secret::{Keychain, SecretKind, SecretStore, Sensitive, Vault};
+use crate::settings::Settings;
 use crate::store::Store;
 use crate::token::{TokenRef, TokenSet, TokenState};
 
@@ -774,6 +776,33 @@ impl Core {
 
     pub fn exchanges(&self, id: &ProfileId, limit: usize) -> Result<Vec<Exchange>> {
         self.store.exchanges(id, limit)
+    }
+
+    // ---- settings and presets -----------------------------------------------------------
+
+    pub fn settings(&self) -> Result<Settings> {
+        self.store.settings()
+    }
+
+    pub fn set_settings(&self, settings: &Settings) -> Result<()> {
+        settings.validate()?;
+        self.store.put_settings(settings)
+    }
+
+    /// Creates the presets whose names are not taken yet; returns the profiles created.
+    pub async fn add_presets(&self, presets: Vec<Preset>) -> Result<Vec<Profile>> {
+        let taken: Vec<String> = self
+            .list_profiles()?
+            .into_iter()
+            .map(|p| p.config.name)
+            .collect();
+        let mut created = Vec::new();
+        for (config, secret) in presets {
+            if !taken.contains(&config.name) {
+                created.push(self.create_profile(config, secret).await?);
+            }
+        }
+        Ok(created)
     }
 
     // ---- plumbing -----------------------------------------------------------------------

@@ -14,6 +14,7 @@ use crate::history::RefreshEvent;
 use crate::http::Exchange;
 use crate::profile::{Profile, ProfileConfig};
 use crate::provider::discovery::ProviderMetadata;
+use crate::settings::Settings;
 use crate::token::{TokenSet, TokenState};
 
 fn committed_dir() -> PathBuf {
@@ -35,6 +36,7 @@ fn export_all(dir: &Path) {
     ExportFormat::export_all(&cfg).unwrap();
     CoreEvent::export_all(&cfg).unwrap();
     Error::export_all(&cfg).unwrap();
+    Settings::export_all(&cfg).unwrap();
 }
 
 /// Every `.ts` file below `dir`, by relative path.

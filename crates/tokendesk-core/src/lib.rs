@@ -16,10 +16,12 @@ pub mod home;
 pub mod http;
 pub mod inspect;
 pub mod loopback;
+pub mod presets;
 pub mod profile;
 pub mod provider;
 pub mod redact;
 pub mod secret;
+pub mod settings;
 pub mod store;
 pub mod token;
 

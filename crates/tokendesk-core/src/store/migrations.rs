@@ -35,6 +35,8 @@ const STEPS: &[&str] = &[
         data TEXT NOT NULL
     );
     CREATE INDEX exchanges_by_profile ON exchanges(profile_id, id);",
+    // 2: application settings.
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

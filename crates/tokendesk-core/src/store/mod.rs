@@ -5,6 +5,7 @@ mod exchanges;
 mod history;
 mod migrations;
 mod profiles;
+mod settings;
 mod tokens;
 
 use std::path::Path;

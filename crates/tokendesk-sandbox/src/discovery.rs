@@ -1,0 +1,67 @@
+//! Discovery documents (OIDC Discovery 1.0, RFC 8414) and the JWKS.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::clients::SUPPORTED_SCOPES;
+use crate::state::Issuer;
+use crate::style::Style;
+
+/// `{issuer}/.well-known/openid-configuration` and `{issuer}/.well-known/oauth-authorization-server`.
+pub(crate) async fn metadata(State(issuer): State<Issuer>) -> Json<Value> {
+    Json(document(&issuer))
+}
+
+/// `{base}/.well-known/oauth-authorization-server/{style}`: where RFC 8414 §3.1 looks for
+/// the metadata of an issuer that has a path.
+pub(crate) async fn metadata_by_path(
+    State(shared): State<std::sync::Arc<crate::state::Shared>>,
+    Path(segment): Path<String>,
+) -> Response {
+    match Style::ALL.into_iter().find(|s| s.path() == segment) {
+        Some(style) => Json(document(&Issuer { shared, style })).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({
+                "error": "not_found",
+                "error_description": "the sandbox has two issuers: /standard and /gateway",
+            })),
+        )
+            .into_response(),
+    }
+}
+
+pub(crate) async fn jwks(State(issuer): State<Issuer>) -> Json<Value> {
+    Json(issuer.shared.key.jwks())
+}
+
+fn document(issuer: &Issuer) -> Value {
+    let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
+    json!({
+        "issuer": issuer.url(),
+        "authorization_endpoint": issuer.endpoint("/authorize"),
+        "token_endpoint": issuer.endpoint("/token"),
+        "revocation_endpoint": issuer.endpoint("/revoke"),
+        "introspection_endpoint": issuer.endpoint("/introspect"),
+        "userinfo_endpoint": issuer.endpoint("/userinfo"),
+        "jwks_uri": issuer.endpoint("/jwks"),
+        "scopes_supported": SUPPORTED_SCOPES,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods,
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name", "email", "email_verified"],
+        "authorization_response_iss_parameter_supported": true,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "service_documentation": format!("{}/", issuer.shared.base_url),
+    })
+}

@@ -1,0 +1,193 @@
+//! # tokendesk-sandbox — a local demo authorization server
+//!
+//! **Demo only, not for production.** This crate runs a small OAuth 2.0 / OpenID Connect
+//! authorization server on `127.0.0.1` so that TokenDesk has something to talk to on a first
+//! run, in demos and in tests. Its clients and their secrets are published constants, its only
+//! user is approved by pressing a button, its signing key is regenerated at every start and
+//! everything it knows lives in memory. Never put it in front of anything real.
+//!
+//! One server answers as two issuers, one per response [`Style`]:
+//!
+//! * `{base}/standard` — plain RFC 6749 / OIDC: JWT access tokens, numbers as JSON numbers;
+//! * `{base}/gateway` — imitates an Apigee-based bank API gateway: opaque access tokens,
+//!   every number as a JSON string, epoch times in milliseconds, `token_type: "BearerToken"`,
+//!   `refresh_count`, `status`, `api_product_list`, and `{"ErrorCode","Error"}` error bodies.
+//!
+//! Each issuer serves discovery (`/.well-known/openid-configuration` and
+//! `/.well-known/oauth-authorization-server`), a JWKS, `/authorize` (authorization code with
+//! PKCE S256 required, a one-page demo login), `/token` (client credentials, authorization code,
+//! refresh token with rotation), `/revoke` (RFC 7009), `/introspect` (RFC 7662) and `/userinfo`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tokendesk_sandbox::Error> {
+//! use tokendesk_sandbox::{Sandbox, SandboxOptions, Style};
+//! let sandbox = Sandbox::start(SandboxOptions::default()).await?;
+//! println!("discovery: {}/.well-known/openid-configuration", sandbox.issuer(Style::Standard));
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The demo clients are [`CC_CLIENT`], [`WEB_CLIENT`] and [`PUBLIC_CLIENT`] (all described in
+//! [`DEMO_CLIENTS`]); the demo clients that redirect accept any loopback redirect URI
+//! (`http://127.0.0.1:ANY/…`, `http://[::1]:ANY/…`, `http://localhost:ANY/…`).
+
+mod authorize;
+mod client_auth;
+mod clients;
+mod discovery;
+mod introspect;
+mod keys;
+mod oauth_error;
+mod pages;
+mod params;
+mod pkce;
+mod random;
+mod revoke;
+mod routes;
+mod state;
+mod style;
+mod token;
+mod userinfo;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use clients::{
+    CC_CLIENT, CC_SCOPES, DEMO_CLIENTS, DEMO_USER, DemoClient, DemoUser, PUBLIC_CLIENT,
+    SUPPORTED_SCOPES, USER_SCOPES, WEB_CLIENT,
+};
+pub use style::Style;
+
+/// How long [`Sandbox::shutdown`] waits for open connections before it drops them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Settings for [`Sandbox::start`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxOptions {
+    /// TCP port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Lifetime of access tokens (default 120 s).
+    pub access_ttl: Duration,
+    /// Lifetime of refresh tokens, renewed at each rotation (default 900 s).
+    pub refresh_ttl: Duration,
+    /// Lifetime of ID tokens (default 120 s).
+    pub id_ttl: Duration,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        SandboxOptions {
+            port: 0,
+            access_ttl: Duration::from_secs(120),
+            refresh_ttl: Duration::from_secs(900),
+            id_ttl: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Why the sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The listening socket could not be opened (port taken, no permission…).
+    #[error("could not listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The RSA signing key could not be generated.
+    #[error("could not generate the RSA signing key: {0}")]
+    KeyGeneration(String),
+}
+
+/// A running sandbox server. Dropping it stops the server too; [`Sandbox::shutdown`] also
+/// waits until it has stopped.
+pub struct Sandbox {
+    base_url: String,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<()>,
+}
+
+impl Sandbox {
+    /// Generates a signing key, binds 127.0.0.1 and starts serving in the background.
+    pub async fn start(opts: SandboxOptions) -> Result<Sandbox, Error> {
+        let started = Instant::now();
+        let key = tokio::task::spawn_blocking(keys::SigningKey::generate)
+            .await
+            .map_err(|e| Error::KeyGeneration(e.to_string()))??;
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "RSA key generated"
+        );
+
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+            .await
+            .map_err(|source| Error::Bind {
+                port: opts.port,
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| Error::Bind {
+                port: opts.port,
+                source,
+            })?
+            .port();
+        let base_url = format!("http://127.0.0.1:{port}");
+
+        let shared = Arc::new(state::Shared::new(base_url.clone(), &opts, key));
+        let router = routes::router(shared);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serving = axum::serve(listener, router).with_graceful_shutdown(async move {
+                // Resolves on an explicit stop and when the `Sandbox` is dropped.
+                let _ = stopped.await;
+            });
+            if let Err(e) = serving.await {
+                tracing::error!(error = %e, "tokendesk-sandbox stopped with an error");
+            }
+        });
+
+        tracing::warn!(
+            base = %base_url,
+            "TokenDesk sandbox authorization server listening: demo only, not for production"
+        );
+        Ok(Sandbox {
+            base_url,
+            stop,
+            server,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The issuer identifier of one response style: `{base}/standard` or `{base}/gateway`.
+    pub fn issuer(&self, style: Style) -> String {
+        format!("{}/{}", self.base_url, style.path())
+    }
+
+    /// Stops accepting connections and waits (briefly) for open ones to finish.
+    pub async fn shutdown(self) {
+        let Sandbox { stop, server, .. } = self;
+        let _ = stop.send(());
+        let abort = server.abort_handle();
+        if tokio::time::timeout(SHUTDOWN_GRACE, server).await.is_err() {
+            abort.abort();
+        }
+    }
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}

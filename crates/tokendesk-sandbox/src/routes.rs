@@ -1,0 +1,57 @@
+//! The URL map: `{base}/`, and the same endpoints under `/standard` and `/gateway`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::state::{Issuer, Shared};
+use crate::style::Style;
+use crate::{authorize, discovery, introspect, pages, revoke, token, userinfo};
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let mut router = Router::new()
+        .route("/", get(index))
+        .route(
+            "/.well-known/oauth-authorization-server/{style}",
+            get(discovery::metadata_by_path),
+        )
+        .with_state(shared.clone());
+    for style in Style::ALL {
+        let issuer = Issuer {
+            shared: shared.clone(),
+            style,
+        };
+        router = router.nest(&format!("/{}", style.path()), issuer_routes(issuer));
+    }
+    router
+}
+
+fn issuer_routes(issuer: Issuer) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::metadata),
+        )
+        .route("/jwks", get(discovery::jwks))
+        .route("/authorize", get(authorize::authorize))
+        .route("/authorize/decision", post(authorize::decision))
+        .route("/token", post(token::token))
+        .route("/revoke", post(revoke::revoke))
+        .route("/introspect", post(introspect::introspect))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .with_state(issuer)
+}
+
+async fn index(State(shared): State<Arc<Shared>>) -> Response {
+    pages::index(&shared.base_url)
+}

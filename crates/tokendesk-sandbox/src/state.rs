@@ -1,0 +1,194 @@
+//! Everything the server remembers, in memory: pending logins, codes, grants and tokens.
+//! Expired entries are pruned whenever the store is locked.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::SandboxOptions;
+use crate::clients::DemoClient;
+use crate::keys::SigningKey;
+use crate::style::Style;
+
+/// How long a login page stays usable.
+pub(crate) const PENDING_TTL_MS: u64 = 10 * 60 * 1000;
+/// How long an authorization code can be redeemed.
+pub(crate) const CODE_TTL_MS: u64 = 60 * 1000;
+
+/// Lifetimes in milliseconds.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ttls {
+    pub access_ms: u64,
+    pub refresh_ms: u64,
+    pub id_ms: u64,
+}
+
+/// State shared by both issuers.
+pub(crate) struct Shared {
+    pub base_url: String,
+    pub ttls: Ttls,
+    pub key: SigningKey,
+    store: Mutex<Store>,
+}
+
+impl Shared {
+    pub(crate) fn new(base_url: String, opts: &SandboxOptions, key: SigningKey) -> Shared {
+        Shared {
+            base_url,
+            ttls: Ttls {
+                access_ms: millis(opts.access_ttl),
+                refresh_ms: millis(opts.refresh_ttl),
+                id_ms: millis(opts.id_ttl),
+            },
+            key,
+            store: Mutex::new(Store::default()),
+        }
+    }
+}
+
+/// What a handler gets: the shared state plus the style of the issuer it serves.
+#[derive(Clone)]
+pub(crate) struct Issuer {
+    pub shared: Arc<Shared>,
+    pub style: Style,
+}
+
+impl Issuer {
+    /// The issuer identifier, e.g. `http://127.0.0.1:PORT/gateway`.
+    pub(crate) fn url(&self) -> String {
+        format!("{}/{}", self.shared.base_url, self.style.path())
+    }
+
+    /// An endpoint of this issuer, `path` starting with `/`.
+    pub(crate) fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.url())
+    }
+
+    /// Locks the store and drops whatever has expired. Never hold the guard across `.await`.
+    pub(crate) fn store(&self, now_ms: u64) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters for a demo server, so a poisoned lock is simply taken over.
+        let mut store = self
+            .shared
+            .store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        store.prune(now_ms);
+        store
+    }
+}
+
+/// A login page waiting for Approve / Deny.
+pub(crate) struct PendingAuthorization {
+    pub style: Style,
+    pub client: &'static DemoClient,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: String,
+    pub expires_ms: u64,
+}
+
+pub(crate) enum CodeUse {
+    Fresh,
+    /// Redeemed (or a redemption was attempted); `grant_id` names what it produced.
+    Used {
+        grant_id: Option<String>,
+    },
+}
+
+pub(crate) struct AuthorizationCode {
+    pub style: Style,
+    pub client_id: &'static str,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub scope: Vec<String>,
+    pub nonce: Option<String>,
+    pub subject: String,
+    pub auth_time_s: u64,
+    pub expires_ms: u64,
+    /// Used codes are kept (beyond `expires_ms`) so that a replay can revoke their tokens.
+    pub keep_until_ms: u64,
+    pub used: CodeUse,
+}
+
+/// What one authorization (a code redemption or a client-credentials request) granted.
+/// Every token issued for it carries its id, so revoking the grant revokes them all.
+pub(crate) struct Grant {
+    pub client: &'static DemoClient,
+    pub subject: String,
+    pub scope: Vec<String>,
+    /// Epoch seconds of the (demo) login; `None` for client credentials.
+    pub auth_time_s: Option<u64>,
+    /// 0 on first issue, +1 on each refresh.
+    pub refresh_count: u32,
+    /// The grant is forgotten after its last token has expired.
+    pub live_until_ms: u64,
+}
+
+pub(crate) struct TokenRecord {
+    pub grant_id: String,
+    pub style: Style,
+    pub client_id: &'static str,
+    pub subject: String,
+    pub scope: Vec<String>,
+    pub issued_ms: u64,
+    pub expires_ms: u64,
+}
+
+impl TokenRecord {
+    pub(crate) fn is_active(&self, now_ms: u64) -> bool {
+        now_ms < self.expires_ms
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Store {
+    pub pending: HashMap<String, PendingAuthorization>,
+    pub codes: HashMap<String, AuthorizationCode>,
+    pub grants: HashMap<String, Grant>,
+    pub access: HashMap<String, TokenRecord>,
+    pub refresh: HashMap<String, TokenRecord>,
+    /// Refresh tokens replaced by rotation, kept to detect their reuse. Value: grant id and
+    /// the time the token would have expired.
+    pub rotated: HashMap<String, (String, u64)>,
+}
+
+impl Store {
+    fn prune(&mut self, now_ms: u64) {
+        self.pending.retain(|_, p| now_ms < p.expires_ms);
+        self.codes.retain(|_, c| now_ms < c.keep_until_ms);
+        self.access.retain(|_, t| t.is_active(now_ms));
+        self.refresh.retain(|_, t| t.is_active(now_ms));
+        self.rotated.retain(|_, (_, expires)| now_ms < *expires);
+        self.grants.retain(|_, g| now_ms < g.live_until_ms);
+    }
+
+    /// Revokes a grant: every access and refresh token issued for it stops working.
+    pub(crate) fn revoke_grant(&mut self, grant_id: &str) {
+        self.grants.remove(grant_id);
+        self.access.retain(|_, t| t.grant_id != grant_id);
+        self.refresh.retain(|_, t| t.grant_id != grant_id);
+        self.rotated.retain(|_, (g, _)| g != grant_id);
+    }
+
+    /// Extends how long a grant is remembered to cover a token expiring at `expires_ms`.
+    pub(crate) fn keep_grant_until(&mut self, grant_id: &str, expires_ms: u64) {
+        if let Some(grant) = self.grants.get_mut(grant_id) {
+            grant.live_until_ms = grant.live_until_ms.max(expires_ms);
+        }
+    }
+}
+
+/// Current time in epoch milliseconds. The only place the server reads the clock.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| millis(d))
+        .unwrap_or(0)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

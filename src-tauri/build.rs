@@ -1,0 +1,38 @@
+//! Declares the app's commands so capabilities can grant them one by one.
+
+const COMMANDS: &[&str] = &[
+    "list_profiles",
+    "create_profile",
+    "update_profile",
+    "duplicate_profile",
+    "delete_profile",
+    "set_client_secret",
+    "has_client_secret",
+    "discover",
+    "discover_issuer",
+    "list_tokens",
+    "fetch_token",
+    "begin_login",
+    "wait_login",
+    "complete_login",
+    "cancel_login",
+    "refresh_token",
+    "forget_token",
+    "reveal_token",
+    "copy_token",
+    "inspect_token",
+    "history",
+    "exchanges",
+    "get_settings",
+    "set_settings",
+    "sandbox_status",
+    "add_sandbox_profiles",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build step");
+}

@@ -1,0 +1,71 @@
+use tokendesk_core::Error;
+use tokendesk_core::profile::{Profile, ProfileConfig, ProfileId};
+use tokendesk_core::provider::discovery::ProviderMetadata;
+use tokendesk_core::secret::Sensitive;
+
+use super::Cmd;
+
+#[tauri::command]
+pub fn list_profiles(state: Cmd<'_>) -> Result<Vec<Profile>, Error> {
+    state.core.list_profiles()
+}
+
+#[tauri::command]
+pub async fn create_profile(
+    state: Cmd<'_>,
+    config: ProfileConfig,
+    client_secret: Option<String>,
+) -> Result<Profile, Error> {
+    let secret = client_secret.filter(|s| !s.is_empty()).map(Sensitive::new);
+    state.core.create_profile(config, secret).await
+}
+
+#[tauri::command]
+pub async fn update_profile(
+    state: Cmd<'_>,
+    id: ProfileId,
+    config: ProfileConfig,
+) -> Result<Profile, Error> {
+    state.core.update_profile(&id, config).await
+}
+
+#[tauri::command]
+pub async fn duplicate_profile(
+    state: Cmd<'_>,
+    id: ProfileId,
+    name: String,
+) -> Result<Profile, Error> {
+    state.core.duplicate_profile(&id, &name).await
+}
+
+#[tauri::command]
+pub async fn delete_profile(state: Cmd<'_>, id: ProfileId) -> Result<(), Error> {
+    state.core.delete_profile(&id).await
+}
+
+#[tauri::command]
+pub async fn set_client_secret(
+    state: Cmd<'_>,
+    id: ProfileId,
+    secret: Option<String>,
+) -> Result<(), Error> {
+    state
+        .core
+        .set_client_secret(&id, secret.map(Sensitive::new))
+        .await
+}
+
+#[tauri::command]
+pub async fn has_client_secret(state: Cmd<'_>, id: ProfileId) -> Result<bool, Error> {
+    state.core.has_client_secret(&id).await
+}
+
+#[tauri::command]
+pub async fn discover(state: Cmd<'_>, id: ProfileId) -> Result<Profile, Error> {
+    state.core.discover(&id).await
+}
+
+#[tauri::command]
+pub async fn discover_issuer(state: Cmd<'_>, issuer: String) -> Result<ProviderMetadata, Error> {
+    state.core.discover_issuer(&issuer).await
+}

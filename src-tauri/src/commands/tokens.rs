@@ -1,0 +1,87 @@
+use std::time::Duration;
+
+use serde::Serialize;
+use tauri::AppHandle;
+use tokendesk_core::history::{RefreshEvent, Trigger};
+use tokendesk_core::http::Exchange;
+use tokendesk_core::profile::ProfileId;
+use tokendesk_core::secret::SecretKind;
+use tokendesk_core::token::TokenSet;
+use tokendesk_core::{Error, ExportFormat, TokenInspection};
+
+use super::Cmd;
+
+/// History rows and exchanges sent to the UI at most.
+const LIST_LIMIT: usize = 200;
+
+#[tauri::command]
+pub fn list_tokens(state: Cmd<'_>) -> Result<Vec<TokenSet>, Error> {
+    state.core.tokens()
+}
+
+#[tauri::command]
+pub async fn fetch_token(state: Cmd<'_>, id: ProfileId) -> Result<TokenSet, Error> {
+    state.core.fetch_client_credentials(&id).await
+}
+
+#[tauri::command]
+pub async fn refresh_token(state: Cmd<'_>, id: ProfileId) -> Result<TokenSet, Error> {
+    state.core.refresh(&id, Trigger::Manual).await
+}
+
+#[tauri::command]
+pub async fn forget_token(state: Cmd<'_>, id: ProfileId) -> Result<(), Error> {
+    state.core.forget_token(&id).await
+}
+
+/// The raw value, on the user's explicit reveal only.
+#[tauri::command]
+pub async fn reveal_token(
+    state: Cmd<'_>,
+    id: ProfileId,
+    kind: SecretKind,
+) -> Result<String, Error> {
+    Ok(state.core.reveal(&id, kind).await?.into_inner())
+}
+
+#[derive(Serialize)]
+pub struct Copied {
+    clear_after_secs: u32,
+}
+
+/// Copies the access token (raw, as a header, or as a curl line); the value stays in Rust.
+#[tauri::command]
+pub async fn copy_token(
+    app: AppHandle,
+    state: Cmd<'_>,
+    id: ProfileId,
+    format: ExportFormat,
+) -> Result<Copied, Error> {
+    let text = state.core.export(&id, format).await?;
+    let secs = state.core.settings()?.clipboard_clear_secs;
+    state
+        .clipboard
+        .copy(&app, text, Duration::from_secs(secs.into()))?;
+    Ok(Copied {
+        clear_after_secs: secs,
+    })
+}
+
+#[tauri::command]
+pub async fn inspect_token(
+    state: Cmd<'_>,
+    id: ProfileId,
+    kind: SecretKind,
+) -> Result<TokenInspection, Error> {
+    state.core.inspect(&id, kind).await
+}
+
+#[tauri::command]
+pub fn history(state: Cmd<'_>, id: ProfileId) -> Result<Vec<RefreshEvent>, Error> {
+    state.core.history(&id, LIST_LIMIT)
+}
+
+#[tauri::command]
+pub fn exchanges(state: Cmd<'_>, id: ProfileId) -> Result<Vec<Exchange>, Error> {
+    state.core.exchanges(&id, LIST_LIMIT)
+}

@@ -1,0 +1,93 @@
+//! The built-in sandbox provider, started on demand on a fixed loopback port so the sandbox
+//! profiles keep working across restarts.
+
+use serde::Serialize;
+use tokendesk_core::presets::{self, SANDBOX_ENVIRONMENT, SandboxClients};
+use tokendesk_core::profile::Profile;
+use tokendesk_core::{Core, Error, ErrorCode};
+use tokendesk_sandbox::{Sandbox, SandboxOptions, Style};
+use tokio::sync::Mutex;
+
+/// The sandbox's port; `TOKENDESK_SANDBOX_PORT` overrides it.
+const DEFAULT_PORT: u16 = 47_111;
+
+#[derive(Default)]
+pub struct SandboxHost {
+    running: Mutex<Option<Sandbox>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SandboxStatus {
+    pub running: bool,
+    pub standard_issuer: Option<String>,
+    pub gateway_issuer: Option<String>,
+}
+
+fn port() -> u16 {
+    std::env::var("TOKENDESK_SANDBOX_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(DEFAULT_PORT)
+}
+
+impl SandboxHost {
+    pub async fn status(&self) -> SandboxStatus {
+        let running = self.running.lock().await;
+        SandboxStatus {
+            running: running.is_some(),
+            standard_issuer: running.as_ref().map(|s| s.issuer(Style::Standard)),
+            gateway_issuer: running.as_ref().map(|s| s.issuer(Style::Gateway)),
+        }
+    }
+
+    /// Starts the sandbox unless it runs; returns its issuers.
+    pub async fn ensure_started(&self) -> Result<(String, String), Error> {
+        let mut running = self.running.lock().await;
+        if running.is_none() {
+            let options = SandboxOptions {
+                port: port(),
+                ..SandboxOptions::default()
+            };
+            let sandbox = Sandbox::start(options).await.map_err(|e| {
+                Error::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "The sandbox provider could not start on 127.0.0.1:{}: {e}. Another \
+                         program may use the port; set TOKENDESK_SANDBOX_PORT to another one.",
+                        port()
+                    ),
+                )
+            })?;
+            tracing::info!(base = %sandbox.base_url(), "sandbox provider started");
+            *running = Some(sandbox);
+        }
+        let s = running.as_ref().expect("started above");
+        Ok((s.issuer(Style::Standard), s.issuer(Style::Gateway)))
+    }
+
+    /// Starts the sandbox if any profile is a sandbox profile.
+    pub async fn start_if_used(&self, core: &Core) -> Result<(), Error> {
+        if core
+            .list_profiles()?
+            .iter()
+            .any(|p| p.config.environment == SANDBOX_ENVIRONMENT)
+        {
+            self.ensure_started().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the sandbox and creates its ready-made profiles (those not there yet).
+    pub async fn add_profiles(&self, core: &Core) -> Result<Vec<Profile>, Error> {
+        let (standard, gateway) = self.ensure_started().await?;
+        let presets = presets::sandbox(&SandboxClients {
+            standard_issuer: &standard,
+            gateway_issuer: &gateway,
+            cc: tokendesk_sandbox::CC_CLIENT,
+            cc_scopes: tokendesk_sandbox::CC_SCOPES,
+            web: tokendesk_sandbox::WEB_CLIENT,
+            user_scopes: tokendesk_sandbox::USER_SCOPES,
+        });
+        core.add_presets(presets).await
+    }
+}
