@@ -15,6 +15,7 @@ use crate::browser::BrowserLauncher;
 use crate::clock::{Clock, Millis, SystemClock};
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::{CoreEvent, EventSink, NoEvents};
+use crate::flow::token_ops::TokenHint;
 use crate::flow::{self, auth_code::Authorization};
 use crate::history::{Method, Outcome, RefreshEvent, Trigger};
 use crate::home::Home;
@@ -722,6 +723,78 @@ impl Core {
             profile_id: id.clone(),
         });
         Ok(())
+    }
+
+    /// Revokes the access or the refresh token at the provider (RFC 7009) and marks the token
+    /// set revoked; the next use renews it (or, when the refresh token is gone, asks for a new
+    /// sign-in). Revoking a refresh token ends the whole grant at most providers.
+    #[tracing::instrument(skip_all, fields(profile = %id, ?which), err)]
+    pub async fn revoke(&self, id: &ProfileId, which: TokenHint) -> Result<()> {
+        let flight = self.flight(id);
+        let _guard = flight.lock().await;
+        let profile = self.ready_profile(id).await?;
+        let kind = match which {
+            TokenHint::AccessToken => SecretKind::AccessToken,
+            TokenHint::RefreshToken => SecretKind::RefreshToken,
+        };
+        let token = self.reveal(id, kind).await?;
+        let secret = self.vault.get(id, SecretKind::ClientSecret).await?;
+        let mut call = self.call(&profile, "revoke");
+        call.scrub(token.expose());
+        if let Some(s) = &secret {
+            call.scrub(s.expose());
+        }
+        let result = flow::token_ops::revoke(&profile, secret.as_ref(), &token, which, &call).await;
+        self.record(&call);
+        result?;
+        // The values stay in the keychain, so the user can introspect them and see them dead.
+        if let Some(mut t) = self.store.get_token(id)? {
+            let now = self.now();
+            t.revoked_at = Some(now);
+            if which == TokenHint::RefreshToken {
+                t.refresh_expires_at = Some(now);
+                t.needs_login = (profile.config.grant == GrantKind::AuthorizationCode)
+                    .then(|| "The refresh token was revoked: sign in again.".to_owned());
+            }
+            self.store.put_token(&t)?;
+            self.events.emit(CoreEvent::TokenChanged {
+                profile_id: id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Asks the provider about a token (RFC 7662) and returns its answer.
+    #[tracing::instrument(skip_all, fields(profile = %id, ?which), err)]
+    pub async fn introspect(&self, id: &ProfileId, which: TokenHint) -> Result<serde_json::Value> {
+        let profile = self.ready_profile(id).await?;
+        let kind = match which {
+            TokenHint::AccessToken => SecretKind::AccessToken,
+            TokenHint::RefreshToken => SecretKind::RefreshToken,
+        };
+        let token = self.reveal(id, kind).await?;
+        let secret = self.vault.get(id, SecretKind::ClientSecret).await?;
+        let mut call = self.call(&profile, "introspect");
+        call.scrub(token.expose());
+        if let Some(s) = &secret {
+            call.scrub(s.expose());
+        }
+        let result =
+            flow::token_ops::introspect(&profile, secret.as_ref(), &token, which, &call).await;
+        self.record(&call);
+        result
+    }
+
+    /// Calls the userinfo endpoint with the access token and returns the claims.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn userinfo(&self, id: &ProfileId) -> Result<serde_json::Value> {
+        let profile = self.ready_profile(id).await?;
+        let token = self.reveal(id, SecretKind::AccessToken).await?;
+        let mut call = self.call(&profile, "userinfo");
+        call.scrub(token.expose());
+        let result = flow::token_ops::userinfo(&profile, &token, &call).await;
+        self.record(&call);
+        result
     }
 
     /// A token's value, for an explicit reveal or copy.

@@ -10,6 +10,7 @@ use ts_rs::{Config, TS};
 use crate::api::{ExportFormat, LoginStarted, TokenInspection};
 use crate::error::Error;
 use crate::events::CoreEvent;
+use crate::flow::token_ops::TokenHint;
 use crate::history::RefreshEvent;
 use crate::http::Exchange;
 use crate::profile::{Profile, ProfileConfig};
@@ -37,6 +38,7 @@ fn export_all(dir: &Path) {
     CoreEvent::export_all(&cfg).unwrap();
     Error::export_all(&cfg).unwrap();
     Settings::export_all(&cfg).unwrap();
+    TokenHint::export_all(&cfg).unwrap();
 }
 
 /// Every `.ts` file below `dir`, by relative path.

@@ -39,6 +39,9 @@ pub struct TokenSet {
     /// The ID token's validation at sign-in (signature, iss, aud, exp, nonce).
     #[serde(default)]
     pub id_token_validation: Option<inspect::IdTokenValidation>,
+    /// When the access token was revoked through TokenDesk.
+    #[serde(default)]
+    pub revoked_at: Option<Millis>,
 }
 
 /// What we keep about one token value: never the value.
@@ -72,6 +75,8 @@ pub enum TokenState {
     NeedsLogin,
     /// The provider says the token is not approved (revoked, rejected, pending, ...).
     NotApproved,
+    /// The access token was revoked through TokenDesk.
+    Revoked,
 }
 
 impl TokenSet {
@@ -143,6 +148,7 @@ impl TokenSet {
                 Some(_) => None,
                 None => previous.and_then(|p| p.id_token_validation.clone()),
             },
+            revoked_at: None,
         }
     }
 
@@ -164,6 +170,9 @@ impl TokenSet {
     }
 
     pub fn state(&self, now: Millis) -> TokenState {
+        if self.revoked_at.is_some() {
+            return TokenState::Revoked;
+        }
         if self
             .status
             .as_deref()

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use common::*;
 use tokendesk_core::ErrorCode;
+use tokendesk_core::flow::token_ops::TokenHint;
 use tokendesk_core::history::{Method, Outcome, Trigger};
 use tokendesk_core::inspect::decode_jwt;
 use tokendesk_core::profile::{AuthMethod, GrantKind, ProfileConfig};
@@ -621,4 +622,110 @@ async fn deleting_a_profile_removes_its_keychain_entries() {
     }
     assert!(t.core.list_profiles().unwrap().is_empty());
     assert!(t.core.token(&profile.id).unwrap().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn userinfo_introspection_and_revocation() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let (profile, _) = signed_in(
+        &t,
+        web_config(&p, &["openid", "profile", "email", "offline_access"]),
+        Some("web-app-secret"),
+    )
+    .await;
+    let claims = t.core.userinfo(&profile.id).await.unwrap();
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["email"], "alice@example.com");
+    let answer = t
+        .core
+        .introspect(&profile.id, TokenHint::AccessToken)
+        .await
+        .unwrap();
+    assert_eq!(answer["active"], true);
+    assert_eq!(answer["client_id"], "web-app");
+
+    t.core
+        .revoke(&profile.id, TokenHint::AccessToken)
+        .await
+        .unwrap();
+    let answer = t
+        .core
+        .introspect(&profile.id, TokenHint::AccessToken)
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["active"], false,
+        "the provider forgot the revoked token"
+    );
+    let stored = t.core.token(&profile.id).unwrap().unwrap();
+    assert_eq!(stored.state(t.core.now()), TokenState::Revoked);
+    let e = t.core.userinfo(&profile.id).await.unwrap_err();
+    assert!(e.message.contains("HTTP 401"), "{}", e.message);
+
+    // This provider ends the whole grant with its access token, so renewing fails and the
+    // token is marked as needing a new sign-in.
+    let e = t
+        .core
+        .ensure_token(&profile.id, Duration::from_secs(10), Trigger::CommandLine)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidGrant);
+    assert!(
+        t.core
+            .token(&profile.id)
+            .unwrap()
+            .unwrap()
+            .needs_login
+            .is_some()
+    );
+
+    let browser = HeadlessLogin::default();
+    t.core
+        .login(&profile.id, &browser, LOGIN_TIMEOUT)
+        .await
+        .unwrap();
+    t.core
+        .revoke(&profile.id, TokenHint::RefreshToken)
+        .await
+        .unwrap();
+    assert_eq!(
+        t.core
+            .introspect(&profile.id, TokenHint::RefreshToken)
+            .await
+            .unwrap()["active"],
+        false
+    );
+    let e = t
+        .core
+        .ensure_token(&profile.id, Duration::from_secs(10), Trigger::CommandLine)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::NeedsLogin);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operations_without_an_endpoint_say_so() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let profile = t
+        .core
+        .create_profile(gateway_config(&p), Some(Sensitive::new("gw-secret".into())))
+        .await
+        .unwrap();
+    t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    for e in [
+        t.core
+            .revoke(&profile.id, TokenHint::AccessToken)
+            .await
+            .unwrap_err(),
+        t.core
+            .introspect(&profile.id, TokenHint::AccessToken)
+            .await
+            .unwrap_err(),
+        t.core.userinfo(&profile.id).await.unwrap_err(),
+    ] {
+        assert_eq!(e.code, ErrorCode::Unsupported);
+        assert!(e.message.contains("the provider has no"), "{}", e.message);
+    }
 }

@@ -4,6 +4,7 @@
 pub mod auth_code;
 pub mod client_credentials;
 pub mod refresh;
+pub mod token_ops;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::Profile;
