@@ -1,7 +1,7 @@
 //! TokenDesk's desktop shell: a window, thin commands over [`tokendesk_core::api::Core`], core
 //! events forwarded as Tauri events, copying to the clipboard, the built-in sandbox provider.
 
-mod clipboard;
+pub mod clipboard;
 mod commands;
 mod events;
 mod logging;
@@ -16,7 +16,6 @@ use tokendesk_core::Core;
 pub struct AppState {
     pub core: Arc<Core>,
     pub sandbox: sandbox::SandboxHost,
-    pub clipboard: clipboard::ClipboardGuard,
 }
 
 pub fn run() {
@@ -30,7 +29,6 @@ pub fn run() {
             let state = AppState {
                 core: Arc::new(core),
                 sandbox: sandbox::SandboxHost::default(),
-                clipboard: clipboard::ClipboardGuard::default(),
             };
             let handle = app.handle().clone();
             app.manage(state);

@@ -315,8 +315,7 @@ impl Core {
     /// Gets a new token with the client-credentials grant.
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn fetch_client_credentials(&self, id: &ProfileId) -> Result<TokenSet> {
-        let flight = self.flight(id);
-        let _guard = flight.lock().await;
+        let _flight = self.enter_flight(id).await?;
         let profile = self.ready_profile(id).await?;
         self.client_credentials_locked(&profile).await
     }
@@ -440,8 +439,7 @@ impl Core {
 
     #[tracing::instrument(skip_all, fields(profile = %pending.profile_id), err)]
     async fn finish_login(&self, pending: PendingLogin, callback: &Callback) -> Result<TokenSet> {
-        let flight = self.flight(&pending.profile_id);
-        let _guard = flight.lock().await;
+        let _flight = self.enter_flight(&pending.profile_id).await?;
         let profile = self.profile_by_id(&pending.profile_id)?;
         let code = flow::auth_code::check_response(&profile, &pending.auth, callback)?;
         let secret = self
@@ -513,8 +511,7 @@ impl Core {
     /// Refreshes the token now: with the refresh token if there is a usable one, else (for
     /// client-credentials profiles) with a new client-credentials request.
     pub async fn refresh(&self, id: &ProfileId, trigger: Trigger) -> Result<TokenSet> {
-        let flight = self.flight(id);
-        let _guard = flight.lock().await;
+        let _flight = self.enter_flight(id).await?;
         self.refresh_locked(id, trigger).await
     }
 
@@ -535,8 +532,7 @@ impl Core {
         {
             return Ok(t);
         }
-        let flight = self.flight(id);
-        let _guard = flight.lock().await;
+        let _flight = self.enter_flight(id).await?;
         match self.store.get_token(id)? {
             Some(t) if fresh(&t, self.now()) => Ok(t),
             Some(_) => self.refresh_locked(id, trigger).await,
@@ -730,8 +726,7 @@ impl Core {
     /// sign-in). Revoking a refresh token ends the whole grant at most providers.
     #[tracing::instrument(skip_all, fields(profile = %id, ?which), err)]
     pub async fn revoke(&self, id: &ProfileId, which: TokenHint) -> Result<()> {
-        let flight = self.flight(id);
-        let _guard = flight.lock().await;
+        let _flight = self.enter_flight(id).await?;
         let profile = self.ready_profile(id).await?;
         let kind = match which {
             TokenHint::AccessToken => SecretKind::AccessToken,
@@ -904,18 +899,55 @@ impl Core {
         }
     }
 
-    fn flight(&self, id: &ProfileId) -> Arc<tokio::sync::Mutex<()>> {
-        self.flights
+    /// Enters the single flight of a profile's token operations: one at a time per profile,
+    /// in this process (an async mutex) and across processes (a lock file in the home), so a
+    /// rotating refresh token is never sent twice. Callers re-read the token after entering.
+    async fn enter_flight(&self, id: &ProfileId) -> Result<Flight> {
+        let mutex = self
+            .flights
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(id.clone())
             .or_default()
-            .clone()
+            .clone();
+        let in_process = mutex.lock_owned().await;
+        let path = self.home.lock_dir().join(format!("{id}.lock"));
+        let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            file.lock()?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("lock task failed: {e}")))?
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::Storage,
+                format!("Cannot take the token lock: {e}."),
+            )
+        })?;
+        Ok(Flight {
+            _in_process: in_process,
+            _across_processes: file,
+        })
     }
 
     fn lock_logins(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingLogin>> {
         self.logins.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Held while a profile's token operation runs; dropping it releases both locks.
+struct Flight {
+    _in_process: tokio::sync::OwnedMutexGuard<()>,
+    /// Closing the file releases its lock.
+    _across_processes: std::fs::File,
 }
 
 fn unknown_login(login_id: &str) -> Error {

@@ -60,6 +60,16 @@ impl Home {
         self.dir.join("tokendesk.sqlite3")
     }
 
+    /// Lock files that serialise token operations across processes.
+    pub fn lock_dir(&self) -> PathBuf {
+        self.dir.join("locks")
+    }
+
+    /// Where the token agent's socket lives (user-only).
+    pub fn run_dir(&self) -> PathBuf {
+        self.dir.join("run")
+    }
+
     pub fn log_dir(&self) -> PathBuf {
         self.dir.join("logs")
     }

@@ -1,14 +1,12 @@
 //! Bad answers and broken providers: each gives a clear error and loses nothing stored.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use tokendesk_core::http::HttpOptions;
 use tokendesk_core::profile::{AuthMethod, Endpoints, GrantKind, ProfileConfig};
 use tokendesk_core::secret::Sensitive;
 use tokendesk_core::{Error, ErrorCode};
+use tokendesk_testkit::*;
 
 fn config_for(token_url: String) -> ProfileConfig {
     ProfileConfig {

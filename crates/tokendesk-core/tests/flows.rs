@@ -1,11 +1,8 @@
 //! The grants against a real authorization server (oidc-provider on loopback) and the real
 //! keychain.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use tokendesk_core::ErrorCode;
 use tokendesk_core::flow::token_ops::TokenHint;
 use tokendesk_core::history::{Method, Outcome, Trigger};
@@ -13,6 +10,7 @@ use tokendesk_core::inspect::decode_jwt;
 use tokendesk_core::profile::{AuthMethod, GrantKind, ProfileConfig};
 use tokendesk_core::secret::{SecretKind, SecretStore, Sensitive};
 use tokendesk_core::token::TokenState;
+use tokendesk_testkit::*;
 
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -1,13 +1,11 @@
 //! Secrets live in the OS keychain only: never in the SQLite file, the logs or the exchange log.
 
-mod common;
-
-use common::*;
 use tokendesk_core::ErrorCode;
 use tokendesk_core::history::Trigger;
 use tokendesk_core::home::Home;
 use tokendesk_core::profile::{AuthMethod, ProfileId};
 use tokendesk_core::secret::{Keychain, SecretKind, SecretStore, Sensitive};
+use tokendesk_testkit::*;
 
 /// The token values a profile holds now.
 async fn collect(t: &TestCore, id: ProfileId) -> Vec<String> {

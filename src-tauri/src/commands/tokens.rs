@@ -59,9 +59,7 @@ pub async fn copy_token(
 ) -> Result<Copied, Error> {
     let text = state.core.export(&id, format).await?;
     let secs = state.core.settings()?.clipboard_clear_secs;
-    state
-        .clipboard
-        .copy(&app, text, Duration::from_secs(secs.into()))?;
+    crate::clipboard::copy(&app, text, Duration::from_secs(secs.into()))?;
     Ok(Copied {
         clear_after_secs: secs,
     })

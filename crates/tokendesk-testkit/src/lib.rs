@@ -2,8 +2,6 @@
 //! (the Secret Service of the D-Bus session `scripts/test.sh` starts), a headless browser that
 //! walks the provider's login pages, and a log file to search for leaked secrets.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -103,9 +101,15 @@ pub fn require_secret_service() {
     );
 }
 
+impl Default for TestCore {
+    fn default() -> Self {
+        Self::with_http(HttpOptions::default())
+    }
+}
+
 impl TestCore {
     pub fn new() -> Self {
-        Self::with_http(HttpOptions::default())
+        Self::default()
     }
 
     pub fn with_http(http: HttpOptions) -> Self {

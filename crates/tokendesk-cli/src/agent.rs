@@ -1,0 +1,247 @@
+//! The token agent: a small process that keeps the store open and token values in memory, and
+//! serves them to `tokendesk token` over a UNIX socket only this user can reach (the socket is
+//! in a 0700 directory, mode 0600, and every peer's uid is checked). A cached token then costs
+//! a process start and one socket round trip instead of a keychain (D-Bus) round trip.
+//!
+//! The agent is started on demand by `tokendesk token` and exits after a while without
+//! requests. Everything it answers goes through the same core as the app: single-flight
+//! refresh, the same store, the same keychain.
+
+#![cfg(unix)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokendesk_core::history::Trigger;
+use tokendesk_core::profile::ProfileId;
+use tokendesk_core::secret::{SecretKind, Sensitive};
+use tokendesk_core::{Core, Error, ErrorCode};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Mutex;
+
+const PROTOCOL: &str = concat!("tokendesk-agent/1 ", env!("CARGO_PKG_VERSION"));
+
+pub fn socket_path(run_dir: &Path) -> PathBuf {
+    run_dir.join("agent.sock")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Request {
+    pub protocol: String,
+    pub profile: String,
+    pub min_valid_secs: u64,
+    pub id_token: bool,
+}
+
+impl Request {
+    pub fn new(profile: &str, min_valid_secs: u64, id_token: bool) -> Self {
+        Self {
+            protocol: PROTOCOL.to_owned(),
+            profile: profile.to_owned(),
+            min_valid_secs,
+            id_token,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    Token {
+        token: String,
+        token_type: String,
+        expires_at: Option<i64>,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+    /// The agent runs another version: ask the store directly.
+    Mismatch,
+}
+
+/// What the agent handed out.
+pub struct Served {
+    pub token: String,
+    pub expires_at: Option<i64>,
+}
+
+/// A token from the agent, or `None` when no agent answers (the caller then does the work).
+pub fn ask(run_dir: &Path, request: &Request) -> Option<Result<Served, Error>> {
+    let mut stream = std::os::unix::net::UnixStream::connect(socket_path(run_dir)).ok()?;
+    // A refresh may run inside the agent; give it the time a direct call would have.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .ok()?;
+    let mut line = serde_json::to_vec(request).ok()?;
+    line.push(b'\n');
+    stream.write_all(&line).ok()?;
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).ok()?;
+    match serde_json::from_str::<Response>(&answer).ok()? {
+        Response::Token {
+            token, expires_at, ..
+        } => Some(Ok(Served { token, expires_at })),
+        Response::Error { code, message } => Some(Err(Error::new(code, message))),
+        Response::Mismatch => None,
+    }
+}
+
+/// Starts an agent in the background for next time, unless disabled or one runs.
+pub fn spawn_in_background(run_dir: &Path) {
+    if std::env::var_os("TOKENDESK_NO_AGENT").is_some() || socket_path(run_dir).exists() {
+        return;
+    }
+    use std::os::unix::process::CommandExt;
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let _ = std::process::Command::new(exe)
+        .arg("agent")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn();
+}
+
+/// Runs the agent until it has been idle for `idle`.
+pub async fn serve(core: Arc<Core>, idle: Duration) -> Result<(), Error> {
+    let run_dir = core.home().run_dir();
+    let local = |e: std::io::Error| {
+        Error::new(
+            ErrorCode::Storage,
+            format!("The agent cannot use {}: {e}.", run_dir.display()),
+        )
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&run_dir)
+        .map_err(local)?;
+    std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o700)).map_err(local)?;
+    let path = socket_path(&run_dir);
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                "A token agent already runs for this TokenDesk home.",
+            ));
+        }
+        std::fs::remove_file(&path).map_err(local)?;
+    }
+    let listener = UnixListener::bind(&path).map_err(local)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(local)?;
+    let owner = std::fs::metadata(&path).map_err(local)?.uid();
+    tracing::info!(socket = %path.display(), "token agent listening");
+    let cache: Arc<Mutex<Cache>> = Arc::default();
+    let mut last_request = tokio::time::Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = tick.tick() => {
+                // Idle long enough, or the socket (or the whole home) was removed: stop.
+                if last_request.elapsed() >= idle || !path.exists() {
+                    break;
+                }
+                continue;
+            }
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        last_request = tokio::time::Instant::now();
+        match stream.peer_cred() {
+            Ok(c) if c.uid() == owner => {}
+            _ => continue,
+        }
+        let (core, cache) = (core.clone(), cache.clone());
+        tokio::spawn(async move {
+            let _ = handle(stream, &core, &cache).await;
+        });
+    }
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}
+
+/// The current value of each (profile, kind), with its fingerprint to notice a newer token.
+type Cache = HashMap<(ProfileId, SecretKind), (String, Sensitive<String>)>;
+
+async fn handle(stream: UnixStream, core: &Core, cache: &Mutex<Cache>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    tokio::io::BufReader::new(read).take_line(&mut line).await?;
+    let response = match serde_json::from_str::<Request>(&line) {
+        Ok(r) if r.protocol == PROTOCOL => answer(core, cache, &r).await,
+        _ => Response::Mismatch,
+    };
+    let mut out = serde_json::to_vec(&response).unwrap_or_default();
+    out.push(b'\n');
+    write.write_all(&out).await
+}
+
+trait TakeLine {
+    async fn take_line(&mut self, line: &mut String) -> std::io::Result<usize>;
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> TakeLine for tokio::io::BufReader<R> {
+    /// One request line, at most 4 KiB.
+    async fn take_line(&mut self, line: &mut String) -> std::io::Result<usize> {
+        let mut limited = tokio::io::AsyncReadExt::take(self, 4096);
+        limited.read_line(line).await
+    }
+}
+
+async fn answer(core: &Core, cache: &Mutex<Cache>, r: &Request) -> Response {
+    let result = async {
+        let profile = core.profile(&r.profile)?;
+        let set = core
+            .ensure_token(
+                &profile.id,
+                Duration::from_secs(r.min_valid_secs),
+                Trigger::CommandLine,
+            )
+            .await?;
+        let (kind, token_ref, expires_at) = if r.id_token {
+            let id = set
+                .id_token
+                .clone()
+                .ok_or_else(|| Error::not_found("This profile holds no ID token."))?;
+            (SecretKind::IdToken, id, set.id_token_expires_at)
+        } else {
+            (
+                SecretKind::AccessToken,
+                set.access.clone(),
+                set.access_expires_at,
+            )
+        };
+        let mut cache = cache.lock().await;
+        let key = (profile.id.clone(), kind);
+        let value = match cache.get(&key) {
+            Some((fp, v)) if *fp == token_ref.fingerprint => v.clone(),
+            _ => {
+                let v = core.reveal(&profile.id, kind).await?;
+                cache.insert(key, (token_ref.fingerprint.clone(), v.clone()));
+                v
+            }
+        };
+        Ok::<_, Error>((value, set.token_type, expires_at))
+    }
+    .await;
+    match result {
+        Ok((value, token_type, expires_at)) => Response::Token {
+            token: value.into_inner(),
+            token_type,
+            expires_at,
+        },
+        Err(e) => Response::Error {
+            code: e.code,
+            message: e.message,
+        },
+    }
+}

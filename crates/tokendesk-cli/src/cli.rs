@@ -1,0 +1,251 @@
+//! The command line's shape: every command, flag and help text.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples:
+  tokendesk profile add gateway --token-url https://api.example/oauth/token \\
+      --client-id my-app --auth-method post --client-secret-stdin --grant client-credentials \\
+      --header 'x-api-key: my-app' --scope accounts < secret.txt
+  tokendesk profile add corp --issuer https://login.example --client-id cli --auth-method none \\
+      --scope openid --scope offline_access
+  tokendesk login corp
+  curl -H \"$(tokendesk token gateway --header)\" https://api.example/v1/accounts
+  eval \"$(tokendesk token corp --env)\"
+  tokendesk token corp --id-token | tokendesk inspect -
+
+Exit codes:
+  0  success
+  1  any other failure
+  2  usage error
+  3  the profile needs a new sign-in (run `tokendesk login PROFILE`)
+  4  the provider refused the request or answered something unusable
+  5  the provider could not be reached (network, TLS, timeout)
+  6  no such profile or token
+  7  the keychain or the local store failed
+  130 cancelled
+
+Environment:
+  TOKENDESK_HOME     keep all files (and a keychain namespace of their own) here
+  TOKENDESK_BROWSER  command to open sign-in URLs with, instead of the system browser
+  TOKENDESK_NO_AGENT neither use nor start the token agent that makes `token` fast
+  TOKENDESK_LOG      log filter for stderr, e.g. debug";
+
+/// TokenDesk on the command line: OAuth 2.0 / OpenID Connect tokens for scripts and terminals,
+/// on the same profiles, keychain and store as the TokenDesk app.
+#[derive(Parser, Debug)]
+#[command(name = "tokendesk", version, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print a valid access token, refreshing or fetching one first when needed.
+    Token(TokenArgs),
+    /// List profiles and the state of their tokens.
+    List,
+    /// Sign in (authorization code with PKCE) in the browser.
+    Login(LoginArgs),
+    /// Refresh the token now.
+    Refresh { profile: String },
+    /// Revoke the access (or refresh) token at the provider.
+    Revoke {
+        profile: String,
+        /// Revoke the refresh token (which ends the grant) instead of the access token.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Ask the provider about the stored token (RFC 7662 introspection).
+    Introspect {
+        profile: String,
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Call the userinfo endpoint with the access token.
+    Userinfo { profile: String },
+    /// Decode a JWT: from the argument, from stdin (`-`), or a profile's stored token.
+    Inspect(InspectArgs),
+    /// Show a profile's refresh history.
+    History {
+        profile: String,
+        /// How many events, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Manage profiles.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Run the built-in sandbox provider (a demo authorization server; not for production).
+    Sandbox(SandboxArgs),
+    /// Run the token agent: serves cached tokens to `tokendesk token` over a user-only socket.
+    Agent {
+        /// Exit after this many seconds without a request.
+        #[arg(long, default_value_t = 900)]
+        idle_exit: u64,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    pub profile: String,
+    /// Refresh first when the token expires within this many seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub min_valid: u64,
+    /// Print `Authorization: Bearer …`.
+    #[arg(long, conflicts_with_all = ["env", "json"])]
+    pub header: bool,
+    /// Print shell `export` lines.
+    #[arg(long, conflicts_with = "json")]
+    pub env: bool,
+    /// Print the token set's metadata and every raw field (values masked unless --reveal).
+    #[arg(long)]
+    pub json: bool,
+    /// With --json: include the token values.
+    #[arg(long, requires = "json")]
+    pub reveal: bool,
+    /// The ID token instead of the access token.
+    #[arg(long)]
+    pub id_token: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    pub profile: String,
+    /// Print the sign-in URL instead of opening a browser, and read the redirect URL pasted back.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct InspectArgs {
+    /// A JWT, or `-` to read one from stdin.
+    pub token: Option<String>,
+    /// Inspect this profile's stored token instead.
+    #[arg(long, conflicts_with = "token")]
+    pub profile: Option<String>,
+    /// Which stored token.
+    #[arg(long, value_enum, default_value_t = Kind::Access, requires = "profile")]
+    pub kind: Kind,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Access,
+    Refresh,
+    Id,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProfileCommand {
+    /// Add a profile.
+    Add(Box<ProfileAddArgs>),
+    /// List profiles.
+    List,
+    /// Show a profile (never its secret).
+    Show { profile: String },
+    /// Remove a profile, its keychain entries, tokens and history.
+    Rm { profile: String },
+    /// Write profiles as JSON without any secret (all profiles when none is named).
+    Export { profiles: Vec<String> },
+    /// Create profiles from an export; secrets are asked for, or read from stdin.
+    Import(ImportArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethodArg {
+    /// client_secret_basic: id and secret in the Authorization header.
+    Basic,
+    /// client_secret_post: id and secret in the form body.
+    Post,
+    /// A public client: no secret.
+    None,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrantArg {
+    AuthorizationCode,
+    ClientCredentials,
+}
+
+#[derive(Args, Debug)]
+pub struct ProfileAddArgs {
+    pub name: String,
+    /// Issuer to discover the endpoints from (OIDC discovery, RFC 8414).
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Do not run discovery now.
+    #[arg(long, requires = "issuer")]
+    pub no_discover: bool,
+    #[arg(long)]
+    pub token_url: Option<String>,
+    #[arg(long)]
+    pub auth_url: Option<String>,
+    #[arg(long)]
+    pub revocation_url: Option<String>,
+    #[arg(long)]
+    pub introspection_url: Option<String>,
+    #[arg(long)]
+    pub userinfo_url: Option<String>,
+    #[arg(long)]
+    pub jwks_url: Option<String>,
+    #[arg(long)]
+    pub client_id: String,
+    /// Read the client secret from stdin (one line).
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    #[arg(long, value_enum, default_value_t = AuthMethodArg::Basic)]
+    pub auth_method: AuthMethodArg,
+    /// Default: authorization-code when the profile can sign in (issuer or --auth-url), else
+    /// client-credentials.
+    #[arg(long, value_enum)]
+    pub grant: Option<GrantArg>,
+    /// A scope; repeat, or give several separated by spaces.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    #[arg(long)]
+    pub audience: Option<String>,
+    #[arg(long)]
+    pub resource: Option<String>,
+    /// Default: a loopback listener on 127.0.0.1 with an ephemeral port.
+    #[arg(long)]
+    pub redirect_uri: Option<String>,
+    /// An extra authorization-request parameter, KEY=VALUE; repeatable.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// An extra token-request parameter, KEY=VALUE; repeatable.
+    #[arg(long = "token-param", value_name = "KEY=VALUE")]
+    pub token_params: Vec<String>,
+    /// An extra HTTP header, 'Name: value'; repeatable.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// An environment label (sandbox, test, production, ...).
+    #[arg(long = "env", default_value = "")]
+    pub environment: String,
+    /// An API URL for copied curl lines.
+    #[arg(long)]
+    pub api_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The export file, or `-` for stdin.
+    pub file: String,
+    /// Read each profile's client secret from stdin, one line per profile that needs one, in
+    /// the file's order (the file itself must then not come from stdin).
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SandboxArgs {
+    #[arg(long, default_value_t = 47111)]
+    pub port: u16,
+    /// Also create the ready-made sandbox profiles.
+    #[arg(long)]
+    pub add_profiles: bool,
+}

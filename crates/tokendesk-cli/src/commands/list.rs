@@ -1,0 +1,57 @@
+//! `tokendesk list`: profiles and their tokens' state.
+
+use tokendesk_core::{Core, Result};
+
+use crate::output::{left, table};
+
+pub fn run(core: &Core) -> Result<()> {
+    let now = core.now();
+    let tokens = core.tokens()?;
+    let rows: Vec<Vec<String>> = core
+        .list_profiles()?
+        .into_iter()
+        .map(|p| {
+            let t = tokens.iter().find(|t| t.profile_id == p.id);
+            let state = match t {
+                None => "no token".to_owned(),
+                Some(t) => serde_json::to_value(t.state(now))
+                    .ok()
+                    .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                    .unwrap_or_default(),
+            };
+            vec![
+                p.config.name,
+                p.config.environment,
+                p.config.grant.as_str().replace('_', "-"),
+                state,
+                t.map(|t| left(t.access_expires_at, now))
+                    .unwrap_or_default(),
+                t.filter(|t| t.refresh.is_some())
+                    .map(|t| left(t.refresh_expires_at, now))
+                    .unwrap_or_default(),
+                t.and_then(|t| t.refresh_count)
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        eprintln!(
+            "No profiles yet: add one with `tokendesk profile add`, or run `tokendesk sandbox --add-profiles`."
+        );
+        return Ok(());
+    }
+    table(
+        &[
+            "PROFILE",
+            "ENVIRONMENT",
+            "GRANT",
+            "STATE",
+            "ACCESS",
+            "REFRESH",
+            "REFRESHES",
+        ],
+        &rows,
+    );
+    Ok(())
+}

@@ -1,0 +1,283 @@
+//! `tokendesk profile …`: add, list, show, rm, export, import.
+
+use std::io::{BufRead, IsTerminal, Read};
+
+use serde::{Deserialize, Serialize};
+use tokendesk_core::profile::{AuthMethod, Endpoints, GrantKind, Param, ProfileConfig};
+use tokendesk_core::secret::Sensitive;
+use tokendesk_core::{Core, Error, ErrorCode, Result};
+
+use crate::cli::{AuthMethodArg, GrantArg, ImportArgs, ProfileAddArgs};
+use crate::output::table;
+
+/// The export file's format marker.
+const FORMAT: &str = "tokendesk-profiles/1";
+
+#[derive(Serialize, Deserialize)]
+struct Export {
+    format: String,
+    profiles: Vec<ProfileConfig>,
+}
+
+fn pairs(values: &[String], sep: char, what: &str) -> Result<Vec<Param>> {
+    values
+        .iter()
+        .map(|v| {
+            v.split_once(sep)
+                .map(|(k, val)| Param::new(k.trim(), val.trim_start()))
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidInput,
+                        format!(
+                            "{what} \"{v}\" needs the form {}.",
+                            if sep == '=' {
+                                "KEY=VALUE"
+                            } else {
+                                "'Name: value'"
+                            }
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn read_secret_line() -> Result<Sensitive<String>> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("Could not read the secret from stdin: {e}."),
+        )
+    })?;
+    let secret = line.trim_end_matches(['\r', '\n']).to_owned();
+    if secret.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            "stdin gave an empty client secret.",
+        ));
+    }
+    Ok(Sensitive::new(secret))
+}
+
+fn prompt_secret(name: &str) -> Result<Option<Sensitive<String>>> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(None);
+    }
+    let s = rpassword::prompt_password(format!(
+        "Client secret for \"{name}\" (stored in the OS keychain): "
+    ))
+    .map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("Could not read the secret: {e}."),
+        )
+    })?;
+    Ok((!s.is_empty()).then(|| Sensitive::new(s)))
+}
+
+pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
+    let can_sign_in = a.issuer.is_some() || a.auth_url.is_some();
+    let config = ProfileConfig {
+        name: a.name.clone(),
+        environment: a.environment.clone(),
+        issuer: a.issuer.clone(),
+        endpoints: Endpoints {
+            authorization: a.auth_url.clone(),
+            token: a.token_url.clone(),
+            revocation: a.revocation_url.clone(),
+            introspection: a.introspection_url.clone(),
+            userinfo: a.userinfo_url.clone(),
+            jwks: a.jwks_url.clone(),
+        },
+        client_id: a.client_id.clone(),
+        auth_method: match a.auth_method {
+            AuthMethodArg::Basic => AuthMethod::ClientSecretBasic,
+            AuthMethodArg::Post => AuthMethod::ClientSecretPost,
+            AuthMethodArg::None => AuthMethod::None,
+        },
+        grant: match a.grant {
+            Some(GrantArg::AuthorizationCode) => GrantKind::AuthorizationCode,
+            Some(GrantArg::ClientCredentials) => GrantKind::ClientCredentials,
+            None if can_sign_in => GrantKind::AuthorizationCode,
+            None => GrantKind::ClientCredentials,
+        },
+        scopes: a
+            .scopes
+            .iter()
+            .flat_map(|s| s.split_whitespace().map(str::to_owned))
+            .collect(),
+        audience: a.audience.clone(),
+        resource: a.resource.clone(),
+        redirect_uri: a.redirect_uri.clone(),
+        authorize_params: pairs(&a.params, '=', "--param")?,
+        token_params: pairs(&a.token_params, '=', "--token-param")?,
+        headers: pairs(&a.headers, ':', "--header")?,
+        api_url: a.api_url.clone(),
+        ..Default::default()
+    };
+    let secret = if a.client_secret_stdin {
+        Some(read_secret_line()?)
+    } else if config.auth_method.needs_secret() {
+        prompt_secret(&config.name)?
+    } else {
+        None
+    };
+    if config.auth_method.needs_secret() && secret.is_none() {
+        eprintln!(
+            "note: no client secret given; set one later with `tokendesk profile add` again or in the app."
+        );
+    }
+    let profile = core.create_profile(config, secret).await?;
+    if profile.config.issuer.is_some()
+        && !a.no_discover
+        && let Err(e) = core.discover(&profile.id).await
+    {
+        core.delete_profile(&profile.id).await?;
+        return Err(Error::new(
+            e.code,
+            format!(
+                "{} The profile was not added (use --no-discover to add it anyway).",
+                e.message
+            ),
+        ));
+    }
+    eprintln!(
+        "Added profile \"{}\" ({}).",
+        profile.config.name,
+        profile.config.grant.as_str().replace('_', " ")
+    );
+    Ok(())
+}
+
+pub fn list(core: &Core) -> Result<()> {
+    let rows: Vec<Vec<String>> = core
+        .list_profiles()?
+        .into_iter()
+        .map(|p| {
+            vec![
+                p.config.name,
+                p.config.environment,
+                p.config.grant.as_str().replace('_', "-"),
+                p.config.client_id,
+                p.config
+                    .issuer
+                    .or(p.config.endpoints.token)
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "PROFILE",
+            "ENVIRONMENT",
+            "GRANT",
+            "CLIENT ID",
+            "ISSUER / TOKEN ENDPOINT",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+pub async fn show(core: &Core, name: &str) -> Result<()> {
+    let p = core.profile(name)?;
+    let mut v = serde_json::to_value(&p)?;
+    v["client_secret"] = if core.has_client_secret(&p.id).await? {
+        "stored in the OS keychain"
+    } else {
+        "not stored"
+    }
+    .into();
+    if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        meta.remove("raw");
+    }
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
+}
+
+pub async fn rm(core: &Core, name: &str) -> Result<()> {
+    let p = core.profile(name)?;
+    core.delete_profile(&p.id).await?;
+    eprintln!(
+        "Removed profile \"{}\", its keychain entries, token and history.",
+        p.config.name
+    );
+    Ok(())
+}
+
+pub fn export(core: &Core, names: &[String]) -> Result<()> {
+    let profiles = if names.is_empty() {
+        core.list_profiles()?
+    } else {
+        names
+            .iter()
+            .map(|n| core.profile(n))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let export = Export {
+        format: FORMAT.to_owned(),
+        profiles: profiles.into_iter().map(|p| p.config).collect(),
+    };
+    println!("{}", serde_json::to_string_pretty(&export)?);
+    Ok(())
+}
+
+pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
+    if a.file == "-" && a.client_secret_stdin {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            "Read the file or the secrets from stdin, not both.",
+        ));
+    }
+    let text = if a.file == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidInput,
+                format!("Could not read stdin: {e}."),
+            )
+        })?;
+        s
+    } else {
+        std::fs::read_to_string(&a.file)
+            .map_err(|e| Error::new(ErrorCode::NotFound, format!("Cannot read {}: {e}.", a.file)))?
+    };
+    let export: Export = serde_json::from_str(&text).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("{} is not a TokenDesk profile export: {e}.", a.file),
+        )
+    })?;
+    if export.format != FORMAT {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "Unknown export format \"{}\" (expected {FORMAT}).",
+                export.format
+            ),
+        ));
+    }
+    for config in export.profiles {
+        config.validate()?;
+        let secret = if !config.auth_method.needs_secret() {
+            None
+        } else if a.client_secret_stdin {
+            Some(read_secret_line()?)
+        } else {
+            prompt_secret(&config.name)?
+        };
+        let missing = config.auth_method.needs_secret() && secret.is_none();
+        let p = core.create_profile(config, secret).await?;
+        eprintln!(
+            "Imported \"{}\"{}.",
+            p.config.name,
+            if missing {
+                " (no client secret yet)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}

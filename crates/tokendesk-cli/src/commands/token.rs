@@ -1,0 +1,93 @@
+//! `tokendesk token`: a valid token for scripts, from the agent when one runs.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokendesk_core::history::Trigger;
+use tokendesk_core::home::Home;
+use tokendesk_core::secret::SecretKind;
+use tokendesk_core::{Core, Result};
+
+use crate::cli::TokenArgs;
+
+/// Serves the request through the agent, without opening the store or the keychain; `None`
+/// when no agent answers (or --json wants what only the store has).
+pub fn fast_path(args: &TokenArgs) -> Option<ExitCode> {
+    #[cfg(unix)]
+    {
+        if args.json || std::env::var_os("TOKENDESK_NO_AGENT").is_some() {
+            return None;
+        }
+        let home = Home::from_env().ok()?;
+        let request = crate::agent::Request::new(&args.profile, args.min_valid, args.id_token);
+        match crate::agent::ask(&home.run_dir(), &request)? {
+            Ok(served) => {
+                print(args, &served.token, served.expires_at);
+                Some(ExitCode::SUCCESS)
+            }
+            Err(e) => Some(crate::exit::report(&e)),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = args;
+        None
+    }
+}
+
+pub async fn run(core: &Core, args: &TokenArgs) -> Result<()> {
+    let profile = core.profile(&args.profile)?;
+    let set = core
+        .ensure_token(
+            &profile.id,
+            Duration::from_secs(args.min_valid),
+            Trigger::CommandLine,
+        )
+        .await?;
+    if args.json {
+        let mut v = serde_json::to_value(&set)?;
+        v["state"] = serde_json::to_value(set.state(core.now()))?;
+        v["profile"] = profile.config.name.clone().into();
+        if args.reveal {
+            for kind in [
+                SecretKind::AccessToken,
+                SecretKind::RefreshToken,
+                SecretKind::IdToken,
+            ] {
+                if let Ok(value) = core.reveal(&profile.id, kind).await {
+                    v["values"][kind.as_str()] = value.into_inner().into();
+                }
+            }
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        let (kind, expires_at) = if args.id_token {
+            (SecretKind::IdToken, set.id_token_expires_at)
+        } else {
+            (SecretKind::AccessToken, set.access_expires_at)
+        };
+        let value = core.reveal(&profile.id, kind).await?;
+        print(args, value.expose(), expires_at);
+    }
+    #[cfg(unix)]
+    crate::agent::spawn_in_background(&core.home().run_dir());
+    Ok(())
+}
+
+fn print(args: &TokenArgs, token: &str, expires_at: Option<i64>) {
+    if args.header {
+        println!("Authorization: Bearer {token}");
+    } else if args.env {
+        let var = if args.id_token {
+            "TOKENDESK_ID_TOKEN"
+        } else {
+            "TOKENDESK_ACCESS_TOKEN"
+        };
+        println!("export {var}='{token}'");
+        if let Some(at) = expires_at {
+            println!("export TOKENDESK_EXPIRES_AT='{}'", at / 1000);
+        }
+    } else {
+        println!("{token}");
+    }
+}

@@ -1,0 +1,95 @@
+//! Text output: durations, times, tables.
+
+use std::io::IsTerminal;
+
+/// `m:ss` under an hour, `h:mm:ss` under a day, `Nd h:mm:ss` above.
+pub fn duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if d > 0 {
+        format!("{d}d {h}:{m:02}:{sec:02}")
+    } else if h > 0 {
+        format!("{h}:{m:02}:{sec:02}")
+    } else {
+        format!("{m}:{sec:02}")
+    }
+}
+
+/// Time left until `at`, or "expired", or "no expiry".
+pub fn left(at: Option<i64>, now: i64) -> String {
+    match at {
+        None => "no expiry".into(),
+        Some(t) if t <= now => "expired".into(),
+        Some(t) => duration(t - now),
+    }
+}
+
+/// An epoch-milliseconds time as RFC 3339 UTC.
+pub fn time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Prints rows as aligned columns; bold header on a terminal only.
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            widths[i] = widths[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let head = line(header.iter().map(|h| h.to_string()).collect());
+    if std::io::stdout().is_terminal() {
+        println!("\x1b[1m{head}\x1b[0m");
+    } else {
+        println!("{head}");
+    }
+    for r in rows {
+        println!("{}", line(r.clone()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_times() {
+        assert_eq!(duration(59_999), "0:59");
+        assert_eq!(duration(61_000), "1:01");
+        assert_eq!(duration(3_600_000), "1:00:00");
+        assert_eq!(duration(90_061_000), "1d 1:01:01");
+        assert_eq!(left(Some(10), 20), "expired");
+        assert_eq!(left(None, 20), "no expiry");
+        assert_eq!(time(0), "1970-01-01T00:00:00Z");
+        assert_eq!(time(1_700_000_000_123), "2023-11-14T22:13:20Z");
+        assert_eq!(time(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+}

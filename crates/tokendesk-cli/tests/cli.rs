@@ -1,0 +1,535 @@
+//! The `tokendesk` command against a real authorization server and the real keychain, on the
+//! same store the app uses.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokendesk_core::home::Home;
+use tokendesk_core::secret::Keychain;
+use tokendesk_core::{Core, CoreOptions};
+use tokendesk_testkit::{HeadlessLogin, Provider, contains, require_secret_service};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tokendesk");
+
+fn tokendesk(home: &Path) -> Command {
+    require_secret_service();
+    let mut c = Command::new(BIN);
+    c.env("TOKENDESK_HOME", home)
+        .env("TOKENDESK_NO_AGENT", "1")
+        .env_remove("TOKENDESK_BROWSER");
+    c
+}
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    tokendesk(home)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn run_with_stdin(home: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = tokendesk(home)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+/// The core the app would open on the same home.
+fn app_core(home: &Path) -> Core {
+    let h = Home::at(home.to_path_buf()).unwrap();
+    let keychain = Arc::new(Keychain::new(h.keychain_service()));
+    Core::open(h, keychain, CoreOptions::default()).unwrap()
+}
+
+fn add_cc(home: &Path, p: &Provider) {
+    ok(&run_with_stdin(
+        home,
+        &[
+            "profile",
+            "add",
+            "cc",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "cc-basic",
+            "--client-secret-stdin",
+            "--grant",
+            "client-credentials",
+            "--scope",
+            "api:read",
+            "--env",
+            "test",
+        ],
+        "cc-basic-secret\n",
+    ));
+}
+
+fn add_gateway(home: &Path, p: &Provider) {
+    ok(&run_with_stdin(
+        home,
+        &[
+            "profile",
+            "add",
+            "gw",
+            "--token-url",
+            &p.url("/gateway/token"),
+            "--client-id",
+            "gw-client",
+            "--auth-method",
+            "post",
+            "--client-secret-stdin",
+            "--header",
+            "x-api-key: gw-client",
+            "--token-param",
+            "tpp_role=AISP",
+        ],
+        "gw-secret\n",
+    ));
+}
+
+#[test]
+fn token_twice_returns_the_cached_token_and_the_app_sees_it() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let first = ok(&run(home.path(), &["token", "cc"]));
+    let second = ok(&run(home.path(), &["token", "cc"]));
+    assert_eq!(first, second, "the second call reuses the cached token");
+    assert!(
+        first.trim().split('.').count() == 3,
+        "a JWT access token: {first}"
+    );
+
+    let core = app_core(home.path());
+    let profile = core.profile("cc").unwrap();
+    let token_requests = core
+        .exchanges(&profile.id, 50)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.operation.starts_with("token:"))
+        .count();
+    assert_eq!(token_requests, 1, "one provider call for two `token` runs");
+    let tokens = core.tokens().unwrap();
+    assert_eq!(
+        tokens.len(),
+        1,
+        "the token the CLI fetched is listed by the app's core"
+    );
+    assert_eq!(
+        tokens[0].access.fingerprint,
+        tokendesk_core::secret::fingerprint(first.trim())
+    );
+}
+
+#[test]
+fn near_expiry_it_refreshes_and_counts() {
+    let p = Provider::start(&["--access-ttl", "120"]);
+    let home = tempfile::tempdir().unwrap();
+    add_gateway(home.path(), &p);
+    let first = ok(&run(home.path(), &["token", "gw"]));
+    let again = ok(&run(home.path(), &["token", "gw", "--min-valid", "100"]));
+    assert_eq!(first, again);
+    let renewed = ok(&run(home.path(), &["token", "gw", "--min-valid", "600"]));
+    assert_ne!(
+        first, renewed,
+        "a token valid for less than --min-valid is renewed"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["token", "gw", "--json"]))).unwrap();
+    assert_eq!(json["refresh_count"], 1, "renewed with the refresh token");
+    assert_eq!(json["raw"]["status"], "approved");
+    assert_eq!(json["raw"]["request_attributes"]["tpp_role"], "AISP");
+    assert_eq!(json["raw"]["access_token"], "<redacted>");
+    assert!(json.get("values").is_none(), "values only with --reveal");
+    let revealed: serde_json::Value = serde_json::from_str(&ok(&run(
+        home.path(),
+        &["token", "gw", "--json", "--reveal"],
+    )))
+    .unwrap();
+    assert_eq!(revealed["values"]["access_token"], renewed.trim());
+    let history = ok(&run(home.path(), &["history", "gw"]));
+    assert!(
+        history.contains("command line")
+            && history.contains("refresh token")
+            && history.contains("yes"),
+        "{history}"
+    );
+}
+
+#[test]
+fn header_and_env_formats() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let raw = ok(&run(home.path(), &["token", "cc"])).trim().to_owned();
+    assert_eq!(
+        ok(&run(home.path(), &["token", "cc", "--header"])),
+        format!("Authorization: Bearer {raw}\n")
+    );
+    let env = ok(&run(home.path(), &["token", "cc", "--env"]));
+    let mut lines = env.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        format!("export TOKENDESK_ACCESS_TOKEN='{raw}'")
+    );
+    let expires: i64 = lines
+        .next()
+        .unwrap()
+        .trim_start_matches("export TOKENDESK_EXPIRES_AT='")
+        .trim_end_matches('\'')
+        .parse()
+        .unwrap();
+    assert!(expires > 1_700_000_000, "epoch seconds");
+}
+
+#[test]
+fn export_then_import_carries_no_secret() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    add_gateway(home.path(), &p);
+    ok(&run(home.path(), &["token", "cc"]));
+    let export = ok(&run(home.path(), &["profile", "export"]));
+    for secret in ["cc-basic-secret", "gw-secret"] {
+        assert!(!export.contains(secret), "the export carries no secret");
+    }
+    let v: serde_json::Value = serde_json::from_str(&export).unwrap();
+    assert_eq!(v["profiles"].as_array().unwrap().len(), 2);
+    assert_eq!(v["profiles"][0]["headers"][0]["name"], "x-api-key");
+
+    let other = tempfile::tempdir().unwrap();
+    let file = other.path().join("profiles.json");
+    std::fs::write(&file, &export).unwrap();
+    // Secrets come from stdin, in the file's order.
+    let secrets: String = v["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            if p["name"] == "cc" {
+                "cc-basic-secret\n"
+            } else {
+                "gw-secret\n"
+            }
+        })
+        .collect();
+    let out = run_with_stdin(
+        other.path(),
+        &[
+            "profile",
+            "import",
+            file.to_str().unwrap(),
+            "--client-secret-stdin",
+        ],
+        &secrets,
+    );
+    ok(&out);
+    assert!(
+        ok(&run(other.path(), &["token", "gw"])).len() > 10,
+        "the imported profile works"
+    );
+    let show = ok(&run(other.path(), &["profile", "show", "cc"]));
+    assert!(show.contains("stored in the OS keychain") && !show.contains("cc-basic-secret"));
+}
+
+#[test]
+fn exit_codes_tell_failures_apart() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let out = run(home.path(), &["token", "nope"]);
+    assert_eq!(code(&out), 6);
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: No profile named"));
+    assert_eq!(code(&run(home.path(), &["token"])), 2, "usage");
+
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "bad",
+            "--token-url",
+            &p.url("/token"),
+            "--client-id",
+            "cc-basic",
+            "--client-secret-stdin",
+        ],
+        "wrong\n",
+    ));
+    let out = run(home.path(), &["token", "bad"]);
+    assert_eq!(code(&out), 4);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("client secret"),
+        "the same hint as the app"
+    );
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "down",
+            "--token-url",
+            &format!("http://127.0.0.1:{port}/token"),
+            "--client-id",
+            "x",
+            "--client-secret-stdin",
+        ],
+        "s3cret\n",
+    ));
+    assert_eq!(code(&run(home.path(), &["token", "down"])), 5);
+
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "web",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "public-app",
+            "--auth-method",
+            "none",
+            "--scope",
+            "openid",
+        ],
+    ));
+    let out = run(home.path(), &["token", "web"]);
+    assert_eq!(code(&out), 3, "needs a sign-in");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sign in"));
+}
+
+#[test]
+fn login_in_a_browser_and_by_pasting_the_redirect() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "web",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "web-app",
+            "--client-secret-stdin",
+            "--scope",
+            "openid profile offline_access",
+        ],
+        "web-app-secret\n",
+    ));
+    // The browser: login.mjs walks the provider's pages and lands on our loopback listener.
+    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
+    let out = tokendesk(home.path())
+        .args(["login", "web"])
+        .env("TOKENDESK_BROWSER", format!("node {}", login.display()))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Waiting for the browser") && stderr.contains("Signed in"),
+        "{stderr}"
+    );
+    let id_token = ok(&run(home.path(), &["token", "web", "--id-token"]));
+    let decoded = ok(&run_with_stdin(home.path(), &["inspect", "-"], &id_token));
+    assert!(
+        decoded.contains("\"aud\": \"web-app\"") && decoded.contains("\"nonce\""),
+        "{decoded}"
+    );
+
+    // --no-browser: the URL goes to stderr, the redirect is pasted on stdin.
+    let mut child = tokendesk(home.path())
+        .args(["login", "web", "--no-browser"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let url = loop {
+        let line = rx
+            .recv_timeout(deadline - Instant::now())
+            .expect("the sign-in URL is printed");
+        if let Some(u) = line
+            .trim()
+            .strip_prefix("http")
+            .filter(|u| u.contains("code_challenge"))
+        {
+            break format!("http{u}");
+        }
+    };
+    let browser = HeadlessLogin::with_args(&["--no-follow"]);
+    tokendesk_core::browser::BrowserLauncher::open(&browser, &url).unwrap();
+    let redirect = browser.redirect().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{redirect}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(rest.iter().any(|l| l.contains("Signed in")), "{rest:?}");
+}
+
+#[test]
+fn against_the_sandbox_provider() {
+    let home = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let mut sandbox = tokendesk(home.path())
+        .args(["sandbox", "--port", &port, "--add-profiles"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(sandbox.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(
+        line.contains(&format!("127.0.0.1:{port}/standard")),
+        "{line}"
+    );
+    // Wait for the presets to be written.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ok(&run(home.path(), &["profile", "list"])).contains("Sandbox gateway · sign-in") {
+        assert!(Instant::now() < deadline, "the sandbox profiles appear");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cc = ok(&run(
+        home.path(),
+        &["token", "Sandbox · client credentials"],
+    ));
+    assert_eq!(cc.trim().split('.').count(), 3, "standard style: a JWT");
+    let gw: serde_json::Value = serde_json::from_str(&ok(&run(
+        home.path(),
+        &["token", "Sandbox gateway · client credentials", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(
+        (gw["token_type"].as_str(), gw["refresh_count"].as_i64()),
+        (Some("BearerToken"), Some(0))
+    );
+    ok(&run(
+        home.path(),
+        &["refresh", "Sandbox gateway · client credentials"],
+    ));
+    ok(&run(
+        home.path(),
+        &["refresh", "Sandbox gateway · client credentials"],
+    ));
+    let gw: serde_json::Value = serde_json::from_str(&ok(&run(
+        home.path(),
+        &["token", "Sandbox gateway · client credentials", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(gw["refresh_count"], 2);
+    let list = ok(&run(home.path(), &["list"]));
+    assert!(
+        list.contains("Sandbox gateway · client credentials") && list.contains("valid"),
+        "{list}"
+    );
+    let _ = sandbox.kill();
+    let _ = sandbox.wait();
+}
+
+#[cfg(unix)]
+#[test]
+fn the_agent_serves_cached_tokens_without_the_keychain() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    // The first `token` (agent allowed) reads the keychain and starts the agent.
+    let first = tokendesk(home.path())
+        .env_remove("TOKENDESK_NO_AGENT")
+        .args(["token", "cc"])
+        .output()
+        .unwrap();
+    let first = ok(&first);
+    let socket = Home::at(home.path().to_path_buf())
+        .unwrap()
+        .run_dir()
+        .join("agent.sock");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "the agent starts on demand");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "the socket is for this user only");
+    // With the Secret Service out of reach, only the agent can answer — and it does.
+    let served = tokendesk(home.path())
+        .env_remove("TOKENDESK_NO_AGENT")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .args(["token", "cc"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&served), first);
+    let direct = tokendesk(home.path())
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .args(["token", "cc"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&direct), 7, "without the agent the keychain is needed");
+    assert!(contains(&direct.stderr, "keychain"));
+    // Removing the socket stops the agent.
+    std::fs::remove_file(&socket).unwrap();
+}
