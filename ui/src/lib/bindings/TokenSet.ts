@@ -32,4 +32,8 @@ needs_login: string | null,
 /**
  * The ID token's validation at sign-in (signature, iss, aud, exp, nonce).
  */
-id_token_validation: IdTokenValidation | null, };
+id_token_validation: IdTokenValidation | null, 
+/**
+ * When the access token was revoked through TokenDesk.
+ */
+revoked_at: number | null, };

@@ -3,4 +3,4 @@
 /**
  * The state of a token set at a given time.
  */
-export type TokenState = "valid" | "expired" | "needs_login" | "not_approved";
+export type TokenState = "valid" | "expired" | "needs_login" | "not_approved" | "revoked";
