@@ -10,7 +10,7 @@ sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-dev
       libayatana-appindicator3-dev librsvg2-dev
-      gnome-keyring dbus-x11 libsecret-tools xdg-utils)
+      libdbus-1-dev gnome-keyring dbus-x11 libsecret-tools xdg-utils)
 if [ "$want_test" = 1 ]; then
   pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core)
 fi
@@ -29,5 +29,23 @@ else
   echo "deps: no apt-get here; install the equivalents of: ${pkgs[*]}" >&2
 fi
 
-command -v cargo >/dev/null || { echo "deps: cargo not found; install Rust from rustup" >&2; exit 1; }
-command -v npm >/dev/null || { echo "deps: npm not found; install Node.js 20+" >&2; exit 1; }
+# Toolchains come from their own installers: Debian's are too old (Rust edition 2024 needs
+# 1.85+, Vite needs Node.js 20.19+).
+if ! command -v cargo >/dev/null; then
+  echo "deps: Rust is missing. Install it with rustup (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
+rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+if [ "$rust_minor" -lt 85 ]; then
+  echo "deps: Rust $(rustc --version) is too old; run 'rustup update stable' (1.85 or newer)." >&2
+  exit 1
+fi
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "deps: Node.js is missing. Install Node.js 20 or newer (https://nodejs.org, or nvm), then run this again." >&2
+  exit 1
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "deps: Node.js $(node --version) is too old; install Node.js 20 or newer." >&2
+  exit 1
+fi

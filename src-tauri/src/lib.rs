@@ -21,21 +21,34 @@ pub struct AppState {
 pub fn run() {
     tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let core = Core::open_default(Arc::new(events::TauriEvents::new(app.handle().clone())))
                 .map_err(|e| e.message)?;
             logging::init(core.home().log_dir());
             tracing::info!(home = %core.home().dir().display(), "TokenDesk started");
+            let core = Arc::new(core);
+            // Tokens are renewed before they expire, for as long as the app runs.
+            tauri::async_runtime::spawn(tokendesk_core::refresher::run(
+                core.clone(),
+                tokendesk_core::CancellationToken::new(),
+            ));
             let state = AppState {
-                core: Arc::new(core),
+                core,
                 sandbox: sandbox::SandboxHost::default(),
             };
             let handle = app.handle().clone();
             app.manage(state);
-            // Sandbox profiles need their provider: start it if any exist.
+            // Sandbox profiles need their provider: start it if any exist. With
+            // TOKENDESK_SANDBOX_PROFILES set (the README's run command), create them first.
             tauri::async_runtime::spawn(async move {
                 let state = handle.state::<AppState>();
-                if let Err(e) = state.sandbox.start_if_used(&state.core).await {
+                let result = if std::env::var_os("TOKENDESK_SANDBOX_PROFILES").is_some() {
+                    state.sandbox.add_profiles(&state.core).await.map(drop)
+                } else {
+                    state.sandbox.start_if_used(&state.core).await
+                };
+                if let Err(e) = result {
                     tracing::warn!(error = %e, "sandbox provider not started");
                 }
             });
@@ -60,6 +73,11 @@ pub fn run() {
             commands::tokens::inspect_token,
             commands::tokens::history,
             commands::tokens::exchanges,
+            commands::tokens::revoke_token,
+            commands::tokens::introspect_token,
+            commands::tokens::userinfo,
+            commands::tokens::support_bundle,
+            commands::tokens::copy_support_bundle,
             commands::login::begin_login,
             commands::login::wait_login,
             commands::login::complete_login,

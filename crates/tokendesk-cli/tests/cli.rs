@@ -533,3 +533,75 @@ fn the_agent_serves_cached_tokens_without_the_keychain() {
     // Removing the socket stops the agent.
     std::fs::remove_file(&socket).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn callers_in_two_processes_share_one_refresh() {
+    use tokendesk_core::history::Trigger;
+    let p = Provider::start(&["--access-ttl", "8"]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "web",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "web-app",
+            "--client-secret-stdin",
+            "--scope",
+            "openid offline_access",
+        ],
+        "web-app-secret\n",
+    ));
+    let core = Arc::new(app_core(home.path()));
+    let web = core.profile("web").unwrap();
+    let first = core
+        .login(&web.id, &HeadlessLogin::default(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let left = first.access_expires_at.unwrap() - core.now();
+    tokio::time::sleep(Duration::from_millis((left - 5_000).max(0) as u64)).await;
+    // A second process and 20 callers in this one, all at once.
+    let cli = tokendesk(home.path())
+        .args(["token", "web", "--min-valid", "6"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let callers: Vec<_> = (0..20)
+        .map(|_| {
+            let (core, id) = (core.clone(), web.id.clone());
+            tokio::spawn(async move {
+                core.ensure_token(&id, Duration::from_secs(6), Trigger::Manual)
+                    .await
+            })
+        })
+        .collect();
+    let mut fingerprints = Vec::new();
+    for c in callers {
+        fingerprints.push(
+            c.await
+                .unwrap()
+                .expect("no caller fails (no invalid_grant)")
+                .access
+                .fingerprint,
+        );
+    }
+    let cli = cli.wait_with_output().unwrap();
+    let cli_token = ok(&cli);
+    fingerprints.push(tokendesk_core::secret::fingerprint(cli_token.trim()));
+    fingerprints.dedup();
+    assert_eq!(
+        fingerprints.len(),
+        1,
+        "both processes hold the same new token"
+    );
+    let events = core.history(&web.id, 10).unwrap();
+    assert_eq!(
+        events.len(),
+        1,
+        "exactly one refresh reached the provider: {events:?}"
+    );
+}

@@ -103,6 +103,8 @@ pub struct Core {
     events: Arc<dyn EventSink>,
     logins: Mutex<HashMap<String, PendingLogin>>,
     flights: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Woken on every change of profiles or tokens in this process (the refresher waits on it).
+    changed: tokio::sync::Notify,
 }
 
 impl Core {
@@ -116,6 +118,7 @@ impl Core {
             events: options.events,
             logins: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
+            changed: tokio::sync::Notify::new(),
         })
     }
 
@@ -190,7 +193,7 @@ impl Core {
             return Err(e);
         }
         tracing::info!(profile = %profile.id, "profile created");
-        self.events.emit(CoreEvent::ProfilesChanged);
+        self.emit(CoreEvent::ProfilesChanged);
         Ok(profile)
     }
 
@@ -205,7 +208,7 @@ impl Core {
         profile.config = config;
         profile.updated_at = self.now();
         self.store.update_profile(&profile)?;
-        self.events.emit(CoreEvent::ProfilesChanged);
+        self.emit(CoreEvent::ProfilesChanged);
         Ok(profile)
     }
 
@@ -230,10 +233,10 @@ impl Core {
         self.vault.delete_all(id).await?;
         self.store.delete_profile(id)?;
         tracing::info!("profile deleted");
-        self.events.emit(CoreEvent::TokenRemoved {
+        self.emit(CoreEvent::TokenRemoved {
             profile_id: id.clone(),
         });
-        self.events.emit(CoreEvent::ProfilesChanged);
+        self.emit(CoreEvent::ProfilesChanged);
         Ok(())
     }
 
@@ -277,7 +280,7 @@ impl Core {
         profile.metadata = Some(result?);
         profile.updated_at = self.now();
         self.store.update_profile(&profile)?;
-        self.events.emit(CoreEvent::ProfilesChanged);
+        self.emit(CoreEvent::ProfilesChanged);
         Ok(profile)
     }
 
@@ -636,7 +639,7 @@ impl Core {
             }
         }
         self.store.append_event(&event)?;
-        self.events.emit(CoreEvent::HistoryAppended {
+        self.emit(CoreEvent::HistoryAppended {
             profile_id: id.clone(),
         });
         result
@@ -646,7 +649,7 @@ impl Core {
         let mut t = token.clone();
         t.needs_login = Some(why.to_owned());
         self.store.put_token(&t)?;
-        self.events.emit(CoreEvent::TokenChanged {
+        self.emit(CoreEvent::TokenChanged {
             profile_id: t.profile_id,
         });
         Ok(())
@@ -699,7 +702,7 @@ impl Core {
         }
         self.store.put_token(&token)?;
         tracing::info!(profile = %id, "token stored");
-        self.events.emit(CoreEvent::TokenChanged {
+        self.emit(CoreEvent::TokenChanged {
             profile_id: id.clone(),
         });
         Ok(token)
@@ -715,7 +718,7 @@ impl Core {
             self.vault.delete(id, kind).await?;
         }
         self.store.delete_token(id)?;
-        self.events.emit(CoreEvent::TokenRemoved {
+        self.emit(CoreEvent::TokenRemoved {
             profile_id: id.clone(),
         });
         Ok(())
@@ -752,7 +755,7 @@ impl Core {
                     .then(|| "The refresh token was revoked: sign in again.".to_owned());
             }
             self.store.put_token(&t)?;
-            self.events.emit(CoreEvent::TokenChanged {
+            self.emit(CoreEvent::TokenChanged {
                 profile_id: id.clone(),
             });
         }
@@ -846,6 +849,26 @@ impl Core {
         self.store.exchanges(id, limit)
     }
 
+    /// A redacted text bundle of the profile's setup, token, history and exchanges, for a
+    /// support ticket.
+    pub async fn support_bundle(&self, id: &ProfileId) -> Result<String> {
+        let profile = self.profile_by_id(id)?;
+        let secret_stored = self.has_client_secret(id).await?;
+        let token = self.store.get_token(id)?;
+        let history = self.store.events(id, 100)?;
+        let exchanges = self
+            .store
+            .exchanges(id, crate::store::EXCHANGES_KEPT_PER_PROFILE)?;
+        Ok(crate::bundle::render(
+            &profile,
+            secret_stored,
+            token.as_ref(),
+            &history,
+            &exchanges,
+            self.now(),
+        ))
+    }
+
     // ---- settings and presets -----------------------------------------------------------
 
     pub fn settings(&self) -> Result<Settings> {
@@ -873,7 +896,67 @@ impl Core {
         Ok(created)
     }
 
+    // ---- automatic refresh ----------------------------------------------------------------
+
+    /// Resolves at the next change of profiles or tokens made in this process.
+    pub async fn changed(&self) {
+        self.changed.notified().await
+    }
+
+    /// Renews the token if its profile's refresh policy says it is due — checked again inside
+    /// the single flight, so a token another caller or process renewed meanwhile is left alone.
+    /// `Ok(None)`: nothing was due.
+    pub async fn renew_if_due(&self, id: &ProfileId) -> Result<Option<TokenSet>> {
+        let _flight = self.enter_flight(id).await?;
+        let profile = self.profile_by_id(id)?;
+        let Some(token) = self.store.get_token(id)? else {
+            return Ok(None);
+        };
+        match crate::refresher::due_at(&token, &profile.config.refresh) {
+            Some(due) if due <= self.now() => {
+                self.refresh_locked(id, Trigger::Automatic).await.map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Records that an automatic refresh failed and when it is tried again.
+    pub fn mark_retry(
+        &self,
+        id: &ProfileId,
+        retry_at: Option<Millis>,
+        error: Option<&Error>,
+    ) -> Result<()> {
+        if let Some(mut t) = self.store.get_token(id)? {
+            t.retry_at = retry_at;
+            t.last_error = error.map(|e| e.message.clone());
+            self.store.put_token(&t)?;
+            self.emit(CoreEvent::TokenChanged {
+                profile_id: id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Tells listeners that a profile needs the user to sign in again.
+    pub fn announce_needs_login(&self, id: &ProfileId, message: &str) {
+        self.emit(CoreEvent::NeedsLogin {
+            profile_id: id.clone(),
+            message: message.to_owned(),
+        });
+    }
+
     // ---- plumbing -----------------------------------------------------------------------
+
+    fn emit(&self, event: CoreEvent) {
+        if !matches!(
+            event,
+            CoreEvent::ExchangesAppended { .. } | CoreEvent::HistoryAppended { .. }
+        ) {
+            self.changed.notify_waiters();
+        }
+        self.events.emit(event);
+    }
 
     fn call<'a>(&'a self, profile: &Profile, operation: &str) -> Call<'a> {
         Call::new(

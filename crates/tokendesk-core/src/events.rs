@@ -10,10 +10,23 @@ use crate::profile::ProfileId;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum CoreEvent {
     ProfilesChanged,
-    TokenChanged { profile_id: ProfileId },
-    TokenRemoved { profile_id: ProfileId },
-    HistoryAppended { profile_id: ProfileId },
-    ExchangesAppended { profile_id: ProfileId },
+    TokenChanged {
+        profile_id: ProfileId,
+    },
+    TokenRemoved {
+        profile_id: ProfileId,
+    },
+    HistoryAppended {
+        profile_id: ProfileId,
+    },
+    ExchangesAppended {
+        profile_id: ProfileId,
+    },
+    /// Automatic refresh cannot go on without the user signing in again.
+    NeedsLogin {
+        profile_id: ProfileId,
+        message: String,
+    },
 }
 
 pub trait EventSink: Send + Sync {

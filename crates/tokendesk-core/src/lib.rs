@@ -7,6 +7,7 @@ pub mod api;
 #[cfg(test)]
 mod bindings;
 pub mod browser;
+pub mod bundle;
 pub mod clock;
 pub mod error;
 pub mod events;
@@ -20,6 +21,7 @@ pub mod presets;
 pub mod profile;
 pub mod provider;
 pub mod redact;
+pub mod refresher;
 pub mod secret;
 pub mod settings;
 pub mod store;

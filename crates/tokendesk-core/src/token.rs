@@ -42,6 +42,12 @@ pub struct TokenSet {
     /// When the access token was revoked through TokenDesk.
     #[serde(default)]
     pub revoked_at: Option<Millis>,
+    /// After a failed automatic refresh: when it is tried again.
+    #[serde(default)]
+    pub retry_at: Option<Millis>,
+    /// After a failed automatic refresh: what went wrong.
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// What we keep about one token value: never the value.
@@ -149,6 +155,8 @@ impl TokenSet {
                 None => previous.and_then(|p| p.id_token_validation.clone()),
             },
             revoked_at: None,
+            retry_at: None,
+            last_error: None,
         }
     }
 

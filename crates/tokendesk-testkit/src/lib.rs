@@ -89,7 +89,7 @@ pub fn log_path() -> &'static Path {
 
 /// A core on a fresh TOKENDESK_HOME with the real OS keychain.
 pub struct TestCore {
-    pub core: Core,
+    pub core: Arc<Core>,
     pub home: tempfile::TempDir,
     pub keychain: Arc<Keychain>,
 }
@@ -118,15 +118,17 @@ impl TestCore {
         let home = tempfile::tempdir().unwrap();
         let h = Home::at(home.path().to_path_buf()).unwrap();
         let keychain = Arc::new(Keychain::new(h.keychain_service()));
-        let core = Core::open(
-            h,
-            keychain.clone(),
-            CoreOptions {
-                http,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        let core = Arc::new(
+            Core::open(
+                h,
+                keychain.clone(),
+                CoreOptions {
+                    http,
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        );
         Self {
             core,
             home,

@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tauri::AppHandle;
+use tokendesk_core::flow::token_ops::TokenHint;
 use tokendesk_core::history::{RefreshEvent, Trigger};
 use tokendesk_core::http::Exchange;
 use tokendesk_core::profile::ProfileId;
@@ -82,4 +83,44 @@ pub fn history(state: Cmd<'_>, id: ProfileId) -> Result<Vec<RefreshEvent>, Error
 #[tauri::command]
 pub fn exchanges(state: Cmd<'_>, id: ProfileId) -> Result<Vec<Exchange>, Error> {
     state.core.exchanges(&id, LIST_LIMIT)
+}
+
+#[tauri::command]
+pub async fn revoke_token(state: Cmd<'_>, id: ProfileId, which: TokenHint) -> Result<(), Error> {
+    state.core.revoke(&id, which).await
+}
+
+#[tauri::command]
+pub async fn introspect_token(
+    state: Cmd<'_>,
+    id: ProfileId,
+    which: TokenHint,
+) -> Result<serde_json::Value, Error> {
+    state.core.introspect(&id, which).await
+}
+
+#[tauri::command]
+pub async fn userinfo(state: Cmd<'_>, id: ProfileId) -> Result<serde_json::Value, Error> {
+    state.core.userinfo(&id).await
+}
+
+/// The redacted support bundle, as text (it holds no secret).
+#[tauri::command]
+pub async fn support_bundle(state: Cmd<'_>, id: ProfileId) -> Result<String, Error> {
+    state.core.support_bundle(&id).await
+}
+
+/// Copies the support bundle to the clipboard (no clearing: it holds no secret).
+#[tauri::command]
+pub async fn copy_support_bundle(
+    app: AppHandle,
+    state: Cmd<'_>,
+    id: ProfileId,
+) -> Result<(), Error> {
+    let text = state.core.support_bundle(&id).await?;
+    crate::clipboard::copy(
+        &app,
+        tokendesk_core::secret::Sensitive::new(text),
+        Duration::ZERO,
+    )
 }

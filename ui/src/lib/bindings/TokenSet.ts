@@ -36,4 +36,12 @@ id_token_validation: IdTokenValidation | null,
 /**
  * When the access token was revoked through TokenDesk.
  */
-revoked_at: number | null, };
+revoked_at: number | null, 
+/**
+ * After a failed automatic refresh: when it is tried again.
+ */
+retry_at: number | null, 
+/**
+ * After a failed automatic refresh: what went wrong.
+ */
+last_error: string | null, };

@@ -1,0 +1,232 @@
+//! Automatic refresh against a real provider with short token lifetimes.
+
+use std::time::{Duration, Instant};
+
+use tokendesk_core::history::{Method, Outcome, Trigger};
+use tokendesk_core::profile::AuthMethod;
+use tokendesk_core::refresher;
+use tokendesk_core::secret::Sensitive;
+use tokendesk_core::token::TokenSet;
+use tokendesk_core::{CancellationToken, ErrorCode};
+use tokendesk_testkit::*;
+
+async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_renewed_before_expiry_without_any_caller() {
+    let p = Provider::start(&["--access-ttl", "6", "--cc-ttl", "6"]);
+    let t = TestCore::new();
+    let cc = t
+        .core
+        .create_profile(
+            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
+            Some(Sensitive::new("cc-basic-secret".into())),
+        )
+        .await
+        .unwrap();
+    t.core.fetch_client_credentials(&cc.id).await.unwrap();
+    let web = t
+        .core
+        .create_profile(
+            web_config(&p, &["openid", "offline_access"]),
+            Some(Sensitive::new("web-app-secret".into())),
+        )
+        .await
+        .unwrap();
+    t.core
+        .login(&web.id, &HeadlessLogin::default(), Duration::from_secs(30))
+        .await
+        .unwrap();
+
+    let stop = CancellationToken::new();
+    tokio::spawn(refresher::run(t.core.clone(), stop.clone()));
+    // Watch for 14 s (more than two lifetimes): no token may ever be seen expired.
+    let start = Instant::now();
+    let mut seen: Vec<(String, String)> = Vec::new();
+    while start.elapsed() < Duration::from_secs(14) {
+        for id in [&cc.id, &web.id] {
+            let token: TokenSet = t.core.token(id).unwrap().unwrap();
+            let now = t.core.now();
+            assert!(
+                token.access_expires_at.unwrap() > now,
+                "a token expired before it was renewed"
+            );
+            let entry = (id.to_string(), token.access.fingerprint.clone());
+            if !seen.contains(&entry) {
+                seen.push(entry);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.cancel();
+    for (id, method) in [
+        (&cc.id, Method::ClientCredentials),
+        (&web.id, Method::RefreshToken),
+    ] {
+        let events = t.core.history(id, 20).unwrap();
+        assert!(
+            events.len() >= 2,
+            "renewed at least twice: {}",
+            events.len()
+        );
+        assert!(
+            events
+                .iter()
+                .all(|e| e.trigger == Trigger::Automatic && e.outcome == Outcome::Success)
+        );
+        assert!(events.iter().all(|e| e.method == method), "{method:?}");
+        let fingerprints = seen.iter().filter(|(p, _)| p == id.as_str()).count();
+        assert!(fingerprints >= 3, "new tokens were stored: {fingerprints}");
+    }
+    assert!(
+        t.core
+            .history(&web.id, 20)
+            .unwrap()
+            .iter()
+            .all(|e| e.rotated),
+        "the refresh token rotates each time"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_that_goes_away_is_retried_with_backoff_and_nothing_is_lost() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let args = ["--port", port.as_str(), "--cc-ttl", "4"];
+    let p = Provider::start(&args);
+    let t = TestCore::new();
+    let cc = t
+        .core
+        .create_profile(
+            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
+            Some(Sensitive::new("cc-basic-secret".into())),
+        )
+        .await
+        .unwrap();
+    t.core.discover(&cc.id).await.unwrap();
+    let before = t.core.fetch_client_credentials(&cc.id).await.unwrap();
+    drop(p);
+
+    let stop = CancellationToken::new();
+    tokio::spawn(refresher::run(t.core.clone(), stop.clone()));
+    wait_for(
+        "two failed automatic refreshes",
+        Duration::from_secs(20),
+        || {
+            t.core
+                .history(&cc.id, 10)
+                .unwrap()
+                .iter()
+                .filter(|e| e.outcome == Outcome::Failure)
+                .count()
+                >= 2
+        },
+    )
+    .await;
+    let during = t.core.token(&cc.id).unwrap().unwrap();
+    assert_eq!(
+        during.access, before.access,
+        "the stored token is unchanged while the provider is down"
+    );
+    assert!(
+        during.retry_at.unwrap() > t.core.now() - 1_000,
+        "the next retry is scheduled"
+    );
+    assert!(
+        during
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("Could not connect"),
+        "{:?}",
+        during.last_error
+    );
+    let failures: Vec<_> = t
+        .core
+        .history(&cc.id, 10)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.outcome == Outcome::Failure)
+        .collect();
+    assert!(
+        failures
+            .iter()
+            .all(|e| e.error_code == Some(ErrorCode::Network))
+    );
+    // Backoff: the gap between failures grows.
+    if failures.len() >= 3 {
+        let gaps: Vec<i64> = failures.windows(2).map(|w| w[0].at - w[1].at).collect();
+        assert!(gaps[0] >= gaps[gaps.len() - 1], "gaps grow: {gaps:?}");
+    }
+
+    let _back = Provider::start(&args);
+    wait_for(
+        "a successful refresh after the provider is back",
+        Duration::from_secs(30),
+        || t.core.token(&cc.id).unwrap().unwrap().access != before.access,
+    )
+    .await;
+    let after = t.core.token(&cc.id).unwrap().unwrap();
+    assert!(
+        after.retry_at.is_none() && after.last_error.is_none(),
+        "the retry state is cleared"
+    );
+    assert_eq!(
+        t.core.history(&cc.id, 1).unwrap()[0].outcome,
+        Outcome::Success
+    );
+    stop.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_callers_share_one_refresh() {
+    let p = Provider::start(&["--access-ttl", "8"]);
+    let t = TestCore::new();
+    let web = t
+        .core
+        .create_profile(
+            web_config(&p, &["openid", "offline_access"]),
+            Some(Sensitive::new("web-app-secret".into())),
+        )
+        .await
+        .unwrap();
+    let first = t
+        .core
+        .login(&web.id, &HeadlessLogin::default(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    // Ask for 6 s of validity once less than that is left: one caller refreshes (rotating the
+    // refresh token), the others must see the new token, not send the old refresh token again.
+    let left = first.access_expires_at.unwrap() - t.core.now();
+    tokio::time::sleep(Duration::from_millis((left - 5_000).max(0) as u64)).await;
+    let callers: Vec<_> = (0..20)
+        .map(|_| {
+            let core = t.core.clone();
+            let id = web.id.clone();
+            tokio::spawn(async move {
+                core.ensure_token(&id, Duration::from_secs(6), Trigger::Manual)
+                    .await
+            })
+        })
+        .collect();
+    let mut fingerprints = Vec::new();
+    for c in callers {
+        fingerprints.push(c.await.unwrap().unwrap().access.fingerprint);
+    }
+    fingerprints.dedup();
+    assert_eq!(fingerprints.len(), 1, "every caller got the same new token");
+    assert_ne!(fingerprints[0], first.access.fingerprint);
+    let events = t.core.history(&web.id, 10).unwrap();
+    assert_eq!(events.len(), 1, "exactly one refresh went to the provider");
+    assert_eq!(events[0].outcome, Outcome::Success);
+}
