@@ -13,10 +13,26 @@ mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
 eval "$(echo -n tokendesk-test | gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
-# Wait until the Secret Service answers on the bus.
-for _ in $(seq 50); do
-  if busctl --user status org.freedesktop.secrets >/dev/null 2>&1 || \
-     secret-tool search --all tokendesk-probe x >/dev/null 2>&1; then break; fi
+# Wait until our daemon owns the Secret Service name: a client asking earlier would make D-Bus
+# start a second, locked daemon that prompts for a password (and fails headless).
+owned() {
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'
+}
+for _ in $(seq 100); do owned && break; sleep 0.1; done
+# Then until it really stores and finds a secret in its default collection.
+ready=0
+for _ in $(seq 100); do
+  if printf probe | secret-tool store --label="tokendesk probe" tokendesk-probe ready 2>/dev/null &&
+     [ "$(secret-tool lookup tokendesk-probe ready 2>/dev/null)" = probe ]; then
+    secret-tool clear tokendesk-probe ready 2>/dev/null || true
+    ready=1
+    break
+  fi
   sleep 0.1
 done
+if [ "$ready" != 1 ]; then
+  echo "with-keyring: the Secret Service (gnome-keyring) did not come up" >&2
+  exit 1
+fi
 "$@"

@@ -9,7 +9,6 @@
 
 #![cfg(unix)]
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -18,12 +17,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokendesk_core::history::Trigger;
-use tokendesk_core::profile::ProfileId;
-use tokendesk_core::secret::{SecretKind, Sensitive};
+use tokendesk_core::secret::SecretKind;
 use tokendesk_core::{Core, Error, ErrorCode};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::Mutex;
 
 const PROTOCOL: &str = concat!("tokendesk-agent/1 ", env!("CARGO_PKG_VERSION"));
 
@@ -140,7 +137,6 @@ pub async fn serve(core: Arc<Core>, idle: Duration) -> Result<(), Error> {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(local)?;
     let owner = std::fs::metadata(&path).map_err(local)?.uid();
     tracing::info!(socket = %path.display(), "token agent listening");
-    let cache: Arc<Mutex<Cache>> = Arc::default();
     let mut last_request = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
@@ -160,24 +156,21 @@ pub async fn serve(core: Arc<Core>, idle: Duration) -> Result<(), Error> {
             Ok(c) if c.uid() == owner => {}
             _ => continue,
         }
-        let (core, cache) = (core.clone(), cache.clone());
+        let core = core.clone();
         tokio::spawn(async move {
-            let _ = handle(stream, &core, &cache).await;
+            let _ = handle(stream, &core).await;
         });
     }
     let _ = std::fs::remove_file(&path);
     Ok(())
 }
 
-/// The current value of each (profile, kind), with its fingerprint to notice a newer token.
-type Cache = HashMap<(ProfileId, SecretKind), (String, Sensitive<String>)>;
-
-async fn handle(stream: UnixStream, core: &Core, cache: &Mutex<Cache>) -> std::io::Result<()> {
+async fn handle(stream: UnixStream, core: &Core) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     tokio::io::BufReader::new(read).take_line(&mut line).await?;
     let response = match serde_json::from_str::<Request>(&line) {
-        Ok(r) if r.protocol == PROTOCOL => answer(core, cache, &r).await,
+        Ok(r) if r.protocol == PROTOCOL => answer(core, &r).await,
         _ => Response::Mismatch,
     };
     let mut out = serde_json::to_vec(&response).unwrap_or_default();
@@ -197,7 +190,7 @@ impl<R: tokio::io::AsyncRead + Unpin> TakeLine for tokio::io::BufReader<R> {
     }
 }
 
-async fn answer(core: &Core, cache: &Mutex<Cache>, r: &Request) -> Response {
+async fn answer(core: &Core, r: &Request) -> Response {
     let result = async {
         let profile = core.profile(&r.profile)?;
         let set = core
@@ -207,29 +200,13 @@ async fn answer(core: &Core, cache: &Mutex<Cache>, r: &Request) -> Response {
                 Trigger::CommandLine,
             )
             .await?;
-        let (kind, token_ref, expires_at) = if r.id_token {
-            let id = set
-                .id_token
-                .clone()
-                .ok_or_else(|| Error::not_found("This profile holds no ID token."))?;
-            (SecretKind::IdToken, id, set.id_token_expires_at)
+        let (kind, expires_at) = if r.id_token {
+            (SecretKind::IdToken, set.id_token_expires_at)
         } else {
-            (
-                SecretKind::AccessToken,
-                set.access.clone(),
-                set.access_expires_at,
-            )
+            (SecretKind::AccessToken, set.access_expires_at)
         };
-        let mut cache = cache.lock().await;
-        let key = (profile.id.clone(), kind);
-        let value = match cache.get(&key) {
-            Some((fp, v)) if *fp == token_ref.fingerprint => v.clone(),
-            _ => {
-                let v = core.reveal(&profile.id, kind).await?;
-                cache.insert(key, (token_ref.fingerprint.clone(), v.clone()));
-                v
-            }
-        };
+        // The core keeps the values it wrote or read in memory while the store names them.
+        let value = core.reveal(&profile.id, kind).await?;
         Ok::<_, Error>((value, set.token_type, expires_at))
     }
     .await;

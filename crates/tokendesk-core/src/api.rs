@@ -26,7 +26,7 @@ use crate::presets::Preset;
 use crate::profile::{Endpoint, GrantKind, Profile, ProfileConfig, ProfileId};
 use crate::provider::discovery::{self, ProviderMetadata};
 use crate::provider::response::TokenResponse;
-use crate::secret::{Keychain, SecretKind, SecretStore, Sensitive, Vault};
+use crate::secret::{Keychain, SecretKind, SecretStore, Sensitive, Vault, fingerprint};
 use crate::settings::Settings;
 use crate::store::Store;
 use crate::token::{TokenRef, TokenSet, TokenState};
@@ -105,6 +105,10 @@ pub struct Core {
     flights: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
     /// Woken on every change of profiles or tokens in this process (the refresher waits on it).
     changed: tokio::sync::Notify,
+    /// Token values this process wrote or read, by fingerprint: a value is served from here only
+    /// while the store's token set names the same fingerprint, so another process's newer token
+    /// is always read from the keychain.
+    memo: Mutex<Memo>,
 }
 
 impl Core {
@@ -119,6 +123,7 @@ impl Core {
             logins: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
+            memo: Mutex::new(HashMap::new()),
         })
     }
 
@@ -230,6 +235,7 @@ impl Core {
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn delete_profile(&self, id: &ProfileId) -> Result<()> {
         self.profile_by_id(id)?;
+        self.forget_values(id);
         self.vault.delete_all(id).await?;
         self.store.delete_profile(id)?;
         tracing::info!("profile deleted");
@@ -557,7 +563,7 @@ impl Core {
         let previous = self.store.get_token(id)?;
         let refresh_token = match &previous {
             Some(p) if p.refresh_usable(self.now()) => {
-                self.vault.get(id, SecretKind::RefreshToken).await?
+                self.token_value(id, SecretKind::RefreshToken).await?
             }
             _ => None,
         };
@@ -667,33 +673,33 @@ impl Core {
     ) -> Result<TokenSet> {
         let id = &profile.id;
         let new_grant = previous.is_none();
+        // A new grant replaces what is stored: entries it does not renew are removed.
+        let stored = match previous {
+            Some(_) => None,
+            None => self.store.get_token(id)?,
+        };
+        let had = |f: fn(&TokenSet) -> bool| stored.as_ref().is_some_and(f);
         match response.refresh_token() {
             Some(rt) => {
-                self.vault
-                    .set(
-                        id,
-                        SecretKind::RefreshToken,
-                        Sensitive::new(rt.secret().clone()),
-                    )
+                self.put_value(id, SecretKind::RefreshToken, rt.secret())
                     .await?
             }
-            None if new_grant => self.vault.delete(id, SecretKind::RefreshToken).await?,
+            None if new_grant && had(|t| t.refresh.is_some()) => {
+                self.drop_value(id, SecretKind::RefreshToken).await?
+            }
             None => {}
         }
-        self.vault
-            .set(
-                id,
-                SecretKind::AccessToken,
-                Sensitive::new(response.access_token().secret().clone()),
-            )
-            .await?;
+        self.put_value(
+            id,
+            SecretKind::AccessToken,
+            response.access_token().secret(),
+        )
+        .await?;
         match response.id_token() {
-            Some(t) => {
-                self.vault
-                    .set(id, SecretKind::IdToken, Sensitive::new(t.to_owned()))
-                    .await?
+            Some(t) => self.put_value(id, SecretKind::IdToken, t).await?,
+            None if new_grant && had(|t| t.id_token.is_some()) => {
+                self.drop_value(id, SecretKind::IdToken).await?
             }
-            None if new_grant => self.vault.delete(id, SecretKind::IdToken).await?,
             None => {}
         }
         let mut token = TokenSet::from_response(id.clone(), grant, response, self.now(), previous);
@@ -708,8 +714,56 @@ impl Core {
         Ok(token)
     }
 
+    async fn put_value(&self, id: &ProfileId, kind: SecretKind, value: &str) -> Result<()> {
+        let value = Sensitive::new(value.to_owned());
+        self.vault.set(id, kind, value.clone()).await?;
+        self.lock_memo()
+            .insert((id.clone(), kind), (fingerprint(value.expose()), value));
+        Ok(())
+    }
+
+    async fn drop_value(&self, id: &ProfileId, kind: SecretKind) -> Result<()> {
+        self.lock_memo().remove(&(id.clone(), kind));
+        self.vault.delete(id, kind).await
+    }
+
+    /// A token value: from memory when the stored token set still names it, else the keychain.
+    async fn token_value(
+        &self,
+        id: &ProfileId,
+        kind: SecretKind,
+    ) -> Result<Option<Sensitive<String>>> {
+        let expected = self.store.get_token(id)?.and_then(|t| match kind {
+            SecretKind::AccessToken => Some(t.access.fingerprint),
+            SecretKind::RefreshToken => t.refresh.map(|r| r.fingerprint),
+            SecretKind::IdToken => t.id_token.map(|r| r.fingerprint),
+            _ => None,
+        });
+        if let Some(fp) = &expected
+            && let Some((memo_fp, value)) = self.lock_memo().get(&(id.clone(), kind))
+            && memo_fp == fp
+        {
+            return Ok(Some(value.clone()));
+        }
+        let value = self.vault.get(id, kind).await?;
+        if let Some(v) = &value {
+            self.lock_memo()
+                .insert((id.clone(), kind), (fingerprint(v.expose()), v.clone()));
+        }
+        Ok(value)
+    }
+
+    fn forget_values(&self, id: &ProfileId) {
+        self.lock_memo().retain(|(p, _), _| p != id);
+    }
+
+    fn lock_memo(&self) -> std::sync::MutexGuard<'_, Memo> {
+        self.memo.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Forgets the token set: keychain entries and metadata.
     pub async fn forget_token(&self, id: &ProfileId) -> Result<()> {
+        self.forget_values(id);
         for kind in [
             SecretKind::AccessToken,
             SecretKind::RefreshToken,
@@ -803,7 +857,7 @@ impl Core {
                 "Client secrets and keys are never shown back.",
             ));
         }
-        self.vault.get(id, kind).await?.ok_or_else(|| {
+        self.token_value(id, kind).await?.ok_or_else(|| {
             Error::not_found(format!(
                 "No {} is stored for this profile.",
                 kind.as_str().replace('_', " ")
@@ -1025,6 +1079,9 @@ impl Core {
         self.logins.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+/// Token values by (profile, kind), with the fingerprint each was stored under.
+type Memo = HashMap<(ProfileId, SecretKind), (String, Sensitive<String>)>;
 
 /// Held while a profile's token operation runs; dropping it releases both locks.
 struct Flight {

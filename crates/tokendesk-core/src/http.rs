@@ -33,21 +33,36 @@ impl Default for HttpOptions {
     }
 }
 
-#[derive(Clone)]
+/// The HTTP client, built on first use: building it loads the system's TLS roots, which costs
+/// tens of milliseconds that a command serving a cached token should not pay.
 pub struct Http {
-    client: reqwest::Client,
+    options: HttpOptions,
+    client: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl Http {
     pub fn new(options: &HttpOptions) -> Result<Self, Error> {
-        let client = reqwest::Client::builder()
+        Ok(Self {
+            options: options.clone(),
+            client: std::sync::OnceLock::new(),
+        })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, TransportError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
+        }
+        let built = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(options.timeout)
-            .connect_timeout(options.connect_timeout)
+            .timeout(self.options.timeout)
+            .connect_timeout(self.options.connect_timeout)
             .user_agent(concat!("TokenDesk/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::internal(format!("HTTP client setup failed: {e}")))?;
-        Ok(Self { client })
+            .map_err(|e| TransportError {
+                code: ErrorCode::Tls,
+                message: format!("The HTTP client could not be set up (TLS roots?): {e}."),
+            })?;
+        Ok(self.client.get_or_init(|| built))
     }
 }
 
@@ -229,7 +244,7 @@ impl<'a> Call<'a> {
         })?;
         let mut response = self
             .http
-            .client
+            .client()?
             .execute(request)
             .await
             .map_err(|e| transport_error(&url, e))?;

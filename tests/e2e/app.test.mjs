@@ -1,0 +1,232 @@
+// End-to-end: the real TokenDesk app (debug build) under Xvfb, driven over WebDriver through
+// tauri-driver + WebKitWebDriver, against a real authorization server (oidc-provider on loopback)
+// and a real Secret Service. Run through tests/e2e/run.sh.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { remote } from 'webdriverio';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const app = path.join(root, 'target/debug/tokendesk-app');
+const cli = path.join(root, 'target/debug/tokendesk');
+const shots = process.env.UPDATE_SCREENSHOTS ? path.join(root, 'docs') : path.join(root, 'target/e2e');
+const home = mkdtempSync(path.join(tmpdir(), 'tokendesk-e2e-'));
+const children = [];
+let provider;
+let browser;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port, ms = 20000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const ok = await new Promise((resolve) => {
+      const c = connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function startProvider(args) {
+  const child = spawn('node', [path.join(root, 'tests/provider/server.mjs'), '--quiet', ...args], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+  return JSON.parse(line);
+}
+
+const el = (id) => browser.$(`[data-testid="${id}"]`);
+
+async function click(id) {
+  const e = await el(id);
+  await e.waitForClickable({ timeout: 20000 });
+  await e.click();
+}
+
+async function type(id, value) {
+  const e = await el(id);
+  await e.waitForDisplayed({ timeout: 10000 });
+  await e.clearValue();
+  await e.setValue(value);
+}
+
+async function text(id) {
+  const e = await el(id);
+  await e.waitForDisplayed({ timeout: 20000 });
+  return (await e.getText()).trim();
+}
+
+/** Seconds shown by a countdown (`m:ss`, `h:mm:ss`). */
+function seconds(shown) {
+  const parts = shown.split(':').map(Number);
+  assert.ok(parts.every((n) => Number.isFinite(n)), `a countdown, not "${shown}"`);
+  return parts.reduce((acc, n) => acc * 60 + n, 0);
+}
+
+function clipboard() {
+  try {
+    return execFileSync('xclip', ['-o', '-selection', 'clipboard'], { encoding: 'utf8', timeout: 5000 });
+  } catch {
+    return '';
+  }
+}
+
+async function screenshot(name) {
+  mkdirSync(shots, { recursive: true });
+  await browser.saveScreenshot(path.join(shots, `${name}.png`));
+}
+
+async function createProfile(fields, secret) {
+  await click('new-profile');
+  await el('profile-form').waitForDisplayed({ timeout: 10000 });
+  for (const [key, value] of Object.entries(fields)) {
+    const e = await el(`field-${key}`);
+    if ((await e.getTagName()) === 'select') {
+      await e.selectByAttribute('value', value);
+    } else {
+      await type(`field-${key}`, value);
+    }
+  }
+  if (secret) await type('field-client_secret', secret);
+  await click('profile-save');
+  await browser.$(`[data-testid="profile-row-${fields.name}"]`).waitForDisplayed({ timeout: 10000 });
+}
+
+async function openProfile(name) {
+  await click(`profile-row-${name}`);
+}
+
+before(async () => {
+  provider = await startProvider(['--access-ttl', '90', '--cc-ttl', '90']);
+  const driverPort = await freePort();
+  const env = {
+    ...process.env,
+    TOKENDESK_HOME: home,
+    TOKENDESK_NO_AGENT: '1',
+    TOKENDESK_SANDBOX_PORT: String(await freePort()),
+    TOKENDESK_BROWSER: `node ${path.join(root, 'tests/provider/login.mjs')}`,
+  };
+  const driver = spawn('tauri-driver', ['--port', String(driverPort)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  children.push(driver);
+  await waitForPort(driverPort);
+  browser = await remote({
+    hostname: '127.0.0.1',
+    port: driverPort,
+    logLevel: 'warn',
+    capabilities: {
+      browserName: 'wry',
+      'wdio:enforceWebDriverClassic': true,
+      'tauri:options': { application: app },
+    },
+  });
+  await browser.setWindowSize(1400, 900).catch(() => {});
+});
+
+after(async () => {
+  await browser?.deleteSession().catch(() => {});
+  for (const c of children) c.kill();
+  rmSync(home, { recursive: true, force: true });
+});
+
+test('first launch offers the sandbox profiles, and they work', async () => {
+  await click('add-sandbox-main');
+  await el('profile-row-Sandbox · client credentials').waitForDisplayed({ timeout: 20000 });
+  await openProfile('Sandbox · client credentials');
+  await click('get-token');
+  await click('nav-dashboard');
+  await el('token-card-Sandbox · client credentials').waitForDisplayed({ timeout: 20000 });
+});
+
+test('a client-credentials profile against a real provider: token, countdown, refresh, history', async () => {
+  await createProfile(
+    { name: 'cc-basic', environment: 'test', grant: 'client_credentials', issuer: provider.issuer, client_id: 'cc-basic', scopes: 'api:read' },
+    'cc-basic-secret',
+  );
+  await openProfile('cc-basic');
+  await click('get-token');
+  await click('nav-dashboard');
+  const card = 'token-card-cc-basic';
+  await el(card).waitForDisplayed({ timeout: 20000 });
+  const countdown = await browser.$(`[data-testid="${card}"] [data-testid="countdown-access"]`);
+  const first = seconds((await countdown.getText()).trim());
+  assert.ok(first > 60 && first <= 90, `a fresh 90 s token shows ${first} s`);
+  await browser.pause(2500);
+  const later = seconds((await countdown.getText()).trim());
+  assert.ok(later < first, `the countdown ticks down (${first} → ${later})`);
+
+  await browser.$(`[data-testid="${card}"] [data-testid="token-refresh"]`).click();
+  await browser.waitUntil(async () => seconds((await countdown.getText()).trim()) > later, {
+    timeout: 20000,
+    timeoutMsg: 'a refreshed token restarts the countdown',
+  });
+  await openProfile('cc-basic');
+  await click('tab-history');
+  await browser.waitUntil(async () => (await browser.$$('[data-testid="history-row"]')).length >= 1, {
+    timeout: 20000,
+    timeoutMsg: 'the manual refresh appears in the history',
+  });
+  const row = await (await browser.$$('[data-testid="history-row"]'))[0].getText();
+  assert.match(row, /manual/i);
+  await screenshot('history');
+});
+
+test('copy the Authorization header; the clipboard is cleared after the timeout', async () => {
+  await click('nav-settings');
+  await type('field-clipboard_clear_secs', '3');
+  await click('settings-save');
+  await click('nav-dashboard');
+  const card = 'token-card-cc-basic';
+  await browser.$(`[data-testid="${card}"] [data-testid="token-copy"]`).click();
+  await click('copy-header');
+  assert.match(await text('toast'), /copied/i);
+  const copied = clipboard();
+  // The command line reads the same store and keychain: it returns the very token the app holds.
+  const token = execFileSync(cli, ['token', 'cc-basic'], { env: { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' }, encoding: 'utf8' }).trim();
+  assert.equal(copied, `Authorization: Bearer ${token}`);
+  await browser.pause(4500);
+  assert.equal(clipboard(), '', 'the clipboard no longer holds the token');
+});
+
+test('sign in with the authorization code flow; inspect the ID token', async () => {
+  await createProfile(
+    { name: 'web-app', environment: 'test', grant: 'authorization_code', issuer: provider.issuer, client_id: 'web-app', scopes: 'openid profile email offline_access' },
+    'web-app-secret',
+  );
+  await openProfile('web-app');
+  await click('sign-in');
+  // TOKENDESK_BROWSER walks the provider's pages and lands on the app's loopback listener.
+  await click('nav-dashboard');
+  const card = 'token-card-web-app';
+  await el(card).waitForDisplayed({ timeout: 30000 });
+  const refresh = await browser.$(`[data-testid="${card}"] [data-testid="countdown-refresh"]`);
+  assert.ok(seconds((await refresh.getText()).trim()) > 60, 'the refresh token has its own countdown');
+  await screenshot('dashboard');
+
+  await browser.$(`[data-testid="${card}"] [data-testid="inspect"]`).click();
+  await click('inspect-tab-id_token');
+  const validation = await text('validation');
+  for (const check of ['signature', 'iss', 'aud', 'exp', 'nonce']) assert.match(validation, new RegExp(check));
+  assert.doesNotMatch(validation, /fail/i, 'every ID token check passes');
+  assert.match(await text('jwt-claims'), /"aud": "web-app"/);
+  const preview = await text('token-preview');
+  assert.ok(preview.includes('…'), 'the value is masked until revealed');
+  await screenshot('inspector');
+});

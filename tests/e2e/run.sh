@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# End-to-end tests of the built app: TokenDesk under Xvfb, driven over WebDriver
+# (tauri-driver + WebKitWebDriver), against a real authorization server, with a private keyring.
+# UPDATE_SCREENSHOTS=1 also refreshes the screenshots in docs/.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if ! cargo install --list | grep -q '^tauri-driver v2.1.0:'; then
+  cargo install tauri-driver --locked --version 2.1.0
+fi
+export PATH="$HOME/.cargo/bin:$PATH"
+npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+npm ci --prefix tests/provider --no-audit --no-fund --loglevel=error
+[ -f ui/dist/index.html ] || { npm ci --prefix ui --no-audit --no-fund --loglevel=error && npm run --prefix ui build; }
+cargo build -p src-tauri -p tokendesk-cli --locked
+xvfb-run -a -s "-screen 0 1400x900x24" scripts/with-keyring.sh npm test --prefix tests/e2e
