@@ -9,7 +9,10 @@
 //! `cargo bench -p tokendesk-core --bench refresher` (or `bench/refresher/run.sh`).
 //! Knobs (environment): REFRESHER_BENCH_SECS (180), REFRESHER_BENCH_PROFILES (1000),
 //! REFRESHER_BENCH_TTL (60), REFRESHER_BENCH_STAGGER_SECS (20), REFRESHER_BENCH_BASELINE_N
-//! (2000), REFRESHER_BENCH_PACED_N (500), REFRESHER_BENCH_SCANS (50).
+//! (2000), REFRESHER_BENCH_PACED_N (500), REFRESHER_BENCH_SCAN_SECS (2);
+//! REFRESHER_BENCH_SLOW_PROFILES (0) and REFRESHER_BENCH_SLOW_MS (25000) make that many
+//! profiles' provider slow after their first token, to see what one slow provider does to the
+//! renewals of all the others (their checks then cover only the others).
 //!
 //! Secrets go to `MemorySecrets`, not the OS keychain, so the figures are TokenDesk's refresher
 //! and not the keychain daemon. The provider runs as a separate process, so its CPU is not
@@ -76,7 +79,11 @@ struct Settings {
     stagger_secs: f64,
     baseline_n: usize,
     paced_n: usize,
-    scans: usize,
+    scan_secs: u64,
+    /// Profiles whose token endpoint is switched, after their first token, to one that answers
+    /// only after `slow_ms` (the provider's /broken/slow): a hung provider among healthy ones.
+    slow: usize,
+    slow_ms: u64,
 }
 
 impl Settings {
@@ -97,7 +104,9 @@ impl Settings {
             stagger_secs: num("REFRESHER_BENCH_STAGGER_SECS", 20.0),
             baseline_n: num("REFRESHER_BENCH_BASELINE_N", 2000),
             paced_n: num("REFRESHER_BENCH_PACED_N", 500),
-            scans: num("REFRESHER_BENCH_SCANS", 50),
+            scan_secs: num("REFRESHER_BENCH_SCAN_SECS", 2),
+            slow: num("REFRESHER_BENCH_SLOW_PROFILES", 0),
+            slow_ms: num("REFRESHER_BENCH_SLOW_MS", 25_000),
         }
     }
 }
@@ -321,6 +330,20 @@ async fn bench(s: Settings) -> BenchResult<()> {
     // so that expiries — and so renewals — spread out instead of coming all at once.
     eprintln!("fetching first tokens over {:.0} s", s.stagger_secs);
     let initial = fetch_staggered(&core, &ids, pace).await?;
+    // A slow provider among the healthy ones, if asked for: spread over the stagger period.
+    let slow_ids: Vec<ProfileId> = (0..s.slow.min(ids.len()))
+        .map(|j| ids[j * ids.len() / s.slow.max(1)].clone())
+        .collect();
+    for id in &slow_ids {
+        let mut config = core.profile(id.as_str())?.config;
+        config.endpoints.token = Some(format!("{}/broken/slow?ms={}", provider.issuer, s.slow_ms));
+        core.update_profile(id, config).await?;
+    }
+    let healthy: Vec<ProfileId> = ids
+        .iter()
+        .filter(|id| !slow_ids.contains(id))
+        .cloned()
+        .collect();
     let fetch_end = core.now();
     let first_due = initial.values().map(|t| t.due).min().unwrap_or(fetch_end);
     let already_due = initial.values().filter(|t| t.due <= fetch_end).count();
@@ -328,6 +351,7 @@ async fn bench(s: Settings) -> BenchResult<()> {
     // 4. The refresher alone, for the measured window.
     eprintln!("refresher: running {} s", s.secs);
     let stop = CancellationToken::new();
+    let load_start = load_average();
     let cpu_start = Cpu::me()?;
     let provider_cpu_start = provider.cpu()?;
     let window_start = core.now();
@@ -357,29 +381,34 @@ async fn bench(s: Settings) -> BenchResult<()> {
         provider_cpu: provider.cpu()?.since(provider_cpu_start),
     };
     let window_end = core.now();
+    let load = format!("{load_start} at the start, {} at the end", load_average());
 
     // 5. Every profile's history.
-    let history = check_history(&core, &ids, &initial, window_start, window_end)?;
-    let expected = expected_refreshes(&initial, window_end, s.ttl);
+    let history = check_history(&core, &healthy, &initial, window_start, window_end)?;
+    let expected = expected_refreshes(&healthy, &initial, window_end, s.ttl);
+    let mut slow = SlowReport::default();
+    for id in &slow_ids {
+        for e in core.history(id, 100_000)? {
+            match e.outcome {
+                Outcome::Success => slow.refreshes += 1,
+                Outcome::Failure => {
+                    slow.failures += 1;
+                    slow.last_error = e.error_message;
+                }
+            }
+        }
+    }
     let window = Measured {
-        n: history.refreshes,
+        n: history.refreshes + slow.refreshes,
         ..window
     };
+    let store_bytes = dir_bytes(home_dir.path());
 
     // 6. The refresher's two parts, apart, now that it is stopped: what one look at the store
     // costs with this many profiles (it reads every profile and token on each wake-up), and
     // what renewing one token costs by itself (`Core::refresh`, the same code the refresher's
     // `renew_if_due` runs), at the renewals' pace.
-    let c = core.clone();
-    let scan = measure(&provider, s.scans, Duration::ZERO, move |_| {
-        let core = c.clone();
-        async move {
-            std::hint::black_box(core.list_profiles().map_err(|e| e.to_string())?);
-            std::hint::black_box(core.tokens().map_err(|e| e.to_string())?);
-            Ok(())
-        }
-    })
-    .await?;
+    let scan = scan_cost(&core, &provider, Duration::from_secs(s.scan_secs))?;
     eprintln!(
         "renewals alone: {paced_n} Core::refresh calls, one every {:.1} ms",
         ms(pace)
@@ -408,6 +437,9 @@ async fn bench(s: Settings) -> BenchResult<()> {
         already_due,
         history,
         expected,
+        load,
+        slow,
+        store_bytes,
         events: &counts,
     });
     drop(provider);
@@ -526,6 +558,34 @@ impl BareRequest {
     }
 }
 
+/// Reads every profile and every token, as the refresher does on each wake-up, again and
+/// again for `span` (at least 20 times, at most 100,000).
+fn scan_cost(core: &Core, provider: &Provider, span: Duration) -> BenchResult<Measured> {
+    let cpu_start = Cpu::me()?;
+    let provider_start = provider.cpu()?;
+    let started = Instant::now();
+    let mut n = 0;
+    while n < 20 || (started.elapsed() < span && n < 100_000) {
+        std::hint::black_box(core.list_profiles()?);
+        std::hint::black_box(core.tokens()?);
+        n += 1;
+    }
+    Ok(Measured {
+        n,
+        wall: started.elapsed(),
+        cpu: Cpu::me()?.since(cpu_start),
+        provider_cpu: provider.cpu()?.since(provider_start),
+    })
+}
+
+/// The 1-minute load average: how busy the machine was (other builds skew CPU figures).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
 /// A first token as fetched.
 #[derive(Debug, Clone, Copy)]
 struct Initial {
@@ -566,6 +626,28 @@ async fn fetch_staggered(
         initial.insert(id, t);
     }
     Ok(initial)
+}
+
+/// What became of the slow profiles' renewals.
+#[derive(Default)]
+struct SlowReport {
+    refreshes: usize,
+    failures: usize,
+    last_error: Option<String>,
+}
+
+/// Bytes of the files under `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_bytes(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 #[derive(Default)]
@@ -650,6 +732,7 @@ fn check_history(
 /// How many renewals a perfect refresher makes in the window: one per lifetime-minus-lead
 /// after each first token's due time.
 fn expected_refreshes(
+    ids: &[ProfileId],
     initial: &HashMap<ProfileId, Initial>,
     window_end: Millis,
     ttl: u64,
@@ -657,8 +740,8 @@ fn expected_refreshes(
     let ttl = ttl as Millis * 1000;
     let lead = (ttl / 5).max(30_000).min(ttl / 2);
     let period = (ttl - lead).max(1);
-    initial
-        .values()
+    ids.iter()
+        .map(|id| &initial[id])
         .map(|t| {
             if t.due > window_end {
                 0
@@ -684,6 +767,11 @@ struct Report<'a> {
     already_due: usize,
     history: HistoryReport,
     expected: usize,
+    /// The machine's load average around the refresher window.
+    load: String,
+    slow: SlowReport,
+    /// The TokenDesk home on disk after the run (SQLite and its WAL).
+    store_bytes: u64,
     events: &'a Counts,
 }
 
@@ -759,6 +847,11 @@ fn print_report(r: &Report<'_>) {
          client {CLIENT_ID} (client_secret_basic), scope {SCOPE}, token endpoint set by hand \
          (no discovery)"
     );
+    println!(
+        "  machine: {} cores, 1-min load average {} of the window",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        r.load
+    );
     println!();
     println!(" Renewed in time?");
     row("refreshes (automatic, successful)", h.refreshes.to_string());
@@ -775,6 +868,27 @@ fn print_report(r: &Report<'_>) {
             per_profile.last().copied().unwrap_or(0)
         ),
     );
+    if r.s.slow > 0 {
+        row(
+            "slow profiles (provider answers after)",
+            format!(
+                "{} ({} ms; request timeout 30 s): {} refreshes, {} failed{}",
+                r.s.slow,
+                r.s.slow_ms,
+                r.slow.refreshes,
+                r.slow.failures,
+                r.slow
+                    .last_error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            ),
+        );
+        println!(
+            "  (the figures below are the {} other profiles')",
+            r.s.profiles - r.s.slow
+        );
+    }
     row("late refreshes (at or after expiry)", h.late.to_string());
     row("tokens left to expire in the window", h.lapsed.to_string());
     row("failed refreshes", h.failures.to_string());
@@ -870,7 +984,7 @@ fn print_report(r: &Report<'_>) {
     row(
         "one store scan (list_profiles + tokens)",
         format!(
-            "{scan:.3} ms ({} scans of {} profiles + tokens, {:.1} ms wall each)",
+            "{scan:.3} ms ({} scans of {} profiles + tokens, {:.2} ms wall each)",
             r.scan.n,
             r.s.profiles,
             ms(r.scan.wall) / r.scan.n.max(1) as f64
@@ -910,6 +1024,16 @@ fn print_report(r: &Report<'_>) {
             r.events.token_changed.load(Ordering::Relaxed),
             r.events.history_appended.load(Ordering::Relaxed),
             r.events.exchanges_appended.load(Ordering::Relaxed)
+        ),
+    );
+    row(
+        "TokenDesk home on disk after the run",
+        format!(
+            "{:.1} MiB ({:.1} KiB per token obtained)",
+            r.store_bytes as f64 / (1024.0 * 1024.0),
+            r.store_bytes as f64
+                / 1024.0
+                / r.events.token_changed.load(Ordering::Relaxed).max(1) as f64
         ),
     );
     if let Some(rss) = peak_rss_mib() {

@@ -330,14 +330,9 @@ impl Core {
     }
 
     async fn client_credentials_locked(&self, profile: &Profile) -> Result<TokenSet> {
-        let secret = self
-            .vault
-            .get(&profile.id, SecretKind::ClientSecret)
+        let (call, secret) = self
+            .authed_call(profile, "token:client_credentials", &[])
             .await?;
-        let mut call = self.call(profile, "token:client_credentials");
-        if let Some(s) = &secret {
-            call.scrub(s.expose());
-        }
         let result = flow::client_credentials::request(profile, secret.as_ref(), &call).await;
         self.record(&call);
         let response = result?;
@@ -451,16 +446,13 @@ impl Core {
         let _flight = self.enter_flight(&pending.profile_id).await?;
         let profile = self.profile_by_id(&pending.profile_id)?;
         let code = flow::auth_code::check_response(&profile, &pending.auth, callback)?;
-        let secret = self
-            .vault
-            .get(&profile.id, SecretKind::ClientSecret)
+        let (call, secret) = self
+            .authed_call(
+                &profile,
+                "token:authorization_code",
+                &[&code, pending.auth.pkce_verifier.expose()],
+            )
             .await?;
-        let mut call = self.call(&profile, "token:authorization_code");
-        call.scrub(&code);
-        call.scrub(pending.auth.pkce_verifier.expose());
-        if let Some(s) = &secret {
-            call.scrub(s.expose());
-        }
         let result =
             flow::auth_code::redeem(&profile, secret.as_ref(), &pending.auth, code, &call).await;
         self.record(&call);
@@ -586,12 +578,9 @@ impl Core {
         let started = Instant::now();
         let result = match &refresh_token {
             Some(rt) => {
-                let secret = self.vault.get(id, SecretKind::ClientSecret).await?;
-                let mut call = self.call(&profile, "token:refresh_token");
-                call.scrub(rt.expose());
-                if let Some(s) = &secret {
-                    call.scrub(s.expose());
-                }
+                let (call, secret) = self
+                    .authed_call(&profile, "token:refresh_token", &[rt.expose()])
+                    .await?;
                 let r = flow::refresh::request(&profile, secret.as_ref(), rt, &call).await;
                 self.record(&call);
                 match r {
@@ -784,18 +773,10 @@ impl Core {
     #[tracing::instrument(skip_all, fields(profile = %id, ?which), err)]
     pub async fn revoke(&self, id: &ProfileId, which: TokenHint) -> Result<()> {
         let _flight = self.enter_flight(id).await?;
-        let profile = self.ready_profile(id).await?;
-        let kind = match which {
-            TokenHint::AccessToken => SecretKind::AccessToken,
-            TokenHint::RefreshToken => SecretKind::RefreshToken,
-        };
-        let token = self.reveal(id, kind).await?;
-        let secret = self.vault.get(id, SecretKind::ClientSecret).await?;
-        let mut call = self.call(&profile, "revoke");
-        call.scrub(token.expose());
-        if let Some(s) = &secret {
-            call.scrub(s.expose());
-        }
+        let (profile, token) = self.provider_token(id, which).await?;
+        let (call, secret) = self
+            .authed_call(&profile, "revoke", &[token.expose()])
+            .await?;
         let result = flow::token_ops::revoke(&profile, secret.as_ref(), &token, which, &call).await;
         self.record(&call);
         result?;
@@ -819,18 +800,10 @@ impl Core {
     /// Asks the provider about a token (RFC 7662) and returns its answer.
     #[tracing::instrument(skip_all, fields(profile = %id, ?which), err)]
     pub async fn introspect(&self, id: &ProfileId, which: TokenHint) -> Result<serde_json::Value> {
-        let profile = self.ready_profile(id).await?;
-        let kind = match which {
-            TokenHint::AccessToken => SecretKind::AccessToken,
-            TokenHint::RefreshToken => SecretKind::RefreshToken,
-        };
-        let token = self.reveal(id, kind).await?;
-        let secret = self.vault.get(id, SecretKind::ClientSecret).await?;
-        let mut call = self.call(&profile, "introspect");
-        call.scrub(token.expose());
-        if let Some(s) = &secret {
-            call.scrub(s.expose());
-        }
+        let (profile, token) = self.provider_token(id, which).await?;
+        let (call, secret) = self
+            .authed_call(&profile, "introspect", &[token.expose()])
+            .await?;
         let result =
             flow::token_ops::introspect(&profile, secret.as_ref(), &token, which, &call).await;
         self.record(&call);
@@ -1001,6 +974,44 @@ impl Core {
     }
 
     // ---- plumbing -----------------------------------------------------------------------
+
+    /// A call authenticated as the profile's client: the client secret (if any) and the given
+    /// values are scrubbed from what the exchange log records.
+    async fn authed_call<'a>(
+        &'a self,
+        profile: &Profile,
+        operation: &str,
+        scrub: &[&str],
+    ) -> Result<(Call<'a>, Option<Sensitive<String>>)> {
+        let secret = self
+            .vault
+            .get(&profile.id, SecretKind::ClientSecret)
+            .await?;
+        let mut call = self.call(profile, operation);
+        for value in scrub
+            .iter()
+            .copied()
+            .chain(secret.as_ref().map(|s| s.expose().as_str()))
+        {
+            call.scrub(value);
+        }
+        Ok((call, secret))
+    }
+
+    /// The profile (discovered) and the token to send to its revocation or introspection
+    /// endpoint.
+    async fn provider_token(
+        &self,
+        id: &ProfileId,
+        which: TokenHint,
+    ) -> Result<(Profile, Sensitive<String>)> {
+        let profile = self.ready_profile(id).await?;
+        let kind = match which {
+            TokenHint::AccessToken => SecretKind::AccessToken,
+            TokenHint::RefreshToken => SecretKind::RefreshToken,
+        };
+        Ok((profile, self.reveal(id, kind).await?))
+    }
 
     fn emit(&self, event: CoreEvent) {
         if !matches!(

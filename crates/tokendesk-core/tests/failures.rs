@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use tokendesk_core::http::HttpOptions;
 use tokendesk_core::profile::{AuthMethod, Endpoints, GrantKind, ProfileConfig};
-use tokendesk_core::secret::Sensitive;
 use tokendesk_core::{Error, ErrorCode};
 use tokendesk_testkit::*;
 
@@ -26,13 +25,8 @@ fn config_for(token_url: String) -> ProfileConfig {
 /// error — after checking that the good token is still stored.
 async fn fetch_against(t: &TestCore, p: &Provider, token_url: String) -> Error {
     let profile = t
-        .core
-        .create_profile(
-            config_for(p.url("/token")),
-            Some(Sensitive::new("cc-basic-secret".into())),
-        )
-        .await
-        .unwrap();
+        .add(config_for(p.url("/token")), Some("cc-basic-secret"))
+        .await;
     let good = t.core.fetch_client_credentials(&profile.id).await.unwrap();
     t.core
         .update_profile(&profile.id, config_for(token_url))
@@ -89,13 +83,8 @@ async fn json_sent_as_text_plain_is_accepted() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let profile = t
-        .core
-        .create_profile(
-            config_for(p.url("/broken/textjson")),
-            Some(Sensitive::new("x-secret".into())),
-        )
-        .await
-        .unwrap();
+        .add(config_for(p.url("/broken/textjson")), Some("x-secret"))
+        .await;
     let token = t.core.fetch_client_credentials(&profile.id).await.unwrap();
     assert!(token.access_expires_at.is_some());
     let log = t.core.exchanges(&profile.id, 5).unwrap();

@@ -106,13 +106,11 @@ async fn a_wrong_secret_says_what_to_check_and_keeps_the_stored_token() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let profile = t
-        .core
-        .create_profile(
+        .add(
             cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some(Sensitive::new("cc-basic-secret".into())),
+            Some("cc-basic-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     let good = t.core.fetch_client_credentials(&profile.id).await.unwrap();
     t.core
         .set_client_secret(&profile.id, Some(Sensitive::new("not-the-secret".into())))
@@ -317,13 +315,8 @@ async fn a_wrong_state_is_rejected_and_the_code_never_redeemed() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let profile = t
-        .core
-        .create_profile(
-            web_config(&p, &["openid"]),
-            Some(Sensitive::new("web-app-secret".into())),
-        )
-        .await
-        .unwrap();
+        .add(web_config(&p, &["openid"]), Some("web-app-secret"))
+        .await;
     let browser = HeadlessLogin::with_args(&["--set", "state=forged-state"]);
     let e = t
         .core
@@ -350,13 +343,8 @@ async fn a_wrong_or_missing_iss_is_rejected_and_the_code_never_redeemed() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let profile = t
-        .core
-        .create_profile(
-            web_config(&p, &["openid"]),
-            Some(Sensitive::new("web-app-secret".into())),
-        )
-        .await
-        .unwrap();
+        .add(web_config(&p, &["openid"]), Some("web-app-secret"))
+        .await;
     for set in ["iss=http://evil.example", "iss="] {
         let browser = HeadlessLogin::with_args(&["--set", set]);
         let e = t
@@ -415,13 +403,8 @@ async fn a_cancelled_sign_in_ends_at_once() {
     let p = Provider::start(&[]);
     let t = std::sync::Arc::new(TestCore::new());
     let profile = t
-        .core
-        .create_profile(
-            web_config(&p, &["openid"]),
-            Some(Sensitive::new("web-app-secret".into())),
-        )
-        .await
-        .unwrap();
+        .add(web_config(&p, &["openid"]), Some("web-app-secret"))
+        .await;
     let started = t.core.begin_login(&profile.id).await.unwrap();
     let waiter = {
         let t = t.clone();
@@ -442,11 +425,7 @@ async fn a_cancelled_sign_in_ends_at_once() {
 async fn gateway_shaped_responses_keep_every_field_and_count_refreshes() {
     let p = Provider::start(&["--access-ttl", "300", "--gateway-refresh-ttl", "60"]);
     let t = TestCore::new();
-    let profile = t
-        .core
-        .create_profile(gateway_config(&p), Some(Sensitive::new("gw-secret".into())))
-        .await
-        .unwrap();
+    let profile = t.add(gateway_config(&p), Some("gw-secret")).await;
     let now = t.core.now();
     let first = t.core.fetch_client_credentials(&profile.id).await.unwrap();
     assert_eq!(first.token_type, "BearerToken");
@@ -521,11 +500,7 @@ async fn a_missing_gateway_header_is_a_clear_provider_error() {
     let t = TestCore::new();
     let mut config = gateway_config(&p);
     config.headers.clear();
-    let profile = t
-        .core
-        .create_profile(config, Some(Sensitive::new("gw-secret".into())))
-        .await
-        .unwrap();
+    let profile = t.add(config, Some("gw-secret")).await;
     let e = t
         .core
         .fetch_client_credentials(&profile.id)
@@ -544,13 +519,11 @@ async fn ensure_token_reuses_a_fresh_token_and_renews_a_stale_one() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let profile = t
-        .core
-        .create_profile(
+        .add(
             cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some(Sensitive::new("cc-basic-secret".into())),
+            Some("cc-basic-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     let a = t
         .core
         .ensure_token(&profile.id, Duration::from_secs(60), Trigger::CommandLine)
@@ -591,13 +564,11 @@ async fn deleting_a_profile_removes_its_keychain_entries() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let profile = t
-        .core
-        .create_profile(
+        .add(
             cc_config(&p, "cc-post", AuthMethod::ClientSecretPost),
-            Some(Sensitive::new("cc-post-secret".into())),
+            Some("cc-post-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     t.core.fetch_client_credentials(&profile.id).await.unwrap();
     assert!(
         t.keychain
@@ -706,11 +677,7 @@ async fn userinfo_introspection_and_revocation() {
 async fn operations_without_an_endpoint_say_so() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
-    let profile = t
-        .core
-        .create_profile(gateway_config(&p), Some(Sensitive::new("gw-secret".into())))
-        .await
-        .unwrap();
+    let profile = t.add(gateway_config(&p), Some("gw-secret")).await;
     t.core.fetch_client_credentials(&profile.id).await.unwrap();
     for e in [
         t.core

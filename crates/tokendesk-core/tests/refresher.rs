@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 use tokendesk_core::history::{Method, Outcome, Trigger};
 use tokendesk_core::profile::AuthMethod;
 use tokendesk_core::refresher;
-use tokendesk_core::secret::Sensitive;
 use tokendesk_core::token::TokenSet;
 use tokendesk_core::{CancellationToken, ErrorCode};
 use tokendesk_testkit::*;
@@ -23,22 +22,18 @@ async fn tokens_are_renewed_before_expiry_without_any_caller() {
     let p = Provider::start(&["--access-ttl", "6", "--cc-ttl", "6"]);
     let t = TestCore::new();
     let cc = t
-        .core
-        .create_profile(
+        .add(
             cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some(Sensitive::new("cc-basic-secret".into())),
+            Some("cc-basic-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     t.core.fetch_client_credentials(&cc.id).await.unwrap();
     let web = t
-        .core
-        .create_profile(
+        .add(
             web_config(&p, &["openid", "offline_access"]),
-            Some(Sensitive::new("web-app-secret".into())),
+            Some("web-app-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     t.core
         .login(&web.id, &HeadlessLogin::default(), Duration::from_secs(30))
         .await
@@ -106,13 +101,11 @@ async fn a_provider_that_goes_away_is_retried_with_backoff_and_nothing_is_lost()
     let p = Provider::start(&args);
     let t = TestCore::new();
     let cc = t
-        .core
-        .create_profile(
+        .add(
             cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some(Sensitive::new("cc-basic-secret".into())),
+            Some("cc-basic-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     t.core.discover(&cc.id).await.unwrap();
     let before = t.core.fetch_client_credentials(&cc.id).await.unwrap();
     drop(p);
@@ -193,13 +186,11 @@ async fn concurrent_callers_share_one_refresh() {
     let p = Provider::start(&["--access-ttl", "8"]);
     let t = TestCore::new();
     let web = t
-        .core
-        .create_profile(
+        .add(
             web_config(&p, &["openid", "offline_access"]),
-            Some(Sensitive::new("web-app-secret".into())),
+            Some("web-app-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     let first = t
         .core
         .login(&web.id, &HeadlessLogin::default(), Duration::from_secs(30))

@@ -32,24 +32,20 @@ async fn no_secret_value_reaches_the_database_the_logs_or_the_exchange_log() {
         "gw-secret".into(),
     ];
     let cc = t
-        .core
-        .create_profile(
+        .add(
             cc_config(&p, "cc-post", AuthMethod::ClientSecretPost),
-            Some(Sensitive::new("cc-post-secret".into())),
+            Some("cc-post-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     t.core.fetch_client_credentials(&cc.id).await.unwrap();
     secrets.extend(collect(&t, cc.id.clone()).await);
 
     let web = t
-        .core
-        .create_profile(
+        .add(
             web_config(&p, &["openid", "offline_access", "profile"]),
-            Some(Sensitive::new("web-app-secret".into())),
+            Some("web-app-secret"),
         )
-        .await
-        .unwrap();
+        .await;
     let browser = HeadlessLogin::default();
     t.core
         .login(&web.id, &browser, std::time::Duration::from_secs(30))
@@ -67,11 +63,7 @@ async fn no_secret_value_reaches_the_database_the_logs_or_the_exchange_log() {
     t.core.refresh(&web.id, Trigger::Manual).await.unwrap();
     secrets.extend(collect(&t, web.id.clone()).await);
 
-    let gw = t
-        .core
-        .create_profile(gateway_config(&p), Some(Sensitive::new("gw-secret".into())))
-        .await
-        .unwrap();
+    let gw = t.add(gateway_config(&p), Some("gw-secret")).await;
     t.core.fetch_client_credentials(&gw.id).await.unwrap();
     secrets.extend(collect(&t, gw.id.clone()).await);
     t.core.refresh(&gw.id, Trigger::Manual).await.unwrap();

@@ -11,8 +11,9 @@ use std::time::Duration;
 use tokendesk_core::browser::BrowserLauncher;
 use tokendesk_core::home::Home;
 use tokendesk_core::http::HttpOptions;
-use tokendesk_core::profile::{AuthMethod, GrantKind, Param, ProfileConfig};
+use tokendesk_core::profile::{AuthMethod, GrantKind, Param, Profile, ProfileConfig};
 use tokendesk_core::secret::Keychain;
+use tokendesk_core::secret::Sensitive;
 use tokendesk_core::{Core, CoreOptions};
 
 pub fn repo_root() -> PathBuf {
@@ -110,6 +111,14 @@ impl Default for TestCore {
 impl TestCore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Creates a profile with its client secret (if any).
+    pub async fn add(&self, config: ProfileConfig, secret: Option<&str>) -> Profile {
+        self.core
+            .create_profile(config, secret.map(|s| Sensitive::new(s.to_owned())))
+            .await
+            .unwrap()
     }
 
     pub fn with_http(http: HttpOptions) -> Self {

@@ -108,6 +108,28 @@ fn refusal(response: &oauth2::HttpResponse, what: &str) -> Error {
     }
 }
 
+/// Posts a token to the revocation or introspection endpoint, client-authenticated.
+async fn post_token(
+    profile: &Profile,
+    secret: Option<&Sensitive<String>>,
+    token: &Sensitive<String>,
+    hint: TokenHint,
+    endpoint: Endpoint,
+    what: &str,
+    call: &Call<'_>,
+) -> Result<oauth2::HttpResponse> {
+    let url = profile
+        .endpoint(endpoint)
+        .ok_or_else(|| unsupported(profile, what, endpoint))?;
+    let form = vec![
+        ("token", token.expose().as_str()),
+        ("token_type_hint", hint.as_str()),
+    ];
+    Ok(call
+        .send(authenticated_post(profile, secret, url, form)?)
+        .await?)
+}
+
 /// Revokes a token (RFC 7009). Success is HTTP 200 whatever the token was.
 pub async fn revoke(
     profile: &Profile,
@@ -116,16 +138,16 @@ pub async fn revoke(
     hint: TokenHint,
     call: &Call<'_>,
 ) -> Result<()> {
-    let url = profile
-        .endpoint(Endpoint::Revocation)
-        .ok_or_else(|| unsupported(profile, "revoke tokens", Endpoint::Revocation))?;
-    let form = vec![
-        ("token", token.expose().as_str()),
-        ("token_type_hint", hint.as_str()),
-    ];
-    let response = call
-        .send(authenticated_post(profile, secret, url, form)?)
-        .await?;
+    let response = post_token(
+        profile,
+        secret,
+        token,
+        hint,
+        Endpoint::Revocation,
+        "revoke tokens",
+        call,
+    )
+    .await?;
     if response.status() == 200 {
         Ok(())
     } else {
@@ -141,16 +163,16 @@ pub async fn introspect(
     hint: TokenHint,
     call: &Call<'_>,
 ) -> Result<Value> {
-    let url = profile
-        .endpoint(Endpoint::Introspection)
-        .ok_or_else(|| unsupported(profile, "introspect tokens", Endpoint::Introspection))?;
-    let form = vec![
-        ("token", token.expose().as_str()),
-        ("token_type_hint", hint.as_str()),
-    ];
-    let response = call
-        .send(authenticated_post(profile, secret, url, form)?)
-        .await?;
+    let response = post_token(
+        profile,
+        secret,
+        token,
+        hint,
+        Endpoint::Introspection,
+        "introspect tokens",
+        call,
+    )
+    .await?;
     if response.status() != 200 {
         return Err(refusal(&response, "introspect the token"));
     }
