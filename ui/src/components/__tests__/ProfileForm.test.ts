@@ -1,0 +1,102 @@
+// A rejected create shows the core's field errors inline, under the control each belongs to,
+// and the request carried the whole ProfileConfig.
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn(async () => () => {}) }));
+
+import { invoke } from '@tauri-apps/api/core';
+import type { ProfileConfig } from '../../lib/bindings/ProfileConfig';
+import { emptyConfig } from '../../lib/profileForm';
+import ProfileForm from '../ProfileForm.svelte';
+
+const invokeMock = vi.mocked(invoke);
+
+const REJECTION = {
+  code: 'invalid_input',
+  message: 'Give the profile a name. Set an issuer URL to discover the endpoints, or the token endpoint by hand.',
+  fields: [
+    { field: 'name', message: 'Give the profile a name.' },
+    { field: 'endpoints.token', message: 'Set an issuer URL to discover the endpoints, or the token endpoint by hand.' },
+    { field: 'scopes[1]', message: '"bad\\"scope" is not a scope token: one word per scope, no spaces or quotes.' },
+    { field: 'headers[0]', message: '"x api key" is not a valid HTTP header name.' },
+  ],
+};
+
+beforeEach(() => {
+  invokeMock.mockReset();
+  invokeMock.mockImplementation(async (cmd: string) => {
+    if (cmd === 'create_profile') throw REJECTION;
+    throw { code: 'internal', message: `unexpected ${cmd}` };
+  });
+});
+
+async function type(testid: string, value: string) {
+  await fireEvent.input(screen.getByTestId(testid), { target: { value } });
+}
+
+async function choose(testid: string, value: string) {
+  const select = screen.getByTestId(testid) as HTMLSelectElement;
+  for (const o of select.options) o.selected = o.value === value;
+  await fireEvent.change(select);
+}
+
+describe('profile form', () => {
+  it('shows the core’s field errors inline after a rejected create', async () => {
+    render(ProfileForm);
+    await type('field-client_id', 'my-client');
+    await type('field-scopes', 'openid bad"scope');
+    await type('field-client_secret', 's3cret');
+    await choose('field-grant', 'client_credentials');
+    await fireEvent.click(screen.getByTestId('add-headers'));
+    await type('field-headers[0].name', 'x api key');
+    await type('field-headers[0].value', 'k1');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+
+    // Inline, under the right controls.
+    expect((await screen.findByTestId('field-error-name')).textContent).toBe('Give the profile a name.');
+    expect(screen.getByTestId('field-name').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByTestId('field-name').getAttribute('aria-describedby')).toBe('err-name');
+    expect(screen.getByTestId('field-error-endpoints.token').textContent).toContain('token endpoint by hand');
+    expect(screen.getByTestId('field-endpoints.token').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByTestId('field-error-scopes').textContent).toContain('is not a scope token');
+    expect(screen.getByTestId('field-error-headers[0]').textContent).toContain('not a valid HTTP header name');
+    expect(screen.getByTestId('field-client_id').getAttribute('aria-invalid')).toBeNull();
+    // And the message in place, above the form.
+    expect(screen.getByTestId('error-message').textContent).toContain('Give the profile a name.');
+    // The button is usable again (no frozen spinner).
+    expect((screen.getByTestId('profile-save') as HTMLButtonElement).disabled).toBe(false);
+
+    // What was sent: every ProfileConfig field, scopes as an array, blank optionals as null.
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    expect(call).toBeDefined();
+    const args = call![1] as { config: ProfileConfig; clientSecret: string | null };
+    expect(Object.keys(args.config).sort()).toEqual(Object.keys(emptyConfig()).sort());
+    expect(args.config.scopes).toEqual(['openid', 'bad"scope']);
+    expect(args.config.grant).toBe('client_credentials');
+    expect(args.config.issuer).toBeNull();
+    expect(args.config.redirect_uri).toBeNull();
+    expect(args.config.headers).toEqual([{ name: 'x api key', value: 'k1' }]);
+    expect(args.clientSecret).toBe('s3cret');
+  });
+
+  it('clears the errors once a save succeeds', async () => {
+    let fail = true;
+    invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
+      if (cmd !== 'create_profile') throw { code: 'internal', message: cmd };
+      if (fail) throw { code: 'invalid_input', message: 'Name!', fields: [{ field: 'name', message: 'Give the profile a name.' }] };
+      const { config } = args as { config: ProfileConfig };
+      return { ...config, id: 'new', metadata: null, created_at: 0, updated_at: 0 };
+    });
+    render(ProfileForm);
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    await screen.findByTestId('field-error-name');
+    fail = false;
+    await type('field-name', 'Named');
+    await type('field-client_id', 'c');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    await vi.waitFor(() => expect(screen.queryByTestId('field-error-name')).toBeNull());
+    expect(screen.queryByTestId('error-message')).toBeNull();
+  });
+});

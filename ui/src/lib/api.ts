@@ -1,0 +1,188 @@
+// The one typed wrapper over the Tauri commands of the shell. Every call goes through here;
+// components never call `invoke` themselves. Argument names are camelCase: Tauri maps them to
+// the Rust commands' snake_case parameters.
+//
+// Every rejection is normalised to an `AppError` ({code, message, fields}) so callers can show
+// the message in place and map `fields` to inline form errors.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+
+import type { CoreEvent } from './bindings/CoreEvent';
+import type { Error as CoreError } from './bindings/Error';
+import type { ErrorCode } from './bindings/ErrorCode';
+import type { Exchange } from './bindings/Exchange';
+import type { ExportFormat } from './bindings/ExportFormat';
+import type { FieldError } from './bindings/FieldError';
+import type { LoginStarted } from './bindings/LoginStarted';
+import type { Profile } from './bindings/Profile';
+import type { ProfileConfig } from './bindings/ProfileConfig';
+import type { ProfileId } from './bindings/ProfileId';
+import type { ProviderMetadata } from './bindings/ProviderMetadata';
+import type { RefreshEvent } from './bindings/RefreshEvent';
+import type { SecretKind } from './bindings/SecretKind';
+import type { Settings } from './bindings/Settings';
+import type { TokenHint } from './bindings/TokenHint';
+import type { TokenInspection } from './bindings/TokenInspection';
+import type { TokenSet } from './bindings/TokenSet';
+import type { JsonValue } from './bindings/serde_json/JsonValue';
+
+export type { Settings };
+
+export interface SandboxStatus {
+  running: boolean;
+  standard_issuer: string | null;
+  gateway_issuer: string | null;
+}
+
+export interface CopyResult {
+  clear_after_secs: number;
+}
+
+/** The shape every rejection takes once it reaches a component. */
+export interface AppError {
+  code: ErrorCode;
+  message: string;
+  fields: FieldError[];
+}
+
+/** The Tauri event the shell emits with a `CoreEvent` payload. */
+export const CORE_EVENT = 'core-event';
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+/**
+ * Turns whatever a command rejected with into an `AppError`: the shell's `{code, message,
+ * fields?}`, a bare string (Tauri's own failures, e.g. an unknown command), or a JS error.
+ */
+export function toAppError(e: unknown): AppError {
+  if (isRecord(e) && typeof e.message === 'string') {
+    const code = typeof e.code === 'string' ? (e.code as ErrorCode) : 'internal';
+    const fields = Array.isArray(e.fields)
+      ? (e.fields as unknown[]).filter(
+          (f): f is FieldError =>
+            isRecord(f) && typeof f.field === 'string' && typeof f.message === 'string',
+        )
+      : [];
+    return { code, message: e.message || 'Something went wrong.', fields };
+  }
+  if (typeof e === 'string') {
+    return { code: 'internal', message: e || 'Something went wrong.', fields: [] };
+  }
+  return { code: 'internal', message: 'Something went wrong (no details).', fields: [] };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+// ---- profiles ----------------------------------------------------------------------------
+
+export const listProfiles = () => call<Profile[]>('list_profiles');
+
+export const createProfile = (config: ProfileConfig, clientSecret: string | null) =>
+  call<Profile>('create_profile', { config, clientSecret });
+
+export const updateProfile = (id: ProfileId, config: ProfileConfig) =>
+  call<Profile>('update_profile', { id, config });
+
+export const duplicateProfile = (id: ProfileId, name: string) =>
+  call<Profile>('duplicate_profile', { id, name });
+
+export const deleteProfile = (id: ProfileId) => call<void>('delete_profile', { id });
+
+export const setClientSecret = (id: ProfileId, secret: string | null) =>
+  call<void>('set_client_secret', { id, secret });
+
+export const hasClientSecret = (id: ProfileId) => call<boolean>('has_client_secret', { id });
+
+export const discover = (id: ProfileId) => call<Profile>('discover', { id });
+
+export const discoverIssuer = (issuer: string) =>
+  call<ProviderMetadata>('discover_issuer', { issuer });
+
+// ---- tokens ------------------------------------------------------------------------------
+
+export const listTokens = () => call<TokenSet[]>('list_tokens');
+
+/** Client credentials: one request, one token. */
+export const fetchToken = (id: ProfileId) => call<TokenSet>('fetch_token', { id });
+
+/** Starts an authorization-code sign-in; the shell opens the system browser itself. */
+export const beginLogin = (id: ProfileId) => call<LoginStarted>('begin_login', { id });
+
+/** Resolves when the browser comes back to the loopback listener. */
+export const waitLogin = (loginId: string) => call<TokenSet>('wait_login', { loginId });
+
+/** Finishes a sign-in from a redirect URL the user pasted. */
+export const completeLogin = (loginId: string, redirectUrl: string) =>
+  call<TokenSet>('complete_login', { loginId, redirectUrl });
+
+export const cancelLogin = (loginId: string) => call<void>('cancel_login', { loginId });
+
+export const refreshToken = (id: ProfileId) => call<TokenSet>('refresh_token', { id });
+
+export const forgetToken = (id: ProfileId) => call<void>('forget_token', { id });
+
+/** The raw token value: only ever called after an explicit "Reveal". */
+export const revealToken = (id: ProfileId, kind: SecretKind) =>
+  call<string>('reveal_token', { id, kind });
+
+/** Copies in Rust; the token never enters the webview. */
+export const copyToken = (id: ProfileId, format: ExportFormat) =>
+  call<CopyResult>('copy_token', { id, format });
+
+export const inspectToken = (id: ProfileId, kind: SecretKind) =>
+  call<TokenInspection>('inspect_token', { id, kind });
+
+// ---- asking the provider about a token (RFC 7009, RFC 7662, OIDC userinfo) ------------------
+
+/** Revokes the access or refresh token at the provider. */
+export const revokeToken = (id: ProfileId, which: TokenHint) =>
+  call<void>('revoke_token', { id, which });
+
+/** The provider's introspection answer, as it sent it. */
+export const introspectToken = (id: ProfileId, which: TokenHint) =>
+  call<JsonValue>('introspect_token', { id, which });
+
+/** The userinfo endpoint's answer for the access token. */
+export const userinfo = (id: ProfileId) => call<JsonValue>('userinfo', { id });
+
+/** A redacted support bundle of the profile (no secrets), as text. */
+export const supportBundle = (id: ProfileId) => call<string>('support_bundle', { id });
+
+/** Copies the support bundle to the clipboard (in Rust). */
+export const copySupportBundle = (id: ProfileId) => call<void>('copy_support_bundle', { id });
+
+// ---- history, exchanges --------------------------------------------------------------------
+
+/** Newest first. */
+export const history = (id: ProfileId) => call<RefreshEvent[]>('history', { id });
+
+/** Oldest first, already redacted by the core. */
+export const exchanges = (id: ProfileId) => call<Exchange[]>('exchanges', { id });
+
+// ---- settings, sandbox ---------------------------------------------------------------------
+
+export const getSettings = () => call<Settings>('get_settings');
+
+export const setSettings = (settings: Settings) => call<void>('set_settings', { settings });
+
+export const sandboxStatus = () => call<SandboxStatus>('sandbox_status');
+
+export const addSandboxProfiles = () => call<Profile[]>('add_sandbox_profiles');
+
+// ---- events --------------------------------------------------------------------------------
+
+/** Listens to the core's change notifications. Resolves to the function that stops listening. */
+export function onCoreEvent(handler: (event: CoreEvent) => void): Promise<UnlistenFn> {
+  return listen<CoreEvent>(CORE_EVENT, (e) => handler(e.payload));
+}
+
+export type { CoreError };

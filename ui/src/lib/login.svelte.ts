@@ -1,0 +1,117 @@
+// Sign-ins in progress, per profile, so that leaving the profile and coming back still shows
+// "Waiting for the browser…". begin_login → wait_login (loopback) or complete_login (paste).
+
+import * as api from './api';
+import type { AppError } from './api';
+import type { LoginStarted } from './bindings/LoginStarted';
+import type { ProfileId } from './bindings/ProfileId';
+import { desk } from './desk.svelte';
+
+export type LoginPhase = 'starting' | 'waiting' | 'completing' | 'failed';
+
+export interface LoginAttempt {
+  phase: LoginPhase;
+  started: LoginStarted | null;
+  /** Why the attempt failed (phase `failed`) or why a pasted URL was refused. */
+  error: AppError | null;
+  /** Set while the user cancels, so the rejection of wait_login is not shown as an error. */
+  cancelling: boolean;
+}
+
+class Logins {
+  attempts = $state<Record<ProfileId, LoginAttempt>>({});
+  #seq = 0;
+  #current: Record<ProfileId, number> = {};
+
+  get(id: ProfileId): LoginAttempt | undefined {
+    return this.attempts[id];
+  }
+
+  #isCurrent(id: ProfileId, seq: number) {
+    return this.#current[id] === seq;
+  }
+
+  #finish(id: ProfileId, seq: number) {
+    if (!this.#isCurrent(id, seq)) return;
+    delete this.#current[id];
+    delete this.attempts[id];
+  }
+
+  /** Starts a sign-in; resolves when it ends (signed in, failed, or cancelled). */
+  async signIn(id: ProfileId): Promise<void> {
+    const seq = ++this.#seq;
+    this.#current[id] = seq;
+    this.attempts[id] = { phase: 'starting', started: null, error: null, cancelling: false };
+    let started: LoginStarted;
+    try {
+      started = await api.beginLogin(id);
+    } catch (e) {
+      if (this.#isCurrent(id, seq)) this.attempts[id] = { ...this.attempts[id], phase: 'failed', error: api.toAppError(e) };
+      return;
+    }
+    if (!this.#isCurrent(id, seq)) return;
+    this.attempts[id] = { phase: 'waiting', started, error: null, cancelling: false };
+    if (!started.listening) return; // the user pastes the redirect URL
+    try {
+      const token = await api.waitLogin(started.login_id);
+      if (!this.#isCurrent(id, seq)) return;
+      desk.putToken(token);
+      this.#finish(id, seq);
+    } catch (e) {
+      if (!this.#isCurrent(id, seq)) return;
+      const a = this.attempts[id];
+      if (a?.cancelling) {
+        this.#finish(id, seq);
+        return;
+      }
+      // A pasted URL may be completing this same login: its outcome decides.
+      if (a?.phase === 'completing') return;
+      this.attempts[id] = { ...a, phase: 'failed', error: api.toAppError(e) };
+    }
+  }
+
+  /** Finishes the sign-in with a redirect URL copied from the browser's address bar. */
+  async paste(id: ProfileId, redirectUrl: string): Promise<void> {
+    const a = this.attempts[id];
+    const seq = this.#current[id];
+    if (!a?.started || seq === undefined) return;
+    this.attempts[id] = { ...a, phase: 'completing', error: null };
+    try {
+      const token = await api.completeLogin(a.started.login_id, redirectUrl.trim());
+      if (!this.#isCurrent(id, seq)) return;
+      desk.putToken(token);
+      this.#finish(id, seq);
+    } catch (e) {
+      if (!this.#isCurrent(id, seq)) return;
+      // Keep waiting: the user can paste again or still finish in the browser.
+      this.attempts[id] = { ...this.attempts[id], phase: 'waiting', error: api.toAppError(e) };
+    }
+  }
+
+  async cancel(id: ProfileId): Promise<void> {
+    const a = this.attempts[id];
+    const seq = this.#current[id];
+    if (!a || seq === undefined) return;
+    if (!a.started) {
+      this.#finish(id, seq);
+      return;
+    }
+    this.attempts[id] = { ...a, cancelling: true };
+    try {
+      await api.cancelLogin(a.started.login_id);
+      this.#finish(id, seq);
+    } catch (e) {
+      if (this.#isCurrent(id, seq))
+        this.attempts[id] = { ...this.attempts[id], cancelling: false, phase: 'failed', error: api.toAppError(e) };
+    }
+  }
+
+  /** Clears a failed attempt so the user can start again. */
+  dismiss(id: ProfileId): void {
+    const seq = this.#current[id];
+    if (seq !== undefined) this.#finish(id, seq);
+    else delete this.attempts[id];
+  }
+}
+
+export const logins = new Logins();

@@ -1,0 +1,232 @@
+// The profile form's model: strings for every input, converted to and from the core's
+// `ProfileConfig` (all fields present, optional ones as null, scopes as an array).
+
+import type { AuthMethod } from './bindings/AuthMethod';
+import type { Endpoints } from './bindings/Endpoints';
+import type { FieldError } from './bindings/FieldError';
+import type { GrantKind } from './bindings/GrantKind';
+import type { Param } from './bindings/Param';
+import type { ProfileConfig } from './bindings/ProfileConfig';
+import { fieldKey } from './fieldErrors';
+import { formatScopes, parseScopes } from './scopes';
+
+export type EndpointName = keyof Endpoints;
+export const ENDPOINTS: { key: EndpointName; label: string; meta: string }[] = [
+  { key: 'authorization', label: 'Authorization endpoint', meta: 'authorization_endpoint' },
+  { key: 'token', label: 'Token endpoint', meta: 'token_endpoint' },
+  { key: 'revocation', label: 'Revocation endpoint', meta: 'revocation_endpoint' },
+  { key: 'introspection', label: 'Introspection endpoint', meta: 'introspection_endpoint' },
+  { key: 'userinfo', label: 'Userinfo endpoint', meta: 'userinfo_endpoint' },
+  { key: 'jwks', label: 'JWKS URI', meta: 'jwks_uri' },
+];
+
+export type ParamList = 'authorize_params' | 'token_params' | 'headers';
+export const PARAM_LISTS: ParamList[] = ['authorize_params', 'token_params', 'headers'];
+
+export interface ProfileForm {
+  name: string;
+  environment: string;
+  issuer: string;
+  endpoints: Record<EndpointName, string>;
+  client_id: string;
+  auth_method: AuthMethod;
+  grant: GrantKind;
+  scopes: string;
+  audience: string;
+  resource: string;
+  redirect_uri: string;
+  authorize_params: Param[];
+  token_params: Param[];
+  headers: Param[];
+  api_url: string;
+  refresh: { auto: boolean; remaining_percent: string; min_seconds_before: string };
+}
+
+/** The core's defaults (`RefreshPolicy::default()`, `GrantKind::default()`). */
+export function emptyConfig(): ProfileConfig {
+  return {
+    name: '',
+    environment: '',
+    issuer: null,
+    endpoints: {
+      authorization: null,
+      token: null,
+      revocation: null,
+      introspection: null,
+      userinfo: null,
+      jwks: null,
+    },
+    client_id: '',
+    auth_method: 'client_secret_basic',
+    grant: 'authorization_code',
+    scopes: [],
+    audience: null,
+    resource: null,
+    redirect_uri: null,
+    authorize_params: [],
+    token_params: [],
+    headers: [],
+    refresh: { auto: true, remaining_percent: 20, min_seconds_before: 30 },
+    api_url: null,
+  };
+}
+
+/** Picks the editable fields of a profile (a `Profile` carries more). */
+export function configOf(p: ProfileConfig): ProfileConfig {
+  return {
+    name: p.name,
+    environment: p.environment,
+    issuer: p.issuer,
+    endpoints: { ...p.endpoints },
+    client_id: p.client_id,
+    auth_method: p.auth_method,
+    grant: p.grant,
+    scopes: [...p.scopes],
+    audience: p.audience,
+    resource: p.resource,
+    redirect_uri: p.redirect_uri,
+    authorize_params: p.authorize_params.map((x) => ({ ...x })),
+    token_params: p.token_params.map((x) => ({ ...x })),
+    headers: p.headers.map((x) => ({ ...x })),
+    refresh: { ...p.refresh },
+    api_url: p.api_url,
+  };
+}
+
+export function formFromConfig(c: ProfileConfig): ProfileForm {
+  const e = c.endpoints;
+  return {
+    name: c.name,
+    environment: c.environment,
+    issuer: c.issuer ?? '',
+    endpoints: {
+      authorization: e.authorization ?? '',
+      token: e.token ?? '',
+      revocation: e.revocation ?? '',
+      introspection: e.introspection ?? '',
+      userinfo: e.userinfo ?? '',
+      jwks: e.jwks ?? '',
+    },
+    client_id: c.client_id,
+    auth_method: c.auth_method,
+    grant: c.grant,
+    scopes: formatScopes(c.scopes),
+    audience: c.audience ?? '',
+    resource: c.resource ?? '',
+    redirect_uri: c.redirect_uri ?? '',
+    authorize_params: c.authorize_params.map((p) => ({ ...p })),
+    token_params: c.token_params.map((p) => ({ ...p })),
+    headers: c.headers.map((p) => ({ ...p })),
+    api_url: c.api_url ?? '',
+    refresh: {
+      auto: c.refresh.auto,
+      remaining_percent: String(c.refresh.remaining_percent),
+      min_seconds_before: String(c.refresh.min_seconds_before),
+    },
+  };
+}
+
+const opt = (s: string): string | null => (s.trim() === '' ? null : s.trim());
+
+/** Which form row each sent list item came from (blank rows are not sent). */
+export type RowIndex = Record<ParamList, number[]>;
+
+export interface Converted {
+  config: ProfileConfig;
+  rows: RowIndex;
+  /** Problems the form can tell before asking the core (numbers only). */
+  errors: FieldError[];
+}
+
+function wholeNumber(s: string, field: string, max: number, errors: FieldError[]): number {
+  const t = s.trim();
+  if (!/^\d+$/.test(t) || Number(t) > max) {
+    errors.push({ field, message: `Enter a whole number from 0 to ${max}.` });
+    return 0;
+  }
+  return Number(t);
+}
+
+export function configFromForm(f: ProfileForm): Converted {
+  const errors: FieldError[] = [];
+  const rows: RowIndex = { authorize_params: [], token_params: [], headers: [] };
+  const lists = {} as Record<ParamList, Param[]>;
+  for (const list of PARAM_LISTS) {
+    lists[list] = [];
+    f[list].forEach((p, i) => {
+      if (p.name.trim() === '' && p.value === '') return;
+      rows[list].push(i);
+      lists[list].push({ name: p.name.trim(), value: p.value });
+    });
+  }
+  const endpoints = {} as Endpoints;
+  for (const { key } of ENDPOINTS) endpoints[key] = opt(f.endpoints[key]);
+  const config: ProfileConfig = {
+    name: f.name.trim(),
+    environment: f.environment.trim(),
+    issuer: opt(f.issuer),
+    endpoints,
+    client_id: f.client_id.trim(),
+    auth_method: f.auth_method,
+    grant: f.grant,
+    scopes: parseScopes(f.scopes),
+    audience: opt(f.audience),
+    resource: opt(f.resource),
+    redirect_uri: opt(f.redirect_uri),
+    authorize_params: lists.authorize_params,
+    token_params: lists.token_params,
+    headers: lists.headers,
+    refresh: {
+      auto: f.refresh.auto,
+      remaining_percent: wholeNumber(f.refresh.remaining_percent, 'refresh.remaining_percent', 100, errors),
+      min_seconds_before: wholeNumber(
+        f.refresh.min_seconds_before,
+        'refresh.min_seconds_before',
+        4294967295,
+        errors,
+      ),
+    },
+    api_url: opt(f.api_url),
+  };
+  return { config, rows, errors };
+}
+
+/**
+ * Renames the core's `headers[k]` (index into the sent list) to the form row it came from,
+ * so the error shows under the right row even when blank rows were left out.
+ */
+export function remapRowErrors(fields: readonly FieldError[], rows: RowIndex): FieldError[] {
+  return fields.map((f) => {
+    const m = /^(authorize_params|token_params|headers)\[(\d+)\](.*)$/.exec(f.field);
+    if (!m) return f;
+    const row = rows[m[1] as ParamList][Number(m[2])];
+    return row === undefined ? f : { ...f, field: `${m[1]}[${row}]${m[3]}` };
+  });
+}
+
+/** The control keys the form shows errors for, given its current rows. */
+export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
+  const scalar = new Set([
+    'name',
+    'environment',
+    'issuer',
+    'client_id',
+    'client_secret',
+    'auth_method',
+    'grant',
+    'scopes',
+    'audience',
+    'resource',
+    'redirect_uri',
+    'api_url',
+    'refresh.auto',
+    'refresh.remaining_percent',
+    'refresh.min_seconds_before',
+    ...ENDPOINTS.map((e) => `endpoints.${e.key}`),
+  ]);
+  return (key) => {
+    if (scalar.has(key)) return true;
+    const m = /^(authorize_params|token_params|headers)\[(\d+)\]$/.exec(fieldKey(key));
+    return m !== null && Number(m[2]) < f[m[1] as ParamList].length;
+  };
+}

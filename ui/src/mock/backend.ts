@@ -1,0 +1,512 @@
+// An in-memory stand-in for the Tauri shell, for `npm run dev:mock`, the screenshot harness and
+// the tick benchmark (bench/tick). It answers the same commands with the same shapes and emits
+// the same "core-event"s, through @tauri-apps/api/mocks. Never part of the production bundle.
+
+import { emit } from '@tauri-apps/api/event';
+import { mockIPC } from '@tauri-apps/api/mocks';
+
+import type { Settings, SandboxStatus } from '../lib/api';
+import type { CoreEvent } from '../lib/bindings/CoreEvent';
+import type { Error as CoreError } from '../lib/bindings/Error';
+import type { Exchange } from '../lib/bindings/Exchange';
+import type { ExportFormat } from '../lib/bindings/ExportFormat';
+import type { FieldError } from '../lib/bindings/FieldError';
+import type { LoginStarted } from '../lib/bindings/LoginStarted';
+import type { Profile } from '../lib/bindings/Profile';
+import type { ProfileConfig } from '../lib/bindings/ProfileConfig';
+import type { ProfileId } from '../lib/bindings/ProfileId';
+import type { ProviderMetadata } from '../lib/bindings/ProviderMetadata';
+import type { RefreshEvent } from '../lib/bindings/RefreshEvent';
+import type { SecretKind } from '../lib/bindings/SecretKind';
+import type { TokenInspection } from '../lib/bindings/TokenInspection';
+import type { TokenRef } from '../lib/bindings/TokenRef';
+import type { TokenSet } from '../lib/bindings/TokenSet';
+import type { JsonValue } from '../lib/bindings/serde_json/JsonValue';
+
+export type Decoded = { header: JsonValue; claims: JsonValue } | { not_jwt: string };
+
+export interface MockData {
+  profiles: Profile[];
+  tokens: TokenSet[];
+  history: Record<ProfileId, RefreshEvent[]>;
+  exchanges: Record<ProfileId, Exchange[]>;
+  secrets: Record<ProfileId, boolean>;
+  /** `${profileId}/${kind}` → what inspect_token decodes. */
+  decoded: Record<string, Decoded>;
+  settings: Settings;
+  sandbox: SandboxStatus;
+}
+
+export interface MockOptions {
+  /** Simulated command latency. */
+  latencyMs?: number;
+  /** How long a browser sign-in takes before wait_login resolves. */
+  loginMs?: number;
+}
+
+// ---- token helpers -----------------------------------------------------------------------
+
+function b64url(s: string): string {
+  return btoa(unescape(encodeURIComponent(s))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function fakeJwt(header: JsonValue, claims: JsonValue): string {
+  return `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}.${b64url('signature-' + Math.random().toString(36).slice(2))}`;
+}
+
+function hex(n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += Math.floor(Math.random() * 16).toString(16);
+  return s;
+}
+
+export function tokenRef(value: string, isJwt: boolean): TokenRef {
+  const chars = [...value];
+  const preview =
+    chars.length < 24 ? `•••• (${chars.length} chars)` : `${chars.slice(0, 6).join('')}…${chars.slice(-4).join('')}`;
+  return { preview, fingerprint: hex(16), is_jwt: isJwt };
+}
+
+function fail(code: CoreError['code'], message: string, fields: FieldError[] = []): never {
+  throw { code, message, ...(fields.length ? { fields } : {}) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- the backend ---------------------------------------------------------------------------
+
+export class MockBackend {
+  readonly data: MockData;
+  readonly opts: Required<MockOptions>;
+  #logins = new Map<string, { cancel: () => void; done: (t: TokenSet) => void }>();
+  #loginOwner = new Map<string, ProfileId>();
+  #seq = 1000;
+
+  constructor(data: MockData, opts: MockOptions = {}) {
+    this.data = data;
+    this.opts = { latencyMs: opts.latencyMs ?? 250, loginMs: opts.loginMs ?? 8000 };
+  }
+
+  #emit(e: CoreEvent) {
+    void emit('core-event', e);
+  }
+
+  #profile(id: unknown): Profile {
+    const p = this.data.profiles.find((x) => x.id === id);
+    if (!p) fail('not_found', `No profile with id ${String(id)}.`);
+    return p;
+  }
+
+  #token(id: ProfileId): TokenSet {
+    const t = this.data.tokens.find((x) => x.profile_id === id);
+    if (!t) fail('not_found', 'This profile holds no token. Get one first.');
+    return t;
+  }
+
+  #validate(c: ProfileConfig, selfId?: ProfileId) {
+    const f: FieldError[] = [];
+    if (!c.name.trim()) f.push({ field: 'name', message: 'Give the profile a name.' });
+    else if (this.data.profiles.some((p) => p.name === c.name && p.id !== selfId))
+      f.push({ field: 'name', message: `A profile named "${c.name}" exists already.` });
+    if (!c.client_id.trim()) f.push({ field: 'client_id', message: 'The client id is required.' });
+    const url = (field: string, v: string | null) => {
+      if (v !== null && !/^https?:\/\/[^\s]+$/.test(v))
+        f.push({ field, message: `"${v}" must be an http(s) URL.` });
+    };
+    url('issuer', c.issuer);
+    for (const [k, v] of Object.entries(c.endpoints)) url(`endpoints.${k}`, v);
+    url('api_url', c.api_url);
+    if (c.issuer === null && c.endpoints.token === null)
+      f.push({ field: 'endpoints.token', message: 'Set an issuer URL to discover the endpoints, or the token endpoint by hand.' });
+    c.scopes.forEach((s, i) => {
+      if (/["\\]/.test(s)) f.push({ field: `scopes[${i}]`, message: `"${s}" is not a scope token.` });
+    });
+    c.headers.forEach((h, i) => {
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(h.name))
+        f.push({ field: `headers[${i}]`, message: `"${h.name}" is not a valid HTTP header name.` });
+    });
+    if (c.refresh.remaining_percent > 90)
+      f.push({ field: 'refresh.remaining_percent', message: 'Refresh with at most 90% of the lifetime left.' });
+    if (f.length) fail('invalid_input', f.map((x) => x.message).join(' '), f);
+  }
+
+  #newToken(p: Profile, now: number, prev?: TokenSet): TokenSet {
+    const life = p.grant === 'client_credentials' ? 1800_000 : 600_000;
+    const access = fakeJwt(
+      { alg: 'RS256', kid: 'mock-1', typ: 'at+jwt' },
+      { iss: p.issuer ?? 'https://mock', sub: p.client_id, aud: p.audience ?? 'api', iat: Math.floor(now / 1000), exp: Math.floor((now + life) / 1000), scope: p.scopes.join(' ') },
+    );
+    const refresh = 'rt_' + hex(40);
+    const count = (prev?.refresh_count ?? -1) + 1;
+    const t: TokenSet = {
+      profile_id: p.id,
+      grant: p.grant,
+      token_type: 'Bearer',
+      scope: p.scopes.join(' ') || null,
+      status: prev?.status ?? null,
+      obtained_at: now,
+      access_expires_at: now + life,
+      refresh_expires_at: now + 3600_000,
+      id_token_expires_at: prev?.id_token_expires_at ?? null,
+      refresh_count: prev?.refresh_count != null ? count : null,
+      access: tokenRef(access, true),
+      refresh: tokenRef(refresh, false),
+      id_token: prev?.id_token ?? null,
+      raw: {
+        access_token: '<redacted>',
+        token_type: 'Bearer',
+        expires_in: life / 1000,
+        refresh_token: '<redacted>',
+        scope: p.scopes.join(' '),
+      },
+      needs_login: null,
+      id_token_validation: prev?.id_token_validation ?? null,
+      revoked_at: null,
+      retry_at: null,
+      last_error: null,
+    };
+    this.data.decoded[`${p.id}/access_token`] = { header: { alg: 'RS256', kid: 'mock-1', typ: 'at+jwt' }, claims: JSON.parse(atob(access.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as JsonValue };
+    this.data.decoded[`${p.id}/refresh_token`] = { not_jwt: 'The value has no dots: an opaque reference token.' };
+    return t;
+  }
+
+  #putToken(t: TokenSet) {
+    const i = this.data.tokens.findIndex((x) => x.profile_id === t.profile_id);
+    if (i < 0) this.data.tokens.push(t);
+    else this.data.tokens[i] = t;
+    this.#emit({ type: 'token_changed', profile_id: t.profile_id });
+  }
+
+  #exchange(p: Profile, operation: string, status: number, body: JsonValue) {
+    const x: Exchange = {
+      profile_id: p.id,
+      operation,
+      at: Date.now(),
+      method: 'POST',
+      url: p.endpoints.token ?? `${p.issuer ?? 'https://mock'}/token`,
+      status,
+      duration_ms: 80 + Math.round(Math.random() * 200),
+      request_headers: [
+        { name: 'content-type', value: 'application/x-www-form-urlencoded' },
+        { name: 'authorization', value: 'Basic <redacted>' },
+      ],
+      request_body: `grant_type=${operation.split(':')[1] ?? 'refresh_token'}&scope=${encodeURIComponent(p.scopes.join(' '))}`,
+      response_headers: [{ name: 'content-type', value: 'application/json' }],
+      response_body: JSON.stringify(body),
+      error: null,
+    };
+    (this.data.exchanges[p.id] ??= []).push(x);
+    this.#emit({ type: 'exchanges_appended', profile_id: p.id });
+  }
+
+  async handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
+    if (this.opts.latencyMs > 0 && !['list_profiles', 'list_tokens'].includes(cmd)) {
+      await sleep(this.opts.latencyMs);
+    }
+    const d = this.data;
+    const id = args.id as ProfileId;
+    switch (cmd) {
+      case 'list_profiles':
+        return structuredClone(d.profiles);
+      case 'create_profile': {
+        const c = args.config as ProfileConfig;
+        this.#validate(c);
+        const now = Date.now();
+        const p: Profile = { ...c, id: `p${this.#seq++}`, metadata: null, created_at: now, updated_at: now };
+        d.profiles.push(p);
+        d.secrets[p.id] = typeof args.clientSecret === 'string' && args.clientSecret !== '';
+        this.#emit({ type: 'profiles_changed' });
+        return p;
+      }
+      case 'update_profile': {
+        const old = this.#profile(id);
+        const c = args.config as ProfileConfig;
+        this.#validate(c, id);
+        const p: Profile = { ...old, ...c, updated_at: Date.now() };
+        d.profiles = d.profiles.map((x) => (x.id === id ? p : x));
+        this.#emit({ type: 'profiles_changed' });
+        return p;
+      }
+      case 'duplicate_profile': {
+        const old = this.#profile(id);
+        const name = String(args.name);
+        if (d.profiles.some((p) => p.name === name)) fail('conflict', `A profile named "${name}" exists already.`);
+        const now = Date.now();
+        const p: Profile = { ...structuredClone(old), id: `p${this.#seq++}`, name, created_at: now, updated_at: now };
+        d.profiles.push(p);
+        this.#emit({ type: 'profiles_changed' });
+        return p;
+      }
+      case 'delete_profile':
+        this.#profile(id);
+        d.profiles = d.profiles.filter((p) => p.id !== id);
+        d.tokens = d.tokens.filter((t) => t.profile_id !== id);
+        this.#emit({ type: 'profiles_changed' });
+        this.#emit({ type: 'token_removed', profile_id: id });
+        return null;
+      case 'set_client_secret':
+        this.#profile(id);
+        d.secrets[id] = typeof args.secret === 'string';
+        return null;
+      case 'has_client_secret':
+        this.#profile(id);
+        return d.secrets[id] ?? false;
+      case 'discover': {
+        const p = this.#profile(id);
+        if (!p.issuer) fail('invalid_input', 'This profile has no issuer to discover from.');
+        const meta = this.#metadata(p.issuer);
+        const np: Profile = { ...p, metadata: meta };
+        d.profiles = d.profiles.map((x) => (x.id === id ? np : x));
+        this.#emit({ type: 'profiles_changed' });
+        return np;
+      }
+      case 'discover_issuer': {
+        const issuer = String(args.issuer);
+        if (!/^https?:\/\//.test(issuer))
+          fail('invalid_input', `"${issuer}" must be an http(s) URL.`, [{ field: 'issuer', message: `"${issuer}" must be an http(s) URL.` }]);
+        if (issuer.includes('unreachable')) fail('network', `Could not connect to ${issuer}: connection refused. Is the provider running, and is the URL right?`);
+        return this.#metadata(issuer);
+      }
+      case 'list_tokens':
+        return structuredClone(d.tokens);
+      case 'fetch_token': {
+        const p = this.#profile(id);
+        if (p.grant !== 'client_credentials') fail('unsupported', 'This profile uses the authorization-code grant: sign in instead.');
+        if (!d.secrets[id] && p.auth_method !== 'none')
+          fail('invalid_client', 'The provider rejected the client credentials (invalid_client). Check the client secret and the auth method (client_secret_basic vs client_secret_post).');
+        const prev = d.tokens.find((t) => t.profile_id === id);
+        const t = this.#newToken(p, Date.now(), prev);
+        this.#exchange(p, 'token:client_credentials', 200, t.raw);
+        this.#putToken(t);
+        return t;
+      }
+      case 'begin_login': {
+        const p = this.#profile(id);
+        const loginId = `login-${this.#seq++}`;
+        this.#loginOwner.set(loginId, p.id);
+        const started: LoginStarted = {
+          login_id: loginId,
+          profile_id: p.id,
+          auth_url: `${p.endpoints.authorization ?? (p.issuer ?? 'https://mock') + '/authorize'}?response_type=code&client_id=${encodeURIComponent(p.client_id)}&redirect_uri=${encodeURIComponent('http://127.0.0.1:53682/callback')}&scope=${encodeURIComponent(p.scopes.join(' '))}&state=Zm9vYmFy&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`,
+          redirect_uri: p.redirect_uri ?? 'http://127.0.0.1:53682/callback',
+          listening: p.redirect_uri === null,
+        };
+        return started;
+      }
+      case 'wait_login': {
+        const loginId = String(args.loginId);
+        return new Promise<TokenSet>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            this.#logins.delete(loginId);
+            const p = this.#profile(this.#loginOwner.get(loginId));
+            const t = this.#newToken(p, Date.now(), d.tokens.find((x) => x.profile_id === p.id));
+            this.#putToken(t);
+            resolve(t);
+          }, this.opts.loginMs);
+          this.#logins.set(loginId, {
+            cancel: () => {
+              clearTimeout(timer);
+              reject({ code: 'cancelled', message: 'The sign-in was cancelled.' });
+            },
+            done: (t) => {
+              clearTimeout(timer);
+              resolve(t);
+            },
+          });
+        });
+      }
+      case 'complete_login': {
+        const url = String(args.redirectUrl);
+        if (!/[?#&]code=/.test(url))
+          fail('invalid_input', 'The URL has no code parameter. Copy the whole address the browser shows after signing in.');
+        const loginId = String(args.loginId);
+        const login = this.#logins.get(loginId);
+        this.#logins.delete(loginId);
+        const p = this.#profile(this.#loginOwner.get(loginId));
+        const t = this.#newToken(p, Date.now(), d.tokens.find((x) => x.profile_id === p.id));
+        this.#putToken(t);
+        login?.done(t);
+        return t;
+      }
+      case 'cancel_login': {
+        const l = this.#logins.get(String(args.loginId));
+        this.#logins.delete(String(args.loginId));
+        l?.cancel();
+        return null;
+      }
+      case 'refresh_token': {
+        const p = this.#profile(id);
+        const prev = this.#token(id);
+        const start = Date.now();
+        if (prev.needs_login) fail('needs_login', prev.needs_login);
+        const t = this.#newToken(p, start, prev);
+        (d.history[id] ??= []).unshift({
+          id: this.#seq++,
+          profile_id: id,
+          at: start,
+          trigger: 'manual',
+          method: p.grant === 'client_credentials' && !prev.refresh ? 'client_credentials' : 'refresh_token',
+          outcome: 'success',
+          duration_ms: 140,
+          access_expires_at: t.access_expires_at,
+          refresh_expires_at: t.refresh_expires_at,
+          refresh_count: t.refresh_count,
+          rotated: true,
+          error_code: null,
+          error_message: null,
+        });
+        this.#exchange(p, 'token:refresh_token', 200, t.raw);
+        this.#putToken(t);
+        this.#emit({ type: 'history_appended', profile_id: id });
+        return t;
+      }
+      case 'forget_token':
+        d.tokens = d.tokens.filter((t) => t.profile_id !== id);
+        this.#emit({ type: 'token_removed', profile_id: id });
+        return null;
+      case 'reveal_token': {
+        const kind = args.kind as SecretKind;
+        const dec = d.decoded[`${id}/${kind}`];
+        this.#token(id);
+        if (dec && 'header' in dec) return fakeJwt(dec.header, dec.claims);
+        return 'opaque_' + hex(48);
+      }
+      case 'copy_token': {
+        this.#token(id);
+        void (args.format as ExportFormat);
+        return { clear_after_secs: d.settings.clipboard_clear_secs };
+      }
+      case 'inspect_token': {
+        const kind = args.kind as SecretKind;
+        const t = this.#token(id);
+        const ref = kind === 'access_token' ? t.access : kind === 'refresh_token' ? t.refresh : kind === 'id_token' ? t.id_token : null;
+        if (!ref) fail('not_found', `This token set has no ${kind.replace('_', ' ')}.`);
+        const dec = d.decoded[`${id}/${kind}`] ?? { not_jwt: 'Not three dot-separated parts: an opaque token.' };
+        const r: TokenInspection = {
+          kind,
+          token: ref,
+          jwt: 'header' in dec ? { header: dec.header, claims: dec.claims } : null,
+          not_jwt: 'not_jwt' in dec ? dec.not_jwt : null,
+          validation: kind === 'id_token' ? t.id_token_validation : null,
+        };
+        return r;
+      }
+      case 'revoke_token': {
+        const t = this.#token(id);
+        if (args.which === 'access_token') {
+          const nt: TokenSet = { ...t, revoked_at: Date.now() };
+          this.#putToken(nt);
+        }
+        return null;
+      }
+      case 'introspect_token': {
+        const t = this.#token(id);
+        const p = this.#profile(id);
+        if (t.revoked_at !== null) return { active: false };
+        return {
+          active: true,
+          client_id: p.client_id,
+          scope: t.scope,
+          token_type: args.which === 'refresh_token' ? 'refresh_token' : 'access_token',
+          exp: t.access_expires_at === null ? null : Math.floor(t.access_expires_at / 1000),
+          iat: Math.floor(t.obtained_at / 1000),
+          sub: p.client_id,
+          iss: p.issuer,
+        };
+      }
+      case 'userinfo': {
+        const p = this.#profile(id);
+        if (p.grant === 'client_credentials') fail('unsupported', 'A client-credentials token has no user: userinfo needs a token from a sign-in.');
+        return { sub: 'user-58213', name: 'Demo User', email: 'demo.user@example.com', email_verified: true };
+      }
+      case 'support_bundle': {
+        const p = this.#profile(id);
+        return [`TokenDesk support bundle — ${p.name}`, `client_id: ${p.client_id}`, 'secrets: <redacted>', JSON.stringify({ profile: { ...p, metadata: undefined }, token: d.tokens.find((t) => t.profile_id === id) ?? null, history: d.history[id] ?? [] }, null, 2)].join('\n');
+      }
+      case 'copy_support_bundle':
+        this.#profile(id);
+        return null;
+      case 'history':
+        this.#profile(id);
+        return structuredClone(d.history[id] ?? []);
+      case 'exchanges':
+        this.#profile(id);
+        return structuredClone(d.exchanges[id] ?? []);
+      case 'get_settings':
+        return { ...d.settings };
+      case 'set_settings': {
+        const s = args.settings as Settings;
+        if (s.clipboard_clear_secs > 3600)
+          fail('invalid_input', 'Clear the clipboard within an hour.', [{ field: 'clipboard_clear_secs', message: 'At most 3600 seconds.' }]);
+        d.settings = { ...s };
+        return null;
+      }
+      case 'sandbox_status':
+        return { ...d.sandbox };
+      case 'add_sandbox_profiles': {
+        if (!d.sandbox.running) fail('unsupported', 'The sandbox provider is not running.');
+        const now = Date.now();
+        const base = {
+          environment: 'sandbox',
+          endpoints: { authorization: null, token: null, revocation: null, introspection: null, userinfo: null, jwks: null },
+          audience: null,
+          resource: null,
+          redirect_uri: null,
+          authorize_params: [],
+          token_params: [],
+          headers: [],
+          refresh: { auto: true, remaining_percent: 20, min_seconds_before: 30 },
+          api_url: null,
+          metadata: null,
+          created_at: now,
+          updated_at: now,
+        };
+        const made: Profile[] = [
+          { ...base, id: `p${this.#seq++}`, name: 'Sandbox — sign in (code)', issuer: d.sandbox.standard_issuer, client_id: 'sandbox-web', auth_method: 'client_secret_basic', grant: 'authorization_code', scopes: ['openid', 'profile', 'offline_access'] },
+          { ...base, id: `p${this.#seq++}`, name: 'Sandbox — client credentials', issuer: d.sandbox.standard_issuer, client_id: 'sandbox-m2m', auth_method: 'client_secret_basic', grant: 'client_credentials', scopes: ['api:read'] },
+          { ...base, id: `p${this.#seq++}`, name: 'Sandbox gateway — client credentials', issuer: d.sandbox.gateway_issuer, client_id: 'gw-api-key', auth_method: 'client_secret_post', grant: 'client_credentials', scopes: ['accounts'] },
+        ];
+        for (const p of made) {
+          d.profiles.push(p);
+          d.secrets[p.id] = true;
+        }
+        this.#emit({ type: 'profiles_changed' });
+        return made;
+      }
+      default:
+        fail('internal', `Command ${cmd} not found`);
+    }
+  }
+
+  #metadata(issuer: string): ProviderMetadata {
+    const base = issuer.replace(/\/$/, '');
+    const gateway = base.includes('gateway');
+    return {
+      issuer: base,
+      authorization_endpoint: `${base}/authorize`,
+      token_endpoint: `${base}/token`,
+      revocation_endpoint: `${base}/revoke`,
+      introspection_endpoint: gateway ? null : `${base}/introspect`,
+      userinfo_endpoint: gateway ? null : `${base}/userinfo`,
+      jwks_uri: `${base}/jwks`,
+      authorization_response_iss_parameter_supported: !gateway,
+      code_challenge_methods_supported: ['S256'],
+      grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'accounts', 'payments'],
+      response_types_supported: ['code', 'code id_token'],
+      source_url: `${base}/.well-known/openid-configuration`,
+      fetched_at: Date.now(),
+      raw: {},
+    };
+  }
+}
+
+/** Routes every Tauri IPC call of this window to a mock backend. */
+export function installMockBackend(data: MockData, opts: MockOptions = {}): MockBackend {
+  const backend = new MockBackend(data, opts);
+  mockIPC((cmd, args) => backend.handle(cmd, (args ?? {}) as Record<string, unknown>), {
+    shouldMockEvents: true,
+  });
+  return backend;
+}
