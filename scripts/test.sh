@@ -13,16 +13,16 @@ if [ -f ui/package.json ]; then
   npm ci --prefix ui --no-audit --no-fund --loglevel=error
 fi
 
-step "format and lints"
-cargo fmt --all --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
-
 if [ -f ui/package.json ]; then
-  step "UI: type check, unit and component tests, build"
+  step "UI: type check, unit and component tests, build (the app embeds ui/dist)"
   npm run --prefix ui check
   npm test --prefix ui
   npm run --prefix ui build
 fi
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust tests (real provider on loopback, real Secret Service)"
 scripts/with-keyring.sh cargo test --workspace --locked
