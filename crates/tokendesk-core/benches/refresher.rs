@@ -413,7 +413,7 @@ async fn bench(s: Settings) -> BenchResult<()> {
         "renewals alone: {paced_n} Core::refresh calls, one every {:.1} ms",
         ms(pace)
     );
-    let (c, all) = (core.clone(), Arc::new(ids.clone()));
+    let (c, all) = (core.clone(), Arc::new(healthy.clone()));
     let renew = measure(&provider, paced_n, pace, move |i| {
         let (core, id) = (c.clone(), all[i % all.len()].clone());
         async move {

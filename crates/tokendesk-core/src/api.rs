@@ -925,9 +925,10 @@ impl Core {
 
     // ---- automatic refresh ----------------------------------------------------------------
 
-    /// Resolves at the next change of profiles or tokens made in this process.
-    pub async fn changed(&self) {
-        self.changed.notified().await
+    /// Resolves at the next change of profiles or tokens made in this process. It listens
+    /// from the moment it is called, not from when it is first polled.
+    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed.notified()
     }
 
     /// Renews the token if its profile's refresh policy says it is due — checked again inside

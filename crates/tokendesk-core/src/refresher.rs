@@ -2,13 +2,19 @@
 //! so (by default when 20% of its lifetime is left, and never later than 30 s before expiry);
 //! failures that may pass (network, 5xx, timeouts) are retried with capped exponential backoff
 //! and jitter; `invalid_grant` stops and asks the user to sign in again.
+//!
+//! The schedule is kept in memory and rebuilt from the store when something changed in this
+//! process (at most once a second) or every 15 s (for changes made by other processes), so a
+//! thousand profiles do not cost a thousand store reads per renewal. Renewals run as tasks of
+//! their own: one slow provider does not hold back the others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::Core;
@@ -17,8 +23,12 @@ use crate::error::{Error, ErrorCode};
 use crate::profile::{ProfileId, RefreshPolicy};
 use crate::token::TokenSet;
 
-/// The longest sleep between looks at the store (tokens may change in other processes).
-const POLL_MS: Millis = 15_000;
+/// The longest time between looks at the store (tokens may change in other processes).
+const POLL: Duration = Duration::from_secs(15);
+/// The shortest time between two looks at the store after changes in this process.
+const MIN_SCAN_GAP: Duration = Duration::from_secs(1);
+/// Tokens due within this much are renewed in the same round.
+const SLACK_MS: Millis = 1_000;
 /// Renewals running at once.
 const CONCURRENCY: usize = 8;
 /// First retry after this long; doubles per failure up to [`BACKOFF_CAP_MS`].
@@ -64,100 +74,149 @@ pub fn backoff(attempt: u32, jitter: f64) -> Millis {
     (capped * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))) as Millis
 }
 
+/// What the refresher knows between looks at the store.
+#[derive(Default)]
+struct Schedule {
+    due: HashMap<ProfileId, Millis>,
+    policies: HashMap<ProfileId, RefreshPolicy>,
+    /// Failed profiles are not tried again before this.
+    not_before: HashMap<ProfileId, Millis>,
+    attempts: HashMap<ProfileId, u32>,
+    in_flight: HashSet<ProfileId>,
+}
+
+impl Schedule {
+    /// Rebuilds the due times from the store.
+    fn load(&mut self, core: &Core) -> crate::Result<()> {
+        self.policies = core
+            .list_profiles()?
+            .into_iter()
+            .map(|p| (p.id, p.config.refresh))
+            .collect();
+        self.due = core
+            .tokens()?
+            .iter()
+            .filter_map(|t| {
+                let policy = self.policies.get(&t.profile_id)?;
+                Some((t.profile_id.clone(), due_at(t, policy)?))
+            })
+            .collect();
+        Ok(())
+    }
+
+    fn update(&mut self, id: &ProfileId, token: Option<&TokenSet>) {
+        let due = token.and_then(|t| due_at(t, self.policies.get(id)?));
+        match due {
+            Some(d) => self.due.insert(id.clone(), d),
+            None => self.due.remove(id),
+        };
+    }
+
+    /// The profiles to renew now (not already running); lowers `wake` to the next due time.
+    fn take_due(&mut self, now: Millis, wake: &mut Millis) -> Vec<ProfileId> {
+        let mut out = Vec::new();
+        for (id, due) in &self.due {
+            if self.in_flight.contains(id) {
+                continue;
+            }
+            let at = (*due).max(self.not_before.get(id).copied().unwrap_or(0));
+            if at <= now + SLACK_MS {
+                out.push(id.clone());
+            } else {
+                *wake = (*wake).min(at);
+            }
+        }
+        self.in_flight.extend(out.iter().cloned());
+        out
+    }
+}
+
+type Outcome = (ProfileId, crate::Result<Option<TokenSet>>);
+
 /// Runs until `stop` is cancelled.
 pub async fn run(core: Arc<Core>, stop: CancellationToken) {
-    let mut attempts: HashMap<ProfileId, u32> = HashMap::new();
-    let mut not_before: HashMap<ProfileId, Millis> = HashMap::new();
+    let mut schedule = Schedule::default();
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
+    let mut last_scan: Option<Instant> = None;
+    let mut dirty = true;
     loop {
+        // Listening starts here, so a change made while we work is not missed.
         let changed = core.changed();
-        let now = core.now();
-        let mut wake = now + POLL_MS;
-        let due = match due_now(&core, now, &not_before, &mut wake) {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "refresher could not read the store");
-                Vec::new()
-            }
+        let scan_due = match last_scan {
+            None => true,
+            Some(t) => t.elapsed() >= POLL || (dirty && t.elapsed() >= MIN_SCAN_GAP),
         };
-        let mut running = JoinSet::new();
-        for id in due {
-            let (core, limit) = (core.clone(), limit.clone());
-            running.spawn(async move {
+        if scan_due {
+            match schedule.load(&core) {
+                Ok(()) => {
+                    last_scan = Some(Instant::now());
+                    dirty = false;
+                }
+                Err(e) => tracing::warn!(error = %e, "refresher could not read the store"),
+            }
+        }
+        let now = core.now();
+        let mut wake = now + POLL.as_millis() as Millis;
+        for id in schedule.take_due(now, &mut wake) {
+            let (core, limit, done) = (core.clone(), limit.clone(), done_tx.clone());
+            tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await;
                 let result = core.renew_if_due(&id).await;
-                (id, result)
+                let _ = done.send((id, result));
             });
         }
-        while let Some(joined) = running.join_next().await {
-            let Ok((id, result)) = joined else { continue };
-            match result {
-                Ok(_) => {
-                    attempts.remove(&id);
-                    not_before.remove(&id);
-                }
-                Err(e) if matches!(e.code, ErrorCode::InvalidGrant | ErrorCode::NeedsLogin) => {
-                    attempts.remove(&id);
-                    not_before.remove(&id);
-                    core.announce_needs_login(&id, &e.message);
-                }
-                Err(e) => {
-                    let n = attempts.entry(id.clone()).or_insert(0);
-                    *n += 1;
-                    let delay = if transient(&e) {
-                        backoff(*n, rand::thread_rng().r#gen())
-                    } else {
-                        BACKOFF_CAP_MS
-                    };
-                    let at = core.now() + delay;
-                    not_before.insert(id.clone(), at);
-                    tracing::info!(profile = %id, attempt = *n, retry_in_ms = delay, code = ?e.code, "automatic refresh failed");
-                    if let Err(w) = core.mark_retry(&id, Some(at), Some(&e)) {
-                        tracing::warn!(error = %w, "retry state not stored");
-                    }
-                    wake = wake.min(at);
-                }
-            }
+        let mut sleep = Duration::from_millis((wake - core.now()).max(0) as u64).min(POLL);
+        if dirty && let Some(t) = last_scan {
+            sleep = sleep.min(MIN_SCAN_GAP.saturating_sub(t.elapsed()));
         }
-        let sleep = Duration::from_millis((wake - core.now()).clamp(0, POLL_MS) as u64);
         tokio::select! {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(sleep) => {}
-            _ = changed => {}
+            _ = changed => dirty = true,
+            Some((id, result)) = done_rx.recv() => settle(&core, &mut schedule, id, result),
         }
     }
 }
 
-/// The profiles whose tokens are due now; lowers `wake` to the next due time of the others.
-fn due_now(
+/// Books a finished renewal: the new due time, or the retry after a failure.
+fn settle(
     core: &Core,
-    now: Millis,
-    not_before: &HashMap<ProfileId, Millis>,
-    wake: &mut Millis,
-) -> crate::Result<Vec<ProfileId>> {
-    let policies: HashMap<ProfileId, RefreshPolicy> = core
-        .list_profiles()?
-        .into_iter()
-        .map(|p| (p.id, p.config.refresh))
-        .collect();
-    let mut due = Vec::new();
-    for token in core.tokens()? {
-        let Some(policy) = policies.get(&token.profile_id) else {
-            continue;
-        };
-        let Some(mut at) = due_at(&token, policy) else {
-            continue;
-        };
-        if let Some(nb) = not_before.get(&token.profile_id) {
-            at = at.max(*nb);
+    schedule: &mut Schedule,
+    id: ProfileId,
+    result: crate::Result<Option<TokenSet>>,
+) {
+    schedule.in_flight.remove(&id);
+    match result {
+        Ok(token) => {
+            schedule.attempts.remove(&id);
+            schedule.not_before.remove(&id);
+            // Nothing was due (another caller renewed it): read what is stored now.
+            let token = token.or_else(|| core.token(&id).ok().flatten());
+            schedule.update(&id, token.as_ref());
         }
-        if at <= now {
-            due.push(token.profile_id);
-        } else {
-            *wake = (*wake).min(at);
+        Err(e) if matches!(e.code, ErrorCode::InvalidGrant | ErrorCode::NeedsLogin) => {
+            schedule.attempts.remove(&id);
+            schedule.not_before.remove(&id);
+            schedule.due.remove(&id);
+            core.announce_needs_login(&id, &e.message);
+        }
+        Err(e) => {
+            let n = schedule.attempts.entry(id.clone()).or_insert(0);
+            *n += 1;
+            let delay = if transient(&e) {
+                backoff(*n, rand::thread_rng().r#gen())
+            } else {
+                BACKOFF_CAP_MS
+            };
+            let at = core.now() + delay;
+            schedule.not_before.insert(id.clone(), at);
+            tracing::info!(profile = %id, attempt = *n, retry_in_ms = delay, code = ?e.code, "automatic refresh failed");
+            if let Err(w) = core.mark_retry(&id, Some(at), Some(&e)) {
+                tracing::warn!(error = %w, "retry state not stored");
+            }
         }
     }
-    Ok(due)
 }
 
 #[cfg(test)]
@@ -239,5 +298,27 @@ mod tests {
             ErrorCode::ProviderError,
             "refused (HTTP 400): invalid_request"
         )));
+    }
+
+    #[test]
+    fn the_schedule_takes_what_is_due_within_the_slack_once() {
+        let mut s = Schedule::default();
+        for (id, due) in [("a", 1_000), ("b", 1_800), ("c", 5_000)] {
+            s.due.insert(ProfileId::from(id), due);
+        }
+        s.not_before.insert(ProfileId::from("b"), 9_000);
+        let mut wake = i64::MAX;
+        let mut taken = s.take_due(1_000, &mut wake);
+        taken.sort();
+        assert_eq!(taken, [ProfileId::from("a")], "b waits for its retry time");
+        assert_eq!(wake, 5_000);
+        let mut wake = i64::MAX;
+        assert!(s.take_due(1_000, &mut wake).is_empty(), "a runs already");
+        let mut wake = i64::MAX;
+        assert_eq!(
+            s.take_due(4_200, &mut wake),
+            [ProfileId::from("c")],
+            "c is within the slack"
+        );
     }
 }

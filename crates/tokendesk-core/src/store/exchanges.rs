@@ -29,11 +29,7 @@ impl Store {
         let mut profiles: Vec<&str> = records.iter().map(|r| r.profile_id.as_str()).collect();
         profiles.dedup();
         for p in profiles {
-            tx.execute(
-                "DELETE FROM exchanges WHERE profile_id = ?1 AND id <= (
-                    SELECT id FROM exchanges WHERE profile_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-                params![p, EXCHANGES_KEPT_PER_PROFILE as i64],
-            )?;
+            super::trim(&tx, "exchanges", p, EXCHANGES_KEPT_PER_PROFILE)?;
         }
         tx.commit()?;
         Ok(())

@@ -5,6 +5,9 @@ use crate::error::Result;
 use crate::history::RefreshEvent;
 use crate::profile::ProfileId;
 
+/// The refresh history keeps this many events per profile; older ones are dropped.
+pub const EVENTS_KEPT_PER_PROFILE: usize = 1_000;
+
 impl Store {
     /// Appends an event and returns its id.
     pub fn append_event(&self, e: &RefreshEvent) -> Result<i64> {
@@ -13,7 +16,14 @@ impl Store {
             "INSERT INTO refresh_events (profile_id, at, data) VALUES (?1, ?2, ?3)",
             params![e.profile_id.as_str(), e.at, serde_json::to_string(e)?],
         )?;
-        Ok(conn.last_insert_rowid())
+        let id = conn.last_insert_rowid();
+        super::trim(
+            &conn,
+            "refresh_events",
+            e.profile_id.as_str(),
+            EVENTS_KEPT_PER_PROFILE,
+        )?;
+        Ok(id)
     }
 
     /// The newest `limit` events of a profile, newest first.
@@ -34,5 +44,55 @@ impl Store {
                 Ok(e)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Method, Outcome, Trigger};
+    use crate::profile::{Profile, ProfileConfig};
+
+    #[test]
+    fn the_history_keeps_the_newest_events_per_profile() {
+        let s = Store::open_in_memory().unwrap();
+        let id = ProfileId::from("p");
+        s.insert_profile(&Profile {
+            id: id.clone(),
+            config: ProfileConfig {
+                name: "p".into(),
+                ..Default::default()
+            },
+            metadata: None,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .unwrap();
+        let event = |at| RefreshEvent {
+            id: 0,
+            profile_id: id.clone(),
+            at,
+            trigger: Trigger::Automatic,
+            method: Method::RefreshToken,
+            outcome: Outcome::Success,
+            duration_ms: 1,
+            access_expires_at: None,
+            refresh_expires_at: None,
+            refresh_count: None,
+            rotated: false,
+            error_code: None,
+            error_message: None,
+        };
+        for at in 0..(EVENTS_KEPT_PER_PROFILE as i64 + 5) {
+            s.append_event(&event(at)).unwrap();
+        }
+        let kept = s.events(&id, usize::MAX >> 1).unwrap();
+        assert_eq!(kept.len(), EVENTS_KEPT_PER_PROFILE);
+        assert_eq!(
+            kept[0].at,
+            EVENTS_KEPT_PER_PROFILE as i64 + 4,
+            "newest first"
+        );
+        assert_eq!(kept.last().unwrap().at, 5, "the oldest five went");
     }
 }

@@ -17,9 +17,22 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 pub use exchanges::EXCHANGES_KEPT_PER_PROFILE;
+pub use history::EVENTS_KEPT_PER_PROFILE;
 
 pub struct Store {
     conn: Mutex<Connection>,
+}
+
+/// Keeps the newest `keep` rows of a profile in a per-profile log table (`exchanges`,
+/// `refresh_events`); older ones go.
+fn trim(conn: &Connection, table: &str, profile: &str, keep: usize) -> rusqlite::Result<usize> {
+    conn.execute(
+        &format!(
+            "DELETE FROM {table} WHERE profile_id = ?1 AND id <= (
+                SELECT id FROM {table} WHERE profile_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)"
+        ),
+        rusqlite::params![profile, keep as i64],
+    )
 }
 
 impl Store {
