@@ -133,8 +133,13 @@ pub async fn serve(core: Arc<Core>, idle: Duration) -> Result<(), Error> {
         }
         std::fs::remove_file(&path).map_err(local)?;
     }
-    let listener = UnixListener::bind(&path).map_err(local)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(local)?;
+    // Bound under a temporary name and made user-only before it appears under its real name,
+    // so no client ever sees it with looser permissions.
+    let staging = run_dir.join(format!("agent.{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&staging);
+    let listener = UnixListener::bind(&staging).map_err(local)?;
+    std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600)).map_err(local)?;
+    std::fs::rename(&staging, &path).map_err(local)?;
     let owner = std::fs::metadata(&path).map_err(local)?.uid();
     tracing::info!(socket = %path.display(), "token agent listening");
     let mut last_request = tokio::time::Instant::now();

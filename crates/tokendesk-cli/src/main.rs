@@ -17,6 +17,12 @@ use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
 
 fn main() -> ExitCode {
+    // The hot path, before even the argument parser: a cached token from the agent.
+    if let Some(args) = token::quick_args(std::env::args().skip(1))
+        && let Some(code) = token::fast_path(&args)
+    {
+        return code;
+    }
     let cli = Cli::parse();
     // The hot path: a cached token from the agent, before any runtime, store or keychain.
     if let Command::Token(args) = &cli.command

@@ -52,6 +52,9 @@ impl Http {
         if let Some(c) = self.client.get() {
             return Ok(c);
         }
+        // reqwest uses the process's rustls provider; another part of the process may have
+        // installed one already, which is as good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let built = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.options.timeout)

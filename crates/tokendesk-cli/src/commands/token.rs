@@ -10,6 +10,42 @@ use tokendesk_core::{Core, Result};
 
 use crate::cli::TokenArgs;
 
+/// The plain forms of `token` (`PROFILE [--header|--env] [--id-token] [--min-valid N]`), read
+/// without building the whole command line parser; anything else is left to it (`None`).
+pub fn quick_args(mut args: impl Iterator<Item = String>) -> Option<TokenArgs> {
+    if args.next()? != "token" {
+        return None;
+    }
+    let mut out = TokenArgs {
+        profile: String::new(),
+        min_valid: 60,
+        header: false,
+        env: false,
+        json: false,
+        reveal: false,
+        id_token: false,
+    };
+    let mut profile = None;
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--header" => out.header = true,
+            "--env" => out.env = true,
+            "--id-token" => out.id_token = true,
+            "--min-valid" => out.min_valid = args.next()?.parse().ok()?,
+            _ if a.starts_with("--min-valid=") => {
+                out.min_valid = a["--min-valid=".len()..].parse().ok()?
+            }
+            _ if a.starts_with('-') || profile.is_some() => return None,
+            _ => profile = Some(a),
+        }
+    }
+    if out.header && out.env {
+        return None;
+    }
+    out.profile = profile?;
+    Some(out)
+}
+
 /// Serves the request through the agent, without opening the store or the keychain; `None`
 /// when no agent answers (or --json wants what only the store has).
 pub fn fast_path(args: &TokenArgs) -> Option<ExitCode> {
@@ -89,5 +125,33 @@ fn print(args: &TokenArgs, token: &str, expires_at: Option<i64>) {
         }
     } else {
         println!("{token}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quick(line: &str) -> Option<TokenArgs> {
+        quick_args(line.split_whitespace().map(str::to_owned))
+    }
+
+    #[test]
+    fn plain_token_requests_skip_the_parser_and_the_rest_do_not() {
+        let a = quick("token gw --header --min-valid 30").unwrap();
+        assert_eq!(
+            (a.profile.as_str(), a.header, a.min_valid),
+            ("gw", true, 30)
+        );
+        assert!(quick("token gw --min-valid=5 --id-token").unwrap().id_token);
+        assert!(quick("token gw --json").is_none(), "--json needs the store");
+        assert!(
+            quick("token gw --header --env").is_none(),
+            "clap reports the conflict"
+        );
+        assert!(quick("token").is_none());
+        assert!(quick("token a b").is_none());
+        assert!(quick("token gw --min-valid soon").is_none());
+        assert!(quick("list").is_none());
     }
 }
