@@ -526,6 +526,7 @@ struct BareRequest {
 
 impl BareRequest {
     fn new(endpoint: &str) -> BenchResult<Self> {
+        tokendesk_core::http::install_tls_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))

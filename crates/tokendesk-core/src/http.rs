@@ -33,6 +33,12 @@ impl Default for HttpOptions {
     }
 }
 
+/// Installs the TLS crypto provider (ring) reqwest's rustls uses, unless the process has one.
+/// Call it before building any other reqwest client.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The HTTP client, built on first use: building it loads the system's TLS roots, which costs
 /// tens of milliseconds that a command serving a cached token should not pay.
 pub struct Http {
@@ -52,9 +58,7 @@ impl Http {
         if let Some(c) = self.client.get() {
             return Ok(c);
         }
-        // reqwest uses the process's rustls provider; another part of the process may have
-        // installed one already, which is as good.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_tls_provider();
         let built = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.options.timeout)

@@ -284,6 +284,7 @@ async fn refresh_rotates_and_the_old_refresh_token_is_dead() {
         ("grant_type", "refresh_token"),
         ("refresh_token", old_refresh.expose().as_str()),
     ];
+    tokendesk_core::http::install_tls_provider();
     let r = reqwest::Client::new()
         .post(p.url("/token"))
         .basic_auth("web-app", Some("web-app-secret"))

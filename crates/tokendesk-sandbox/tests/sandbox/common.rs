@@ -18,6 +18,8 @@ pub async fn start() -> Sandbox {
 
 /// A client that does not follow redirects, so tests can read `Location`.
 pub fn http() -> reqwest::Client {
+    // reqwest's rustls takes the process's crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
