@@ -7,7 +7,16 @@ if [ -z "${TOKENDESK_KEYRING_SESSION:-}" ]; then
   exec env TOKENDESK_KEYRING_SESSION=1 dbus-run-session -- "$0" "$@"
 fi
 scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
+cleanup() {
+  # Our keyring daemon outlives the bus it served: stop it (it is the one with our runtime dir).
+  for pid in $(pgrep -f gnome-keyring-daemon 2>/dev/null); do
+    if tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$scratch/run"; then
+      kill "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$scratch"
+}
+trap cleanup EXIT
 export XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/run"
 mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
 chmod 700 "$XDG_RUNTIME_DIR"
