@@ -202,15 +202,22 @@ impl SecretStore for MemorySecrets {
     }
 }
 
+/// How long a keychain call may take, an unlock prompt included, before it counts as failed.
+const KEYCHAIN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// A [`SecretStore`] shared across tasks, its blocking calls kept off the async runtime's threads.
 #[derive(Clone)]
 pub struct Vault {
     inner: Arc<dyn SecretStore>,
+    patience: std::time::Duration,
 }
 
 impl Vault {
     pub fn new(inner: Arc<dyn SecretStore>) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            patience: KEYCHAIN_PATIENCE,
+        }
     }
 
     async fn blocking<T: Send + 'static>(
@@ -218,9 +225,20 @@ impl Vault {
         f: impl FnOnce(&dyn SecretStore) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || f(inner.as_ref()))
-            .await
-            .map_err(|e| Error::internal(format!("keychain task failed: {e}")))?
+        let task = tokio::task::spawn_blocking(move || f(inner.as_ref()));
+        match tokio::time::timeout(self.patience, task).await {
+            Ok(joined) => {
+                joined.map_err(|e| Error::internal(format!("keychain task failed: {e}")))?
+            }
+            Err(_) => Err(Error::new(
+                ErrorCode::Keychain,
+                format!(
+                    "The OS keychain did not answer within {} seconds. It may be waiting for you to \
+                     unlock it (look for a password prompt), or its service hangs.",
+                    self.patience.as_secs()
+                ),
+            )),
+        }
     }
 
     pub async fn get(
@@ -281,6 +299,35 @@ mod tests {
     fn fingerprint_is_stable_and_short() {
         assert_eq!(fingerprint("abc"), "ba7816bf8f01cfea");
         assert_ne!(fingerprint("abc"), fingerprint("abd"));
+    }
+
+    struct Stuck;
+
+    impl SecretStore for Stuck {
+        fn get(&self, _: &ProfileId, _: SecretKind) -> Result<Option<Sensitive<String>>> {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            Ok(None)
+        }
+        fn set(&self, _: &ProfileId, _: SecretKind, _: &Sensitive<String>) -> Result<()> {
+            Ok(())
+        }
+        fn delete(&self, _: &ProfileId, _: SecretKind) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_keychain_that_does_not_answer_is_an_error_not_a_hang() {
+        let vault = Vault {
+            inner: Arc::new(Stuck),
+            patience: std::time::Duration::from_millis(50),
+        };
+        let e = vault
+            .get(&ProfileId::from("p"), SecretKind::ClientSecret)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Keychain);
+        assert!(e.message.contains("did not answer"), "{}", e.message);
     }
 
     #[test]
