@@ -934,14 +934,15 @@ impl Core {
     /// Renews the token if its profile's refresh policy says it is due — checked again inside
     /// the single flight, so a token another caller or process renewed meanwhile is left alone.
     /// `Ok(None)`: nothing was due.
-    pub async fn renew_if_due(&self, id: &ProfileId) -> Result<Option<TokenSet>> {
+    /// `slack_ms`: a token due within that much counts as due now (the refresher batches).
+    pub async fn renew_if_due(&self, id: &ProfileId, slack_ms: Millis) -> Result<Option<TokenSet>> {
         let _flight = self.enter_flight(id).await?;
         let profile = self.profile_by_id(id)?;
         let Some(token) = self.store.get_token(id)? else {
             return Ok(None);
         };
         match crate::refresher::due_at(&token, &profile.config.refresh) {
-            Some(due) if due <= self.now() => {
+            Some(due) if due <= self.now() + slack_ms => {
                 self.refresh_locked(id, Trigger::Automatic).await.map(Some)
             }
             _ => Ok(None),

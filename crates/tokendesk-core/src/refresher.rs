@@ -162,7 +162,7 @@ pub async fn run(core: Arc<Core>, stop: CancellationToken) {
             let (core, limit, done) = (core.clone(), limit.clone(), done_tx.clone());
             tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                let result = core.renew_if_due(&id).await;
+                let result = core.renew_if_due(&id, SLACK_MS).await;
                 let _ = done.send((id, result));
             });
         }
@@ -188,12 +188,21 @@ fn settle(
 ) {
     schedule.in_flight.remove(&id);
     match result {
-        Ok(token) => {
+        Ok(Some(token)) => {
             schedule.attempts.remove(&id);
             schedule.not_before.remove(&id);
-            // Nothing was due (another caller renewed it): read what is stored now.
-            let token = token.or_else(|| core.token(&id).ok().flatten());
+            schedule.update(&id, Some(&token));
+        }
+        Ok(None) => {
+            // Nothing was due (another caller or process renewed it): take the stored due time,
+            // and never ask again sooner than it.
+            let token = core.token(&id).ok().flatten();
             schedule.update(&id, token.as_ref());
+            if let Some(due) = schedule.due.get(&id) {
+                schedule
+                    .not_before
+                    .insert(id.clone(), (*due).max(core.now() + SLACK_MS));
+            }
         }
         Err(e) if matches!(e.code, ErrorCode::InvalidGrant | ErrorCode::NeedsLogin) => {
             schedule.attempts.remove(&id);
