@@ -10,7 +10,7 @@ sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-dev
       libayatana-appindicator3-dev librsvg2-dev
-      libdbus-1-dev gnome-keyring dbus-x11 libsecret-tools procps xdg-utils)
+      gnome-keyring dbus-x11 libsecret-tools procps xdg-utils)
 if [ "$want_test" = 1 ]; then
   pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core)
 fi

@@ -523,6 +523,31 @@ fn the_agent_serves_cached_tokens_without_the_keychain() {
         .output()
         .unwrap();
     assert_eq!(ok(&served), first);
+    // The answer comes from `tokendesk` alone: a copy of it without `tokendesk-cli` beside it
+    // still serves the cached token, and says what is missing for anything else.
+    let lone_dir = tempfile::tempdir().unwrap();
+    let lone = lone_dir.path().join("tokendesk");
+    std::fs::copy(BIN, &lone).unwrap();
+    let door = |args: &[&str]| {
+        Command::new(&lone)
+            .env("TOKENDESK_HOME", home.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(ok(&door(&["token", "cc"])), first);
+    assert_eq!(
+        ok(&door(&["token", "cc", "--header"])),
+        format!("Authorization: Bearer {first}")
+    );
+    let handed_over = door(&["list"]);
+    assert_eq!(code(&handed_over), 1);
+    assert!(
+        contains(&handed_over.stderr, "tokendesk-cli"),
+        "{}",
+        String::from_utf8_lossy(&handed_over.stderr)
+    );
     let direct = tokendesk(home.path())
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .args(["token", "cc"])

@@ -16,6 +16,7 @@ pub mod history;
 pub mod home;
 pub mod http;
 pub mod inspect;
+pub mod keychain;
 pub mod loopback;
 pub mod presets;
 pub mod profile;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorCode, Result};
+pub use crate::keychain::Keychain;
 use crate::profile::ProfileId;
 
 /// A secret value. Debug prints `<redacted>`; there is no `Serialize`.
@@ -95,7 +96,7 @@ impl SecretKind {
     }
 }
 
-fn account(profile: &ProfileId, kind: SecretKind) -> String {
+pub(crate) fn account(profile: &ProfileId, kind: SecretKind) -> String {
     format!("{}/{}", profile.as_str(), kind.as_str())
 }
 
@@ -105,75 +106,6 @@ pub trait SecretStore: Send + Sync {
     fn set(&self, profile: &ProfileId, kind: SecretKind, value: &Sensitive<String>) -> Result<()>;
     /// Deleting a missing entry is not an error.
     fn delete(&self, profile: &ProfileId, kind: SecretKind) -> Result<()>;
-}
-
-/// The OS keychain, through the `keyring` crate, under one service name.
-pub struct Keychain {
-    service: String,
-}
-
-impl Keychain {
-    pub fn new(service: impl Into<String>) -> Self {
-        Self {
-            service: service.into(),
-        }
-    }
-
-    pub fn service(&self) -> &str {
-        &self.service
-    }
-
-    fn entry(&self, profile: &ProfileId, kind: SecretKind) -> Result<keyring::Entry> {
-        keyring::Entry::new(&self.service, &account(profile, kind)).map_err(keychain_error)
-    }
-}
-
-/// A keychain failure, said so that a person knows what to start or unlock. The keyring crate's
-/// errors carry no secret values.
-fn keychain_error(e: keyring::Error) -> Error {
-    let what = match &e {
-        keyring::Error::NoStorageAccess(_) | keyring::Error::PlatformFailure(_) => {
-            if cfg!(target_os = "linux") {
-                "Start a Secret Service provider in your desktop session (GNOME Keyring or \
-                 KWallet or KeePassXC with Secret Service enabled) and unlock it; a shell without \
-                 a D-Bus session bus (DBUS_SESSION_BUS_ADDRESS) cannot reach it."
-            } else if cfg!(target_os = "macos") {
-                "Unlock the login keychain in Keychain Access."
-            } else {
-                "Check that Windows Credential Manager is available for your account."
-            }
-        }
-        _ => "",
-    };
-    Error::new(
-        ErrorCode::Keychain,
-        format!("The OS keychain could not be used: {e}. {what}")
-            .trim_end()
-            .to_owned(),
-    )
-}
-
-impl SecretStore for Keychain {
-    fn get(&self, profile: &ProfileId, kind: SecretKind) -> Result<Option<Sensitive<String>>> {
-        match self.entry(profile, kind)?.get_password() {
-            Ok(v) => Ok(Some(Sensitive::new(v))),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(keychain_error(e)),
-        }
-    }
-
-    fn set(&self, profile: &ProfileId, kind: SecretKind, value: &Sensitive<String>) -> Result<()> {
-        self.entry(profile, kind)?
-            .set_password(value.expose())
-            .map_err(keychain_error)
-    }
-
-    fn delete(&self, profile: &ProfileId, kind: SecretKind) -> Result<()> {
-        match self.entry(profile, kind)?.delete_credential() {
-            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(keychain_error(e)),
-        }
-    }
 }
 
 /// An in-memory secret store, for unit tests of pure logic.

@@ -148,6 +148,56 @@ fn the_real_keychain_stores_reads_and_deletes_and_a_missing_entry_is_none() {
     k.delete(&id, SecretKind::RefreshToken).unwrap();
     k.delete(&id, SecretKind::RefreshToken).unwrap();
     assert!(k.get(&id, SecretKind::RefreshToken).unwrap().is_none());
+    #[cfg(target_os = "linux")]
+    assert_eq!(
+        k.sessions_opened(),
+        1,
+        "one Secret Service session serves every call of a keychain"
+    );
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn keychain_entries_are_shared_with_other_secret_service_clients() {
+    // The entries carry the attributes the `keyring` crate and `secret-tool` search by, so a
+    // value set by one is found by the other.
+    require_secret_service();
+    let dir = tempfile::tempdir().unwrap();
+    let home = Home::at(dir.path().to_path_buf()).unwrap();
+    let k = Keychain::new(home.keychain_service());
+    let id = ProfileId::random();
+    k.set(
+        &id,
+        SecretKind::ClientSecret,
+        &Sensitive::new("shared-1".into()),
+    )
+    .unwrap();
+    let account = format!("{}/client_secret", id.as_str());
+    let lookup = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", k.service(), "username", &account])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&lookup.stdout), "shared-1");
+    let other = ProfileId::random();
+    let other_account = format!("{}/client_secret", other.as_str());
+    let mut store = std::process::Command::new("secret-tool")
+        .args(["store", "--label", "other client", "service", k.service()])
+        .args(["username", &other_account, "target", "default"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut store.stdin.take().unwrap(), b"shared-2").unwrap();
+    assert!(store.wait().unwrap().success());
+    assert_eq!(
+        k.get(&other, SecretKind::ClientSecret)
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "shared-2",
+        "an entry secret-tool stored is read"
+    );
+    k.delete(&other, SecretKind::ClientSecret).unwrap();
+    k.delete(&id, SecretKind::ClientSecret).unwrap();
 }
 
 /// Runs in a child process whose D-Bus address points nowhere (see the test below).

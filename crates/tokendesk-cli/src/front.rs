@@ -1,0 +1,51 @@
+//! `tokendesk`: the command scripts call. A plain `tokendesk token PROFILE [--header|--env]
+//! [--id-token] [--min-valid N]` is answered by the running token agent over its user-only
+//! socket; everything else (and `token` when no agent answers) is handed to `tokendesk-cli`,
+//! which is installed beside this program, with the same arguments, environment and exit code.
+//!
+//! This program links nothing but that fast path, so it starts about as fast as a C program:
+//! the whole command line is ~15 MB of runtime, HTTP, TLS, SQLite and the sandbox, and merely
+//! loading it costs more than a cached token should.
+
+use std::process::ExitCode;
+
+use tokendesk_cli::commands::token;
+
+/// The program that runs every command (a sibling of this one).
+const FULL: &str = "tokendesk-cli";
+
+fn main() -> ExitCode {
+    if let Some(args) = token::quick_args(std::env::args().skip(1))
+        && let Some(code) = token::fast_path(&args)
+    {
+        return code;
+    }
+    hand_over()
+}
+
+fn hand_over() -> ExitCode {
+    let full = std::env::current_exe()
+        .ok()
+        .and_then(|me| Some(me.parent()?.join(FULL)))
+        .unwrap_or_else(|| FULL.into())
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    let mut command = std::process::Command::new(&full);
+    command.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    let error = {
+        use std::os::unix::process::CommandExt;
+        // Same process, same pid: signals, exit code and terminal behave as if it were one program.
+        command.arg0("tokendesk").exec()
+    };
+    #[cfg(not(unix))]
+    let error = match command.status() {
+        Ok(status) => return ExitCode::from(status.code().unwrap_or(1) as u8),
+        Err(e) => e,
+    };
+    eprintln!(
+        "error: cannot run {}: {error}. TokenDesk's command line is two programs that are \
+         installed side by side, `tokendesk` and `tokendesk-cli`; reinstall them together.",
+        full.display()
+    );
+    ExitCode::FAILURE
+}

@@ -1,0 +1,105 @@
+//! TokenDesk's command line, on the same profiles, keychain and store as the app.
+//!
+//! Two programs are built from this crate. `tokendesk-cli` is the whole command line
+//! ([`main`]). `tokendesk` is the door scripts call: it answers `tokendesk token PROFILE` from
+//! the running token agent and hands every other command line to `tokendesk-cli`, installed
+//! beside it (see `src/front.rs`). The split keeps the hot path's process small: a cached token
+//! then costs about what starting a tiny program costs, not the start-up of one that carries a
+//! runtime, an HTTP stack, SQLite and the sandbox server.
+
+pub mod agent;
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod output;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Parser;
+use cli::{Cli, Command, ProfileCommand};
+use commands::{inspect, list, login, ops, profile, sandbox, token};
+use tokendesk_core::events::NoEvents;
+use tokendesk_core::{Core, Result};
+
+/// The whole command line.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The hot path: a cached token from the agent, before any runtime, store or keychain.
+    if let Command::Token(args) = &cli.command
+        && let Some(code) = token::fast_path(args)
+    {
+        return code;
+    }
+    if let Command::Inspect(args) = &cli.command
+        && args.profile.is_none()
+    {
+        return done(inspect::from_input(args.token.as_deref()));
+    }
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TOKENDESK_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    done(runtime.block_on(run(cli)))
+}
+
+fn done(result: Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => exit::report(&e),
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let core = Arc::new(Core::open_default(Arc::new(NoEvents))?);
+    match &cli.command {
+        Command::Token(args) => token::run(&core, args).await,
+        Command::List => list::run(&core),
+        Command::Login(args) => login::run(&core, args).await,
+        Command::Refresh { profile } => ops::refresh(&core, profile).await,
+        Command::Revoke { profile, refresh } => ops::revoke(&core, profile, *refresh).await,
+        Command::Introspect { profile, refresh } => ops::introspect(&core, profile, *refresh).await,
+        Command::Userinfo { profile } => ops::userinfo(&core, profile).await,
+        Command::Inspect(args) => {
+            inspect::stored(&core, args, args.profile.as_deref().unwrap_or_default()).await
+        }
+        Command::History { profile, limit } => ops::history(&core, profile, *limit),
+        Command::Profile(p) => match p {
+            ProfileCommand::Add(a) => profile::add(&core, a).await,
+            ProfileCommand::List => profile::list(&core),
+            ProfileCommand::Show { profile: name } => profile::show(&core, name).await,
+            ProfileCommand::Rm { profile: name } => profile::rm(&core, name).await,
+            ProfileCommand::Export { profiles } => profile::export(&core, profiles),
+            ProfileCommand::Import(a) => profile::import(&core, a).await,
+        },
+        Command::Sandbox(args) => sandbox::run(&core, args).await,
+        Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
+    }
+}
+
+#[cfg(unix)]
+async fn agent_command(core: Arc<Core>, idle_exit: u64) -> Result<()> {
+    agent::serve(core, Duration::from_secs(idle_exit)).await
+}
+
+#[cfg(not(unix))]
+async fn agent_command(_: Arc<Core>, _: u64) -> Result<()> {
+    Err(tokendesk_core::Error::new(
+        tokendesk_core::ErrorCode::Unsupported,
+        "The token agent needs UNIX sockets; `tokendesk token` reads the keychain directly here.",
+    ))
+}
