@@ -538,10 +538,11 @@ def one_run(dpy, variant, binary, extra_env, args, run_no, outdir):
         sys.exit("bench: a window from an earlier run is still on the display")
     busy_before = wait_for_quiet(args)
 
-    scratch = tempfile.mkdtemp(prefix="tokendesk-bench-%s-" % variant)
+    scratch = tempfile.mkdtemp(prefix="tokendesk-bench-%s-" % variant.replace(" ", "-"))
     env = dict(os.environ)
     # Cold app data for every run: TokenDesk's home, and WebKit's and GTK's data, cache and
-    # config directories (the same for the baseline).
+    # config directories (the same for the baseline). The graphics driver's shader cache lives
+    # in XDG_CACHE_HOME too, so it is cold as well unless the variant keeps one (extra_env).
     env.update({
         "TOKENDESK_HOME": os.path.join(scratch, "home"),
         "XDG_DATA_HOME": os.path.join(scratch, "data"),
@@ -590,11 +591,11 @@ def one_run(dpy, variant, binary, extra_env, args, run_no, outdir):
                         result["others_cores"] = max(0.0, spent / CLK_TCK / max(paint_at, 1e-3))
                         result["colours_in_frame"] = distinct_colours(data, layout)
                         if run_no <= args.save_frames:
-                            path = os.path.join(outdir, "%s-run%d-first-paint.png" % (variant, run_no))
+                            path = os.path.join(outdir, "%s-run%d-first-paint.png" % (variant.replace(" ", "-"), run_no))
                             write_png(path, data, bpl, w, h, layout)
                             result["frame"] = path
                             if last_blank is not None:
-                                bpath = os.path.join(outdir, "%s-run%d-last-blank.png" % (variant, run_no))
+                                bpath = os.path.join(outdir, "%s-run%d-last-blank.png" % (variant.replace(" ", "-"), run_no))
                                 write_png(bpath, last_blank[0], last_blank[1], w, h, last_blank[2])
                                 result["blank_frame"] = bpath
                         break
@@ -640,6 +641,10 @@ def summary(results, key):
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
 
 
+# Name prefix of the variants whose every run starts with an empty driver shader cache.
+FIRST = "1st "
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--app", required=True, help="TokenDesk's release binary")
@@ -659,16 +664,34 @@ def main():
     ap.add_argument("--quiet-wait", type=float, default=30.0,
                     help="... but no longer than this many seconds (then run anyway)")
     ap.add_argument("--ratio", type=float, default=1.3, help="target: app <= ratio x bare")
+    ap.add_argument("--no-first-launch", dest="first_launch", action="store_false",
+                    help="skip the pair that starts with an empty shader cache every run")
     args = ap.parse_args()
     # A TERM (run.sh's trap) unwinds like Ctrl-C, so the running app's tree is killed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.makedirs(args.out, exist_ok=True)
 
-    variants = [("app", args.app, {}), ("bare", args.bare, {})]
+    # The driver's shader cache. Under Xvfb, WebKit draws with Skia on Mesa's llvmpipe, which
+    # compiles every shader with LLVM on the CPU and keeps the result in Mesa's on-disk cache
+    # (as GPU drivers do). On a machine that has run an app before, that cache is warm, so the
+    # main variants each keep their own cache dir across runs (filled by the warm-up run, never
+    # shared between variants); the "first launch" pair starts every run with an empty one.
+    cache_root = os.path.join(args.out, "shader-cache")
+    shutil.rmtree(cache_root, ignore_errors=True)
+
+    def warm(name, env=None):
+        path = os.path.join(cache_root, name)
+        os.makedirs(path)  # Mesa creates only the last level of the path itself
+        return dict(env or {}, MESA_SHADER_CACHE_DIR=path)
+
+    variants = [("app", args.app, warm("app")), ("bare", args.bare, warm("bare"))]
     if args.bare_ui:
-        variants.append(("bare+ui", args.bare_ui, {}))
+        variants.append(("bare+ui", args.bare_ui, warm("bare+ui")))
     if args.sandbox:
-        variants.append(("app+sandbox", args.app, {"TOKENDESK_SANDBOX_PROFILES": "1"}))
+        variants.append(("app+sandbox", args.app,
+                         warm("app+sandbox", {"TOKENDESK_SANDBOX_PROFILES": "1"})))
+    if args.first_launch:
+        variants += [(FIRST + "app", args.app, {}), (FIRST + "bare", args.bare, {})]
     # A warm-up run of each (not counted): the first exec of a binary pays for reading it and
     # its libraries from disk; every counted run then starts from the same warm disk cache.
     dpy = Display()
@@ -708,7 +731,10 @@ def main():
     print()
     print("TokenDesk start-up and memory vs a bare Tauri 2 window")
     print("(release builds; Xvfb 1400x900x24, software rendering; warm disk cache — OS caches are")
-    print(" not dropped; cold app data — fresh TOKENDESK_HOME and XDG dirs per run; %d runs each,"
+    print(" not dropped; cold app data — fresh TOKENDESK_HOME and XDG dirs per run; the driver's")
+    print(" shader cache warm, as after any earlier start, except for the '%s' pair, which starts"
+          % FIRST.strip())
+    print(" every run with an empty one, as the very first launch after installing does; %d runs each,"
           % args.runs)
     print(" alternating; poll every %.0f ms; memory %.0f s after first paint, summed over the"
           % (args.interval * 1000, args.settle))
@@ -769,8 +795,9 @@ def main():
           % args.ratio)
     for label, key in (("start (first paint)", "paint_s"), ("memory (PSS, tree)", "pss_kb"),
                        ("memory (footprint)", "footprint_kb"), ("memory (RSS, tree)", "rss_kb")):
-        for name in [n for n in by if n != "bare"]:
-            a, b = stats[name][key], stats["bare"][key]
+        for name in [n for n in by if n not in ("bare", FIRST + "bare")]:
+            base = FIRST + "bare" if name.startswith(FIRST) else "bare"
+            a, b = stats[name][key], stats[base][key]
             if a is None or b is None:
                 print("  %-20s %-12s no data  MISS" % (label, name))
                 continue
@@ -781,7 +808,7 @@ def main():
                 tail = "  " + ("PASS" if ratio <= args.ratio else "MISS")
                 if name != "app":
                     tail += "   (informational)"
-            print("  %-20s %-12s %5.2fx of bare%s" % (label, name, ratio, tail))
+            print("  %-20s %-12s %5.2fx of %-9s%s" % (label, name, ratio, base, tail))
     print()
 
     if "bare+ui" in by:
