@@ -15,7 +15,12 @@ use tokendesk_cli::commands::token;
 const FULL: &str = "tokendesk-cli";
 
 fn main() -> ExitCode {
-    if let Some(args) = token::quick_args(std::env::args().skip(1))
+    // Arguments that are not UTF-8 are never a plain `token` request: tokendesk-cli reads them.
+    let args: Option<Vec<String>> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string().ok())
+        .collect();
+    if let Some(args) = args.and_then(|a| token::quick_args(a.into_iter()))
         && let Some(code) = token::fast_path(&args)
     {
         return code;

@@ -269,6 +269,18 @@ fn exit_codes_tell_failures_apart() {
     assert_eq!(code(&out), 6);
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: No profile named"));
     assert_eq!(code(&run(home.path(), &["token"])), 2, "usage");
+    #[cfg(unix)]
+    {
+        // A profile name that is not UTF-8 is a usage error, not a crash of the fast path.
+        use std::os::unix::ffi::OsStrExt;
+        let out = tokendesk(home.path())
+            .arg("token")
+            .arg(std::ffi::OsStr::from_bytes(b"\xff"))
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(contains(&out.stderr, "Usage: tokendesk token"));
+    }
 
     ok(&run_with_stdin(
         home.path(),
