@@ -245,3 +245,116 @@ fn without_a_keychain_the_error_says_what_to_start() {
         "{message}"
     );
 }
+
+/// Runs in a D-Bus session of its own (see the test below): a keychain keeps working when the
+/// keyring daemon behind it restarts.
+#[cfg(target_os = "linux")]
+#[test]
+fn keychain_child_survives_a_daemon_restart() {
+    if std::env::var_os("TOKENDESK_RESTART_CHILD").is_none() {
+        return;
+    }
+    use std::process::Command;
+    let runtime = std::env::var("XDG_RUNTIME_DIR").unwrap();
+    let start = || {
+        let out = Command::new("sh")
+            .args([
+                "-c",
+                "echo -n restart-pw | gnome-keyring-daemon --unlock --components=secrets",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "gnome-keyring-daemon did not start");
+        // Until it owns the name: asking earlier would have D-Bus start a locked one.
+        for _ in 0..100 {
+            let owner = Command::new("dbus-send")
+                .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus"])
+                .args(["/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner"])
+                .arg("string:org.freedesktop.secrets")
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&owner.stdout).contains("boolean true") {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the Secret Service did not come up");
+    };
+    let stop = || {
+        // Our daemon is the one with our runtime dir.
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let ours = environ
+                .split(|b| *b == 0)
+                .any(|v| v == format!("XDG_RUNTIME_DIR={runtime}").as_bytes());
+            if ours && String::from_utf8_lossy(&cmdline).contains("gnome-keyring-daemon") {
+                let pid = entry.file_name().into_string().unwrap();
+                assert!(Command::new("kill").arg(&pid).status().unwrap().success());
+                while std::path::Path::new("/proc").join(&pid).exists() {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        }
+    };
+    start();
+    let k = Keychain::new("tokendesk-test-restart");
+    let id = ProfileId::random();
+    k.set(&id, SecretKind::AccessToken, &Sensitive::new("v1".into()))
+        .unwrap();
+    stop();
+    start();
+    let read = k.get(&id, SecretKind::AccessToken).unwrap().unwrap();
+    assert_eq!(
+        read.expose(),
+        "v1",
+        "the entry survives, read on a new session"
+    );
+    assert_eq!(
+        k.sessions_opened(),
+        2,
+        "the stale session was replaced once"
+    );
+    k.set(&id, SecretKind::AccessToken, &Sensitive::new("v2".into()))
+        .unwrap();
+    assert_eq!(k.sessions_opened(), 2, "and the new one is kept");
+    stop();
+    println!("RESTART: ok");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_keychain_reconnects_when_the_keyring_daemon_restarts() {
+    require_secret_service(); // the tools it needs come with the keyring test setup
+    let dir = tempfile::tempdir().unwrap();
+    let (runtime, data) = (dir.path().join("run"), dir.path().join("data"));
+    for d in [&runtime, &data] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let out = std::process::Command::new("dbus-run-session")
+        .arg("--")
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "keychain_child_survives_a_daemon_restart",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("TOKENDESK_RESTART_CHILD", "1")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("XDG_DATA_HOME", &data)
+        .env_remove("GNOME_KEYRING_CONTROL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("RESTART: ok"),
+        "child failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
