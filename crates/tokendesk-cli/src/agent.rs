@@ -162,25 +162,45 @@ pub async fn serve(core: Arc<Core>, idle: Duration) -> Result<(), Error> {
             _ => continue,
         }
         let core = core.clone();
+        let socket = path.clone();
         tokio::spawn(async move {
-            let _ = handle(stream, &core).await;
+            let _ = handle(stream, &core, &socket).await;
         });
     }
     let _ = std::fs::remove_file(&path);
     Ok(())
 }
 
-async fn handle(stream: UnixStream, core: &Core) -> std::io::Result<()> {
+async fn handle(stream: UnixStream, core: &Core, socket: &Path) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
     tokio::io::BufReader::new(read).take_line(&mut line).await?;
     let response = match serde_json::from_str::<Request>(&line) {
         Ok(r) if r.protocol == PROTOCOL => answer(core, &r).await,
-        _ => Response::Mismatch,
+        _ => {
+            if other_version(&line) {
+                // A newer (or older) tokendesk asks: this agent is outdated for it. Give the
+                // socket up now (the loop then ends), so that caller starts a current agent
+                // instead of finding this one in the way on every call.
+                tracing::info!("a client of another version asked; the agent stops");
+                let _ = std::fs::remove_file(socket);
+            }
+            Response::Mismatch
+        }
     };
     let mut out = serde_json::to_vec(&response).unwrap_or_default();
     out.push(b'\n');
     write.write_all(&out).await
+}
+
+/// Whether a request comes from a tokendesk of another version (not just a malformed line).
+fn other_version(line: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Hello {
+        protocol: String,
+    }
+    serde_json::from_str::<Hello>(line)
+        .is_ok_and(|h| h.protocol.starts_with("tokendesk-agent/") && h.protocol != PROTOCOL)
 }
 
 trait TakeLine {
@@ -225,5 +245,20 @@ async fn answer(core: &Core, r: &Request) -> Response {
             code: e.code,
             message: e.message,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_well_formed_request_of_another_version_counts_as_one() {
+        let line = |protocol: &str| format!("{{\"protocol\":\"{protocol}\"}}");
+        assert!(other_version(&line("tokendesk-agent/1 0.0.0-old")));
+        assert!(other_version(&line("tokendesk-agent/2 9.9.9")));
+        assert!(!other_version(&line(PROTOCOL)));
+        assert!(!other_version(&line("something-else/1")));
+        assert!(!other_version("not json"));
     }
 }

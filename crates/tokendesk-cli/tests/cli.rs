@@ -567,6 +567,32 @@ fn the_agent_serves_cached_tokens_without_the_keychain() {
         .unwrap();
     assert_eq!(code(&direct), 7, "without the agent the keychain is needed");
     assert!(contains(&direct.stderr, "keychain"));
+    // A tokendesk of another version asking makes the agent give its socket up, so that
+    // version starts an agent of its own instead of meeting a stale one on every call.
+    {
+        use std::io::{BufRead, Write};
+        let mut stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+        stream
+            .write_all(b"{\"protocol\":\"tokendesk-agent/1 0.0.0-old\",\"profile\":\"cc\",\"min_valid_secs\":60,\"id_token\":false}\n")
+            .unwrap();
+        let mut answer = String::new();
+        std::io::BufReader::new(stream)
+            .read_line(&mut answer)
+            .unwrap();
+        assert_eq!(answer.trim(), "\"mismatch\"");
+    }
+    assert!(!socket.exists(), "the outdated agent left");
+    let again = tokendesk(home.path())
+        .env_remove("TOKENDESK_NO_AGENT")
+        .args(["token", "cc"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&again), first);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "a current agent starts again");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // Removing the socket stops the agent.
     std::fs::remove_file(&socket).unwrap();
 }
