@@ -90,9 +90,12 @@ pub fn ask(run_dir: &Path, request: &Request) -> Option<Result<Served, Error>> {
     }
 }
 
-/// Starts an agent in the background for next time, unless disabled or one runs.
+/// Starts an agent in the background for next time, unless disabled or one answers. A socket
+/// file nobody listens on (an agent that was killed) does not count: the new agent replaces it.
 pub fn spawn_in_background(run_dir: &Path) {
-    if std::env::var_os("TOKENDESK_NO_AGENT").is_some() || socket_path(run_dir).exists() {
+    if std::env::var_os("TOKENDESK_NO_AGENT").is_some()
+        || std::os::unix::net::UnixStream::connect(socket_path(run_dir)).is_ok()
+    {
         return;
     }
     use std::os::unix::process::CommandExt;

@@ -593,6 +593,31 @@ fn the_agent_serves_cached_tokens_without_the_keychain() {
         assert!(Instant::now() < deadline, "a current agent starts again");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // An agent that was killed leaves its socket file behind: the next call starts a new one.
+    std::fs::remove_file(&socket).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::os::unix::net::UnixStream::connect(&socket).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the agent stops without its socket"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(std::os::unix::net::UnixListener::bind(&socket).unwrap()); // a dead agent's file
+    let after_crash = tokendesk(home.path())
+        .env_remove("TOKENDESK_NO_AGENT")
+        .args(["token", "cc"])
+        .output()
+        .unwrap();
+    assert_eq!(ok(&after_crash), first);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "a new agent replaces the dead one's socket"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // Removing the socket stops the agent.
     std::fs::remove_file(&socket).unwrap();
 }
