@@ -33,6 +33,8 @@ pub fn run() {
                 core.clone(),
                 tokendesk_core::CancellationToken::new(),
             ));
+            #[cfg(unix)]
+            tauri::async_runtime::spawn(serve_command_line(core.clone()));
             let state = AppState {
                 core,
                 sandbox: sandbox::SandboxHost::default(),
@@ -89,4 +91,24 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("TokenDesk failed to start");
+}
+
+/// While the window is open, scripts' `tokendesk token` is answered from its memory (see
+/// `tokendesk_core::agent`). When a command-line agent already serves this home, the app leaves
+/// it be and takes over once that one has gone (it exits when idle).
+#[cfg(unix)]
+async fn serve_command_line(core: Arc<Core>) {
+    loop {
+        match tokendesk_core::agent::serve(core.clone(), None).await {
+            Err(e) if e.code == tokendesk_core::ErrorCode::Conflict => {
+                tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e.message, "not serving the command line");
+                return;
+            }
+            // The socket was removed (another version took over, or by hand): stop.
+            Ok(()) => return,
+        }
+    }
 }

@@ -256,6 +256,13 @@ test('copy the Authorization header; the clipboard is cleared after the timeout'
   // The command line reads the same store and keychain: it returns the very token the app holds.
   const token = execFileSync(cli, ['token', 'cc-basic'], { env: { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' }, encoding: 'utf8' }).trim();
   assert.equal(copied, `Authorization: Bearer ${token}`);
+  // While the app runs, it answers the command line from memory: with the Secret Service out of
+  // reach (a bus address that leads nowhere), only the app can have served this.
+  const served = execFileSync(cli, ['token', 'cc-basic', '--header'], {
+    env: { ...process.env, TOKENDESK_HOME: home, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus' },
+    encoding: 'utf8',
+  }).trim();
+  assert.equal(served, copied);
   await browser.pause(4500);
   assert.equal(clipboard(), '', 'the clipboard no longer holds the token');
 });

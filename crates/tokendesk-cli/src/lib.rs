@@ -93,7 +93,7 @@ async fn run(cli: Cli) -> Result<()> {
 
 #[cfg(unix)]
 async fn agent_command(core: Arc<Core>, idle_exit: u64) -> Result<()> {
-    agent::serve(core, Duration::from_secs(idle_exit)).await
+    tokendesk_core::agent::serve(core, Some(Duration::from_secs(idle_exit))).await
 }
 
 #[cfg(not(unix))]

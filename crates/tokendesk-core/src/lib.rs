@@ -3,6 +3,7 @@
 //!
 //! The shell and the command line call [`api::Core`].
 
+pub mod agent;
 pub mod api;
 #[cfg(test)]
 mod bindings;

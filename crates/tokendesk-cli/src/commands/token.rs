@@ -55,8 +55,9 @@ pub fn fast_path(args: &TokenArgs) -> Option<ExitCode> {
             return None;
         }
         let home = Home::from_env().ok()?;
-        let request = crate::agent::Request::new(&args.profile, args.min_valid, args.id_token);
-        match crate::agent::ask(&home.run_dir(), &request)? {
+        let request =
+            tokendesk_core::agent::Request::new(&args.profile, args.min_valid, args.id_token);
+        match tokendesk_core::agent::ask(&home.run_dir(), &request)? {
             Ok(served) => {
                 print(args, &served.token, served.expires_at);
                 Some(ExitCode::SUCCESS)

@@ -1,0 +1,250 @@
+//! The token agent: whoever holds a [`Core`] — the running app, or a small `tokendesk agent`
+//! process the command line starts on demand — serves token values from memory to `tokendesk
+//! token` over a UNIX socket only this user can reach (the socket is in a 0700 directory, mode
+//! 0600, and every peer's uid is checked). A cached token then costs a process start and one
+//! socket round trip instead of a keychain (D-Bus) round trip.
+//!
+//! One server per TokenDesk home: the first to bind the socket serves, the other one leaves it
+//! be. Everything it answers goes through the core: single-flight refresh, the same store, the
+//! same keychain — and in the app, the same events, so the window shows what a script fetched.
+
+#![cfg(unix)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::api::Core;
+use crate::error::{Error, ErrorCode};
+use crate::history::Trigger;
+use crate::secret::SecretKind;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+
+const PROTOCOL: &str = concat!("tokendesk-agent/1 ", env!("CARGO_PKG_VERSION"));
+
+pub fn socket_path(run_dir: &Path) -> PathBuf {
+    run_dir.join("agent.sock")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Request {
+    pub protocol: String,
+    pub profile: String,
+    pub min_valid_secs: u64,
+    pub id_token: bool,
+}
+
+impl Request {
+    pub fn new(profile: &str, min_valid_secs: u64, id_token: bool) -> Self {
+        Self {
+            protocol: PROTOCOL.to_owned(),
+            profile: profile.to_owned(),
+            min_valid_secs,
+            id_token,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    Token {
+        token: String,
+        token_type: String,
+        expires_at: Option<i64>,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+    /// The agent runs another version: ask the store directly.
+    Mismatch,
+}
+
+/// What the agent handed out.
+pub struct Served {
+    pub token: String,
+    pub expires_at: Option<i64>,
+}
+
+/// A token from the agent, or `None` when no agent answers (the caller then does the work).
+pub fn ask(run_dir: &Path, request: &Request) -> Option<Result<Served, Error>> {
+    let mut stream = std::os::unix::net::UnixStream::connect(socket_path(run_dir)).ok()?;
+    // A refresh may run inside the agent; give it the time a direct call would have.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .ok()?;
+    let mut line = serde_json::to_vec(request).ok()?;
+    line.push(b'\n');
+    stream.write_all(&line).ok()?;
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).ok()?;
+    match serde_json::from_str::<Response>(&answer).ok()? {
+        Response::Token {
+            token, expires_at, ..
+        } => Some(Ok(Served { token, expires_at })),
+        Response::Error { code, message } => Some(Err(Error::new(code, message))),
+        Response::Mismatch => None,
+    }
+}
+
+/// Serves until the socket is removed, or — with `idle` — until no request came for that long.
+/// When another server already answers on this home's socket, returns a `Conflict` error.
+pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error> {
+    let run_dir = core.home().run_dir();
+    let local = |e: std::io::Error| {
+        Error::new(
+            ErrorCode::Storage,
+            format!("The agent cannot use {}: {e}.", run_dir.display()),
+        )
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&run_dir)
+        .map_err(local)?;
+    std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o700)).map_err(local)?;
+    let path = socket_path(&run_dir);
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(&path).is_ok() {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                "A token agent already runs for this TokenDesk home.",
+            ));
+        }
+        std::fs::remove_file(&path).map_err(local)?;
+    }
+    // Bound under a temporary name and made user-only before it appears under its real name,
+    // so no client ever sees it with looser permissions.
+    let staging = run_dir.join(format!("agent.{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&staging);
+    let listener = UnixListener::bind(&staging).map_err(local)?;
+    std::fs::set_permissions(&staging, std::fs::Permissions::from_mode(0o600)).map_err(local)?;
+    std::fs::rename(&staging, &path).map_err(local)?;
+    let owner = std::fs::metadata(&path).map_err(local)?.uid();
+    tracing::info!(socket = %path.display(), "token agent listening");
+    let mut last_request = tokio::time::Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = tick.tick() => {
+                // Idle long enough, or the socket (or the whole home) was removed: stop.
+                if idle.is_some_and(|idle| last_request.elapsed() >= idle) || !path.exists() {
+                    break;
+                }
+                continue;
+            }
+        };
+        let Ok((stream, _)) = accepted else { continue };
+        last_request = tokio::time::Instant::now();
+        match stream.peer_cred() {
+            Ok(c) if c.uid() == owner => {}
+            _ => continue,
+        }
+        let core = core.clone();
+        let socket = path.clone();
+        tokio::spawn(async move {
+            let _ = handle(stream, &core, &socket).await;
+        });
+    }
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}
+
+async fn handle(stream: UnixStream, core: &Core, socket: &Path) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    tokio::io::BufReader::new(read).take_line(&mut line).await?;
+    let response = match serde_json::from_str::<Request>(&line) {
+        Ok(r) if r.protocol == PROTOCOL => answer(core, &r).await,
+        _ => {
+            if other_version(&line) {
+                // A newer (or older) tokendesk asks: this agent is outdated for it. Give the
+                // socket up now (the loop then ends), so that caller starts a current agent
+                // instead of finding this one in the way on every call.
+                tracing::info!("a client of another version asked; the agent stops");
+                let _ = std::fs::remove_file(socket);
+            }
+            Response::Mismatch
+        }
+    };
+    let mut out = serde_json::to_vec(&response).unwrap_or_default();
+    out.push(b'\n');
+    write.write_all(&out).await
+}
+
+/// Whether a request comes from a tokendesk of another version (not just a malformed line).
+fn other_version(line: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Hello {
+        protocol: String,
+    }
+    serde_json::from_str::<Hello>(line)
+        .is_ok_and(|h| h.protocol.starts_with("tokendesk-agent/") && h.protocol != PROTOCOL)
+}
+
+trait TakeLine {
+    async fn take_line(&mut self, line: &mut String) -> std::io::Result<usize>;
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> TakeLine for tokio::io::BufReader<R> {
+    /// One request line, at most 4 KiB.
+    async fn take_line(&mut self, line: &mut String) -> std::io::Result<usize> {
+        let mut limited = tokio::io::AsyncReadExt::take(self, 4096);
+        limited.read_line(line).await
+    }
+}
+
+async fn answer(core: &Core, r: &Request) -> Response {
+    let result = async {
+        let profile = core.profile(&r.profile)?;
+        let set = core
+            .ensure_token(
+                &profile.id,
+                Duration::from_secs(r.min_valid_secs),
+                Trigger::CommandLine,
+            )
+            .await?;
+        let (kind, expires_at) = if r.id_token {
+            (SecretKind::IdToken, set.id_token_expires_at)
+        } else {
+            (SecretKind::AccessToken, set.access_expires_at)
+        };
+        // The core keeps the values it wrote or read in memory while the store names them.
+        let value = core.reveal(&profile.id, kind).await?;
+        Ok::<_, Error>((value, set.token_type, expires_at))
+    }
+    .await;
+    match result {
+        Ok((value, token_type, expires_at)) => Response::Token {
+            token: value.into_inner(),
+            token_type,
+            expires_at,
+        },
+        Err(e) => Response::Error {
+            code: e.code,
+            message: e.message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_well_formed_request_of_another_version_counts_as_one() {
+        let line = |protocol: &str| format!("{{\"protocol\":\"{protocol}\"}}");
+        assert!(other_version(&line("tokendesk-agent/1 0.0.0-old")));
+        assert!(other_version(&line("tokendesk-agent/2 9.9.9")));
+        assert!(!other_version(&line(PROTOCOL)));
+        assert!(!other_version(&line("something-else/1")));
+        assert!(!other_version("not json"));
+    }
+}
