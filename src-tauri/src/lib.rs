@@ -98,6 +98,9 @@ pub fn run() {
 /// it be and takes over once that one has gone (it exits when idle).
 #[cfg(unix)]
 async fn serve_command_line(core: Arc<Core>) {
+    if std::env::var_os("TOKENDESK_NO_AGENT").is_some() {
+        return; // the user wants no socket at all
+    }
     loop {
         match tokendesk_core::agent::serve(core.clone(), None).await {
             Err(e) if e.code == tokendesk_core::ErrorCode::Conflict => {
