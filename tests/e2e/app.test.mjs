@@ -145,7 +145,6 @@ before(async () => {
   const env = {
     ...process.env,
     TOKENDESK_HOME: home,
-    TOKENDESK_NO_AGENT: '1',
     TOKENDESK_SANDBOX_PORT: String(await freePort()),
     TOKENDESK_BROWSER: `node ${path.join(root, 'tests/provider/login.mjs')}`,
   };
