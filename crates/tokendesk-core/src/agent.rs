@@ -114,7 +114,8 @@ pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error>
         if std::os::unix::net::UnixStream::connect(&path).is_ok() {
             return Err(Error::new(
                 ErrorCode::Conflict,
-                "A token agent already runs for this TokenDesk home.",
+                "Another TokenDesk process (the app, or a `tokendesk agent`) already serves tokens \
+                 for this TokenDesk home.",
             ));
         }
         std::fs::remove_file(&path).map_err(local)?;
