@@ -22,6 +22,13 @@ import type { TokenInspection } from '../lib/bindings/TokenInspection';
 import type { TokenRef } from '../lib/bindings/TokenRef';
 import type { TokenSet } from '../lib/bindings/TokenSet';
 import type { JsonValue } from '../lib/bindings/serde_json/JsonValue';
+import { emptyConfig } from '../lib/profileForm';
+
+
+/** A stored profile with the core's defaults for every field `fields` leaves out. */
+export function mockProfile(fields: Partial<Profile>, now: number): Profile {
+  return { ...emptyConfig(), id: '', metadata: null, created_at: now, updated_at: now, ...fields };
+}
 
 export type Decoded = { header: JsonValue; claims: JsonValue } | { not_jwt: string };
 
@@ -446,21 +453,7 @@ export class MockBackend {
       case 'add_sandbox_profiles': {
         if (!d.sandbox.running) fail('unsupported', 'The sandbox provider is not running.');
         const now = Date.now();
-        const base = {
-          environment: 'sandbox',
-          endpoints: { authorization: null, token: null, revocation: null, introspection: null, userinfo: null, jwks: null },
-          audience: null,
-          resource: null,
-          redirect_uri: null,
-          authorize_params: [],
-          token_params: [],
-          headers: [],
-          refresh: { auto: true, remaining_percent: 20, min_seconds_before: 30 },
-          api_url: null,
-          metadata: null,
-          created_at: now,
-          updated_at: now,
-        };
+        const base = mockProfile({ environment: 'sandbox' }, now);
         const made: Profile[] = [
           { ...base, id: `p${this.#seq++}`, name: 'Sandbox — sign in (code)', issuer: d.sandbox.standard_issuer, client_id: 'sandbox-web', auth_method: 'client_secret_basic', grant: 'authorization_code', scopes: ['openid', 'profile', 'offline_access'] },
           { ...base, id: `p${this.#seq++}`, name: 'Sandbox — client credentials', issuer: d.sandbox.standard_issuer, client_id: 'sandbox-m2m', auth_method: 'client_secret_basic', grant: 'client_credentials', scopes: ['api:read'] },

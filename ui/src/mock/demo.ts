@@ -7,30 +7,12 @@ import type { Exchange } from '../lib/bindings/Exchange';
 import type { Profile } from '../lib/bindings/Profile';
 import type { RefreshEvent } from '../lib/bindings/RefreshEvent';
 import type { TokenSet } from '../lib/bindings/TokenSet';
-import { type MockData, fakeJwt, tokenRef } from './backend';
+import { type MockData, fakeJwt, mockProfile, tokenRef } from './backend';
 
 const MIN = 60_000;
 
 function profile(p: Partial<Profile> & Pick<Profile, 'id' | 'name' | 'grant' | 'client_id'>, now: number): Profile {
-  return {
-    environment: '',
-    issuer: null,
-    endpoints: { authorization: null, token: null, revocation: null, introspection: null, userinfo: null, jwks: null },
-    auth_method: 'client_secret_basic',
-    scopes: [],
-    audience: null,
-    resource: null,
-    redirect_uri: null,
-    authorize_params: [],
-    token_params: [],
-    headers: [],
-    refresh: { auto: true, remaining_percent: 20, min_seconds_before: 30 },
-    api_url: null,
-    metadata: null,
-    created_at: now - 30 * 24 * 60 * MIN,
-    updated_at: now - 2 * 24 * 60 * MIN,
-    ...p,
-  };
+  return mockProfile({ created_at: now - 30 * 24 * 60 * MIN, updated_at: now - 2 * 24 * 60 * MIN, ...p }, now);
 }
 
 export function demoData(now: number): MockData {
