@@ -641,8 +641,23 @@ def summary(results, key):
     return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
 
 
+# WebKitGTK's switch between Skia's CPU and GPU rasterizers. Both binaries set it to 1 on a
+# machine without a GPU (src-tauri/src/rendering.rs) unless it is set already.
+CPU_VAR = "WEBKIT_SKIA_ENABLE_CPU_RENDERING"
 # Name prefix of the variants whose every run starts with an empty driver shader cache.
 FIRST = "1st "
+# Name prefix of the variants told to rasterize with Skia's GPU backend whatever the machine has.
+GPU = "gpu "
+# Informational pairs: each "<prefix>app" is compared with its own "<prefix>bare".
+PAIRS = (FIRST, GPU)
+
+
+def baseline(name):
+    """The variant a variant's ratios are taken against."""
+    for prefix in PAIRS:
+        if name.startswith(prefix):
+            return prefix + "bare"
+    return "bare"
 
 
 def main():
@@ -666,6 +681,8 @@ def main():
     ap.add_argument("--ratio", type=float, default=1.3, help="target: app <= ratio x bare")
     ap.add_argument("--no-first-launch", dest="first_launch", action="store_false",
                     help="skip the pair that starts with an empty shader cache every run")
+    ap.add_argument("--no-gpu-raster", dest="gpu_raster", action="store_false",
+                    help="skip the pair forced to rasterize on the GPU (%s=0)" % CPU_VAR)
     args = ap.parse_args()
     # A TERM (run.sh's trap) unwinds like Ctrl-C, so the running app's tree is killed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -692,6 +709,10 @@ def main():
                          warm("app+sandbox", {"TOKENDESK_SANDBOX_PROFILES": "1"})))
     if args.first_launch:
         variants += [(FIRST + "app", args.app, {}), (FIRST + "bare", args.bare, {})]
+    if args.gpu_raster:
+        gpu = {CPU_VAR: "0"}
+        variants += [(GPU + "app", args.app, warm(GPU + "app", gpu)),
+                     (GPU + "bare", args.bare, warm(GPU + "bare", gpu))]
     # A warm-up run of each (not counted): the first exec of a binary pays for reading it and
     # its libraries from disk; every counted run then starts from the same warm disk cache.
     dpy = Display()
@@ -730,7 +751,7 @@ def main():
 
     print()
     print("TokenDesk start-up and memory vs a bare Tauri 2 window")
-    print("(release builds; Xvfb 1400x900x24, software rendering; warm disk cache — OS caches are")
+    print("(release builds; Xvfb 1400x900x24, software OpenGL; warm disk cache — OS caches are")
     print(" not dropped; cold app data — fresh TOKENDESK_HOME and XDG dirs per run; the driver's")
     print(" shader cache warm, as after any earlier start, except for the '%s' pair, which starts"
           % FIRST.strip())
@@ -741,8 +762,17 @@ def main():
     print(" process and all its descendants)")
     rendering = {k: v for k, v in os.environ.items()
                  if k.startswith(("WEBKIT_", "LIBGL_", "GALLIUM_", "GDK_", "GSK_"))}
+    gpu_node = any(n.startswith("renderD") for n in
+                   (os.listdir("/dev/dri") if os.path.isdir("/dev/dri") else []))
     print("Rendering environment: %s" % (", ".join("%s=%s" % kv for kv in sorted(rendering.items()))
-                                         or "WebKit defaults (Skia on Mesa llvmpipe under Xvfb)"))
+                                         or "no WEBKIT_/LIBGL_/GALLIUM_/GDK_/GSK_ variables set"))
+    print("Rasterization: each binary's own choice (src-tauri/src/rendering.rs, compiled into both):")
+    print(" %s" % ("%s is set, so both keep it" % CPU_VAR if CPU_VAR in rendering else
+                   "a GPU render node exists, so both keep WebKit's default (Skia on the GPU)"
+                   if gpu_node else
+                   "no GPU render node here, so both rasterize with Skia on the CPU; the '%s' pair"
+                   " is forced onto Skia's GPU backend (%s=0), i.e. Mesa's llvmpipe"
+                   % (GPU.strip(), CPU_VAR)))
     print()
     row = "%-12s" + " %20s" * len(columns)
     print(row % ("", *(title for _, title, _ in columns)))
@@ -795,8 +825,8 @@ def main():
           % args.ratio)
     for label, key in (("start (first paint)", "paint_s"), ("memory (PSS, tree)", "pss_kb"),
                        ("memory (footprint)", "footprint_kb"), ("memory (RSS, tree)", "rss_kb")):
-        for name in [n for n in by if n not in ("bare", FIRST + "bare")]:
-            base = FIRST + "bare" if name.startswith(FIRST) else "bare"
+        for name in [n for n in by if n != baseline(n)]:
+            base = baseline(name)
             a, b = stats[name][key], stats[base][key]
             if a is None or b is None:
                 print("  %-20s %-12s no data  MISS" % (label, name))

@@ -5,6 +5,8 @@ pub mod clipboard;
 mod commands;
 mod events;
 mod logging;
+#[cfg(target_os = "linux")]
+pub mod rendering;
 mod sandbox;
 
 use std::sync::Arc;
@@ -18,15 +20,28 @@ pub struct AppState {
     pub sandbox: sandbox::SandboxHost,
 }
 
+/// Runs the app. Call it first thing in `main`: it sets environment variables before any thread
+/// exists.
 pub fn run() {
+    // SAFETY: nothing has started a thread yet: `main` calls `run` first.
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    let software_gl = unsafe { rendering::apply() };
     tauri::Builder::default()
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
-        .setup(|app| {
+        .setup(move |app| {
             let core = Core::open_default(Arc::new(events::TauriEvents::new(app.handle().clone())))
                 .map_err(|e| e.message)?;
             logging::init(core.home().log_dir());
             tracing::info!(home = %core.home().dir().display(), "TokenDesk started");
+            #[cfg(target_os = "linux")]
+            if let Some(reason) = software_gl {
+                tracing::info!(
+                    reason = reason.describe(),
+                    "no GPU: WebKit rasterizes on the CPU"
+                );
+            }
             let core = Arc::new(core);
             // Tokens are renewed before they expire, for as long as the app runs.
             tauri::async_runtime::spawn(tokendesk_core::refresher::run(
