@@ -1,11 +1,12 @@
 // Screenshots of the built UI (ui/dist) with the demo data of the mock backend, light and dark,
-// under the app's CSP: node shots.mjs [out-dir]   (default /tmp/ui-shots)
+// under the app's CSP: node shots.mjs [out-dir]   (default /tmp/ui-shots); WIDTH=900 for another window width
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cspViolations, launch, openApp, serve } from './harness.mjs';
 
 const OUT = process.argv[2] ?? '/tmp/ui-shots';
+const WIDTH = Number(process.env.WIDTH ?? 1440); // the window's inner width
 mkdirSync(OUT, { recursive: true });
 
 const GW = 'Accounts API (gateway)';
@@ -87,7 +88,7 @@ const problems = [];
 const written = [];
 try {
   for (const scheme of ['light', 'dark']) {
-    const browser = await launch({ viewport: { width: 1440, height: 900 }, colorScheme: scheme });
+    const browser = await launch({ viewport: { width: WIDTH, height: 900 }, colorScheme: scheme });
     try {
       for (const [name, scene] of Object.entries(SCENES)) {
         if (only && !only.includes(name)) continue;

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -291,4 +291,72 @@ test('sign in with the authorization code flow; inspect the ID token', async () 
   const preview = await text('token-preview');
   assert.ok(preview.includes('…'), 'the value is masked until revealed');
   await screenshot('inspector');
+});
+
+test('token rows fit the window: default size and the narrowest one', async () => {
+  await click('nav-dashboard');
+  await el('token-card-web-app').waitForDisplayed({ timeout: 20000 });
+  const conf = JSON.parse(readFileSync(path.join(root, 'src-tauri/tauri.conf.json'), 'utf8')).app.windows[0];
+  for (const [width, height] of [
+    [conf.width, conf.height],
+    [1100, conf.height],
+    [conf.minWidth, conf.minHeight ?? conf.height],
+  ]) {
+    await browser.setWindowSize(width, height);
+    // Each cell lies inside its row, everything in a cell inside that cell (a countdown running
+    // into the next cell is caught too), and no row scrolls sideways.
+    const problems = await browser.execute(() => {
+      const out = [];
+      const name = (e) => e.dataset.testid ?? `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`;
+      const outside = (r, box) => r.width > 1 && (r.left < box.left - 1 || r.right > box.right + 1);
+      for (const row of document.querySelectorAll('[data-testid^="token-card-"]')) {
+        const rowBox = row.getBoundingClientRect();
+        if (row.scrollWidth > row.clientWidth + 1) out.push(`${name(row)} scrolls sideways`);
+        for (const cell of row.children) {
+          const box = cell.getBoundingClientRect();
+          if (outside(box, rowBox)) out.push(`${name(row)}: cell ${name(cell)} leaves the row`);
+          for (const e of cell.querySelectorAll('*')) {
+            const r = e.getBoundingClientRect();
+            if (outside(r, box)) {
+              out.push(`${name(row)}: ${name(e)} at ${Math.round(r.left)}–${Math.round(r.right)} leaves ${name(cell)} at ${Math.round(box.left)}–${Math.round(box.right)}`);
+            }
+          }
+        }
+      }
+      return out;
+    });
+    assert.deepEqual(problems, [], `at ${width}×${height}`);
+    // The refresh count is on screen at every width.
+    assert.ok(await browser.$('[data-testid="token-card-cc-basic"] [data-testid="refresh-count"]').isDisplayed());
+    if (width === conf.minWidth) await screenshot('dashboard-narrow');
+  }
+  await browser.setWindowSize(1400, 900);
+});
+
+test('without a GPU, WebKit rasterizes on the CPU; a GPU keeps its default', () => {
+  // The app chooses before its first window (src-tauri/src/rendering.rs); its web process
+  // inherits the choice.
+  const dri = existsSync('/dev/dri') ? readdirSync('/dev/dri') : [];
+  const gpu = dri.some((n) => n.startsWith('renderD'));
+  const web = execFileSync('pgrep', ['-f', 'WebKitWebProcess'], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .filter((pid) => {
+      try {
+        const parent = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1];
+        return readFileSync(`/proc/${parent}/cmdline`, 'utf8').startsWith(app);
+      } catch {
+        return false;
+      }
+    });
+  assert.ok(web.length > 0, "the app's WebKitWebProcess is running");
+  const environ = readFileSync(`/proc/${web[0]}/environ`, 'utf8').split('\0');
+  const set = environ.find((v) => v.startsWith('WEBKIT_SKIA_ENABLE_CPU_RENDERING='));
+  if (process.env.WEBKIT_SKIA_ENABLE_CPU_RENDERING !== undefined) {
+    assert.equal(set, `WEBKIT_SKIA_ENABLE_CPU_RENDERING=${process.env.WEBKIT_SKIA_ENABLE_CPU_RENDERING}`, "the user's setting is kept");
+  } else if (gpu) {
+    assert.equal(set, undefined, 'with a GPU render node, WebKit keeps its default');
+  } else {
+    assert.equal(set, 'WEBKIT_SKIA_ENABLE_CPU_RENDERING=1', 'no GPU render node: CPU rasterization');
+  }
 });
