@@ -293,6 +293,29 @@ test('sign in with the authorization code flow; inspect the ID token', async () 
   await screenshot('inspector');
 });
 
+test('a private_key_jwt profile: the key pasted into the form, a token from the real provider', async () => {
+  await createProfile(
+    {
+      name: 'psd2-tpp',
+      environment: 'test',
+      grant: 'client_credentials',
+      issuer: provider.issuer,
+      client_id: 'cc-jwt-ec',
+      scopes: 'api:read',
+      auth_method: 'private_key_jwt',
+      'client_assertion.alg': 'ES256',
+      'client_assertion.kid': 'cc-jwt-ec',
+    },
+    provider.client_keys['cc-jwt-ec'],
+  );
+  await getToken('psd2-tpp');
+  // The provider verified the assertion against the registered public key; the key itself is
+  // in the keychain, shown nowhere.
+  await click('tab-config');
+  assert.equal(await text('secret-status'), 'stored');
+  assert.ok(!(await browser.getPageSource()).includes('PRIVATE KEY'), 'the key is not in the page');
+});
+
 test('token rows fit the window: default size and the narrowest one', async () => {
   await click('nav-dashboard');
   await el('token-card-web-app').waitForDisplayed({ timeout: 20000 });

@@ -112,6 +112,26 @@ const interactiveClient = (overrides) => ({
   ...overrides,
 });
 
+/**
+ * Key pairs of the private_key_jwt clients, fresh every run: the public half is registered
+ * (the client's `jwks`), the private half (PKCS#8 PEM) is reported in the ready line for the
+ * tests to give to TokenDesk, as a bank's developer portal hands out a key for a TPP.
+ */
+function clientKeyPair(type, kid) {
+  const { publicKey, privateKey } = type === 'ec'
+    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' }] },
+    pem: privateKey.export({ format: 'pem', type: 'pkcs8' }),
+  };
+}
+const CLIENT_KEYS = {
+  'cc-jwt': clientKeyPair('rsa', 'cc-jwt-rsa'),
+  'cc-jwt-ec': clientKeyPair('ec', 'cc-jwt-ec'),
+  'web-app-jwt': clientKeyPair('rsa', 'web-app-jwt-rsa'),
+};
+
 const CLIENTS = [
   {
     client_id: 'cc-basic',
@@ -144,6 +164,31 @@ const CLIENTS = [
   interactiveClient({
     client_id: 'public-app',
     token_endpoint_auth_method: 'none',
+  }),
+  // private_key_jwt (RFC 7523): no secret; the client signs an assertion with its key.
+  {
+    client_id: 'cc-jwt',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: CLIENT_KEYS['cc-jwt'].jwks,
+    scope: 'api:read api:write',
+  },
+  {
+    client_id: 'cc-jwt-ec',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    jwks: CLIENT_KEYS['cc-jwt-ec'].jwks,
+    scope: 'api:read api:write',
+  },
+  interactiveClient({
+    client_id: 'web-app-jwt',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: CLIENT_KEYS['web-app-jwt'].jwks,
   }),
 ];
 
@@ -616,7 +661,8 @@ provider.on('grant.success', (ctx) => log(`grant.success: ${ctx.oidc.params.gran
 
 oidcCallback = provider.callback();
 
-process.stdout.write(`${JSON.stringify({ issuer, port })}\n`);
+const clientKeys = Object.fromEntries(Object.entries(CLIENT_KEYS).map(([id, k]) => [id, k.pem]));
+process.stdout.write(`${JSON.stringify({ issuer, port, client_keys: clientKeys })}\n`);
 log(`listening on ${issuer} (access-ttl=${opts.accessTtl}s refresh-ttl=${opts.refreshTtl}s id-ttl=${opts.idTtl}s cc-ttl=${opts.ccTtl}s gateway-refresh-ttl=${opts.gatewayRefreshTtl}s)`);
 
 // ---------------------------------------------------------------------------

@@ -154,6 +154,9 @@ pub enum ProfileCommand {
     Export { profiles: Vec<String> },
     /// Create profiles from an export; secrets are asked for, or read from stdin.
     Import(ImportArgs),
+    /// Store the private key of a private_key_jwt profile (a PEM file, `-` for stdin) in the OS
+    /// keychain, replacing the one stored.
+    SetKey { profile: String, file: String },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +167,21 @@ pub enum AuthMethodArg {
     Post,
     /// A public client: no secret.
     None,
+    /// private_key_jwt: a JWT signed with the client's private key (--private-key-file).
+    PrivateKeyJwt,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssertionAlgArg {
+    /// RSA PKCS#1 v1.5 with SHA-256.
+    #[value(name = "RS256")]
+    Rs256,
+    /// RSA-PSS with SHA-256.
+    #[value(name = "PS256")]
+    Ps256,
+    /// ECDSA P-256 with SHA-256.
+    #[value(name = "ES256")]
+    Es256,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -200,6 +218,19 @@ pub struct ProfileAddArgs {
     pub client_secret_stdin: bool,
     #[arg(long, value_enum, default_value_t = AuthMethodArg::Basic)]
     pub auth_method: AuthMethodArg,
+    /// With private-key-jwt: the client's private key, a PEM file (`-`: stdin); it is stored in
+    /// the OS keychain.
+    #[arg(long, value_name = "FILE", conflicts_with = "client_secret_stdin")]
+    pub private_key_file: Option<String>,
+    /// With private-key-jwt: the signing algorithm of the assertion.
+    #[arg(long, value_enum, default_value_t = AssertionAlgArg::Rs256)]
+    pub assertion_alg: AssertionAlgArg,
+    /// With private-key-jwt: the `kid` to put in the assertion's header.
+    #[arg(long, value_name = "KID")]
+    pub assertion_kid: Option<String>,
+    /// With private-key-jwt: the assertion's `aud` (default: the token endpoint URL).
+    #[arg(long, value_name = "URL")]
+    pub assertion_audience: Option<String>,
     /// Default: authorization-code when the profile can sign in (issuer or --auth-url), else
     /// client-credentials.
     #[arg(long, value_enum)]

@@ -85,6 +85,10 @@ async fn run(cli: Cli) -> Result<()> {
             ProfileCommand::Rm { profile: name } => profile::rm(&core, name).await,
             ProfileCommand::Export { profiles } => profile::export(&core, profiles),
             ProfileCommand::Import(a) => profile::import(&core, a).await,
+            ProfileCommand::SetKey {
+                profile: name,
+                file,
+            } => profile::set_key(&core, name, file).await,
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,

@@ -261,6 +261,92 @@ fn export_then_import_carries_no_secret() {
 }
 
 #[test]
+fn private_key_jwt_from_a_key_file_and_set_key() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key_file = keys.path().join("tpp.pem");
+    std::fs::write(&key_file, &p.client_keys["cc-jwt-ec"]).unwrap();
+    let add = |key: &str| {
+        run(
+            home.path(),
+            &[
+                "profile",
+                "add",
+                "psd2",
+                "--issuer",
+                &p.issuer,
+                "--client-id",
+                "cc-jwt-ec",
+                "--auth-method",
+                "private-key-jwt",
+                "--private-key-file",
+                key,
+                "--assertion-alg",
+                "ES256",
+                "--assertion-kid",
+                "cc-jwt-ec",
+                "--grant",
+                "client-credentials",
+                "--scope",
+                "api:read",
+            ],
+        )
+    };
+    // A key that does not fit ES256 is refused, and no profile is left behind.
+    let rsa_file = keys.path().join("rsa.pem");
+    std::fs::write(&rsa_file, &p.client_keys["cc-jwt"]).unwrap();
+    let refused = add(rsa_file.to_str().unwrap());
+    assert_eq!(code(&refused), 2, "invalid input");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("ES256") && err.contains("PEM"), "{err}");
+    assert!(!ok(&run(home.path(), &["profile", "list"])).contains("psd2"));
+
+    ok(&add(key_file.to_str().unwrap()));
+    let token = ok(&run(home.path(), &["token", "psd2"]));
+    assert!(
+        token.trim().starts_with("eyJ"),
+        "a JWT access token: {token}"
+    );
+    let show = ok(&run(home.path(), &["profile", "show", "psd2"]));
+    assert!(
+        show.contains("\"private_key\": \"stored in the OS keychain\""),
+        "{show}"
+    );
+    assert!(show.contains("\"alg\": \"ES256\"") && !show.contains("PRIVATE KEY"));
+    for (path, bytes) in tokendesk_testkit::all_bytes(home.path()) {
+        assert!(
+            !contains(&bytes, "PRIVATE KEY"),
+            "{} holds the key",
+            path.display()
+        );
+    }
+
+    // set-key checks the key before it replaces the stored one (here from stdin).
+    let wrong = run_with_stdin(
+        home.path(),
+        &["profile", "set-key", "psd2", "-"],
+        &p.client_keys["cc-jwt"],
+    );
+    assert_eq!(code(&wrong), 2);
+    ok(&run_with_stdin(
+        home.path(),
+        &["profile", "set-key", "psd2", "-"],
+        &p.client_keys["cc-jwt-ec"],
+    ));
+    // A token valid for less than an hour is renewed: a new request, signed with the stored key.
+    let renewed = ok(&run(home.path(), &["token", "psd2", "--min-valid", "3600"]));
+    assert_ne!(renewed.trim(), token.trim());
+    add_cc(home.path(), &p);
+    let not_jwt = run(
+        home.path(),
+        &["profile", "set-key", "cc", key_file.to_str().unwrap()],
+    );
+    assert_eq!(code(&not_jwt), 2);
+    assert!(String::from_utf8_lossy(&not_jwt.stderr).contains("private_key_jwt"));
+}
+
+#[test]
 fn exit_codes_tell_failures_apart() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();

@@ -23,7 +23,7 @@ use crate::http::{Call, Exchange, Http, HttpOptions};
 use crate::inspect::{self, DecodedJwt, IdTokenExpectations, IdTokenValidation};
 use crate::loopback::{Callback, Listener, RedirectTarget};
 use crate::presets::Preset;
-use crate::profile::{Endpoint, GrantKind, Profile, ProfileConfig, ProfileId};
+use crate::profile::{AuthMethod, Endpoint, GrantKind, Profile, ProfileConfig, ProfileId};
 use crate::provider::discovery::{self, ProviderMetadata};
 use crate::provider::response::TokenResponse;
 use crate::secret::{Keychain, SecretKind, SecretStore, Sensitive, Vault, fingerprint};
@@ -178,6 +178,9 @@ impl Core {
         client_secret: Option<Sensitive<String>>,
     ) -> Result<Profile> {
         config.validate()?;
+        if let Some(secret) = &client_secret {
+            check_credential(&config, secret)?;
+        }
         let now = self.now();
         let profile = Profile {
             id: ProfileId::random(),
@@ -190,7 +193,7 @@ impl Core {
         if let Some(secret) = client_secret
             && let Err(e) = self
                 .vault
-                .set(&profile.id, SecretKind::ClientSecret, secret)
+                .set(&profile.id, credential_kind(&profile.config), secret)
                 .await
         {
             // Without its secret the profile would be half made: take it back.
@@ -223,7 +226,7 @@ impl Core {
         let source = self.profile_by_id(id)?;
         let mut config = source.config.clone();
         config.name = new_name.to_owned();
-        let secret = self.vault.get(id, SecretKind::ClientSecret).await?;
+        let secret = self.vault.get(id, credential_kind(&config)).await?;
         let mut copy = self.create_profile(config, secret).await?;
         copy.metadata = source.metadata;
         self.store.update_profile(&copy)?;
@@ -246,26 +249,31 @@ impl Core {
         Ok(())
     }
 
-    /// Stores (or with `None`, removes) the client secret in the keychain.
+    /// Stores (or with `None`, removes) the client's credential in the keychain: the client
+    /// secret, or with `private_key_jwt` the private key (checked first: it must sign).
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn set_client_secret(
         &self,
         id: &ProfileId,
         secret: Option<Sensitive<String>>,
     ) -> Result<()> {
-        self.profile_by_id(id)?;
+        let profile = self.profile_by_id(id)?;
+        let kind = credential_kind(&profile.config);
         match secret {
             Some(s) if !s.expose().is_empty() => {
-                self.vault.set(id, SecretKind::ClientSecret, s).await
+                check_credential(&profile.config, &s)?;
+                self.vault.set(id, kind, s).await
             }
-            _ => self.vault.delete(id, SecretKind::ClientSecret).await,
+            _ => self.vault.delete(id, kind).await,
         }
     }
 
+    /// Whether the credential the profile's auth method needs is stored.
     pub async fn has_client_secret(&self, id: &ProfileId) -> Result<bool> {
+        let profile = self.profile_by_id(id)?;
         Ok(self
             .vault
-            .get(id, SecretKind::ClientSecret)
+            .get(id, credential_kind(&profile.config))
             .await?
             .is_some())
     }
@@ -987,7 +995,7 @@ impl Core {
     ) -> Result<(Call<'a>, Option<Sensitive<String>>)> {
         let secret = self
             .vault
-            .get(&profile.id, SecretKind::ClientSecret)
+            .get(&profile.id, credential_kind(&profile.config))
             .await?;
         let mut call = self.call(profile, operation);
         for value in scrub
@@ -1184,6 +1192,23 @@ fn futures_are_send(core: &'static Core, id: &'static ProfileId) {
     is_send(core.begin_login(id));
     is_send(core.wait_login("x", Duration::from_secs(1)));
     is_send(core.complete_login("x", "y"));
+}
+
+/// The keychain entry of the client's credential: the private key for `private_key_jwt`, else
+/// the client secret (kept for a public client too, so switching methods does not lose it).
+fn credential_kind(config: &ProfileConfig) -> SecretKind {
+    config
+        .auth_method
+        .credential()
+        .unwrap_or(SecretKind::ClientSecret)
+}
+
+/// A private key must sign with the profile's algorithm before it is stored.
+fn check_credential(config: &ProfileConfig, value: &Sensitive<String>) -> Result<()> {
+    if config.auth_method == AuthMethod::PrivateKeyJwt {
+        crate::flow::assertion::signing_key(config.client_assertion.alg, value.expose())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

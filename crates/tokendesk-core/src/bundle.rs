@@ -36,7 +36,12 @@ pub fn render(
     let _ = writeln!(out, "{}", json(&profile.config));
     let _ = writeln!(
         out,
-        "client secret: {}",
+        "{}: {}",
+        if profile.config.auth_method == crate::profile::AuthMethod::PrivateKeyJwt {
+            "private key"
+        } else {
+            "client secret"
+        },
         if secret_stored {
             "stored in the OS keychain"
         } else {

@@ -147,6 +147,11 @@ impl<'a> Call<'a> {
         }
     }
 
+    /// The time by the call's clock.
+    pub fn now_ms(&self) -> crate::clock::Millis {
+        self.clock.now_ms()
+    }
+
     /// Registers a secret value to scrub from the records wherever it appears.
     pub fn scrub(&mut self, secret: &str) {
         self.scrubber.add(secret);

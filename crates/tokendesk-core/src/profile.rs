@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::error::{Error, FieldError, Result};
 use crate::provider::discovery::ProviderMetadata;
+use crate::secret::SecretKind;
 
 /// A profile's stable id, also the keychain account prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -47,19 +48,67 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// A public client: `client_id` in the body, no secret.
     None,
+    /// A JWT signed with the client's private key as `client_assertion` (RFC 7523 §2.2,
+    /// OIDC Core §9): no shared secret; the provider holds the public key.
+    PrivateKeyJwt,
 }
 
 impl AuthMethod {
+    /// Whether the method needs a stored credential (a secret or a private key).
     pub fn needs_secret(self) -> bool {
-        !matches!(self, AuthMethod::None)
+        self.credential().is_some()
+    }
+    /// The keychain entry holding the credential this method needs.
+    pub fn credential(self) -> Option<SecretKind> {
+        match self {
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
+                Some(SecretKind::ClientSecret)
+            }
+            AuthMethod::PrivateKeyJwt => Some(SecretKind::PrivateKey),
+            AuthMethod::None => None,
+        }
     }
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::None => "none",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
+}
+
+/// The JWS algorithm of a client assertion (`private_key_jwt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+pub enum AssertionAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256: an RSA key.
+    #[default]
+    RS256,
+    /// RSASSA-PSS with SHA-256 (what FAPI asks for): an RSA key.
+    PS256,
+    /// ECDSA on P-256 with SHA-256: an EC key.
+    ES256,
+}
+
+impl AssertionAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssertionAlg::RS256 => "RS256",
+            AssertionAlg::PS256 => "PS256",
+            AssertionAlg::ES256 => "ES256",
+        }
+    }
+}
+
+/// How a `private_key_jwt` client signs its assertions; the key itself is in the keychain.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct ClientAssertion {
+    pub alg: AssertionAlg,
+    /// `kid` in the JWT header, when the provider holds several keys of the client.
+    pub kid: Option<String>,
+    /// `aud` of the assertion; `None`: the token endpoint URL (RFC 7523 §3, OIDC Core §9).
+    pub audience: Option<String>,
 }
 
 /// Which grant a profile uses to get a token.
@@ -141,6 +190,8 @@ pub struct ProfileConfig {
     pub endpoints: Endpoints,
     pub client_id: String,
     pub auth_method: AuthMethod,
+    /// With `private_key_jwt`: how to sign the client assertion.
+    pub client_assertion: ClientAssertion,
     pub grant: GrantKind,
     pub scopes: Vec<String>,
     /// Sent as `audience` on token requests (Auth0 and others).
@@ -245,6 +296,8 @@ const RESERVED_TOKEN: &[&str] = &[
     "grant_type",
     "client_id",
     "client_secret",
+    "client_assertion",
+    "client_assertion_type",
     "code",
     "code_verifier",
     "redirect_uri",
@@ -293,6 +346,15 @@ impl ProfileConfig {
                 && let Err(m) = check_http_url(v)
             {
                 err(field, m);
+            }
+        }
+        let a = &self.client_assertion;
+        for (field, value) in [
+            ("client_assertion.kid", &a.kid),
+            ("client_assertion.audience", &a.audience),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                err(field, "Leave it unset rather than empty.".into());
             }
         }
         if self.issuer.is_none() && e.token.is_none() {

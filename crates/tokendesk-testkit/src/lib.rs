@@ -31,6 +31,9 @@ fn provider_dir() -> PathBuf {
 pub struct Provider {
     child: Child,
     pub issuer: String,
+    /// The private keys (PKCS#8 PEM) of its `private_key_jwt` clients, by client id; made
+    /// fresh by every run of the provider.
+    pub client_keys: std::collections::BTreeMap<String, String>,
 }
 
 impl Provider {
@@ -58,6 +61,7 @@ impl Provider {
         Self {
             child,
             issuer: v["issuer"].as_str().unwrap().to_owned(),
+            client_keys: serde_json::from_value(v["client_keys"].clone()).unwrap_or_default(),
         }
     }
 

@@ -1,6 +1,7 @@
 // The profile form's model: strings for every input, converted to and from the core's
 // `ProfileConfig` (all fields present, optional ones as null, scopes as an array).
 
+import type { AssertionAlg } from './bindings/AssertionAlg';
 import type { AuthMethod } from './bindings/AuthMethod';
 import type { Endpoints } from './bindings/Endpoints';
 import type { FieldError } from './bindings/FieldError';
@@ -30,6 +31,8 @@ export interface ProfileForm {
   endpoints: Record<EndpointName, string>;
   client_id: string;
   auth_method: AuthMethod;
+  /** With private_key_jwt: how the client assertion is signed. */
+  assertion: { alg: AssertionAlg; kid: string; audience: string };
   grant: GrantKind;
   scopes: string;
   audience: string;
@@ -58,6 +61,7 @@ export function emptyConfig(): ProfileConfig {
     },
     client_id: '',
     auth_method: 'client_secret_basic',
+    client_assertion: { alg: 'RS256', kid: null, audience: null },
     grant: 'authorization_code',
     scopes: [],
     audience: null,
@@ -80,6 +84,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     endpoints: { ...p.endpoints },
     client_id: p.client_id,
     auth_method: p.auth_method,
+    client_assertion: { ...p.client_assertion },
     grant: p.grant,
     scopes: [...p.scopes],
     audience: p.audience,
@@ -109,6 +114,11 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
     },
     client_id: c.client_id,
     auth_method: c.auth_method,
+    assertion: {
+      alg: c.client_assertion.alg,
+      kid: c.client_assertion.kid ?? '',
+      audience: c.client_assertion.audience ?? '',
+    },
     grant: c.grant,
     scopes: formatScopes(c.scopes),
     audience: c.audience ?? '',
@@ -168,6 +178,11 @@ export function configFromForm(f: ProfileForm): Converted {
     endpoints,
     client_id: f.client_id.trim(),
     auth_method: f.auth_method,
+    client_assertion: {
+      alg: f.assertion.alg,
+      kid: opt(f.assertion.kid),
+      audience: opt(f.assertion.audience),
+    },
     grant: f.grant,
     scopes: parseScopes(f.scopes),
     audience: opt(f.audience),
@@ -212,7 +227,11 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'issuer',
     'client_id',
     'client_secret',
+    'private_key',
     'auth_method',
+    'client_assertion.alg',
+    'client_assertion.kid',
+    'client_assertion.audience',
     'grant',
     'scopes',
     'audience',

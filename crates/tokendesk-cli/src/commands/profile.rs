@@ -3,11 +3,13 @@
 use std::io::{BufRead, IsTerminal, Read};
 
 use serde::{Deserialize, Serialize};
-use tokendesk_core::profile::{AuthMethod, Endpoints, GrantKind, Param, ProfileConfig};
+use tokendesk_core::profile::{
+    AssertionAlg, AuthMethod, ClientAssertion, Endpoints, GrantKind, Param, ProfileConfig,
+};
 use tokendesk_core::secret::Sensitive;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
-use crate::cli::{AuthMethodArg, GrantArg, ImportArgs, ProfileAddArgs};
+use crate::cli::{AssertionAlgArg, AuthMethodArg, GrantArg, ImportArgs, ProfileAddArgs};
 use crate::output::table;
 
 /// The export file's format marker.
@@ -60,6 +62,23 @@ fn read_secret_line() -> Result<Sensitive<String>> {
     Ok(Sensitive::new(secret))
 }
 
+/// A PEM private key from a file, or from stdin with `-`.
+fn read_key_file(file: &str) -> Result<Sensitive<String>> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map(|_| s)
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("Could not read the private key from {file}: {e}."),
+        )
+    })?;
+    Ok(Sensitive::new(text))
+}
+
 fn prompt_secret(name: &str) -> Result<Option<Sensitive<String>>> {
     if !std::io::stdin().is_terminal() {
         return Ok(None);
@@ -95,6 +114,16 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             AuthMethodArg::Basic => AuthMethod::ClientSecretBasic,
             AuthMethodArg::Post => AuthMethod::ClientSecretPost,
             AuthMethodArg::None => AuthMethod::None,
+            AuthMethodArg::PrivateKeyJwt => AuthMethod::PrivateKeyJwt,
+        },
+        client_assertion: ClientAssertion {
+            alg: match a.assertion_alg {
+                AssertionAlgArg::Rs256 => AssertionAlg::RS256,
+                AssertionAlgArg::Ps256 => AssertionAlg::PS256,
+                AssertionAlgArg::Es256 => AssertionAlg::ES256,
+            },
+            kid: a.assertion_kid.clone(),
+            audience: a.assertion_audience.clone(),
         },
         grant: match a.grant {
             Some(GrantArg::AuthorizationCode) => GrantKind::AuthorizationCode,
@@ -116,16 +145,39 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         api_url: a.api_url.clone(),
         ..Default::default()
     };
-    let secret = if a.client_secret_stdin {
+    let uses_key = config.auth_method == AuthMethod::PrivateKeyJwt;
+    let wrong = match (
+        uses_key,
+        a.private_key_file.is_some(),
+        a.client_secret_stdin,
+    ) {
+        (true, false, true) => Some(
+            "private-key-jwt signs with a private key: give it with --private-key-file, not a \
+             client secret.",
+        ),
+        (false, true, _) => Some("--private-key-file goes with --auth-method private-key-jwt."),
+        _ => None,
+    };
+    if let Some(message) = wrong {
+        return Err(Error::new(ErrorCode::InvalidInput, message));
+    }
+    let secret = if let Some(file) = &a.private_key_file {
+        Some(read_key_file(file)?)
+    } else if a.client_secret_stdin {
         Some(read_secret_line()?)
-    } else if config.auth_method.needs_secret() {
+    } else if config.auth_method.needs_secret() && !uses_key {
         prompt_secret(&config.name)?
     } else {
         None
     };
     if config.auth_method.needs_secret() && secret.is_none() {
         eprintln!(
-            "note: no client secret given; set one later with `tokendesk profile add` again or in the app."
+            "{}",
+            if uses_key {
+                "note: no private key given; store one with `tokendesk profile set-key NAME FILE` or in the app."
+            } else {
+                "note: no client secret given; set one later with `tokendesk profile add` again or in the app."
+            }
         );
     }
     let profile = core.create_profile(config, secret).await?;
@@ -183,7 +235,12 @@ pub fn list(core: &Core) -> Result<()> {
 pub async fn show(core: &Core, name: &str) -> Result<()> {
     let p = core.profile(name)?;
     let mut v = serde_json::to_value(&p)?;
-    v["client_secret"] = if core.has_client_secret(&p.id).await? {
+    let credential = if p.config.auth_method == AuthMethod::PrivateKeyJwt {
+        "private_key"
+    } else {
+        "client_secret"
+    };
+    v[credential] = if core.has_client_secret(&p.id).await? {
         "stored in the OS keychain"
     } else {
         "not stored"
@@ -260,7 +317,10 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
     }
     for config in export.profiles {
         config.validate()?;
-        let secret = if !config.auth_method.needs_secret() {
+        // A private key is a file, not a line: `profile set-key` stores it afterwards.
+        let secret = if !config.auth_method.needs_secret()
+            || config.auth_method == AuthMethod::PrivateKeyJwt
+        {
             None
         } else if a.client_secret_stdin {
             Some(read_secret_line()?)
@@ -268,16 +328,41 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
             prompt_secret(&config.name)?
         };
         let missing = config.auth_method.needs_secret() && secret.is_none();
+        let config_uses_key = config.auth_method == AuthMethod::PrivateKeyJwt;
         let p = core.create_profile(config, secret).await?;
         eprintln!(
             "Imported \"{}\"{}.",
             p.config.name,
-            if missing {
+            if missing && config_uses_key {
+                " (no private key yet: tokendesk profile set-key)"
+            } else if missing {
                 " (no client secret yet)"
             } else {
                 ""
             }
         );
     }
+    Ok(())
+}
+
+pub async fn set_key(core: &Core, name: &str, file: &str) -> Result<()> {
+    let p = core.profile(name)?;
+    if p.config.auth_method != AuthMethod::PrivateKeyJwt {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "Profile \"{}\" uses {}, which signs nothing: a private key is for \
+                 private_key_jwt profiles.",
+                p.config.name,
+                p.config.auth_method.as_str()
+            ),
+        ));
+    }
+    core.set_client_secret(&p.id, Some(read_key_file(file)?))
+        .await?;
+    eprintln!(
+        "Stored the private key of \"{}\" in the OS keychain.",
+        p.config.name
+    );
     Ok(())
 }

@@ -154,7 +154,7 @@ pub async fn redeem(
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| Error::internal(e.to_string()))?
         .set_pkce_verifier(PkceCodeVerifier::new(auth.pkce_verifier.expose().clone()));
-    for (name, value) in token_params(profile) {
+    for (name, value) in token_params(profile, secret, call)? {
         request = request.add_extra_param(name, value);
     }
     request

@@ -23,7 +23,7 @@ pub async fn request(
         .exchange_client_credentials()
         .map_err(|e| crate::error::Error::internal(e.to_string()))?
         .add_scopes(profile.config.scopes.iter().cloned().map(Scope::new));
-    for (name, value) in token_params(profile) {
+    for (name, value) in token_params(profile, secret, call)? {
         request = request.add_extra_param(name, value);
     }
     request

@@ -1,17 +1,24 @@
 //! The grants, one per file. Each is a small function over a profile, its secret and an HTTP
 //! [`Call`](crate::http::Call); storing the result is the caller's business.
 
+pub mod assertion;
 pub mod auth_code;
 pub mod client_credentials;
 pub mod refresh;
 pub mod token_ops;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::profile::Profile;
+use crate::http::Call;
+use crate::profile::{AuthMethod, Profile};
 use crate::secret::Sensitive;
 
-/// The extra parameters every token request of the profile carries.
-fn token_params(profile: &Profile) -> Vec<(String, String)> {
+/// The extra parameters every token request of the profile carries: the profile's own, and a
+/// client assertion for `private_key_jwt`.
+fn token_params(
+    profile: &Profile,
+    credential: Option<&Sensitive<String>>,
+    call: &Call<'_>,
+) -> Result<Vec<(String, String)>> {
     let c = &profile.config;
     let mut out: Vec<(String, String)> = c
         .token_params
@@ -24,7 +31,8 @@ fn token_params(profile: &Profile) -> Vec<(String, String)> {
     if let Some(r) = &c.resource {
         out.push(("resource".into(), r.clone()));
     }
-    out
+    out.extend(assertion::params(profile, credential, call.now_ms())?);
+    Ok(out)
 }
 
 /// The client secret the profile's auth method needs, or an error saying where to set it.
@@ -32,7 +40,12 @@ fn require_secret<'a>(
     profile: &Profile,
     secret: Option<&'a Sensitive<String>>,
 ) -> Result<Option<&'a Sensitive<String>>> {
-    if profile.config.auth_method.needs_secret() && secret.is_none() {
+    let method = profile.config.auth_method;
+    if method == AuthMethod::PrivateKeyJwt {
+        // `assertion::params` says what is missing, in the words of keys.
+        return Ok(secret);
+    }
+    if method.needs_secret() && secret.is_none() {
         return Err(Error::new(
             ErrorCode::InvalidClient,
             format!(

@@ -25,7 +25,7 @@ pub async fn request(
     let mut request = client
         .exchange_refresh_token(&token)
         .map_err(|e| crate::error::Error::internal(e.to_string()))?;
-    for (name, value) in token_params(profile) {
+    for (name, value) in token_params(profile, secret, call)? {
         request = request.add_extra_param(name, value);
     }
     request

@@ -6,7 +6,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use super::require_secret;
+use super::{assertion, require_secret};
+use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::Call;
 use crate::inspect;
@@ -33,13 +34,16 @@ impl TokenHint {
 }
 
 /// A client-authenticated form POST (RFC 6749 §2.3.1 for basic: url-encoded id and secret).
+/// With `private_key_jwt`, a signed client assertion (RFC 7523 §2.2) instead of a secret.
 fn authenticated_post<'a>(
     profile: &'a Profile,
     secret: Option<&'a Sensitive<String>>,
     url: &str,
     mut form: Vec<(&'a str, &'a str)>,
+    now: Millis,
 ) -> Result<oauth2::HttpRequest> {
     let secret = require_secret(profile, secret)?;
+    let assertion = assertion::params(profile, secret, now)?;
     let c = &profile.config;
     let mut builder = http::Request::post(url)
         .header(http::header::ACCEPT, "application/json")
@@ -62,6 +66,7 @@ fn authenticated_post<'a>(
     }
     let body = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form)
+        .extend_pairs(assertion)
         .finish();
     builder
         .body(body.into_bytes())
@@ -126,7 +131,13 @@ async fn post_token(
         ("token_type_hint", hint.as_str()),
     ];
     Ok(call
-        .send(authenticated_post(profile, secret, url, form)?)
+        .send(authenticated_post(
+            profile,
+            secret,
+            url,
+            form,
+            call.now_ms(),
+        )?)
         .await?)
 }
 

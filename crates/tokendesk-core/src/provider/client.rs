@@ -49,11 +49,16 @@ pub fn oauth_client(
         .set_token_uri_option(token_url)
         .set_auth_type(match profile.config.auth_method {
             AuthMethod::ClientSecretBasic => AuthType::BasicAuth,
-            AuthMethod::ClientSecretPost | AuthMethod::None => AuthType::RequestBody,
+            AuthMethod::ClientSecretPost | AuthMethod::None | AuthMethod::PrivateKeyJwt => {
+                AuthType::RequestBody
+            }
         });
-    if profile.config.auth_method.needs_secret()
-        && let Some(s) = secret
-    {
+    // A private key never goes on the wire: the flows add a signed assertion instead.
+    let sends_secret = matches!(
+        profile.config.auth_method,
+        AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+    );
+    if sends_secret && let Some(s) = secret {
         client = client.set_client_secret(ClientSecret::new(s.expose().clone()));
     }
     if let Some(r) = redirect_uri {

@@ -30,7 +30,10 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
         ("invalid_client", _) => {
             "Check the client secret, and the authentication method: client_secret_basic sends \
              the id and secret in the Authorization header, client_secret_post in the form body; \
-             the provider accepts only what the client is registered for."
+             the provider accepts only what the client is registered for. With private_key_jwt: \
+             the provider must hold the public half of the stored key (same kid), allow the \
+             signing algorithm, and accept the assertion's audience (the token endpoint URL \
+             unless the profile sets another)."
         }
         ("invalid_grant", Operation::CodeExchange) => {
             "The code was already used or has expired, or the redirect URI differs from the one \

@@ -99,4 +99,43 @@ describe('profile form', () => {
     await vi.waitFor(() => expect(screen.queryByTestId('field-error-name')).toBeNull());
     expect(screen.queryByTestId('error-message')).toBeNull();
   });
+
+  it('private_key_jwt: a masked key field, the signing settings, and the key sent with create', async () => {
+    render(ProfileForm);
+    expect(screen.queryByTestId('field-client_assertion.alg')).toBeNull();
+    await choose('field-auth_method', 'private_key_jwt');
+    const key = screen.getByTestId('field-client_secret') as HTMLTextAreaElement;
+    expect(key.tagName).toBe('TEXTAREA');
+    expect(key.classList.contains('masked')).toBe(true);
+    expect(screen.getByText('Private key')).toBeTruthy();
+    await choose('field-client_assertion.alg', 'PS256');
+    await type('field-client_assertion.kid', ' k1 ');
+    await type('field-client_secret', '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    const args = call![1] as { config: ProfileConfig; clientSecret: string | null };
+    expect(args.config.auth_method).toBe('private_key_jwt');
+    expect(args.config.client_assertion).toEqual({ alg: 'PS256', kid: 'k1', audience: null });
+    expect(args.clientSecret).toContain('BEGIN PRIVATE KEY');
+  });
+
+  it('shows the core’s refusal of a key under the key field', async () => {
+    invokeMock.mockImplementation(async (cmd: string) => {
+      if (cmd === 'create_profile') {
+        throw {
+          code: 'invalid_input',
+          message: 'ES256 needs a P-256 EC private key in PEM.',
+          fields: [{ field: 'private_key', message: 'ES256 needs a P-256 EC private key in PEM.' }],
+        };
+      }
+      throw { code: 'internal', message: cmd };
+    });
+    render(ProfileForm);
+    await type('field-name', 'psd2');
+    await type('field-client_id', 'tpp');
+    await choose('field-auth_method', 'private_key_jwt');
+    await type('field-client_secret', 'not a key');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    expect((await screen.findByTestId('field-error-client_secret')).textContent).toContain('P-256');
+  });
 });

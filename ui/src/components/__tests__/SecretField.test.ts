@@ -72,4 +72,38 @@ describe('client secret field', () => {
     expect(input.autocomplete).toBe('off');
     expect(invokeMock).not.toHaveBeenCalled();
   });
+
+  it('private_key_jwt: reads a PEM file into a masked field and stores it as the key', async () => {
+    render(SecretField, { profileId: 'p1', authMethod: 'private_key_jwt', savedAuthMethod: 'private_key_jwt', alg: 'ES256' });
+    await screen.findByText('stored');
+    expect(screen.getByText(/ES256/)).toBeTruthy();
+    await fireEvent.click(screen.getByTestId('secret-replace'));
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n-----END PRIVATE KEY-----\n';
+    const file = new File([pem], 'tpp.pem', { type: 'application/x-pem-file' });
+    const input = screen.getByTestId('key-file') as HTMLInputElement;
+    Object.defineProperty(input, 'files', { value: [file], configurable: true });
+    await fireEvent.change(input);
+    const area = screen.getByTestId('field-client_secret') as HTMLTextAreaElement;
+    await vi.waitFor(() => expect(area.value).toBe(pem));
+    expect(area.classList.contains('masked')).toBe(true);
+    await fireEvent.click(screen.getByTestId('secret-save'));
+    await vi.waitFor(() => expect(invokeMock).toHaveBeenCalledWith('set_client_secret', { id: 'p1', secret: pem }));
+    await vi.waitFor(() => expect(screen.queryByTestId('field-client_secret')).toBeNull());
+  });
+
+  it('refuses a file that is not PEM, without storing anything', async () => {
+    render(SecretField, { profileId: null, authMethod: 'private_key_jwt' });
+    const input = screen.getByTestId('key-file') as HTMLInputElement;
+    Object.defineProperty(input, 'files', { value: [new File(['\u0030\u0082'], 'key.der')], configurable: true });
+    await fireEvent.change(input);
+    expect((await screen.findByTestId('key-file-error')).textContent).toContain('not PEM');
+    expect((screen.getByTestId('field-client_secret') as HTMLTextAreaElement).value).toBe('');
+  });
+
+  it('waits for a switched auth method to be saved before storing a credential', async () => {
+    render(SecretField, { profileId: 'p1', authMethod: 'private_key_jwt', savedAuthMethod: 'client_secret_basic' });
+    await screen.findByText('stored');
+    expect(screen.getByTestId('secret-pending').textContent).toContain('Save the profile');
+    expect(screen.queryByTestId('secret-replace')).toBeNull();
+  });
 });
