@@ -70,12 +70,12 @@ const SCENES = {
     await page.click(tid('new-profile'));
     await page.fill(tid('field-name'), 'PSD2 accounts (TPP)');
     await page.fill(tid('field-client_id'), 'tpp-7781');
-    await page.selectOption(tid('field-grant'), 'client_credentials');
     await page.selectOption(tid('field-auth_method'), 'private_key_jwt');
     await page.selectOption(tid('field-client_assertion.alg'), 'PS256');
     await page.fill(tid('field-client_assertion.kid'), 'tpp-7781-2026');
+    await page.check(tid('field-signed_request'));
     await page.fill(tid('field-client_secret'), '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n');
-    await page.locator(tid('field-client_secret')).scrollIntoViewIfNeeded();
+    await page.locator(tid('field-signed_request')).scrollIntoViewIfNeeded();
   },
   'sign-in-waiting': async (page) => {
     await page.click(row('Keycloak local'));

@@ -130,6 +130,7 @@ const CLIENT_KEYS = {
   'cc-jwt': clientKeyPair('rsa', 'cc-jwt-rsa'),
   'cc-jwt-ec': clientKeyPair('ec', 'cc-jwt-ec'),
   'web-app-jwt': clientKeyPair('rsa', 'web-app-jwt-rsa'),
+  'web-app-jar': clientKeyPair('ec', 'web-app-jar-ec'),
 };
 
 const CLIENTS = [
@@ -190,6 +191,15 @@ const CLIENTS = [
     token_endpoint_auth_method: 'private_key_jwt',
     jwks: CLIENT_KEYS['web-app-jwt'].jwks,
   }),
+  // Signed authorization requests only (RFC 9101), as PSD2 banks ask: a plain one is refused.
+  interactiveClient({
+    client_id: 'web-app-jar',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    request_object_signing_alg: 'ES256',
+    require_signed_request_object: true,
+    jwks: CLIENT_KEYS['web-app-jar'].jwks,
+  }),
 ];
 
 const requestsApiScope = (scope) => typeof scope === 'string'
@@ -245,6 +255,7 @@ function providerConfiguration() {
       devInteractions: { enabled: true }, // built-in login + consent pages
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
+      requestObjects: { enabled: true },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {

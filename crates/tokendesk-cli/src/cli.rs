@@ -231,6 +231,9 @@ pub struct ProfileAddArgs {
     /// With private-key-jwt: the assertion's `aud` (default: the token endpoint URL).
     #[arg(long, value_name = "URL")]
     pub assertion_audience: Option<String>,
+    /// With private-key-jwt: send sign-in requests as signed request objects (RFC 9101).
+    #[arg(long)]
+    pub signed_request: bool,
     /// Default: authorization-code when the profile can sign in (issuer or --auth-url), else
     /// client-credentials.
     #[arg(long, value_enum)]

@@ -286,6 +286,7 @@ fn private_key_jwt_from_a_key_file_and_set_key() {
                 "ES256",
                 "--assertion-kid",
                 "cc-jwt-ec",
+                "--signed-request",
                 "--grant",
                 "client-credentials",
                 "--scope",
@@ -314,6 +315,7 @@ fn private_key_jwt_from_a_key_file_and_set_key() {
         "{show}"
     );
     assert!(show.contains("\"alg\": \"ES256\"") && !show.contains("PRIVATE KEY"));
+    assert!(show.contains("\"signed_request\": true"), "{show}");
     for (path, bytes) in tokendesk_testkit::all_bytes(home.path()) {
         assert!(
             !contains(&bytes, "PRIVATE KEY"),

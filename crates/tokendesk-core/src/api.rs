@@ -363,7 +363,11 @@ impl Core {
             }
             RedirectTarget::Manual(uri) => (None, uri.clone()),
         };
-        let auth = flow::auth_code::authorization(&profile, &redirect_uri)?;
+        let mut auth = flow::auth_code::authorization(&profile, &redirect_uri)?;
+        if profile.config.signed_request {
+            let key = self.vault.get(&profile.id, SecretKind::PrivateKey).await?;
+            auth.url = flow::request_object::wrap(&profile, &auth.url, key.as_ref(), self.now())?;
+        }
         let started = LoginStarted {
             login_id: uuid::Uuid::new_v4().simple().to_string(),
             profile_id: profile.id.clone(),

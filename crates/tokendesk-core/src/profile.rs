@@ -192,6 +192,9 @@ pub struct ProfileConfig {
     pub auth_method: AuthMethod,
     /// With `private_key_jwt`: how to sign the client assertion.
     pub client_assertion: ClientAssertion,
+    /// Send the authorization request as a signed request object (`request=<JWT>`, RFC 9101),
+    /// signed with the client's private key and algorithm (so: with `private_key_jwt`).
+    pub signed_request: bool,
     pub grant: GrantKind,
     pub scopes: Vec<String>,
     /// Sent as `audience` on token requests (Auth0 and others).
@@ -347,6 +350,14 @@ impl ProfileConfig {
             {
                 err(field, m);
             }
+        }
+        if self.signed_request && self.auth_method != AuthMethod::PrivateKeyJwt {
+            err(
+                "signed_request",
+                "A request object is signed with the client's private key: choose \
+                 private_key_jwt and store the key, or turn this off."
+                    .into(),
+            );
         }
         let a = &self.client_assertion;
         for (field, value) in [

@@ -226,3 +226,48 @@ async fn sign_in_refresh_introspect_and_revoke_authenticate_with_the_key() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_request_object_carries_the_authorization_request() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let mut config = web_config(&p, &["openid", "offline_access"]);
+    config.name = "web-app-jar".into();
+    config.client_id = "web-app-jar".into();
+    config.auth_method = AuthMethod::PrivateKeyJwt;
+    config.client_assertion = ClientAssertion {
+        alg: AssertionAlg::ES256,
+        kid: Some("web-app-jar-ec".into()),
+        audience: None,
+    };
+    // This client must sign its requests: a plain one is refused at the provider.
+    let profile = t
+        .core
+        .create_profile(config.clone(), Some(key(&p, "web-app-jar")))
+        .await
+        .unwrap();
+    let browser = HeadlessLogin::default();
+    let e = t
+        .core
+        .login(&profile.id, &browser, LOGIN_TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("refused the sign-in"), "{}", e.message);
+
+    config.signed_request = true;
+    t.core.update_profile(&profile.id, config).await.unwrap();
+    let started = t.core.begin_login(&profile.id).await.unwrap();
+    let url = url::Url::parse(&started.auth_url).unwrap();
+    let names: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(names, ["response_type", "client_id", "scope", "request"]);
+    t.core.cancel_login(&started.login_id);
+    let token = t
+        .core
+        .login(&profile.id, &browser, LOGIN_TIMEOUT)
+        .await
+        .unwrap();
+    assert!(
+        token.id_token.is_some(),
+        "signed in: the ID token came back"
+    );
+}

@@ -33,6 +33,7 @@ export interface ProfileForm {
   auth_method: AuthMethod;
   /** With private_key_jwt: how the client assertion is signed. */
   assertion: { alg: AssertionAlg; kid: string; audience: string };
+  signed_request: boolean;
   grant: GrantKind;
   scopes: string;
   audience: string;
@@ -62,6 +63,7 @@ export function emptyConfig(): ProfileConfig {
     client_id: '',
     auth_method: 'client_secret_basic',
     client_assertion: { alg: 'RS256', kid: null, audience: null },
+    signed_request: false,
     grant: 'authorization_code',
     scopes: [],
     audience: null,
@@ -85,6 +87,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     client_id: p.client_id,
     auth_method: p.auth_method,
     client_assertion: { ...p.client_assertion },
+    signed_request: p.signed_request,
     grant: p.grant,
     scopes: [...p.scopes],
     audience: p.audience,
@@ -119,6 +122,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       kid: c.client_assertion.kid ?? '',
       audience: c.client_assertion.audience ?? '',
     },
+    signed_request: c.signed_request,
     grant: c.grant,
     scopes: formatScopes(c.scopes),
     audience: c.audience ?? '',
@@ -183,6 +187,7 @@ export function configFromForm(f: ProfileForm): Converted {
       kid: opt(f.assertion.kid),
       audience: opt(f.assertion.audience),
     },
+    signed_request: f.signed_request,
     grant: f.grant,
     scopes: parseScopes(f.scopes),
     audience: opt(f.audience),
@@ -232,6 +237,7 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'client_assertion.alg',
     'client_assertion.kid',
     'client_assertion.audience',
+    'signed_request',
     'grant',
     'scopes',
     'audience',

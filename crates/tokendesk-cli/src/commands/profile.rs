@@ -125,6 +125,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             kid: a.assertion_kid.clone(),
             audience: a.assertion_audience.clone(),
         },
+        signed_request: a.signed_request,
         grant: match a.grant {
             Some(GrantArg::AuthorizationCode) => GrantKind::AuthorizationCode,
             Some(GrantArg::ClientCredentials) => GrantKind::ClientCredentials,

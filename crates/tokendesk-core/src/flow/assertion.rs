@@ -82,10 +82,6 @@ pub fn sign(profile: &Profile, key_pem: &Sensitive<String>, now: Millis) -> Resu
         Some(a) => a.clone(),
         None => profile.require_endpoint(Endpoint::Token)?.to_owned(),
     };
-    let key = signing_key(c.client_assertion.alg, key_pem.expose())?;
-    let mut header = Header::new(algorithm(c.client_assertion.alg));
-    header.typ = Some("JWT".into());
-    header.kid = c.client_assertion.kid.clone();
     let iat = now / 1000;
     let claims = serde_json::json!({
         "iss": c.client_id,
@@ -95,7 +91,22 @@ pub fn sign(profile: &Profile, key_pem: &Sensitive<String>, now: Millis) -> Resu
         "iat": iat,
         "exp": iat + LIFETIME_SECS,
     });
-    jsonwebtoken::encode(&header, &claims, &key).map_err(|e| Error::internal(e.to_string()))
+    sign_jwt(profile, key_pem, "JWT", &claims)
+}
+
+/// Signs `claims` with the client's key, algorithm and `kid`, with the given `typ`.
+pub(crate) fn sign_jwt(
+    profile: &Profile,
+    key_pem: &Sensitive<String>,
+    typ: &str,
+    claims: &serde_json::Value,
+) -> Result<String> {
+    let a = &profile.config.client_assertion;
+    let key = signing_key(a.alg, key_pem.expose())?;
+    let mut header = Header::new(algorithm(a.alg));
+    header.typ = Some(typ.into());
+    header.kid = a.kid.clone();
+    jsonwebtoken::encode(&header, claims, &key).map_err(|e| Error::internal(e.to_string()))
 }
 
 #[cfg(test)]

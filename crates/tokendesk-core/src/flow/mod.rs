@@ -5,6 +5,7 @@ pub mod assertion;
 pub mod auth_code;
 pub mod client_credentials;
 pub mod refresh;
+pub mod request_object;
 pub mod token_ops;
 
 use crate::error::{Error, ErrorCode, Result};

@@ -103,6 +103,7 @@ describe('profile form', () => {
   it('private_key_jwt: a masked key field, the signing settings, and the key sent with create', async () => {
     render(ProfileForm);
     expect(screen.queryByTestId('field-client_assertion.alg')).toBeNull();
+    expect(screen.queryByTestId('field-signed_request')).toBeNull();
     await choose('field-auth_method', 'private_key_jwt');
     const key = screen.getByTestId('field-client_secret') as HTMLTextAreaElement;
     expect(key.tagName).toBe('TEXTAREA');
@@ -110,12 +111,14 @@ describe('profile form', () => {
     expect(screen.getByText('Private key')).toBeTruthy();
     await choose('field-client_assertion.alg', 'PS256');
     await type('field-client_assertion.kid', ' k1 ');
+    await fireEvent.click(screen.getByTestId('field-signed_request'));
     await type('field-client_secret', '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
     await fireEvent.submit(screen.getByTestId('profile-form'));
     const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
     const args = call![1] as { config: ProfileConfig; clientSecret: string | null };
     expect(args.config.auth_method).toBe('private_key_jwt');
     expect(args.config.client_assertion).toEqual({ alg: 'PS256', kid: 'k1', audience: null });
+    expect(args.config.signed_request).toBe(true);
     expect(args.clientSecret).toContain('BEGIN PRIVATE KEY');
   });
 

@@ -17,6 +17,7 @@ describe('profile form ↔ ProfileConfig', () => {
       refresh: { auto: false, remaining_percent: 30, min_seconds_before: 60 },
       api_url: 'https://api.example.com/v1',
       client_assertion: { alg: 'ES256' as const, kid: 'key-2', audience: 'https://idp.example.com' },
+      signed_request: true,
     };
     const { config, errors } = configFromForm(formFromConfig(c));
     expect(errors).toEqual([]);

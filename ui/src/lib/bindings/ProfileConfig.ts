@@ -21,7 +21,12 @@ issuer: string | null, endpoints: Endpoints, client_id: string, auth_method: Aut
 /**
  * With `private_key_jwt`: how to sign the client assertion.
  */
-client_assertion: ClientAssertion, grant: GrantKind, scopes: Array<string>, 
+client_assertion: ClientAssertion, 
+/**
+ * Send the authorization request as a signed request object (`request=<JWT>`, RFC 9101),
+ * signed with the client's private key and algorithm (so: with `private_key_jwt`).
+ */
+signed_request: boolean, grant: GrantKind, scopes: Array<string>, 
 /**
  * Sent as `audience` on token requests (Auth0 and others).
  */
