@@ -8,6 +8,8 @@ const COMMANDS: &[&str] = &[
     "delete_profile",
     "set_client_secret",
     "has_client_secret",
+    "set_tls_key",
+    "has_tls_key",
     "discover",
     "discover_issuer",
     "list_tokens",

@@ -77,6 +77,15 @@ const SCENES = {
     await page.fill(tid('field-client_secret'), '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n');
     await page.locator(tid('field-signed_request')).scrollIntoViewIfNeeded();
   },
+  'new-profile-mtls': async (page) => {
+    await page.click(tid('new-profile'));
+    await page.fill(tid('field-name'), 'PSD2 payments (mTLS)');
+    await page.fill(tid('field-client_id'), 'tpp-7781');
+    await page.selectOption(tid('field-auth_method'), 'tls_client_auth');
+    await page.fill(tid('field-tls_client_cert'), '-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUJ1dJ3jRr2l8dWJ8c7Y9QWQ3iK2owCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n');
+    await page.fill(tid('field-tls_key'), '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n');
+    await page.locator(tid('field-tls_ca')).scrollIntoViewIfNeeded();
+  },
   'sign-in-waiting': async (page) => {
     await page.click(row('Keycloak local'));
     await page.click(tid('sign-in'));

@@ -79,6 +79,8 @@ pub fn run() {
             commands::profiles::delete_profile,
             commands::profiles::set_client_secret,
             commands::profiles::has_client_secret,
+            commands::profiles::set_tls_key,
+            commands::profiles::has_tls_key,
             commands::profiles::discover,
             commands::profiles::discover_issuer,
             commands::tokens::list_tokens,

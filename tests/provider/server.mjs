@@ -16,6 +16,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 // ---------------------------------------------------------------------------
@@ -23,7 +25,7 @@ import { parseArgs } from 'node:util';
 // ---------------------------------------------------------------------------
 
 const USAGE = `usage: node server.mjs [--port N] [--access-ttl S] [--refresh-ttl S] [--id-ttl S]
-                      [--cc-ttl S] [--gateway-refresh-ttl S] [--quiet]`;
+                      [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR] [--quiet]`;
 
 function parseCli(argv) {
   let values;
@@ -39,6 +41,7 @@ function parseCli(argv) {
         'cc-ttl': { type: 'string' },
         'gateway-refresh-ttl': { type: 'string', default: '900' },
         quiet: { type: 'boolean', default: false },
+        'tls-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -73,6 +76,7 @@ function parseCli(argv) {
     ccTtl: int('cc-ttl', 1),
     gatewayRefreshTtl: int('gateway-refresh-ttl', 1),
     quiet: values.quiet,
+    tlsDir: values['tls-dir'],
   };
 }
 
@@ -202,6 +206,28 @@ const CLIENTS = [
   }),
 ];
 
+// With --tls-dir: HTTPS, client certificates asked for, and a client that authenticates with
+// one (RFC 8705 tls_client_auth) and gets certificate-bound access tokens.
+if (opts.tlsDir) {
+  CLIENTS.push({
+    client_id: 'cc-mtls',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'tls_client_auth',
+    tls_client_auth_subject_dn: 'CN=cc-mtls',
+    tls_client_certificate_bound_access_tokens: true,
+    scope: 'api:read api:write',
+  });
+}
+
+/** The peer certificate of a request's TLS connection, PEM, or undefined. */
+function peerCertificate(ctx) {
+  const cert = ctx.socket.getPeerCertificate?.();
+  if (!cert || !cert.raw) return undefined;
+  return new crypto.X509Certificate(cert.raw);
+}
+
 const requestsApiScope = (scope) => typeof scope === 'string'
   && scope.split(' ').some((s) => API_SCOPES.includes(s));
 
@@ -220,6 +246,10 @@ function providerConfiguration() {
   const DAY = 24 * 60 * 60;
   return {
     clients: CLIENTS,
+    clientAuthMethods: [
+      'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none',
+      ...(opts.tlsDir ? ['tls_client_auth'] : []),
+    ],
     jwks: signingJwks(),
     // Default is 15 s, which oidc-provider also adds to the expiry of stored
     // tokens: an access token with --access-ttl 5 would still work at
@@ -256,6 +286,17 @@ function providerConfiguration() {
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       requestObjects: { enabled: true },
+      mTLS: {
+        enabled: Boolean(opts.tlsDir),
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        getCertificate: (ctx) => peerCertificate(ctx)?.toString(),
+        certificateAuthorized: (ctx) => ctx.socket.authorized === true,
+        certificateSubjectMatches(ctx, property, expected) {
+          if (property !== 'tls_client_auth_subject_dn') return false;
+          return peerCertificate(ctx)?.subject.split('\n').join(',') === expected;
+        },
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       resourceIndicators: {
@@ -610,7 +651,16 @@ async function handleBroken(req, res, url) {
 // when --port 0. So: listen first, then build the provider, then route.
 let oidcCallback = null;
 
-const server = http.createServer((req, res) => {
+const tls = opts.tlsDir && {
+  cert: fs.readFileSync(path.join(opts.tlsDir, 'server.pem')),
+  key: fs.readFileSync(path.join(opts.tlsDir, 'server.key')),
+  ca: fs.readFileSync(path.join(opts.tlsDir, 'ca.pem')),
+  // Ask every client for a certificate, but let oidc-provider judge it (and answer
+  // invalid_client) rather than failing the handshake.
+  requestCert: true,
+  rejectUnauthorized: false,
+};
+const server = (tls ? (handler) => https.createServer(tls, handler) : http.createServer)((req, res) => {
   const started = Date.now();
   res.on('finish', () => log(`${req.method} ${req.url} -> ${res.statusCode} (${Date.now() - started} ms)`));
 
@@ -651,7 +701,7 @@ try {
   process.exit(1);
 }
 const { port } = server.address();
-const issuer = `http://127.0.0.1:${port}`;
+const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
 const provider = new Provider(issuer, providerConfiguration());
 provider.proxy = false;

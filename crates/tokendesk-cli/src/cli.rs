@@ -157,6 +157,9 @@ pub enum ProfileCommand {
     /// Store the private key of a private_key_jwt profile (a PEM file, `-` for stdin) in the OS
     /// keychain, replacing the one stored.
     SetKey { profile: String, file: String },
+    /// Store the private key of a profile's TLS client certificate (a PEM file, `-` for stdin)
+    /// in the OS keychain, replacing the one stored.
+    SetTlsKey { profile: String, file: String },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +172,10 @@ pub enum AuthMethodArg {
     None,
     /// private_key_jwt: a JWT signed with the client's private key (--private-key-file).
     PrivateKeyJwt,
+    /// tls_client_auth: the TLS client certificate (--tls-cert, --tls-key-file) authenticates.
+    TlsClientAuth,
+    /// self_signed_tls_client_auth: a self-signed certificate registered with the provider.
+    SelfSignedTlsClientAuth,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,6 +241,15 @@ pub struct ProfileAddArgs {
     /// With private-key-jwt: send sign-in requests as signed request objects (RFC 9101).
     #[arg(long)]
     pub signed_request: bool,
+    /// A TLS client certificate (PEM file, chain after it) for mutual TLS (RFC 8705).
+    #[arg(long, value_name = "FILE", requires = "tls_key_file")]
+    pub tls_cert: Option<String>,
+    /// The private key of --tls-cert (PEM file); it is stored in the OS keychain.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key_file: Option<String>,
+    /// CA certificates (PEM file) to trust for this provider beside the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<String>,
     /// Default: authorization-code when the profile can sign in (issuer or --auth-url), else
     /// client-credentials.
     #[arg(long, value_enum)]

@@ -89,6 +89,10 @@ async fn run(cli: Cli) -> Result<()> {
                 profile: name,
                 file,
             } => profile::set_key(&core, name, file).await,
+            ProfileCommand::SetTlsKey {
+                profile: name,
+                file,
+            } => profile::set_tls_key(&core, name, file).await,
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,

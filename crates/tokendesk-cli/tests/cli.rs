@@ -349,6 +349,78 @@ fn private_key_jwt_from_a_key_file_and_set_key() {
 }
 
 #[test]
+fn mutual_tls_from_certificate_and_key_files() {
+    let tls = tokendesk_testkit::TlsFixture::new();
+    let p = Provider::start_tls(&tls, &[]);
+    let home = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (cert, key, ca) = (
+        write("client.pem", &tls.client_cert_pem),
+        write("client.key", &tls.client_key_pem),
+        write("ca.pem", &tls.ca_pem),
+    );
+    let rogue_key = write("rogue.key", &tls.rogue_key_pem);
+    let add = |key: &str| {
+        run(
+            home.path(),
+            &[
+                "profile",
+                "add",
+                "mtls",
+                "--issuer",
+                &p.issuer,
+                "--client-id",
+                "cc-mtls",
+                "--auth-method",
+                "tls-client-auth",
+                "--tls-cert",
+                &cert,
+                "--tls-key-file",
+                key,
+                "--ca-cert",
+                &ca,
+                "--grant",
+                "client-credentials",
+                "--scope",
+                "api:read",
+            ],
+        )
+    };
+    // A key that is not the certificate's: refused, nothing added.
+    let refused = add(&rogue_key);
+    assert_eq!(
+        code(&refused),
+        2,
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!ok(&run(home.path(), &["profile", "list"])).contains("mtls"));
+    ok(&add(&key));
+    let token = ok(&run(home.path(), &["token", "mtls"]));
+    assert!(token.trim().starts_with("eyJ"), "{token}");
+    let show = ok(&run(home.path(), &["profile", "show", "mtls"]));
+    assert!(
+        show.contains("\"tls_key\": \"stored in the OS keychain\""),
+        "{show}"
+    );
+    assert!(!show.contains("PRIVATE KEY"));
+    // set-tls-key checks the pairing too.
+    assert_eq!(
+        code(&run(
+            home.path(),
+            &["profile", "set-tls-key", "mtls", &rogue_key]
+        )),
+        2
+    );
+    ok(&run(home.path(), &["profile", "set-tls-key", "mtls", &key]));
+}
+
+#[test]
 fn exit_codes_tell_failures_apart() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();

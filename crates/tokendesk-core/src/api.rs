@@ -19,6 +19,7 @@ use crate::flow::token_ops::TokenHint;
 use crate::flow::{self, auth_code::Authorization};
 use crate::history::{Method, Outcome, RefreshEvent, Trigger};
 use crate::home::Home;
+use crate::http::TlsSetup;
 use crate::http::{Call, Exchange, Http, HttpOptions};
 use crate::inspect::{self, DecodedJwt, IdTokenExpectations, IdTokenValidation};
 use crate::loopback::{Callback, Listener, RedirectTarget};
@@ -278,6 +279,39 @@ impl Core {
             .is_some())
     }
 
+    /// Stores (or with `None`, removes) the private key of the profile's TLS client
+    /// certificate; it must match the certificate.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn set_tls_key(&self, id: &ProfileId, key: Option<Sensitive<String>>) -> Result<()> {
+        let profile = self.profile_by_id(id)?;
+        match key {
+            Some(k) if !k.expose().is_empty() => {
+                let Some(cert) = &profile.config.tls_client_cert else {
+                    return Err(Error::invalid_field(
+                        "tls_key",
+                        "Add the client certificate (PEM) to the profile first, then its key.",
+                    ));
+                };
+                TlsSetup {
+                    ca_pem: None,
+                    identity_pem: Some(Sensitive::new(format!(
+                        "{}\n{}",
+                        cert.trim_end(),
+                        k.expose()
+                    ))),
+                }
+                .check()?;
+                self.vault.set(id, SecretKind::TlsKey, k).await
+            }
+            _ => self.vault.delete(id, SecretKind::TlsKey).await,
+        }
+    }
+
+    pub async fn has_tls_key(&self, id: &ProfileId) -> Result<bool> {
+        self.profile_by_id(id)?;
+        Ok(self.vault.get(id, SecretKind::TlsKey).await?.is_some())
+    }
+
     /// Runs discovery for a profile's issuer and remembers the metadata.
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn discover(&self, id: &ProfileId) -> Result<Profile> {
@@ -288,7 +322,7 @@ impl Core {
                 "Set an issuer URL to discover from.",
             ));
         };
-        let call = self.call(&profile, "discovery");
+        let call = self.call(&profile, "discovery").await?;
         let result = discovery::discover(&call, &issuer, self.now()).await;
         self.record(&call);
         profile.metadata = Some(result?);
@@ -494,12 +528,15 @@ impl Core {
         auth: &Authorization,
     ) -> IdTokenValidation {
         let jwks = match profile.endpoint(Endpoint::Jwks) {
-            Some(uri) => {
-                let call = self.call(profile, "jwks");
-                let fetched = fetch_json(&call, uri).await;
-                self.record(&call);
-                fetched.ok().and_then(|v| serde_json::from_value(v).ok())
-            }
+            // Without a JWKS (not even a usable call to fetch it) the signature check says so.
+            Some(uri) => match self.call(profile, "jwks").await {
+                Ok(call) => {
+                    let fetched = fetch_json(&call, uri).await;
+                    self.record(&call);
+                    fetched.ok().and_then(|v| serde_json::from_value(v).ok())
+                }
+                Err(_) => None,
+            },
             None => None,
         };
         let issuer = profile
@@ -827,7 +864,7 @@ impl Core {
     pub async fn userinfo(&self, id: &ProfileId) -> Result<serde_json::Value> {
         let profile = self.ready_profile(id).await?;
         let token = self.reveal(id, SecretKind::AccessToken).await?;
-        let mut call = self.call(&profile, "userinfo");
+        let mut call = self.call(&profile, "userinfo").await?;
         call.scrub(token.expose());
         let result = flow::token_ops::userinfo(&profile, &token, &call).await;
         self.record(&call);
@@ -836,7 +873,10 @@ impl Core {
 
     /// A token's value, for an explicit reveal or copy.
     pub async fn reveal(&self, id: &ProfileId, kind: SecretKind) -> Result<Sensitive<String>> {
-        if kind == SecretKind::ClientSecret || kind == SecretKind::PrivateKey {
+        if matches!(
+            kind,
+            SecretKind::ClientSecret | SecretKind::PrivateKey | SecretKind::TlsKey
+        ) {
             return Err(Error::new(
                 ErrorCode::Unsupported,
                 "Client secrets and keys are never shown back.",
@@ -1001,7 +1041,7 @@ impl Core {
             .vault
             .get(&profile.id, credential_kind(&profile.config))
             .await?;
-        let mut call = self.call(profile, operation);
+        let mut call = self.call(profile, operation).await?;
         for value in scrub
             .iter()
             .copied()
@@ -1037,14 +1077,50 @@ impl Core {
         self.events.emit(event);
     }
 
-    fn call<'a>(&'a self, profile: &Profile, operation: &str) -> Call<'a> {
-        Call::new(
+    /// A call for one of the profile's operations, over its own TLS settings (trusted CAs, a
+    /// client certificate with its key from the keychain).
+    async fn call<'a>(&'a self, profile: &Profile, operation: &str) -> Result<Call<'a>> {
+        let call = Call::new(
             &self.http,
             self.clock.as_ref(),
             profile.id.clone(),
             operation,
             &profile.config.headers,
-        )
+        );
+        Ok(call.with_tls(self.tls_setup(profile).await?))
+    }
+
+    async fn tls_setup(&self, profile: &Profile) -> Result<TlsSetup> {
+        let c = &profile.config;
+        let identity_pem = match &c.tls_client_cert {
+            None => None,
+            Some(cert) => {
+                let key = self
+                    .vault
+                    .get(&profile.id, SecretKind::TlsKey)
+                    .await?
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::InvalidClient,
+                            format!(
+                                "Profile \"{}\" has a TLS client certificate but its private key \
+                                 is not stored. Add the key (PEM) in the profile; it is kept in \
+                                 the OS keychain.",
+                                c.name
+                            ),
+                        )
+                    })?;
+                Some(Sensitive::new(format!(
+                    "{}\n{}",
+                    cert.trim_end(),
+                    key.expose()
+                )))
+            }
+        };
+        Ok(TlsSetup {
+            ca_pem: c.tls_ca.clone(),
+            identity_pem,
+        })
     }
 
     /// Saves a call's exchanges to the log. A failure here is logged, not raised: it must not

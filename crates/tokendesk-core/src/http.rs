@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::error::{Error, ErrorCode};
 use crate::profile::{Param, ProfileId};
 use crate::redact::{self, Scrubber};
+use crate::secret::Sensitive;
 
 /// Bodies are cut to this many bytes in the exchange log.
 const LOGGED_BODY_LIMIT: usize = 64 * 1024;
@@ -39,11 +40,84 @@ pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// A profile's own TLS settings: CA certificates to trust beside the system's (a sandbox with a
+/// private CA), and a client certificate with its key for mutual TLS (RFC 8705).
+#[derive(Clone, Default)]
+pub struct TlsSetup {
+    /// PEM certificates, trusted in addition to the system roots.
+    pub ca_pem: Option<String>,
+    /// The client certificate chain and its private key, PEM, one after the other.
+    pub identity_pem: Option<Sensitive<String>>,
+}
+
+impl TlsSetup {
+    fn is_plain(&self) -> bool {
+        self.ca_pem.is_none() && self.identity_pem.is_none()
+    }
+
+    /// Identifies the setup among the built clients, without keeping the key in the clear.
+    fn digest(&self) -> [u8; 32] {
+        use sha2::Digest as _;
+        let mut h = sha2::Sha256::new();
+        h.update(self.ca_pem.as_deref().unwrap_or_default());
+        h.update([0]);
+        h.update(
+            self.identity_pem
+                .as_ref()
+                .map(|s| s.expose().as_str())
+                .unwrap_or_default(),
+        );
+        h.finalize().into()
+    }
+
+    /// Checks that the certificates and key can be used, with a message that says which part
+    /// is wrong (`field` names the form field to show it under).
+    pub fn check(&self) -> Result<(), Error> {
+        if let Some(ca) = &self.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(ca.as_bytes()).map_err(|e| {
+                Error::invalid_field("tls_ca", format!("Not PEM certificates ({e})."))
+            })?;
+            if certs.is_empty() {
+                return Err(Error::invalid_field(
+                    "tls_ca",
+                    "No certificate (-----BEGIN CERTIFICATE-----) in it.",
+                ));
+            }
+        }
+        if let Some(identity) = &self.identity_pem {
+            let refuse = |e: reqwest::Error| {
+                Error::invalid_field(
+                    "tls_key",
+                    format!(
+                        "The client certificate and this private key do not make a TLS identity \
+                         ({}). Give the certificate (chain) as PEM in the profile and its own \
+                         private key (PEM, PKCS#8 or traditional) here.",
+                        error_chain(&e)
+                    ),
+                )
+            };
+            let identity =
+                reqwest::Identity::from_pem(identity.expose().as_bytes()).map_err(refuse)?;
+            // Building a client is what pairs the key with the certificate (and so finds a key
+            // that belongs to another one); no roots needed for that.
+            install_tls_provider();
+            reqwest::Client::builder()
+                .tls_certs_only([])
+                .identity(identity)
+                .build()
+                .map_err(refuse)?;
+        }
+        Ok(())
+    }
+}
+
 /// The HTTP client, built on first use: building it loads the system's TLS roots, which costs
-/// tens of milliseconds that a command serving a cached token should not pay.
+/// tens of milliseconds that a command serving a cached token should not pay. Profiles with
+/// TLS settings of their own get a client each, kept for the next call.
 pub struct Http {
     options: HttpOptions,
     client: std::sync::OnceLock<reqwest::Client>,
+    with_tls: Mutex<std::collections::HashMap<[u8; 32], reqwest::Client>>,
 }
 
 impl Http {
@@ -51,25 +125,53 @@ impl Http {
         Ok(Self {
             options: options.clone(),
             client: std::sync::OnceLock::new(),
+            with_tls: Mutex::new(std::collections::HashMap::new()),
         })
     }
 
-    fn client(&self) -> Result<&reqwest::Client, TransportError> {
-        if let Some(c) = self.client.get() {
-            return Ok(c);
-        }
+    fn builder(&self) -> reqwest::ClientBuilder {
         install_tls_provider();
-        let built = reqwest::Client::builder()
+        reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.options.timeout)
             .connect_timeout(self.options.connect_timeout)
             .user_agent(concat!("TokenDesk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| TransportError {
-                code: ErrorCode::Tls,
-                message: format!("The HTTP client could not be set up (TLS roots?): {e}."),
-            })?;
-        Ok(self.client.get_or_init(|| built))
+    }
+
+    fn client(&self, tls: &TlsSetup) -> Result<reqwest::Client, TransportError> {
+        let unusable = |e: String| TransportError {
+            code: ErrorCode::Tls,
+            message: format!("The HTTP client could not be set up: {e}."),
+        };
+        if tls.is_plain() {
+            if let Some(c) = self.client.get() {
+                return Ok(c.clone());
+            }
+            let built = self
+                .builder()
+                .build()
+                .map_err(|e| unusable(e.to_string()))?;
+            return Ok(self.client.get_or_init(|| built).clone());
+        }
+        let digest = tls.digest();
+        let mut clients = self.with_tls.lock().expect("clients poisoned");
+        if let Some(c) = clients.get(&digest) {
+            return Ok(c.clone());
+        }
+        let mut builder = self.builder();
+        if let Some(ca) = &tls.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(ca.as_bytes())
+                .map_err(|e| unusable(e.to_string()))?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        if let Some(identity) = &tls.identity_pem {
+            let identity = reqwest::Identity::from_pem(identity.expose().as_bytes())
+                .map_err(|e| unusable(e.to_string()))?;
+            builder = builder.identity(identity);
+        }
+        let built = builder.build().map_err(|e| unusable(e.to_string()))?;
+        clients.insert(digest, built.clone());
+        Ok(built)
     }
 }
 
@@ -120,6 +222,7 @@ pub struct LastResponse {
 /// One operation's HTTP calls: adds the profile's extra headers, records each exchange.
 pub struct Call<'a> {
     http: &'a Http,
+    tls: TlsSetup,
     clock: &'a dyn Clock,
     profile_id: ProfileId,
     operation: String,
@@ -138,6 +241,7 @@ impl<'a> Call<'a> {
     ) -> Self {
         Self {
             http,
+            tls: TlsSetup::default(),
             clock,
             profile_id,
             operation: operation.into(),
@@ -145,6 +249,12 @@ impl<'a> Call<'a> {
             scrubber: Scrubber::default(),
             records: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Uses the profile's own TLS settings (trusted CAs, client certificate).
+    pub fn with_tls(mut self, tls: TlsSetup) -> Self {
+        self.tls = tls;
+        self
     }
 
     /// The time by the call's clock.
@@ -256,7 +366,7 @@ impl<'a> Call<'a> {
         })?;
         let mut response = self
             .http
-            .client()?
+            .client(&self.tls)?
             .execute(request)
             .await
             .map_err(|e| transport_error(&url, e))?;

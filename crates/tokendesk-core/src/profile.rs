@@ -51,6 +51,11 @@ pub enum AuthMethod {
     /// A JWT signed with the client's private key as `client_assertion` (RFC 7523 §2.2,
     /// OIDC Core §9): no shared secret; the provider holds the public key.
     PrivateKeyJwt,
+    /// The TLS client certificate, issued by a CA the provider trusts, authenticates the client
+    /// (RFC 8705 §2.1); `client_id` in the body.
+    TlsClientAuth,
+    /// A self-signed TLS client certificate registered with the provider (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -65,7 +70,10 @@ impl AuthMethod {
                 Some(SecretKind::ClientSecret)
             }
             AuthMethod::PrivateKeyJwt => Some(SecretKind::PrivateKey),
-            AuthMethod::None => None,
+            // The certificate's key is the profile's TLS key, needed for any auth method.
+            AuthMethod::None | AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+                None
+            }
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -74,7 +82,16 @@ impl AuthMethod {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::None => "none",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+    /// Whether the method is a TLS client certificate (RFC 8705).
+    pub fn is_mtls(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        )
     }
 }
 
@@ -195,6 +212,12 @@ pub struct ProfileConfig {
     /// Send the authorization request as a signed request object (`request=<JWT>`, RFC 9101),
     /// signed with the client's private key and algorithm (so: with `private_key_jwt`).
     pub signed_request: bool,
+    /// The client certificate (chain) for mutual TLS, PEM (RFC 8705). Its private key is in
+    /// the keychain. Sent whenever the provider asks for one, whatever the auth method.
+    pub tls_client_cert: Option<String>,
+    /// CA certificates (PEM) to trust for this provider beside the system's: a sandbox or test
+    /// environment with a private CA.
+    pub tls_ca: Option<String>,
     pub grant: GrantKind,
     pub scopes: Vec<String>,
     /// Sent as `audience` on token requests (Auth0 and others).
@@ -351,6 +374,25 @@ impl ProfileConfig {
                 err(field, m);
             }
         }
+        for (field, value) in [
+            ("tls_client_cert", &self.tls_client_cert),
+            ("tls_ca", &self.tls_ca),
+        ] {
+            if let Some(pem) = value
+                && let Err(m) = check_certificates(pem)
+            {
+                err(field, m);
+            }
+        }
+        if self.auth_method.is_mtls() && self.tls_client_cert.is_none() {
+            err(
+                "tls_client_cert",
+                format!(
+                    "{} authenticates with the TLS client certificate: add it (PEM), and its key.",
+                    self.auth_method.as_str()
+                ),
+            );
+        }
         if self.signed_request && self.auth_method != AuthMethod::PrivateKeyJwt {
             err(
                 "signed_request",
@@ -460,6 +502,22 @@ fn check_http_url(value: &str) -> std::result::Result<(), String> {
             u.scheme()
         )),
         Err(e) => Err(format!("\"{value}\" is not a valid URL ({e}).")),
+    }
+}
+
+/// PEM certificates: at least one, all of them parseable.
+fn check_certificates(pem: &str) -> std::result::Result<(), String> {
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(
+            "Paste certificates in PEM (-----BEGIN CERTIFICATE-----); a private key goes in \
+             the key field."
+                .into(),
+        );
+    }
+    match reqwest::Certificate::from_pem_bundle(pem.as_bytes()) {
+        Ok(certs) if !certs.is_empty() => Ok(()),
+        Ok(_) => Err("No certificate found in it.".into()),
+        Err(e) => Err(format!("Not a readable PEM certificate ({e}).")),
     }
 }
 

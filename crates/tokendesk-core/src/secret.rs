@@ -73,16 +73,20 @@ pub enum SecretKind {
     AccessToken,
     RefreshToken,
     IdToken,
+    /// The key that signs client assertions and request objects (`private_key_jwt`).
     PrivateKey,
+    /// The key of the client certificate for mutual TLS (RFC 8705).
+    TlsKey,
 }
 
 impl SecretKind {
-    pub const ALL: [SecretKind; 5] = [
+    pub const ALL: [SecretKind; 6] = [
         SecretKind::ClientSecret,
         SecretKind::AccessToken,
         SecretKind::RefreshToken,
         SecretKind::IdToken,
         SecretKind::PrivateKey,
+        SecretKind::TlsKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +96,7 @@ impl SecretKind {
             SecretKind::RefreshToken => "refresh_token",
             SecretKind::IdToken => "id_token",
             SecretKind::PrivateKey => "private_key",
+            SecretKind::TlsKey => "tls_key",
         }
     }
 }

@@ -36,7 +36,79 @@ pub struct Provider {
     pub client_keys: std::collections::BTreeMap<String, String>,
 }
 
+/// Certificates for a provider that speaks HTTPS and asks for client certificates: a CA, the
+/// server's certificate for 127.0.0.1, a client certificate (`CN=cc-mtls`) from the same CA,
+/// and one from a CA the provider does not trust. All PEM, made fresh for each fixture.
+pub struct TlsFixture {
+    pub dir: tempfile::TempDir,
+    pub ca_pem: String,
+    pub client_cert_pem: String,
+    pub client_key_pem: String,
+    pub rogue_cert_pem: String,
+    pub rogue_key_pem: String,
+}
+
+impl TlsFixture {
+    pub fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "TokenDesk test CA");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let ca = Issuer::new(ca_params, ca_key);
+
+        let server_key = KeyPair::generate().unwrap();
+        let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .unwrap()
+            .signed_by(&server_key, &ca)
+            .unwrap();
+        let leaf = |cn: &str, issuer: &Issuer<'_, KeyPair>| {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.distinguished_name.push(DnType::CommonName, cn);
+            let cert = params.signed_by(&key, issuer).unwrap();
+            (cert.pem(), key.serialize_pem())
+        };
+        let (client_cert_pem, client_key_pem) = leaf("cc-mtls", &ca);
+        let rogue_ca_key = KeyPair::generate().unwrap();
+        let mut rogue_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        rogue_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let rogue_ca = Issuer::new(rogue_params, rogue_ca_key);
+        let (rogue_cert_pem, rogue_key_pem) = leaf("cc-mtls", &rogue_ca);
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("server.pem"), server.pem()).unwrap();
+        std::fs::write(dir.path().join("server.key"), server_key.serialize_pem()).unwrap();
+        Self {
+            dir,
+            ca_pem: ca_cert.pem(),
+            client_cert_pem,
+            client_key_pem,
+            rogue_cert_pem,
+            rogue_key_pem,
+        }
+    }
+}
+
+impl Default for TlsFixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Provider {
+    /// The provider over HTTPS with the fixture's certificates (`--tls-dir`).
+    pub fn start_tls(tls: &TlsFixture, args: &[&str]) -> Self {
+        let dir = tls.dir.path().to_str().unwrap().to_owned();
+        let mut all = vec!["--tls-dir", dir.as_str()];
+        all.extend_from_slice(args);
+        Self::start(&all)
+    }
+
     pub fn start(args: &[&str]) -> Self {
         let dir = provider_dir();
         assert!(

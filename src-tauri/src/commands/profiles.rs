@@ -61,6 +61,16 @@ pub async fn has_client_secret(state: Cmd<'_>, id: ProfileId) -> Result<bool, Er
 }
 
 #[tauri::command]
+pub async fn set_tls_key(state: Cmd<'_>, id: ProfileId, key: Option<String>) -> Result<(), Error> {
+    state.core.set_tls_key(&id, key.map(Sensitive::new)).await
+}
+
+#[tauri::command]
+pub async fn has_tls_key(state: Cmd<'_>, id: ProfileId) -> Result<bool, Error> {
+    state.core.has_tls_key(&id).await
+}
+
+#[tauri::command]
 pub async fn discover(state: Cmd<'_>, id: ProfileId) -> Result<Profile, Error> {
     state.core.discover(&id).await
 }

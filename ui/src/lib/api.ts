@@ -102,6 +102,11 @@ export const setClientSecret = (id: ProfileId, secret: string | null) =>
 
 export const hasClientSecret = (id: ProfileId) => call<boolean>('has_client_secret', { id });
 
+/** The private key of the profile's TLS client certificate (mTLS); `null` removes it. */
+export const setTlsKey = (id: ProfileId, key: string | null) => call<void>('set_tls_key', { id, key });
+
+export const hasTlsKey = (id: ProfileId) => call<boolean>('has_tls_key', { id });
+
 export const discover = (id: ProfileId) => call<Profile>('discover', { id });
 
 export const discoverIssuer = (issuer: string) =>

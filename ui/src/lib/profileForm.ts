@@ -34,6 +34,9 @@ export interface ProfileForm {
   /** With private_key_jwt: how the client assertion is signed. */
   assertion: { alg: AssertionAlg; kid: string; audience: string };
   signed_request: boolean;
+  /** PEM: the client certificate (chain) for mutual TLS, and CA certificates to trust. */
+  tls_client_cert: string;
+  tls_ca: string;
   grant: GrantKind;
   scopes: string;
   audience: string;
@@ -64,6 +67,8 @@ export function emptyConfig(): ProfileConfig {
     auth_method: 'client_secret_basic',
     client_assertion: { alg: 'RS256', kid: null, audience: null },
     signed_request: false,
+    tls_client_cert: null,
+    tls_ca: null,
     grant: 'authorization_code',
     scopes: [],
     audience: null,
@@ -88,6 +93,8 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     auth_method: p.auth_method,
     client_assertion: { ...p.client_assertion },
     signed_request: p.signed_request,
+    tls_client_cert: p.tls_client_cert,
+    tls_ca: p.tls_ca,
     grant: p.grant,
     scopes: [...p.scopes],
     audience: p.audience,
@@ -123,6 +130,8 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       audience: c.client_assertion.audience ?? '',
     },
     signed_request: c.signed_request,
+    tls_client_cert: c.tls_client_cert ?? '',
+    tls_ca: c.tls_ca ?? '',
     grant: c.grant,
     scopes: formatScopes(c.scopes),
     audience: c.audience ?? '',
@@ -188,6 +197,8 @@ export function configFromForm(f: ProfileForm): Converted {
       audience: opt(f.assertion.audience),
     },
     signed_request: f.signed_request,
+    tls_client_cert: opt(f.tls_client_cert),
+    tls_ca: opt(f.tls_ca),
     grant: f.grant,
     scopes: parseScopes(f.scopes),
     audience: opt(f.audience),
@@ -238,6 +249,9 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'client_assertion.kid',
     'client_assertion.audience',
     'signed_request',
+    'tls_client_cert',
+    'tls_ca',
+    'tls_key',
     'grant',
     'scopes',
     'audience',

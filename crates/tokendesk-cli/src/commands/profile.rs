@@ -62,6 +62,16 @@ fn read_secret_line() -> Result<Sensitive<String>> {
     Ok(Sensitive::new(secret))
 }
 
+/// Certificates (PEM) from a file.
+fn read_pem_file(file: &str) -> Result<String> {
+    std::fs::read_to_string(file).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("Could not read {file}: {e}."),
+        )
+    })
+}
+
 /// A PEM private key from a file, or from stdin with `-`.
 fn read_key_file(file: &str) -> Result<Sensitive<String>> {
     let text = if file == "-" {
@@ -115,6 +125,8 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             AuthMethodArg::Post => AuthMethod::ClientSecretPost,
             AuthMethodArg::None => AuthMethod::None,
             AuthMethodArg::PrivateKeyJwt => AuthMethod::PrivateKeyJwt,
+            AuthMethodArg::TlsClientAuth => AuthMethod::TlsClientAuth,
+            AuthMethodArg::SelfSignedTlsClientAuth => AuthMethod::SelfSignedTlsClientAuth,
         },
         client_assertion: ClientAssertion {
             alg: match a.assertion_alg {
@@ -126,6 +138,8 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             audience: a.assertion_audience.clone(),
         },
         signed_request: a.signed_request,
+        tls_client_cert: a.tls_cert.as_deref().map(read_pem_file).transpose()?,
+        tls_ca: a.ca_cert.as_deref().map(read_pem_file).transpose()?,
         grant: match a.grant {
             Some(GrantArg::AuthorizationCode) => GrantKind::AuthorizationCode,
             Some(GrantArg::ClientCredentials) => GrantKind::ClientCredentials,
@@ -181,7 +195,17 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             }
         );
     }
+    let tls_key = a.tls_key_file.as_deref().map(read_key_file).transpose()?;
     let profile = core.create_profile(config, secret).await?;
+    if let Some(key) = tls_key
+        && let Err(e) = core.set_tls_key(&profile.id, Some(key)).await
+    {
+        core.delete_profile(&profile.id).await?;
+        return Err(Error::new(
+            e.code,
+            format!("{} The profile was not added.", e.message),
+        ));
+    }
     if profile.config.issuer.is_some()
         && !a.no_discover
         && let Err(e) = core.discover(&profile.id).await
@@ -247,6 +271,14 @@ pub async fn show(core: &Core, name: &str) -> Result<()> {
         "not stored"
     }
     .into();
+    if p.config.tls_client_cert.is_some() {
+        v["tls_key"] = if core.has_tls_key(&p.id).await? {
+            "stored in the OS keychain"
+        } else {
+            "not stored"
+        }
+        .into();
+    }
     if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("raw");
     }
@@ -363,6 +395,16 @@ pub async fn set_key(core: &Core, name: &str, file: &str) -> Result<()> {
         .await?;
     eprintln!(
         "Stored the private key of \"{}\" in the OS keychain.",
+        p.config.name
+    );
+    Ok(())
+}
+
+pub async fn set_tls_key(core: &Core, name: &str, file: &str) -> Result<()> {
+    let p = core.profile(name)?;
+    core.set_tls_key(&p.id, Some(read_key_file(file)?)).await?;
+    eprintln!(
+        "Stored the TLS key of \"{}\" in the OS keychain.",
         p.config.name
     );
     Ok(())

@@ -49,9 +49,11 @@ pub fn oauth_client(
         .set_token_uri_option(token_url)
         .set_auth_type(match profile.config.auth_method {
             AuthMethod::ClientSecretBasic => AuthType::BasicAuth,
-            AuthMethod::ClientSecretPost | AuthMethod::None | AuthMethod::PrivateKeyJwt => {
-                AuthType::RequestBody
-            }
+            AuthMethod::ClientSecretPost
+            | AuthMethod::None
+            | AuthMethod::PrivateKeyJwt
+            | AuthMethod::TlsClientAuth
+            | AuthMethod::SelfSignedTlsClientAuth => AuthType::RequestBody,
         });
     // A private key never goes on the wire: the flows add a signed assertion instead.
     let sends_secret = matches!(

@@ -33,7 +33,8 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
              the provider accepts only what the client is registered for. With private_key_jwt: \
              the provider must hold the public half of the stored key (same kid), allow the \
              signing algorithm, and accept the assertion's audience (the token endpoint URL \
-             unless the profile sets another)."
+             unless the profile sets another). With tls_client_auth: the client certificate must \
+             come from a CA the provider trusts and carry the subject registered for the client."
         }
         ("invalid_grant", Operation::CodeExchange) => {
             "The code was already used or has expired, or the redirect URI differs from the one \

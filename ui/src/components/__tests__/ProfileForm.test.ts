@@ -141,4 +141,34 @@ describe('profile form', () => {
     await fireEvent.submit(screen.getByTestId('profile-form'));
     expect((await screen.findByTestId('field-error-client_secret')).textContent).toContain('P-256');
   });
+
+  it('mutual TLS: the certificate goes with the profile, its key to the keychain after create', async () => {
+    const calls: string[] = [];
+    invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
+      calls.push(cmd);
+      if (cmd === 'create_profile') {
+        const { config } = args as { config: ProfileConfig };
+        return { ...config, id: 'new', metadata: null, created_at: 0, updated_at: 0 };
+      }
+      if (cmd === 'set_tls_key') return null;
+      throw { code: 'internal', message: cmd };
+    });
+    render(ProfileForm);
+    await type('field-name', 'mtls');
+    await type('field-client_id', 'cc-mtls');
+    await choose('field-auth_method', 'tls_client_auth');
+    expect((screen.getByTestId('field-client_secret') as HTMLInputElement).disabled).toBe(true);
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    await type('field-tls_client_cert', cert);
+    const key = screen.getByTestId('field-tls_key') as HTMLTextAreaElement;
+    expect(key.classList.contains('masked')).toBe(true);
+    await type('field-tls_key', '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    await vi.waitFor(() => expect(calls).toEqual(['create_profile', 'set_tls_key']));
+    const create = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile')![1] as { config: ProfileConfig };
+    expect(create.config.tls_client_cert).toBe(cert);
+    expect(create.config.auth_method).toBe('tls_client_auth');
+    expect(JSON.stringify(create)).not.toContain('PRIVATE KEY');
+    expect(invokeMock).toHaveBeenCalledWith('set_tls_key', { id: 'new', key: expect.stringContaining('PRIVATE KEY') });
+  });
 });

@@ -80,7 +80,7 @@ describe('client secret field', () => {
     await fireEvent.click(screen.getByTestId('secret-replace'));
     const pem = '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\n-----END PRIVATE KEY-----\n';
     const file = new File([pem], 'tpp.pem', { type: 'application/x-pem-file' });
-    const input = screen.getByTestId('key-file') as HTMLInputElement;
+    const input = screen.getByTestId('client_secret-file') as HTMLInputElement;
     Object.defineProperty(input, 'files', { value: [file], configurable: true });
     await fireEvent.change(input);
     const area = screen.getByTestId('field-client_secret') as HTMLTextAreaElement;
@@ -93,10 +93,10 @@ describe('client secret field', () => {
 
   it('refuses a file that is not PEM, without storing anything', async () => {
     render(SecretField, { profileId: null, authMethod: 'private_key_jwt' });
-    const input = screen.getByTestId('key-file') as HTMLInputElement;
+    const input = screen.getByTestId('client_secret-file') as HTMLInputElement;
     Object.defineProperty(input, 'files', { value: [new File(['\u0030\u0082'], 'key.der')], configurable: true });
     await fireEvent.change(input);
-    expect((await screen.findByTestId('key-file-error')).textContent).toContain('not PEM');
+    expect((await screen.findByTestId('client_secret-file-error')).textContent).toContain('not PEM');
     expect((screen.getByTestId('field-client_secret') as HTMLTextAreaElement).value).toBe('');
   });
 

@@ -32,7 +32,17 @@ client_assertion: ClientAssertion,
  * Send the authorization request as a signed request object (`request=<JWT>`, RFC 9101),
  * signed with the client's private key and algorithm (so: with `private_key_jwt`).
  */
-signed_request: boolean, grant: GrantKind, scopes: Array<string>, 
+signed_request: boolean, 
+/**
+ * The client certificate (chain) for mutual TLS, PEM (RFC 8705). Its private key is in
+ * the keychain. Sent whenever the provider asks for one, whatever the auth method.
+ */
+tls_client_cert: string | null, 
+/**
+ * CA certificates (PEM) to trust for this provider beside the system's: a sandbox or test
+ * environment with a private CA.
+ */
+tls_ca: string | null, grant: GrantKind, scopes: Array<string>, 
 /**
  * Sent as `audience` on token requests (Auth0 and others).
  */
