@@ -250,6 +250,15 @@ function providerConfiguration() {
       'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none',
       ...(opts.tlsDir ? ['tls_client_auth'] : []),
     ],
+    // Under TLS, the client-authenticating endpoints are also published as mTLS aliases
+    // (RFC 8705 §5) on another host name of this server, so a test can see them used.
+    discovery: opts.tlsDir ? {
+      mtls_endpoint_aliases: Object.fromEntries(
+        [['token_endpoint', '/token'], ['revocation_endpoint', '/token/revocation'],
+          ['introspection_endpoint', '/token/introspection']]
+          .map(([k, p]) => [k, `${issuer.replace('127.0.0.1', 'localhost')}${p}`]),
+      ),
+    } : {},
     jwks: signingJwks(),
     // Default is 15 s, which oidc-provider also adds to the expiry of stored
     // tokens: an access token with --access-ttl 5 would still work at

@@ -271,7 +271,8 @@ impl Endpoint {
 }
 
 impl Profile {
-    /// The endpoint to use: the one set by hand, else the discovered one.
+    /// The endpoint to use: the one set by hand, else — with a TLS client certificate — the
+    /// provider's mTLS alias (RFC 8705 §5), else the discovered one.
     pub fn endpoint(&self, which: Endpoint) -> Option<&str> {
         let e = &self.config.endpoints;
         let manual = match which {
@@ -282,9 +283,17 @@ impl Profile {
             Endpoint::Userinfo => &e.userinfo,
             Endpoint::Jwks => &e.jwks,
         };
+        let meta = self.metadata.as_ref();
         manual
             .as_deref()
-            .or_else(|| self.metadata.as_ref().and_then(|m| m.endpoint(which)))
+            .or_else(|| {
+                self.config
+                    .tls_client_cert
+                    .as_ref()
+                    .and(meta)
+                    .and_then(|m| m.mtls_alias(which))
+            })
+            .or_else(|| meta.and_then(|m| m.endpoint(which)))
     }
 
     /// The endpoint, or an error that says how to get one.
@@ -631,5 +640,33 @@ mod tests {
                 .message
                 .contains("revocation endpoint")
         );
+    }
+
+    #[test]
+    fn a_client_certificate_uses_the_mtls_aliases() {
+        let meta = ProviderMetadata {
+            token_endpoint: Some("https://idp/token".into()),
+            userinfo_endpoint: Some("https://idp/userinfo".into()),
+            raw: serde_json::json!({
+                "mtls_endpoint_aliases": { "token_endpoint": "https://mtls.idp/token" }
+            }),
+            ..Default::default()
+        };
+        let mut p = Profile {
+            id: ProfileId::from("x"),
+            config: ProfileConfig {
+                endpoints: Endpoints::default(),
+                ..cc_profile()
+            },
+            metadata: Some(meta),
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(p.endpoint(Endpoint::Token), Some("https://idp/token"));
+        p.config.tls_client_cert = Some("-----BEGIN CERTIFICATE-----".into());
+        assert_eq!(p.endpoint(Endpoint::Token), Some("https://mtls.idp/token"));
+        assert_eq!(p.endpoint(Endpoint::Userinfo), Some("https://idp/userinfo"));
+        p.config.endpoints.token = Some("https://by-hand/token".into());
+        assert_eq!(p.endpoint(Endpoint::Token), Some("https://by-hand/token"));
     }
 }

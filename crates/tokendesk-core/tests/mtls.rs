@@ -84,6 +84,17 @@ async fn the_client_certificate_authenticates_and_binds_the_token() {
         "the token is bound to our certificate"
     );
     assert!(token.access_expires_at.is_some());
+    // The token request went to the provider's mTLS alias of the token endpoint (RFC 8705 §5).
+    let log = t.core.exchanges(&profile.id, 10).unwrap();
+    let request = log
+        .iter()
+        .find(|x| x.operation == "token:client_credentials")
+        .unwrap();
+    assert!(
+        request.url.starts_with("https://localhost:") && request.url.ends_with("/token"),
+        "{}",
+        request.url
+    );
     // The key is in the keychain only.
     assert_eq!(
         t.keychain

@@ -61,7 +61,7 @@ impl TlsFixture {
         let ca = Issuer::new(ca_params, ca_key);
 
         let server_key = KeyPair::generate().unwrap();
-        let server = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        let server = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
             .unwrap()
             .signed_by(&server_key, &ca)
             .unwrap();

@@ -45,6 +45,19 @@ impl ProviderMetadata {
         }
     }
 
+    /// The endpoint a client with a TLS certificate uses instead, when the provider lists one
+    /// in `mtls_endpoint_aliases` (RFC 8705 §5).
+    pub fn mtls_alias(&self, which: Endpoint) -> Option<&str> {
+        let key = match which {
+            Endpoint::Token => "token_endpoint",
+            Endpoint::Revocation => "revocation_endpoint",
+            Endpoint::Introspection => "introspection_endpoint",
+            Endpoint::Userinfo => "userinfo_endpoint",
+            Endpoint::Authorization | Endpoint::Jwks => return None,
+        };
+        self.raw.get("mtls_endpoint_aliases")?.get(key)?.as_str()
+    }
+
     fn from_document(doc: Value, source_url: String, fetched_at: i64) -> Result<Self> {
         let Value::Object(_) = &doc else {
             return Err(bad_document(&source_url, "it is not a JSON object"));
