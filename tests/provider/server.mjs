@@ -122,12 +122,31 @@ const interactiveClient = (overrides) => ({
  * tests to give to TokenDesk, as a bank's developer portal hands out a key for a TPP.
  */
 function clientKeyPair(type, kid) {
-  const { publicKey, privateKey } = type === 'ec'
-    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
-    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { publicKey, privatePem } = newKeyPair(type);
   return {
     jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid, use: 'sig' }] },
-    pem: privateKey.export({ format: 'pem', type: 'pkcs8' }),
+    pem: privatePem,
+  };
+}
+
+/**
+ * A fresh RSA (2048) or P-256 key pair: KeyObjects made from PEM, and the private PEM.
+ *
+ * Not the KeyObjects generateKeyPairSync returns: exporting one of those as JWK can deadlock
+ * Node 20 for good when a garbage collection during the export frees the key's generation job
+ * (seen in CI: `~KeyGenJob` waiting on the mutex `ExportJWKRsaKey` holds). Keys read back from
+ * PEM belong to no job.
+ */
+function newKeyPair(type) {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync(type, {
+    ...(type === 'ec' ? { namedCurve: 'P-256' } : { modulusLength: 2048 }),
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+  });
+  return {
+    publicKey: crypto.createPublicKey(publicKey),
+    privateKey: crypto.createPrivateKey(privateKey),
+    privatePem: privateKey,
   };
 }
 const CLIENT_KEYS = {
@@ -233,7 +252,7 @@ const requestsApiScope = (scope) => typeof scope === 'string'
 
 /** A fresh RS256 signing key per run (instead of oidc-provider's dev keystore). */
 function signingJwks() {
-  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey } = newKeyPair('rsa');
   const jwk = privateKey.export({ format: 'jwk' });
   return { keys: [{ ...jwk, kid: `tokendesk-test-${crypto.randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' }] };
 }
