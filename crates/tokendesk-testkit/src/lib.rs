@@ -110,6 +110,17 @@ impl Provider {
     }
 
     pub fn start(args: &[&str]) -> Self {
+        // A provider that has not said it is ready within a minute is stuck (Node has been seen
+        // to deadlock at start under load): start another once, rather than hang the run.
+        Self::try_start(args, Duration::from_secs(60))
+            .or_else(|why| {
+                eprintln!("test provider: {why}; starting it again");
+                Self::try_start(args, Duration::from_secs(60))
+            })
+            .unwrap_or_else(|why| panic!("test provider: {why}"))
+    }
+
+    fn try_start(args: &[&str], patience: Duration) -> Result<Self, String> {
         let dir = provider_dir();
         assert!(
             dir.join("node_modules/oidc-provider").exists(),
@@ -124,17 +135,34 @@ impl Provider {
             .stderr(Stdio::null())
             .spawn()
             .expect("node must be installed to run the test provider");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let v: serde_json::Value =
-            serde_json::from_str(&line).unwrap_or_else(|e| panic!("provider said {line:?}: {e}"));
-        Self {
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(patience) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("not ready after {} s", patience.as_secs()));
+            }
+        };
+        let v: serde_json::Value = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("it said {line:?}: {e}"));
+            }
+        };
+        Ok(Self {
             child,
             issuer: v["issuer"].as_str().unwrap().to_owned(),
             client_keys: serde_json::from_value(v["client_keys"].clone()).unwrap_or_default(),
-        }
+        })
     }
 
     pub fn url(&self, path: &str) -> String {
