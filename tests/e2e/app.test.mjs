@@ -44,12 +44,25 @@ async function waitForPort(port, ms = 20000) {
   throw new Error(`nothing listens on ${port}`);
 }
 
-async function startProvider(args) {
+async function startProvider(args, attempt = 1) {
   const child = spawn('node', [path.join(root, 'tests/provider/server.mjs'), '--quiet', ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   children.push(child);
-  const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+  // Not ready within a minute: stuck (Node has been seen to deadlock at start under load).
+  // Start it once more rather than hang the run.
+  let timer;
+  const line = await Promise.race([
+    new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve)),
+    new Promise((resolve) => (timer = setTimeout(() => resolve(null), 60_000))),
+  ]);
+  clearTimeout(timer);
+  if (line === null) {
+    child.kill('SIGKILL');
+    if (attempt > 1) throw new Error('the test provider did not start');
+    console.error('test provider: not ready after 60 s; starting it again');
+    return startProvider(args, attempt + 1);
+  }
   return JSON.parse(line);
 }
 
