@@ -221,14 +221,22 @@ impl Core {
         Ok(profile)
     }
 
-    /// Copies a profile under a new name, its client secret included; tokens are not copied.
+    /// Copies a profile under a new name, its client secret (or key) and TLS key included;
+    /// tokens are not copied.
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn duplicate_profile(&self, id: &ProfileId, new_name: &str) -> Result<Profile> {
         let source = self.profile_by_id(id)?;
         let mut config = source.config.clone();
         config.name = new_name.to_owned();
         let secret = self.vault.get(id, credential_kind(&config)).await?;
+        let tls_key = self.vault.get(id, SecretKind::TlsKey).await?;
         let mut copy = self.create_profile(config, secret).await?;
+        if let Some(key) = tls_key
+            && let Err(e) = self.vault.set(&copy.id, SecretKind::TlsKey, key).await
+        {
+            self.delete_profile(&copy.id).await?;
+            return Err(e);
+        }
         copy.metadata = source.metadata;
         self.store.update_profile(&copy)?;
         Ok(copy)
@@ -294,11 +302,7 @@ impl Core {
                 };
                 TlsSetup {
                     ca_pem: None,
-                    identity_pem: Some(Sensitive::new(format!(
-                        "{}\n{}",
-                        cert.trim_end(),
-                        k.expose()
-                    ))),
+                    identity_pem: Some(TlsSetup::identity(cert, &k)),
                 }
                 .check()?;
                 self.vault.set(id, SecretKind::TlsKey, k).await
@@ -1110,11 +1114,7 @@ impl Core {
                             ),
                         )
                     })?;
-                Some(Sensitive::new(format!(
-                    "{}\n{}",
-                    cert.trim_end(),
-                    key.expose()
-                )))
+                Some(TlsSetup::identity(cert, &key))
             }
         };
         Ok(TlsSetup {

@@ -51,6 +51,11 @@ pub struct TlsSetup {
 }
 
 impl TlsSetup {
+    /// The identity PEM of a certificate (chain) and its key.
+    pub fn identity(cert_pem: &str, key_pem: &Sensitive<String>) -> Sensitive<String> {
+        Sensitive::new(format!("{}\n{}", cert_pem.trim_end(), key_pem.expose()))
+    }
+
     fn is_plain(&self) -> bool {
         self.ca_pem.is_none() && self.identity_pem.is_none()
     }

@@ -110,6 +110,14 @@ async fn the_client_certificate_authenticates_and_binds_the_token() {
             path.display()
         );
     }
+    // A duplicate carries the certificate and its key: it gets a token of its own.
+    let copy = t
+        .core
+        .duplicate_profile(&profile.id, "mtls copy")
+        .await
+        .unwrap();
+    assert!(t.core.has_tls_key(&copy.id).await.unwrap());
+    t.core.fetch_client_credentials(&copy.id).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
