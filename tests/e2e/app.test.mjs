@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,7 +161,11 @@ before(async () => {
     TOKENDESK_SANDBOX_PORT: String(await freePort()),
     TOKENDESK_BROWSER: `node ${path.join(root, 'tests/provider/login.mjs')}`,
   };
-  const driver = spawn('tauri-driver', ['--port', String(driverPort)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  // The driver (and the app it starts) write to a log file, not to this test's stdout: a process
+  // holding that pipe keeps the test runner waiting for its end after the tests are done.
+  mkdirSync(path.join(root, 'target/e2e'), { recursive: true });
+  const log = openSync(path.join(root, 'target/e2e/tauri-driver.log'), 'w');
+  const driver = spawn('tauri-driver', ['--port', String(driverPort)], { env, stdio: ['ignore', log, log] });
   children.push(driver);
   await waitForPort(driverPort);
   browser = await remote({
@@ -180,8 +184,29 @@ before(async () => {
 after(async () => {
   await browser?.deleteSession().catch(() => {});
   for (const c of children) c.kill();
+  // An app the driver failed to close would outlive the run: end every process of this home.
+  for (const pid of processesOfHome(home)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   rmSync(home, { recursive: true, force: true });
 });
+
+/** Pids of the processes whose environment has TOKENDESK_HOME=home. */
+function processesOfHome(dir) {
+  const mark = `TOKENDESK_HOME=${dir}`;
+  return readdirSync('/proc').filter((pid) => {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) return false;
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(mark);
+    } catch {
+      return false;
+    }
+  });
+}
 
 test('first launch offers the sandbox profiles, and they work', async () => {
   await click('add-sandbox-main');
