@@ -326,7 +326,7 @@ impl Core {
                 "Set an issuer URL to discover from.",
             ));
         };
-        let call = self.call(&profile, "discovery").await?;
+        let call = self.public_call(&profile, "discovery").await?;
         let result = discovery::discover(&call, &issuer, self.now()).await;
         self.record(&call);
         profile.metadata = Some(result?);
@@ -533,7 +533,7 @@ impl Core {
     ) -> IdTokenValidation {
         let jwks = match profile.endpoint(Endpoint::Jwks) {
             // Without a JWKS (not even a usable call to fetch it) the signature check says so.
-            Some(uri) => match self.call(profile, "jwks").await {
+            Some(uri) => match self.public_call(profile, "jwks").await {
                 Ok(call) => {
                     let fetched = fetch_json(&call, uri).await;
                     self.record(&call);
@@ -1081,41 +1081,50 @@ impl Core {
         self.events.emit(event);
     }
 
-    /// A call for one of the profile's operations, over its own TLS settings (trusted CAs, a
-    /// client certificate with its key from the keychain).
+    /// A call for one of the profile's operations as its client, over its own TLS settings
+    /// (trusted CAs, the client certificate with its key from the keychain — required when the
+    /// profile has a certificate).
     async fn call<'a>(&'a self, profile: &Profile, operation: &str) -> Result<Call<'a>> {
-        let call = Call::new(
+        let tls = self.tls_setup(profile, true).await?;
+        Ok(self.plain_call(profile, operation).with_tls(tls))
+    }
+
+    /// A call for the provider's public documents (discovery, JWKS): the profile's CAs, and its
+    /// certificate only if the key is stored — a missing key must not stop discovery.
+    async fn public_call<'a>(&'a self, profile: &Profile, operation: &str) -> Result<Call<'a>> {
+        let tls = self.tls_setup(profile, false).await?;
+        Ok(self.plain_call(profile, operation).with_tls(tls))
+    }
+
+    fn plain_call<'a>(&'a self, profile: &Profile, operation: &str) -> Call<'a> {
+        Call::new(
             &self.http,
             self.clock.as_ref(),
             profile.id.clone(),
             operation,
             &profile.config.headers,
-        );
-        Ok(call.with_tls(self.tls_setup(profile).await?))
+        )
     }
 
-    async fn tls_setup(&self, profile: &Profile) -> Result<TlsSetup> {
+    async fn tls_setup(&self, profile: &Profile, key_required: bool) -> Result<TlsSetup> {
         let c = &profile.config;
         let identity_pem = match &c.tls_client_cert {
             None => None,
-            Some(cert) => {
-                let key = self
-                    .vault
-                    .get(&profile.id, SecretKind::TlsKey)
-                    .await?
-                    .ok_or_else(|| {
-                        Error::new(
-                            ErrorCode::InvalidClient,
-                            format!(
-                                "Profile \"{}\" has a TLS client certificate but its private key \
-                                 is not stored. Add the key (PEM) in the profile; it is kept in \
-                                 the OS keychain.",
-                                c.name
-                            ),
-                        )
-                    })?;
-                Some(TlsSetup::identity(cert, &key))
-            }
+            Some(cert) => match self.vault.get(&profile.id, SecretKind::TlsKey).await? {
+                Some(key) => Some(TlsSetup::identity(cert, &key)),
+                None if !key_required => None,
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidClient,
+                        format!(
+                            "Profile \"{}\" has a TLS client certificate but its private key is \
+                             not stored. Add the key (PEM) in the profile; it is kept in the OS \
+                             keychain.",
+                            c.name
+                        ),
+                    ));
+                }
+            },
         };
         Ok(TlsSetup {
             ca_pem: c.tls_ca.clone(),
