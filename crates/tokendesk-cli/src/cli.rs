@@ -20,6 +20,9 @@ Exit codes:
   2  usage error
   3  the profile needs a new sign-in (run `tokendesk login PROFILE`)
   4  the provider refused the request or answered something unusable
+  8  a security check failed: the sign-in response's state or iss, or the ID token (signature,
+     iss, aud, exp, nonce, …) — nothing was stored; `inspect --kind id` exits 8 when the stored
+     ID token fails a check now
   5  the provider could not be reached (network, TLS, timeout)
   6  no such profile or token
   7  the keychain or the local store failed
@@ -29,7 +32,11 @@ Environment:
   TOKENDESK_HOME     keep all files (and a keychain namespace of their own) here
   TOKENDESK_BROWSER  command to open sign-in URLs with, instead of the system browser
   TOKENDESK_NO_AGENT neither use nor start the token agent that makes `token` fast
-  TOKENDESK_LOG      log filter for stderr, e.g. debug";
+  TOKENDESK_LOG      log filter for stderr, e.g. debug
+
+Limits:
+  One HTTP exchange with a provider may take 30 s; an answer larger than 4 MiB is cut off and
+  refused. Redirects from a provider are never followed. The error names the limit it hit.";
 
 /// TokenDesk on the command line: OAuth 2.0 / OpenID Connect tokens for scripts and terminals,
 /// on the same profiles, keychain and store as the TokenDesk app.
@@ -131,6 +138,9 @@ pub struct InspectArgs {
     /// Which stored token.
     #[arg(long, value_enum, default_value_t = Kind::Access, requires = "profile")]
     pub kind: Kind,
+    /// One JSON document (header, claims, times, and for an ID token its checks).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,6 +248,11 @@ pub struct ProfileAddArgs {
     /// With private-key-jwt: the assertion's `aud` (default: the token endpoint URL).
     #[arg(long, value_name = "URL")]
     pub assertion_audience: Option<String>,
+    /// The algorithm the client registered for ID tokens (`id_token_signed_response_alg`); an
+    /// ID token signed otherwise fails. `none` accepts unsigned ID tokens from the token
+    /// endpoint only (never the default).
+    #[arg(long, value_name = "ALG")]
+    pub id_token_alg: Option<String>,
     /// With private-key-jwt: send sign-in requests as signed request objects (RFC 9101).
     #[arg(long)]
     pub signed_request: bool,

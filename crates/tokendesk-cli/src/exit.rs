@@ -9,6 +9,8 @@ pub const PROVIDER: u8 = 4;
 pub const UNREACHABLE: u8 = 5;
 pub const NOT_FOUND: u8 = 6;
 pub const LOCAL: u8 = 7;
+/// A security check of the provider's answer failed (state, iss, ID token, userinfo sub).
+pub const CHECK_FAILED: u8 = 8;
 pub const CANCELLED: u8 = 130;
 
 pub fn code_for(e: &Error) -> u8 {
@@ -19,9 +21,10 @@ pub fn code_for(e: &Error) -> u8 {
         | ErrorCode::UnauthorizedClient
         | ErrorCode::ProviderError
         | ErrorCode::BadResponse
-        | ErrorCode::StateMismatch
-        | ErrorCode::IssuerMismatch
         | ErrorCode::AuthorizationDenied => PROVIDER,
+        ErrorCode::StateMismatch | ErrorCode::IssuerMismatch | ErrorCode::CheckFailed => {
+            CHECK_FAILED
+        }
         ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Tls => UNREACHABLE,
         ErrorCode::NotFound => NOT_FOUND,
         ErrorCode::Keychain | ErrorCode::Storage => LOCAL,

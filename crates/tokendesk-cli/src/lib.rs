@@ -35,7 +35,7 @@ pub fn main() -> ExitCode {
     if let Command::Inspect(args) = &cli.command
         && args.profile.is_none()
     {
-        return done(inspect::from_input(args.token.as_deref()));
+        return done(inspect::from_input(args.token.as_deref(), args.json));
     }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(

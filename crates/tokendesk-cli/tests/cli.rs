@@ -593,6 +593,224 @@ fn login_in_a_browser_and_by_pasting_the_redirect() {
     assert!(rest.iter().any(|l| l.contains("Signed in")), "{rest:?}");
 }
 
+/// Waits for a child up to `limit`; kills it and fails the test when it is still running, so a
+/// command that does not return fails instead of hanging the suite.
+fn wait_bounded(mut child: std::process::Child, limit: Duration, what: &str) -> Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{what}: still running after {limit:?}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Starts `login web --no-browser` with stdin held open; returns the child, the sign-in URL and
+/// the rest of its stderr lines.
+fn no_browser_login(
+    home: &Path,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let mut child = tokendesk(home)
+        .args(["login", "web", "--no-browser"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let url = loop {
+        let line = rx
+            .recv_timeout(deadline - Instant::now())
+            .expect("the sign-in URL is printed");
+        if let Some(u) = line
+            .trim()
+            .strip_prefix("http")
+            .filter(|u| u.contains("code_challenge"))
+        {
+            break format!("http{u}");
+        }
+    };
+    (child, url, rx)
+}
+
+fn add_web(home: &Path, p: &Provider) {
+    ok(&run_with_stdin(
+        home,
+        &[
+            "profile",
+            "add",
+            "web",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "web-app",
+            "--client-secret-stdin",
+            "--scope",
+            "openid profile offline_access",
+        ],
+        "web-app-secret\n",
+    ));
+}
+
+#[test]
+fn no_browser_login_returns_as_soon_as_either_channel_brings_the_redirect() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_web(home.path(), &p);
+
+    // The listener alone: the browser (on this machine) reaches it; stdin stays open and
+    // unread, and the command must still return at once.
+    let (mut child, url, rx) = no_browser_login(home.path());
+    let stdin = child.stdin.take().unwrap();
+    let browser = HeadlessLogin::default();
+    tokendesk_core::browser::BrowserLauncher::open(&browser, &url).unwrap();
+    let redirect = browser.redirect().expect("the provider redirected");
+    let out = wait_bounded(
+        child,
+        Duration::from_secs(15),
+        "login after the listener got the redirect",
+    );
+    assert!(out.status.success(), "exit {:?}", out.status.code());
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(rest.iter().any(|l| l.contains("Signed in")), "{rest:?}");
+    drop(stdin);
+
+    // Both: the listener first, then the same address pasted — not an error.
+    let (mut child, url, _rx) = no_browser_login(home.path());
+    let mut stdin = child.stdin.take().unwrap();
+    let browser = HeadlessLogin::default();
+    tokendesk_core::browser::BrowserLauncher::open(&browser, &url).unwrap();
+    let redirect2 = browser.redirect().unwrap();
+    let _ = stdin.write_all(format!("{redirect2}\n").as_bytes());
+    let out = wait_bounded(child, Duration::from_secs(15), "login with both channels");
+    assert!(
+        out.status.success(),
+        "a paste of the redirect the listener already got is not an error: {:?}",
+        out.status.code()
+    );
+
+    // A paste of an old redirect (another sign-in's state) while the listener waits: refused.
+    let (mut child, _url, _rx) = no_browser_login(home.path());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{redirect}\n").as_bytes()).unwrap();
+    let out = wait_bounded(child, Duration::from_secs(15), "login with a stale paste");
+    assert_eq!(code(&out), 8, "state mismatch is a failed security check");
+}
+
+#[test]
+fn a_browser_that_cannot_be_opened_is_said_and_the_address_printed() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_web(home.path(), &p);
+    let child = tokendesk(home.path())
+        .args(["login", "web", "--timeout", "3"])
+        .env("TOKENDESK_BROWSER", "false")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(
+        child,
+        Duration::from_secs(20),
+        "login with a failing opener",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("No browser could be opened") && stderr.contains("code_challenge"),
+        "the failure is told and the address printed: {stderr}"
+    );
+    assert!(!stderr.contains("Opened the browser"), "{stderr}");
+}
+
+#[test]
+fn inspect_shows_the_id_token_checks_and_fails_when_one_fails() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_web(home.path(), &p);
+    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
+    let out = tokendesk(home.path())
+        .args(["login", "web"])
+        .env("TOKENDESK_BROWSER", format!("node {}", login.display()))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let text = ok(&run(
+        home.path(),
+        &["inspect", "--profile", "web", "--kind", "id"],
+    ));
+    for check in ["signature", "iss", "aud", "exp", "iat", "sub", "nonce"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with("ok") && l.contains(check)),
+            "{check} is shown as passed: {text}"
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(&ok(&run(
+        home.path(),
+        &["inspect", "--profile", "web", "--kind", "id", "--json"],
+    )))
+    .unwrap();
+    assert_eq!(json["valid"], true);
+    assert!(json["checks"].as_array().unwrap().len() >= 7);
+
+    // The profile now expects ES256: the stored RS256 token fails a check, exit 8.
+    let core = app_core(home.path());
+    let profile = core.profile("web").unwrap();
+    let mut config = profile.config.clone();
+    config.id_token_alg = Some("ES256".into());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(core.update_profile(&profile.id, config))
+        .unwrap();
+    let out = run(
+        home.path(),
+        &["inspect", "--profile", "web", "--kind", "id", "--json"],
+    );
+    assert_eq!(code(&out), 8, "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["valid"], false);
+    let sig = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "signature")
+        .unwrap();
+    assert_eq!(sig["ok"], false);
+    assert!(sig["detail"].as_str().unwrap().contains("ES256"), "{sig}");
+}
+
 #[test]
 fn against_the_sandbox_provider() {
     let home = tempfile::tempdir().unwrap();

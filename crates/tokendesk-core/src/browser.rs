@@ -1,6 +1,9 @@
 //! Opening the authorization URL: the system browser, or a command the user (or a test) names.
+//! An opener that fails — cannot start, or exits with an error within a short wait — is
+//! reported as a failure, so nobody is told "the browser was opened" when it was not.
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorCode, Result};
 
@@ -8,7 +11,12 @@ use crate::error::{Error, ErrorCode, Result};
 /// the system browser.
 pub const BROWSER_ENV: &str = "TOKENDESK_BROWSER";
 
+/// How long an opener may take to fail before it counts as started: `xdg-open` and friends
+/// exit within this when no browser is registered; a browser itself keeps running.
+pub const OPENER_CHECK: Duration = Duration::from_millis(1500);
+
 pub trait BrowserLauncher: Send + Sync {
+    /// Opens the URL; blocks for up to [`OPENER_CHECK`] to see the opener fail.
     fn open(&self, url: &str) -> Result<()>;
 }
 
@@ -23,30 +31,72 @@ impl BrowserLauncher for SystemBrowser {
         {
             Some(cmd) => {
                 let mut parts = cmd.split_whitespace();
-                let program = parts.next().unwrap_or_default();
-                Command::new(program)
-                    .args(parts)
-                    .arg(url)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .map(drop)
-                    .map_err(|e| {
-                        Error::new(
-                            ErrorCode::Unsupported,
-                            format!("Could not run {BROWSER_ENV} command \"{program}\": {e}."),
-                        )
-                    })
+                let program = parts.next().unwrap_or_default().to_owned();
+                let mut command = Command::new(&program);
+                command.args(parts).arg(url);
+                run_opener(command, OPENER_CHECK).map_err(|why| {
+                    not_opened(format!("the {BROWSER_ENV} command \"{program}\" {why}"))
+                })
             }
-            None => open::that_detached(url).map_err(|e| {
-                Error::new(
-                    ErrorCode::Unsupported,
-                    format!(
-                        "Could not open the system browser ({e}). Open the sign-in address \
-                         yourself, then paste the address you are sent back to."
-                    ),
-                )
-            }),
+            None => open::that_detached_with_timeout(url, OPENER_CHECK)
+                .map_err(|e| not_opened(format!("the system's opener failed ({e})"))),
         }
+    }
+}
+
+fn not_opened(why: String) -> Error {
+    Error::new(
+        ErrorCode::Unsupported,
+        format!(
+            "No browser could be opened: {why}. Open the sign-in address yourself (copy it), then \
+             paste the address the browser lands on."
+        ),
+    )
+}
+
+/// Starts an opener and watches it for `check`: an exit with an error, or a failure to start,
+/// is the reason it failed; still running (a browser) or exited cleanly is success. A child
+/// still running is reaped by a thread when it ends.
+fn run_opener(mut command: Command, check: Duration) -> std::result::Result<(), String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("could not be started ({e})"))?;
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("failed ({status})")),
+            Ok(None) if started.elapsed() >= check => {
+                std::thread::spawn(move || child.wait());
+                return Ok(());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => return Err(format!("could not be watched ({e})")),
+        }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_opener_that_fails_or_cannot_start_is_a_failure() {
+        let e = run_opener(Command::new("false"), OPENER_CHECK).unwrap_err();
+        assert!(e.contains("failed"), "{e}");
+        let e = run_opener(Command::new("/nonexistent/opener"), OPENER_CHECK).unwrap_err();
+        assert!(e.contains("could not be started"), "{e}");
+        assert!(run_opener(Command::new("true"), OPENER_CHECK).is_ok());
+        let mut sleeper = Command::new("sleep");
+        sleeper.arg("5");
+        let t = Instant::now();
+        assert!(run_opener(sleeper, Duration::from_millis(200)).is_ok());
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "a running browser is not waited for"
+        );
     }
 }

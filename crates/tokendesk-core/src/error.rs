@@ -37,6 +37,9 @@ pub enum ErrorCode {
     StateMismatch,
     /// The authorization response's `iss` was wrong or missing; the code was not redeemed.
     IssuerMismatch,
+    /// A security check of the provider's answer failed (an ID token's signature or claims, a
+    /// userinfo subject): nothing of it was stored; see [`Error::checks`].
+    CheckFailed,
     /// The user or the provider denied the authorization request.
     AuthorizationDenied,
     Cancelled,
@@ -59,6 +62,9 @@ pub struct Error {
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// With [`ErrorCode::CheckFailed`]: every check that was run, passed or not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::inspect::Check>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -69,6 +75,7 @@ impl Error {
             code,
             message: message.into(),
             fields: Vec::new(),
+            checks: Vec::new(),
         }
     }
 
@@ -91,6 +98,7 @@ impl Error {
             code: ErrorCode::InvalidInput,
             message,
             fields,
+            checks: Vec::new(),
         }
     }
 

@@ -17,7 +17,7 @@ use crate::secret::Sensitive;
 /// Bodies are cut to this many bytes in the exchange log.
 const LOGGED_BODY_LIMIT: usize = 64 * 1024;
 /// Responses larger than this are refused: no OAuth answer is that big.
-const RESPONSE_LIMIT: usize = 4 * 1024 * 1024;
+pub const RESPONSE_LIMIT: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -222,6 +222,10 @@ type SendFuture<'s> = std::pin::Pin<
 pub struct LastResponse {
     pub status: Option<u16>,
     pub content_type: Option<String>,
+    /// Where a redirect pointed (redirects are never followed).
+    pub location: Option<String>,
+    /// A compression TokenDesk did not ask for (it sends no Accept-Encoding).
+    pub content_encoding: Option<String>,
 }
 
 /// One operation's HTTP calls: adds the profile's extra headers, records each exchange.
@@ -288,8 +292,28 @@ impl<'a> Call<'a> {
                     .iter()
                     .find(|h| h.name.eq_ignore_ascii_case("content-type"))
                     .map(|h| h.value.clone()),
+                location: r
+                    .response_headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("location"))
+                    .map(|h| h.value.clone()),
+                content_encoding: r
+                    .response_headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-encoding"))
+                    .map(|h| h.value.clone())
+                    .filter(|v| !v.eq_ignore_ascii_case("identity")),
             })
             .unwrap_or_default()
+    }
+
+    /// What the call does, in words: `token:client_credentials` → "token endpoint".
+    fn operation_label(&self) -> String {
+        match self.operation.split(':').next().unwrap_or("") {
+            "token" => "token endpoint".into(),
+            "jwks" => "JWKS".into(),
+            other => other.replace('_', " "),
+        }
     }
 
     /// Sends one request (the oauth2 crate calls this through [`Call::client`]).
@@ -350,7 +374,23 @@ impl<'a> Call<'a> {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/json"));
-        if response.status() == 200
+        let form_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if form_type && let Some(json) = form_as_json(response.body()) {
+            // GitHub's OAuth apps and some older providers answer in form encoding unless
+            // asked otherwise: read it as the same fields (every value a string).
+            *response.body_mut() = json;
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+        } else if response.status() == 200
             && !json_type
             && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(response.body())
                 .is_ok()
@@ -374,7 +414,7 @@ impl<'a> Call<'a> {
             .client(&self.tls)?
             .execute(request)
             .await
-            .map_err(|e| transport_error(&url, e))?;
+            .map_err(|e| transport_error(&url, e, self.http.options.timeout))?;
         let mut builder = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             builder = builder.header(name, value);
@@ -383,13 +423,16 @@ impl<'a> Call<'a> {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| transport_error(&url, e))?
+            .map_err(|e| transport_error(&url, e, self.http.options.timeout))?
         {
             if body.len() + chunk.len() > RESPONSE_LIMIT {
                 return Err(TransportError {
                     code: ErrorCode::BadResponse,
                     message: format!(
-                        "The answer from {} is larger than {} MiB; this is not an OAuth response.",
+                        "The {} answer from {} is larger than {} MiB (TokenDesk's limit for one \
+                         answer): cut off, not read. An OAuth answer is never that large; check \
+                         the URL.",
+                        self.operation_label(),
                         redact::url(&url),
                         RESPONSE_LIMIT >> 20
                     ),
@@ -447,7 +490,21 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Call<'_> {
 }
 
 /// A reqwest failure as something a person can act on.
-fn transport_error(url: &str, e: reqwest::Error) -> TransportError {
+/// A form-encoded body (`access_token=…&token_type=bearer`) as a JSON object of strings; `None`
+/// when it is not one (no `=`, not UTF-8).
+fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(body).ok()?.trim();
+    if text.is_empty() || !text.contains('=') || text.starts_with('{') || text.starts_with('<') {
+        return None;
+    }
+    let map: serde_json::Map<String, serde_json::Value> =
+        url::form_urlencoded::parse(text.as_bytes())
+            .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+            .collect();
+    serde_json::to_vec(&map).ok()
+}
+
+fn transport_error(url: &str, e: reqwest::Error, timeout: Duration) -> TransportError {
     let url = redact::url(url);
     let chain = error_chain(&e);
     let lower = chain.to_ascii_lowercase();
@@ -455,7 +512,12 @@ fn transport_error(url: &str, e: reqwest::Error) -> TransportError {
         (
             ErrorCode::Timeout,
             format!(
-                "{url} did not answer in time. Check that the provider is up and reachable from this machine (proxy, VPN, firewall)."
+                "{url} did not answer within {} (TokenDesk's limit for one HTTP exchange). Check that the provider is up and reachable from this machine (proxy, VPN, firewall).",
+                if timeout.as_secs() >= 1 {
+                    format!("{} s", timeout.as_secs())
+                } else {
+                    format!("{} ms", timeout.as_millis())
+                }
             ),
         )
     } else if lower.contains("certificate")
@@ -467,6 +529,13 @@ fn transport_error(url: &str, e: reqwest::Error) -> TransportError {
             ErrorCode::Tls,
             format!(
                 "The TLS connection to {url} failed ({chain}). Check the URL's host name, the server's certificate chain, and whether the API needs a client certificate (mTLS)."
+            ),
+        )
+    } else if e.is_decode() || lower.contains("decod") || lower.contains("decompress") {
+        (
+            ErrorCode::BadResponse,
+            format!(
+                "The answer from {url} could not be decoded ({chain}): its compression (gzip, deflate, br) does not decompress, or the transfer broke off."
             ),
         )
     } else if e.is_connect() {

@@ -16,6 +16,8 @@ pub mod flow;
 pub mod history;
 pub mod home;
 pub mod http;
+pub mod id_token;
+pub mod ident;
 pub mod inspect;
 pub mod keychain;
 pub mod loopback;

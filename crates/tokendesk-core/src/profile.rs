@@ -195,6 +195,12 @@ impl Default for RefreshPolicy {
     }
 }
 
+/// The ID-token signing algorithms a profile can expect (`none` only from the token endpoint).
+pub const ID_TOKEN_ALGS: &[&str] = &[
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA", "HS256",
+    "HS384", "HS512", "none",
+];
+
 /// Everything a user edits about a profile; also the export/import shape. No secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
 #[serde(default)]
@@ -218,6 +224,10 @@ pub struct ProfileConfig {
     /// CA certificates (PEM) to trust for this provider beside the system's: a sandbox or test
     /// environment with a private CA.
     pub tls_ca: Option<String>,
+    /// The algorithm the client registered for ID tokens (`id_token_signed_response_alg`): an
+    /// ID token signed otherwise fails its checks. `none` accepts an unsigned ID token from the
+    /// token endpoint — never the default, never from the authorization response.
+    pub id_token_alg: Option<String>,
     pub grant: GrantKind,
     pub scopes: Vec<String>,
     /// Sent as `audience` on token requests (Auth0 and others).
@@ -366,6 +376,17 @@ impl ProfileConfig {
             {
                 err("issuer", "An issuer URL has no query or fragment.".into());
             }
+        }
+        if let Some(alg) = &self.id_token_alg
+            && !ID_TOKEN_ALGS.contains(&alg.as_str())
+        {
+            err(
+                "id_token_alg",
+                format!(
+                    "\"{alg}\" is not a JWS algorithm TokenDesk verifies; use one of {}.",
+                    ID_TOKEN_ALGS.join(", ")
+                ),
+            );
         }
         let e = &self.endpoints;
         for (field, value) in [

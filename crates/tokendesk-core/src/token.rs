@@ -100,6 +100,7 @@ impl TokenSet {
         let access_expires_at = response
             .expires_in()
             .map(|d| now + d.as_millis() as Millis)
+            .or(response.expires_at_ms())
             .or(access_jwt_exp);
 
         let new_refresh = response.refresh_token().map(|r| r.secret().as_str());
@@ -111,8 +112,8 @@ impl TokenSet {
             Some(r) => response
                 .raw_field("refresh_token_expires_in")
                 .and_then(lenient::number)
-                .filter(|s| *s > 0.0)
-                .map(|s| now + (s * 1000.0) as Millis)
+                // Zero or below: the refresh token is already dead, not immortal.
+                .map(|s| now + (s.max(0.0) * 1000.0) as Millis)
                 .or_else(|| jwt_exp_ms(r)),
             None => previous.and_then(|p| p.refresh_expires_at),
         };

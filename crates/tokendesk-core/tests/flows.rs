@@ -194,7 +194,10 @@ async fn authorization_code_with_pkce_lands_on_our_listener_and_validates_the_id
         .as_ref()
         .expect("the ID token was validated");
     let names: Vec<_> = v.checks.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["signature", "iss", "aud", "exp", "nonce"]);
+    assert_eq!(
+        names,
+        ["signature", "iss", "aud", "exp", "iat", "sub", "nonce"]
+    );
     assert!(v.valid(), "every check passes: {:?}", v.failures());
     assert_eq!(token.state(t.core.now()), TokenState::Valid);
 
@@ -206,7 +209,17 @@ async fn authorization_code_with_pkce_lands_on_our_listener_and_validates_the_id
     let claims = &inspection.jwt.as_ref().unwrap().claims;
     assert_eq!(claims["aud"], "web-app");
     assert!(claims["nonce"].is_string());
-    assert_eq!(inspection.validation.as_ref(), Some(v));
+    // The inspector re-runs the checks now, and keeps the sign-in's nonce check.
+    let live = inspection.validation.as_ref().unwrap();
+    assert!(live.valid(), "{:?}", live.failures());
+    assert_eq!(
+        live.checks
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        names
+    );
+    assert!(live.checks.last().unwrap().detail.starts_with("At sign-in"));
     let access = t
         .core
         .inspect(&profile.id, SecretKind::AccessToken)
@@ -389,14 +402,22 @@ async fn the_pasted_redirect_url_path_and_a_fixed_port() {
         .complete_login(&started.login_id, &pasted)
         .await
         .unwrap();
-    assert!(token.id_token_validation.unwrap().valid());
-    // A finished sign-in cannot be completed twice.
-    let e = t
+    assert!(token.id_token_validation.as_ref().unwrap().valid());
+    // The same address pasted again gets the same outcome, without a second code exchange.
+    let again = t
         .core
         .complete_login(&started.login_id, &pasted)
         .await
-        .unwrap_err();
-    assert_eq!(e.code, ErrorCode::NotFound);
+        .unwrap();
+    assert_eq!(again.access.fingerprint, token.access.fingerprint);
+    let exchanges = t
+        .core
+        .exchanges(&profile.id, 100)
+        .unwrap()
+        .iter()
+        .filter(|x| x.operation == "token:authorization_code")
+        .count();
+    assert_eq!(exchanges, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,6 +2,8 @@
 //! (the Secret Service of the D-Bus session `scripts/test.sh` starts), a headless browser that
 //! walks the provider's login pages, and a log file to search for leaked secrets.
 
+pub mod hostile;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -9,10 +9,15 @@ use super::Cmd;
 /// Starts a sign-in and opens the system browser on the authorization URL.
 #[tauri::command]
 pub async fn begin_login(state: Cmd<'_>, id: ProfileId) -> Result<LoginStarted, Error> {
-    let started = state.core.begin_login(&id).await?;
-    if let Err(e) = SystemBrowser.open(&started.auth_url) {
-        // The UI shows the URL to open by hand.
+    let mut started = state.core.begin_login(&id).await?;
+    let url = started.auth_url.clone();
+    let opened = tokio::task::spawn_blocking(move || SystemBrowser.open(&url))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?;
+    if let Err(e) = opened {
+        // The UI says so and offers the URL to copy and the redirect to paste.
         tracing::warn!(error = %e, "browser not opened");
+        started.browser_error = Some(e.message);
     }
     Ok(started)
 }

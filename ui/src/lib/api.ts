@@ -8,6 +8,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
+import type { Check } from './bindings/Check';
 import type { CoreEvent } from './bindings/CoreEvent';
 import type { Error as CoreError } from './bindings/Error';
 import type { ErrorCode } from './bindings/ErrorCode';
@@ -44,6 +45,8 @@ export interface AppError {
   code: ErrorCode;
   message: string;
   fields: FieldError[];
+  /** With `check_failed`: every check that was run (an ID token's, a userinfo subject's). */
+  checks?: Check[];
 }
 
 /** The Tauri event the shell emits with a `CoreEvent` payload. */
@@ -66,7 +69,18 @@ export function toAppError(e: unknown): AppError {
             isRecord(f) && typeof f.field === 'string' && typeof f.message === 'string',
         )
       : [];
-    return { code, message: e.message || 'Something went wrong.', fields };
+    const checks = Array.isArray(e.checks)
+      ? (e.checks as unknown[]).filter(
+          (c): c is Check =>
+            isRecord(c) && typeof c.name === 'string' && typeof c.ok === 'boolean' && typeof c.detail === 'string',
+        )
+      : [];
+    return {
+      code,
+      message: e.message || 'Something went wrong.',
+      fields,
+      ...(checks.length ? { checks } : {}),
+    };
   }
   if (typeof e === 'string') {
     return { code: 'internal', message: e || 'Something went wrong.', fields: [] };

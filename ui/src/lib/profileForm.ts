@@ -34,6 +34,8 @@ export interface ProfileForm {
   /** With private_key_jwt: how the client assertion is signed. */
   assertion: { alg: AssertionAlg; kid: string; audience: string };
   signed_request: boolean;
+  /** The ID-token algorithm the client registered ('' = any the provider's JWKS verifies). */
+  id_token_alg: string;
   /** PEM: the client certificate (chain) for mutual TLS, and CA certificates to trust. */
   tls_client_cert: string;
   tls_ca: string;
@@ -67,6 +69,7 @@ export function emptyConfig(): ProfileConfig {
     auth_method: 'client_secret_basic',
     client_assertion: { alg: 'RS256', kid: null, audience: null },
     signed_request: false,
+    id_token_alg: null,
     tls_client_cert: null,
     tls_ca: null,
     grant: 'authorization_code',
@@ -93,6 +96,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     auth_method: p.auth_method,
     client_assertion: { ...p.client_assertion },
     signed_request: p.signed_request,
+    id_token_alg: p.id_token_alg,
     tls_client_cert: p.tls_client_cert,
     tls_ca: p.tls_ca,
     grant: p.grant,
@@ -130,6 +134,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       audience: c.client_assertion.audience ?? '',
     },
     signed_request: c.signed_request,
+    id_token_alg: c.id_token_alg ?? '',
     tls_client_cert: c.tls_client_cert ?? '',
     tls_ca: c.tls_ca ?? '',
     grant: c.grant,
@@ -197,6 +202,7 @@ export function configFromForm(f: ProfileForm): Converted {
       audience: opt(f.assertion.audience),
     },
     signed_request: f.signed_request,
+    id_token_alg: opt(f.id_token_alg),
     tls_client_cert: opt(f.tls_client_cert),
     tls_ca: opt(f.tls_ca),
     grant: f.grant,
@@ -249,6 +255,7 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'client_assertion.kid',
     'client_assertion.audience',
     'signed_request',
+    'id_token_alg',
     'tls_client_cert',
     'tls_ca',
     'tls_key',

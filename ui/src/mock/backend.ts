@@ -297,6 +297,7 @@ export class MockBackend {
           auth_url: `${p.endpoints.authorization ?? (p.issuer ?? 'https://mock') + '/authorize'}?response_type=code&client_id=${encodeURIComponent(p.client_id)}&redirect_uri=${encodeURIComponent('http://127.0.0.1:53682/callback')}&scope=${encodeURIComponent(p.scopes.join(' '))}&state=Zm9vYmFy&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256`,
           redirect_uri: p.redirect_uri ?? 'http://127.0.0.1:53682/callback',
           listening: p.redirect_uri === null,
+          browser_error: null,
         };
         return started;
       }
@@ -489,6 +490,7 @@ export class MockBackend {
       scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'accounts', 'payments'],
       response_types_supported: ['code', 'code id_token'],
       source_url: `${base}/.well-known/openid-configuration`,
+      notes: issuer === base ? [] : [`The issuer was given as "${issuer}", but the provider calls itself "${base}".`],
       fetched_at: Date.now(),
       raw: {},
     };

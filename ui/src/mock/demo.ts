@@ -65,6 +65,7 @@ export function demoData(now: number): MockData {
           scopes_supported: ['openid', 'accounts', 'payments', 'offline_access'],
           response_types_supported: ['code', 'code id_token'],
           source_url: `${IDP}/.well-known/openid-configuration`,
+          notes: [],
           fetched_at: now - 3 * 60 * MIN,
           raw: {},
         },

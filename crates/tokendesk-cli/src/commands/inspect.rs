@@ -1,9 +1,10 @@
-//! `tokendesk inspect`: decode a JWT for reading.
+//! `tokendesk inspect`: decode a JWT for reading; for a stored ID token, run the checks the app
+//! shows (signature against the JWKS, iss, aud, exp, …) and fail when one fails.
 
 use std::io::Read;
 
 use serde_json::Value;
-use tokendesk_core::inspect::decode_jwt;
+use tokendesk_core::inspect::{DecodedJwt, IdTokenValidation, decode_jwt};
 use tokendesk_core::secret::SecretKind;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
@@ -11,7 +12,7 @@ use crate::cli::{InspectArgs, Kind};
 use crate::output::time;
 
 /// Decodes a token given on the command line or stdin (needs no store).
-pub fn from_input(token: Option<&str>) -> Result<()> {
+pub fn from_input(token: Option<&str>, json: bool) -> Result<()> {
     let value = match token {
         Some("-") | None => {
             let mut s = String::new();
@@ -25,7 +26,13 @@ pub fn from_input(token: Option<&str>) -> Result<()> {
         }
         Some(t) => t.to_owned(),
     };
-    print(value.trim())
+    let jwt = decode_jwt(value.trim()).map_err(|why| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("The token cannot be read: {why}."),
+        )
+    })?;
+    print(&jwt, None, json)
 }
 
 pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()> {
@@ -35,14 +42,33 @@ pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()
         Kind::Refresh => SecretKind::RefreshToken,
         Kind::Id => SecretKind::IdToken,
     };
-    let value = core.reveal(&p.id, kind).await?;
-    print(value.expose())
+    let inspection = core.inspect(&p.id, kind).await?;
+    let Some(jwt) = inspection.jwt else {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "The token cannot be read: {}.",
+                inspection.not_jwt.unwrap_or_else(|| "not a JWT".into())
+            ),
+        ));
+    };
+    print(&jwt, inspection.validation.as_ref(), args.json)?;
+    match inspection.validation {
+        Some(v) if !v.valid() => Err(Error::new(
+            ErrorCode::CheckFailed,
+            format!(
+                "The ID token fails {} of its {} checks (see above).",
+                v.failures().len(),
+                v.checks.len()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
-fn print(token: &str) -> Result<()> {
-    let jwt = decode_jwt(token)
-        .map_err(|why| Error::new(ErrorCode::InvalidInput, format!("The token is {why}.")))?;
-    // Time claims, readable.
+/// Header, claims, readable times and (for an ID token) the checks: as text, or one JSON
+/// document with `--json`.
+fn print(jwt: &DecodedJwt, checks: Option<&IdTokenValidation>, json: bool) -> Result<()> {
     let times: serde_json::Map<String, Value> = ["iat", "exp", "nbf", "auth_time", "updated_at"]
         .iter()
         .filter_map(|k| {
@@ -52,10 +78,33 @@ fn print(token: &str) -> Result<()> {
                 .map(|v| (k.to_string(), time(v * 1000).into()))
         })
         .collect();
-    let mut out = serde_json::json!({ "header": jwt.header, "claims": jwt.claims });
-    if !times.is_empty() {
-        out["times"] = Value::Object(times);
+    if json {
+        let mut out = serde_json::json!({ "header": jwt.header, "claims": jwt.claims });
+        if !times.is_empty() {
+            out["times"] = Value::Object(times);
+        }
+        if let Some(v) = checks {
+            out["checks"] = serde_json::to_value(&v.checks)?;
+            out["valid"] = v.valid().into();
+        }
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
     }
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    println!("Header:\n{}", serde_json::to_string_pretty(&jwt.header)?);
+    println!("Claims:\n{}", serde_json::to_string_pretty(&jwt.claims)?);
+    if !times.is_empty() {
+        println!("Times:");
+        for (k, v) in &times {
+            println!("  {k:<11} {}", v.as_str().unwrap_or_default());
+        }
+    }
+    if let Some(v) = checks {
+        println!("Checks:");
+        let width = v.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+        for c in &v.checks {
+            let mark = if c.ok { "ok  " } else { "FAIL" };
+            println!("  {mark} {:<width$}  {}", c.name, c.detail);
+        }
+    }
     Ok(())
 }

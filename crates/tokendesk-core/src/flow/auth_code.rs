@@ -74,12 +74,7 @@ pub fn authorization(profile: &Profile, redirect_uri: &str) -> Result<Authorizat
 /// check means the code is never used.
 pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) -> Result<String> {
     if cb.get("state") != Some(auth.state.expose().as_str()) {
-        return Err(Error::new(
-            ErrorCode::StateMismatch,
-            "The sign-in response does not belong to this sign-in (its state does not match): it \
-             may come from an old browser tab, or be forged. The code was not used. Start the \
-             sign-in again.",
-        ));
+        return Err(state_mismatch());
     }
     let expected_iss = profile
         .metadata
@@ -91,7 +86,7 @@ pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) ->
         .as_ref()
         .is_some_and(|m| m.authorization_response_iss_parameter_supported);
     match (cb.get("iss"), expected_iss) {
-        (Some(got), Some(want)) if got.trim_end_matches('/') != want.trim_end_matches('/') => {
+        (Some(got), Some(want)) if !crate::ident::same(got, want) => {
             return Err(Error::new(
                 ErrorCode::IssuerMismatch,
                 format!(
@@ -137,6 +132,15 @@ pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) ->
              registered for.",
         )),
     }
+}
+
+/// A redirect whose `state` is not the sign-in's.
+pub fn state_mismatch() -> Error {
+    Error::new(
+        ErrorCode::StateMismatch,
+        "The sign-in response does not belong to this sign-in (its state does not match): it may \
+         come from an old browser tab, or be forged. The code was not used.",
+    )
 }
 
 /// Redeems the code with the PKCE verifier, at the same redirect URI.
@@ -268,6 +272,21 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::IssuerMismatch);
+        let e = check_response(
+            &p,
+            &a,
+            &cb(&[
+                ("code", "c1"),
+                ("state", state),
+                ("iss", "https://op.example/"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::IssuerMismatch,
+            "RFC 9207: simple string comparison, a trailing slash differs"
+        );
         let e = check_response(&p, &a, &cb(&[("code", "c1"), ("state", state)])).unwrap_err();
         assert_eq!(
             e.code,

@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::Call;
+use crate::ident;
 use crate::profile::Endpoint;
 
 /// What a provider says about itself. `raw` keeps the whole document.
@@ -29,6 +30,9 @@ pub struct ProviderMetadata {
     pub response_types_supported: Vec<String>,
     /// Where the document came from.
     pub source_url: String,
+    /// What discovery noticed and the user should know (an issuer typed with another trailing
+    /// slash than the provider's own, which is what every check then uses).
+    pub notes: Vec<String>,
     pub fetched_at: i64,
     pub raw: Value,
 }
@@ -96,10 +100,6 @@ pub fn candidate_urls(issuer: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn same_issuer(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/') == b.trim_end_matches('/')
-}
-
 /// Fetches and checks the provider metadata for `issuer`.
 pub async fn discover(call: &Call<'_>, issuer: &str, now_ms: i64) -> Result<ProviderMetadata> {
     let mut tried = Vec::new();
@@ -121,8 +121,17 @@ pub async fn discover(call: &Call<'_>, issuer: &str, now_ms: i64) -> Result<Prov
                 continue;
             }
         };
-        let meta = ProviderMetadata::from_document(doc, url.clone(), now_ms)?;
-        if !same_issuer(&meta.issuer, issuer) {
+        let mut meta = ProviderMetadata::from_document(doc, url.clone(), now_ms)?;
+        if ident::differ_only_by_trailing_slash(&meta.issuer, issuer) {
+            // The document was found where the typed issuer points; from here on the
+            // provider's own spelling is the issuer, compared exactly everywhere.
+            meta.notes.push(format!(
+                "The issuer was given as \"{issuer}\", but the provider calls itself \"{}\" \
+                 (a different trailing slash). TokenDesk uses \"{}\": ID tokens and sign-in \
+                 responses must name exactly that.",
+                meta.issuer, meta.issuer
+            ));
+        } else if !ident::same(&meta.issuer, issuer) {
             return Err(Error::new(
                 ErrorCode::IssuerMismatch,
                 format!(
@@ -181,6 +190,5 @@ mod tests {
             Some("https://op.example/token")
         );
         assert_eq!(m.raw["x_vendor"], 1);
-        assert!(same_issuer("https://op.example/", "https://op.example"));
     }
 }

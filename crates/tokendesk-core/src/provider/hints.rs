@@ -124,6 +124,40 @@ pub fn unusable_body(
     let ct = last.content_type.clone().unwrap_or_default();
     let text = String::from_utf8_lossy(body);
     let trimmed = text.trim_start();
+    if let Some(s) = last.status.filter(|s| (300..400).contains(s)) {
+        let target = last
+            .location
+            .as_deref()
+            .map(|l| format!(" to {}", crate::redact::url(l)))
+            .unwrap_or_default();
+        return Error::new(
+            ErrorCode::BadResponse,
+            format!(
+                "The {} got HTTP {s}, a redirect{target}. TokenDesk does not follow redirects \
+                 from a provider (a redirected request would carry the client's credentials \
+                 elsewhere). If the new address is right, set the endpoint (or the issuer) to it.",
+                op.label()
+            ),
+        );
+    }
+    if let Some(enc) = &last.content_encoding
+        && parse_error.is_some()
+    {
+        return Error::new(
+            ErrorCode::BadResponse,
+            format!(
+                "The {} got {} with a body compressed as \"{enc}\", which TokenDesk did not ask \
+                 for and does not decode. The provider (or a proxy in between) sent an answer it \
+                 cannot read.",
+                op.label(),
+                last.status
+                    .map(|s| format!("HTTP {s}"))
+                    .unwrap_or_else(|| "an answer".into())
+            ),
+        );
+    }
+    let parse_error = parse_error.map(short_parse_error);
+    let parse_error = parse_error.as_deref();
     let looks_html = ct.contains("html")
         || trimmed.starts_with('<')
         || trimmed.to_ascii_lowercase().starts_with("<!doctype");
@@ -153,7 +187,13 @@ pub fn unusable_body(
             _ => format!("The {} got {status} with an empty body.", op.label()),
         }
     } else if let Some(pe) = parse_error {
-        if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
+        if pe.contains("recursion limit") {
+            format!(
+                "The {} got {status} with JSON nested too deeply to be a token response ({pe}). \
+                 The exchange log shows the answer.",
+                op.label()
+            )
+        } else if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
             format!(
                 "The {} got {status} with JSON that is not a token response ({pe}). The exchange \
                  log shows the full answer.",
@@ -172,6 +212,26 @@ pub fn unusable_body(
     Error::new(ErrorCode::BadResponse, message)
 }
 
+/// A serde error whose path is deep (`[0][0][0]…: invalid type`) named once, with its depth.
+fn short_parse_error(e: &str) -> String {
+    let Some((path, what)) = e.split_once(": ") else {
+        return e.to_owned();
+    };
+    let is_path = !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "[]._-".contains(c));
+    let depth = path.matches('[').count() + path.matches('.').count();
+    if is_path && path.len() > 40 {
+        let head: String = path.chars().take(24).collect();
+        format!("{what}, at {head}… ({depth} levels deep)")
+    } else if is_path {
+        format!("{what}, at {path}")
+    } else {
+        e.to_owned()
+    }
+}
+
 fn html_title(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let start = lower.find("<title>")? + "<title>".len();
@@ -188,6 +248,8 @@ mod tests {
         LastResponse {
             status: Some(status),
             content_type: Some(ct.into()),
+            location: None,
+            content_encoding: None,
         }
     }
 

@@ -62,6 +62,27 @@ impl TokenResponse {
         })
     }
 
+    /// Why the access token is dead on arrival, if it is: `expires_in` of zero or below, or an
+    /// absolute expiry (`expires_at`, or the JWT's `exp` when nothing else is said) in the past.
+    /// Such a token is never stored or handed out.
+    pub fn expiry_problem(&self, now_ms: i64) -> Option<String> {
+        if let Some(v) = self.raw.get("expires_in").and_then(lenient::number) {
+            return (v <= 0.0)
+                .then(|| format!("its expires_in is {v}: the token expired before it arrived"));
+        }
+        let at = self.raw.get("expires_at").and_then(lenient::epoch_ms);
+        if let Some(at) = at {
+            return (at <= now_ms)
+                .then(|| format!("its expires_at lies {} s in the past", (now_ms - at) / 1000));
+        }
+        None
+    }
+
+    /// The absolute expiry the provider sent (`expires_at`, seconds or milliseconds).
+    pub fn expires_at_ms(&self) -> Option<i64> {
+        self.raw.get("expires_at").and_then(lenient::epoch_ms)
+    }
+
     pub fn id_token(&self) -> Option<&str> {
         self.raw
             .get("id_token")
@@ -94,11 +115,25 @@ impl<'de> Deserialize<'de> for TokenResponse {
             Some(t) => BasicTokenType::Extension(t.to_owned()),
             None => BasicTokenType::Bearer,
         };
-        let expires_in = raw
-            .get("expires_in")
-            .and_then(lenient::number)
-            .filter(|n| *n >= 0.0)
-            .map(Duration::from_secs_f64);
+        // A lifetime that is not a number is nonsense, not "no expiry"; zero or below is a
+        // token that is already dead (see `expiry_problem`).
+        let seconds = |name: &str| -> Result<Option<f64>, D::Error> {
+            match raw.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => lenient::number(v).map(Some).ok_or_else(|| {
+                    D::Error::custom(format!("{name} is {v}, not a number of seconds"))
+                }),
+            }
+        };
+        let expires_in = seconds("expires_in")?.map(|n| Duration::from_secs_f64(n.max(0.0)));
+        seconds("refresh_token_expires_in")?;
+        for name in ["expires_at", "refresh_token_expires_at"] {
+            if let Some(v) = raw.get(name).filter(|v| !v.is_null())
+                && lenient::epoch_ms(v).is_none()
+            {
+                return Err(D::Error::custom(format!("{name} is {v}, not a time")));
+            }
+        }
         let refresh_token = raw
             .get("refresh_token")
             .and_then(Value::as_str)
@@ -258,6 +293,37 @@ mod tests {
         assert_eq!(safe["status"], "approved");
         assert!(!serde_json::to_string(&r).unwrap().contains("AT-123"));
         assert!(!format!("{r:?}").contains("AT-123"));
+    }
+
+    #[test]
+    fn nonsense_lifetimes_are_refused_and_dead_tokens_named() {
+        let parse = |v: Value| serde_json::from_value::<TokenResponse>(v);
+        for bad in [
+            json!({"access_token": "a", "expires_in": "soon"}),
+            json!({"access_token": "a", "expires_in": true}),
+            json!({"access_token": "a", "refresh_token_expires_in": "never"}),
+            json!({"access_token": "a", "expires_at": "tomorrow"}),
+            json!({"access_token": "a", "expires_at": -5}),
+        ] {
+            let e = parse(bad.clone()).expect_err("refused");
+            assert!(e.to_string().contains("not a"), "{bad}: {e}");
+        }
+        let now = 1_700_000_000_000;
+        for dead in [
+            json!({"access_token": "a", "expires_in": 0}),
+            json!({"access_token": "a", "expires_in": "-30"}),
+            json!({"access_token": "a", "expires_at": 1_600_000_000}),
+        ] {
+            let r = parse(dead.clone()).unwrap();
+            assert!(r.expiry_problem(now).is_some(), "{dead} is dead on arrival");
+        }
+        let live = parse(json!({"access_token": "a", "expires_in": 60, "expires_at": 1})).unwrap();
+        assert!(
+            live.expiry_problem(now).is_none(),
+            "expires_in wins over expires_at"
+        );
+        let live = parse(json!({"access_token": "a", "expires_in": null})).unwrap();
+        assert!(live.expiry_problem(now).is_none() && live.expires_in().is_none());
     }
 
     #[test]

@@ -14,17 +14,20 @@ import GetToken from '../GetToken.svelte';
 
 const invokeMock = vi.mocked(invoke);
 const profile = makeProfile({ id: 'ac', name: 'Auth code', grant: 'authorization_code' });
-const started = (listening: boolean) => ({
+const started = (listening: boolean, browser_error: string | null = null) => ({
   login_id: 'L1',
   profile_id: 'ac',
   auth_url: 'https://idp.example.com/authorize?client_id=c&state=s',
   redirect_uri: 'http://127.0.0.1:5555/callback',
   listening,
+  browser_error,
 });
+let browserError: string | null = null;
 
 let rejectWait: (e: unknown) => void = () => {};
 
 beforeEach(() => {
+  browserError = null;
   desk.tokens = [];
   invokeMock.mockReset();
 });
@@ -33,7 +36,7 @@ function backend(listening: boolean) {
   invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
     switch (cmd) {
       case 'begin_login':
-        return started(listening);
+        return started(listening, browserError);
       case 'wait_login':
         return new Promise((_, reject) => (rejectWait = reject));
       case 'cancel_login':
@@ -47,6 +50,12 @@ function backend(listening: boolean) {
     }
     throw { code: 'internal', message: cmd };
   });
+}
+
+/** Ends the attempt in progress, so the next test starts from "Sign in". */
+async function cancelAttempt() {
+  await fireEvent.click(screen.getByTestId('login-cancel'));
+  await vi.waitFor(() => expect(screen.getByTestId('sign-in').textContent).toContain('Sign in'));
 }
 
 describe('sign-in', () => {
@@ -91,6 +100,47 @@ describe('sign-in', () => {
     rejectWait({ code: 'timeout', message: 'Nobody came back from the browser within 5 minutes.' });
     expect((await screen.findByTestId('error-message')).textContent).toContain('within 5 minutes');
     expect(screen.getByTestId('sign-in').textContent).toContain('Try again');
+  });
+
+  it('says so when no browser could be opened, and offers the paste at once', async () => {
+    backend(true);
+    browserError = 'No browser could be opened: the system\'s opener failed (exit status: 3).';
+    render(GetToken, { profile, hasToken: false });
+    await fireEvent.click(screen.getByTestId('sign-in'));
+    expect((await screen.findByTestId('login-no-browser')).textContent).toContain('No browser could be opened');
+    expect(screen.getByTestId('login-panel').textContent).not.toContain('The system browser was opened');
+    expect(screen.getByTestId('login-paste')).toBeTruthy();
+    await cancelAttempt();
+  });
+
+  it('says the browser was opened only when it was', async () => {
+    backend(true);
+    render(GetToken, { profile, hasToken: false });
+    await fireEvent.click(screen.getByTestId('sign-in'));
+    await screen.findByTestId('login-waiting');
+    expect(screen.queryByTestId('login-no-browser')).toBeNull();
+    expect(screen.getByTestId('login-panel').textContent).toContain('The system browser was opened');
+    await cancelAttempt();
+  });
+
+  it('shows each check of a refused ID token', async () => {
+    backend(true);
+    render(GetToken, { profile, hasToken: false });
+    await fireEvent.click(screen.getByTestId('sign-in'));
+    await screen.findByTestId('login-waiting');
+    rejectWait({
+      code: 'check_failed',
+      message: 'The sign-in failed: the ID token did not pass its checks, so nothing was stored.',
+      checks: [
+        { name: 'signature', ok: false, detail: 'The signature does not verify.' },
+        { name: 'iss', ok: true, detail: 'Issued by https://idp.example.com.' },
+      ],
+    });
+    const failed = await screen.findByTestId('error-check-signature');
+    expect(failed.dataset.ok).toBe('false');
+    expect(failed.textContent).toContain('does not verify');
+    expect(screen.getByTestId('error-check-iss').dataset.ok).toBe('true');
+    await fireEvent.click(screen.getByText('Close'));
   });
 
   it('gets a client-credentials token in one click, errors in place', async () => {

@@ -12,4 +12,9 @@ auth_url: string, redirect_uri: string,
 /**
  * Whether a loopback listener waits; if not, the user pastes the redirect URL.
  */
-listening: boolean, };
+listening: boolean, 
+/**
+ * Set by whoever opened the browser when that failed: why (the user opens the address
+ * by hand, or pastes the redirect).
+ */
+browser_error: string | null, };

@@ -36,7 +36,13 @@ tls_client_cert: string | null,
  * CA certificates (PEM) to trust for this provider beside the system's: a sandbox or test
  * environment with a private CA.
  */
-tls_ca: string | null, grant: GrantKind, scopes: Array<string>, 
+tls_ca: string | null, 
+/**
+ * The algorithm the client registered for ID tokens (`id_token_signed_response_alg`): an
+ * ID token signed otherwise fails its checks. `none` accepts an unsigned ID token from the
+ * token endpoint — never the default, never from the authorization response.
+ */
+id_token_alg: string | null, grant: GrantKind, scopes: Array<string>, 
 /**
  * Sent as `audience` on token requests (Auth0 and others).
  */

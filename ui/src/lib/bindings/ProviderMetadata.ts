@@ -12,4 +12,9 @@ authorization_response_iss_parameter_supported: boolean, code_challenge_methods_
 /**
  * Where the document came from.
  */
-source_url: string, fetched_at: number, raw: JsonValue, };
+source_url: string, 
+/**
+ * What discovery noticed and the user should know (an issuer typed with another trailing
+ * slash than the provider's own, which is what every check then uses).
+ */
+notes: Array<string>, fetched_at: number, raw: JsonValue, };

@@ -1,0 +1,133 @@
+//! HTTP calls as a profile's client: TLS setup, client authentication, scrubbing, and the
+//! exchange log they write.
+
+use super::Core;
+use super::profiles::credential_kind;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::CoreEvent;
+use crate::http::TlsSetup;
+use crate::http::{Call, Exchange};
+use crate::profile::Profile;
+use crate::secret::{SecretKind, Sensitive};
+
+impl Core {
+    /// A call authenticated as the profile's client: the client secret (if any) and the given
+    /// values are scrubbed from what the exchange log records.
+    pub(super) async fn authed_call<'a>(
+        &'a self,
+        profile: &Profile,
+        operation: &str,
+        scrub: &[&str],
+    ) -> Result<(Call<'a>, Option<Sensitive<String>>)> {
+        let secret = self
+            .vault
+            .get(&profile.id, credential_kind(&profile.config))
+            .await?;
+        let mut call = self.call(profile, operation).await?;
+        for value in scrub
+            .iter()
+            .copied()
+            .chain(secret.as_ref().map(|s| s.expose().as_str()))
+        {
+            call.scrub(value);
+        }
+        Ok((call, secret))
+    }
+
+    /// A call for one of the profile's operations as its client, over its own TLS settings
+    /// (trusted CAs, the client certificate with its key from the keychain — required when the
+    /// profile has a certificate).
+    pub(super) async fn call<'a>(&'a self, profile: &Profile, operation: &str) -> Result<Call<'a>> {
+        let tls = self.tls_setup(profile, true).await?;
+        Ok(self.plain_call(profile, operation).with_tls(tls))
+    }
+
+    /// A call for the provider's public documents (discovery, JWKS): the profile's CAs, and its
+    /// certificate only if the key is stored — a missing key must not stop discovery.
+    pub(super) async fn public_call<'a>(
+        &'a self,
+        profile: &Profile,
+        operation: &str,
+    ) -> Result<Call<'a>> {
+        let tls = self.tls_setup(profile, false).await?;
+        Ok(self.plain_call(profile, operation).with_tls(tls))
+    }
+
+    pub(super) fn plain_call<'a>(&'a self, profile: &Profile, operation: &str) -> Call<'a> {
+        Call::new(
+            &self.http,
+            self.clock.as_ref(),
+            profile.id.clone(),
+            operation,
+            &profile.config.headers,
+        )
+    }
+
+    pub(super) async fn tls_setup(
+        &self,
+        profile: &Profile,
+        key_required: bool,
+    ) -> Result<TlsSetup> {
+        let c = &profile.config;
+        let identity_pem = match &c.tls_client_cert {
+            None => None,
+            Some(cert) => match self.vault.get(&profile.id, SecretKind::TlsKey).await? {
+                Some(key) => Some(TlsSetup::identity(cert, &key)),
+                None if !key_required => None,
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidClient,
+                        format!(
+                            "Profile \"{}\" has a TLS client certificate but its private key is \
+                             not stored. Add the key (PEM) in the profile; it is kept in the OS \
+                             keychain.",
+                            c.name
+                        ),
+                    ));
+                }
+            },
+        };
+        Ok(TlsSetup {
+            ca_pem: c.tls_ca.clone(),
+            identity_pem,
+        })
+    }
+
+    /// Saves a call's exchanges to the log. A failure here is logged, not raised: it must not
+    /// hide the operation's own result.
+    pub(super) fn record(&self, call: &Call<'_>) {
+        self.record_exchanges(call.take_records());
+    }
+
+    /// Appends exchanges to the log (logged, not raised, on failure).
+    pub(super) fn record_exchanges(&self, records: Vec<Exchange>) {
+        let Some(first) = records.first() else { return };
+        let profile_id = first.profile_id.clone();
+        match self.store.append_exchanges(&records) {
+            Ok(()) => self
+                .events
+                .emit(CoreEvent::ExchangesAppended { profile_id }),
+            Err(e) => tracing::warn!(profile = %profile_id, error = %e, "exchange log not written"),
+        }
+    }
+}
+
+pub(super) async fn fetch_json(call: &Call<'_>, uri: &str) -> Result<serde_json::Value> {
+    let request = http::Request::get(uri)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|e| Error::internal(e.to_string()))?;
+    let response = call.send(request).await?;
+    if response.status() != 200 {
+        return Err(Error::new(
+            ErrorCode::BadResponse,
+            format!("{uri} answered HTTP {}.", response.status().as_u16()),
+        ));
+    }
+    serde_json::from_slice(response.body()).map_err(|e| {
+        Error::new(
+            ErrorCode::BadResponse,
+            format!("{uri} did not answer JSON ({e})."),
+        )
+    })
+}

@@ -1,0 +1,37 @@
+//! What happened: refresh history, the exchange log, the support bundle.
+
+use super::Core;
+use crate::error::Result;
+use crate::history::RefreshEvent;
+use crate::http::Exchange;
+use crate::profile::ProfileId;
+
+impl Core {
+    pub fn history(&self, id: &ProfileId, limit: usize) -> Result<Vec<RefreshEvent>> {
+        self.store.events(id, limit)
+    }
+
+    pub fn exchanges(&self, id: &ProfileId, limit: usize) -> Result<Vec<Exchange>> {
+        self.store.exchanges(id, limit)
+    }
+
+    /// A redacted text bundle of the profile's setup, token, history and exchanges, for a
+    /// support ticket.
+    pub async fn support_bundle(&self, id: &ProfileId) -> Result<String> {
+        let profile = self.profile_by_id(id)?;
+        let secret_stored = self.has_client_secret(id).await?;
+        let token = self.store.get_token(id)?;
+        let history = self.store.events(id, 100)?;
+        let exchanges = self
+            .store
+            .exchanges(id, crate::store::EXCHANGES_KEPT_PER_PROFILE)?;
+        Ok(crate::bundle::render(
+            &profile,
+            secret_stored,
+            token.as_ref(),
+            &history,
+            &exchanges,
+            self.now(),
+        ))
+    }
+}

@@ -1,0 +1,444 @@
+//! Sign-in: the authorization request, the redirect (loopback listener or pasted address),
+//! the checks of the response and the ID token, the code exchange.
+
+use crate::browser::BrowserLauncher;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use ts_rs::TS;
+
+use oauth2::TokenResponse as _;
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::Core;
+use super::calls::fetch_json;
+use crate::clock::Millis;
+use crate::error::{Error, ErrorCode, Result};
+use crate::flow::{self, auth_code::Authorization};
+use crate::http::Exchange;
+use crate::id_token::{self, Channel, Expectations};
+use crate::inspect::{self, IdTokenValidation};
+use crate::loopback::{Callback, Listener, RedirectTarget};
+use crate::profile::{AuthMethod, Endpoint, GrantKind, Profile, ProfileId};
+use crate::secret::{SecretKind, Sensitive};
+use crate::token::TokenSet;
+
+/// How long a sign-in may take in the browser before the listener gives up.
+pub const DEFAULT_LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
+/// Tolerated clock difference when checking ID-token expiry.
+const CLOCK_LEEWAY_MS: Millis = 60_000;
+
+/// A sign-in that has started and waits for the browser (or a pasted URL).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LoginStarted {
+    pub login_id: String,
+    pub profile_id: ProfileId,
+    /// Open this in a browser. It carries no secret (PKCE keeps the verifier here).
+    pub auth_url: String,
+    pub redirect_uri: String,
+    /// Whether a loopback listener waits; if not, the user pastes the redirect URL.
+    pub listening: bool,
+    /// Set by whoever opened the browser when that failed: why (the user opens the address
+    /// by hand, or pastes the redirect).
+    pub browser_error: Option<String>,
+}
+
+/// How long a finished sign-in is remembered, so that a second channel bringing the same
+/// redirect (a paste after the listener got it) learns the outcome instead of an error.
+const FINISHED_KEPT: Duration = Duration::from_secs(600);
+
+/// A sign-in in progress. The first channel — the loopback listener or a pasted address — that
+/// brings a redirect claims it (takes `auth`); any later channel waits for that one's outcome.
+pub(super) struct PendingLogin {
+    profile_id: ProfileId,
+    /// `None` once a channel has claimed the sign-in.
+    auth: Option<Authorization>,
+    /// The request's `state`, to tell a second delivery of the same redirect from another one.
+    state: Sensitive<String>,
+    listener: Option<Listener>,
+    cancel: CancellationToken,
+    outcome: watch::Sender<Option<Result<TokenSet>>>,
+    finished_at: Option<Instant>,
+}
+
+/// What a channel that brings a redirect does with it.
+enum Delivery {
+    /// It was first: it finishes the sign-in.
+    Claimed(ProfileId, Box<Authorization>, Outcome),
+    /// Another channel was first: wait for its outcome.
+    Follow(watch::Receiver<Option<Result<TokenSet>>>),
+}
+
+/// Publishes a claimed sign-in's outcome to every channel; a claimant dropped before it
+/// finished publishes `Cancelled`, so nobody waits forever.
+struct Outcome {
+    tx: watch::Sender<Option<Result<TokenSet>>>,
+    sent: bool,
+}
+
+impl Outcome {
+    fn publish(mut self, result: &Result<TokenSet>) {
+        self.tx.send_replace(Some(result.clone()));
+        self.sent = true;
+    }
+}
+
+impl Drop for Outcome {
+    fn drop(&mut self) {
+        if !self.sent {
+            self.tx.send_replace(Some(Err(Error::new(
+                ErrorCode::Cancelled,
+                "The sign-in was cancelled.",
+            ))));
+        }
+    }
+}
+
+impl Core {
+    /// Starts a sign-in: builds the authorization request and, for a loopback redirect URI,
+    /// starts listening. Open `auth_url` in a browser, then [`Core::wait_login`] and/or
+    /// [`Core::complete_login`] with a pasted redirect URL: whichever brings the redirect first
+    /// completes the sign-in, and the other one returns the same outcome.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn begin_login(&self, id: &ProfileId) -> Result<LoginStarted> {
+        let profile = self.ready_profile(id).await?;
+        let target = RedirectTarget::parse(profile.config.redirect_uri.as_deref())?;
+        let (listener, redirect_uri) = match &target {
+            RedirectTarget::Loopback { .. } => {
+                let l = Listener::bind(&target).await?;
+                let uri = l.redirect_uri().to_owned();
+                (Some(l), uri)
+            }
+            RedirectTarget::Manual(uri) => (None, uri.clone()),
+        };
+        let mut auth = flow::auth_code::authorization(&profile, &redirect_uri)?;
+        if profile.config.signed_request {
+            let key = self.vault.get(&profile.id, SecretKind::PrivateKey).await?;
+            auth.url = flow::request_object::wrap(&profile, &auth.url, key.as_ref(), self.now())?;
+        }
+        let started = LoginStarted {
+            login_id: uuid::Uuid::new_v4().simple().to_string(),
+            profile_id: profile.id.clone(),
+            auth_url: auth.url.to_string(),
+            redirect_uri,
+            listening: listener.is_some(),
+            browser_error: None,
+        };
+        let mut logins = self.lock_logins();
+        logins.retain(|_, p| p.finished_at.is_none_or(|t| t.elapsed() < FINISHED_KEPT));
+        logins.insert(
+            started.login_id.clone(),
+            PendingLogin {
+                profile_id: profile.id,
+                state: auth.state.clone(),
+                auth: Some(auth),
+                listener,
+                cancel: CancellationToken::new(),
+                outcome: watch::channel(None).0,
+                finished_at: None,
+            },
+        );
+        Ok(started)
+    }
+
+    /// Waits for the browser to come back to the loopback listener, then redeems the code. When
+    /// a pasted address completes the sign-in first, returns that outcome.
+    pub async fn wait_login(&self, login_id: &str, timeout: Duration) -> Result<TokenSet> {
+        let (listener, cancel) = {
+            let mut logins = self.lock_logins();
+            let pending = logins
+                .get_mut(login_id)
+                .ok_or_else(|| unknown_login(login_id))?;
+            let listener = pending.listener.take().ok_or_else(|| {
+                Error::new(
+                    ErrorCode::Conflict,
+                    "This sign-in is not waiting on a loopback listener: paste the redirect URL.",
+                )
+            })?;
+            (listener, pending.cancel.clone())
+        };
+        match listener.wait(timeout, &cancel).await {
+            Ok(callback) => self.deliver(login_id, &callback).await,
+            Err(e) => {
+                // Cancelled because a paste claimed the sign-in: its outcome is ours.
+                let follow = self
+                    .lock_logins()
+                    .get(login_id)
+                    .filter(|p| p.auth.is_none())
+                    .map(|p| p.outcome.subscribe());
+                match follow {
+                    Some(rx) => follow_outcome(rx).await,
+                    None => {
+                        self.lock_logins().remove(login_id);
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Completes a sign-in from the redirect URL the user pasted. If the listener already
+    /// brought the same redirect, returns that sign-in's outcome.
+    pub async fn complete_login(&self, login_id: &str, redirect_url: &str) -> Result<TokenSet> {
+        let callback = Callback::from_url(redirect_url)?;
+        self.deliver(login_id, &callback).await
+    }
+
+    /// A redirect from either channel: the first claims the sign-in and finishes it; a later
+    /// one with the same `state` waits for that outcome.
+    async fn deliver(&self, login_id: &str, callback: &Callback) -> Result<TokenSet> {
+        let delivery = {
+            let mut logins = self.lock_logins();
+            let pending = logins
+                .get_mut(login_id)
+                .ok_or_else(|| unknown_login(login_id))?;
+            if callback.get("state") != Some(pending.state.expose().as_str()) {
+                // Not this sign-in's redirect (an old tab, a forged link): refused without
+                // touching the sign-in, which still waits for its own.
+                return Err(flow::auth_code::state_mismatch());
+            }
+            match pending.auth.take() {
+                Some(auth) => {
+                    pending.cancel.cancel();
+                    Delivery::Claimed(
+                        pending.profile_id.clone(),
+                        Box::new(auth),
+                        Outcome {
+                            tx: pending.outcome.clone(),
+                            sent: false,
+                        },
+                    )
+                }
+                None => Delivery::Follow(pending.outcome.subscribe()),
+            }
+        };
+        match delivery {
+            Delivery::Follow(rx) => follow_outcome(rx).await,
+            Delivery::Claimed(profile_id, auth, outcome) => {
+                let result = self.finish_login(&profile_id, &auth, callback).await;
+                outcome.publish(&result);
+                if let Some(p) = self.lock_logins().get_mut(login_id) {
+                    p.finished_at = Some(Instant::now());
+                }
+                result
+            }
+        }
+    }
+
+    /// Cancels a sign-in; a waiting [`Core::wait_login`] returns `Cancelled`.
+    pub fn cancel_login(&self, login_id: &str) {
+        if let Some(p) = self.lock_logins().get(login_id) {
+            p.cancel.cancel();
+        }
+    }
+
+    /// The whole sign-in: begin, open the browser, wait, redeem.
+    pub async fn login(
+        &self,
+        id: &ProfileId,
+        browser: &dyn BrowserLauncher,
+        timeout: Duration,
+    ) -> Result<TokenSet> {
+        let started = self.begin_login(id).await?;
+        if let Err(e) = browser.open(&started.auth_url) {
+            self.lock_logins().remove(&started.login_id);
+            return Err(e);
+        }
+        if !started.listening {
+            self.lock_logins().remove(&started.login_id);
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                format!(
+                    "The redirect URI {} is not a loopback address TokenDesk can listen on: \
+                     paste the address the browser lands on instead.",
+                    started.redirect_uri
+                ),
+            ));
+        }
+        self.wait_login(&started.login_id, timeout).await
+    }
+
+    #[tracing::instrument(skip_all, fields(profile = %profile_id), err)]
+    async fn finish_login(
+        &self,
+        profile_id: &ProfileId,
+        auth: &Authorization,
+        callback: &Callback,
+    ) -> Result<TokenSet> {
+        let _flight = self.enter_flight(profile_id).await?;
+        let profile = self.profile_by_id(profile_id)?;
+        let code = flow::auth_code::check_response(&profile, auth, callback)?;
+        let (call, secret) = self
+            .authed_call(
+                &profile,
+                "token:authorization_code",
+                &[&code, auth.pkce_verifier.expose()],
+            )
+            .await?;
+        let result = flow::auth_code::redeem(&profile, secret.as_ref(), auth, code, &call).await;
+        self.record(&call);
+        let response = result?;
+        let validation = match response.id_token() {
+            Some(id_token) => {
+                let v = self
+                    .check_id_token(
+                        &profile,
+                        id_token,
+                        secret.as_ref(),
+                        IdTokenContext {
+                            channel: Channel::TokenEndpoint,
+                            nonce: auth.nonce.as_ref().map(|n| n.expose().as_str()),
+                            access_token: Some(response.access_token().secret()),
+                            subject: None,
+                        },
+                    )
+                    .await;
+                id_token::require_valid(&v, "The sign-in")?;
+                Some(v)
+            }
+            None => None,
+        };
+        tracing::info!("signed in");
+        self.persist(
+            &profile,
+            GrantKind::AuthorizationCode,
+            &response,
+            None,
+            validation,
+        )
+        .await
+    }
+
+    /// Validates an ID token against the provider's JWKS (or the client secret for HS*) and
+    /// what it came with, and writes the decoded token with every check to the exchange log —
+    /// the one place support staff see why a provider's ID token was refused.
+    pub(super) async fn check_id_token(
+        &self,
+        profile: &Profile,
+        id_token: &str,
+        credential: Option<&Sensitive<String>>,
+        context: IdTokenContext<'_>,
+    ) -> IdTokenValidation {
+        let jwks = match (profile.endpoint(Endpoint::Jwks), Self::needs_jwks(id_token)) {
+            // Without a JWKS (not even a usable call to fetch it) the signature check says so.
+            (Some(uri), true) => match self.public_call(profile, "jwks").await {
+                Ok(call) => {
+                    let fetched = fetch_json(&call, uri).await;
+                    self.record(&call);
+                    fetched.ok().and_then(|v| serde_json::from_value(v).ok())
+                }
+                Err(_) => None,
+            },
+            _ => None,
+        };
+        let issuer = profile
+            .metadata
+            .as_ref()
+            .map(|m| m.issuer.clone())
+            .or_else(|| profile.config.issuer.clone())
+            .unwrap_or_default();
+        let secret_based = matches!(
+            profile.config.auth_method,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        );
+        let validation = id_token::validate(
+            id_token,
+            jwks.as_ref(),
+            &Expectations {
+                issuer: &issuer,
+                client_id: &profile.config.client_id,
+                nonce: context.nonce,
+                now: self.now(),
+                leeway_ms: CLOCK_LEEWAY_MS,
+                channel: context.channel,
+                client_secret: credential
+                    .filter(|_| secret_based)
+                    .map(|s| s.expose().as_str()),
+                expected_alg: profile.config.id_token_alg.as_deref(),
+                access_token: context.access_token,
+                code: None,
+                state: None,
+                subject: context.subject,
+            },
+        );
+        self.record_checks(profile, id_token, context.channel, &validation);
+        validation
+    }
+
+    /// Whether the token's algorithm is verified with a JWKS key (not HS*, not none).
+    fn needs_jwks(id_token: &str) -> bool {
+        inspect::decode_jwt(id_token).is_ok_and(|d| {
+            let alg = d.header.get("alg").and_then(|a| a.as_str()).unwrap_or("");
+            !alg.starts_with("HS") && !alg.eq_ignore_ascii_case("none")
+        })
+    }
+
+    fn record_checks(
+        &self,
+        profile: &Profile,
+        id_token: &str,
+        channel: Channel,
+        validation: &IdTokenValidation,
+    ) {
+        let decoded = inspect::decode_jwt(id_token).ok();
+        let failed = validation.failures().len();
+        let body = serde_json::json!({
+            "header": decoded.as_ref().map(|d| &d.header),
+            "claims": decoded.as_ref().map(|d| &d.claims),
+            "checks": validation.checks,
+        });
+        let exchange = Exchange {
+            profile_id: profile.id.clone(),
+            operation: "id_token:checks".into(),
+            at: self.now(),
+            method: "CHECK".into(),
+            url: match channel {
+                Channel::TokenEndpoint => "ID token from the token endpoint (code exchange)",
+                Channel::Refresh => "ID token from the token endpoint (refresh)",
+                Channel::FrontChannel => "ID token from the authorization response",
+            }
+            .into(),
+            status: None,
+            duration_ms: 0,
+            request_headers: Vec::new(),
+            request_body: String::new(),
+            response_headers: Vec::new(),
+            response_body: serde_json::to_string_pretty(&body).unwrap_or_default(),
+            error: (failed > 0).then(|| {
+                format!("{failed} check(s) failed: the ID token is not trusted and was not stored.")
+            }),
+        };
+        self.record_exchanges(vec![exchange]);
+    }
+
+    pub(super) fn lock_logins(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingLogin>> {
+        self.logins.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// What an ID token came with, beside the profile's own expectations.
+pub(super) struct IdTokenContext<'a> {
+    pub channel: Channel,
+    pub nonce: Option<&'a str>,
+    pub access_token: Option<&'a str>,
+    pub subject: Option<&'a str>,
+}
+
+async fn follow_outcome(mut rx: watch::Receiver<Option<Result<TokenSet>>>) -> Result<TokenSet> {
+    match rx.wait_for(Option::is_some).await {
+        Ok(outcome) => outcome
+            .clone()
+            .unwrap_or_else(|| Err(Error::internal("no outcome"))),
+        Err(_) => Err(Error::new(
+            ErrorCode::Cancelled,
+            "The sign-in was cancelled.",
+        )),
+    }
+}
+
+pub(super) fn unknown_login(login_id: &str) -> Error {
+    Error::not_found(format!(
+        "No sign-in {login_id} is in progress (it finished, was cancelled, or timed out). Start again."
+    ))
+}

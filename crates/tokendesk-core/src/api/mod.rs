@@ -1,0 +1,138 @@
+//! The operations the desktop shell and the command line call. Each takes ids and plain data,
+//! does its work through the store, the keychain and the flows, and reports changes through the
+//! [`EventSink`].
+
+mod calls;
+mod diagnostics;
+mod login;
+mod profiles;
+mod provider_calls;
+mod reveal;
+mod tokens;
+
+pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
+pub use reveal::{ExportFormat, TokenInspection, format_token};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::clock::{Clock, Millis, SystemClock};
+use crate::error::Result;
+use crate::events::{CoreEvent, EventSink, NoEvents};
+use crate::history::Trigger;
+use crate::home::Home;
+use crate::http::{Http, HttpOptions};
+use crate::profile::ProfileId;
+use crate::secret::{Keychain, SecretStore, Vault};
+use crate::settings::Settings;
+use crate::store::Store;
+
+pub struct CoreOptions {
+    pub http: HttpOptions,
+    pub clock: Arc<dyn Clock>,
+    pub events: Arc<dyn EventSink>,
+}
+
+impl Default for CoreOptions {
+    fn default() -> Self {
+        Self {
+            http: HttpOptions::default(),
+            clock: Arc::new(SystemClock),
+            events: Arc::new(NoEvents),
+        }
+    }
+}
+
+pub struct Core {
+    home: Home,
+    store: Store,
+    vault: Vault,
+    http: Http,
+    clock: Arc<dyn Clock>,
+    events: Arc<dyn EventSink>,
+    logins: Mutex<HashMap<String, login::PendingLogin>>,
+    flights: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Woken on every change of profiles or tokens in this process (the refresher waits on it).
+    changed: tokio::sync::Notify,
+    /// Token values this process wrote or read, by fingerprint: a value is served from here only
+    /// while the store's token set names the same fingerprint, so another process's newer token
+    /// is always read from the keychain.
+    memo: Mutex<tokens::Memo>,
+}
+
+impl Core {
+    pub fn open(home: Home, secrets: Arc<dyn SecretStore>, options: CoreOptions) -> Result<Self> {
+        Ok(Self {
+            store: Store::open(&home.db_path())?,
+            home,
+            vault: Vault::new(secrets),
+            http: Http::new(&options.http)?,
+            clock: options.clock,
+            events: options.events,
+            logins: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
+            changed: tokio::sync::Notify::new(),
+            memo: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The user's TokenDesk: `$TOKENDESK_HOME` or the OS data dir, and the OS keychain.
+    pub fn open_default(events: Arc<dyn EventSink>) -> Result<Self> {
+        let home = Home::from_env()?;
+        let keychain = Arc::new(Keychain::new(home.keychain_service()));
+        Self::open(
+            home,
+            keychain,
+            CoreOptions {
+                events,
+                ..Default::default()
+            },
+        )
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now_ms()
+    }
+
+    pub fn settings(&self) -> Result<Settings> {
+        self.store.settings()
+    }
+
+    pub fn set_settings(&self, settings: &Settings) -> Result<()> {
+        settings.validate()?;
+        self.store.put_settings(settings)
+    }
+
+    /// Resolves at the next change of profiles or tokens made in this process. It listens
+    /// from the moment it is called, not from when it is first polled.
+    pub fn changed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed.notified()
+    }
+
+    pub(super) fn emit(&self, event: CoreEvent) {
+        if !matches!(
+            event,
+            CoreEvent::ExchangesAppended { .. } | CoreEvent::HistoryAppended { .. }
+        ) {
+            self.changed.notify_waiters();
+        }
+        self.events.emit(event);
+    }
+}
+
+/// The shell runs these on a multi-threaded runtime: their futures must be `Send`.
+#[allow(dead_code)]
+fn futures_are_send(core: &'static Core, id: &'static ProfileId) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(core.fetch_client_credentials(id));
+    is_send(core.discover(id));
+    is_send(core.refresh(id, Trigger::Manual));
+    is_send(core.begin_login(id));
+    is_send(core.wait_login("x", Duration::from_secs(1)));
+    is_send(core.complete_login("x", "y"));
+}

@@ -1,0 +1,255 @@
+//! Profiles: create, change, duplicate, delete; the client credential and TLS key in the
+//! keychain; discovery.
+
+use super::Core;
+use crate::error::{Error, Result};
+use crate::events::CoreEvent;
+use crate::http::Call;
+use crate::http::TlsSetup;
+use crate::presets::Preset;
+use crate::profile::{AuthMethod, Profile, ProfileConfig, ProfileId};
+use crate::provider::discovery::{self, ProviderMetadata};
+use crate::secret::{SecretKind, Sensitive};
+
+impl Core {
+    pub fn list_profiles(&self) -> Result<Vec<Profile>> {
+        self.store.list_profiles()
+    }
+
+    /// A profile by name or id.
+    pub fn profile(&self, name_or_id: &str) -> Result<Profile> {
+        self.store.find_profile(name_or_id)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "No profile named \"{name_or_id}\" (see the profile list)."
+            ))
+        })
+    }
+
+    pub(super) fn profile_by_id(&self, id: &ProfileId) -> Result<Profile> {
+        self.store
+            .get_profile(id)?
+            .ok_or_else(|| Error::not_found(format!("No profile with id {id}.")))
+    }
+
+    /// Creates a profile; the secret, if given, goes to the keychain.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn create_profile(
+        &self,
+        config: ProfileConfig,
+        client_secret: Option<Sensitive<String>>,
+    ) -> Result<Profile> {
+        config.validate()?;
+        if let Some(secret) = &client_secret {
+            check_credential(&config, secret)?;
+        }
+        let now = self.now();
+        let profile = Profile {
+            id: ProfileId::random(),
+            config,
+            metadata: None,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.insert_profile(&profile)?;
+        if let Some(secret) = client_secret
+            && let Err(e) = self
+                .vault
+                .set(&profile.id, credential_kind(&profile.config), secret)
+                .await
+        {
+            // Without its secret the profile would be half made: take it back.
+            self.store.delete_profile(&profile.id)?;
+            return Err(e);
+        }
+        tracing::info!(profile = %profile.id, "profile created");
+        self.emit(CoreEvent::ProfilesChanged);
+        Ok(profile)
+    }
+
+    /// Replaces a profile's settings. A changed issuer drops the discovered metadata.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn update_profile(&self, id: &ProfileId, config: ProfileConfig) -> Result<Profile> {
+        config.validate()?;
+        let mut profile = self.profile_by_id(id)?;
+        if profile.config.issuer != config.issuer {
+            profile.metadata = None;
+        }
+        profile.config = config;
+        profile.updated_at = self.now();
+        self.store.update_profile(&profile)?;
+        self.emit(CoreEvent::ProfilesChanged);
+        Ok(profile)
+    }
+
+    /// Copies a profile under a new name, its client secret (or key) and TLS key included;
+    /// tokens are not copied.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn duplicate_profile(&self, id: &ProfileId, new_name: &str) -> Result<Profile> {
+        let source = self.profile_by_id(id)?;
+        let mut config = source.config.clone();
+        config.name = new_name.to_owned();
+        let secret = self.vault.get(id, credential_kind(&config)).await?;
+        let tls_key = self.vault.get(id, SecretKind::TlsKey).await?;
+        let mut copy = self.create_profile(config, secret).await?;
+        if let Some(key) = tls_key
+            && let Err(e) = self.vault.set(&copy.id, SecretKind::TlsKey, key).await
+        {
+            self.delete_profile(&copy.id).await?;
+            return Err(e);
+        }
+        copy.metadata = source.metadata;
+        self.store.update_profile(&copy)?;
+        Ok(copy)
+    }
+
+    /// Deletes a profile and everything it has: keychain entries first, so a keychain failure
+    /// leaves the profile in place to try again.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn delete_profile(&self, id: &ProfileId) -> Result<()> {
+        self.profile_by_id(id)?;
+        self.forget_values(id);
+        self.vault.delete_all(id).await?;
+        self.store.delete_profile(id)?;
+        tracing::info!("profile deleted");
+        self.emit(CoreEvent::TokenRemoved {
+            profile_id: id.clone(),
+        });
+        self.emit(CoreEvent::ProfilesChanged);
+        Ok(())
+    }
+
+    /// Stores (or with `None`, removes) the client's credential in the keychain: the client
+    /// secret, or with `private_key_jwt` the private key (checked first: it must sign).
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn set_client_secret(
+        &self,
+        id: &ProfileId,
+        secret: Option<Sensitive<String>>,
+    ) -> Result<()> {
+        let profile = self.profile_by_id(id)?;
+        let kind = credential_kind(&profile.config);
+        match secret {
+            Some(s) if !s.expose().is_empty() => {
+                check_credential(&profile.config, &s)?;
+                self.vault.set(id, kind, s).await
+            }
+            _ => self.vault.delete(id, kind).await,
+        }
+    }
+
+    /// Whether the credential the profile's auth method needs is stored.
+    pub async fn has_client_secret(&self, id: &ProfileId) -> Result<bool> {
+        let profile = self.profile_by_id(id)?;
+        Ok(self
+            .vault
+            .get(id, credential_kind(&profile.config))
+            .await?
+            .is_some())
+    }
+
+    /// Stores (or with `None`, removes) the private key of the profile's TLS client
+    /// certificate; it must match the certificate.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn set_tls_key(&self, id: &ProfileId, key: Option<Sensitive<String>>) -> Result<()> {
+        let profile = self.profile_by_id(id)?;
+        match key {
+            Some(k) if !k.expose().is_empty() => {
+                let Some(cert) = &profile.config.tls_client_cert else {
+                    return Err(Error::invalid_field(
+                        "tls_key",
+                        "Add the client certificate (PEM) to the profile first, then its key.",
+                    ));
+                };
+                TlsSetup {
+                    ca_pem: None,
+                    identity_pem: Some(TlsSetup::identity(cert, &k)),
+                }
+                .check()?;
+                self.vault.set(id, SecretKind::TlsKey, k).await
+            }
+            _ => self.vault.delete(id, SecretKind::TlsKey).await,
+        }
+    }
+
+    pub async fn has_tls_key(&self, id: &ProfileId) -> Result<bool> {
+        self.profile_by_id(id)?;
+        Ok(self.vault.get(id, SecretKind::TlsKey).await?.is_some())
+    }
+
+    /// Runs discovery for a profile's issuer and remembers the metadata.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn discover(&self, id: &ProfileId) -> Result<Profile> {
+        let mut profile = self.profile_by_id(id)?;
+        let Some(issuer) = profile.config.issuer.clone() else {
+            return Err(Error::invalid_field(
+                "issuer",
+                "Set an issuer URL to discover from.",
+            ));
+        };
+        let call = self.public_call(&profile, "discovery").await?;
+        let result = discovery::discover(&call, &issuer, self.now()).await;
+        self.record(&call);
+        let metadata = result?;
+        // The provider's own spelling of its issuer (a typed trailing slash differs) is kept.
+        profile.config.issuer = Some(metadata.issuer.clone());
+        profile.metadata = Some(metadata);
+        profile.updated_at = self.now();
+        self.store.update_profile(&profile)?;
+        self.emit(CoreEvent::ProfilesChanged);
+        Ok(profile)
+    }
+
+    /// Discovery for an issuer not yet in a profile (a form's "discover" button).
+    pub async fn discover_issuer(&self, issuer: &str) -> Result<ProviderMetadata> {
+        let call = Call::new(
+            &self.http,
+            self.clock.as_ref(),
+            ProfileId::from("-"),
+            "discovery",
+            &[],
+        );
+        discovery::discover(&call, issuer, self.now()).await
+    }
+
+    /// The profile, with discovery run first if it has an issuer and no metadata yet.
+    pub(super) async fn ready_profile(&self, id: &ProfileId) -> Result<Profile> {
+        let profile = self.profile_by_id(id)?;
+        if profile.config.issuer.is_some() && profile.metadata.is_none() {
+            return self.discover(id).await;
+        }
+        Ok(profile)
+    }
+
+    /// Creates the presets whose names are not taken yet; returns the profiles created.
+    pub async fn add_presets(&self, presets: Vec<Preset>) -> Result<Vec<Profile>> {
+        let taken: Vec<String> = self
+            .list_profiles()?
+            .into_iter()
+            .map(|p| p.config.name)
+            .collect();
+        let mut created = Vec::new();
+        for (config, secret) in presets {
+            if !taken.contains(&config.name) {
+                created.push(self.create_profile(config, secret).await?);
+            }
+        }
+        Ok(created)
+    }
+}
+
+/// The keychain entry of the client's credential: the private key for `private_key_jwt`, else
+/// the client secret (kept for a public client too, so switching methods does not lose it).
+pub(super) fn credential_kind(config: &ProfileConfig) -> SecretKind {
+    config
+        .auth_method
+        .credential()
+        .unwrap_or(SecretKind::ClientSecret)
+}
+
+/// A private key must sign with the profile's algorithm before it is stored.
+pub(super) fn check_credential(config: &ProfileConfig, value: &Sensitive<String>) -> Result<()> {
+    if config.auth_method == AuthMethod::PrivateKeyJwt {
+        crate::flow::assertion::signing_key(config.client_assertion.alg, value.expose())?;
+    }
+    Ok(())
+}

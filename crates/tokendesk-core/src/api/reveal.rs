@@ -1,0 +1,195 @@
+//! Token values handed out: reveal, export as text (raw, header, curl), decoded for display.
+
+use ts_rs::TS;
+
+use serde::Serialize;
+
+use super::Core;
+use super::login::IdTokenContext;
+use super::profiles::credential_kind;
+use crate::error::{Error, ErrorCode, Result};
+use crate::id_token::Channel;
+use crate::inspect::{self, DecodedJwt, IdTokenValidation};
+use crate::profile::{Endpoint, Profile, ProfileId};
+use crate::secret::{SecretKind, Sensitive};
+use crate::token::TokenRef;
+use crate::token::TokenSet;
+
+/// How to hand out an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// The token alone.
+    Raw,
+    /// `Authorization: Bearer …`
+    Header,
+    /// A curl command line with the profile's extra headers.
+    Curl,
+}
+
+/// A token decoded for display.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct TokenInspection {
+    pub kind: SecretKind,
+    pub token: TokenRef,
+    pub jwt: Option<DecodedJwt>,
+    /// Why the value could not be decoded as a JWT (opaque, encrypted, malformed).
+    pub not_jwt: Option<String>,
+    pub validation: Option<IdTokenValidation>,
+}
+
+impl Core {
+    /// A token's value, for an explicit reveal or copy.
+    pub async fn reveal(&self, id: &ProfileId, kind: SecretKind) -> Result<Sensitive<String>> {
+        if matches!(
+            kind,
+            SecretKind::ClientSecret | SecretKind::PrivateKey | SecretKind::TlsKey
+        ) {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                "Client secrets and keys are never shown back.",
+            ));
+        }
+        self.token_value(id, kind).await?.ok_or_else(|| {
+            Error::not_found(format!(
+                "No {} is stored for this profile.",
+                kind.as_str().replace('_', " ")
+            ))
+        })
+    }
+
+    /// The access token as text to hand out (clipboard, scripts).
+    pub async fn export(&self, id: &ProfileId, format: ExportFormat) -> Result<Sensitive<String>> {
+        let profile = self.profile_by_id(id)?;
+        let token = self.reveal(id, SecretKind::AccessToken).await?;
+        Ok(Sensitive::new(format_token(
+            &profile,
+            token.expose(),
+            format,
+        )))
+    }
+
+    /// A stored token decoded for display.
+    pub async fn inspect(&self, id: &ProfileId, kind: SecretKind) -> Result<TokenInspection> {
+        let value = self.reveal(id, kind).await?;
+        let set = self.store.get_token(id)?;
+        let (jwt, not_jwt) = match inspect::decode_jwt(value.expose()) {
+            Ok(j) => (Some(j), None),
+            Err(e) => (None, Some(e)),
+        };
+        let validation = match kind {
+            SecretKind::IdToken => Some(self.recheck_id_token(id, value.expose(), set).await?),
+            _ => None,
+        };
+        Ok(TokenInspection {
+            kind,
+            token: TokenRef::of(value.expose()),
+            jwt,
+            not_jwt,
+            validation,
+        })
+    }
+
+    /// A stored ID token's checks as of now (signature against today's JWKS, `exp` against
+    /// the clock), with the sign-in's own checks of what is gone since (the nonce).
+    async fn recheck_id_token(
+        &self,
+        id: &ProfileId,
+        value: &str,
+        set: Option<TokenSet>,
+    ) -> Result<IdTokenValidation> {
+        let profile = self.profile_by_id(id)?;
+        let credential = self.vault.get(id, credential_kind(&profile.config)).await?;
+        let mut live = self
+            .check_id_token(
+                &profile,
+                value,
+                credential.as_ref(),
+                IdTokenContext {
+                    channel: Channel::TokenEndpoint,
+                    nonce: None,
+                    access_token: None,
+                    subject: None,
+                },
+            )
+            .await;
+        if let Some(at_sign_in) = set.and_then(|s| s.id_token_validation) {
+            live.checks.extend(
+                at_sign_in
+                    .checks
+                    .into_iter()
+                    .filter(|c| c.name == "nonce" || c.name == "at_hash")
+                    .map(|mut c| {
+                        c.detail = format!("At sign-in: {}", c.detail);
+                        c
+                    }),
+            );
+        }
+        Ok(live)
+    }
+}
+
+/// Quotes for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The token as raw text, an `Authorization` header, or a curl line.
+pub fn format_token(profile: &Profile, token: &str, format: ExportFormat) -> String {
+    match format {
+        ExportFormat::Raw => token.to_owned(),
+        ExportFormat::Header => format!("Authorization: Bearer {token}"),
+        ExportFormat::Curl => {
+            let mut line = format!(
+                "curl -H {}",
+                shell_quote(&format!("Authorization: Bearer {token}"))
+            );
+            for h in &profile.config.headers {
+                line.push_str(&format!(
+                    " -H {}",
+                    shell_quote(&format!("{}: {}", h.name, h.value))
+                ));
+            }
+            let url = profile
+                .config
+                .api_url
+                .as_deref()
+                .or_else(|| profile.endpoint(Endpoint::Userinfo))
+                .map(shell_quote)
+                .unwrap_or_else(|| "\"$API_URL\"".to_owned());
+            line.push(' ');
+            line.push_str(&url);
+            line
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Param, ProfileConfig};
+
+    #[test]
+    fn curl_lines_quote_and_carry_extra_headers() {
+        let profile = Profile {
+            id: ProfileId::from("p"),
+            config: ProfileConfig {
+                headers: vec![Param::new("x-api-key", "k'1")],
+                api_url: Some("https://api.example/v1/accounts".into()),
+                ..Default::default()
+            },
+            metadata: None,
+            created_at: 0,
+            updated_at: 0,
+        };
+        assert_eq!(format_token(&profile, "T", ExportFormat::Raw), "T");
+        assert_eq!(
+            format_token(&profile, "T", ExportFormat::Header),
+            "Authorization: Bearer T"
+        );
+        assert_eq!(
+            format_token(&profile, "T", ExportFormat::Curl),
+            r"curl -H 'Authorization: Bearer T' -H 'x-api-key: k'\''1' 'https://api.example/v1/accounts'"
+        );
+    }
+}

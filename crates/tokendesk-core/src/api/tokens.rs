@@ -1,0 +1,484 @@
+//! Tokens: client credentials, refresh, the single flight per profile, storing a response
+//! (keychain first, then metadata), the values kept in memory.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use oauth2::TokenResponse as _;
+
+use super::Core;
+use super::login::IdTokenContext;
+use crate::clock::Millis;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::CoreEvent;
+use crate::flow;
+use crate::history::{Method, Outcome, RefreshEvent, Trigger};
+use crate::id_token::{self, Channel};
+use crate::inspect::IdTokenValidation;
+use crate::profile::{GrantKind, Profile, ProfileId};
+use crate::provider::response::TokenResponse;
+use crate::secret::{SecretKind, Sensitive, fingerprint};
+use crate::token::{TokenSet, TokenState};
+
+impl Core {
+    pub fn token(&self, id: &ProfileId) -> Result<Option<TokenSet>> {
+        self.store.get_token(id)
+    }
+
+    pub fn tokens(&self) -> Result<Vec<TokenSet>> {
+        self.store.list_tokens()
+    }
+
+    /// Gets a new token with the client-credentials grant.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn fetch_client_credentials(&self, id: &ProfileId) -> Result<TokenSet> {
+        let _flight = self.enter_flight(id).await?;
+        let profile = self.ready_profile(id).await?;
+        self.client_credentials_locked(&profile).await
+    }
+
+    pub(super) async fn client_credentials_locked(&self, profile: &Profile) -> Result<TokenSet> {
+        let (call, secret) = self
+            .authed_call(profile, "token:client_credentials", &[])
+            .await?;
+        let result = flow::client_credentials::request(profile, secret.as_ref(), &call).await;
+        self.record(&call);
+        let response = result?;
+        self.persist(profile, GrantKind::ClientCredentials, &response, None, None)
+            .await
+    }
+
+    /// Refreshes the token now: with the refresh token if there is a usable one, else (for
+    /// client-credentials profiles) with a new client-credentials request.
+    pub async fn refresh(&self, id: &ProfileId, trigger: Trigger) -> Result<TokenSet> {
+        let _flight = self.enter_flight(id).await?;
+        self.refresh_locked(id, trigger).await
+    }
+
+    /// A token valid for at least `min_valid`, refreshing or fetching only when needed.
+    pub async fn ensure_token(
+        &self,
+        id: &ProfileId,
+        min_valid: Duration,
+        trigger: Trigger,
+    ) -> Result<TokenSet> {
+        let fresh = |t: &TokenSet, now: Millis| {
+            t.state(now) == TokenState::Valid
+                && t.access_valid_for(now)
+                    .is_none_or(|left| left >= min_valid.as_millis() as Millis)
+        };
+        if let Some(t) = self.store.get_token(id)?
+            && fresh(&t, self.now())
+        {
+            return Ok(t);
+        }
+        let _flight = self.enter_flight(id).await?;
+        match self.store.get_token(id)? {
+            Some(t) if fresh(&t, self.now()) => Ok(t),
+            Some(_) => self.refresh_locked(id, trigger).await,
+            None => {
+                let profile = self.ready_profile(id).await?;
+                match profile.config.grant {
+                    GrantKind::ClientCredentials => self.client_credentials_locked(&profile).await,
+                    GrantKind::AuthorizationCode => {
+                        Err(needs_login(&profile, "it has no token yet"))
+                    }
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(profile = %id, ?trigger), err)]
+    pub(super) async fn refresh_locked(
+        &self,
+        id: &ProfileId,
+        trigger: Trigger,
+    ) -> Result<TokenSet> {
+        let profile = self.ready_profile(id).await?;
+        let previous = self.store.get_token(id)?;
+        let refresh_token = match &previous {
+            Some(p) if p.refresh_usable(self.now()) => {
+                self.token_value(id, SecretKind::RefreshToken).await?
+            }
+            _ => None,
+        };
+        let method = match (&refresh_token, profile.config.grant) {
+            (Some(_), _) => Method::RefreshToken,
+            (None, GrantKind::ClientCredentials) => Method::ClientCredentials,
+            (None, GrantKind::AuthorizationCode) => {
+                let why = match &previous {
+                    None => "it has no token yet",
+                    Some(p) if p.refresh.is_some() => "its refresh token has expired",
+                    Some(_) => "the provider gave no refresh token",
+                };
+                let e = needs_login(&profile, why);
+                if let Some(p) = &previous {
+                    self.mark_needs_login(p, &e.message)?;
+                }
+                return Err(e);
+            }
+        };
+        let started = Instant::now();
+        let result = match &refresh_token {
+            Some(rt) => {
+                let (call, secret) = self
+                    .authed_call(&profile, "token:refresh_token", &[rt.expose()])
+                    .await?;
+                let r = flow::refresh::request(&profile, secret.as_ref(), rt, &call).await;
+                self.record(&call);
+                match r {
+                    Ok(response) => {
+                        match self
+                            .check_refreshed_id_token(&profile, &response, secret.as_ref())
+                            .await
+                        {
+                            Ok(validation) => {
+                                self.persist(
+                                    &profile,
+                                    profile.config.grant,
+                                    &response,
+                                    previous.as_ref(),
+                                    validation,
+                                )
+                                .await
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            None => self.client_credentials_locked(&profile).await,
+        };
+        let mut event = RefreshEvent {
+            id: 0,
+            profile_id: id.clone(),
+            at: self.now(),
+            trigger,
+            method,
+            outcome: Outcome::Success,
+            duration_ms: started.elapsed().as_millis() as u64,
+            access_expires_at: None,
+            refresh_expires_at: None,
+            refresh_count: None,
+            rotated: false,
+            error_code: None,
+            error_message: None,
+        };
+        match &result {
+            Ok(t) => {
+                event.access_expires_at = t.access_expires_at;
+                event.refresh_expires_at = t.refresh_expires_at;
+                event.refresh_count = t.refresh_count;
+                event.rotated = t.rotated_from(previous.as_ref());
+            }
+            Err(e) => {
+                event.outcome = Outcome::Failure;
+                event.error_code = Some(e.code);
+                event.error_message = Some(e.message.clone());
+                if e.code == ErrorCode::InvalidGrant
+                    && method == Method::RefreshToken
+                    && let Some(p) = &previous
+                {
+                    self.mark_needs_login(p, &e.message)?;
+                }
+            }
+        }
+        self.store.append_event(&event)?;
+        self.emit(CoreEvent::HistoryAppended {
+            profile_id: id.clone(),
+        });
+        result
+    }
+
+    /// A refresh that brings an ID token must bring one that passes its checks and names the
+    /// subject the grant began with (OpenID Connect Core §12.2); else nothing is stored.
+    async fn check_refreshed_id_token(
+        &self,
+        profile: &Profile,
+        response: &TokenResponse,
+        credential: Option<&Sensitive<String>>,
+    ) -> Result<Option<IdTokenValidation>> {
+        let Some(id_token) = response.id_token() else {
+            return Ok(None);
+        };
+        let before = self
+            .token_value(&profile.id, SecretKind::IdToken)
+            .await?
+            .and_then(|t| crate::inspect::decode_jwt(t.expose()).ok())
+            .and_then(|d| {
+                d.claims
+                    .get("sub")
+                    .and_then(|s| s.as_str())
+                    .map(str::to_owned)
+            });
+        let v = self
+            .check_id_token(
+                profile,
+                id_token,
+                credential,
+                IdTokenContext {
+                    channel: Channel::Refresh,
+                    nonce: None,
+                    access_token: Some(response.access_token().secret()),
+                    subject: before.as_deref(),
+                },
+            )
+            .await;
+        id_token::require_valid(&v, "The refresh")?;
+        Ok(Some(v))
+    }
+
+    pub(super) fn mark_needs_login(&self, token: &TokenSet, why: &str) -> Result<()> {
+        let mut t = token.clone();
+        t.needs_login = Some(why.to_owned());
+        self.store.put_token(&t)?;
+        self.emit(CoreEvent::TokenChanged {
+            profile_id: t.profile_id,
+        });
+        Ok(())
+    }
+
+    /// Stores a token response: the new refresh token first (a crash after the provider
+    /// rotated it must not lose it), then the access and ID tokens, then the metadata.
+    pub(super) async fn persist(
+        &self,
+        profile: &Profile,
+        grant: GrantKind,
+        response: &TokenResponse,
+        previous: Option<&TokenSet>,
+        validation: Option<IdTokenValidation>,
+    ) -> Result<TokenSet> {
+        let id = &profile.id;
+        // A token that is dead on arrival is never stored, so never handed out.
+        let now = self.now();
+        let dead = response.expiry_problem(now).or_else(|| {
+            let t = TokenSet::from_response(id.clone(), grant, response, now, previous);
+            t.access_expires_at
+                .filter(|at| *at <= now)
+                .map(|at| format!("its expiry lies {} s in the past", (now - at) / 1000))
+        });
+        if let Some(why) = dead {
+            return Err(Error::new(
+                ErrorCode::BadResponse,
+                format!(
+                    "The provider sent an access token that is already expired ({why}). It was \
+                     not stored. Check the token lifetime configured at the provider, and the \
+                     clocks of this machine and the provider."
+                ),
+            ));
+        }
+        let new_grant = previous.is_none();
+        // A new grant replaces what is stored: entries it does not renew are removed.
+        let stored = match previous {
+            Some(_) => None,
+            None => self.store.get_token(id)?,
+        };
+        let had = |f: fn(&TokenSet) -> bool| stored.as_ref().is_some_and(f);
+        match response.refresh_token() {
+            Some(rt) => {
+                self.put_value(id, SecretKind::RefreshToken, rt.secret())
+                    .await?
+            }
+            None if new_grant && had(|t| t.refresh.is_some()) => {
+                self.drop_value(id, SecretKind::RefreshToken).await?
+            }
+            None => {}
+        }
+        self.put_value(
+            id,
+            SecretKind::AccessToken,
+            response.access_token().secret(),
+        )
+        .await?;
+        match response.id_token() {
+            Some(t) => self.put_value(id, SecretKind::IdToken, t).await?,
+            None if new_grant && had(|t| t.id_token.is_some()) => {
+                self.drop_value(id, SecretKind::IdToken).await?
+            }
+            None => {}
+        }
+        let mut token = TokenSet::from_response(id.clone(), grant, response, self.now(), previous);
+        if validation.is_some() {
+            token.id_token_validation = validation;
+        }
+        self.store.put_token(&token)?;
+        tracing::info!(profile = %id, "token stored");
+        self.emit(CoreEvent::TokenChanged {
+            profile_id: id.clone(),
+        });
+        Ok(token)
+    }
+
+    pub(super) async fn put_value(
+        &self,
+        id: &ProfileId,
+        kind: SecretKind,
+        value: &str,
+    ) -> Result<()> {
+        let value = Sensitive::new(value.to_owned());
+        self.vault.set(id, kind, value.clone()).await?;
+        self.lock_memo()
+            .insert((id.clone(), kind), (fingerprint(value.expose()), value));
+        Ok(())
+    }
+
+    pub(super) async fn drop_value(&self, id: &ProfileId, kind: SecretKind) -> Result<()> {
+        self.lock_memo().remove(&(id.clone(), kind));
+        self.vault.delete(id, kind).await
+    }
+
+    /// A token value: from memory when the stored token set still names it, else the keychain.
+    pub(super) async fn token_value(
+        &self,
+        id: &ProfileId,
+        kind: SecretKind,
+    ) -> Result<Option<Sensitive<String>>> {
+        let expected = self.store.get_token(id)?.and_then(|t| match kind {
+            SecretKind::AccessToken => Some(t.access.fingerprint),
+            SecretKind::RefreshToken => t.refresh.map(|r| r.fingerprint),
+            SecretKind::IdToken => t.id_token.map(|r| r.fingerprint),
+            _ => None,
+        });
+        if let Some(fp) = &expected
+            && let Some((memo_fp, value)) = self.lock_memo().get(&(id.clone(), kind))
+            && memo_fp == fp
+        {
+            return Ok(Some(value.clone()));
+        }
+        let value = self.vault.get(id, kind).await?;
+        if let Some(v) = &value {
+            self.lock_memo()
+                .insert((id.clone(), kind), (fingerprint(v.expose()), v.clone()));
+        }
+        Ok(value)
+    }
+
+    pub(super) fn forget_values(&self, id: &ProfileId) {
+        self.lock_memo().retain(|(p, _), _| p != id);
+    }
+
+    pub(super) fn lock_memo(&self) -> std::sync::MutexGuard<'_, Memo> {
+        self.memo.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets the token set: keychain entries and metadata.
+    pub async fn forget_token(&self, id: &ProfileId) -> Result<()> {
+        self.forget_values(id);
+        for kind in [
+            SecretKind::AccessToken,
+            SecretKind::RefreshToken,
+            SecretKind::IdToken,
+        ] {
+            self.vault.delete(id, kind).await?;
+        }
+        self.store.delete_token(id)?;
+        self.emit(CoreEvent::TokenRemoved {
+            profile_id: id.clone(),
+        });
+        Ok(())
+    }
+
+    /// Renews the token if its profile's refresh policy says it is due — checked again inside
+    /// the single flight, so a token another caller or process renewed meanwhile is left alone.
+    /// `Ok(None)`: nothing was due.
+    /// `slack_ms`: a token due within that much counts as due now (the refresher batches).
+    pub async fn renew_if_due(&self, id: &ProfileId, slack_ms: Millis) -> Result<Option<TokenSet>> {
+        let _flight = self.enter_flight(id).await?;
+        let profile = self.profile_by_id(id)?;
+        let Some(token) = self.store.get_token(id)? else {
+            return Ok(None);
+        };
+        match crate::refresher::due_at(&token, &profile.config.refresh) {
+            Some(due) if due <= self.now() + slack_ms => {
+                self.refresh_locked(id, Trigger::Automatic).await.map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Records that an automatic refresh failed and when it is tried again.
+    pub fn mark_retry(
+        &self,
+        id: &ProfileId,
+        retry_at: Option<Millis>,
+        error: Option<&Error>,
+    ) -> Result<()> {
+        if let Some(mut t) = self.store.get_token(id)? {
+            t.retry_at = retry_at;
+            t.last_error = error.map(|e| e.message.clone());
+            self.store.put_token(&t)?;
+            self.emit(CoreEvent::TokenChanged {
+                profile_id: id.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Tells listeners that a profile needs the user to sign in again.
+    pub fn announce_needs_login(&self, id: &ProfileId, message: &str) {
+        self.emit(CoreEvent::NeedsLogin {
+            profile_id: id.clone(),
+            message: message.to_owned(),
+        });
+    }
+
+    /// Enters the single flight of a profile's token operations: one at a time per profile,
+    /// in this process (an async mutex) and across processes (a lock file in the home), so a
+    /// rotating refresh token is never sent twice. Callers re-read the token after entering.
+    pub(super) async fn enter_flight(&self, id: &ProfileId) -> Result<Flight> {
+        let mutex = self
+            .flights
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(id.clone())
+            .or_default()
+            .clone();
+        let in_process = mutex.lock_owned().await;
+        let path = self.home.lock_dir().join(format!("{id}.lock"));
+        let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            file.lock()?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| Error::internal(format!("lock task failed: {e}")))?
+        .map_err(|e| {
+            Error::new(
+                ErrorCode::Storage,
+                format!("Cannot take the token lock: {e}."),
+            )
+        })?;
+        Ok(Flight {
+            _in_process: in_process,
+            _across_processes: file,
+        })
+    }
+}
+
+/// Token values by (profile, kind), with the fingerprint each was stored under.
+pub(super) type Memo = HashMap<(ProfileId, SecretKind), (String, Sensitive<String>)>;
+
+/// Held while a profile's token operation runs; dropping it releases both locks.
+pub(super) struct Flight {
+    _in_process: tokio::sync::OwnedMutexGuard<()>,
+    /// Closing the file releases its lock.
+    _across_processes: std::fs::File,
+}
+
+pub(super) fn needs_login(profile: &Profile, why: &str) -> Error {
+    Error::new(
+        ErrorCode::NeedsLogin,
+        format!(
+            "Profile \"{}\" needs you to sign in again: {why}.",
+            profile.config.name
+        ),
+    )
+}
