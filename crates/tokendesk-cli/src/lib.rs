@@ -26,6 +26,11 @@ use tokendesk_core::{Core, Result};
 /// The whole command line.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An agent keeps nothing of whoever started it: before anything of its own is open.
+    #[cfg(unix)]
+    if let Command::Agent { .. } = &cli.command {
+        agent::close_inherited_descriptors();
+    }
     // The hot path: a cached token from the agent, before any runtime, store or keychain.
     if let Command::Token(args) = &cli.command
         && let Some(code) = token::fast_path(args)

@@ -1071,3 +1071,121 @@ async fn callers_in_two_processes_share_one_refresh() {
         "exactly one refresh reached the provider: {events:?}"
     );
 }
+
+#[cfg(unix)]
+fn agent_socket(home: &Path) -> std::path::PathBuf {
+    tokendesk_core::agent::socket_path(&Home::at(home.to_path_buf()).unwrap().run_dir())
+}
+
+/// Removes the agent's socket when the test ends, even by a failure: the agent then stops.
+#[cfg(unix)]
+struct StopAgent(std::path::PathBuf);
+
+#[cfg(unix)]
+impl Drop for StopAgent {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The fields of /proc/PID/stat after the command name (the 3rd field, the state, first).
+#[cfg(target_os = "linux")]
+fn proc_stat(pid: u32) -> Vec<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    rest.split(' ').map(|f| f.parse().unwrap_or(0)).collect()
+}
+
+/// The pid of the process serving `socket`.
+#[cfg(target_os = "linux")]
+fn peer_pid(socket: &Path) -> u32 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let stream = tokio::net::UnixStream::connect(socket).await.unwrap();
+        stream.peer_cred().unwrap().pid().unwrap() as u32
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn wait_for_agent(socket: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::os::unix::net::UnixStream::connect(socket).is_err() {
+        assert!(Instant::now() < deadline, "the agent answers on its socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_agent_started_on_demand_keeps_none_of_the_callers_descriptors() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let socket = agent_socket(home.path());
+    let _stop = StopAgent(socket.clone());
+    // `tokendesk` gets the shell's pipe to `cat` as descriptor 5 (not close-on-exec); `cat`
+    // ends when every copy of it is closed. An agent that kept a copy made this wait until it
+    // went idle, 15 minutes later.
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let stderr = home.path().join("stderr");
+    require_secret_service();
+    let started = Instant::now();
+    let mut shell = Command::new("bash")
+        .args([
+            "-o",
+            "pipefail",
+            "-c",
+            "( tokendesk token cc 5>&1 >/dev/null ) | cat",
+        ])
+        .env("PATH", path)
+        .env("TOKENDESK_HOME", home.path())
+        .env_remove("TOKENDESK_NO_AGENT")
+        .env_remove("TOKENDESK_BROWSER")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = shell.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = shell.kill();
+            let _ = shell.wait();
+            panic!("the pipeline still waits after 10 s: the agent kept the caller's pipe");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    eprintln!("`( tokendesk token cc 5>&1 >/dev/null ) | cat` took {took:?}");
+    assert!(
+        status.success(),
+        "{status}: {}",
+        std::fs::read_to_string(&stderr).unwrap()
+    );
+    // The agent did start, as a daemon: its own session, stdio on /dev/null.
+    wait_for_agent(&socket);
+    let pid = peer_pid(&socket);
+    assert_eq!(
+        proc_stat(pid)[3],
+        u64::from(pid),
+        "the agent leads a session"
+    );
+    for fd in 0..3 {
+        let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+        assert_eq!(
+            target,
+            Path::new("/dev/null"),
+            "the agent's descriptor {fd}"
+        );
+    }
+}
