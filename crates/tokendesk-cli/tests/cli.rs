@@ -1072,6 +1072,20 @@ async fn callers_in_two_processes_share_one_refresh() {
     );
 }
 
+/// Runs `f` on a thread of its own, waiting at most `limit` for it: `None` when it is not done
+/// by then (what would hang fails instead).
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(value) => Some(value),
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => None,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => panic!("failed (see above)"),
+    }
+}
+
 #[cfg(unix)]
 fn agent_socket(home: &Path) -> std::path::PathBuf {
     tokendesk_core::agent::socket_path(&Home::at(home.to_path_buf()).unwrap().run_dir())
@@ -1188,4 +1202,196 @@ fn the_agent_started_on_demand_keeps_none_of_the_callers_descriptors() {
             "the agent's descriptor {fd}"
         );
     }
+}
+
+/// A `tokendesk agent` process of its own, ended with the test.
+#[cfg(target_os = "linux")]
+struct AgentProcess(std::process::Child);
+
+#[cfg(target_os = "linux")]
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Lets this process open `wanted` descriptors if its hard limit allows; returns the soft limit.
+#[cfg(target_os = "linux")]
+fn raise_descriptor_limit(wanted: u64) -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct given; nothing else.
+    #[allow(unsafe_code)]
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted.min(limit.rlim_max);
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
+        }
+    }
+    limit.rlim_cur
+}
+
+/// An agent limited to `fd_limit` descriptors, 2,000 connections to it that never write, and
+/// then a valid request, timed. Also the agent's CPU while the flood is held, and how many
+/// descriptors it holds.
+#[cfg(target_os = "linux")]
+fn agent_under_flood(fd_limit: u32) {
+    const FLOOD: usize = 2000;
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let token = ok(&run(home.path(), &["token", "cc"]));
+    let socket = agent_socket(home.path());
+    let _stop = StopAgent(socket.clone());
+    require_secret_service();
+    let agent = AgentProcess(
+        Command::new("bash")
+            .args([
+                "-c",
+                &format!("ulimit -Sn {fd_limit} && exec \"$0\" agent --idle-exit 120"),
+                BIN,
+            ])
+            .env("TOKENDESK_HOME", home.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let pid = agent.0.id(); // bash, then (exec) tokendesk, then (exec) tokendesk-cli
+    wait_for_agent(&socket);
+    let run_dir = Home::at(home.path().to_path_buf()).unwrap().run_dir();
+    // `tokendesk token`'s own client: None when no agent answers (it would then do the work).
+    let ask = |run_dir: &Path| {
+        let request = tokendesk_core::agent::Request::new("cc", 60, false);
+        tokendesk_core::agent::ask(run_dir, &request).map(|served| served.unwrap().token)
+    };
+    let warm = ask(&run_dir);
+    assert_eq!(
+        warm.as_deref(),
+        Some(token.trim()),
+        "the agent holds the token"
+    );
+
+    let limit = raise_descriptor_limit(FLOOD as u64 + 200);
+    let (flood, opened_in) = within(Duration::from_secs(30), {
+        let socket = socket.clone();
+        move || {
+            let started = Instant::now();
+            let mut flood = Vec::with_capacity(FLOOD);
+            while flood.len() < FLOOD {
+                match std::os::unix::net::UnixStream::connect(&socket) {
+                    Ok(s) => flood.push(s),
+                    // This process is out of descriptors: flood with what it could open.
+                    Err(e) if e.raw_os_error() == Some(libc::EMFILE) => break,
+                    Err(e) => panic!("connection {}: {e}", flood.len() + 1),
+                }
+            }
+            (flood, started.elapsed())
+        }
+    })
+    .expect("the agent accepts 2,000 connections within 30 s");
+    let held = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
+    // At once, while they are all silent but not past the agent's deadline: a valid request.
+    // The agent's CPU (utime + stime, in clock ticks) is measured over at least 2 s from here.
+    let ticks = |pid| {
+        let s = proc_stat(pid);
+        s[11] + s[12]
+    };
+    let (before, started) = (ticks(pid), Instant::now());
+    let answer = within(Duration::from_secs(10), {
+        let run_dir = run_dir.clone();
+        move || ask(&run_dir)
+    });
+    let answered_in = started.elapsed();
+    std::thread::sleep(Duration::from_secs(2).saturating_sub(started.elapsed()));
+    let per_second: f64 = String::from_utf8(
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
+    let cpu = (ticks(pid) - before) as f64 / per_second / started.elapsed().as_secs_f64();
+    println!(
+        "agent limited to {fd_limit} descriptors; {} silent connections opened in {opened_in:?} \
+         (this process's limit: {limit}); the agent then holds {held} descriptors. A valid \
+         request: {}; the agent's CPU over the following {:?}: {:.1}% of a core",
+        flood.len(),
+        match &answer {
+            Some(_) => format!("answered in {answered_in:?}"),
+            None => format!("no answer after {answered_in:?}"),
+        },
+        started.elapsed(),
+        cpu * 100.0
+    );
+    assert!(
+        answer.flatten().as_deref() == Some(token.trim()),
+        "the agent answers with the token (waited {answered_in:?})"
+    );
+    assert!(
+        answered_in < Duration::from_secs(2),
+        "answered in {answered_in:?}"
+    );
+    assert!(
+        held < 200,
+        "the agent holds {held} descriptors for silent connections"
+    );
+    assert!(cpu < 0.5, "the agent spins: {:.0}% of a core", cpu * 100.0);
+    // Still serving once the flood is gone.
+    drop(flood);
+    assert_eq!(ask(&run_dir).as_deref(), Some(token.trim()));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_flood_of_silent_connections_does_not_starve_the_agent() {
+    // The soft descriptor limit most systems give a process.
+    agent_under_flood(1024);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_agent_out_of_descriptors_waits_instead_of_spinning() {
+    // Fewer descriptors than the connections it may hold: accept fails with EMFILE.
+    agent_under_flood(64);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn connections_without_a_request_do_not_keep_the_agent_alive() {
+    let home = tempfile::tempdir().unwrap();
+    let socket = agent_socket(home.path());
+    let _stop = StopAgent(socket.clone());
+    let mut agent = AgentProcess(
+        tokendesk(home.path())
+            .args(["agent", "--idle-exit", "2"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_agent(&socket);
+    // A connection every 200 ms that never sends anything: the agent still goes idle.
+    let started = Instant::now();
+    while agent.0.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the agent idles out despite connections that send nothing"
+        );
+        drop(std::os::unix::net::UnixStream::connect(&socket));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!("idle after {:?}", started.elapsed());
 }
