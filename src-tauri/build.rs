@@ -10,6 +10,8 @@ const COMMANDS: &[&str] = &[
     "has_client_secret",
     "set_tls_key",
     "has_tls_key",
+    "set_signing_key",
+    "has_signing_key",
     "discover",
     "discover_issuer",
     "list_tokens",

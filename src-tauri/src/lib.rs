@@ -81,6 +81,8 @@ pub fn run() {
             commands::profiles::has_client_secret,
             commands::profiles::set_tls_key,
             commands::profiles::has_tls_key,
+            commands::profiles::set_signing_key,
+            commands::profiles::has_signing_key,
             commands::profiles::discover,
             commands::profiles::discover_issuer,
             commands::tokens::list_tokens,

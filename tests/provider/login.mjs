@@ -14,6 +14,9 @@
 //
 // --set key=value replaces/adds a query parameter of the redirect before it
 // is delivered (`--set key=` removes it), e.g. to tamper with state or iss.
+// A response in the URL fragment (hybrid `code id_token`) is delivered the way
+// TokenDesk's relay page does in a browser: GET pathname?<fragment>; --set then
+// edits the fragment's parameters. The printed redirect keeps the fragment.
 // --cancel presses "[ Cancel ]" on the first interaction page, which makes
 // the provider redirect back with error=access_denied.
 // --jar FILE loads/saves the cookie jar, so a second run can reuse the
@@ -288,13 +291,21 @@ try {
   const original = /^[a-z][a-z0-9+.-]*:/i.test(raw) ? raw : target.href;
   out({ redirect: original });
 
+  // A response in the fragment (hybrid/implicit) never reaches a server as such: the
+  // browser drops it, and TokenDesk's relay page then loads pathname + '?' + fragment.
+  const u = new URL(original);
+  const fragment = u.hash.length > 1 ? u.hash.slice(1) : null;
+  const params = new URLSearchParams(fragment ?? u.search);
+  for (const [k, v] of sets) {
+    if (v === '') params.delete(k);
+    else params.set(k, v);
+  }
   let deliver = original;
-  if (sets.length) {
-    const u = new URL(original);
-    for (const [k, v] of sets) {
-      if (v === '') u.searchParams.delete(k);
-      else u.searchParams.set(k, v);
-    }
+  if (fragment !== null) {
+    const base = u.href.slice(0, u.href.length - u.search.length - u.hash.length); // up to the path
+    deliver = `${base}?${sets.length ? params.toString() : fragment}`;
+  } else if (sets.length) {
+    u.search = params.toString();
     deliver = u.href;
   }
 

@@ -2,9 +2,11 @@
 // TokenDesk test authorization server.
 //
 // A real OAuth 2.0 / OpenID Connect provider (oidc-provider 9.13.3) on
-// 127.0.0.1, plus two hand-written extras on the same port:
+// 127.0.0.1, plus hand-written extras on the same port:
 //   * /gateway/token  - an Apigee-style bank API gateway token endpoint
 //   * /broken/*       - endpoints that misbehave, for error-handling tests
+//   * /accounts-psd2/*, /payments-psd2/* - an OP Financial Group style PSD2 API
+//     (consents, SEPA payments, accounts) for the `psd2-tpp` client
 //
 // Contract with the test harness (see README.md):
 //   * stdout carries exactly ONE line, printed once listening:
@@ -25,7 +27,11 @@ import { parseArgs } from 'node:util';
 // ---------------------------------------------------------------------------
 
 const USAGE = `usage: node server.mjs [--port N] [--access-ttl S] [--refresh-ttl S] [--id-ttl S]
-                      [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR] [--quiet]`;
+                      [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR]
+                      [--tamper-hybrid c_hash|s_hash ...] [--quiet]`;
+
+/** What --tamper-hybrid may break in a front-channel (hybrid) ID token. */
+const TAMPERABLE_HASHES = ['c_hash', 's_hash'];
 
 function parseCli(argv) {
   let values;
@@ -42,6 +48,7 @@ function parseCli(argv) {
         'gateway-refresh-ttl': { type: 'string', default: '900' },
         quiet: { type: 'boolean', default: false },
         'tls-dir': { type: 'string' },
+        'tamper-hybrid': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -68,6 +75,14 @@ function parseCli(argv) {
     console.error('--port must be <= 65535');
     process.exit(2);
   }
+  // --tamper-hybrid c_hash --tamper-hybrid s_hash, or --tamper-hybrid c_hash,s_hash
+  const tamperHybrid = new Set(values['tamper-hybrid'].flatMap((v) => v.split(',')).map((v) => v.trim()));
+  for (const claim of tamperHybrid) {
+    if (!TAMPERABLE_HASHES.includes(claim)) {
+      console.error(`--tamper-hybrid must be one of ${TAMPERABLE_HASHES.join(', ')}, got ${JSON.stringify(claim)}\n${USAGE}`);
+      process.exit(2);
+    }
+  }
   return {
     port,
     accessTtl,
@@ -77,6 +92,7 @@ function parseCli(argv) {
     gatewayRefreshTtl: int('gateway-refresh-ttl', 1),
     quiet: values.quiet,
     tlsDir: values['tls-dir'],
+    tamperHybrid,
   };
 }
 
@@ -98,6 +114,19 @@ const { default: Provider, errors } = await import('oidc-provider');
 /** Resource indicator (and JWT `aud`) of the fake protected API. */
 const API_RESOURCE = 'https://api.tokendesk.test';
 const API_SCOPES = ['api:read', 'api:write'];
+
+/**
+ * The PSD2 API (OP Financial Group style): its own resource server with OPAQUE access tokens,
+ * so the API routes below can look tokens up with oidc-provider's models. Client-credentials
+ * tokens with these scopes are issued for it; in an authorization request they are plain
+ * (OIDC) scopes, so the code-flow access token stays usable at userinfo too.
+ */
+const PSD2_RESOURCE = 'https://psd2.tokendesk.test';
+const PSD2_SCOPES = ['accounts', 'payments'];
+const PSD2_CLIENT_ID = 'psd2-tpp';
+const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const ACR_SCA = 'urn:openbanking:psd2:sca';
+const ACR_VALUES = [ACR_SCA, 'urn:openbanking:psd2:ca'];
 
 const LOOPBACK_REDIRECTS = [
   'http://127.0.0.1/callback',
@@ -154,6 +183,7 @@ const CLIENT_KEYS = {
   'cc-jwt-ec': clientKeyPair('ec', 'cc-jwt-ec'),
   'web-app-jwt': clientKeyPair('rsa', 'web-app-jwt-rsa'),
   'web-app-jar': clientKeyPair('ec', 'web-app-jar-ec'),
+  [PSD2_CLIENT_ID]: clientKeyPair('rsa', 'psd2-tpp-rsa'),
 };
 
 const CLIENTS = [
@@ -223,6 +253,23 @@ const CLIENTS = [
     require_signed_request_object: true,
     jwks: CLIENT_KEYS['web-app-jar'].jwks,
   }),
+  // OP Financial Group's PSD2 sequence: client credentials (scope accounts/payments) for the
+  // consent/payment routes, a signed (PS256) hybrid authorization request carrying the
+  // authorizationId in `claims`, and the JWT-bearer grant. Its RSA key (kid psd2-tpp-rsa)
+  // signs request objects, JWT-bearer assertions and x-jws-signature; the client itself
+  // authenticates with a secret in the form.
+  interactiveClient({
+    client_id: PSD2_CLIENT_ID,
+    client_secret: 'psd2-tpp-secret',
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials', JWT_BEARER_GRANT],
+    // oidc-provider adds `implicit` to grant_types itself (required by `code id_token`).
+    response_types: ['code id_token', 'code'],
+    request_object_signing_alg: 'PS256',
+    require_signed_request_object: true,
+    jwks: CLIENT_KEYS[PSD2_CLIENT_ID].jwks,
+    scope: `openid offline_access profile email ${PSD2_SCOPES.join(' ')}`,
+  }),
 ];
 
 // With --tls-dir: HTTPS, client certificates asked for, and a client that authenticates with
@@ -249,6 +296,79 @@ function peerCertificate(ctx) {
 
 const requestsApiScope = (scope) => typeof scope === 'string'
   && scope.split(' ').some((s) => API_SCOPES.includes(s));
+const requestsPsd2Scope = (scope) => typeof scope === 'string'
+  && scope.split(' ').some((s) => PSD2_SCOPES.includes(s));
+
+/** Resource server of the PSD2 API (see PSD2_RESOURCE); TTLs come from `ttl`. */
+const psd2ResourceServerInfo = () => ({
+  scope: PSD2_SCOPES.join(' '),
+  audience: PSD2_RESOURCE,
+  accessTokenFormat: 'opaque',
+});
+
+// ---------------------------------------------------------------------------
+// PSD2 authorizations (consents and payments), registered by the API routes
+// ---------------------------------------------------------------------------
+
+/** authorizationId -> { type: 'consent'|'payment', clientId, scope, status, request, paymentId? } */
+const psd2Authorizations = new Map();
+
+/** The registered authorization `id` of `clientId`, or undefined. */
+function psd2Authorization(id, clientId) {
+  if (typeof id !== 'string') return undefined;
+  const found = psd2Authorizations.get(id);
+  return found && (clientId === undefined || found.clientId === clientId) ? found : undefined;
+}
+
+/**
+ * oidc-provider's own check of the claims parameter (members null or objects), plus: an
+ * `authorizationId` asked for must carry a registered authorization of this client as its
+ * `value`; otherwise the authorization request is refused (error redirect, invalid_request).
+ */
+async function assertClaimsParameter(ctx, claims, client) {
+  const seen = new Map();
+  for (const container of ['userinfo', 'id_token']) {
+    if (claims[container] === undefined) continue;
+    for (const value of Object.values(claims[container])) {
+      if (value !== null && (typeof value !== 'object' || Array.isArray(value))) {
+        throw new errors.InvalidRequest(`claims.${container} members must be null or objects`);
+      }
+    }
+    if (!Object.hasOwn(claims[container], 'authorizationId')) continue;
+    const id = claims[container].authorizationId?.value;
+    if (typeof id !== 'string' || id === '') {
+      throw new errors.InvalidRequest(`claims.${container}.authorizationId must name the authorizationId in "value"`);
+    }
+    if (!psd2Authorization(id, client.clientId)) {
+      throw new errors.InvalidRequest(`unknown authorizationId ${JSON.stringify(id)} (claims.${container}.authorizationId)`);
+    }
+    seen.set(container, id);
+  }
+  if (seen.size === 2 && seen.get('userinfo') !== seen.get('id_token')) {
+    throw new errors.InvalidRequest('claims.id_token.authorizationId and claims.userinfo.authorizationId differ');
+  }
+}
+
+/** The authorizationId a request's claims parameter (a JSON string or object) asks for. */
+function requestedAuthorizationId(claims) {
+  const parsed = typeof claims === 'string' ? (() => { try { return JSON.parse(claims); } catch { return undefined; } })() : claims;
+  return parsed?.id_token?.authorizationId?.value ?? parsed?.userinfo?.authorizationId?.value;
+}
+
+/** The acr the psd2-tpp login gets: SCA unless the request asked only for others. */
+function psd2LoginAcr(params) {
+  const wanted = [];
+  let claims;
+  try { claims = typeof params.claims === 'string' ? JSON.parse(params.claims) : params.claims; } catch { /* checked before */ }
+  for (const container of ['id_token', 'userinfo']) {
+    const acr = claims?.[container]?.acr;
+    if (typeof acr?.value === 'string') wanted.push(acr.value);
+    if (Array.isArray(acr?.values)) wanted.push(...acr.values.filter((v) => typeof v === 'string'));
+  }
+  if (typeof params.acr_values === 'string') wanted.push(...params.acr_values.split(' ').filter(Boolean));
+  if (wanted.length === 0 || wanted.includes(ACR_SCA)) return ACR_SCA;
+  return wanted[0];
+}
 
 /** A fresh RS256 signing key per run (instead of oidc-provider's dev keystore). */
 function signingJwks() {
@@ -289,31 +409,44 @@ function providerConfiguration() {
     },
     // api:* must be listed here so the clients' `scope` metadata validates;
     // profile/email are added automatically from `claims`.
-    scopes: ['openid', 'offline_access', ...API_SCOPES],
+    scopes: ['openid', 'offline_access', ...API_SCOPES, ...PSD2_SCOPES],
     claims: {
       openid: ['sub'],
       profile: ['name'],
       email: ['email', 'email_verified'],
+      // Standalone claim, only ever returned when asked for with the claims parameter.
+      authorizationId: null,
     },
+    // Listing them also makes `acr` a supported claim. Only psd2-tpp logins get an acr.
+    acrValues: ACR_VALUES,
+    responseTypes: ['code id_token', 'code', 'id_token', 'none'],
     async findAccount(ctx, sub) {
       // Any login name is a valid account; it becomes `sub`.
       return {
         accountId: sub,
-        async claims() {
+        async claims(use, scope, claims) {
+          // `claims`: what the claims parameter asked for in this container (id_token or userinfo).
+          const authorizationId = claims?.authorizationId?.value;
           return {
             sub,
             name: capitalize(sub),
             email: `${sub}@example.com`,
             email_verified: true,
+            ...(psd2Authorization(authorizationId) ? { authorizationId } : {}),
           };
         },
       };
+    },
+    // The JWT-bearer grant's token remembers its authorizationId (see jwtBearerGrant).
+    async extraTokenClaims(ctx, token) {
+      return token.psd2AuthorizationId ? { authorizationId: token.psd2AuthorizationId } : undefined;
     },
     features: {
       devInteractions: { enabled: true }, // built-in login + consent pages
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       requestObjects: { enabled: true },
+      claimsParameter: { enabled: true, assertClaimsParameter },
       mTLS: {
         enabled: Boolean(opts.tlsDir),
         certificateBoundAccessTokens: true,
@@ -330,7 +463,9 @@ function providerConfiguration() {
       resourceIndicators: {
         enabled: true,
         // Decides which resource a request is for when it names none.
-        //  * client_credentials: always the API (=> JWT access token).
+        //  * client_credentials: the PSD2 API when a PSD2 scope (accounts,
+        //    payments) is asked for (=> opaque token), else the API (=> JWT
+        //    access token).
         //  * authorization request: the API only when an api:* scope is asked
         //    for. Otherwise no resource, and the access token issued for the
         //    code is opaque and usable at userinfo (oidc-provider only issues
@@ -338,7 +473,9 @@ function providerConfiguration() {
         // `oneOf` is set when a stored grant holds several resources.
         async defaultResource(ctx, client, oneOf) {
           if (oneOf) return oneOf.includes(API_RESOURCE) ? API_RESOURCE : oneOf;
-          if (ctx.oidc.params?.grant_type === 'client_credentials') return API_RESOURCE;
+          if (ctx.oidc.params?.grant_type === 'client_credentials') {
+            return requestsPsd2Scope(ctx.oidc.params?.scope) ? PSD2_RESOURCE : API_RESOURCE;
+          }
           if (requestsApiScope(ctx.oidc.params?.scope)) return API_RESOURCE;
           return undefined;
         },
@@ -347,6 +484,7 @@ function providerConfiguration() {
           return true;
         },
         async getResourceServerInfo(ctx, resourceIndicator) {
+          if (resourceIndicator === PSD2_RESOURCE) return psd2ResourceServerInfo();
           if (resourceIndicator !== API_RESOURCE) throw new errors.InvalidTarget();
           return {
             scope: API_SCOPES.join(' '),
@@ -407,6 +545,11 @@ ${Object.entries(out).map(([k, v]) => `<pre><strong>${esc(k)}</strong>: ${esc(v)
 const MAX_BODY = 1024 * 1024;
 
 function readBody(req) {
+  return readRawBody(req).then((buf) => buf.toString('utf8'));
+}
+
+/** The request body as bytes (what a detached JWS signs). */
+function readRawBody(req) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
@@ -419,7 +562,7 @@ function readBody(req) {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -672,6 +815,286 @@ async function handleBroken(req, res, url) {
 }
 
 // ---------------------------------------------------------------------------
+// JWS verification (PS256) against a client's registered keys
+// ---------------------------------------------------------------------------
+
+const b64urlJson = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+
+/** Public KeyObjects of a client's registered `jwks`, by kid. */
+function registeredKeys(clientId) {
+  const jwks = CLIENTS.find((c) => c.client_id === clientId)?.jwks;
+  return (jwks?.keys ?? []).map((jwk) => ({ kid: jwk.kid, key: crypto.createPublicKey({ key: jwk, format: 'jwk' }) }));
+}
+
+/**
+ * Verifies a compact JWS signed PS256 by one of `clientId`'s registered keys. `detached`
+ * (bytes) is the payload of a detached JWS (`header..signature`, RFC 7515 Appendix F); with
+ * `"b64": false` in the header (RFC 7797, listed in `crit`) it is signed as is, else as
+ * base64url. Returns { header, payload (Buffer) }; throws an Error saying what is wrong.
+ */
+function verifyPs256Jws(compact, clientId, detached) {
+  if (typeof compact !== 'string') throw new Error('is missing');
+  const parts = compact.trim().split('.');
+  if (parts.length !== 3) throw new Error('is not a compact JWS (three dot-separated parts)');
+  const [protectedB64, payloadB64, signatureB64] = parts;
+  let header;
+  try {
+    header = b64urlJson(protectedB64);
+  } catch {
+    throw new Error('has a protected header that is not base64url JSON');
+  }
+  if (header === null || typeof header !== 'object') throw new Error('has a protected header that is not a JSON object');
+  if (header.alg !== 'PS256') throw new Error(`must be signed PS256, header says alg ${JSON.stringify(header.alg)}`);
+  const unencoded = header.b64 === false;
+  if (unencoded && !(Array.isArray(header.crit) && header.crit.includes('b64'))) {
+    throw new Error('has "b64": false without "crit": ["b64"]');
+  }
+  let signingInput;
+  let payload;
+  if (detached !== undefined) {
+    if (payloadB64 !== '') throw new Error('must be detached (header..signature), but carries a payload');
+    payload = detached;
+    signingInput = Buffer.concat([
+      Buffer.from(`${protectedB64}.`, 'ascii'),
+      unencoded ? detached : Buffer.from(detached.toString('base64url'), 'ascii'),
+    ]);
+  } else {
+    if (unencoded) throw new Error('must not use "b64": false');
+    payload = Buffer.from(payloadB64, 'base64url');
+    signingInput = Buffer.from(`${protectedB64}.${payloadB64}`, 'ascii');
+  }
+  const keys = registeredKeys(clientId);
+  const candidates = header.kid === undefined ? keys : keys.filter((k) => k.kid === header.kid);
+  if (candidates.length === 0) {
+    throw new Error(`names kid ${JSON.stringify(header.kid)}, which is not a registered key of ${clientId}`);
+  }
+  const signature = Buffer.from(signatureB64, 'base64url');
+  const ok = candidates.some(({ key }) => crypto.verify('sha256', signingInput, {
+    key,
+    padding: crypto.constants.RSA_PKCS1_PSS_PADDING,
+    saltLength: crypto.constants.RSA_PSS_SALTLEN_DIGEST,
+  }, signature));
+  if (!ok) throw new Error(`has a signature that does not verify with the registered key of ${clientId}`);
+  return { header, payload };
+}
+
+// ---------------------------------------------------------------------------
+// JWT-bearer grant (RFC 7523 §2.1), for PSD2 authorizations
+// ---------------------------------------------------------------------------
+
+/** Seconds an assertion may be past its exp (or before its nbf). */
+const ASSERTION_LEEWAY = 5;
+/** client_id + jti of assertions already used -> their exp (epoch s). */
+const usedAssertions = new Map();
+
+/**
+ * Token endpoint handler: the client (authenticated as usual) presents `assertion`, a JWT it
+ * signed PS256 with its registered key, naming a registered authorization in `authorizationId`.
+ * Answers an opaque access token for the PSD2 API that remembers the authorizationId.
+ */
+async function jwtBearerGrant(ctx) {
+  const { client, params } = ctx.oidc;
+  const invalid = (description) => new errors.CustomOIDCProviderError('invalid_grant', description);
+  if (!params.assertion) throw new errors.InvalidRequest("missing required parameter 'assertion'");
+
+  let claims;
+  try {
+    const { payload } = verifyPs256Jws(params.assertion, client.clientId);
+    claims = JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    throw invalid(`assertion ${err instanceof SyntaxError ? 'payload is not JSON' : err.message}`);
+  }
+  if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw invalid('assertion payload is not a JSON object');
+
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.iss !== client.clientId) {
+    throw invalid(`assertion iss must be the client_id ${JSON.stringify(client.clientId)}, got ${JSON.stringify(claims.iss)}`);
+  }
+  if (typeof claims.sub !== 'string' || claims.sub === '') throw invalid('assertion has no sub');
+  const audiences = [ctx.oidc.urlFor('token'), issuer];
+  if (opts.tlsDir) audiences.push(`${issuer.replace('127.0.0.1', 'localhost')}/token`);
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!aud.some((a) => audiences.includes(a))) {
+    throw invalid(`assertion aud must be the token endpoint ${audiences[0]} or the issuer ${issuer}, got ${JSON.stringify(claims.aud)}`);
+  }
+  if (typeof claims.exp !== 'number') throw invalid('assertion has no exp');
+  if (claims.exp + ASSERTION_LEEWAY <= now) throw invalid(`assertion expired (exp ${claims.exp}, now ${now})`);
+  if (typeof claims.nbf === 'number' && claims.nbf - ASSERTION_LEEWAY > now) {
+    throw invalid(`assertion not valid yet (nbf ${claims.nbf}, now ${now})`);
+  }
+  const authorization = psd2Authorization(claims.authorizationId, client.clientId);
+  if (claims.authorizationId === undefined) throw invalid('assertion has no authorizationId claim');
+  if (!authorization) throw invalid(`unknown authorizationId ${JSON.stringify(claims.authorizationId)}`);
+  if (typeof claims.jti === 'string') {
+    for (const [k, exp] of usedAssertions) if (exp + ASSERTION_LEEWAY <= now) usedAssertions.delete(k);
+    const key = `${client.clientId}\u0000${claims.jti}`;
+    if (usedAssertions.has(key)) throw invalid(`assertion jti ${JSON.stringify(claims.jti)} already used`);
+    usedAssertions.set(key, claims.exp);
+  }
+
+  // Scope: the PSD2 scopes asked for, else the authorization's own (accounts or payments).
+  const requested = (params.scope ?? '').split(' ').filter(Boolean);
+  const allowed = new Set(client.scope?.split(' '));
+  const refused = requested.filter((s) => !allowed.has(s));
+  if (refused.length) throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
+  const psd2 = requested.filter((s) => PSD2_SCOPES.includes(s));
+  const scope = (psd2.length ? psd2 : [authorization.scope]).join(' ');
+
+  const token = new provider.ClientCredentials({ client, scope, expiresIn: opts.accessTtl });
+  token.resourceServer = new provider.ResourceServer(PSD2_RESOURCE, psd2ResourceServerInfo());
+  token.psd2AuthorizationId = claims.authorizationId; // -> extraTokenClaims
+  ctx.oidc.entity('ClientCredentials', token);
+  const value = await token.save();
+  log(`jwt-bearer: ${client.clientId} sub=${claims.sub} authorizationId=${claims.authorizationId} scope=${scope}`);
+  ctx.body = {
+    access_token: value,
+    token_type: token.tokenType,
+    expires_in: token.expiration,
+    scope: token.scope,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// PSD2 API (OP Financial Group style): /accounts-psd2/v1/*, /payments-psd2/v1/*
+// ---------------------------------------------------------------------------
+
+/** API keys (x-api-key) the PSD2 gateway knows: the client ids of its TPPs. */
+const PSD2_API_KEYS = new Set([PSD2_CLIENT_ID]);
+/** x-idempotency-key -> { body, response } of payments already made. */
+const paymentsByIdempotencyKey = new Map();
+const SANDBOX_ACCOUNTS = [{ iban: 'FI00 0000 0000 0000 00', name: 'Sandbox account' }];
+
+/**
+ * Finds the bearer token of a PSD2 API request: an opaque access token (code flow) or
+ * client-credentials / JWT-bearer token, issued to the client named by x-api-key.
+ * Returns { token } or { fail: [status, body, headers] }.
+ */
+async function psd2Bearer(req, apiKey) {
+  const auth = req.headers.authorization ?? '';
+  const m = /^bearer\s+(\S+)\s*$/i.exec(auth);
+  const unauthorized = (description) => ({
+    fail: [401, { error: 'invalid_token', error_description: description },
+      { 'www-authenticate': `Bearer realm="psd2", error="invalid_token", error_description="${description}"` }],
+  });
+  if (!m) return unauthorized(auth ? 'Authorization is not a Bearer token' : 'no Authorization: Bearer token');
+  const value = m[1];
+  const token = await provider.AccessToken.find(value) ?? await provider.ClientCredentials.find(value);
+  if (!token || token.isExpired) return unauthorized('the access token is unknown, expired or revoked');
+  if (token.clientId !== apiKey) return unauthorized(`the access token was issued to ${token.clientId}, not to the x-api-key client ${apiKey}`);
+  return { token };
+}
+
+/** The authorizationId a token was issued for (code flow claims, or JWT-bearer), if any. */
+function tokenAuthorizationId(token) {
+  if (token.kind === 'ClientCredentials') return token.extra?.authorizationId;
+  return requestedAuthorizationId(token.claims);
+}
+
+async function handlePsd2(req, res, url) {
+  const raw = await readRawBody(req);
+  const echo = {};
+  for (const h of ['x-request-id', 'x-fapi-interaction-id']) {
+    if (req.headers[h] !== undefined) echo[h] = req.headers[h];
+  }
+  const reply = (status, body, headers = {}) => sendJson(res, status, body, { ...echo, ...headers });
+
+  const routes = {
+    '/accounts-psd2/v1/authorizations': { method: 'POST', scope: 'accounts' },
+    '/accounts-psd2/v1/accounts': { method: 'GET' },
+    '/payments-psd2/v1/sepa-payments': { method: 'POST', scope: 'payments' },
+  };
+  const route = routes[url.pathname.replace(/\/+$/, '')];
+  if (!route) return reply(404, { error: 'not_found', error_description: `no PSD2 API at ${url.pathname}` });
+  if (req.method !== route.method) {
+    return reply(405, { error: 'method_not_allowed', error_description: `use ${route.method}` }, { allow: route.method });
+  }
+  if (!oidcCallback) return reply(503, { error: 'temporarily_unavailable' });
+
+  // Gateway first (API key), then the token.
+  const apiKey = req.headers['x-api-key'];
+  if (apiKey === undefined || apiKey === '') {
+    return reply(401, { error: 'missing_api_key', error_description: 'the x-api-key header is required' });
+  }
+  if (!PSD2_API_KEYS.has(apiKey)) {
+    return reply(401, { error: 'invalid_api_key', error_description: `unknown x-api-key ${JSON.stringify(apiKey)}` });
+  }
+  const { token, fail } = await psd2Bearer(req, apiKey);
+  if (fail) return reply(...fail);
+  if (route.scope && !token.scopes.has(route.scope)) {
+    return reply(403, {
+      error: 'insufficient_scope',
+      error_description: `the access token lacks scope ${route.scope} (has ${JSON.stringify(token.scope ?? '')})`,
+    }, { 'www-authenticate': `Bearer realm="psd2", error="insufficient_scope", scope="${route.scope}"` });
+  }
+
+  if (route.method === 'GET') {
+    // /accounts: only with a token obtained for a registered authorization.
+    const authorizationId = tokenAuthorizationId(token);
+    if (!psd2Authorization(authorizationId, token.clientId)) {
+      return reply(403, {
+        error: 'consent_required',
+        error_description: 'the access token was not issued for a registered authorizationId',
+      });
+    }
+    return reply(200, { accounts: SANDBOX_ACCOUNTS, authorizationId });
+  }
+
+  if (url.pathname.startsWith('/payments-psd2/')) {
+    for (const h of ['x-idempotency-key', 'x-fapi-interaction-id']) {
+      if (!req.headers[h]) return reply(400, { error: 'missing_header', error_description: `the ${h} header is required`, header: h });
+    }
+    try {
+      verifyPs256Jws(req.headers['x-jws-signature'], token.clientId, raw);
+    } catch (err) {
+      return reply(400, { error: 'invalid_signature', error_description: `x-jws-signature header ${err.message}` });
+    }
+  }
+
+  let body;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return reply(400, { error: 'invalid_request', error_description: 'the request body is not JSON' });
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return reply(400, { error: 'invalid_request', error_description: 'the request body must be a JSON object' });
+  }
+
+  if (url.pathname.startsWith('/accounts-psd2/')) {
+    for (const field of ['expires', 'transactionFrom', 'transactionTo']) {
+      if (body[field] === undefined || body[field] === null || body[field] === '') {
+        return reply(400, { error: 'invalid_request', error_description: `missing field ${field}`, field });
+      }
+    }
+    const authorizationId = crypto.randomUUID();
+    psd2Authorizations.set(authorizationId, {
+      type: 'consent', clientId: token.clientId, scope: 'accounts', status: 'pending', request: body,
+    });
+    log(`psd2: consent ${authorizationId} for ${token.clientId}`);
+    return reply(201, { authorizationId, status: 'pending' });
+  }
+
+  // SEPA payment: idempotent per x-idempotency-key.
+  const idempotencyKey = `${token.clientId}\u0000${req.headers['x-idempotency-key']}`;
+  const previous = paymentsByIdempotencyKey.get(idempotencyKey);
+  if (previous) {
+    if (!previous.body.equals(raw)) {
+      return reply(409, { error: 'idempotency_key_reused', error_description: 'x-idempotency-key was used for another payment' });
+    }
+    return reply(201, previous.response);
+  }
+  const authorizationId = crypto.randomUUID();
+  const paymentId = crypto.randomUUID();
+  psd2Authorizations.set(authorizationId, {
+    type: 'payment', clientId: token.clientId, scope: 'payments', status: 'pending', request: body, paymentId,
+  });
+  const response = { authorizationId, paymentId, status: 'pending' };
+  paymentsByIdempotencyKey.set(idempotencyKey, { body: raw, response });
+  log(`psd2: payment ${paymentId} (authorization ${authorizationId}) for ${token.clientId}`);
+  return reply(201, response);
+}
+
+// ---------------------------------------------------------------------------
 // Server wiring
 // ---------------------------------------------------------------------------
 
@@ -695,7 +1118,8 @@ const server = (tls ? (handler) => https.createServer(tls, handler) : http.creat
   const url = new URL(req.url, 'http://127.0.0.1');
   const custom = url.pathname.startsWith('/gateway/') ? handleGateway
     : url.pathname.startsWith('/broken/') ? handleBroken
-      : null;
+      : /^\/(accounts|payments)-psd2\//.test(url.pathname) ? handlePsd2
+        : null;
   if (custom) {
     custom(req, res, url).catch((err) => {
       console.error('[provider] handler error:', err);
@@ -734,6 +1158,37 @@ const issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 const provider = new Provider(issuer, providerConfiguration());
 provider.proxy = false;
 
+provider.registerGrantType(JWT_BEARER_GRANT, jwtBearerGrant, ['assertion', 'scope']);
+
+// psd2-tpp logins get an acr (oidc-provider's dev login form sets none): SCA, unless the
+// request asked only for other values. It satisfies an essential acr in the claims parameter.
+const interactionResult = provider.interactionResult.bind(provider);
+provider.interactionResult = async (req, res, result, options) => {
+  if (result?.login && result.login.acr === undefined) {
+    const { params } = await provider.interactionDetails(req, res);
+    if (params.client_id === PSD2_CLIENT_ID) result.login.acr = psd2LoginAcr(params);
+  }
+  return interactionResult(req, res, result, options);
+};
+
+// Front-channel ID tokens (hybrid `code id_token`): oidc-provider adds c_hash, but s_hash only
+// under FAPI 1.0; add it whenever `state` was sent. --tamper-hybrid breaks either on purpose
+// (the hash of something else: well-formed, wrong).
+const idTokenIssue = provider.IdToken.prototype.issue;
+provider.IdToken.prototype.issue = async function issue(options = {}) {
+  if (options.use === 'idtoken' && this.extra.c_hash !== undefined) {
+    const state = this.ctx?.oidc?.params?.state;
+    if (state && this.extra.s_hash === undefined) this.extra.s_hash = state;
+    for (const claim of opts.tamperHybrid) {
+      if (this.extra[claim] !== undefined) {
+        log(`tampering with the front-channel ID token's ${claim} (--tamper-hybrid)`);
+        this.extra[claim] = `${this.extra[claim]}.tampered`;
+      }
+    }
+  }
+  return idTokenIssue.call(this, options);
+};
+
 // Surface provider-side failures on stderr: invaluable when a test fails.
 for (const event of [
   'authorization.error', 'grant.error', 'introspection.error', 'revocation.error',
@@ -752,7 +1207,7 @@ oidcCallback = provider.callback();
 
 const clientKeys = Object.fromEntries(Object.entries(CLIENT_KEYS).map(([id, k]) => [id, k.pem]));
 process.stdout.write(`${JSON.stringify({ issuer, port, client_keys: clientKeys })}\n`);
-log(`listening on ${issuer} (access-ttl=${opts.accessTtl}s refresh-ttl=${opts.refreshTtl}s id-ttl=${opts.idTtl}s cc-ttl=${opts.ccTtl}s gateway-refresh-ttl=${opts.gatewayRefreshTtl}s)`);
+log(`listening on ${issuer} (access-ttl=${opts.accessTtl}s refresh-ttl=${opts.refreshTtl}s id-ttl=${opts.idTtl}s cc-ttl=${opts.ccTtl}s gateway-refresh-ttl=${opts.gatewayRefreshTtl}s${opts.tamperHybrid.size ? ` tamper-hybrid=${[...opts.tamperHybrid].join(',')}` : ''})`);
 
 // ---------------------------------------------------------------------------
 // Shutdown

@@ -201,10 +201,21 @@ pub enum AssertionAlgArg {
     Es256,
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GrantArg {
-    AuthorizationCode,
-    ClientCredentials,
+/// `--grant`: the names of the grants TokenDesk registers (`client-credentials` or
+/// `client_credentials`).
+fn grant_parser() -> impl clap::builder::TypedValueParser<Value = tokendesk_core::profile::GrantKind>
+{
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    use tokendesk_core::flow::GRANTS;
+    PossibleValuesParser::new(GRANTS.iter().map(|g| {
+        PossibleValue::new(g.name.replace('_', "-"))
+            .alias(g.name)
+            .help(g.summary)
+    }))
+    .map(|name| {
+        tokendesk_core::profile::GrantKind::parse(&name.replace('-', "_"))
+            .expect("every possible value is a registered grant")
+    })
 }
 
 #[derive(Args, Debug)]
@@ -235,8 +246,8 @@ pub struct ProfileAddArgs {
     pub client_secret_stdin: bool,
     #[arg(long, value_enum, default_value_t = AuthMethodArg::Basic)]
     pub auth_method: AuthMethodArg,
-    /// With private-key-jwt: the client's private key, a PEM file (`-`: stdin); it is stored in
-    /// the OS keychain.
+    /// The client's private key, a PEM file (`-`: stdin), stored in the OS keychain: for
+    /// private-key-jwt, signed request objects, the JWT-bearer grant and signed step bodies.
     #[arg(long, value_name = "FILE", conflicts_with = "client_secret_stdin")]
     pub private_key_file: Option<String>,
     /// With private-key-jwt: the signing algorithm of the assertion.
@@ -253,7 +264,7 @@ pub struct ProfileAddArgs {
     /// endpoint only (never the default).
     #[arg(long, value_name = "ALG")]
     pub id_token_alg: Option<String>,
-    /// With private-key-jwt: send sign-in requests as signed request objects (RFC 9101).
+    /// Send sign-in requests as signed request objects (RFC 9101), signed with the private key.
     #[arg(long)]
     pub signed_request: bool,
     /// A TLS client certificate (PEM file, chain after it) for mutual TLS (RFC 8705).
@@ -267,8 +278,28 @@ pub struct ProfileAddArgs {
     pub ca_cert: Option<String>,
     /// Default: authorization-code when the profile can sign in (issuer or --auth-url), else
     /// client-credentials.
-    #[arg(long, value_enum)]
-    pub grant: Option<GrantArg>,
+    #[arg(long, value_parser = grant_parser())]
+    pub grant: Option<tokendesk_core::profile::GrantKind>,
+    /// With the JWT-bearer grant: the assertion's extra claims, a JSON object template
+    /// (`{"authorizationId": "{{authorizationId}}"}`).
+    #[arg(long, value_name = "JSON")]
+    pub jwt_claims: Option<String>,
+    /// With the JWT-bearer grant: the assertion's `iss` (default: the client id).
+    #[arg(long, value_name = "ISS")]
+    pub jwt_issuer: Option<String>,
+    /// With the JWT-bearer grant: the assertion's `sub` (default: the client id).
+    #[arg(long, value_name = "SUB")]
+    pub jwt_subject: Option<String>,
+    /// With the JWT-bearer grant: the assertion's `aud` (default: the token endpoint URL).
+    #[arg(long, value_name = "AUD")]
+    pub jwt_audience: Option<String>,
+    /// The OpenID Connect claims request, a JSON template
+    /// (`{"id_token": {"acr": {"essential": true}}}`).
+    #[arg(long, value_name = "JSON")]
+    pub claims: Option<String>,
+    /// `max_age` of the sign-in, in seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub max_age: Option<u32>,
     /// A scope; repeat, or give several separated by spaces.
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,

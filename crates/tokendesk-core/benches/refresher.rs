@@ -610,7 +610,7 @@ async fn fetch_staggered(
         running.spawn(async move {
             let _permit = permit;
             let token = core
-                .fetch_client_credentials(&id)
+                .fetch_token(&id)
                 .await
                 .map_err(|e| format!("first token of {id}: {e}"))?;
             let expires = token

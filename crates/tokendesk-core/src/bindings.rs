@@ -39,6 +39,18 @@ fn export_all(dir: &Path) {
     Error::export_all(&cfg).unwrap();
     Settings::export_all(&cfg).unwrap();
     TokenHint::export_all(&cfg).unwrap();
+    crate::flow::GrantInfo::export_all(&cfg).unwrap();
+    // The grant registry as data: the UI's grant list reads it.
+    let grants = serde_json::to_string_pretty(&crate::flow::grant_infos()).unwrap();
+    std::fs::write(
+        dir.join("grants.ts"),
+        format!(
+            "// Generated from tokendesk-core's grant registry (flow/mod.rs). Do not edit.\n\
+             import type {{ GrantInfo }} from './GrantInfo';\n\n\
+             export const GRANTS: GrantInfo[] = {grants};\n"
+        ),
+    )
+    .unwrap();
 }
 
 /// Every `.ts` file below `dir`, by relative path.

@@ -22,6 +22,12 @@ pub enum CoreEvent {
     ExchangesAppended {
         profile_id: ProfileId,
     },
+    /// A step of getting a token went through (a consent registered, the browser opened, the
+    /// front-channel checks passed): shown while the sign-in runs.
+    Progress {
+        profile_id: ProfileId,
+        message: String,
+    },
     /// Automatic refresh cannot go on without the user signing in again.
     NeedsLogin {
         profile_id: ProfileId,

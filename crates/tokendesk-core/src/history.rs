@@ -26,15 +26,9 @@ pub enum Outcome {
     Failure,
 }
 
-/// How the new token was obtained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum Method {
-    /// `grant_type=refresh_token`.
-    RefreshToken,
-    /// A new client-credentials request, for profiles without a refresh token.
-    ClientCredentials,
-}
+/// [`RefreshEvent::method`] of a renewal with the refresh token; other renewals name the
+/// profile's grant (`client_credentials`, `jwt_bearer`, …).
+pub const REFRESH_TOKEN: &str = "refresh_token";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RefreshEvent {
@@ -44,7 +38,9 @@ pub struct RefreshEvent {
     pub profile_id: ProfileId,
     pub at: Millis,
     pub trigger: Trigger,
-    pub method: Method,
+    /// How the new token was obtained: [`REFRESH_TOKEN`], or the name of the grant that was
+    /// run again (for profiles without a refresh token).
+    pub method: String,
     pub outcome: Outcome,
     pub duration_ms: u64,
     pub access_expires_at: Option<Millis>,

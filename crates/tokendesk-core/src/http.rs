@@ -236,6 +236,8 @@ pub struct Call<'a> {
     profile_id: ProfileId,
     operation: String,
     headers: Vec<Param>,
+    /// Values for the headers' templates (`{{uuid}}` is fresh for every request).
+    values: crate::template::Values,
     scrubber: Scrubber,
     records: Mutex<Vec<Exchange>>,
 }
@@ -255,8 +257,28 @@ impl<'a> Call<'a> {
             profile_id,
             operation: operation.into(),
             headers: headers.to_vec(),
+            values: crate::template::Values::new(),
             scrubber: Scrubber::default(),
             records: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Values captured by the profile's steps, for the templates of headers and token
+    /// parameters.
+    pub fn with_values(mut self, values: crate::template::Values) -> Self {
+        self.values = values;
+        self
+    }
+
+    pub fn values(&self) -> &crate::template::Values {
+        &self.values
+    }
+
+    /// A template context over this call's values and clock.
+    pub fn template(&self) -> crate::template::Context<'_> {
+        crate::template::Context {
+            values: &self.values,
+            now: self.clock.now_ms(),
         }
     }
 
@@ -318,10 +340,17 @@ impl<'a> Call<'a> {
 
     /// Sends one request (the oauth2 crate calls this through [`Call::client`]).
     pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let ctx = self.template();
         for h in &self.headers {
+            let value = ctx
+                .render(&h.value, &format!("headers.{}", h.name))
+                .map_err(|e| TransportError {
+                    code: ErrorCode::InvalidInput,
+                    message: format!("The header {} cannot be filled: {}", h.name, e.message),
+                })?;
             if let (Ok(name), Ok(value)) = (
                 http::HeaderName::from_bytes(h.name.as_bytes()),
-                http::HeaderValue::from_str(&h.value),
+                http::HeaderValue::from_str(&value),
             ) {
                 request.headers_mut().insert(name, value);
             }
@@ -367,7 +396,10 @@ impl<'a> Call<'a> {
     /// Lenient where it costs nothing: a 200 answer whose body is a JSON object is accepted
     /// whatever its Content-Type says (some gateways send `text/plain`). The exchange log keeps
     /// the header as it came.
-    async fn send_for_oauth(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    pub async fn send_for_oauth(
+        &self,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, TransportError> {
         let mut response = self.send(request).await?;
         let json_type = response
             .headers()

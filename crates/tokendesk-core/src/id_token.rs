@@ -55,6 +55,9 @@ pub struct Expectations<'a> {
     pub state: Option<&'a str>,
     /// On refresh: the subject of the ID token the grant started with.
     pub subject: Option<&'a str>,
+    /// The `id_token` member of the `claims` request sent (OpenID Connect Core §5.5): a claim
+    /// asked for with a `value` (or `values`) must carry it; an essential one must be there.
+    pub requested_claims: Option<&'a Value>,
 }
 
 /// Validates the signature (JWKS, or the client secret for HS*), `iss`, `aud`, `azp`, `exp`,
@@ -223,6 +226,40 @@ pub fn validate(
                 None => "The ID token has no nonce, though one was sent.".into(),
             },
         );
+    }
+
+    if let Some(Value::Object(requested)) = expect.requested_claims {
+        for (name, ask) in requested {
+            let got = claims.get(name).filter(|v| !v.is_null());
+            let essential = ask.get("essential").and_then(Value::as_bool) == Some(true);
+            let wanted: Vec<&Value> = match (ask.get("value"), ask.get("values")) {
+                (Some(v), _) => vec![v],
+                (None, Some(Value::Array(vs))) => vs.iter().collect(),
+                _ => Vec::new(),
+            };
+            let (ok, detail) = match got {
+                None if essential => (
+                    false,
+                    format!(
+                        "{name} was asked for as essential but the ID token does not carry it."
+                    ),
+                ),
+                None => continue,
+                Some(g) if !wanted.is_empty() && !wanted.contains(&g) => (
+                    false,
+                    format!(
+                        "{name} is {g}, but the sign-in asked for {}.",
+                        wanted
+                            .iter()
+                            .map(|w| w.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ),
+                ),
+                Some(g) => (true, format!("{name} is {g}, as asked.")),
+            };
+            check(name, ok, detail);
+        }
     }
 
     let hash_alg = half_hash_alg(alg_name);
@@ -493,6 +530,7 @@ mod tests {
             code: None,
             state: None,
             subject: None,
+            requested_claims: None,
         }
     }
 
@@ -632,6 +670,25 @@ mod tests {
         e.access_token = Some("AT");
         let t = jwt(r#"{"alg":"RS256"}"#, &claims(r#","at_hash":"nope""#));
         assert_eq!(failed(&validate(&t, None, &e)), ["signature", "at_hash"]);
+    }
+
+    #[test]
+    fn requested_claims_must_come_back_as_asked() {
+        let t = jwt(
+            r#"{"alg":"RS256"}"#,
+            r#"{"iss":"https://op","aud":"app","exp":1000,"iat":100,"sub":"s","nonce":"n1","authorizationId":"other","acr":"urn:openbanking:psd2:ca"}"#,
+        );
+        let asked = serde_json::json!({
+            "authorizationId": {"value": "a-1", "essential": true},
+            "acr": {"essential": true, "values": ["urn:openbanking:psd2:sca", "urn:openbanking:psd2:ca"]},
+            "consent": {"essential": true},
+            "optional": {"essential": false}
+        });
+        let mut e = expect();
+        e.requested_claims = Some(&asked);
+        let v = validate(&t, None, &e);
+        assert_eq!(failed(&v), ["signature", "authorizationId", "consent"]);
+        assert!(v.checks.iter().any(|c| c.name == "acr" && c.ok));
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub mod redact;
 pub mod refresher;
 pub mod secret;
 pub mod settings;
+pub mod steps;
 pub mod store;
+pub mod template;
 pub mod token;
 
 pub use api::{Core, CoreOptions, ExportFormat, LoginStarted, TokenInspection};

@@ -128,23 +128,8 @@ pub struct ClientAssertion {
     pub audience: Option<String>,
 }
 
-/// Which grant a profile uses to get a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantKind {
-    #[default]
-    AuthorizationCode,
-    ClientCredentials,
-}
-
-impl GrantKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantKind::AuthorizationCode => "authorization_code",
-            GrantKind::ClientCredentials => "client_credentials",
-        }
-    }
-}
+/// Which grant a profile uses: one per file in [`crate::flow`], registered there.
+pub use crate::flow::GrantKind;
 
 /// Endpoints set by hand; each overrides what discovery found.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
@@ -229,6 +214,8 @@ pub struct ProfileConfig {
     /// token endpoint — never the default, never from the authorization response.
     pub id_token_alg: Option<String>,
     pub grant: GrantKind,
+    /// With the JWT-bearer grant: what the assertion says.
+    pub jwt_bearer: crate::flow::jwt_bearer::JwtBearer,
     pub scopes: Vec<String>,
     /// Sent as `audience` on token requests (Auth0 and others).
     pub audience: Option<String>,
@@ -237,6 +224,15 @@ pub struct ProfileConfig {
     /// `None`: a loopback listener on 127.0.0.1 with an ephemeral port at `/callback`.
     pub redirect_uri: Option<String>,
     pub authorize_params: Vec<Param>,
+    /// The OpenID Connect `claims` request (a JSON template): `{"id_token": {"authorizationId":
+    /// {"value": "{{authorizationId}}", "essential": true}}}`. Inside the request object when
+    /// the profile signs its sign-in request.
+    pub claims: Option<String>,
+    /// `max_age` of the sign-in: the longest ago, in seconds, the user may have authenticated.
+    pub max_age: Option<u32>,
+    /// Requests sent before a sign-in or token request (a consent registration); their
+    /// captured values feed the templates.
+    pub steps: Vec<crate::steps::Step>,
     pub token_params: Vec<Param>,
     pub headers: Vec<Param>,
     pub refresh: RefreshPolicy,
@@ -350,6 +346,15 @@ const RESERVED_TOKEN: &[&str] = &[
 ];
 
 impl ProfileConfig {
+    /// Whether the profile signs anything with the client's private key: assertions, request
+    /// objects, a JWT-bearer grant, step bodies.
+    pub fn signs(&self) -> bool {
+        self.auth_method == AuthMethod::PrivateKeyJwt
+            || self.signed_request
+            || self.grant.spec().signs
+            || self.steps.iter().any(|s| s.jws_header.is_some())
+    }
+
     /// Checks every field and reports all problems at once.
     pub fn validate(&self) -> Result<()> {
         let mut errs = Vec::new();
@@ -376,6 +381,37 @@ impl ProfileConfig {
             {
                 err("issuer", "An issuer URL has no query or fragment.".into());
             }
+        }
+        if let Some(claims) = self.claims.as_deref().filter(|c| !c.trim().is_empty()) {
+            match serde_json::from_str::<serde_json::Value>(claims) {
+                Ok(serde_json::Value::Object(_)) => {}
+                Ok(_) => err(
+                    "claims",
+                    "The claims request is a JSON object: {\"id_token\": {…}, \"userinfo\": {…}}."
+                        .into(),
+                ),
+                Err(e) => err("claims", format!("The claims request is not JSON ({e}).")),
+            }
+        }
+        if let Some(claims) = self
+            .jwt_bearer
+            .claims
+            .as_deref()
+            .filter(|c| !c.trim().is_empty())
+            && !matches!(
+                serde_json::from_str::<serde_json::Value>(claims),
+                Ok(serde_json::Value::Object(_))
+            )
+        {
+            err(
+                "jwt_bearer.claims",
+                "The assertion's extra claims are a JSON object.".into(),
+            );
+        }
+        let mut step_errs = Vec::new();
+        crate::steps::validate(&self.steps, &self.name, &mut step_errs);
+        for (f, m) in step_errs {
+            err(&f, m);
         }
         if let Some(alg) = &self.id_token_alg
             && !ID_TOKEN_ALGS.contains(&alg.as_str())
@@ -421,14 +457,6 @@ impl ProfileConfig {
                     "{} authenticates with the TLS client certificate: add it (PEM), and its key.",
                     self.auth_method.as_str()
                 ),
-            );
-        }
-        if self.signed_request && self.auth_method != AuthMethod::PrivateKeyJwt {
-            err(
-                "signed_request",
-                "A request object is signed with the client's private key: choose \
-                 private_key_jwt and store the key, or turn this off."
-                    .into(),
             );
         }
         let a = &self.client_assertion;

@@ -27,16 +27,12 @@ async fn fetch_against(t: &TestCore, p: &Provider, token_url: String) -> Error {
     let profile = t
         .add(config_for(p.url("/token")), Some("cc-basic-secret"))
         .await;
-    let good = t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    let good = t.core.fetch_token(&profile.id).await.unwrap();
     t.core
         .update_profile(&profile.id, config_for(token_url))
         .await
         .unwrap();
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(
         t.core.token(&profile.id).unwrap(),
         Some(good),
@@ -85,7 +81,7 @@ async fn json_sent_as_text_plain_is_accepted() {
     let profile = t
         .add(config_for(p.url("/broken/textjson")), Some("x-secret"))
         .await;
-    let token = t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    let token = t.core.fetch_token(&profile.id).await.unwrap();
     assert!(token.access_expires_at.is_some());
     let log = t.core.exchanges(&profile.id, 5).unwrap();
     assert!(
@@ -135,11 +131,7 @@ async fn a_profile_without_secret_or_endpoint_says_what_to_set() {
         .create_profile(config_for(p.url("/token")), None)
         .await
         .unwrap();
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidClient);
     assert!(
         e.message.contains("no client secret is stored"),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokendesk_core::ErrorCode;
 use tokendesk_core::flow::token_ops::TokenHint;
-use tokendesk_core::history::{Method, Outcome, Trigger};
+use tokendesk_core::history::{Outcome, Trigger};
 use tokendesk_core::inspect::decode_jwt;
 use tokendesk_core::profile::{AuthMethod, GrantKind, ProfileConfig};
 use tokendesk_core::secret::{SecretKind, SecretStore, Sensitive};
@@ -61,7 +61,7 @@ async fn client_credentials_with_basic_and_with_post_auth() {
             .await
             .unwrap();
         let before = t.core.now();
-        let token = t.core.fetch_client_credentials(&profile.id).await.unwrap();
+        let token = t.core.fetch_token(&profile.id).await.unwrap();
         assert_eq!(token.grant, GrantKind::ClientCredentials);
         assert_eq!(token.token_type, "Bearer");
         let left = token.access_expires_at.unwrap() - before;
@@ -111,16 +111,12 @@ async fn a_wrong_secret_says_what_to_check_and_keeps_the_stored_token() {
             Some("cc-basic-secret"),
         )
         .await;
-    let good = t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    let good = t.core.fetch_token(&profile.id).await.unwrap();
     t.core
         .set_client_secret(&profile.id, Some(Sensitive::new("not-the-secret".into())))
         .await
         .unwrap();
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidClient);
     assert!(e.message.contains("invalid_client"), "{}", e.message);
     assert!(
@@ -143,11 +139,7 @@ async fn a_wrong_secret_says_what_to_check_and_keeps_the_stored_token() {
         .set_client_secret(&profile.id, Some(Sensitive::new("cc-basic-secret".into())))
         .await
         .unwrap();
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidClient);
 }
 
@@ -286,8 +278,8 @@ async fn refresh_rotates_and_the_old_refresh_token_is_dead() {
     assert_eq!(history.len(), 1);
     let e = &history[0];
     assert_eq!(
-        (e.trigger, e.method, e.outcome),
-        (Trigger::Manual, Method::RefreshToken, Outcome::Success)
+        (e.trigger, e.method.as_str(), e.outcome),
+        (Trigger::Manual, "refresh_token", Outcome::Success)
     );
     assert!(e.rotated);
     assert_eq!(e.access_expires_at, second.access_expires_at);
@@ -449,7 +441,7 @@ async fn gateway_shaped_responses_keep_every_field_and_count_refreshes() {
     let t = TestCore::new();
     let profile = t.add(gateway_config(&p), Some("gw-secret")).await;
     let now = t.core.now();
-    let first = t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    let first = t.core.fetch_token(&profile.id).await.unwrap();
     assert_eq!(first.token_type, "BearerToken");
     assert_eq!(first.status.as_deref(), Some("approved"));
     assert_eq!(first.refresh_count, Some(0));
@@ -511,7 +503,7 @@ async fn gateway_shaped_responses_keep_every_field_and_count_refreshes() {
     assert!(
         history
             .iter()
-            .all(|e| e.rotated && e.method == Method::RefreshToken)
+            .all(|e| e.rotated && e.method == "refresh_token")
     );
     assert_eq!(history[1].trigger, Trigger::CommandLine);
 }
@@ -523,11 +515,7 @@ async fn a_missing_gateway_header_is_a_clear_provider_error() {
     let mut config = gateway_config(&p);
     config.headers.clear();
     let profile = t.add(config, Some("gw-secret")).await;
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::ProviderError);
     assert!(
         e.message.contains("HTTP 401") && e.message.contains("x-api-key"),
@@ -577,7 +565,7 @@ async fn ensure_token_reuses_a_fresh_token_and_renews_a_stale_one() {
     );
     assert_eq!(
         t.core.history(&profile.id, 5).unwrap()[0].method,
-        Method::ClientCredentials
+        "client_credentials"
     );
 }
 
@@ -591,7 +579,7 @@ async fn deleting_a_profile_removes_its_keychain_entries() {
             Some("cc-post-secret"),
         )
         .await;
-    t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    t.core.fetch_token(&profile.id).await.unwrap();
     assert!(
         t.keychain
             .get(&profile.id, SecretKind::ClientSecret)
@@ -700,7 +688,7 @@ async fn operations_without_an_endpoint_say_so() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let profile = t.add(gateway_config(&p), Some("gw-secret")).await;
-    t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    t.core.fetch_token(&profile.id).await.unwrap();
     for e in [
         t.core
             .revoke(&profile.id, TokenHint::AccessToken)

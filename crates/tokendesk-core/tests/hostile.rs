@@ -482,7 +482,7 @@ async fn a_form_encoded_token_response_is_read_and_json_is_asked_for() {
     let profile = t
         .add(cc_profile(&h, "/token/form"), Some(CLIENT_SECRET))
         .await;
-    let token = t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    let token = t.core.fetch_token(&profile.id).await.unwrap();
     assert_eq!(token.scope.as_deref(), Some("repo,gist"));
     assert!(
         token.access_expires_at.is_some(),
@@ -510,11 +510,7 @@ async fn tokens_dead_on_arrival_are_refused_and_never_stored() {
         "/token/expires-at-past",
     ] {
         let profile = t.add(cc_profile(&h, path), Some(CLIENT_SECRET)).await;
-        let e = t
-            .core
-            .fetch_client_credentials(&profile.id)
-            .await
-            .unwrap_err();
+        let e = t.core.fetch_token(&profile.id).await.unwrap_err();
         assert_eq!(e.code, ErrorCode::BadResponse, "{path}: {}", e.message);
         assert!(
             e.message.contains("already expired"),
@@ -539,11 +535,7 @@ async fn tokens_dead_on_arrival_are_refused_and_never_stored() {
             Some(CLIENT_SECRET),
         )
         .await;
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert!(
         e.message.contains("expires_in is \"soon\""),
         "{}",
@@ -558,11 +550,7 @@ async fn redirects_compression_and_deep_json_are_named() {
     let profile = t
         .add(cc_profile(&h, "/token/redirect"), Some(CLIENT_SECRET))
         .await;
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert!(
         e.message.contains("HTTP 307")
             && e.message.contains("redirect")
@@ -574,11 +562,7 @@ async fn redirects_compression_and_deep_json_are_named() {
     let profile = t
         .add(cc_profile(&h, "/token/gzip"), Some(CLIENT_SECRET))
         .await;
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert!(
         e.message.contains("compressed as \"gzip\""),
         "{}",
@@ -587,11 +571,7 @@ async fn redirects_compression_and_deep_json_are_named() {
     let profile = t
         .add(cc_profile(&h, "/token/deep"), Some(CLIENT_SECRET))
         .await;
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     eprintln!("deep JSON: {}", e.message);
     assert!(
         e.message.matches("[0]").count() <= 6 && e.message.contains("levels deep"),

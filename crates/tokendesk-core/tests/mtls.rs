@@ -52,11 +52,7 @@ async fn the_client_certificate_authenticates_and_binds_the_token() {
     // Discovery reads a public document: it needs the CA, not the certificate's key.
     t.core.discover(&profile.id).await.unwrap();
     // The certificate without its key: says what is missing.
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidClient);
     assert!(
         e.message.contains("private key is not stored"),
@@ -72,7 +68,7 @@ async fn the_client_certificate_authenticates_and_binds_the_token() {
         .await
         .unwrap();
     assert!(t.core.has_tls_key(&profile.id).await.unwrap());
-    let token = t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    let token = t.core.fetch_token(&profile.id).await.unwrap();
     let value = t
         .core
         .reveal(&profile.id, SecretKind::AccessToken)
@@ -119,7 +115,7 @@ async fn the_client_certificate_authenticates_and_binds_the_token() {
         .await
         .unwrap();
     assert!(t.core.has_tls_key(&copy.id).await.unwrap());
-    t.core.fetch_client_credentials(&copy.id).await.unwrap();
+    t.core.fetch_token(&copy.id).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -133,11 +129,7 @@ async fn a_certificate_from_an_untrusted_ca_is_refused_with_what_to_check() {
         &tls.rogue_key_pem,
     )
     .await;
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidClient);
     assert!(
         e.message.contains("tls_client_auth") && e.message.contains("CA the provider trusts"),
@@ -194,11 +186,7 @@ async fn without_the_test_ca_the_server_certificate_is_not_trusted() {
     let mut config = mtls_config(&p, &tls, &tls.client_cert_pem);
     config.tls_ca = None;
     let profile = mtls_profile(&t, config, &tls.client_key_pem).await;
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::Tls, "{}", e.message);
     assert!(e.message.contains("certificate"), "{}", e.message);
 }

@@ -41,7 +41,7 @@ async fn client_credentials_with_rs256_ps256_and_es256_assertions() {
         assert!(t.core.has_client_secret(&profile.id).await.unwrap());
         let token = t
             .core
-            .fetch_client_credentials(&profile.id)
+            .fetch_token(&profile.id)
             .await
             .unwrap_or_else(|e| panic!("{}: {}", alg.as_str(), e.message));
         assert_eq!(token.grant, GrantKind::ClientCredentials);
@@ -104,17 +104,13 @@ async fn a_key_the_provider_does_not_hold_says_what_to_check_and_keeps_the_token
         )
         .await
         .unwrap();
-    let good = t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    let good = t.core.fetch_token(&profile.id).await.unwrap();
     // Another client's key: a valid RSA key, but not the one cc-jwt registered.
     t.core
         .set_client_secret(&profile.id, Some(key(&p, "web-app-jwt")))
         .await
         .unwrap();
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidClient);
     assert!(
         e.message.contains("private_key_jwt") && e.message.contains("public half"),
@@ -155,14 +151,10 @@ async fn what_is_not_a_signing_key_is_refused_before_it_is_stored() {
         .unwrap_err();
     assert_eq!(e.fields[0].field, "private_key");
     assert!(e.message.contains("RS256") || e.fields[0].message.contains("RS256"));
-    t.core.fetch_client_credentials(&profile.id).await.unwrap();
+    t.core.fetch_token(&profile.id).await.unwrap();
     // Without a key: says where to put one.
     t.core.set_client_secret(&profile.id, None).await.unwrap();
-    let e = t
-        .core
-        .fetch_client_credentials(&profile.id)
-        .await
-        .unwrap_err();
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidClient);
     assert!(
         e.message.contains("no private key is stored"),

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use tokendesk_core::history::{Method, Outcome, Trigger};
+use tokendesk_core::history::{Outcome, Trigger};
 use tokendesk_core::profile::AuthMethod;
 use tokendesk_core::refresher;
 use tokendesk_core::token::TokenSet;
@@ -27,7 +27,7 @@ async fn tokens_are_renewed_before_expiry_without_any_caller() {
             Some("cc-basic-secret"),
         )
         .await;
-    t.core.fetch_client_credentials(&cc.id).await.unwrap();
+    t.core.fetch_token(&cc.id).await.unwrap();
     let web = t
         .add(
             web_config(&p, &["openid", "offline_access"]),
@@ -60,10 +60,7 @@ async fn tokens_are_renewed_before_expiry_without_any_caller() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     stop.cancel();
-    for (id, method) in [
-        (&cc.id, Method::ClientCredentials),
-        (&web.id, Method::RefreshToken),
-    ] {
+    for (id, method) in [(&cc.id, "client_credentials"), (&web.id, "refresh_token")] {
         let events = t.core.history(id, 20).unwrap();
         assert!(
             events.len() >= 2,
@@ -107,7 +104,7 @@ async fn a_provider_that_goes_away_is_retried_with_backoff_and_nothing_is_lost()
         )
         .await;
     t.core.discover(&cc.id).await.unwrap();
-    let before = t.core.fetch_client_credentials(&cc.id).await.unwrap();
+    let before = t.core.fetch_token(&cc.id).await.unwrap();
     drop(p);
 
     let stop = CancellationToken::new();

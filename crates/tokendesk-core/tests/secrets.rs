@@ -37,7 +37,7 @@ async fn no_secret_value_reaches_the_database_the_logs_or_the_exchange_log() {
             Some("cc-post-secret"),
         )
         .await;
-    t.core.fetch_client_credentials(&cc.id).await.unwrap();
+    t.core.fetch_token(&cc.id).await.unwrap();
     secrets.extend(collect(&t, cc.id.clone()).await);
 
     let web = t
@@ -64,7 +64,7 @@ async fn no_secret_value_reaches_the_database_the_logs_or_the_exchange_log() {
     secrets.extend(collect(&t, web.id.clone()).await);
 
     let gw = t.add(gateway_config(&p), Some("gw-secret")).await;
-    t.core.fetch_client_credentials(&gw.id).await.unwrap();
+    t.core.fetch_token(&gw.id).await.unwrap();
     secrets.extend(collect(&t, gw.id.clone()).await);
     t.core.refresh(&gw.id, Trigger::Manual).await.unwrap();
     secrets.extend(collect(&t, gw.id.clone()).await);

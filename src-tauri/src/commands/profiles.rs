@@ -66,6 +66,23 @@ pub async fn set_tls_key(state: Cmd<'_>, id: ProfileId, key: Option<String>) -> 
 }
 
 #[tauri::command]
+pub async fn set_signing_key(
+    state: Cmd<'_>,
+    id: ProfileId,
+    key: Option<String>,
+) -> Result<(), Error> {
+    state
+        .core
+        .set_signing_key(&id, key.map(Sensitive::new))
+        .await
+}
+
+#[tauri::command]
+pub async fn has_signing_key(state: Cmd<'_>, id: ProfileId) -> Result<bool, Error> {
+    state.core.has_signing_key(&id).await
+}
+
+#[tauri::command]
 pub async fn has_tls_key(state: Cmd<'_>, id: ProfileId) -> Result<bool, Error> {
     state.core.has_tls_key(&id).await
 }

@@ -22,7 +22,7 @@ pub fn list_tokens(state: Cmd<'_>) -> Result<Vec<TokenSet>, Error> {
 
 #[tauri::command]
 pub async fn fetch_token(state: Cmd<'_>, id: ProfileId) -> Result<TokenSet, Error> {
-    state.core.fetch_client_credentials(&id).await
+    state.core.fetch_token(&id).await
 }
 
 #[tauri::command]

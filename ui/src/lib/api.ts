@@ -120,6 +120,8 @@ export const hasClientSecret = (id: ProfileId) => call<boolean>('has_client_secr
 export const setTlsKey = (id: ProfileId, key: string | null) => call<void>('set_tls_key', { id, key });
 
 export const hasTlsKey = (id: ProfileId) => call<boolean>('has_tls_key', { id });
+export const setSigningKey = (id: ProfileId, key: string | null) => call<void>('set_signing_key', { id, key });
+export const hasSigningKey = (id: ProfileId) => call<boolean>('has_signing_key', { id });
 
 export const discover = (id: ProfileId) => call<Profile>('discover', { id });
 

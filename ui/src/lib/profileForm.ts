@@ -8,6 +8,7 @@ import type { FieldError } from './bindings/FieldError';
 import type { GrantKind } from './bindings/GrantKind';
 import type { Param } from './bindings/Param';
 import type { ProfileConfig } from './bindings/ProfileConfig';
+import type { Step } from './bindings/Step';
 import { fieldKey } from './fieldErrors';
 import { formatScopes, parseScopes } from './scopes';
 
@@ -34,6 +35,13 @@ export interface ProfileForm {
   /** With private_key_jwt: how the client assertion is signed. */
   assertion: { alg: AssertionAlg; kid: string; audience: string };
   signed_request: boolean;
+  /** The OpenID Connect claims request (a JSON template), and max_age in seconds. */
+  claims: string;
+  max_age: string;
+  /** With the JWT-bearer grant: the assertion's iss, sub, aud and extra claims (JSON). */
+  jwt_bearer: { issuer: string; subject: string; audience: string; claims: string };
+  /** Requests sent before the sign-in or token request (consent registration). */
+  steps: Step[];
   /** The ID-token algorithm the client registered ('' = any the provider's JWKS verifies). */
   id_token_alg: string;
   /** PEM: the client certificate (chain) for mutual TLS, and CA certificates to trust. */
@@ -69,6 +77,10 @@ export function emptyConfig(): ProfileConfig {
     auth_method: 'client_secret_basic',
     client_assertion: { alg: 'RS256', kid: null, audience: null },
     signed_request: false,
+    claims: null,
+    max_age: null,
+    jwt_bearer: { issuer: null, subject: null, audience: null, claims: null, lifetime_secs: null },
+    steps: [],
     id_token_alg: null,
     tls_client_cert: null,
     tls_ca: null,
@@ -96,6 +108,10 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     auth_method: p.auth_method,
     client_assertion: { ...p.client_assertion },
     signed_request: p.signed_request,
+    claims: p.claims,
+    max_age: p.max_age,
+    jwt_bearer: { ...p.jwt_bearer },
+    steps: p.steps.map(copyStep),
     id_token_alg: p.id_token_alg,
     tls_client_cert: p.tls_client_cert,
     tls_ca: p.tls_ca,
@@ -134,6 +150,15 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       audience: c.client_assertion.audience ?? '',
     },
     signed_request: c.signed_request,
+    claims: c.claims ?? '',
+    max_age: c.max_age === null ? '' : String(c.max_age),
+    jwt_bearer: {
+      issuer: c.jwt_bearer.issuer ?? '',
+      subject: c.jwt_bearer.subject ?? '',
+      audience: c.jwt_bearer.audience ?? '',
+      claims: c.jwt_bearer.claims ?? '',
+    },
+    steps: c.steps.map(copyStep),
     id_token_alg: c.id_token_alg ?? '',
     tls_client_cert: c.tls_client_cert ?? '',
     tls_ca: c.tls_ca ?? '',
@@ -202,6 +227,16 @@ export function configFromForm(f: ProfileForm): Converted {
       audience: opt(f.assertion.audience),
     },
     signed_request: f.signed_request,
+    claims: opt(f.claims),
+    max_age: f.max_age.trim() === '' ? null : wholeNumber(f.max_age, 'max_age', 4294967295, errors),
+    jwt_bearer: {
+      issuer: opt(f.jwt_bearer.issuer),
+      subject: opt(f.jwt_bearer.subject),
+      audience: opt(f.jwt_bearer.audience),
+      claims: opt(f.jwt_bearer.claims),
+      lifetime_secs: null,
+    },
+    steps: f.steps.map(cleanStep),
     id_token_alg: opt(f.id_token_alg),
     tls_client_cert: opt(f.tls_client_cert),
     tls_ca: opt(f.tls_ca),
@@ -255,6 +290,12 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'client_assertion.kid',
     'client_assertion.audience',
     'signed_request',
+    'claims',
+    'max_age',
+    'jwt_bearer.issuer',
+    'jwt_bearer.subject',
+    'jwt_bearer.audience',
+    'jwt_bearer.claims',
     'id_token_alg',
     'tls_client_cert',
     'tls_ca',
@@ -274,5 +315,45 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     if (scalar.has(key)) return true;
     const m = /^(authorize_params|token_params|headers)\[(\d+)\]$/.exec(fieldKey(key));
     return m !== null && Number(m[2]) < f[m[1] as ParamList].length;
+  };
+}
+
+/** A deep copy of a step (the form edits its own). */
+export function copyStep(s: Step): Step {
+  return {
+    ...s,
+    headers: s.headers.map((h) => ({ ...h })),
+    capture: s.capture.map((c) => ({ ...c })),
+  };
+}
+
+/** A new, empty step: POST with a JSON body, capturing nothing yet. */
+export function emptyStep(): Step {
+  return {
+    name: '',
+    method: 'POST',
+    url: '',
+    headers: [],
+    body: null,
+    token_from: null,
+    jws_header: null,
+    capture: [{ name: '', pointer: '' }],
+  };
+}
+
+/** A step as saved: blank rows left out, empty texts as null. */
+export function cleanStep(s: Step): Step {
+  const blank = (v: string | null) => v === null || v.trim() === '';
+  return {
+    name: s.name.trim(),
+    method: s.method.trim() || 'POST',
+    url: s.url.trim(),
+    headers: s.headers.filter((h) => !blank(h.name)).map((h) => ({ name: h.name.trim(), value: h.value })),
+    body: blank(s.body) ? null : s.body,
+    token_from: blank(s.token_from) ? null : (s.token_from ?? '').trim(),
+    jws_header: blank(s.jws_header) ? null : (s.jws_header ?? '').trim(),
+    capture: s.capture
+      .filter((c) => !blank(c.name) || !blank(c.pointer))
+      .map((c) => ({ name: c.name.trim(), pointer: c.pointer.trim() })),
   };
 }

@@ -2,6 +2,7 @@
 // `TokenSet::state` — plus the UI's "expiring" shade and "none" for a profile without a token.
 
 import type { TokenSet } from './bindings/TokenSet';
+import { interactive } from './grants';
 import type { TokenState } from './bindings/TokenState';
 import { remainingFraction, WARN_ABOVE } from './time';
 
@@ -15,7 +16,7 @@ export function tokenState(t: TokenSet, now: number): TokenState {
   if (!expired) return 'valid';
   const refreshUsable =
     t.refresh !== null && (t.refresh_expires_at === null || t.refresh_expires_at > now);
-  if (t.needs_login !== null || (t.grant === 'authorization_code' && !refreshUsable)) {
+  if (t.needs_login !== null || (interactive(t.grant) && !refreshUsable)) {
     return 'needs_login';
   }
   return 'expired';

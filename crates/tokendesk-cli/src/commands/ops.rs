@@ -70,7 +70,7 @@ pub fn history(core: &Core, profile: &str, limit: usize) -> Result<()> {
             vec![
                 time(e.at),
                 word(serde_json::to_value(e.trigger).unwrap_or_default()),
-                word(serde_json::to_value(e.method).unwrap_or_default()),
+                e.method.replace('_', " "),
                 match e.outcome {
                     Outcome::Success => "ok".into(),
                     Outcome::Failure => "failed".into(),

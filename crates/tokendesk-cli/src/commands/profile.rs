@@ -3,13 +3,14 @@
 use std::io::{BufRead, IsTerminal, Read};
 
 use serde::{Deserialize, Serialize};
+use tokendesk_core::flow::jwt_bearer::JwtBearer;
 use tokendesk_core::profile::{
     AssertionAlg, AuthMethod, ClientAssertion, Endpoints, GrantKind, Param, ProfileConfig,
 };
 use tokendesk_core::secret::Sensitive;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
-use crate::cli::{AssertionAlgArg, AuthMethodArg, GrantArg, ImportArgs, ProfileAddArgs};
+use crate::cli::{AssertionAlgArg, AuthMethodArg, ImportArgs, ProfileAddArgs};
 use crate::output::table;
 
 /// The export file's format marker.
@@ -142,11 +143,19 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         tls_client_cert: a.tls_cert.as_deref().map(read_pem_file).transpose()?,
         tls_ca: a.ca_cert.as_deref().map(read_pem_file).transpose()?,
         grant: match a.grant {
-            Some(GrantArg::AuthorizationCode) => GrantKind::AuthorizationCode,
-            Some(GrantArg::ClientCredentials) => GrantKind::ClientCredentials,
+            Some(g) => g,
             None if can_sign_in => GrantKind::AuthorizationCode,
             None => GrantKind::ClientCredentials,
         },
+        jwt_bearer: JwtBearer {
+            issuer: a.jwt_issuer.clone(),
+            subject: a.jwt_subject.clone(),
+            audience: a.jwt_audience.clone(),
+            claims: a.jwt_claims.clone(),
+            lifetime_secs: None,
+        },
+        claims: a.claims.clone(),
+        max_age: a.max_age,
         scopes: a
             .scopes
             .iter()
@@ -171,13 +180,21 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             "private-key-jwt signs with a private key: give it with --private-key-file, not a \
              client secret.",
         ),
-        (false, true, _) => Some("--private-key-file goes with --auth-method private-key-jwt."),
+        (false, true, _) if !config.signs() => Some(
+            "--private-key-file is for a profile that signs: --auth-method private-key-jwt, \
+             --signed-request, --grant jwt-bearer, or steps with a signed body.",
+        ),
         _ => None,
     };
     if let Some(message) = wrong {
         return Err(Error::new(ErrorCode::InvalidInput, message));
     }
-    let secret = if let Some(file) = &a.private_key_file {
+    // The signing key of a profile that also has a client secret is kept beside it.
+    let signing_key = match (&a.private_key_file, uses_key) {
+        (Some(file), false) => Some(read_key_file(file)?),
+        _ => None,
+    };
+    let secret = if let Some(file) = a.private_key_file.as_ref().filter(|_| uses_key) {
         Some(read_key_file(file)?)
     } else if a.client_secret_stdin {
         Some(read_secret_line()?)
@@ -198,6 +215,15 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
     }
     let tls_key = a.tls_key_file.as_deref().map(read_key_file).transpose()?;
     let profile = core.create_profile(config, secret).await?;
+    if let Some(key) = signing_key
+        && let Err(e) = core.set_signing_key(&profile.id, Some(key)).await
+    {
+        core.delete_profile(&profile.id).await?;
+        return Err(Error::new(
+            e.code,
+            format!("{} The profile was not added.", e.message),
+        ));
+    }
     if let Some(key) = tls_key
         && let Err(e) = core.set_tls_key(&profile.id, Some(key)).await
     {
@@ -381,18 +407,17 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
 
 pub async fn set_key(core: &Core, name: &str, file: &str) -> Result<()> {
     let p = core.profile(name)?;
-    if p.config.auth_method != AuthMethod::PrivateKeyJwt {
+    if !p.config.signs() {
         return Err(Error::new(
             ErrorCode::InvalidInput,
             format!(
-                "Profile \"{}\" uses {}, which signs nothing: a private key is for \
-                 private_key_jwt profiles.",
-                p.config.name,
-                p.config.auth_method.as_str()
+                "Profile \"{}\" signs nothing (not private_key_jwt, no signed request object, \
+                 no JWT-bearer grant, no signed step): it has no use for a private key.",
+                p.config.name
             ),
         ));
     }
-    core.set_client_secret(&p.id, Some(read_key_file(file)?))
+    core.set_signing_key(&p.id, Some(read_key_file(file)?))
         .await?;
     eprintln!(
         "Stored the private key of \"{}\" in the OS keychain.",

@@ -15,6 +15,7 @@ use super::Core;
 use super::calls::fetch_json;
 use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
+use crate::events::CoreEvent;
 use crate::flow::{self, auth_code::Authorization};
 use crate::http::Exchange;
 use crate::id_token::{self, Channel, Expectations};
@@ -22,6 +23,7 @@ use crate::inspect::{self, IdTokenValidation};
 use crate::loopback::{Callback, Listener, RedirectTarget};
 use crate::profile::{AuthMethod, Endpoint, GrantKind, Profile, ProfileId};
 use crate::secret::{SecretKind, Sensitive};
+use crate::template::Context;
 use crate::token::TokenSet;
 
 /// How long a sign-in may take in the browser before the listener gives up.
@@ -112,7 +114,12 @@ impl Core {
             }
             RedirectTarget::Manual(uri) => (None, uri.clone()),
         };
-        let mut auth = flow::auth_code::authorization(&profile, &redirect_uri)?;
+        let values = self.run_steps(&profile).await?;
+        let ctx = Context {
+            values: &values,
+            now: self.now(),
+        };
+        let mut auth = flow::auth_code::authorization(&profile, &redirect_uri, &ctx)?;
         if profile.config.signed_request {
             let key = self.vault.get(&profile.id, SecretKind::PrivateKey).await?;
             auth.url = flow::request_object::wrap(&profile, &auth.url, key.as_ref(), self.now())?;
@@ -276,6 +283,48 @@ impl Core {
                 &[&code, auth.pkce_verifier.expose()],
             )
             .await?;
+        let call = call.with_values(auth.values.clone());
+        let nonce = auth.nonce.as_ref().map(|n| n.expose().as_str());
+        // Hybrid (`code id_token`): the ID token of the authorization response is checked —
+        // signature, iss, aud, nonce, c_hash, s_hash — before the code is redeemed.
+        let front_subject = match auth.front_channel_id_token {
+            false => None,
+            true => {
+                // check_response made sure it is there.
+                let front = callback.get("id_token").unwrap_or_default();
+                let v = self
+                    .check_id_token(
+                        &profile,
+                        front,
+                        secret.as_ref(),
+                        IdTokenContext {
+                            channel: Channel::FrontChannel,
+                            nonce,
+                            access_token: callback.get("access_token"),
+                            subject: None,
+                            code: Some(&code),
+                            state: callback.get("state"),
+                            claims: auth.claims.as_ref(),
+                        },
+                    )
+                    .await;
+                id_token::require_valid(&v, "The sign-in")?;
+                self.emit(CoreEvent::Progress {
+                    profile_id: profile.id.clone(),
+                    message: format!(
+                        "The ID token of the authorization response passed its {} checks \
+                         (c_hash, nonce, signature…); redeeming the code.",
+                        v.checks.len()
+                    ),
+                });
+                inspect::decode_jwt(front).ok().and_then(|d| {
+                    d.claims
+                        .get("sub")
+                        .and_then(|s| s.as_str())
+                        .map(str::to_owned)
+                })
+            }
+        };
         let result = flow::auth_code::redeem(&profile, secret.as_ref(), auth, code, &call).await;
         self.record(&call);
         let response = result?;
@@ -288,9 +337,12 @@ impl Core {
                         secret.as_ref(),
                         IdTokenContext {
                             channel: Channel::TokenEndpoint,
-                            nonce: auth.nonce.as_ref().map(|n| n.expose().as_str()),
+                            nonce,
                             access_token: Some(response.access_token().secret()),
-                            subject: None,
+                            subject: front_subject.as_deref(),
+                            code: None,
+                            state: None,
+                            claims: auth.claims.as_ref(),
                         },
                     )
                     .await;
@@ -357,9 +409,10 @@ impl Core {
                     .map(|s| s.expose().as_str()),
                 expected_alg: profile.config.id_token_alg.as_deref(),
                 access_token: context.access_token,
-                code: None,
-                state: None,
+                code: context.code,
+                state: context.state,
                 subject: context.subject,
+                requested_claims: context.claims.and_then(|c| c.get("id_token")),
             },
         );
         self.record_checks(profile, id_token, context.channel, &validation);
@@ -423,6 +476,11 @@ pub(super) struct IdTokenContext<'a> {
     pub nonce: Option<&'a str>,
     pub access_token: Option<&'a str>,
     pub subject: Option<&'a str>,
+    /// The code and state of a hybrid authorization response (c_hash, s_hash).
+    pub code: Option<&'a str>,
+    pub state: Option<&'a str>,
+    /// The `claims` request sent with the sign-in.
+    pub claims: Option<&'a serde_json::Value>,
 }
 
 async fn follow_outcome(mut rx: watch::Receiver<Option<Result<TokenSet>>>) -> Result<TokenSet> {

@@ -8,6 +8,7 @@ mod login;
 mod profiles;
 mod provider_calls;
 mod reveal;
+mod steps;
 mod tokens;
 
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
@@ -129,7 +130,7 @@ impl Core {
 #[allow(dead_code)]
 fn futures_are_send(core: &'static Core, id: &'static ProfileId) {
     fn is_send<T: Send>(_: T) {}
-    is_send(core.fetch_client_credentials(id));
+    is_send(core.fetch_token(id));
     is_send(core.discover(id));
     is_send(core.refresh(id, Trigger::Manual));
     is_send(core.begin_login(id));

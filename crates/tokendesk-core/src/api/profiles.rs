@@ -90,12 +90,21 @@ impl Core {
         config.name = new_name.to_owned();
         let secret = self.vault.get(id, credential_kind(&config)).await?;
         let tls_key = self.vault.get(id, SecretKind::TlsKey).await?;
+        let signing_key = match credential_kind(&config) {
+            SecretKind::PrivateKey => None,
+            _ => self.vault.get(id, SecretKind::PrivateKey).await?,
+        };
         let mut copy = self.create_profile(config, secret).await?;
-        if let Some(key) = tls_key
-            && let Err(e) = self.vault.set(&copy.id, SecretKind::TlsKey, key).await
-        {
-            self.delete_profile(&copy.id).await?;
-            return Err(e);
+        for (kind, value) in [
+            (SecretKind::TlsKey, tls_key),
+            (SecretKind::PrivateKey, signing_key),
+        ] {
+            if let Some(v) = value
+                && let Err(e) = self.vault.set(&copy.id, kind, v).await
+            {
+                self.delete_profile(&copy.id).await?;
+                return Err(e);
+            }
         }
         copy.metadata = source.metadata;
         self.store.update_profile(&copy)?;
@@ -169,6 +178,34 @@ impl Core {
             }
             _ => self.vault.delete(id, SecretKind::TlsKey).await,
         }
+    }
+
+    /// Stores (or with `None`, removes) the client's signing key: what request objects, the
+    /// JWT-bearer grant, signed step bodies and `private_key_jwt` sign with. Checked first (it
+    /// must sign with the profile's algorithm). For `private_key_jwt` it is the client
+    /// credential itself.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn set_signing_key(
+        &self,
+        id: &ProfileId,
+        key: Option<Sensitive<String>>,
+    ) -> Result<()> {
+        let profile = self.profile_by_id(id)?;
+        match key {
+            Some(k) if !k.expose().is_empty() => {
+                crate::flow::assertion::signing_key(
+                    profile.config.client_assertion.alg,
+                    k.expose(),
+                )?;
+                self.vault.set(id, SecretKind::PrivateKey, k).await
+            }
+            _ => self.vault.delete(id, SecretKind::PrivateKey).await,
+        }
+    }
+
+    pub async fn has_signing_key(&self, id: &ProfileId) -> Result<bool> {
+        self.profile_by_id(id)?;
+        Ok(self.vault.get(id, SecretKind::PrivateKey).await?.is_some())
     }
 
     pub async fn has_tls_key(&self, id: &ProfileId) -> Result<bool> {

@@ -110,6 +110,9 @@ impl Core {
                     nonce: None,
                     access_token: None,
                     subject: None,
+                    code: None,
+                    state: None,
+                    claims: None,
                 },
             )
             .await;

@@ -12,7 +12,7 @@ use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::flow;
-use crate::history::{Method, Outcome, RefreshEvent, Trigger};
+use crate::history::{self, Outcome, RefreshEvent, Trigger};
 use crate::id_token::{self, Channel};
 use crate::inspect::IdTokenValidation;
 use crate::profile::{GrantKind, Profile, ProfileId};
@@ -29,22 +29,44 @@ impl Core {
         self.store.list_tokens()
     }
 
-    /// Gets a new token with the client-credentials grant.
+    /// Gets a new token with the profile's headless grant (client credentials, JWT bearer);
+    /// a profile that signs in in the browser says so.
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
-    pub async fn fetch_client_credentials(&self, id: &ProfileId) -> Result<TokenSet> {
+    pub async fn fetch_token(&self, id: &ProfileId) -> Result<TokenSet> {
         let _flight = self.enter_flight(id).await?;
         let profile = self.ready_profile(id).await?;
-        self.client_credentials_locked(&profile).await
+        self.fetch_locked(&profile).await
     }
 
-    pub(super) async fn client_credentials_locked(&self, profile: &Profile) -> Result<TokenSet> {
-        let (call, secret) = self
-            .authed_call(profile, "token:client_credentials", &[])
+    /// One headless grant request: the profile's steps first (their values feed its
+    /// templates), then the grant as its registry entry says.
+    pub(super) async fn fetch_locked(&self, profile: &Profile) -> Result<TokenSet> {
+        let spec = profile.config.grant.spec();
+        let Some(fetch) = spec.fetch else {
+            return Err(needs_login(profile, "its grant signs in in the browser"));
+        };
+        let values = self.run_steps(profile).await?;
+        let signing_key = match spec.signs {
+            true => self.vault.get(&profile.id, SecretKind::PrivateKey).await?,
+            false => None,
+        };
+        let (mut call, secret) = self
+            .authed_call(profile, &format!("token:{}", spec.name), &[])
             .await?;
-        let result = flow::client_credentials::request(profile, secret.as_ref(), &call).await;
+        if let Some(k) = &signing_key {
+            call.scrub(k.expose());
+        }
+        let result = fetch(flow::FetchInput {
+            profile,
+            credential: secret.as_ref(),
+            signing_key: signing_key.as_ref(),
+            values: &values,
+            call: &call,
+        })
+        .await;
         self.record(&call);
         let response = result?;
-        self.persist(profile, GrantKind::ClientCredentials, &response, None, None)
+        self.persist(profile, spec.kind, &response, None, None)
             .await
     }
 
@@ -78,11 +100,9 @@ impl Core {
             Some(_) => self.refresh_locked(id, trigger).await,
             None => {
                 let profile = self.ready_profile(id).await?;
-                match profile.config.grant {
-                    GrantKind::ClientCredentials => self.client_credentials_locked(&profile).await,
-                    GrantKind::AuthorizationCode => {
-                        Err(needs_login(&profile, "it has no token yet"))
-                    }
+                match profile.config.grant.spec().fetch {
+                    Some(_) => self.fetch_locked(&profile).await,
+                    None => Err(needs_login(&profile, "it has no token yet")),
                 }
             }
         }
@@ -102,10 +122,11 @@ impl Core {
             }
             _ => None,
         };
-        let method = match (&refresh_token, profile.config.grant) {
-            (Some(_), _) => Method::RefreshToken,
-            (None, GrantKind::ClientCredentials) => Method::ClientCredentials,
-            (None, GrantKind::AuthorizationCode) => {
+        let grant = profile.config.grant.spec();
+        let method = match (&refresh_token, grant.fetch) {
+            (Some(_), _) => history::REFRESH_TOKEN,
+            (None, Some(_)) => grant.name,
+            (None, None) => {
                 let why = match &previous {
                     None => "it has no token yet",
                     Some(p) if p.refresh.is_some() => "its refresh token has expired",
@@ -148,14 +169,14 @@ impl Core {
                     Err(e) => Err(e),
                 }
             }
-            None => self.client_credentials_locked(&profile).await,
+            None => self.fetch_locked(&profile).await,
         };
         let mut event = RefreshEvent {
             id: 0,
             profile_id: id.clone(),
             at: self.now(),
             trigger,
-            method,
+            method: method.to_owned(),
             outcome: Outcome::Success,
             duration_ms: started.elapsed().as_millis() as u64,
             access_expires_at: None,
@@ -177,7 +198,7 @@ impl Core {
                 event.error_code = Some(e.code);
                 event.error_message = Some(e.message.clone());
                 if e.code == ErrorCode::InvalidGrant
-                    && method == Method::RefreshToken
+                    && method == history::REFRESH_TOKEN
                     && let Some(p) = &previous
                 {
                     self.mark_needs_login(p, &e.message)?;
@@ -222,6 +243,9 @@ impl Core {
                     nonce: None,
                     access_token: Some(response.access_token().secret()),
                     subject: before.as_deref(),
+                    code: None,
+                    state: None,
+                    claims: None,
                 },
             )
             .await;

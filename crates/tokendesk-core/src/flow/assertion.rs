@@ -14,7 +14,7 @@ pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jw
 /// How long an assertion is valid: one request's worth, with room for clock skew.
 const LIFETIME_SECS: i64 = 60;
 
-fn algorithm(alg: AssertionAlg) -> Algorithm {
+pub(crate) fn algorithm(alg: AssertionAlg) -> Algorithm {
     match alg {
         AssertionAlg::RS256 => Algorithm::RS256,
         AssertionAlg::PS256 => Algorithm::PS256,

@@ -6,7 +6,7 @@ use oauth2::{
 };
 use url::Url;
 
-use super::{require_secret, token_params};
+use super::{GrantKind, GrantSpec, require_secret, token_params};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::Call;
 use crate::loopback::Callback;
@@ -15,6 +15,18 @@ use crate::provider::client::oauth_client;
 use crate::provider::hints::{self, Operation, request_error};
 use crate::provider::response::TokenResponse;
 use crate::secret::Sensitive;
+use crate::template::Context;
+
+pub const SPEC: GrantSpec = GrantSpec {
+    kind: GrantKind::AuthorizationCode,
+    name: "authorization_code",
+    label: "authorization code",
+    summary: "A user signs in in the browser (PKCE); refreshed with the refresh token.",
+    interactive: true,
+    needs: &[Endpoint::Authorization, Endpoint::Token],
+    signs: false,
+    fetch: None,
+};
 
 /// An authorization request in flight: what the response must match, and the PKCE verifier.
 #[derive(Debug)]
@@ -24,19 +36,35 @@ pub struct Authorization {
     pub state: Sensitive<String>,
     pub nonce: Option<Sensitive<String>>,
     pub pkce_verifier: Sensitive<String>,
+    /// What the profile's steps captured: the code exchange's headers and parameters use them.
+    pub values: crate::template::Values,
+    /// The `claims` request as sent (templates filled), to check the ID token against.
+    pub claims: Option<serde_json::Value>,
+    /// Whether the response type asks for an ID token in the authorization response
+    /// (`code id_token`): then it is checked — c_hash, s_hash, nonce — before the code is used.
+    pub front_channel_id_token: bool,
 }
 
 /// Builds the authorization URL: PKCE S256 always, a random `state`, a `nonce` when `openid`
 /// is requested, the profile's scopes, resource and extra parameters.
-pub fn authorization(profile: &Profile, redirect_uri: &str) -> Result<Authorization> {
+pub fn authorization(
+    profile: &Profile,
+    redirect_uri: &str,
+    ctx: &Context<'_>,
+) -> Result<Authorization> {
     profile.require_endpoint(Endpoint::Authorization)?;
     let client = oauth_client(profile, None, Some(redirect_uri))?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let c = &profile.config;
+    let scopes = c
+        .scopes
+        .iter()
+        .map(|s| ctx.render(s, "scopes"))
+        .collect::<Result<Vec<_>>>()?;
     let mut request = client
         .authorize_url(CsrfToken::new_random)
         .map_err(|e| Error::internal(e.to_string()))?
-        .add_scopes(c.scopes.iter().cloned().map(Scope::new))
+        .add_scopes(scopes.into_iter().map(Scope::new))
         .set_pkce_challenge(challenge);
     let nonce = c
         .scopes
@@ -53,12 +81,28 @@ pub fn authorization(profile: &Profile, redirect_uri: &str) -> Result<Authorizat
     if let Some(rt) = &response_type {
         request = request.set_response_type(rt);
     }
+    let front_channel_id_token = response_type
+        .as_ref()
+        .is_some_and(|rt| rt.as_str().split_whitespace().any(|t| t == "id_token"));
+    let mut claims = None;
+    if let Some(template) = c.claims.as_deref().filter(|t| !t.trim().is_empty()) {
+        let parsed: serde_json::Value = serde_json::from_str(template).map_err(|e| {
+            Error::invalid_field("claims", format!("The claims request is not JSON ({e})."))
+        })?;
+        let rendered = ctx.render_json(&parsed, "claims")?;
+        request = request.add_extra_param("claims", rendered.to_string());
+        claims = Some(rendered);
+    }
+    if let Some(max_age) = c.max_age {
+        request = request.add_extra_param("max_age", max_age.to_string());
+    }
     for p in c
         .authorize_params
         .iter()
         .filter(|p| p.name != "response_type")
     {
-        request = request.add_extra_param(p.name.clone(), p.value.clone());
+        let value = ctx.render(&p.value, &format!("authorize_params.{}", p.name))?;
+        request = request.add_extra_param(p.name.clone(), value);
     }
     let (url, state) = request.url();
     Ok(Authorization {
@@ -67,6 +111,9 @@ pub fn authorization(profile: &Profile, redirect_uri: &str) -> Result<Authorizat
         state: Sensitive::new(state.secret().clone()),
         nonce: nonce.map(Sensitive::new),
         pkce_verifier: Sensitive::new(verifier.secret().clone()),
+        values: ctx.values.clone(),
+        claims,
+        front_channel_id_token,
     })
 }
 
@@ -75,6 +122,14 @@ pub fn authorization(profile: &Profile, redirect_uri: &str) -> Result<Authorizat
 pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) -> Result<String> {
     if cb.get("state") != Some(auth.state.expose().as_str()) {
         return Err(state_mismatch());
+    }
+    if auth.front_channel_id_token && cb.get("error").is_none() && cb.get("id_token").is_none() {
+        return Err(Error::new(
+            ErrorCode::BadResponse,
+            "The sign-in asked for an ID token in the authorization response (response type with \
+             id_token), but the answer carries none. The code was not used. Check the response \
+             types the client is registered for.",
+        ));
     }
     let expected_iss = profile
         .metadata
@@ -96,7 +151,11 @@ pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) ->
                 ),
             ));
         }
-        (None, _) if iss_required => {
+        // RFC 9207 §2.4: in a response that carries an ID token (hybrid), the ID token's
+        // `iss` — checked before the code is used — identifies the issuer instead.
+        (None, _)
+            if iss_required && !(auth.front_channel_id_token && cb.get("id_token").is_some()) =>
+        {
             return Err(Error::new(
                 ErrorCode::IssuerMismatch,
                 "The provider announces that it identifies itself in sign-in responses (RFC \
@@ -207,6 +266,12 @@ mod tests {
         }
     }
 
+    const EMPTY: crate::template::Values = crate::template::Values::new();
+    const NO_VALUES: Context<'static> = Context {
+        values: &EMPTY,
+        now: 0,
+    };
+
     fn cb(pairs: &[(&str, &str)]) -> Callback {
         Callback {
             params: pairs
@@ -218,7 +283,8 @@ mod tests {
 
     #[test]
     fn the_url_carries_pkce_s256_state_and_nonce() {
-        let a = authorization(&profile(true), "http://127.0.0.1:5000/callback").unwrap();
+        let a =
+            authorization(&profile(true), "http://127.0.0.1:5000/callback", &NO_VALUES).unwrap();
         let q: std::collections::HashMap<_, _> = a.url.query_pairs().into_owned().collect();
         assert_eq!(q["response_type"], "code");
         assert_eq!(q["code_challenge_method"], "S256");
@@ -227,7 +293,8 @@ mod tests {
         assert_eq!(q["redirect_uri"], "http://127.0.0.1:5000/callback");
         assert_eq!(q["scope"], "openid profile");
         assert!(a.pkce_verifier.expose().len() >= 43);
-        let b = authorization(&profile(true), "http://127.0.0.1:5000/callback").unwrap();
+        let b =
+            authorization(&profile(true), "http://127.0.0.1:5000/callback", &NO_VALUES).unwrap();
         assert_ne!(
             a.state.expose(),
             b.state.expose(),
@@ -238,7 +305,7 @@ mod tests {
     #[test]
     fn state_iss_and_errors_are_checked_before_any_code_is_used() {
         let p = profile(true);
-        let a = authorization(&p, "http://127.0.0.1:5/cb").unwrap();
+        let a = authorization(&p, "http://127.0.0.1:5/cb", &NO_VALUES).unwrap();
         let state = a.state.expose().as_str();
         let ok = check_response(
             &p,

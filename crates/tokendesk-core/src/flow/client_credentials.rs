@@ -2,7 +2,7 @@
 
 use oauth2::Scope;
 
-use super::{require_secret, token_params};
+use super::{FetchFuture, FetchInput, GrantKind, GrantSpec, require_secret, token_params};
 use crate::error::Result;
 use crate::http::Call;
 use crate::profile::{Endpoint, Profile};
@@ -10,6 +10,21 @@ use crate::provider::client::oauth_client;
 use crate::provider::hints::{Operation, request_error};
 use crate::provider::response::TokenResponse;
 use crate::secret::Sensitive;
+
+pub const SPEC: GrantSpec = GrantSpec {
+    kind: GrantKind::ClientCredentials,
+    name: "client_credentials",
+    label: "client credentials",
+    summary: "Machine to machine: the client's own credentials buy the token.",
+    interactive: false,
+    needs: &[Endpoint::Token],
+    signs: false,
+    fetch: Some(fetch),
+};
+
+fn fetch(input: FetchInput<'_>) -> FetchFuture<'_> {
+    Box::pin(request(input.profile, input.credential, input.call))
+}
 
 pub async fn request(
     profile: &Profile,

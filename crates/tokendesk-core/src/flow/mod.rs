@@ -1,17 +1,136 @@
 //! The grants, one per file. Each is a small function over a profile, its secret and an HTTP
-//! [`Call`](crate::http::Call); storing the result is the caller's business.
+//! [`Call`](crate::http::Call); storing the result is the caller's business. Each grant file
+//! ends with its [`GrantSpec`], and [`grants!`] registers it: that one line makes the
+//! [`GrantKind`] variant, the entry in [`GRANTS`] the command line and the UI read, and what the
+//! core needs to run it. A new grant is a file and a line.
 
 pub mod assertion;
 pub mod auth_code;
 pub mod client_credentials;
+pub mod jwt_bearer;
 pub mod refresh;
 pub mod request_object;
 pub mod token_ops;
 
+use std::future::Future;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::Call;
-use crate::profile::{AuthMethod, Profile};
+use crate::profile::{AuthMethod, Endpoint, Profile};
+use crate::provider::response::TokenResponse;
 use crate::secret::Sensitive;
+use crate::template::Values;
+
+/// What a headless grant gets to build its token request.
+pub struct FetchInput<'a> {
+    pub profile: &'a Profile,
+    /// The client's credential for client authentication (secret, or key with
+    /// `private_key_jwt`).
+    pub credential: Option<&'a Sensitive<String>>,
+    /// The client's signing key, for grants that sign an assertion of their own.
+    pub signing_key: Option<&'a Sensitive<String>>,
+    /// Values captured by the profile's steps and generated ones, for templates.
+    pub values: &'a Values,
+    pub call: &'a Call<'a>,
+}
+
+pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<TokenResponse>> + Send + 'a>>;
+/// Gets a token without a user: one request to the token endpoint.
+pub type Fetch = for<'a> fn(FetchInput<'a>) -> FetchFuture<'a>;
+
+/// A grant as the rest of TokenDesk sees it.
+pub struct GrantSpec {
+    pub kind: GrantKind,
+    /// The name in profiles, exports and the command line's `--grant`.
+    pub name: &'static str,
+    /// For people: "client credentials".
+    pub label: &'static str,
+    /// One line on when to use it.
+    pub summary: &'static str,
+    /// The user signs in in a browser; without a usable refresh token, only a new sign-in
+    /// gets a token.
+    pub interactive: bool,
+    /// Endpoints it cannot run without.
+    pub needs: &'static [Endpoint],
+    /// Whether it signs an assertion with the client's signing key (kept in the keychain).
+    pub signs: bool,
+    /// How to get a token headlessly; `None` for interactive grants.
+    pub fetch: Option<Fetch>,
+}
+
+/// Registers the grants: `Variant => module`, the module ending with `pub const SPEC`.
+macro_rules! grants {
+    ($first:ident => $first_mod:ident $(, $variant:ident => $module:ident)* $(,)?) => {
+        /// Which grant a profile uses to get a token.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "snake_case")]
+        pub enum GrantKind {
+            #[default]
+            $first,
+            $($variant),*
+        }
+
+        /// Every grant, in the order forms and help list them.
+        pub const GRANTS: &[&GrantSpec] = &[&$first_mod::SPEC $(, &$module::SPEC)*];
+
+        impl GrantKind {
+            pub fn spec(self) -> &'static GrantSpec {
+                match self {
+                    GrantKind::$first => &$first_mod::SPEC,
+                    $(GrantKind::$variant => &$module::SPEC),*
+                }
+            }
+        }
+    };
+}
+
+grants! {
+    AuthorizationCode => auth_code,
+    ClientCredentials => client_credentials,
+    JwtBearer => jwt_bearer,
+}
+
+impl GrantKind {
+    pub fn as_str(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The grant of a name (`client_credentials`), as profiles and `--grant` spell it.
+    pub fn parse(name: &str) -> Option<Self> {
+        GRANTS.iter().find(|g| g.name == name).map(|g| g.kind)
+    }
+
+    pub fn interactive(self) -> bool {
+        self.spec().interactive
+    }
+}
+
+/// A grant as the UI lists it (the bindings export this for every entry of [`GRANTS`]).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct GrantInfo {
+    pub kind: GrantKind,
+    pub label: String,
+    pub summary: String,
+    pub interactive: bool,
+    pub signs: bool,
+}
+
+pub fn grant_infos() -> Vec<GrantInfo> {
+    GRANTS
+        .iter()
+        .map(|g| GrantInfo {
+            kind: g.kind,
+            label: g.label.into(),
+            summary: g.summary.into(),
+            interactive: g.interactive,
+            signs: g.signs,
+        })
+        .collect()
+}
 
 /// The extra parameters every token request of the profile carries: the profile's own, and a
 /// client assertion for `private_key_jwt`.
@@ -21,11 +140,17 @@ fn token_params(
     call: &Call<'_>,
 ) -> Result<Vec<(String, String)>> {
     let c = &profile.config;
+    let ctx = call.template();
     let mut out: Vec<(String, String)> = c
         .token_params
         .iter()
-        .map(|p| (p.name.clone(), p.value.clone()))
-        .collect();
+        .map(|p| {
+            Ok((
+                p.name.clone(),
+                ctx.render(&p.value, &format!("token_params.{}", p.name))?,
+            ))
+        })
+        .collect::<Result<_>>()?;
     if let Some(a) = &c.audience {
         out.push(("audience".into(), a.clone()));
     }
@@ -59,4 +184,28 @@ fn require_secret<'a>(
         ));
     }
     Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_grant_is_registered_under_its_own_name() {
+        for g in GRANTS {
+            assert_eq!(g.kind.spec().name, g.name);
+            let serde_name = serde_json::to_value(g.kind).unwrap();
+            assert_eq!(
+                serde_name, g.name,
+                "profiles store the same name the registry uses"
+            );
+            assert_eq!(GrantKind::parse(g.name), Some(g.kind));
+            assert_eq!(
+                g.interactive,
+                g.fetch.is_none(),
+                "{}: a grant is either",
+                g.name
+            );
+        }
+    }
 }

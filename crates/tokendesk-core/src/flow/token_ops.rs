@@ -35,7 +35,7 @@ impl TokenHint {
 
 /// A client-authenticated form POST (RFC 6749 §2.3.1 for basic: url-encoded id and secret).
 /// With `private_key_jwt`, a signed client assertion (RFC 7523 §2.2) instead of a secret.
-fn authenticated_post<'a>(
+pub(super) fn authenticated_post<'a>(
     profile: &'a Profile,
     secret: Option<&'a Sensitive<String>>,
     url: &str,

@@ -12,6 +12,7 @@ pub enum Operation {
     ClientCredentials,
     CodeExchange,
     Refresh,
+    JwtBearer,
 }
 
 impl Operation {
@@ -20,6 +21,7 @@ impl Operation {
             Operation::ClientCredentials => "client-credentials token request",
             Operation::CodeExchange => "authorization-code exchange",
             Operation::Refresh => "refresh",
+            Operation::JwtBearer => "JWT-bearer token request",
         }
     }
 }
@@ -43,6 +45,11 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
         ("invalid_grant", Operation::Refresh) => {
             "The refresh token has expired, was revoked, or was already used (the provider \
              rotates refresh tokens). Sign in again to get a new one."
+        }
+        ("invalid_grant", Operation::JwtBearer) => {
+            "The provider refused the assertion: check the signing key it holds for the client \
+             (and the kid), the assertion's iss, sub and aud, its lifetime and the clocks, and \
+             the claims it must carry (an authorizationId the provider knows)."
         }
         ("invalid_grant", Operation::ClientCredentials) => {
             "Check the extra token parameters and the audience/resource the request carries."
@@ -92,6 +99,24 @@ pub fn provider_error(e: &ProviderError, status: Option<u16>, op: Operation) -> 
         message.push_str(h);
     }
     Error::new(code_for(&e.error), message)
+}
+
+/// A token endpoint's raw answer (to a request built by hand) as a token or a user-facing
+/// error, the way the oauth2 crate's requests are read.
+pub fn token_answer(
+    response: &oauth2::HttpResponse,
+    last: &LastResponse,
+    op: Operation,
+) -> Result<super::response::TokenResponse, Error> {
+    let body = response.body();
+    if response.status().is_success() {
+        return serde_json::from_slice(body)
+            .map_err(|e| unusable_body(body, last, op, Some(&e.to_string())));
+    }
+    match serde_json::from_slice::<ProviderError>(body) {
+        Ok(pe) => Err(provider_error(&pe, last.status, op)),
+        Err(e) => Err(unusable_body(body, last, op, Some(&e.to_string()))),
+    }
 }
 
 /// Any failure of an oauth2-crate request as a user-facing error.

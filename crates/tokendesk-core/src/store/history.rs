@@ -50,7 +50,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::{Method, Outcome, Trigger};
+    use crate::history::{Outcome, Trigger};
     use crate::profile::{Profile, ProfileConfig};
 
     #[test]
@@ -73,7 +73,7 @@ mod tests {
             profile_id: id.clone(),
             at,
             trigger: Trigger::Automatic,
-            method: Method::RefreshToken,
+            method: "refresh_token".into(),
             outcome: Outcome::Success,
             duration_ms: 1,
             access_expires_at: None,

@@ -3,8 +3,10 @@ import type { AuthMethod } from "./AuthMethod";
 import type { ClientAssertion } from "./ClientAssertion";
 import type { Endpoints } from "./Endpoints";
 import type { GrantKind } from "./GrantKind";
+import type { JwtBearer } from "./JwtBearer";
 import type { Param } from "./Param";
 import type { RefreshPolicy } from "./RefreshPolicy";
+import type { Step } from "./Step";
 
 /**
  * Everything a user edits about a profile; also the export/import shape. No secrets.
@@ -42,7 +44,11 @@ tls_ca: string | null,
  * ID token signed otherwise fails its checks. `none` accepts an unsigned ID token from the
  * token endpoint — never the default, never from the authorization response.
  */
-id_token_alg: string | null, grant: GrantKind, scopes: Array<string>, 
+id_token_alg: string | null, grant: GrantKind, 
+/**
+ * With the JWT-bearer grant: what the assertion says.
+ */
+jwt_bearer: JwtBearer, scopes: Array<string>, 
 /**
  * Sent as `audience` on token requests (Auth0 and others).
  */
@@ -54,7 +60,22 @@ resource: string | null,
 /**
  * `None`: a loopback listener on 127.0.0.1 with an ephemeral port at `/callback`.
  */
-redirect_uri: string | null, authorize_params: Array<Param>, token_params: Array<Param>, headers: Array<Param>, refresh: RefreshPolicy, 
+redirect_uri: string | null, authorize_params: Array<Param>, 
+/**
+ * The OpenID Connect `claims` request (a JSON template): `{"id_token": {"authorizationId":
+ * {"value": "{{authorizationId}}", "essential": true}}}`. Inside the request object when
+ * the profile signs its sign-in request.
+ */
+claims: string | null, 
+/**
+ * `max_age` of the sign-in: the longest ago, in seconds, the user may have authenticated.
+ */
+max_age: number | null, 
+/**
+ * Requests sent before a sign-in or token request (a consent registration); their
+ * captured values feed the templates.
+ */
+steps: Array<Step>, token_params: Array<Param>, headers: Array<Param>, refresh: RefreshPolicy, 
 /**
  * An API URL to put in copied curl lines.
  */

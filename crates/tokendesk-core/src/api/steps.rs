@@ -1,0 +1,182 @@
+//! Running a profile's steps before a sign-in or a token request (see [`crate::steps`]).
+
+use super::Core;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::CoreEvent;
+use crate::history::Trigger;
+use crate::profile::{Param, Profile};
+use crate::secret::SecretKind;
+use crate::steps::{self, Step};
+use crate::template::{Context, Values};
+
+/// How long a sibling's token must stay valid for a step to use it.
+const STEP_TOKEN_MIN_VALID: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Core {
+    /// Runs the profile's steps in order; each one's captured values feed the next ones'
+    /// templates, and all of them the sign-in's or the grant's. A step that fails stops
+    /// everything before anything is redeemed or stored.
+    pub(super) async fn run_steps(&self, profile: &Profile) -> Result<Values> {
+        let mut values = Values::new();
+        for (i, step) in profile.config.steps.iter().enumerate() {
+            let label = step.label(i);
+            let summary = self
+                .run_step(profile, step, &label, &mut values)
+                .await
+                .map_err(|mut e| {
+                    if !e.message.to_lowercase().contains(&label.to_lowercase()) {
+                        e.message = format!("{label}: {}", e.message);
+                    }
+                    e
+                })?;
+            self.emit(CoreEvent::Progress {
+                profile_id: profile.id.clone(),
+                message: summary,
+            });
+        }
+        Ok(values)
+    }
+
+    async fn run_step(
+        &self,
+        profile: &Profile,
+        step: &Step,
+        label: &str,
+        values: &mut Values,
+    ) -> Result<String> {
+        let ctx = Context {
+            values,
+            now: self.now(),
+        };
+        let url = ctx.render(&step.url, "url")?;
+        let body = match step.body.as_deref().filter(|b| !b.trim().is_empty()) {
+            Some(template) => {
+                let parsed: serde_json::Value = serde_json::from_str(template).map_err(|e| {
+                    Error::invalid_field("body", format!("The body template is not JSON ({e})."))
+                })?;
+                Some(serde_json::to_vec(&ctx.render_json(&parsed, "body")?)?)
+            }
+            None => None,
+        };
+        let mut headers: Vec<Param> = step
+            .headers
+            .iter()
+            .map(|h| {
+                Ok(Param::new(
+                    h.name.clone(),
+                    ctx.render(&h.value, &format!("headers.{}", h.name))?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let mut scrub = Vec::new();
+        if let Some(sibling) = &step.token_from {
+            let other = self.profile(sibling).map_err(|_| {
+                Error::invalid_field(
+                    "token_from",
+                    format!("No profile named \"{sibling}\" to take the step's token from."),
+                )
+            })?;
+            // Boxed: a sibling's token may run that sibling's own steps.
+            Box::pin(self.ensure_token(&other.id, STEP_TOKEN_MIN_VALID, Trigger::Manual))
+                .await
+                .map_err(|e| {
+                    Error::new(
+                        e.code,
+                        format!(
+                            "{label} needs a token from profile \"{sibling}\", which failed: {}",
+                            e.message
+                        ),
+                    )
+                })?;
+            let token = self.reveal(&other.id, SecretKind::AccessToken).await?;
+            headers.push(Param::new(
+                "authorization",
+                format!("Bearer {}", token.expose()),
+            ));
+            scrub.push(token);
+        }
+        if let Some(header) = step.jws_header.as_deref().filter(|h| !h.trim().is_empty()) {
+            let key = self
+                .vault
+                .get(&profile.id, SecretKind::PrivateKey)
+                .await?
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::InvalidClient,
+                        format!(
+                            "{label} signs its body ({header}), but profile \"{}\" has no signing \
+                             key stored. Add the client's private key (PEM) in the profile.",
+                            profile.config.name
+                        ),
+                    )
+                })?;
+            let a = &profile.config.client_assertion;
+            let jws = steps::detached_jws(
+                body.as_deref().unwrap_or_default(),
+                key.expose(),
+                a.alg,
+                a.kid.as_deref(),
+            )?;
+            headers.push(Param::new(header.trim(), jws));
+        }
+        let method = http::Method::from_bytes(step.method().to_ascii_uppercase().as_bytes())
+            .map_err(|e| Error::invalid_field("method", e.to_string()))?;
+        let mut request = http::Request::builder()
+            .method(method.clone())
+            .uri(&url)
+            .header(http::header::ACCEPT, "application/json");
+        if body.is_some() {
+            request = request.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        for h in &headers {
+            request = request.header(h.name.as_str(), h.value.as_str());
+        }
+        let request = request
+            .body(body.clone().unwrap_or_default())
+            .map_err(|e| {
+                Error::invalid_field("url", format!("\"{url}\" cannot be requested ({e})."))
+            })?;
+        // The profile's own headers (x-api-key, a fresh x-request-id) come with every step.
+        let mut call = self
+            .call(profile, &format!("step:{}", i_of(label)))
+            .await?
+            .with_values(values.clone());
+        for t in &scrub {
+            call.scrub(t.expose());
+        }
+        let sent = call.send(request).await;
+        self.record(&call);
+        let response = sent?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            let ct = response
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            return Err(steps::refused(label, status, ct, response.body()));
+        }
+        steps::capture(step, label, response.body(), values)?;
+        let got: Vec<String> = step
+            .capture
+            .iter()
+            .filter_map(|c| values.get(&c.name).map(|v| format!("{} {v}", c.name)))
+            .collect();
+        Ok(if got.is_empty() {
+            format!(
+                "{}: {method} {url} → HTTP {status}",
+                steps::capitalize(label)
+            )
+        } else {
+            format!("{}: {}", steps::capitalize(label), got.join(", "))
+        })
+    }
+}
+
+/// "step 2 (…)" → "2", for the exchange log's operation name.
+fn i_of(label: &str) -> &str {
+    label
+        .strip_prefix("step ")
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or(label)
+}

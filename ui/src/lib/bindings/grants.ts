@@ -1,0 +1,26 @@
+// Generated from tokendesk-core's grant registry (flow/mod.rs). Do not edit.
+import type { GrantInfo } from './GrantInfo';
+
+export const GRANTS: GrantInfo[] = [
+  {
+    "kind": "authorization_code",
+    "label": "authorization code",
+    "summary": "A user signs in in the browser (PKCE); refreshed with the refresh token.",
+    "interactive": true,
+    "signs": false
+  },
+  {
+    "kind": "client_credentials",
+    "label": "client credentials",
+    "summary": "Machine to machine: the client's own credentials buy the token.",
+    "interactive": false,
+    "signs": false
+  },
+  {
+    "kind": "jwt_bearer",
+    "label": "JWT bearer",
+    "summary": "The client signs an assertion (RFC 7523): PSD2 payment exemptions, service accounts.",
+    "interactive": false,
+    "signs": true
+  }
+];
