@@ -77,6 +77,20 @@ const SCENES = {
     await page.fill(tid('field-client_secret'), '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n');
     await page.locator(tid('field-signed_request')).scrollIntoViewIfNeeded();
   },
+  'new-profile-psd2': async (page) => {
+    await page.click(tid('new-profile'));
+    await page.fill(tid('field-name'), 'PSD2 accounts');
+    await page.fill(tid('field-client_id'), 'tpp-7781');
+    await page.selectOption(tid('field-auth_method'), 'client_secret_post');
+    await page.check(tid('field-signed_request'));
+    await page.selectOption(tid('field-client_assertion.alg'), 'PS256');
+    await page.fill(tid('field-claims'), '{"id_token": {"authorizationId": {"value": "{{authorizationId}}", "essential": true}}}');
+    await page.click(tid('step-add'));
+    await page.fill(tid('step-0-url'), 'https://sandbox.apis.op.fi/accounts-psd2/v1/authorizations');
+    await page.fill(tid('step-0-capture-0-name'), 'authorizationId');
+    await page.fill(tid('step-0-capture-0-pointer'), '/authorizationId');
+    await page.locator(tid('section-steps')).scrollIntoViewIfNeeded();
+  },
   'new-profile-mtls': async (page) => {
     await page.click(tid('new-profile'));
     await page.fill(tid('field-name'), 'PSD2 payments (mTLS)');

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod exit;
 pub mod output;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,7 +71,15 @@ fn done(result: Result<()>) -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let core = Arc::new(Core::open_default(Arc::new(NoEvents))?);
+    // A sign-in shows its steps as they run (consent registered, checks passed); other commands
+    // do on a terminal only, so a script's stderr stays quiet.
+    let events: Arc<dyn tokendesk_core::events::EventSink> =
+        if matches!(cli.command, Command::Login(_)) || std::io::stderr().is_terminal() {
+            Arc::new(output::Progress)
+        } else {
+            Arc::new(NoEvents)
+        };
+    let core = Arc::new(Core::open_default(events)?);
     match &cli.command {
         Command::Token(args) => token::run(&core, args).await,
         Command::List => list::run(&core),

@@ -58,6 +58,17 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+/// Prints the core's progress reports (a step of a sign-in went through) on stderr.
+pub struct Progress;
+
+impl tokendesk_core::events::EventSink for Progress {
+    fn emit(&self, event: tokendesk_core::events::CoreEvent) {
+        if let tokendesk_core::events::CoreEvent::Progress { message, .. } = event {
+            eprintln!("  ✓ {message}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

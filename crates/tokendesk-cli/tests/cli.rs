@@ -811,6 +811,83 @@ fn inspect_shows_the_id_token_checks_and_fails_when_one_fails() {
     assert!(sig["detail"].as_str().unwrap().contains("ES256"), "{sig}");
 }
 
+/// The README's OP-shaped profile pair, pointed at the test provider's PSD2 client.
+fn readme_psd2_pair(p: &Provider) -> String {
+    let readme = std::fs::read_to_string(tokendesk_testkit::repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("An OP-shaped pair")
+        .expect("the README shows the pair");
+    let json_start = readme[start..].find("```json").unwrap() + start + "```json".len();
+    let json_end = readme[json_start..].find("```").unwrap() + json_start;
+    readme[json_start..json_end]
+        .replace("https://sandbox.apis.op.fi", &p.issuer)
+        .replace("tpp-1-2026", "psd2-tpp-rsa")
+        .replace("\"tpp-1\"", "\"psd2-tpp\"")
+}
+
+#[test]
+fn the_readme_psd2_pair_signs_in_from_the_command_line() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let pair = home.path().join("pair.json");
+    std::fs::write(&pair, readme_psd2_pair(&p)).unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "import",
+            pair.to_str().unwrap(),
+            "--client-secret-stdin",
+        ],
+        "psd2-tpp-secret\npsd2-tpp-secret\n",
+    ));
+    let key = home.path().join("tpp.pem");
+    std::fs::write(&key, &p.client_keys["psd2-tpp"]).unwrap();
+    ok(&run(
+        home.path(),
+        &["profile", "set-key", "OP accounts", key.to_str().unwrap()],
+    ));
+    // A profile that signs nothing refuses a key.
+    let out = run(
+        home.path(),
+        &["profile", "set-key", "OP cc", key.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
+
+    // `tokendesk login` runs the consent step, the signed hybrid sign-in and its checks.
+    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
+    let child = tokendesk(home.path())
+        .args(["login", "OP accounts"])
+        .env("TOKENDESK_BROWSER", format!("node {}", login.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(child, Duration::from_secs(60), "the PSD2 sign-in");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Step 1 (Register the account-information consent): authorizationId "),
+        "the step is shown as it runs: {stderr}"
+    );
+    assert!(stderr.contains("Signed in"), "{stderr}");
+    let id_token = ok(&run(home.path(), &["token", "OP accounts", "--id-token"]));
+    let claims = ok(&run_with_stdin(
+        home.path(),
+        &["inspect", "--json", "-"],
+        &id_token,
+    ));
+    let claims: serde_json::Value = serde_json::from_str(&claims).unwrap();
+    assert!(
+        claims["claims"]["authorizationId"]
+            .as_str()
+            .is_some_and(|a| a.len() > 8),
+        "the consent's id is in the ID token: {claims}"
+    );
+    assert_eq!(claims["claims"]["acr"], "urn:openbanking:psd2:sca");
+}
+
 #[test]
 fn against_the_sandbox_provider() {
     let home = tempfile::tempdir().unwrap();

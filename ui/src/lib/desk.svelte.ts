@@ -34,6 +34,8 @@ export class Desk {
   loadError = $state<AppError | null>(null);
   /** Bumped per profile when its history or exchange log grows, so open views reload. */
   historyRev = $state<Record<ProfileId, number>>({});
+  /** What the steps of the sign-in (or token request) in progress reported, per profile. */
+  progress = $state<Record<ProfileId, string[]>>({});
   exchangesRev = $state<Record<ProfileId, number>>({});
 
   profileById = $derived(new Map(this.profiles.map((p) => [p.id, p])));
@@ -121,6 +123,10 @@ export class Desk {
         break;
       case 'exchanges_appended':
         this.exchangesRev[e.profile_id] = (this.exchangesRev[e.profile_id] ?? 0) + 1;
+        break;
+      case 'progress':
+        // A step of a sign-in or token request went through (consent registered, checks passed).
+        (this.progress[e.profile_id] ??= []).push(e.message);
         break;
       case 'needs_login':
         // The background refresher gave up: the token set now carries the reason.

@@ -42,6 +42,7 @@ class Logins {
     const seq = ++this.#seq;
     this.#current[id] = seq;
     this.attempts[id] = { phase: 'starting', started: null, error: null, cancelling: false };
+    desk.progress[id] = [];
     let started: LoginStarted;
     try {
       started = await api.beginLogin(id);

@@ -290,6 +290,7 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'client_assertion.kid',
     'client_assertion.audience',
     'signed_request',
+    'signing_key',
     'claims',
     'max_age',
     'jwt_bearer.issuer',
@@ -313,6 +314,8 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
   ]);
   return (key) => {
     if (scalar.has(key)) return true;
+    // Step fields are shown in place by the steps editor.
+    if (/^steps\[(\d+)\]\.(url|method|body)$/.test(key)) return Number(/\d+/.exec(key)?.[0]) < f.steps.length;
     const m = /^(authorize_params|token_params|headers)\[(\d+)\]$/.exec(fieldKey(key));
     return m !== null && Number(m[2]) < f[m[1] as ParamList].length;
   };

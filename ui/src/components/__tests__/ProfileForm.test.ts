@@ -103,7 +103,6 @@ describe('profile form', () => {
   it('private_key_jwt: a masked key field, the signing settings, and the key sent with create', async () => {
     render(ProfileForm);
     expect(screen.queryByTestId('field-client_assertion.alg')).toBeNull();
-    expect(screen.queryByTestId('field-signed_request')).toBeNull();
     await choose('field-auth_method', 'private_key_jwt');
     const key = screen.getByTestId('field-client_secret') as HTMLTextAreaElement;
     expect(key.tagName).toBe('TEXTAREA');
@@ -170,5 +169,65 @@ describe('profile form', () => {
     expect(create.config.auth_method).toBe('tls_client_auth');
     expect(JSON.stringify(create)).not.toContain('PRIVATE KEY');
     expect(invokeMock).toHaveBeenCalledWith('set_tls_key', { id: 'new', key: expect.stringContaining('PRIVATE KEY') });
+  });
+
+  it('PSD2: client_secret_post with a signed request, a signing key, the claims request and a consent step', async () => {
+    const calls: string[] = [];
+    invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
+      calls.push(cmd);
+      if (cmd === 'create_profile') {
+        const { config } = args as { config: ProfileConfig };
+        return { ...config, id: 'new', metadata: null, created_at: 0, updated_at: 0 };
+      }
+      if (cmd === 'set_signing_key') return null;
+      throw { code: 'internal', message: cmd };
+    });
+    render(ProfileForm);
+    await type('field-name', 'psd2 accounts');
+    await type('field-client_id', 'tpp');
+    await choose('field-auth_method', 'client_secret_post');
+    expect(screen.queryByTestId('field-signing_key')).toBeNull();
+    await fireEvent.click(screen.getByTestId('field-signed_request'));
+    const key = screen.getByTestId('field-signing_key') as HTMLTextAreaElement;
+    expect(key.classList.contains('masked')).toBe(true);
+    await choose('field-client_assertion.alg', 'PS256');
+    await type('field-signing_key', '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----');
+    await type('field-claims', '{"id_token": {"authorizationId": {"value": "{{authorizationId}}", "essential": true}}}');
+    await type('field-max_age', '3600');
+    await fireEvent.click(screen.getByTestId('step-add'));
+    await type('step-0-url', 'https://bank.example/accounts-psd2/v1/authorizations');
+    await type('step-0-capture-0-name', 'authorizationId');
+    await type('step-0-capture-0-pointer', '/authorizationId');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    await vi.waitFor(() => expect(calls).toEqual(['create_profile', 'set_signing_key']));
+    const create = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile')![1] as { config: ProfileConfig };
+    expect(create.config.signed_request).toBe(true);
+    expect(create.config.max_age).toBe(3600);
+    expect(JSON.parse(create.config.claims!).id_token.authorizationId.value).toBe('{{authorizationId}}');
+    expect(create.config.steps).toEqual([
+      {
+        name: '',
+        method: 'POST',
+        url: 'https://bank.example/accounts-psd2/v1/authorizations',
+        headers: [],
+        body: null,
+        token_from: null,
+        jws_header: null,
+        capture: [{ name: 'authorizationId', pointer: '/authorizationId' }],
+      },
+    ]);
+    expect(JSON.stringify(create)).not.toContain('PRIVATE KEY');
+    expect(invokeMock).toHaveBeenCalledWith('set_signing_key', { id: 'new', key: expect.stringContaining('PRIVATE KEY') });
+  });
+
+  it('the grant list comes from the core’s registry; JWT bearer shows its assertion', async () => {
+    render(ProfileForm);
+    const options = [...(screen.getByTestId('field-grant') as HTMLSelectElement).options].map((o) => o.value);
+    expect(options).toEqual(['authorization_code', 'client_credentials', 'jwt_bearer']);
+    expect(screen.queryByTestId('section-jwt-bearer')).toBeNull();
+    await choose('field-grant', 'jwt_bearer');
+    expect(screen.getByTestId('section-jwt-bearer')).toBeTruthy();
+    expect(screen.getByTestId('field-signing_key')).toBeTruthy();
+    expect(screen.queryByTestId('section-sign-in-request')).toBeNull();
   });
 });
