@@ -107,7 +107,7 @@ async function screenshot(name) {
   await browser.saveScreenshot(path.join(shots, `${name}.png`));
 }
 
-async function createProfile(fields, secret) {
+async function createProfile(fields, secret, more) {
   await click('new-profile');
   await el('profile-form').waitForDisplayed({ timeout: 10000 });
   for (const [key, value] of Object.entries(fields)) {
@@ -119,6 +119,7 @@ async function createProfile(fields, secret) {
     }
   }
   if (secret) await type('field-client_secret', secret);
+  if (more) await more();
   await click('profile-save');
   await browser.$(`[data-testid="profile-row-${fields.name}"]`).waitForDisplayed({ timeout: 10000 });
 }
@@ -352,6 +353,69 @@ test('a private_key_jwt profile: the key pasted into the form, a token from the 
   await click('tab-config');
   assert.equal(await text('secret-status'), 'stored');
   assert.ok(!(await browser.getPageSource()).includes('PRIVATE KEY'), 'the key is not in the page');
+});
+
+test('PSD2: a consent step with a sibling\'s token, a signed hybrid sign-in, the consent in the ID token', async () => {
+  const header = async (list, i, name, value) => {
+    await click(`add-${list}`);
+    await type(`field-${list}[${i}].name`, name);
+    await type(`field-${list}[${i}].value`, value);
+  };
+  const psd2 = { environment: 'psd2', issuer: provider.issuer, client_id: 'psd2-tpp', auth_method: 'client_secret_post' };
+  await createProfile({ name: 'psd2 cc', ...psd2, grant: 'client_credentials', scopes: 'accounts' }, 'psd2-tpp-secret', () =>
+    header('headers', 0, 'x-api-key', 'psd2-tpp'),
+  );
+  await createProfile(
+    { name: 'psd2 accounts', ...psd2, grant: 'authorization_code', scopes: 'openid accounts' },
+    'psd2-tpp-secret',
+    async () => {
+      await click('field-signed_request');
+      await el('field-client_assertion.alg').then((e) => e.selectByAttribute('value', 'PS256'));
+      await type('field-client_assertion.kid', 'psd2-tpp-rsa');
+      await type('field-signing_key', provider.client_keys['psd2-tpp']);
+      await header('authorize_params', 0, 'response_type', 'code id_token');
+      await header('headers', 0, 'x-api-key', 'psd2-tpp');
+      await type(
+        'field-claims',
+        '{"id_token": {"authorizationId": {"value": "{{authorizationId}}", "essential": true}}, "userinfo": {"authorizationId": {"value": "{{authorizationId}}", "essential": true}}}',
+      );
+      await click('step-add');
+      await type('step-0-url', `${provider.issuer}/accounts-psd2/v1/authorizations`);
+      await el('step-0-token-from').then((e) => e.selectByAttribute('value', 'psd2 cc'));
+      await type('step-0-body', '{"expires": "{{now_iso+90d}}", "transactionFrom": "{{date-90d}}", "transactionTo": "{{date}}"}');
+      await type('step-0-capture-0-name', 'authorizationId');
+      await type('step-0-capture-0-pointer', '/authorizationId');
+      await screenshot('psd2-profile-form');
+    },
+  );
+  await openProfile('psd2 accounts');
+  await click('sign-in');
+  await click('nav-dashboard');
+  const card = 'token-card-psd2 accounts';
+  await el(card).waitForDisplayed({ timeout: 30000 }).catch(async (e) => {
+    await openProfile('psd2 accounts');
+    const err = await el('error-message');
+    throw new Error((await err.isExisting()) ? `the PSD2 sign-in failed: ${await err.getText()}` : e.message);
+  });
+  await browser.$(`[data-testid="${card}"] [data-testid="inspect"]`).click();
+  await click('inspect-tab-id_token');
+  const validation = await text('validation');
+  for (const check of ['signature', 'nonce', 'authorizationId']) assert.match(validation, new RegExp(check));
+  assert.doesNotMatch(validation, /fail/i, 'every ID token check passes');
+  assert.match(await text('jwt-claims'), /"authorizationId": "[0-9a-f-]{36}"/);
+  // The exchange log shows the consent step, the front-channel checks and then the code exchange.
+  await click('tab-debug');
+  await el('exchange-row').waitForDisplayed({ timeout: 10000 });
+  const log = await browser.getPageSource();
+  assert.match(log, /accounts-psd2\/v1\/authorizations/);
+  const statuses = await Promise.all((await browser.$$('[data-testid="exchange-status"]')).map((e) => e.getText()));
+  assert.deepEqual(
+    statuses.map((t) => t.trim()),
+    ['200', '201', '200', 'passed', '200', '200', 'passed'],
+    'discovery, the consent, the front-channel checks, the code exchange, the token endpoint ID token checks',
+  );
+  assert.ok(!(await browser.getPageSource()).includes('PRIVATE KEY'), 'the key is not in the page');
+  await screenshot('psd2-signed-in');
 });
 
 test('token rows fit the window: default size and the narrowest one', async () => {

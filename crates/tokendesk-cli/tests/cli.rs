@@ -547,37 +547,7 @@ fn login_in_a_browser_and_by_pasting_the_redirect() {
     );
 
     // --no-browser: the URL goes to stderr, the redirect is pasted on stdin.
-    let mut child = tokendesk(home.path())
-        .args(["login", "web", "--no-browser"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let url = loop {
-        let line = rx
-            .recv_timeout(deadline - Instant::now())
-            .expect("the sign-in URL is printed");
-        if let Some(u) = line
-            .trim()
-            .strip_prefix("http")
-            .filter(|u| u.contains("code_challenge"))
-        {
-            break format!("http{u}");
-        }
-    };
+    let (mut child, url, rx) = no_browser_login(home.path());
     let browser = HeadlessLogin::with_args(&["--no-follow"]);
     tokendesk_core::browser::BrowserLauncher::open(&browser, &url).unwrap();
     let redirect = browser.redirect().unwrap();

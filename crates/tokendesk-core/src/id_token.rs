@@ -508,13 +508,7 @@ pub fn hash_for(alg: &str, value: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn jwt(header: &str, claims: &str) -> String {
-        format!(
-            "{}.{}.c2ln",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(claims)
-        )
-    }
+    use crate::inspect::test_jwt as jwt;
 
     fn expect<'a>() -> Expectations<'a> {
         Expectations {

@@ -64,17 +64,20 @@ impl IdTokenValidation {
     }
 }
 
+/// A JWT with the given header and claims and a dummy signature, for tests.
+#[cfg(test)]
+pub(crate) fn test_jwt(header: &str, claims: &str) -> String {
+    format!(
+        "{}.{}.c2ln",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_jwt as jwt;
     use super::*;
-
-    fn jwt(header: &str, claims: &str) -> String {
-        format!(
-            "{}.{}.c2ln",
-            URL_SAFE_NO_PAD.encode(header),
-            URL_SAFE_NO_PAD.encode(claims)
-        )
-    }
 
     #[test]
     fn decodes_header_and_claims_and_names_non_jwts() {

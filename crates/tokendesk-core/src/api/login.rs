@@ -305,6 +305,7 @@ impl Core {
                             code: Some(&code),
                             state: callback.get("state"),
                             claims: auth.claims.as_ref(),
+                            log: true,
                         },
                     )
                     .await;
@@ -343,6 +344,7 @@ impl Core {
                             code: None,
                             state: None,
                             claims: auth.claims.as_ref(),
+                            log: true,
                         },
                     )
                     .await;
@@ -415,7 +417,9 @@ impl Core {
                 requested_claims: context.claims.and_then(|c| c.get("id_token")),
             },
         );
-        self.record_checks(profile, id_token, context.channel, &validation);
+        if context.log {
+            self.record_checks(profile, id_token, context.channel, &validation);
+        }
         validation
     }
 
@@ -481,6 +485,9 @@ pub(super) struct IdTokenContext<'a> {
     pub state: Option<&'a str>,
     /// The `claims` request sent with the sign-in.
     pub claims: Option<&'a serde_json::Value>,
+    /// Whether the checks go to the exchange log (a token arriving; not the inspector's
+    /// re-check of a stored one).
+    pub log: bool,
 }
 
 async fn follow_outcome(mut rx: watch::Receiver<Option<Result<TokenSet>>>) -> Result<TokenSet> {

@@ -113,15 +113,19 @@ impl Core {
                     code: None,
                     state: None,
                     claims: None,
+                    log: false,
                 },
             )
             .await;
+        // What only the sign-in could check (the nonce, hashes, the claims it asked for) is
+        // shown as it was then.
         if let Some(at_sign_in) = set.and_then(|s| s.id_token_validation) {
+            let live_names: Vec<String> = live.checks.iter().map(|c| c.name.clone()).collect();
             live.checks.extend(
                 at_sign_in
                     .checks
                     .into_iter()
-                    .filter(|c| c.name == "nonce" || c.name == "at_hash")
+                    .filter(|c| !live_names.contains(&c.name))
                     .map(|mut c| {
                         c.detail = format!("At sign-in: {}", c.detail);
                         c

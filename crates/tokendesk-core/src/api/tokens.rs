@@ -246,6 +246,7 @@ impl Core {
                     code: None,
                     state: None,
                     claims: None,
+                    log: true,
                 },
             )
             .await;
