@@ -219,6 +219,17 @@ const CLIENTS = [
     client_id: 'public-app',
     token_endpoint_auth_method: 'none',
   }),
+  // client_secret_jwt (OIDC Core §9): an assertion signed with the secret (HS256/384/512; 64
+  // bytes so that HS512 is allowed).
+  {
+    client_id: 'cc-secret-jwt',
+    client_secret: 'cc-secret-jwt-0123456789abcdef0123456789abcdef0123456789abcdef0123',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_jwt',
+    scope: 'api:read api:write',
+  },
   // private_key_jwt (RFC 7523): no secret; the client signs an assertion with its key.
   {
     client_id: 'cc-jwt',
@@ -386,7 +397,7 @@ function providerConfiguration() {
   return {
     clients: CLIENTS,
     clientAuthMethods: [
-      'client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none',
+      'client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none',
       ...(opts.tlsDir ? ['tls_client_auth'] : []),
     ],
     // Under TLS, the client-authenticating endpoints are also published as mTLS aliases
@@ -399,6 +410,10 @@ function providerConfiguration() {
       ),
     } : {},
     jwks: signingJwks(),
+    // oidc-provider's defaults plus HS384/HS512, for client_secret_jwt with the longer hashes.
+    enabledJWA: {
+      clientAuthSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'],
+    },
     // Default is 15 s, which oidc-provider also adds to the expiry of stored
     // tokens: an access token with --access-ttl 5 would still work at
     // userinfo after 19 s. Expiry tests want tokens to die on time.

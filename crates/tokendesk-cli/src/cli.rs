@@ -182,6 +182,8 @@ pub enum AuthMethodArg {
     None,
     /// private_key_jwt: a JWT signed with the client's private key (--private-key-file).
     PrivateKeyJwt,
+    /// client_secret_jwt: a JWT signed with the client secret (--assertion-alg HS256/384/512).
+    ClientSecretJwt,
     /// tls_client_auth: the TLS client certificate (--tls-cert, --tls-key-file) authenticates.
     TlsClientAuth,
     /// self_signed_tls_client_auth: a self-signed certificate registered with the provider.
@@ -199,6 +201,13 @@ pub enum AssertionAlgArg {
     /// ECDSA P-256 with SHA-256.
     #[value(name = "ES256")]
     Es256,
+    /// HMAC with SHA-256 keyed by the client secret (client-secret-jwt).
+    #[value(name = "HS256")]
+    Hs256,
+    #[value(name = "HS384")]
+    Hs384,
+    #[value(name = "HS512")]
+    Hs512,
 }
 
 /// `--grant`: the names of the grants TokenDesk registers (`client-credentials` or
@@ -251,8 +260,9 @@ pub struct ProfileAddArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "client_secret_stdin")]
     pub private_key_file: Option<String>,
     /// With private-key-jwt: the signing algorithm of the assertion.
-    #[arg(long, value_enum, default_value_t = AssertionAlgArg::Rs256)]
-    pub assertion_alg: AssertionAlgArg,
+    /// Default: RS256, or HS256 with client-secret-jwt.
+    #[arg(long, value_enum)]
+    pub assertion_alg: Option<AssertionAlgArg>,
     /// With private-key-jwt: the `kid` to put in the assertion's header.
     #[arg(long, value_name = "KID")]
     pub assertion_kid: Option<String>,

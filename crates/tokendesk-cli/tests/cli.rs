@@ -859,6 +859,38 @@ fn the_readme_psd2_pair_signs_in_from_the_command_line() {
 }
 
 #[test]
+fn client_secret_jwt_from_the_command_line() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "sj",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "cc-secret-jwt",
+            "--auth-method",
+            "client-secret-jwt",
+            "--assertion-alg",
+            "HS512",
+            "--client-secret-stdin",
+            "--grant",
+            "client-credentials",
+            "--scope",
+            "api:read",
+        ],
+        "cc-secret-jwt-0123456789abcdef0123456789abcdef0123456789abcdef0123\n",
+    ));
+    let token = ok(&run(home.path(), &["token", "sj"]));
+    assert!(!token.trim().is_empty());
+    let show = ok(&run(home.path(), &["profile", "show", "sj"]));
+    assert!(show.contains("\"alg\": \"HS512\""), "{show}");
+}
+
+#[test]
 fn against_the_sandbox_provider() {
     let home = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -51,6 +51,9 @@ pub enum AuthMethod {
     /// A JWT signed with the client's private key as `client_assertion` (RFC 7523 §2.2,
     /// OIDC Core §9): no shared secret; the provider holds the public key.
     PrivateKeyJwt,
+    /// A JWT signed with the client secret (HS256/384/512) as `client_assertion` (OIDC Core
+    /// §9): the secret itself never goes on the wire.
+    ClientSecretJwt,
     /// The TLS client certificate, issued by a CA the provider trusts, authenticates the client
     /// (RFC 8705 §2.1); `client_id` in the body.
     TlsClientAuth,
@@ -66,9 +69,9 @@ impl AuthMethod {
     /// The keychain entry holding the credential this method needs.
     pub fn credential(self) -> Option<SecretKind> {
         match self {
-            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost => {
-                Some(SecretKind::ClientSecret)
-            }
+            AuthMethod::ClientSecretBasic
+            | AuthMethod::ClientSecretPost
+            | AuthMethod::ClientSecretJwt => Some(SecretKind::ClientSecret),
             AuthMethod::PrivateKeyJwt => Some(SecretKind::PrivateKey),
             // The certificate's key is the profile's TLS key, needed for any auth method.
             AuthMethod::None | AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
@@ -82,6 +85,7 @@ impl AuthMethod {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::None => "none",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
             AuthMethod::TlsClientAuth => "tls_client_auth",
             AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
@@ -105,14 +109,29 @@ pub enum AssertionAlg {
     PS256,
     /// ECDSA on P-256 with SHA-256: an EC key.
     ES256,
+    /// HMAC with SHA-256, keyed by the client secret (`client_secret_jwt` only).
+    HS256,
+    HS384,
+    HS512,
 }
 
 impl AssertionAlg {
+    /// Whether it is keyed by the client secret (HMAC) rather than a private key.
+    pub fn is_hmac(self) -> bool {
+        matches!(
+            self,
+            AssertionAlg::HS256 | AssertionAlg::HS384 | AssertionAlg::HS512
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AssertionAlg::RS256 => "RS256",
             AssertionAlg::PS256 => "PS256",
             AssertionAlg::ES256 => "ES256",
+            AssertionAlg::HS256 => "HS256",
+            AssertionAlg::HS384 => "HS384",
+            AssertionAlg::HS512 => "HS512",
         }
     }
 }
@@ -406,6 +425,23 @@ impl ProfileConfig {
             err(
                 "jwt_bearer.claims",
                 "The assertion's extra claims are a JSON object.".into(),
+            );
+        }
+        let hmac = self.client_assertion.alg.is_hmac();
+        if self.auth_method == AuthMethod::ClientSecretJwt && !hmac {
+            err(
+                "client_assertion.alg",
+                "client_secret_jwt signs with the client secret: choose HS256, HS384 or HS512."
+                    .into(),
+            );
+        } else if hmac && self.auth_method != AuthMethod::ClientSecretJwt && self.signs() {
+            err(
+                "client_assertion.alg",
+                format!(
+                    "{} is keyed by the client secret; what this profile signs with its private \
+                     key needs RS256, PS256 or ES256.",
+                    self.client_assertion.alg.as_str()
+                ),
             );
         }
         let mut step_errs = Vec::new();

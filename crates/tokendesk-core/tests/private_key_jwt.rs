@@ -263,3 +263,49 @@ async fn a_signed_request_object_carries_the_authorization_request() {
         "signed in: the ID token came back"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_secret_jwt_signs_with_the_secret_and_never_sends_it() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    const SECRET: &str = "cc-secret-jwt-0123456789abcdef0123456789abcdef0123456789abcdef0123";
+    for alg in [AssertionAlg::HS256, AssertionAlg::HS512] {
+        let mut config = cc_config(&p, "cc-secret-jwt", AuthMethod::ClientSecretJwt);
+        config.name = format!("secret-jwt-{}", alg.as_str());
+        config.client_assertion.alg = alg;
+        let profile = t.add(config, Some(SECRET)).await;
+        t.core
+            .fetch_token(&profile.id)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {}", alg.as_str(), e.message));
+        let log = t.core.exchanges(&profile.id, 10).unwrap();
+        let request = &log.last().unwrap().request_body;
+        assert!(
+            request.contains("client_assertion=<redacted>")
+                && request.contains("client_assertion_type=")
+                && !request.contains("client_secret="),
+            "{request}"
+        );
+    }
+    // A wrong secret is refused by the provider, with the usual hint.
+    let mut config = cc_config(&p, "cc-secret-jwt", AuthMethod::ClientSecretJwt);
+    config.name = "secret-jwt-wrong".into();
+    config.client_assertion.alg = AssertionAlg::HS256;
+    let profile = t
+        .add(
+            config,
+            Some("not-the-secret-0123456789abcdef0123456789abcdef"),
+        )
+        .await;
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidClient, "{}", e.message);
+    // client_secret_jwt with a key algorithm is refused when saved.
+    let mut config = cc_config(&p, "cc-secret-jwt", AuthMethod::ClientSecretJwt);
+    config.name = "secret-jwt-rs".into();
+    let e = t
+        .core
+        .create_profile(config, Some(Sensitive::new(SECRET.into())))
+        .await
+        .unwrap_err();
+    assert_eq!(e.fields[0].field, "client_assertion.alg");
+}

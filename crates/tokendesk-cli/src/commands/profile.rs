@@ -126,14 +126,21 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             AuthMethodArg::Post => AuthMethod::ClientSecretPost,
             AuthMethodArg::None => AuthMethod::None,
             AuthMethodArg::PrivateKeyJwt => AuthMethod::PrivateKeyJwt,
+            AuthMethodArg::ClientSecretJwt => AuthMethod::ClientSecretJwt,
             AuthMethodArg::TlsClientAuth => AuthMethod::TlsClientAuth,
             AuthMethodArg::SelfSignedTlsClientAuth => AuthMethod::SelfSignedTlsClientAuth,
         },
         client_assertion: ClientAssertion {
-            alg: match a.assertion_alg {
+            alg: match a.assertion_alg.unwrap_or(match a.auth_method {
+                AuthMethodArg::ClientSecretJwt => AssertionAlgArg::Hs256,
+                _ => AssertionAlgArg::Rs256,
+            }) {
                 AssertionAlgArg::Rs256 => AssertionAlg::RS256,
                 AssertionAlgArg::Ps256 => AssertionAlg::PS256,
                 AssertionAlgArg::Es256 => AssertionAlg::ES256,
+                AssertionAlgArg::Hs256 => AssertionAlg::HS256,
+                AssertionAlgArg::Hs384 => AssertionAlg::HS384,
+                AssertionAlgArg::Hs512 => AssertionAlg::HS512,
             },
             kid: a.assertion_kid.clone(),
             audience: a.assertion_audience.clone(),

@@ -394,7 +394,9 @@ impl Core {
             .unwrap_or_default();
         let secret_based = matches!(
             profile.config.auth_method,
-            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+            AuthMethod::ClientSecretBasic
+                | AuthMethod::ClientSecretPost
+                | AuthMethod::ClientSecretJwt
         );
         let validation = id_token::validate(
             id_token,

@@ -19,6 +19,9 @@ pub(crate) fn algorithm(alg: AssertionAlg) -> Algorithm {
         AssertionAlg::RS256 => Algorithm::RS256,
         AssertionAlg::PS256 => Algorithm::PS256,
         AssertionAlg::ES256 => Algorithm::ES256,
+        AssertionAlg::HS256 => Algorithm::HS256,
+        AssertionAlg::HS384 => Algorithm::HS384,
+        AssertionAlg::HS512 => Algorithm::HS512,
     }
 }
 
@@ -30,6 +33,16 @@ pub fn signing_key(alg: AssertionAlg, pem: &str) -> Result<EncodingKey> {
             ("an RSA", EncodingKey::from_rsa_pem(pem.as_bytes()))
         }
         AssertionAlg::ES256 => ("a P-256 EC", EncodingKey::from_ec_pem(pem.as_bytes())),
+        AssertionAlg::HS256 | AssertionAlg::HS384 | AssertionAlg::HS512 => {
+            return Err(Error::invalid_field(
+                "client_assertion.alg",
+                format!(
+                    "{} is keyed by the client secret, not a private key: a private key signs \
+                     with RS256, PS256 or ES256.",
+                    alg.as_str()
+                ),
+            ));
+        }
     };
     let refuse = |why: String| {
         Error::invalid_field(
@@ -49,28 +62,39 @@ pub fn signing_key(alg: AssertionAlg, pem: &str) -> Result<EncodingKey> {
     Ok(key)
 }
 
-/// The form parameters that authenticate a `private_key_jwt` client; none for other methods.
+/// The form parameters that authenticate a `private_key_jwt` client (an assertion signed with
+/// its key) or a `client_secret_jwt` one (signed with its secret); none for other methods.
 pub fn params(
     profile: &Profile,
-    key_pem: Option<&Sensitive<String>>,
+    credential: Option<&Sensitive<String>>,
     now: Millis,
 ) -> Result<Vec<(String, String)>> {
-    if profile.config.auth_method != AuthMethod::PrivateKeyJwt {
+    let method = profile.config.auth_method;
+    if !matches!(
+        method,
+        AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
+    ) {
         return Ok(Vec::new());
     }
-    let Some(pem) = key_pem else {
+    let Some(credential) = credential else {
+        let what = match method {
+            AuthMethod::PrivateKeyJwt => {
+                "no private key is stored. Add the client's private key (PEM)"
+            }
+            _ => "no client secret is stored. Add the client secret",
+        };
         return Err(Error::new(
             ErrorCode::InvalidClient,
             format!(
-                "Profile \"{}\" uses private_key_jwt but no private key is stored. Add the \
-                 client's private key (PEM) in the profile; it is kept in the OS keychain.",
-                profile.config.name
+                "Profile \"{}\" uses {} but {what} in the profile; it is kept in the OS keychain.",
+                profile.config.name,
+                method.as_str()
             ),
         ));
     };
     Ok(vec![
         ("client_assertion_type".into(), ASSERTION_TYPE.into()),
-        ("client_assertion".into(), sign(profile, pem, now)?),
+        ("client_assertion".into(), sign(profile, credential, now)?),
     ])
 }
 
@@ -102,7 +126,12 @@ pub(crate) fn sign_jwt(
     claims: &serde_json::Value,
 ) -> Result<String> {
     let a = &profile.config.client_assertion;
-    let key = signing_key(a.alg, key_pem.expose())?;
+    let key = if a.alg.is_hmac() && profile.config.auth_method == AuthMethod::ClientSecretJwt {
+        // client_secret_jwt: the "key" is the client secret.
+        EncodingKey::from_secret(key_pem.expose().as_bytes())
+    } else {
+        signing_key(a.alg, key_pem.expose())?
+    };
     let mut header = Header::new(algorithm(a.alg));
     header.typ = Some(typ.into());
     header.kid = a.kid.clone();

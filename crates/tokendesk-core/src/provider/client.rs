@@ -52,6 +52,7 @@ pub fn oauth_client(
             AuthMethod::ClientSecretPost
             | AuthMethod::None
             | AuthMethod::PrivateKeyJwt
+            | AuthMethod::ClientSecretJwt
             | AuthMethod::TlsClientAuth
             | AuthMethod::SelfSignedTlsClientAuth => AuthType::RequestBody,
         });

@@ -230,4 +230,23 @@ describe('profile form', () => {
     expect(screen.getByTestId('field-signing_key')).toBeTruthy();
     expect(screen.queryByTestId('section-sign-in-request')).toBeNull();
   });
+
+  it('client_secret_jwt: a secret field, HMAC algorithms only, HS256 by default', async () => {
+    render(ProfileForm);
+    await type('field-name', 'secret-jwt');
+    await type('field-client_id', 'c');
+    await choose('field-auth_method', 'client_secret_jwt');
+    const secret = screen.getByTestId('field-client_secret') as HTMLInputElement;
+    expect(secret.type).toBe('password');
+    const algs = [...(screen.getByTestId('field-client_assertion.alg') as HTMLSelectElement).options].map((o) => o.value);
+    expect(algs).toEqual(['HS256', 'HS384', 'HS512']);
+    await type('field-client_secret', 's3cret');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    const args = call![1] as { config: ProfileConfig; clientSecret: string | null };
+    expect(args.config.client_assertion.alg).toBe('HS256');
+    // Back to private_key_jwt: a key algorithm again.
+    await choose('field-auth_method', 'private_key_jwt');
+    expect((screen.getByTestId('field-client_assertion.alg') as HTMLSelectElement).value).toBe('RS256');
+  });
 });

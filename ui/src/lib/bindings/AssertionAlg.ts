@@ -3,4 +3,4 @@
 /**
  * The JWS algorithm of a client assertion (`private_key_jwt`).
  */
-export type AssertionAlg = "RS256" | "PS256" | "ES256";
+export type AssertionAlg = "RS256" | "PS256" | "ES256" | "HS256" | "HS384" | "HS512";
