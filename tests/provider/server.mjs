@@ -215,6 +215,13 @@ const CLIENTS = [
     client_secret: 'web-app-post-secret',
     token_endpoint_auth_method: 'client_secret_post',
   }),
+  // Pushed authorization requests only (RFC 9126), as FAPI 2.0 asks.
+  interactiveClient({
+    client_id: 'web-app-par',
+    client_secret: 'web-app-par-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    require_pushed_authorization_requests: true,
+  }),
   interactiveClient({
     client_id: 'public-app',
     token_endpoint_auth_method: 'none',

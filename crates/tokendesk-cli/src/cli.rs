@@ -274,6 +274,13 @@ pub struct ProfileAddArgs {
     /// endpoint only (never the default).
     #[arg(long, value_name = "ALG")]
     pub id_token_alg: Option<String>,
+    /// Push sign-in requests to the provider first (PAR, RFC 9126); done anyway when the
+    /// provider requires it.
+    #[arg(long)]
+    pub par: bool,
+    /// The pushed authorization request endpoint, when discovery does not name it.
+    #[arg(long, value_name = "URL")]
+    pub par_url: Option<String>,
     /// Send sign-in requests as signed request objects (RFC 9101), signed with the private key.
     #[arg(long)]
     pub signed_request: bool,

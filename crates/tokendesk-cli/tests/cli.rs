@@ -891,6 +891,44 @@ fn client_secret_jwt_from_the_command_line() {
 }
 
 #[test]
+fn a_pushed_authorization_request_from_the_command_line() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "par",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "web-app-par",
+            "--client-secret-stdin",
+            "--scope",
+            "openid offline_access",
+            "--par",
+        ],
+        "web-app-par-secret\n",
+    ));
+    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
+    let child = tokendesk(home.path())
+        .args(["login", "par"])
+        .env("TOKENDESK_BROWSER", format!("node {}", login.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(child, Duration::from_secs(60), "the PAR sign-in");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn against_the_sandbox_provider() {
     let home = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -160,6 +160,8 @@ pub struct Endpoints {
     pub introspection: Option<String>,
     pub userinfo: Option<String>,
     pub jwks: Option<String>,
+    /// The pushed authorization request endpoint (RFC 9126).
+    pub par: Option<String>,
 }
 
 /// A name/value pair: an extra parameter or header.
@@ -219,6 +221,10 @@ pub struct ProfileConfig {
     pub auth_method: AuthMethod,
     /// With `private_key_jwt`: how to sign the client assertion.
     pub client_assertion: ClientAssertion,
+    /// Push the authorization request to the provider first (PAR, RFC 9126) and send the
+    /// browser only `client_id` and the `request_uri` it returns. Also done whenever the
+    /// provider requires it (`require_pushed_authorization_requests`).
+    pub par: bool,
     /// Send the authorization request as a signed request object (`request=<JWT>`, RFC 9101),
     /// signed with the client's private key and algorithm (so: with `private_key_jwt`).
     pub signed_request: bool,
@@ -280,6 +286,8 @@ pub enum Endpoint {
     Introspection,
     Userinfo,
     Jwks,
+    /// RFC 9126: where the authorization request is pushed before the browser goes.
+    PushedAuthorization,
 }
 
 impl Endpoint {
@@ -291,6 +299,7 @@ impl Endpoint {
             Endpoint::Introspection => "introspection endpoint",
             Endpoint::Userinfo => "userinfo endpoint",
             Endpoint::Jwks => "JWKS URI",
+            Endpoint::PushedAuthorization => "pushed authorization request endpoint",
         }
     }
 }
@@ -307,6 +316,7 @@ impl Profile {
             Endpoint::Introspection => &e.introspection,
             Endpoint::Userinfo => &e.userinfo,
             Endpoint::Jwks => &e.jwks,
+            Endpoint::PushedAuthorization => &e.par,
         };
         let meta = self.metadata.as_ref();
         manual
@@ -468,6 +478,7 @@ impl ProfileConfig {
             ("endpoints.introspection", &e.introspection),
             ("endpoints.userinfo", &e.userinfo),
             ("endpoints.jwks", &e.jwks),
+            ("endpoints.par", &e.par),
             ("api_url", &self.api_url),
         ] {
             if let Some(v) = value

@@ -704,3 +704,55 @@ async fn operations_without_an_endpoint_say_so() {
         assert!(e.message.contains("the provider has no"), "{}", e.message);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pushed_authorization_requests_send_the_browser_only_a_request_uri() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let mut config = web_config(&p, &["openid", "offline_access"]);
+    config.name = "par".into();
+    config.client_id = "web-app-par".into();
+    let profile = t.add(config.clone(), Some("web-app-par-secret")).await;
+    // This client must push: a plain request is refused at the provider.
+    let e = t
+        .core
+        .login(
+            &profile.id,
+            &HeadlessLogin::default(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("refused the sign-in"), "{}", e.message);
+
+    config.par = true;
+    t.core.update_profile(&profile.id, config).await.unwrap();
+    let started = t.core.begin_login(&profile.id).await.unwrap();
+    let url = url::Url::parse(&started.auth_url).unwrap();
+    let names: Vec<String> = url.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    assert_eq!(names, ["client_id", "request_uri"], "{url}");
+    t.core.cancel_login(&started.login_id);
+    let token = t
+        .core
+        .login(
+            &profile.id,
+            &HeadlessLogin::default(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    assert!(token.id_token_validation.unwrap().valid());
+    let log = t.core.exchanges(&profile.id, 50).unwrap();
+    let pushed = log.iter().rev().find(|x| x.operation == "par").unwrap();
+    assert_eq!(pushed.status, Some(201));
+    assert!(
+        pushed.request_body.contains("code_challenge=")
+            && pushed
+                .request_headers
+                .iter()
+                .any(|h| h.name == "authorization" && h.value == "Basic <redacted>"),
+        "the request is pushed with client authentication: {} {:?}",
+        pushed.request_body,
+        pushed.request_headers
+    );
+}

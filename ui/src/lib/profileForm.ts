@@ -20,6 +20,7 @@ export const ENDPOINTS: { key: EndpointName; label: string; meta: string }[] = [
   { key: 'introspection', label: 'Introspection endpoint', meta: 'introspection_endpoint' },
   { key: 'userinfo', label: 'Userinfo endpoint', meta: 'userinfo_endpoint' },
   { key: 'jwks', label: 'JWKS URI', meta: 'jwks_uri' },
+  { key: 'par', label: 'PAR endpoint', meta: 'pushed_authorization_request_endpoint' },
 ];
 
 export type ParamList = 'authorize_params' | 'token_params' | 'headers';
@@ -35,6 +36,8 @@ export interface ProfileForm {
   /** With private_key_jwt: how the client assertion is signed. */
   assertion: { alg: AssertionAlg; kid: string; audience: string };
   signed_request: boolean;
+  /** Push the authorization request first (PAR, RFC 9126). */
+  par: boolean;
   /** The OpenID Connect claims request (a JSON template), and max_age in seconds. */
   claims: string;
   max_age: string;
@@ -72,11 +75,13 @@ export function emptyConfig(): ProfileConfig {
       introspection: null,
       userinfo: null,
       jwks: null,
+      par: null,
     },
     client_id: '',
     auth_method: 'client_secret_basic',
     client_assertion: { alg: 'RS256', kid: null, audience: null },
     signed_request: false,
+    par: false,
     claims: null,
     max_age: null,
     jwt_bearer: { issuer: null, subject: null, audience: null, claims: null, lifetime_secs: null },
@@ -108,6 +113,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     auth_method: p.auth_method,
     client_assertion: { ...p.client_assertion },
     signed_request: p.signed_request,
+    par: p.par,
     claims: p.claims,
     max_age: p.max_age,
     jwt_bearer: { ...p.jwt_bearer },
@@ -141,6 +147,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       introspection: e.introspection ?? '',
       userinfo: e.userinfo ?? '',
       jwks: e.jwks ?? '',
+      par: e.par ?? '',
     },
     client_id: c.client_id,
     auth_method: c.auth_method,
@@ -150,6 +157,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       audience: c.client_assertion.audience ?? '',
     },
     signed_request: c.signed_request,
+    par: c.par,
     claims: c.claims ?? '',
     max_age: c.max_age === null ? '' : String(c.max_age),
     jwt_bearer: {
@@ -227,6 +235,7 @@ export function configFromForm(f: ProfileForm): Converted {
       audience: opt(f.assertion.audience),
     },
     signed_request: f.signed_request,
+    par: f.par,
     claims: opt(f.claims),
     max_age: f.max_age.trim() === '' ? null : wholeNumber(f.max_age, 'max_age', 4294967295, errors),
     jwt_bearer: {
@@ -290,6 +299,7 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'client_assertion.kid',
     'client_assertion.audience',
     'signed_request',
+    'par',
     'signing_key',
     'claims',
     'max_age',

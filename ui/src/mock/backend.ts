@@ -483,6 +483,8 @@ export class MockBackend {
       introspection_endpoint: gateway ? null : `${base}/introspect`,
       userinfo_endpoint: gateway ? null : `${base}/userinfo`,
       jwks_uri: `${base}/jwks`,
+      pushed_authorization_request_endpoint: `${base}/par`,
+      require_pushed_authorization_requests: false,
       authorization_response_iss_parameter_supported: !gateway,
       code_challenge_methods_supported: ['S256'],
       grant_types_supported: ['authorization_code', 'client_credentials', 'refresh_token'],

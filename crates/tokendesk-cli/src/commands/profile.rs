@@ -119,6 +119,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             introspection: a.introspection_url.clone(),
             userinfo: a.userinfo_url.clone(),
             jwks: a.jwks_url.clone(),
+            par: a.par_url.clone(),
         },
         client_id: a.client_id.clone(),
         auth_method: match a.auth_method {
@@ -146,6 +147,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             audience: a.assertion_audience.clone(),
         },
         signed_request: a.signed_request,
+        par: a.par,
         id_token_alg: a.id_token_alg.clone(),
         tls_client_cert: a.tls_cert.as_deref().map(read_pem_file).transpose()?,
         tls_ca: a.ca_cert.as_deref().map(read_pem_file).transpose()?,

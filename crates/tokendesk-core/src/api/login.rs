@@ -124,6 +124,13 @@ impl Core {
             let key = self.vault.get(&profile.id, SecretKind::PrivateKey).await?;
             auth.url = flow::request_object::wrap(&profile, &auth.url, key.as_ref(), self.now())?;
         }
+        if flow::par::wanted(&profile) {
+            let (call, secret) = self.authed_call(&profile, "par", &[]).await?;
+            let call = call.with_values(values.clone());
+            let pushed = flow::par::push(&profile, secret.as_ref(), &auth.url, &call).await;
+            self.record(&call);
+            auth.url = pushed?;
+        }
         let started = LoginStarted {
             login_id: uuid::Uuid::new_v4().simple().to_string(),
             profile_id: profile.id.clone(),

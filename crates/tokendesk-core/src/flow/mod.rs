@@ -8,6 +8,7 @@ pub mod assertion;
 pub mod auth_code;
 pub mod client_credentials;
 pub mod jwt_bearer;
+pub mod par;
 pub mod refresh;
 pub mod request_object;
 pub mod token_ops;

@@ -21,6 +21,9 @@ pub struct ProviderMetadata {
     pub introspection_endpoint: Option<String>,
     pub userinfo_endpoint: Option<String>,
     pub jwks_uri: Option<String>,
+    /// RFC 9126.
+    pub pushed_authorization_request_endpoint: Option<String>,
+    pub require_pushed_authorization_requests: bool,
     /// RFC 9207: the provider puts `iss` in authorization responses, so we require it.
     pub authorization_response_iss_parameter_supported: bool,
     pub code_challenge_methods_supported: Vec<String>,
@@ -46,6 +49,7 @@ impl ProviderMetadata {
             Endpoint::Introspection => self.introspection_endpoint.as_deref(),
             Endpoint::Userinfo => self.userinfo_endpoint.as_deref(),
             Endpoint::Jwks => self.jwks_uri.as_deref(),
+            Endpoint::PushedAuthorization => self.pushed_authorization_request_endpoint.as_deref(),
         }
     }
 
@@ -57,6 +61,7 @@ impl ProviderMetadata {
             Endpoint::Revocation => "revocation_endpoint",
             Endpoint::Introspection => "introspection_endpoint",
             Endpoint::Userinfo => "userinfo_endpoint",
+            Endpoint::PushedAuthorization => "pushed_authorization_request_endpoint",
             Endpoint::Authorization | Endpoint::Jwks => return None,
         };
         self.raw.get("mtls_endpoint_aliases")?.get(key)?.as_str()

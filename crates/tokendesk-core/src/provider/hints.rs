@@ -13,6 +13,7 @@ pub enum Operation {
     CodeExchange,
     Refresh,
     JwtBearer,
+    PushedAuthorization,
 }
 
 impl Operation {
@@ -22,6 +23,7 @@ impl Operation {
             Operation::CodeExchange => "authorization-code exchange",
             Operation::Refresh => "refresh",
             Operation::JwtBearer => "JWT-bearer token request",
+            Operation::PushedAuthorization => "pushed authorization request",
         }
     }
 }

@@ -249,4 +249,18 @@ describe('profile form', () => {
     await choose('field-auth_method', 'private_key_jwt');
     expect((screen.getByTestId('field-client_assertion.alg') as HTMLSelectElement).value).toBe('RS256');
   });
+
+  it('PAR: a checkbox and an endpoint field, sent with the profile', async () => {
+    render(ProfileForm);
+    await type('field-name', 'par');
+    await type('field-client_id', 'c');
+    await type('field-client_secret', 's');
+    await fireEvent.click(screen.getByTestId('field-par'));
+    await type('field-endpoints.par', 'https://idp.example/par');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    const args = call![1] as { config: ProfileConfig };
+    expect(args.config.par).toBe(true);
+    expect(args.config.endpoints.par).toBe('https://idp.example/par');
+  });
 });

@@ -3,4 +3,8 @@
 /**
  * Endpoints set by hand; each overrides what discovery found.
  */
-export type Endpoints = { authorization: string | null, token: string | null, revocation: string | null, introspection: string | null, userinfo: string | null, jwks: string | null, };
+export type Endpoints = { authorization: string | null, token: string | null, revocation: string | null, introspection: string | null, userinfo: string | null, jwks: string | null, 
+/**
+ * The pushed authorization request endpoint (RFC 9126).
+ */
+par: string | null, };

@@ -31,6 +31,12 @@ issuer: string | null, endpoints: Endpoints, client_id: string, auth_method: Aut
  */
 client_assertion: ClientAssertion, 
 /**
+ * Push the authorization request to the provider first (PAR, RFC 9126) and send the
+ * browser only `client_id` and the `request_uri` it returns. Also done whenever the
+ * provider requires it (`require_pushed_authorization_requests`).
+ */
+par: boolean, 
+/**
  * Send the authorization request as a signed request object (`request=<JWT>`, RFC 9101),
  * signed with the client's private key and algorithm (so: with `private_key_jwt`).
  */

@@ -6,6 +6,10 @@ import type { JsonValue } from "./serde_json/JsonValue";
  */
 export type ProviderMetadata = { issuer: string, authorization_endpoint: string | null, token_endpoint: string | null, revocation_endpoint: string | null, introspection_endpoint: string | null, userinfo_endpoint: string | null, jwks_uri: string | null, 
 /**
+ * RFC 9126.
+ */
+pushed_authorization_request_endpoint: string | null, require_pushed_authorization_requests: boolean, 
+/**
  * RFC 9207: the provider puts `iss` in authorization responses, so we require it.
  */
 authorization_response_iss_parameter_supported: boolean, code_challenge_methods_supported: Array<string>, grant_types_supported: Array<string>, token_endpoint_auth_methods_supported: Array<string>, scopes_supported: Array<string>, response_types_supported: Array<string>, 
