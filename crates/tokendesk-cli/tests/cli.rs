@@ -1251,6 +1251,56 @@ fn wait_for_agent(socket: &Path) {
 
 #[cfg(target_os = "linux")]
 #[test]
+fn a_browser_the_sign_in_opens_keeps_none_of_the_callers_descriptors() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_web(home.path(), &p);
+    // The "browser" runs for a minute; the sign-in gives up after 2 s. A browser that kept the
+    // shell's pipe (descriptor 5) would keep `cat` waiting for that minute.
+    let bin_dir = Path::new(BIN).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let browser = home.path().join("slow-browser");
+    std::fs::write(&browser, "#!/bin/sh\nexec sleep 61\n").unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    require_secret_service();
+    let started = Instant::now();
+    let mut shell = Command::new("bash")
+        .args([
+            "-c",
+            "( tokendesk login web --timeout 2 5>&1 >/dev/null 2>&1 ) | cat",
+        ])
+        .env("PATH", path)
+        .env("TOKENDESK_HOME", home.path())
+        .env("TOKENDESK_NO_AGENT", "1")
+        .env("TOKENDESK_BROWSER", &browser)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    loop {
+        if shell.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = shell.kill();
+            let _ = shell.wait();
+            panic!("the pipeline still waits after 20 s: the browser kept the caller's pipe");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("pkill").args(["-f", "^sleep 61"]).status();
+}
+
+#[test]
 fn the_agent_started_on_demand_keeps_none_of_the_callers_descriptors() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();

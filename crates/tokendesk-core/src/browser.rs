@@ -38,8 +38,32 @@ impl BrowserLauncher for SystemBrowser {
                     not_opened(format!("the {BROWSER_ENV} command \"{program}\" {why}"))
                 })
             }
-            None => open::that_detached_with_timeout(url, OPENER_CHECK)
-                .map_err(|e| not_opened(format!("the system's opener failed ({e})"))),
+            // The system's openers in the order `open` tries them (xdg-open, gio, …): the
+            // first that does not fail wins.
+            None => {
+                let mut why = Vec::new();
+                for command in open::commands(url) {
+                    let program = command.get_program().to_string_lossy().into_owned();
+                    match run_opener(command, OPENER_CHECK) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => why.push(format!("{program} {e}")),
+                    }
+                }
+                let missing = why.iter().all(|w| w.contains("could not be started"));
+                Err(not_opened(if why.is_empty() {
+                    "this system has no opener for web addresses".into()
+                } else if missing {
+                    format!(
+                        "no opener is installed (tried {})",
+                        why.iter()
+                            .filter_map(|w| w.split(' ').next())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                } else {
+                    why.join("; ")
+                }))
+            }
         }
     }
 }
@@ -56,8 +80,12 @@ fn not_opened(why: String) -> Error {
 
 /// Starts an opener and watches it for `check`: an exit with an error, or a failure to start,
 /// is the reason it failed; still running (a browser) or exited cleanly is success. A child
-/// still running is reaped by a thread when it ends.
+/// still running is reaped by a thread when it ends. The child is detached: its own session, none
+/// of our descriptors.
 fn run_opener(mut command: Command, check: Duration) -> std::result::Result<(), String> {
+    // A browser may run for hours: it must not keep our caller's pipes open.
+    #[cfg(unix)]
+    crate::detach::detach(&mut command);
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())

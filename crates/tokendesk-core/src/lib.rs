@@ -10,6 +10,8 @@ mod bindings;
 pub mod browser;
 pub mod bundle;
 pub mod clock;
+#[cfg(unix)]
+pub mod detach;
 pub mod error;
 pub mod events;
 pub mod flow;
