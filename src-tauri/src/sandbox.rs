@@ -40,8 +40,9 @@ impl SandboxHost {
         }
     }
 
-    /// Starts the sandbox unless it runs; the guard holds the running sandbox.
-    async fn ensure_started(&self) -> Result<MutexGuard<'_, Option<Sandbox>>, Error> {
+    /// Starts the sandbox unless it runs (handing its new bank TPP key to the profiles that sign
+    /// with it); the guard holds the running sandbox.
+    async fn ensure_started(&self, core: &Core) -> Result<MutexGuard<'_, Option<Sandbox>>, Error> {
         let mut running = self.running.lock().await;
         if running.is_none() {
             let options = SandboxOptions {
@@ -59,6 +60,16 @@ impl SandboxHost {
                 )
             })?;
             tracing::info!(base = %sandbox.base_url(), "sandbox provider started");
+            if let Err(e) = presets::renew_sandbox_bank_key(
+                core,
+                &sandbox.issuer(Style::Bank),
+                tokendesk_sandbox::BANK_CLIENT.0,
+                sandbox.bank_tpp_key_pem(),
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "the sandbox bank's new TPP key could not be stored");
+            }
             *running = Some(sandbox);
         }
         Ok(running)
@@ -71,14 +82,14 @@ impl SandboxHost {
             .iter()
             .any(|p| p.config.environment == SANDBOX_ENVIRONMENT)
         {
-            drop(self.ensure_started().await?);
+            drop(self.ensure_started(core).await?);
         }
         Ok(())
     }
 
     /// Starts the sandbox and creates its ready-made profiles (those not there yet).
     pub async fn add_profiles(&self, core: &Core) -> Result<Vec<Profile>, Error> {
-        let running = self.ensure_started().await?;
+        let running = self.ensure_started(core).await?;
         let s = running.as_ref().expect("started above");
         let (standard, gateway, bank) = (
             s.issuer(Style::Standard),

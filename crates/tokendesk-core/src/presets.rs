@@ -1,6 +1,8 @@
 //! Ready-made profiles: the built-in sandbox provider, one profile per grant and response style,
 //! and the sandbox bank's PSD2 pair.
 
+use crate::Core;
+use crate::error::Result;
 use crate::profile::{AssertionAlg, AuthMethod, ClientAssertion, GrantKind, Param, ProfileConfig};
 use crate::secret::Sensitive;
 use crate::steps::{Capture, Step};
@@ -162,6 +164,31 @@ fn bank(b: &SandboxBank<'_>) -> [Preset; 2] {
     a.api_url = Some(b.accounts_url.to_owned());
     accounts.signing_key = Some(Sensitive::new(b.signing_key.to_owned()));
     [cc, accounts]
+}
+
+/// The sandbox makes its bank's TPP key anew at every start: the sandbox profiles that sign as
+/// that TPP at that bank (the preset, and copies of it) get the new key, else their signed
+/// sign-ins would be refused. Returns how many got it.
+pub async fn renew_sandbox_bank_key(
+    core: &Core,
+    issuer: &str,
+    client_id: &str,
+    key_pem: &str,
+) -> Result<usize> {
+    let mut renewed = 0;
+    for p in core.list_profiles()? {
+        let c = &p.config;
+        if c.environment == SANDBOX_ENVIRONMENT
+            && c.issuer.as_deref() == Some(issuer)
+            && c.client_id == client_id
+            && c.signs()
+        {
+            core.set_signing_key(&p.id, Some(Sensitive::new(key_pem.to_owned())))
+                .await?;
+            renewed += 1;
+        }
+    }
+    Ok(renewed)
 }
 
 #[cfg(test)]

@@ -640,5 +640,46 @@ async fn the_sandbox_bank_presets_sign_in_in_one_click() {
         .unwrap();
     assert_eq!(get_accounts(access.expose().clone()).await.0, 200);
 
+    // A new start on the same port makes a new TPP key: signed sign-ins are refused until the
+    // key is handed to the profiles that sign with it (the app and the CLI do it at each start).
+    let port: u16 = sandbox
+        .base_url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    sandbox.shutdown().await;
+    let sandbox = tokendesk_sandbox::Sandbox::start(tokendesk_sandbox::SandboxOptions {
+        port,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // The old sandbox's tokens died with it: the consent step needs a fresh one.
+    t.core.fetch_token(&cc.id).await.unwrap();
+    let e = t
+        .core
+        .login(&web.id, &SandboxLogin::default(), LOGIN_TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("invalid_request_object") && e.message.contains("does not verify"),
+        "{}",
+        e.message
+    );
+    let renewed = tokendesk_core::presets::renew_sandbox_bank_key(
+        &t.core,
+        &sandbox.issuer(tokendesk_sandbox::Style::Bank),
+        tokendesk_sandbox::BANK_CLIENT.0,
+        sandbox.bank_tpp_key_pem(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(renewed, 1, "only the profile that signs");
+    t.core
+        .login(&web.id, &SandboxLogin::default(), LOGIN_TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
     sandbox.shutdown().await;
 }

@@ -25,6 +25,22 @@ pub async fn run(core: &Core, args: &SandboxArgs) -> Result<()> {
     );
     eprintln!("TokenDesk sandbox provider — for demos and tests only, NOT for production.");
     println!("standard issuer: {standard}\ngateway issuer:  {gateway}\nbank issuer:     {bank}");
+    // A new start, a new TPP key: the bank profiles already there sign with it from now on.
+    match presets::renew_sandbox_bank_key(
+        core,
+        &bank,
+        tokendesk_sandbox::BANK_CLIENT.0,
+        sandbox.bank_tpp_key_pem(),
+    )
+    .await
+    {
+        Ok(0) => {}
+        Ok(n) => eprintln!("Gave the sandbox bank's new TPP key to {n} profile(s)."),
+        Err(e) => eprintln!(
+            "warning: the sandbox bank's new TPP key was not stored: {}",
+            e.message
+        ),
+    }
     if args.add_profiles {
         let consents_url = format!("{bank}{}", tokendesk_sandbox::BANK_CONSENTS_PATH);
         let accounts_url = format!("{bank}{}", tokendesk_sandbox::BANK_ACCOUNTS_PATH);
