@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::bank::ACR_VALUES;
-use crate::clients::{JWT_BEARER, supported_scopes};
+use crate::clients::supported_scopes;
 use crate::state::Issuer;
 use crate::style::Style;
+use crate::token::grant_types;
 
 /// `{issuer}/.well-known/openid-configuration` and `{issuer}/.well-known/oauth-authorization-server`.
 pub(crate) async fn metadata(State(issuer): State<Issuer>) -> Json<Value> {
@@ -52,7 +53,7 @@ fn document(issuer: &Issuer) -> Value {
         "scopes_supported": supported_scopes(issuer.style),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": grant_types(issuer.style),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
@@ -72,21 +73,12 @@ fn document(issuer: &Issuer) -> Value {
 }
 
 /// What the bank asks beyond the others: signed request objects (PS256), the claims parameter,
-/// `code id_token`, the JWT-bearer grant, acr values, and `client_secret_post` only.
+/// `code id_token`, acr values, and `client_secret_post` only.
 fn bank_rules(doc: &mut Value) {
     let methods = json!(["client_secret_post"]);
     for (field, value) in [
         ("response_types_supported", json!(["code id_token", "code"])),
         ("response_modes_supported", json!(["query", "fragment"])),
-        (
-            "grant_types_supported",
-            json!([
-                "authorization_code",
-                "refresh_token",
-                "client_credentials",
-                JWT_BEARER
-            ]),
-        ),
         ("token_endpoint_auth_methods_supported", methods.clone()),
         (
             "revocation_endpoint_auth_methods_supported",

@@ -18,13 +18,21 @@ use crate::random;
 use crate::state::{CodeUse, Grant, Issuer, Store, TokenRecord, now_ms};
 use crate::style::{self, API_PRODUCT, Issued, IssuedRefresh, Style};
 
-const GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code", "refresh_token"];
+const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
 const BANK_GRANT_TYPES: &[&str] = &[
-    "client_credentials",
     "authorization_code",
     "refresh_token",
+    "client_credentials",
     JWT_BEARER,
 ];
+
+/// The grant types the issuer of `style` takes at `/token`, in discovery order.
+pub(crate) fn grant_types(style: Style) -> &'static [&'static str] {
+    match style {
+        Style::Standard | Style::Gateway => GRANT_TYPES,
+        Style::Bank => BANK_GRANT_TYPES,
+    }
+}
 
 pub(crate) async fn token(
     State(issuer): State<Issuer>,
@@ -51,10 +59,7 @@ fn exchange(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Issued,
     let grant_type = params
         .require("grant_type")
         .map_err(OAuthError::invalid_request)?;
-    let supported = match issuer.style {
-        Style::Standard | Style::Gateway => GRANT_TYPES,
-        Style::Bank => BANK_GRANT_TYPES,
-    };
+    let supported = grant_types(issuer.style);
     if !supported.contains(&grant_type) {
         return Err(OAuthError::unsupported_grant_type(format!(
             "grant_type `{grant_type}` is not supported; use one of: {}",

@@ -12,32 +12,31 @@ use super::api::{ApiError, Caller};
 use crate::state::{Issuer, now_ms};
 use crate::style::no_store;
 
-pub(crate) async fn list(State(issuer): State<Issuer>, headers: HeaderMap) -> Response {
+pub(crate) async fn list(
+    State(issuer): State<Issuer>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let now = now_ms();
     let store = issuer.store(now);
-    let caller = match Caller::of(&issuer, &store, &headers, now) {
-        Ok(caller) => caller,
-        Err(e) => return e.into_response(),
-    };
+    let caller = Caller::of(&issuer, &store, &headers, now)?;
     let consented = caller
         .authorization_id
         .filter(|id| store.bank.authorization(id, caller.client_id).is_some());
     drop(store);
-    match consented {
-        Some(id) => no_store(
-            StatusCode::OK,
-            Json(json!({
-                "accounts": [{"iban": "FI00 0000 0000 0000 00", "name": "Sandbox account"}],
-                "authorizationId": id,
-            }))
-            .into_response(),
-        ),
-        None => ApiError::new(
+    let Some(id) = consented else {
+        return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "consent_required",
             "the access token was not issued for a registered authorizationId: sign in with a \
              consent, or use the JWT-bearer grant for a payment",
-        )
+        ));
+    };
+    Ok(no_store(
+        StatusCode::OK,
+        Json(json!({
+            "accounts": [{"iban": "FI00 0000 0000 0000 00", "name": "Sandbox account"}],
+            "authorizationId": id,
+        }))
         .into_response(),
-    }
+    ))
 }

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
 use super::api::{self, ApiError, Caller};
@@ -18,19 +18,12 @@ pub(crate) async fn register(
     State(issuer): State<Issuer>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    match run(&issuer, &headers, &body) {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
-}
-
-fn run(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError> {
     let now = now_ms();
     let mut store = issuer.store(now);
-    let caller = Caller::of(issuer, &store, headers, now)?;
+    let caller = Caller::of(&issuer, &store, &headers, now)?;
     caller.require_scope(Purpose::Consent.scope())?;
-    let consent = api::json_object(body)?;
+    let consent = api::json_object(&body)?;
     for field in REQUIRED {
         let missing = match consent.get(field) {
             None | Some(serde_json::Value::Null) => true,

@@ -7,7 +7,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
 use super::api::{self, ApiError, Caller};
@@ -20,18 +20,11 @@ pub(crate) async fn initiate(
     State(issuer): State<Issuer>,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    match run(&issuer, &headers, &body) {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
-}
-
-fn run(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Response, ApiError> {
+) -> Result<Response, ApiError> {
     let client_id = {
         let now = now_ms();
         let store = issuer.store(now);
-        let caller = Caller::of(issuer, &store, headers, now)?;
+        let caller = Caller::of(&issuer, &store, &headers, now)?;
         caller.require_scope(Purpose::Payment.scope())?;
         caller.client_id
     };
@@ -59,11 +52,11 @@ fn run(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Response, Ap
     issuer
         .shared
         .tpp
-        .verify_detached(signature, body)
+        .verify_detached(signature, &body)
         .map_err(|why| {
             ApiError::bad_request("invalid_signature", format!("x-jws-signature header {why}"))
         })?;
-    api::json_object(body)?;
+    api::json_object(&body)?;
 
     let idempotency_key = header("x-idempotency-key").unwrap_or_default();
     let now = now_ms();
