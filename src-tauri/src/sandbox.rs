@@ -2,11 +2,11 @@
 //! profiles keep working across restarts.
 
 use serde::Serialize;
-use tokendesk_core::presets::{self, SANDBOX_ENVIRONMENT, SandboxClients};
+use tokendesk_core::presets::{self, SANDBOX_ENVIRONMENT, SandboxBank, SandboxClients};
 use tokendesk_core::profile::Profile;
 use tokendesk_core::{Core, Error, ErrorCode};
 use tokendesk_sandbox::{Sandbox, SandboxOptions, Style};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, MutexGuard};
 
 /// The sandbox's port; `TOKENDESK_SANDBOX_PORT` overrides it.
 const DEFAULT_PORT: u16 = 47_111;
@@ -40,8 +40,9 @@ impl SandboxHost {
         }
     }
 
-    /// Starts the sandbox unless it runs; returns its issuers.
-    pub async fn ensure_started(&self) -> Result<(String, String), Error> {
+    /// Starts the sandbox unless it runs (handing its new bank TPP key to the profiles that sign
+    /// with it); the guard holds the running sandbox.
+    async fn ensure_started(&self, core: &Core) -> Result<MutexGuard<'_, Option<Sandbox>>, Error> {
         let mut running = self.running.lock().await;
         if running.is_none() {
             let options = SandboxOptions {
@@ -59,10 +60,19 @@ impl SandboxHost {
                 )
             })?;
             tracing::info!(base = %sandbox.base_url(), "sandbox provider started");
+            if let Err(e) = presets::renew_sandbox_bank_key(
+                core,
+                &sandbox.issuer(Style::Bank),
+                tokendesk_sandbox::BANK_CLIENT.0,
+                sandbox.bank_tpp_key_pem(),
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "the sandbox bank's new TPP key could not be stored");
+            }
             *running = Some(sandbox);
         }
-        let s = running.as_ref().expect("started above");
-        Ok((s.issuer(Style::Standard), s.issuer(Style::Gateway)))
+        Ok(running)
     }
 
     /// Starts the sandbox if any profile is a sandbox profile.
@@ -72,14 +82,22 @@ impl SandboxHost {
             .iter()
             .any(|p| p.config.environment == SANDBOX_ENVIRONMENT)
         {
-            self.ensure_started().await?;
+            drop(self.ensure_started(core).await?);
         }
         Ok(())
     }
 
     /// Starts the sandbox and creates its ready-made profiles (those not there yet).
     pub async fn add_profiles(&self, core: &Core) -> Result<Vec<Profile>, Error> {
-        let (standard, gateway) = self.ensure_started().await?;
+        let running = self.ensure_started(core).await?;
+        let s = running.as_ref().expect("started above");
+        let (standard, gateway, bank) = (
+            s.issuer(Style::Standard),
+            s.issuer(Style::Gateway),
+            s.issuer(Style::Bank),
+        );
+        let consents_url = format!("{bank}{}", tokendesk_sandbox::BANK_CONSENTS_PATH);
+        let accounts_url = format!("{bank}{}", tokendesk_sandbox::BANK_ACCOUNTS_PATH);
         let presets = presets::sandbox(&SandboxClients {
             standard_issuer: &standard,
             gateway_issuer: &gateway,
@@ -87,7 +105,16 @@ impl SandboxHost {
             cc_scopes: tokendesk_sandbox::CC_SCOPES,
             web: tokendesk_sandbox::WEB_CLIENT,
             user_scopes: tokendesk_sandbox::USER_SCOPES,
+            bank: SandboxBank {
+                issuer: &bank,
+                client: tokendesk_sandbox::BANK_CLIENT,
+                signing_key: s.bank_tpp_key_pem(),
+                kid: tokendesk_sandbox::BANK_TPP_KID,
+                consents_url: &consents_url,
+                accounts_url: &accounts_url,
+            },
         });
+        drop(running);
         core.add_presets(presets).await
     }
 }

@@ -954,9 +954,9 @@ fn against_the_sandbox_provider() {
         line.contains(&format!("127.0.0.1:{port}/standard")),
         "{line}"
     );
-    // Wait for the presets to be written.
+    // Wait for the presets to be written (the bank's sign-in profile comes last).
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !ok(&run(home.path(), &["profile", "list"])).contains("Sandbox gateway · sign-in") {
+    while !ok(&run(home.path(), &["profile", "list"])).contains("Sandbox bank · PSD2 accounts") {
         assert!(Instant::now() < deadline, "the sandbox profiles appear");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -988,6 +988,16 @@ fn against_the_sandbox_provider() {
     )))
     .unwrap();
     assert_eq!(gw["refresh_count"], 2);
+    // The bank's client-credentials profile: client_secret_post with x-api-key, an opaque token.
+    let bank = ok(&run(
+        home.path(),
+        &["token", "Sandbox bank · PSD2 client credentials"],
+    ));
+    assert_eq!(
+        bank.trim().split('.').count(),
+        1,
+        "the bank's token is opaque"
+    );
     let list = ok(&run(home.path(), &["list"]));
     assert!(
         list.contains("Sandbox gateway · client credentials") && list.contains("valid"),

@@ -5,6 +5,7 @@
 //! (c_hash, s_hash, nonce, the claims asked for) before the code is redeemed, the accounts API
 //! answering only for the consented token; a payment with a detached JWS and the JWT-bearer
 //! exemption. And each bad input stops everything before anything is redeemed or stored.
+//! Last, the same sequence against the built-in sandbox bank, from its two ready-made profiles.
 
 use std::time::Duration;
 
@@ -491,4 +492,194 @@ async fn a_hybrid_answer_without_a_code_or_id_token_is_refused() {
             .any(|o| o == "token:authorization_code"),
         "nothing redeemed"
     );
+}
+
+/// The presets the app adds for a running sandbox (as src-tauri/src/sandbox.rs fills them).
+fn sandbox_presets(s: &tokendesk_sandbox::Sandbox) -> Vec<tokendesk_core::presets::Preset> {
+    use tokendesk_core::presets::{SandboxBank, SandboxClients};
+    use tokendesk_sandbox::Style;
+    let (standard, gateway, bank) = (
+        s.issuer(Style::Standard),
+        s.issuer(Style::Gateway),
+        s.issuer(Style::Bank),
+    );
+    let consents_url = format!("{bank}{}", tokendesk_sandbox::BANK_CONSENTS_PATH);
+    let accounts_url = format!("{bank}{}", tokendesk_sandbox::BANK_ACCOUNTS_PATH);
+    tokendesk_core::presets::sandbox(&SandboxClients {
+        standard_issuer: &standard,
+        gateway_issuer: &gateway,
+        cc: tokendesk_sandbox::CC_CLIENT,
+        cc_scopes: tokendesk_sandbox::CC_SCOPES,
+        web: tokendesk_sandbox::WEB_CLIENT,
+        user_scopes: tokendesk_sandbox::USER_SCOPES,
+        bank: SandboxBank {
+            issuer: &bank,
+            client: tokendesk_sandbox::BANK_CLIENT,
+            signing_key: s.bank_tpp_key_pem(),
+            kid: tokendesk_sandbox::BANK_TPP_KID,
+            consents_url: &consents_url,
+            accounts_url: &accounts_url,
+        },
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_bank_presets_sign_in_in_one_click() {
+    use tokendesk_core::presets::{BANK_ACCOUNTS_PRESET, BANK_CC_PRESET};
+    let sandbox = tokendesk_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let t = TestCore::new();
+    let created = t.core.add_presets(sandbox_presets(&sandbox)).await.unwrap();
+    assert_eq!(
+        created.len(),
+        6,
+        "the four sandbox profiles and the bank's two"
+    );
+    let web = t.core.profile(BANK_ACCOUNTS_PRESET).unwrap();
+    assert!(
+        t.core.has_signing_key(&web.id).await.unwrap(),
+        "the TPP key came with the preset"
+    );
+
+    // One click: the consent step (with the sibling's token), the signed hybrid sign-in, the
+    // checks of the front-channel ID token, the code exchange.
+    let browser = SandboxLogin::default();
+    let token = t
+        .core
+        .login(&web.id, &browser, LOGIN_TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    let redirect = browser.redirect.lock().unwrap().clone().unwrap();
+    assert!(
+        redirect.contains("#code="),
+        "the answer came in the fragment: {redirect}"
+    );
+    let log = t.core.exchanges(&web.id, 200).unwrap();
+    let step = log.iter().find(|x| x.operation == "step:1").unwrap();
+    assert_eq!(step.status, Some(201), "{}", step.response_body);
+    let authorization_id: serde_json::Value = serde_json::from_str(&step.response_body).unwrap();
+    let authorization_id = authorization_id["authorizationId"].as_str().unwrap();
+    let ops = operations(&t, &web);
+    let front = ops.iter().position(|o| o == "id_token:checks").unwrap();
+    let redeem = ops
+        .iter()
+        .position(|o| o == "token:authorization_code")
+        .unwrap();
+    assert!(front < redeem, "checked before redeemed: {ops:?}");
+    let front_checks = &log
+        .iter()
+        .find(|x| x.operation == "id_token:checks")
+        .unwrap()
+        .response_body;
+    for check in [
+        "c_hash",
+        "s_hash",
+        "nonce",
+        "authorizationId",
+        "acr",
+        "signature",
+    ] {
+        assert!(
+            front_checks.contains(&format!("\"name\": \"{check}\"")),
+            "{check} checked in the front channel: {front_checks}"
+        );
+    }
+    let v = token.id_token_validation.clone().unwrap();
+    assert!(v.valid(), "{:?}", v.failures());
+    assert!(v.checks.iter().any(|c| c.name == "at_hash" && c.ok));
+
+    // The stored access token reads the accounts; the sibling's client-credentials token not.
+    let accounts_url = web.config.api_url.clone().unwrap();
+    let get_accounts = |token: String| {
+        let url = accounts_url.clone();
+        async move {
+            let r = reqwest::Client::new()
+                .get(url)
+                .header("x-api-key", tokendesk_sandbox::BANK_CLIENT.0)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body = r.bytes().await.unwrap();
+            (
+                status,
+                serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            )
+        }
+    };
+    let access = t
+        .core
+        .reveal(&web.id, SecretKind::AccessToken)
+        .await
+        .unwrap();
+    let (status, body) = get_accounts(access.expose().clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["authorizationId"], authorization_id);
+    let cc = t.core.profile(BANK_CC_PRESET).unwrap();
+    let cc_token = t
+        .core
+        .reveal(&cc.id, SecretKind::AccessToken)
+        .await
+        .unwrap();
+    let (status, body) = get_accounts(cc_token.expose().clone()).await;
+    assert_eq!((status, &body["error"]), (403, &"consent_required".into()));
+
+    // A refresh rotates, its ID token passes, the consent stays.
+    let refreshed = t
+        .core
+        .refresh(&web.id, tokendesk_core::history::Trigger::Manual)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    assert!(refreshed.rotated_from(Some(&token)));
+    let access = t
+        .core
+        .reveal(&web.id, SecretKind::AccessToken)
+        .await
+        .unwrap();
+    assert_eq!(get_accounts(access.expose().clone()).await.0, 200);
+
+    // A new start on the same port makes a new TPP key: signed sign-ins are refused until the
+    // key is handed to the profiles that sign with it (the app and the CLI do it at each start).
+    let port: u16 = sandbox
+        .base_url()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    sandbox.shutdown().await;
+    let sandbox = tokendesk_sandbox::Sandbox::start(tokendesk_sandbox::SandboxOptions {
+        port,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // The old sandbox's tokens died with it: the consent step needs a fresh one.
+    t.core.fetch_token(&cc.id).await.unwrap();
+    let e = t
+        .core
+        .login(&web.id, &SandboxLogin::default(), LOGIN_TIMEOUT)
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("invalid_request_object") && e.message.contains("does not verify"),
+        "{}",
+        e.message
+    );
+    let renewed = tokendesk_core::presets::renew_sandbox_bank_key(
+        &t.core,
+        &sandbox.issuer(tokendesk_sandbox::Style::Bank),
+        tokendesk_sandbox::BANK_CLIENT.0,
+        sandbox.bank_tpp_key_pem(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(renewed, 1, "only the profile that signs");
+    t.core
+        .login(&web.id, &SandboxLogin::default(), LOGIN_TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    sandbox.shutdown().await;
 }

@@ -2,6 +2,10 @@
 //!
 //! Problems with the client or its redirect URI show an error page; every other problem is
 //! sent back to the (validated) redirect URI as `error=…` with `state` and `iss` (RFC 9207).
+//!
+//! The bank reads the request from a signed request object ([`crate::bank::request_object`]),
+//! signs in only for a registered authorization named in the claims request, and answers
+//! `code id_token` in the fragment with an ID token carrying `c_hash` and `s_hash`.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -9,7 +13,9 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use url::Url;
 
+use crate::bank;
 use crate::clients::{self, DEMO_USER};
+use crate::id_token::{self, IdToken};
 use crate::pages;
 use crate::params::Params;
 use crate::pkce;
@@ -17,12 +23,50 @@ use crate::random;
 use crate::state::{
     AuthorizationCode, CODE_TTL_MS, CodeUse, Issuer, PENDING_TTL_MS, PendingAuthorization, now_ms,
 };
+use crate::style::Style;
+
+/// Where the answer goes: the query, or — when it carries an ID token — the fragment (OAuth 2.0
+/// Multiple Response Type Encoding Practices §5), errors included.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResponseMode {
+    Query,
+    Fragment,
+}
+
+impl ResponseMode {
+    fn of(response_type: Option<&str>) -> ResponseMode {
+        match response_type {
+            Some(rt) if rt.split(' ').any(|t| t == "id_token") => ResponseMode::Fragment,
+            _ => ResponseMode::Query,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::Fragment => "fragment",
+        }
+    }
+}
+
+/// `code id_token`, in either order.
+fn is_code_id_token(response_type: &str) -> bool {
+    let mut types: Vec<&str> = response_type.split(' ').filter(|t| !t.is_empty()).collect();
+    types.sort_unstable();
+    types == ["code", "id_token"]
+}
 
 /// GET `/authorize`: validates the request and shows the demo login.
 pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Response {
-    let params = match Params::parse(uri.query().unwrap_or("").as_bytes()) {
+    let query = match Params::parse(uri.query().unwrap_or("").as_bytes()) {
         Ok(params) => params,
         Err(problem) => return pages::error(StatusCode::BAD_REQUEST, &problem),
+    };
+    // The bank's parameters come from the signed request object; one that does not verify is
+    // refused once the redirect URI is known.
+    let (params, request_object) = match issuer.style {
+        Style::Bank => bank::request_object::open(&issuer, query, now_ms() / 1000),
+        Style::Standard | Style::Gateway => (query, Ok(())),
     };
     let Some(client_id) = params.get("client_id") else {
         return pages::error(
@@ -30,7 +74,7 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
             "The request has no client_id parameter.",
         );
     };
-    let Some(client) = clients::find(client_id) else {
+    let Some(client) = clients::find(issuer.style, client_id) else {
         return pages::error(
             StatusCode::BAD_REQUEST,
             &format!("Unknown client_id `{client_id}`."),
@@ -63,21 +107,34 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
 
     // From here on, errors go back to the client.
     let state = params.get("state");
+    let response_type = params.get("response_type");
+    let mode = ResponseMode::of(response_type);
     let back = |code: &str, description: &str| {
         redirect(
             StatusCode::FOUND,
             &issuer,
             redirect_uri,
+            mode,
             &[("error", code), ("error_description", description)],
             state,
         )
     };
-    match params.get("response_type") {
-        Some("code") => {}
+    if let Err((code, why)) = &request_object {
+        return back(code, why);
+    }
+    let bank = issuer.style == Style::Bank;
+    let hybrid = match response_type {
+        Some("code") => false,
+        Some(rt) if bank && is_code_id_token(rt) => true,
         Some(other) => {
+            let supported = if bank {
+                "`code id_token` or `code`"
+            } else {
+                "`code`"
+            };
             return back(
                 "unsupported_response_type",
-                &format!("response_type `{other}` is not supported; use `code`"),
+                &format!("response_type `{other}` is not supported; use {supported}"),
             );
         }
         None => {
@@ -86,18 +143,24 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
                 "missing required parameter `response_type`",
             );
         }
-    }
-    if params.get("request").is_some() || params.get("request_uri").is_some() {
+    };
+    if !bank && (params.get("request").is_some() || params.get("request_uri").is_some()) {
         return back(
             "request_not_supported",
-            "the sandbox does not accept request objects; send plain query parameters",
+            "this issuer does not accept request objects; send plain query parameters",
         );
     }
     if params
         .get("response_mode")
-        .is_some_and(|mode| mode != "query")
+        .is_some_and(|m| m != mode.as_str())
     {
-        return back("invalid_request", "only response_mode=query is supported");
+        return back(
+            "invalid_request",
+            &format!(
+                "only response_mode={} is supported for this response type",
+                mode.as_str()
+            ),
+        );
     }
     let Some(code_challenge) = params.get("code_challenge") else {
         return back(
@@ -132,9 +195,24 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
             "code_challenge must be base64url(SHA-256(code_verifier)) without padding: 43 characters",
         );
     }
-    let scope = match client.grant_scopes(params.get("scope")) {
+    let scope = match client.grant_scopes(issuer.style, params.get("scope")) {
         Ok(scope) => scope,
         Err(problem) => return back("invalid_scope", &problem),
+    };
+    let nonce = params.get("nonce");
+    if hybrid && (nonce.is_none() || !scope.iter().any(|s| s == "openid")) {
+        return back(
+            "invalid_request",
+            "response_type `code id_token` needs the openid scope and a nonce (OIDC Core §3.3.2.11)",
+        );
+    }
+    let authorization_id = if bank {
+        match registered_authorization(&issuer, client.id, params.get("claims")) {
+            Ok(id) => Some(id),
+            Err(problem) => return back("invalid_request", &problem),
+        }
+    } else {
+        None
     };
 
     let request_id = random::url_safe(24);
@@ -144,8 +222,10 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
         redirect_uri: redirect_uri.to_owned(),
         scope,
         state: state.map(str::to_owned),
-        nonce: params.get("nonce").map(str::to_owned),
+        nonce: nonce.map(str::to_owned),
         code_challenge: code_challenge.to_owned(),
+        hybrid,
+        authorization_id,
         expires_ms: now_ms().saturating_add(PENDING_TTL_MS),
     };
     let page = pages::login(
@@ -162,6 +242,26 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
         "login page shown"
     );
     page
+}
+
+/// The bank signs in for a registered authorization only: the one the claims request names.
+fn registered_authorization(
+    issuer: &Issuer,
+    client_id: &str,
+    claims: Option<&str>,
+) -> Result<String, String> {
+    let id = bank::requested_authorization_id(claims)?;
+    if issuer
+        .store(now_ms())
+        .bank
+        .authorization(&id, client_id)
+        .is_none()
+    {
+        return Err(format!(
+            "unknown authorizationId \"{id}\": register a consent or a payment first"
+        ));
+    }
+    Ok(id)
 }
 
 /// POST `/authorize/decision`: Approve issues a code, Deny sends `access_denied`.
@@ -211,6 +311,11 @@ pub(crate) async fn decision(
         }
     };
 
+    let mode = if pending.hybrid {
+        ResponseMode::Fragment
+    } else {
+        ResponseMode::Query
+    };
     if !approve {
         drop(store);
         tracing::info!(
@@ -222,6 +327,7 @@ pub(crate) async fn decision(
             StatusCode::SEE_OTHER,
             &issuer,
             &pending.redirect_uri,
+            mode,
             &[
                 ("error", "access_denied"),
                 ("error_description", "the demo user denied the request"),
@@ -238,10 +344,11 @@ pub(crate) async fn decision(
             client_id: pending.client.id,
             redirect_uri: pending.redirect_uri.clone(),
             code_challenge: pending.code_challenge,
-            scope: pending.scope,
-            nonce: pending.nonce,
+            scope: pending.scope.clone(),
+            nonce: pending.nonce.clone(),
             subject: DEMO_USER.sub.to_owned(),
             auth_time_s: now / 1000,
+            authorization_id: pending.authorization_id.clone(),
             expires_ms: now.saturating_add(CODE_TTL_MS),
             keep_until_ms: now.saturating_add(CODE_TTL_MS),
             used: CodeUse::Fresh,
@@ -253,21 +360,49 @@ pub(crate) async fn decision(
         client_id = pending.client.id,
         "login approved, code issued"
     );
+    let mut answer = vec![("code", code.clone())];
+    if pending.hybrid {
+        // The front-channel ID token: what the client checks before it redeems the code.
+        let mut hashes = vec![("c_hash", code.as_str())];
+        if let Some(state) = &pending.state {
+            hashes.push(("s_hash", state));
+        }
+        let signed = id_token::sign(
+            &issuer,
+            &IdToken {
+                client_id: pending.client.id,
+                subject: DEMO_USER.sub,
+                scope: &pending.scope,
+                auth_time_s: Some(now / 1000),
+                nonce: pending.nonce.as_deref(),
+                authorization_id: pending.authorization_id.as_deref(),
+                hashes: &hashes,
+            },
+            now,
+        );
+        match signed {
+            Ok(token) => answer.push(("id_token", token)),
+            Err(e) => return pages::error(StatusCode::INTERNAL_SERVER_ERROR, &e.description),
+        }
+    }
+    let pairs: Vec<(&str, &str)> = answer.iter().map(|(k, v)| (*k, v.as_str())).collect();
     redirect(
         StatusCode::SEE_OTHER,
         &issuer,
         &pending.redirect_uri,
-        &[("code", &code)],
+        mode,
+        &pairs,
         pending.state.as_deref(),
     )
 }
 
 /// Redirects to an already validated redirect URI with `pairs`, `state` and `iss` appended
-/// to its query.
+/// to its query, or put in its fragment.
 fn redirect(
     status: StatusCode,
     issuer: &Issuer,
     redirect_uri: &str,
+    mode: ResponseMode,
     pairs: &[(&str, &str)],
     state: Option<&str>,
 ) -> Response {
@@ -277,15 +412,22 @@ fn redirect(
             "The redirect_uri cannot be parsed.",
         );
     };
-    {
-        let mut query = url.query_pairs_mut();
-        for (name, value) in pairs {
-            query.append_pair(name, value);
+    let iss = issuer.url();
+    let all = pairs
+        .iter()
+        .copied()
+        .chain(state.map(|s| ("state", s)))
+        .chain([("iss", iss.as_str())]);
+    match mode {
+        ResponseMode::Query => {
+            url.query_pairs_mut().extend_pairs(all);
         }
-        if let Some(state) = state {
-            query.append_pair("state", state);
+        ResponseMode::Fragment => {
+            let fragment = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(all)
+                .finish();
+            url.set_fragment(Some(&fragment));
         }
-        query.append_pair("iss", &issuer.url());
     }
     let mut response = crate::style::no_store(status, ().into_response());
     match url.as_str().parse() {

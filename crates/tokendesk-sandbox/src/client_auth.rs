@@ -1,5 +1,6 @@
 //! Client authentication at `/token`, `/revoke` and `/introspect`: `client_secret_basic`,
-//! `client_secret_post`, and `none` for the public client (RFC 6749 §2.3).
+//! `client_secret_post`, and `none` for the public client (RFC 6749 §2.3), each client held to
+//! the methods it is registered for.
 
 use axum::http::{HeaderMap, header};
 use base64::Engine;
@@ -10,9 +11,11 @@ use crate::clients::{self, DemoClient};
 use crate::oauth_error::OAuthError;
 use crate::params::Params;
 use crate::pkce::constant_time_eq;
+use crate::style::Style;
 
-/// Identifies and authenticates the calling client.
+/// Identifies and authenticates the calling client among those the issuer of `style` knows.
 pub(crate) fn authenticate(
+    style: Style,
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<&'static DemoClient, OAuthError> {
@@ -27,7 +30,7 @@ pub(crate) fn authenticate(
                 "client_id in the body differs from the one in the Authorization header",
             ));
         }
-        return confidential(&id, &secret, "client_secret_basic");
+        return confidential(style, &id, &secret, "client_secret_basic");
     }
     let Some(id) = params.get("client_id") else {
         return Err(OAuthError::invalid_client(
@@ -35,13 +38,18 @@ pub(crate) fn authenticate(
         ));
     };
     match params.get("client_secret") {
-        Some(secret) => confidential(id, secret, "client_secret_post"),
-        None => public(id),
+        Some(secret) => confidential(style, id, secret, "client_secret_post"),
+        None => public(style, id),
     }
 }
 
-fn confidential(id: &str, secret: &str, method: &str) -> Result<&'static DemoClient, OAuthError> {
-    let Some(client) = clients::find(id) else {
+fn confidential(
+    style: Style,
+    id: &str,
+    secret: &str,
+    method: &str,
+) -> Result<&'static DemoClient, OAuthError> {
+    let Some(client) = clients::find(style, id) else {
         return Err(OAuthError::invalid_client(format!(
             "unknown client_id `{id}`"
         )));
@@ -51,6 +59,12 @@ fn confidential(id: &str, secret: &str, method: &str) -> Result<&'static DemoCli
             "client {id} is public: send client_id only (token_endpoint_auth_method none), no secret"
         )));
     };
+    if !client.auth_methods.contains(&method) {
+        return Err(OAuthError::invalid_client(format!(
+            "client {id} is registered for {}, not {method}",
+            client.auth_methods.join(" or ")
+        )));
+    }
     if !constant_time_eq(secret.as_bytes(), expected.as_bytes()) {
         return Err(OAuthError::invalid_client(format!(
             "wrong client secret for {id} ({method})"
@@ -59,8 +73,8 @@ fn confidential(id: &str, secret: &str, method: &str) -> Result<&'static DemoCli
     Ok(client)
 }
 
-fn public(id: &str) -> Result<&'static DemoClient, OAuthError> {
-    match clients::find(id) {
+fn public(style: Style, id: &str) -> Result<&'static DemoClient, OAuthError> {
+    match clients::find(style, id) {
         Some(client) if client.is_public() => Ok(client),
         Some(_) => Err(OAuthError::invalid_client(format!(
             "client {id} is confidential: authenticate with client_secret_basic or client_secret_post"
@@ -125,22 +139,42 @@ mod tests {
     #[test]
     fn basic_and_post_together_are_refused() {
         let params = Params::parse(b"client_secret=sandbox-cc-secret").expect("parses");
-        let err =
-            authenticate(&basic("sandbox-cc:sandbox-cc-secret"), &params).expect_err("two methods");
+        let err = authenticate(
+            Style::Standard,
+            &basic("sandbox-cc:sandbox-cc-secret"),
+            &params,
+        )
+        .expect_err("two methods");
         assert_eq!(err.code, "invalid_request");
     }
 
     #[test]
     fn confidential_client_without_secret_is_refused() {
         let params = Params::parse(b"client_id=sandbox-web").expect("parses");
-        let err = authenticate(&HeaderMap::new(), &params).expect_err("no secret");
+        let err = authenticate(Style::Standard, &HeaderMap::new(), &params).expect_err("no secret");
         assert_eq!(err.code, "invalid_client");
     }
 
     #[test]
     fn public_client_authenticates_with_its_id() {
         let params = Params::parse(b"client_id=sandbox-public").expect("parses");
-        let client = authenticate(&HeaderMap::new(), &params).expect("public client");
+        let client =
+            authenticate(Style::Standard, &HeaderMap::new(), &params).expect("public client");
         assert_eq!(client.id, "sandbox-public");
+    }
+
+    #[test]
+    fn the_bank_client_authenticates_in_the_form_only() {
+        let basic = basic("sandbox-bank-tpp:sandbox-bank-tpp-secret");
+        let err = authenticate(Style::Bank, &basic, &Params::default()).expect_err("Basic");
+        assert_eq!(err.code, "invalid_client");
+        assert!(err.description.contains("client_secret_post"), "{err:?}");
+        let form =
+            Params::parse(b"client_id=sandbox-bank-tpp&client_secret=sandbox-bank-tpp-secret")
+                .expect("parses");
+        let client = authenticate(Style::Bank, &HeaderMap::new(), &form).expect("post works");
+        assert_eq!(client.id, "sandbox-bank-tpp");
+        let err = authenticate(Style::Standard, &HeaderMap::new(), &form).expect_err("not here");
+        assert!(err.description.contains("unknown client_id"), "{err:?}");
     }
 }

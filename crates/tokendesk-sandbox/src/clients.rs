@@ -2,12 +2,18 @@
 
 use url::{Host, Url};
 
+use crate::style::Style;
+
 /// Confidential client for the client-credentials grant: `(client_id, client_secret)`.
 pub const CC_CLIENT: (&str, &str) = ("sandbox-cc", "sandbox-cc-secret");
 /// Confidential client for the authorization-code grant: `(client_id, client_secret)`.
 pub const WEB_CLIENT: (&str, &str) = ("sandbox-web", "sandbox-web-secret");
 /// Public client (no secret, `token_endpoint_auth_method=none`) for the authorization-code grant.
 pub const PUBLIC_CLIENT: &str = "sandbox-public";
+/// The bank's one TPP (third-party provider) client, `client_secret_post` only, known to the
+/// bank issuer alone: `(client_id, client_secret)`. Its `x-api-key` is its client id; its
+/// signing key is [`crate::Sandbox::bank_tpp_key_pem`].
+pub const BANK_CLIENT: (&str, &str) = ("sandbox-bank-tpp", "sandbox-bank-tpp-secret");
 
 /// Every scope the sandbox knows, in discovery order.
 pub const SUPPORTED_SCOPES: &[&str] = &[
@@ -22,8 +28,12 @@ pub const SUPPORTED_SCOPES: &[&str] = &[
 pub const CC_SCOPES: &str = "accounts:read payments:write";
 /// Scopes [`WEB_CLIENT`] and [`PUBLIC_CLIENT`] may ask for (space-separated).
 pub const USER_SCOPES: &str = "openid profile email offline_access accounts:read payments:write";
+/// Every scope the bank knows, which its TPP client ([`BANK_CLIENT`]) may all use.
+pub const BANK_SCOPES: &[&str] = &["openid", "offline_access", "accounts", "payments"];
 
 const CC_SCOPE_LIST: &[&str] = &["accounts:read", "payments:write"];
+const GENERAL: &[Style] = &[Style::Standard, Style::Gateway];
+const SECRET_METHODS: &[&str] = &["client_secret_basic", "client_secret_post"];
 
 /// One registered demo client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +47,10 @@ pub struct DemoClient {
     pub grant_types: &'static [&'static str],
     /// Scopes this client may request.
     pub scopes: &'static [&'static str],
+    /// How it authenticates at `/token`, `/revoke` and `/introspect`; `none` for the public one.
+    pub auth_methods: &'static [&'static str],
+    /// The issuers that know it.
+    pub issuers: &'static [Style],
 }
 
 /// All demo clients. Redirecting clients accept any loopback redirect URI.
@@ -47,6 +61,8 @@ pub const DEMO_CLIENTS: &[DemoClient] = &[
         application_name: "TokenDesk sandbox service",
         grant_types: &["client_credentials", "refresh_token"],
         scopes: CC_SCOPE_LIST,
+        auth_methods: SECRET_METHODS,
+        issuers: GENERAL,
     },
     DemoClient {
         id: WEB_CLIENT.0,
@@ -54,6 +70,8 @@ pub const DEMO_CLIENTS: &[DemoClient] = &[
         application_name: "TokenDesk sandbox web app",
         grant_types: &["authorization_code", "refresh_token"],
         scopes: SUPPORTED_SCOPES,
+        auth_methods: SECRET_METHODS,
+        issuers: GENERAL,
     },
     DemoClient {
         id: PUBLIC_CLIENT,
@@ -61,8 +79,35 @@ pub const DEMO_CLIENTS: &[DemoClient] = &[
         application_name: "TokenDesk sandbox desktop app",
         grant_types: &["authorization_code", "refresh_token"],
         scopes: SUPPORTED_SCOPES,
+        auth_methods: &["none"],
+        issuers: GENERAL,
+    },
+    DemoClient {
+        id: BANK_CLIENT.0,
+        secret: Some(BANK_CLIENT.1),
+        application_name: "TokenDesk sandbox TPP",
+        grant_types: &[
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            JWT_BEARER,
+        ],
+        scopes: BANK_SCOPES,
+        auth_methods: &["client_secret_post"],
+        issuers: &[Style::Bank],
     },
 ];
+
+/// The JWT-bearer grant type (RFC 7523 §2.1), which only the bank accepts.
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// The scopes an issuer knows, in discovery order.
+pub(crate) fn supported_scopes(style: Style) -> &'static [&'static str] {
+    match style {
+        Style::Standard | Style::Gateway => SUPPORTED_SCOPES,
+        Style::Bank => BANK_SCOPES,
+    }
+}
 
 /// The one user who "logs in" by pressing Approve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,15 +138,21 @@ impl DemoClient {
         self.allows_grant("authorization_code") && is_loopback_redirect(uri)
     }
 
-    /// Checks a space-separated scope request against what this client may use and returns
-    /// the granted scopes (deduplicated, in request order). No scope requested → none granted.
-    pub(crate) fn grant_scopes(&self, requested: Option<&str>) -> Result<Vec<String>, String> {
+    /// Checks a space-separated scope request at the issuer of `style` against what this
+    /// client may use and returns the granted scopes (deduplicated, in request order). No scope
+    /// requested → none granted.
+    pub(crate) fn grant_scopes(
+        &self,
+        style: Style,
+        requested: Option<&str>,
+    ) -> Result<Vec<String>, String> {
+        let known = supported_scopes(style);
         let mut granted: Vec<String> = Vec::new();
         for scope in requested.unwrap_or("").split(' ').filter(|s| !s.is_empty()) {
-            if !SUPPORTED_SCOPES.contains(&scope) {
+            if !known.contains(&scope) {
                 return Err(format!(
-                    "unknown scope `{scope}`; the sandbox knows: {}",
-                    SUPPORTED_SCOPES.join(" ")
+                    "unknown scope `{scope}`; this issuer knows: {}",
+                    known.join(" ")
                 ));
             }
             if !self.scopes.contains(&scope) {
@@ -119,9 +170,11 @@ impl DemoClient {
     }
 }
 
-/// Looks a client up by id.
-pub(crate) fn find(id: &str) -> Option<&'static DemoClient> {
-    DEMO_CLIENTS.iter().find(|c| c.id == id)
+/// Looks a client up by id among those the issuer of `style` knows.
+pub(crate) fn find(style: Style, id: &str) -> Option<&'static DemoClient> {
+    DEMO_CLIENTS
+        .iter()
+        .find(|c| c.id == id && c.issuers.contains(&style))
 }
 
 /// `http://127.0.0.1:ANY/…`, `http://[::1]:ANY/…` or `http://localhost:ANY/…`, no fragment,
@@ -171,24 +224,36 @@ mod tests {
 
     #[test]
     fn scopes_are_checked_against_the_client() {
-        let cc = find(CC_CLIENT.0).expect("cc client is registered");
+        let cc = find(Style::Standard, CC_CLIENT.0).expect("cc client is registered");
+        let grant = |requested| cc.grant_scopes(Style::Standard, requested);
         assert_eq!(
-            cc.grant_scopes(Some("accounts:read  accounts:read"))
-                .as_deref(),
+            grant(Some("accounts:read  accounts:read")).as_deref(),
             Ok(&["accounts:read".to_owned()][..])
         );
         assert!(
-            cc.grant_scopes(Some("openid")).is_err(),
+            grant(Some("openid")).is_err(),
             "cc has no user, so no openid"
         );
-        assert!(cc.grant_scopes(Some("nope")).is_err());
-        assert_eq!(cc.grant_scopes(None), Ok(vec![]));
+        assert!(grant(Some("nope")).is_err());
+        assert!(
+            grant(Some("accounts")).is_err(),
+            "the bank's scopes are the bank's"
+        );
+        assert_eq!(grant(None), Ok(vec![]));
+    }
+
+    #[test]
+    fn each_issuer_knows_its_own_clients() {
+        assert!(find(Style::Bank, BANK_CLIENT.0).is_some());
+        assert!(find(Style::Standard, BANK_CLIENT.0).is_none());
+        assert!(find(Style::Bank, WEB_CLIENT.0).is_none());
+        assert!(find(Style::Gateway, PUBLIC_CLIENT).is_some());
     }
 
     #[test]
     fn only_code_clients_accept_redirects() {
-        let cc = find(CC_CLIENT.0).expect("cc client is registered");
-        let web = find(WEB_CLIENT.0).expect("web client is registered");
+        let cc = find(Style::Standard, CC_CLIENT.0).expect("cc client is registered");
+        let web = find(Style::Standard, WEB_CLIENT.0).expect("web client is registered");
         assert!(!cc.accepts_redirect_uri("http://127.0.0.1:1/cb"));
         assert!(web.accepts_redirect_uri("http://127.0.0.1:1/cb"));
     }

@@ -6,9 +6,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::clients::SUPPORTED_SCOPES;
+use crate::bank::ACR_VALUES;
+use crate::clients::supported_scopes;
 use crate::state::Issuer;
 use crate::style::Style;
+use crate::token::grant_types;
 
 /// `{issuer}/.well-known/openid-configuration` and `{issuer}/.well-known/oauth-authorization-server`.
 pub(crate) async fn metadata(State(issuer): State<Issuer>) -> Json<Value> {
@@ -27,7 +29,7 @@ pub(crate) async fn metadata_by_path(
             StatusCode::NOT_FOUND,
             Json(json!({
                 "error": "not_found",
-                "error_description": "the sandbox has two issuers: /standard and /gateway",
+                "error_description": "the sandbox's issuers are /standard, /gateway and /bank",
             })),
         )
             .into_response(),
@@ -40,7 +42,7 @@ pub(crate) async fn jwks(State(issuer): State<Issuer>) -> Json<Value> {
 
 fn document(issuer: &Issuer) -> Value {
     let auth_methods = ["client_secret_basic", "client_secret_post", "none"];
-    json!({
+    let mut doc = json!({
         "issuer": issuer.url(),
         "authorization_endpoint": issuer.endpoint("/authorize"),
         "token_endpoint": issuer.endpoint("/token"),
@@ -48,10 +50,10 @@ fn document(issuer: &Issuer) -> Value {
         "introspection_endpoint": issuer.endpoint("/introspect"),
         "userinfo_endpoint": issuer.endpoint("/userinfo"),
         "jwks_uri": issuer.endpoint("/jwks"),
-        "scopes_supported": SUPPORTED_SCOPES,
+        "scopes_supported": supported_scopes(issuer.style),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "grant_types_supported": grant_types(issuer.style),
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
@@ -63,5 +65,49 @@ fn document(issuer: &Issuer) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "service_documentation": format!("{}/", issuer.shared.base_url),
-    })
+    });
+    if issuer.style == Style::Bank {
+        bank_rules(&mut doc);
+    }
+    doc
+}
+
+/// What the bank asks beyond the others: signed request objects (PS256), the claims parameter,
+/// `code id_token`, acr values, and `client_secret_post` only.
+fn bank_rules(doc: &mut Value) {
+    let methods = json!(["client_secret_post"]);
+    for (field, value) in [
+        ("response_types_supported", json!(["code id_token", "code"])),
+        ("response_modes_supported", json!(["query", "fragment"])),
+        ("token_endpoint_auth_methods_supported", methods.clone()),
+        (
+            "revocation_endpoint_auth_methods_supported",
+            methods.clone(),
+        ),
+        ("introspection_endpoint_auth_methods_supported", methods),
+        (
+            "claims_supported",
+            json!([
+                "iss",
+                "sub",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "acr",
+                "authorizationId"
+            ]),
+        ),
+        ("claims_parameter_supported", json!(true)),
+        ("acr_values_supported", json!(ACR_VALUES)),
+        ("request_parameter_supported", json!(true)),
+        ("require_signed_request_object", json!(true)),
+        (
+            "request_object_signing_alg_values_supported",
+            json!(["PS256"]),
+        ),
+    ] {
+        doc[field] = value;
+    }
 }

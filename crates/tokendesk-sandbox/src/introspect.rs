@@ -28,7 +28,7 @@ pub(crate) async fn introspect(
 
 fn answer(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
     let params = Params::from_form(headers, body).map_err(OAuthError::invalid_request)?;
-    let caller = client_auth::authenticate(headers, &params)?;
+    let caller = client_auth::authenticate(issuer.style, headers, &params)?;
     let token = params
         .require("token")
         .map_err(OAuthError::invalid_request)?;
@@ -45,7 +45,16 @@ fn answer(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Value, OA
         .find_map(|(map, kind)| map.get(token).map(|record| (record, kind)));
     let body = match found {
         Some((record, kind)) if visible(issuer, caller, record, now) => {
-            describe(issuer, record, kind)
+            let mut body = describe(issuer, record, kind);
+            // The bank's tokens say which authorization they were given for.
+            if let Some(id) = store
+                .grants
+                .get(&record.grant_id)
+                .and_then(|g| g.authorization_id.as_deref())
+            {
+                body.insert("authorizationId".into(), json!(id));
+            }
+            Value::Object(body)
         }
         _ => json!({ "active": false }),
     };
@@ -58,7 +67,7 @@ fn visible(issuer: &Issuer, caller: &DemoClient, record: &TokenRecord, now: u64)
         && (!caller.is_public() || record.client_id == caller.id)
 }
 
-fn describe(issuer: &Issuer, record: &TokenRecord, kind: &str) -> Value {
+fn describe(issuer: &Issuer, record: &TokenRecord, kind: &str) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("active".into(), json!(true));
     body.insert("scope".into(), json!(record.scope.join(" ")));
@@ -71,5 +80,5 @@ fn describe(issuer: &Issuer, record: &TokenRecord, kind: &str) -> Value {
     if kind == "Bearer" {
         body.insert("aud".into(), json!(API_PRODUCT));
     }
-    Value::Object(body)
+    body
 }

@@ -1,11 +1,12 @@
-//! The RS256 signing key (generated at start) and the JWKS that publishes it.
+//! The RS256 signing key (generated at start) and the JWKS that publishes it; RSA key
+//! generation for it and for the bank's demo TPP key.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use rsa::RsaPrivateKey;
 use rsa::pkcs1::EncodeRsaPrivateKey;
 use rsa::traits::PublicKeyParts;
+use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -23,19 +24,19 @@ impl SigningKey {
     /// Generates a fresh 2048-bit RSA key with a random `kid`. CPU-heavy: call it off the
     /// async executor.
     pub(crate) fn generate() -> Result<SigningKey, Error> {
-        let private = RsaPrivateKey::new(&mut rand::thread_rng(), RSA_BITS)
-            .map_err(|e| Error::KeyGeneration(e.to_string()))?;
+        let private = generate_rsa()?;
         let der = private
             .to_pkcs1_der()
             .map_err(|e| Error::KeyGeneration(e.to_string()))?;
         let kid = crate::random::url_safe(12);
+        let (n, e) = components(private.as_ref());
         let jwk = json!({
             "kty": "RSA",
             "use": "sig",
             "alg": "RS256",
             "kid": kid,
-            "n": URL_SAFE_NO_PAD.encode(private.n().to_bytes_be()),
-            "e": URL_SAFE_NO_PAD.encode(private.e().to_bytes_be()),
+            "n": n,
+            "e": e,
         });
         Ok(SigningKey {
             encoding: EncodingKey::from_rsa_der(der.as_bytes()),
@@ -60,6 +61,20 @@ impl SigningKey {
     pub(crate) fn jwks(&self) -> Value {
         json!({ "keys": [self.jwk] })
     }
+}
+
+/// A fresh 2048-bit RSA key. CPU-heavy: call it off the async executor.
+pub(crate) fn generate_rsa() -> Result<RsaPrivateKey, Error> {
+    RsaPrivateKey::new(&mut rand::thread_rng(), RSA_BITS)
+        .map_err(|e| Error::KeyGeneration(e.to_string()))
+}
+
+/// The modulus and exponent of a public key, base64url: a JWK's `n` and `e`.
+pub(crate) fn components(public: &RsaPublicKey) -> (String, String) {
+    (
+        URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()),
+        URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()),
+    )
 }
 
 #[cfg(test)]

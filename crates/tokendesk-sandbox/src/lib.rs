@@ -3,15 +3,23 @@
 //! **Demo only, not for production.** This crate runs a small OAuth 2.0 / OpenID Connect
 //! authorization server on `127.0.0.1` so that TokenDesk has something to talk to on a first
 //! run, in demos and in tests. Its clients and their secrets are published constants, its only
-//! user is approved by pressing a button, its signing key is regenerated at every start and
-//! everything it knows lives in memory. Never put it in front of anything real.
+//! user is approved by pressing a button, its signing key (and the bank's demo TPP key) is
+//! regenerated at every start and everything it knows lives in memory. Never put it in front of
+//! anything real.
 //!
-//! One server answers as two issuers, one per response [`Style`]:
+//! One server answers as three issuers, one per response [`Style`]:
 //!
 //! * `{base}/standard` — plain RFC 6749 / OIDC: JWT access tokens, numbers as JSON numbers;
 //! * `{base}/gateway` — imitates an Apigee-based bank API gateway: opaque access tokens,
 //!   every number as a JSON string, epoch times in milliseconds, `token_type: "BearerToken"`,
-//!   `refresh_count`, `status`, `api_product_list`, and `{"ErrorCode","Error"}` error bodies.
+//!   `refresh_count`, `status`, `api_product_list`, and `{"ErrorCode","Error"}` error bodies;
+//! * `{base}/bank` — "Sandbox bank", imitating OP Financial Group's PSD2 APIs for one TPP client
+//!   ([`BANK_CLIENT`]): `x-api-key` on every back-channel call, consents and payments (a
+//!   detached JWS over the body) that register an `authorizationId`, sign-in only with a request
+//!   object signed PS256 by the TPP's key whose claims name that `authorizationId`, the hybrid
+//!   `code id_token` answered in the fragment, the JWT-bearer grant, and the demo accounts for
+//!   tokens given for a registered authorization. The TPP's private key, a demo key made at
+//!   each start, is [`Sandbox::bank_tpp_key_pem`].
 //!
 //! Each issuer serves discovery (`/.well-known/openid-configuration` and
 //! `/.well-known/oauth-authorization-server`), a JWKS, `/authorize` (authorization code with
@@ -28,14 +36,17 @@
 //! # }
 //! ```
 //!
-//! The demo clients are [`CC_CLIENT`], [`WEB_CLIENT`] and [`PUBLIC_CLIENT`] (all described in
-//! [`DEMO_CLIENTS`]); the demo clients that redirect accept any loopback redirect URI
-//! (`http://127.0.0.1:ANY/…`, `http://[::1]:ANY/…`, `http://localhost:ANY/…`).
+//! The demo clients are [`CC_CLIENT`], [`WEB_CLIENT`], [`PUBLIC_CLIENT`] and, at the bank only,
+//! [`BANK_CLIENT`] (all described in [`DEMO_CLIENTS`]); the demo clients that redirect accept any
+//! loopback redirect URI (`http://127.0.0.1:ANY/…`, `http://[::1]:ANY/…`,
+//! `http://localhost:ANY/…`).
 
 mod authorize;
+mod bank;
 mod client_auth;
 mod clients;
 mod discovery;
+mod id_token;
 mod introspect;
 mod keys;
 mod oauth_error;
@@ -56,9 +67,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use bank::{
+    BANK_ACCOUNTS_PATH, BANK_ACR_SCA, BANK_CONSENTS_PATH, BANK_PAYMENTS_PATH, BANK_TPP_KID,
+};
 pub use clients::{
-    CC_CLIENT, CC_SCOPES, DEMO_CLIENTS, DEMO_USER, DemoClient, DemoUser, PUBLIC_CLIENT,
-    SUPPORTED_SCOPES, USER_SCOPES, WEB_CLIENT,
+    BANK_CLIENT, BANK_SCOPES, CC_CLIENT, CC_SCOPES, DEMO_CLIENTS, DEMO_USER, DemoClient, DemoUser,
+    PUBLIC_CLIENT, SUPPORTED_SCOPES, USER_SCOPES, WEB_CLIENT,
 };
 pub use style::Style;
 
@@ -99,8 +113,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The RSA signing key could not be generated.
-    #[error("could not generate the RSA signing key: {0}")]
+    /// An RSA key (the signing key, the bank's TPP key) could not be generated.
+    #[error("could not generate an RSA key: {0}")]
     KeyGeneration(String),
 }
 
@@ -108,21 +122,30 @@ pub enum Error {
 /// waits until it has stopped.
 pub struct Sandbox {
     base_url: String,
+    bank_tpp_key_pem: String,
     stop: oneshot::Sender<()>,
     server: JoinHandle<()>,
 }
 
 impl Sandbox {
-    /// Generates a signing key, binds 127.0.0.1 and starts serving in the background.
+    /// Generates the signing key and the bank's TPP key (side by side), binds 127.0.0.1 and
+    /// starts serving in the background.
     pub async fn start(opts: SandboxOptions) -> Result<Sandbox, Error> {
         let started = Instant::now();
-        let key = tokio::task::spawn_blocking(keys::SigningKey::generate)
-            .await
-            .map_err(|e| Error::KeyGeneration(e.to_string()))??;
+        let blocking_failed = |e: tokio::task::JoinError| Error::KeyGeneration(e.to_string());
+        let (key, tpp) = tokio::join!(
+            tokio::task::spawn_blocking(keys::SigningKey::generate),
+            tokio::task::spawn_blocking(bank::TppKey::generate),
+        );
+        let (key, tpp) = (
+            key.map_err(blocking_failed)??,
+            tpp.map_err(blocking_failed)??,
+        );
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
-            "RSA key generated"
+            "RSA keys generated"
         );
+        let bank_tpp_key_pem = tpp.pem().to_owned();
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
             .await
@@ -139,7 +162,7 @@ impl Sandbox {
             .port();
         let base_url = format!("http://127.0.0.1:{port}");
 
-        let shared = Arc::new(state::Shared::new(base_url.clone(), &opts, key));
+        let shared = Arc::new(state::Shared::new(base_url.clone(), &opts, key, tpp));
         let router = routes::router(shared);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -158,6 +181,7 @@ impl Sandbox {
         );
         Ok(Sandbox {
             base_url,
+            bank_tpp_key_pem,
             stop,
             server,
         })
@@ -168,9 +192,18 @@ impl Sandbox {
         &self.base_url
     }
 
-    /// The issuer identifier of one response style: `{base}/standard` or `{base}/gateway`.
+    /// The issuer identifier of one response style: `{base}/standard`, `{base}/gateway` or
+    /// `{base}/bank`.
     pub fn issuer(&self, style: Style) -> String {
         format!("{}/{}", self.base_url, style.path())
+    }
+
+    /// The private key of the bank's TPP client ([`BANK_CLIENT`]), PKCS#8 PEM: the key that
+    /// signs its request objects, JWT-bearer assertions and payment bodies (`kid`
+    /// [`BANK_TPP_KID`], PS256). **A demo key**, made at this start and handed out to anyone
+    /// who asks, like the demo secrets; a new start makes a new one.
+    pub fn bank_tpp_key_pem(&self) -> &str {
+        &self.bank_tpp_key_pem
     }
 
     /// Stops accepting connections and waits (briefly) for open ones to finish.

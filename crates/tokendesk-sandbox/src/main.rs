@@ -2,7 +2,7 @@
 //! stdin is a pipe — the end of stdin. Demo only, not for production.
 //!
 //! On start it prints one JSON line to stdout:
-//! `{"base":"http://127.0.0.1:PORT","standard":"<issuer>","gateway":"<issuer>"}`.
+//! `{"base":"http://127.0.0.1:PORT","standard":"<issuer>","gateway":"<issuer>","bank":"<issuer>"}`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -62,6 +62,7 @@ async fn run(opts: SandboxOptions) -> ExitCode {
         "base": sandbox.base_url(),
         "standard": sandbox.issuer(Style::Standard),
         "gateway": sandbox.issuer(Style::Gateway),
+        "bank": sandbox.issuer(Style::Bank),
     });
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{line}")

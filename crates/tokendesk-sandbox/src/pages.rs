@@ -94,14 +94,16 @@ pub(crate) fn index(base_url: &str) -> Response {
     let clients: String = DEMO_CLIENTS
         .iter()
         .map(|c| {
+            let issuers: Vec<&str> = c.issuers.iter().map(|s| s.path()).collect();
             format!(
-                "<li><code>{}</code> / {} — {} — scopes <code>{}</code></li>",
+                "<li><code>{}</code> / {} — {} — scopes <code>{}</code> — at {}</li>",
                 escape(c.id),
                 c.secret
                     .map(|s| format!("secret <code>{}</code>", escape(s)))
                     .unwrap_or_else(|| "public (no secret, PKCE)".to_owned()),
                 escape(&c.grant_types.join(", ")),
                 escape(&c.scopes.join(" ")),
+                escape(&issuers.join(", ")),
             )
         })
         .collect();
@@ -112,7 +114,12 @@ and tests. Its secrets are public, it has one demo user and forgets everything w
 <h2>Issuers</h2><ul>{issuers}</ul>\
 <h2>Demo clients</h2><ul>{clients}</ul>\
 <p>Redirect URIs: any loopback address (<code>http://127.0.0.1:PORT/…</code>, \
-<code>http://[::1]:PORT/…</code>, <code>http://localhost:PORT/…</code>). PKCE S256 is required.</p>"
+<code>http://[::1]:PORT/…</code>, <code>http://localhost:PORT/…</code>). PKCE S256 is required.</p>\
+<h2>Sandbox bank</h2><p>The <code>/bank</code> issuer imitates a PSD2 bank: every back-channel call \
+carries <code>x-api-key</code> (the TPP's client id); a consent or a payment (its body signed in \
+<code>x-jws-signature</code>) registers an <code>authorizationId</code>; sign-in takes a request \
+object signed PS256 by the TPP's key whose claims name it, and answers <code>code id_token</code> \
+in the fragment. The TPP's key is a demo key made at each start and handed to TokenDesk.</p>"
     );
     page(StatusCode::OK, "TokenDesk sandbox", &body)
 }

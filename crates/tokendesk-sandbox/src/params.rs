@@ -49,6 +49,14 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// Sets a parameter, replacing the one of the same name.
+    pub(crate) fn set(&mut self, name: &str, value: String) {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((name.to_owned(), value)),
+        }
+    }
+
     pub(crate) fn require(&self, name: &str) -> Result<&str, String> {
         self.get(name)
             .ok_or_else(|| format!("missing required parameter `{name}`"))

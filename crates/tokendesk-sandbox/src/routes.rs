@@ -1,15 +1,17 @@
-//! The URL map: `{base}/`, and the same endpoints under `/standard` and `/gateway`.
+//! The URL map: `{base}/`, and the same endpoints under `/standard`, `/gateway` and `/bank`;
+//! the bank adds its PSD2 API and puts every back-channel route behind its `x-api-key` check.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::state::{Issuer, Shared};
 use crate::style::Style;
-use crate::{authorize, discovery, introspect, pages, revoke, token, userinfo};
+use crate::{authorize, bank, discovery, introspect, pages, revoke, token, userinfo};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new()
@@ -30,7 +32,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 }
 
 fn issuer_routes(issuer: Issuer) -> Router {
-    Router::new()
+    // What a browser or anyone may fetch.
+    let public = Router::new()
         .route(
             "/.well-known/openid-configuration",
             get(discovery::metadata),
@@ -41,15 +44,23 @@ fn issuer_routes(issuer: Issuer) -> Router {
         )
         .route("/jwks", get(discovery::jwks))
         .route("/authorize", get(authorize::authorize))
-        .route("/authorize/decision", post(authorize::decision))
+        .route("/authorize/decision", post(authorize::decision));
+    // What clients call.
+    let back_channel = Router::new()
         .route("/token", post(token::token))
         .route("/revoke", post(revoke::revoke))
         .route("/introspect", post(introspect::introspect))
         .route(
             "/userinfo",
             get(userinfo::userinfo).post(userinfo::userinfo),
-        )
-        .with_state(issuer)
+        );
+    let back_channel = match issuer.style {
+        Style::Standard | Style::Gateway => back_channel,
+        Style::Bank => back_channel
+            .merge(bank::api_routes())
+            .layer(middleware::from_fn(bank::require_api_key)),
+    };
+    public.merge(back_channel).with_state(issuer)
 }
 
 async fn index(State(shared): State<Arc<Shared>>) -> Response {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::SandboxOptions;
+use crate::bank::{Registry, TppKey};
 use crate::clients::DemoClient;
 use crate::keys::SigningKey;
 use crate::style::Style;
@@ -23,16 +24,23 @@ pub(crate) struct Ttls {
     pub id_ms: u64,
 }
 
-/// State shared by both issuers.
+/// State shared by every issuer.
 pub(crate) struct Shared {
     pub base_url: String,
     pub ttls: Ttls,
     pub key: SigningKey,
+    /// The bank's demo TPP key: the bank verifies what the TPP signs with its public half.
+    pub tpp: TppKey,
     store: Mutex<Store>,
 }
 
 impl Shared {
-    pub(crate) fn new(base_url: String, opts: &SandboxOptions, key: SigningKey) -> Shared {
+    pub(crate) fn new(
+        base_url: String,
+        opts: &SandboxOptions,
+        key: SigningKey,
+        tpp: TppKey,
+    ) -> Shared {
         Shared {
             base_url,
             ttls: Ttls {
@@ -41,6 +49,7 @@ impl Shared {
                 id_ms: millis(opts.id_ttl),
             },
             key,
+            tpp,
             store: Mutex::new(Store::default()),
         }
     }
@@ -87,6 +96,10 @@ pub(crate) struct PendingAuthorization {
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: String,
+    /// `code id_token`: answered in the fragment, with a front-channel ID token.
+    pub hybrid: bool,
+    /// The bank: the registered authorization the request's claims named.
+    pub authorization_id: Option<String>,
     pub expires_ms: u64,
 }
 
@@ -107,6 +120,7 @@ pub(crate) struct AuthorizationCode {
     pub nonce: Option<String>,
     pub subject: String,
     pub auth_time_s: u64,
+    pub authorization_id: Option<String>,
     pub expires_ms: u64,
     /// Used codes are kept (beyond `expires_ms`) so that a replay can revoke their tokens.
     pub keep_until_ms: u64,
@@ -123,6 +137,8 @@ pub(crate) struct Grant {
     pub auth_time_s: Option<u64>,
     /// 0 on first issue, +1 on each refresh.
     pub refresh_count: u32,
+    /// The bank: the registered authorization (consent or payment) this grant was given for.
+    pub authorization_id: Option<String>,
     /// The grant is forgotten after its last token has expired.
     pub live_until_ms: u64,
 }
@@ -153,6 +169,8 @@ pub(crate) struct Store {
     /// Refresh tokens replaced by rotation, kept to detect their reuse. Value: grant id and
     /// the time the token would have expired.
     pub rotated: HashMap<String, (String, u64)>,
+    /// The bank's authorizations, payments and used assertions.
+    pub bank: Registry,
 }
 
 impl Store {
@@ -163,6 +181,7 @@ impl Store {
         self.refresh.retain(|_, t| t.is_active(now_ms));
         self.rotated.retain(|_, (_, expires)| now_ms < *expires);
         self.grants.retain(|_, g| now_ms < g.live_until_ms);
+        self.bank.prune(now_ms);
     }
 
     /// Revokes a grant: every access and refresh token issued for it stops working.

@@ -1,4 +1,4 @@
-//! The two response styles and how each one shapes token responses and errors.
+//! The response styles (one per issuer) and how each one shapes token responses and errors.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,17 +16,22 @@ pub enum Style {
     /// number a JSON string, epoch milliseconds, `refresh_count`, `status`, API products, and
     /// `{"ErrorCode": …, "Error": …}` error bodies.
     Gateway,
+    /// A PSD2 bank in the manner of OP Financial Group (see [`crate::bank`]): RFC 6749 bodies
+    /// with opaque access tokens, for its one TPP client only, behind the bank's rules —
+    /// `x-api-key`, signed request objects, `code id_token`, registered authorizations.
+    Bank,
 }
 
 impl Style {
-    /// Both styles, in the order they are listed.
-    pub const ALL: [Style; 2] = [Style::Standard, Style::Gateway];
+    /// Every style, in the order they are listed.
+    pub const ALL: [Style; 3] = [Style::Standard, Style::Gateway, Style::Bank];
 
-    /// The path segment of the issuer: `standard` or `gateway`.
+    /// The path segment of the issuer: `standard`, `gateway` or `bank`.
     pub fn path(self) -> &'static str {
         match self {
             Style::Standard => "standard",
             Style::Gateway => "gateway",
+            Style::Bank => "bank",
         }
     }
 }
@@ -56,7 +61,7 @@ pub(crate) struct IssuedRefresh {
 /// A 200 token response in the issuer's style, never cached (RFC 6749 §5.1).
 pub(crate) fn token_response(style: Style, issued: &Issued) -> Response {
     let body = match style {
-        Style::Standard => standard_body(issued),
+        Style::Standard | Style::Bank => standard_body(issued),
         Style::Gateway => gateway_body(issued),
     };
     no_store(StatusCode::OK, axum::Json(body).into_response())
@@ -129,7 +134,7 @@ fn gateway_body(issued: &Issued) -> Value {
 pub(crate) fn error_response(style: Style, error: &OAuthError) -> Response {
     tracing::info!(style = style.path(), error = error.code, description = %error.description, "request refused");
     let body = match style {
-        Style::Standard => json!({
+        Style::Standard | Style::Bank => json!({
             "error": error.code,
             "error_description": error.description,
         }),

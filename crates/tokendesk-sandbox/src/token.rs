@@ -1,13 +1,16 @@
-//! `/token`: client credentials, authorization code (PKCE S256), refresh token (rotation).
+//! `/token`: client credentials, authorization code (PKCE S256), refresh token (rotation), and
+//! at the bank the JWT-bearer grant ([`crate::bank::jwt_bearer`]).
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
+use crate::bank;
 use crate::client_auth;
-use crate::clients::{DEMO_USER, DemoClient};
+use crate::clients::{DemoClient, JWT_BEARER};
+use crate::id_token::{self, IdToken};
 use crate::oauth_error::OAuthError;
 use crate::params::Params;
 use crate::pkce;
@@ -15,7 +18,21 @@ use crate::random;
 use crate::state::{CodeUse, Grant, Issuer, Store, TokenRecord, now_ms};
 use crate::style::{self, API_PRODUCT, Issued, IssuedRefresh, Style};
 
-const GRANT_TYPES: &[&str] = &["client_credentials", "authorization_code", "refresh_token"];
+const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+const BANK_GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "client_credentials",
+    JWT_BEARER,
+];
+
+/// The grant types the issuer of `style` takes at `/token`, in discovery order.
+pub(crate) fn grant_types(style: Style) -> &'static [&'static str] {
+    match style {
+        Style::Standard | Style::Gateway => GRANT_TYPES,
+        Style::Bank => BANK_GRANT_TYPES,
+    }
+}
 
 pub(crate) async fn token(
     State(issuer): State<Issuer>,
@@ -38,14 +55,15 @@ pub(crate) async fn token(
 
 fn exchange(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Issued, OAuthError> {
     let params = Params::from_form(headers, body).map_err(OAuthError::invalid_request)?;
-    let client = client_auth::authenticate(headers, &params)?;
+    let client = client_auth::authenticate(issuer.style, headers, &params)?;
     let grant_type = params
         .require("grant_type")
         .map_err(OAuthError::invalid_request)?;
-    if !GRANT_TYPES.contains(&grant_type) {
+    let supported = grant_types(issuer.style);
+    if !supported.contains(&grant_type) {
         return Err(OAuthError::unsupported_grant_type(format!(
             "grant_type `{grant_type}` is not supported; use one of: {}",
-            GRANT_TYPES.join(", ")
+            supported.join(", ")
         )));
     }
     if !client.allows_grant(grant_type) {
@@ -60,6 +78,7 @@ fn exchange(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Issued,
     match grant_type {
         "client_credentials" => client_credentials(issuer, &mut store, client, &params, now),
         "authorization_code" => authorization_code(issuer, &mut store, client, &params, now),
+        JWT_BEARER => bank::jwt_bearer::grant(issuer, &mut store, client, &params, now),
         _ => refresh_token(issuer, &mut store, client, &params, now),
     }
 }
@@ -72,7 +91,7 @@ fn client_credentials(
     now: u64,
 ) -> Result<Issued, OAuthError> {
     let scope = client
-        .grant_scopes(params.get("scope"))
+        .grant_scopes(issuer.style, params.get("scope"))
         .map_err(OAuthError::invalid_scope)?;
     let grant_id = random::url_safe(16);
     store.grants.insert(
@@ -83,6 +102,7 @@ fn client_credentials(
             scope: scope.clone(),
             auth_time_s: None,
             refresh_count: 0,
+            authorization_id: None,
             live_until_ms: now,
         },
     );
@@ -94,7 +114,7 @@ fn client_credentials(
         &grant_id,
         &scope,
         with_refresh,
-        IdToken::Skip,
+        IdTokenWanted::Skip,
         now,
     )
 }
@@ -174,6 +194,7 @@ fn authorization_code(
         scope: scope.clone(),
         auth_time_s: Some(code.auth_time_s),
         refresh_count: 0,
+        authorization_id: code.authorization_id.clone(),
         live_until_ms: now,
     };
     store.grants.insert(grant_id.clone(), grant);
@@ -183,7 +204,7 @@ fn authorization_code(
         &grant_id,
         &scope,
         true,
-        IdToken::Issue { nonce },
+        IdTokenWanted::Issue { nonce },
         now,
     )
 }
@@ -229,7 +250,7 @@ fn refresh_token(
         None => grant_scope,
         Some(requested) => {
             let narrowed = client
-                .grant_scopes(Some(requested))
+                .grant_scopes(issuer.style, Some(requested))
                 .map_err(OAuthError::invalid_scope)?;
             if let Some(extra) = narrowed.iter().find(|s| !grant_scope.contains(s)) {
                 return Err(OAuthError::invalid_scope(format!(
@@ -250,29 +271,28 @@ fn refresh_token(
     grant.refresh_count = grant.refresh_count.saturating_add(1);
     // OIDC Core §12.2: a refresh may return a new ID token for the same user, without nonce.
     let id_token = if grant.auth_time_s.is_some() {
-        IdToken::Issue { nonce: None }
+        IdTokenWanted::Issue { nonce: None }
     } else {
-        IdToken::Skip
+        IdTokenWanted::Skip
     };
     mint(issuer, store, &grant_id, &scope, true, id_token, now)
 }
 
 /// Whether a token response may carry an ID token (it does only when `openid` was granted).
-enum IdToken {
+pub(crate) enum IdTokenWanted {
     Skip,
     Issue { nonce: Option<String> },
 }
 
-/// Issues an access token (JWT in standard style, opaque in gateway style), optionally a
-/// refresh token (with the grant's full scope) and an ID token, and records them under
-/// `grant_id`.
-fn mint(
+/// Issues an access token (JWT in standard style, opaque in the others), optionally a refresh
+/// token (with the grant's full scope) and an ID token, and records them under `grant_id`.
+pub(crate) fn mint(
     issuer: &Issuer,
     store: &mut Store,
     grant_id: &str,
     scope: &[String],
     with_refresh: bool,
-    id_token: IdToken,
+    id_token: IdTokenWanted,
     now: u64,
 ) -> Result<Issued, OAuthError> {
     let ttls = issuer.shared.ttls;
@@ -285,6 +305,7 @@ fn mint(
     let grant_scope = grant.scope.clone();
     let refresh_count = grant.refresh_count;
     let auth_time_s = grant.auth_time_s;
+    let authorization_id = grant.authorization_id.clone();
     let iat = now / 1000;
     let access_expires_ms = now.saturating_add(ttls.access_ms);
 
@@ -304,38 +325,24 @@ fn mint(
                 OAuthError::server_error(format!("could not sign the access token: {e}"))
             })?
         }
-        Style::Gateway => random::alphanumeric(28),
+        Style::Gateway | Style::Bank => random::alphanumeric(28),
     };
 
     let id_token = match id_token {
-        IdToken::Issue { nonce } if scope.iter().any(|s| s == "openid") => {
-            let mut claims = Map::new();
-            claims.insert("iss".into(), json!(issuer.url()));
-            claims.insert("sub".into(), json!(subject));
-            claims.insert("aud".into(), json!(client.id));
-            claims.insert("azp".into(), json!(client.id));
-            claims.insert("iat".into(), json!(iat));
-            claims.insert("exp".into(), json!(now.saturating_add(ttls.id_ms) / 1000));
-            if let Some(auth_time) = auth_time_s {
-                claims.insert("auth_time".into(), json!(auth_time));
-            }
-            if let Some(nonce) = nonce {
-                claims.insert("nonce".into(), json!(nonce));
-            }
-            if scope.iter().any(|s| s == "profile") {
-                claims.insert("name".into(), json!(DEMO_USER.name));
-            }
-            if scope.iter().any(|s| s == "email") {
-                claims.insert("email".into(), json!(DEMO_USER.email));
-                claims.insert("email_verified".into(), json!(true));
-            }
-            let token = issuer
-                .shared
-                .key
-                .sign("JWT", &Value::Object(claims))
-                .map_err(|e| {
-                    OAuthError::server_error(format!("could not sign the ID token: {e}"))
-                })?;
+        IdTokenWanted::Issue { nonce } if scope.iter().any(|s| s == "openid") => {
+            let token = id_token::sign(
+                issuer,
+                &IdToken {
+                    client_id: client.id,
+                    subject: &subject,
+                    scope,
+                    auth_time_s,
+                    nonce: nonce.as_deref(),
+                    authorization_id: authorization_id.as_deref(),
+                    hashes: &[("at_hash", &access_token)],
+                },
+                now,
+            )?;
             Some(token)
         }
         _ => None,
@@ -358,7 +365,7 @@ fn mint(
 
     let refresh = if with_refresh {
         let token = match issuer.style {
-            Style::Standard => random::url_safe(32),
+            Style::Standard | Style::Bank => random::url_safe(32),
             Style::Gateway => random::alphanumeric(32),
         };
         let expires_ms = now.saturating_add(ttls.refresh_ms);

@@ -50,10 +50,17 @@ pub(crate) async fn userinfo(State(issuer): State<Issuer>, headers: HeaderMap) -
         claims.insert("email".into(), json!(DEMO_USER.email));
         claims.insert("email_verified".into(), json!(true));
     }
+    if let Some(id) = store
+        .grants
+        .get(&record.grant_id)
+        .and_then(|g| g.authorization_id.as_deref())
+    {
+        claims.insert("authorizationId".into(), json!(id));
+    }
     style::no_store(StatusCode::OK, Json(Value::Object(claims)).into_response())
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();

@@ -1,8 +1,12 @@
 //! Test harness: a real authorization server (oidc-provider on loopback), a real keychain
 //! (the Secret Service of the D-Bus session `scripts/test.sh` starts), a headless browser that
-//! walks the provider's login pages, and a log file to search for leaked secrets.
+//! walks the provider's login pages (and one that presses the built-in sandbox's Approve
+//! button), and a log file to search for leaked secrets.
 
 pub mod hostile;
+mod sandbox_login;
+
+pub use sandbox_login::SandboxLogin;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

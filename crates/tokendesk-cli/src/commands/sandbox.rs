@@ -1,6 +1,6 @@
 //! `tokendesk sandbox`: the demo provider in the foreground.
 
-use tokendesk_core::presets::{self, SandboxClients};
+use tokendesk_core::presets::{self, SandboxBank, SandboxClients};
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 use tokendesk_sandbox::{Sandbox, SandboxOptions, Style};
 
@@ -18,13 +18,32 @@ pub async fn run(core: &Core, args: &SandboxArgs) -> Result<()> {
             format!("The sandbox could not start: {e}."),
         )
     })?;
-    let (standard, gateway) = (
+    let (standard, gateway, bank) = (
         sandbox.issuer(Style::Standard),
         sandbox.issuer(Style::Gateway),
+        sandbox.issuer(Style::Bank),
     );
     eprintln!("TokenDesk sandbox provider — for demos and tests only, NOT for production.");
-    println!("standard issuer: {standard}\ngateway issuer:  {gateway}");
+    println!("standard issuer: {standard}\ngateway issuer:  {gateway}\nbank issuer:     {bank}");
+    // A new start, a new TPP key: the bank profiles already there sign with it from now on.
+    match presets::renew_sandbox_bank_key(
+        core,
+        &bank,
+        tokendesk_sandbox::BANK_CLIENT.0,
+        sandbox.bank_tpp_key_pem(),
+    )
+    .await
+    {
+        Ok(0) => {}
+        Ok(n) => eprintln!("Gave the sandbox bank's new TPP key to {n} profile(s)."),
+        Err(e) => eprintln!(
+            "warning: the sandbox bank's new TPP key was not stored: {}",
+            e.message
+        ),
+    }
     if args.add_profiles {
+        let consents_url = format!("{bank}{}", tokendesk_sandbox::BANK_CONSENTS_PATH);
+        let accounts_url = format!("{bank}{}", tokendesk_sandbox::BANK_ACCOUNTS_PATH);
         let created = core
             .add_presets(presets::sandbox(&SandboxClients {
                 standard_issuer: &standard,
@@ -33,6 +52,14 @@ pub async fn run(core: &Core, args: &SandboxArgs) -> Result<()> {
                 cc_scopes: tokendesk_sandbox::CC_SCOPES,
                 web: tokendesk_sandbox::WEB_CLIENT,
                 user_scopes: tokendesk_sandbox::USER_SCOPES,
+                bank: SandboxBank {
+                    issuer: &bank,
+                    client: tokendesk_sandbox::BANK_CLIENT,
+                    signing_key: sandbox.bank_tpp_key_pem(),
+                    kid: tokendesk_sandbox::BANK_TPP_KID,
+                    consents_url: &consents_url,
+                    accounts_url: &accounts_url,
+                },
             }))
             .await?;
         for p in &created {

@@ -257,7 +257,8 @@ impl Core {
         Ok(profile)
     }
 
-    /// Creates the presets whose names are not taken yet; returns the profiles created.
+    /// Creates the presets whose names are not taken yet, each with its secret and signing key;
+    /// returns the profiles created.
     pub async fn add_presets(&self, presets: Vec<Preset>) -> Result<Vec<Profile>> {
         let taken: Vec<String> = self
             .list_profiles()?
@@ -265,10 +266,19 @@ impl Core {
             .map(|p| p.config.name)
             .collect();
         let mut created = Vec::new();
-        for (config, secret) in presets {
-            if !taken.contains(&config.name) {
-                created.push(self.create_profile(config, secret).await?);
+        for preset in presets {
+            if taken.contains(&preset.config.name) {
+                continue;
             }
+            let profile = self.create_profile(preset.config, preset.secret).await?;
+            if let Some(key) = preset.signing_key
+                && let Err(e) = self.set_signing_key(&profile.id, Some(key)).await
+            {
+                // A profile that signs could do nothing without its key: take it back.
+                self.delete_profile(&profile.id).await?;
+                return Err(e);
+            }
+            created.push(profile);
         }
         Ok(created)
     }

@@ -26,6 +26,7 @@ async fn binary_prints_one_json_line_and_stops_when_stdin_closes() {
     assert!(base.starts_with("http://127.0.0.1:"));
     assert_eq!(announced["standard"], format!("{base}/standard"));
     assert_eq!(announced["gateway"], format!("{base}/gateway"));
+    assert_eq!(announced["bank"], format!("{base}/bank"));
     eprintln!("binary startup (debug build, includes RSA keygen): {startup:?}");
 
     let doc = get_json(&format!("{base}/standard/.well-known/openid-configuration")).await;

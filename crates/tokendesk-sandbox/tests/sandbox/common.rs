@@ -6,9 +6,11 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tokendesk_sandbox::{Sandbox, SandboxOptions};
+use tokendesk_sandbox::{Sandbox, SandboxOptions, Style};
 
 pub const REDIRECT_URI: &str = "http://127.0.0.1:49152/callback";
+/// The issuers that take any demo client, without the bank's rules.
+pub const GENERAL: [Style; 2] = [Style::Standard, Style::Gateway];
 
 pub async fn start() -> Sandbox {
     Sandbox::start(SandboxOptions::default())
@@ -60,7 +62,7 @@ pub fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> 
         .map(|(_, v)| v.as_str())
 }
 
-async fn reply(response: reqwest::Response) -> Reply {
+pub async fn reply(response: reqwest::Response) -> Reply {
     Reply {
         status: response.status(),
         headers: response.headers().clone(),

@@ -1,6 +1,7 @@
 //! Black-box tests: a real sandbox on loopback, driven over HTTP with reqwest.
 
 mod authorization_code;
+mod bank;
 mod binary;
 mod client_credentials;
 mod common;
