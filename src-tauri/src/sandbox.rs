@@ -2,7 +2,7 @@
 //! profiles keep working across restarts.
 
 use serde::Serialize;
-use tokendesk_core::presets::{self, SANDBOX_ENVIRONMENT, SandboxBank, SandboxClients};
+use tokendesk_core::presets::SANDBOX_ENVIRONMENT;
 use tokendesk_core::profile::Profile;
 use tokendesk_core::{Core, Error, ErrorCode};
 use tokendesk_sandbox::{Sandbox, SandboxOptions, Style};
@@ -21,6 +21,8 @@ pub struct SandboxStatus {
     pub running: bool,
     pub standard_issuer: Option<String>,
     pub gateway_issuer: Option<String>,
+    /// The PSD2 bank (consents, signed hybrid sign-ins, the JWT-bearer grant).
+    pub bank_issuer: Option<String>,
 }
 
 fn port() -> u16 {
@@ -37,6 +39,7 @@ impl SandboxHost {
             running: running.is_some(),
             standard_issuer: running.as_ref().map(|s| s.issuer(Style::Standard)),
             gateway_issuer: running.as_ref().map(|s| s.issuer(Style::Gateway)),
+            bank_issuer: running.as_ref().map(|s| s.issuer(Style::Bank)),
         }
     }
 
@@ -60,14 +63,7 @@ impl SandboxHost {
                 )
             })?;
             tracing::info!(base = %sandbox.base_url(), "sandbox provider started");
-            if let Err(e) = presets::renew_sandbox_bank_key(
-                core,
-                &sandbox.issuer(Style::Bank),
-                tokendesk_sandbox::BANK_CLIENT.0,
-                sandbox.bank_tpp_key_pem(),
-            )
-            .await
-            {
+            if let Err(e) = tokendesk_sandbox::presets::renew_bank_key(core, &sandbox).await {
                 tracing::warn!(error = %e, "the sandbox bank's new TPP key could not be stored");
             }
             *running = Some(sandbox);
@@ -91,29 +87,7 @@ impl SandboxHost {
     pub async fn add_profiles(&self, core: &Core) -> Result<Vec<Profile>, Error> {
         let running = self.ensure_started(core).await?;
         let s = running.as_ref().expect("started above");
-        let (standard, gateway, bank) = (
-            s.issuer(Style::Standard),
-            s.issuer(Style::Gateway),
-            s.issuer(Style::Bank),
-        );
-        let consents_url = format!("{bank}{}", tokendesk_sandbox::BANK_CONSENTS_PATH);
-        let accounts_url = format!("{bank}{}", tokendesk_sandbox::BANK_ACCOUNTS_PATH);
-        let presets = presets::sandbox(&SandboxClients {
-            standard_issuer: &standard,
-            gateway_issuer: &gateway,
-            cc: tokendesk_sandbox::CC_CLIENT,
-            cc_scopes: tokendesk_sandbox::CC_SCOPES,
-            web: tokendesk_sandbox::WEB_CLIENT,
-            user_scopes: tokendesk_sandbox::USER_SCOPES,
-            bank: SandboxBank {
-                issuer: &bank,
-                client: tokendesk_sandbox::BANK_CLIENT,
-                signing_key: s.bank_tpp_key_pem(),
-                kid: tokendesk_sandbox::BANK_TPP_KID,
-                consents_url: &consents_url,
-                accounts_url: &accounts_url,
-            },
-        });
+        let presets = tokendesk_sandbox::presets::presets(s);
         drop(running);
         core.add_presets(presets).await
     }

@@ -160,7 +160,8 @@ before(async () => {
     ...process.env,
     TOKENDESK_HOME: home,
     TOKENDESK_SANDBOX_PORT: String(await freePort()),
-    TOKENDESK_BROWSER: `node ${path.join(root, 'tests/provider/login.mjs')}`,
+    // The test provider's login walker, or the sandbox's one-button login (tests/e2e/browser.mjs).
+    TOKENDESK_BROWSER: `node ${path.join(root, 'tests/e2e/browser.mjs')}`,
   };
   // The driver (and the app it starts) write to a log file, not to this test's stdout: a process
   // holding that pipe keeps the test runner waiting for its end after the tests are done.
@@ -240,6 +241,27 @@ test('first launch offers the sandbox profiles, and they work', async () => {
   const rows = await browser.$$('[data-testid="history-row"]');
   assert.match(await rows[0].getText(), /refresh_token[\s\S]*2[\s\S]*yes/);
   await screenshot('history');
+});
+
+test('the sandbox bank: the PSD2 profile pair signs in with one click', async () => {
+  // Added on first launch (previous test): the consent step takes the sibling's token, the
+  // signed request carries the authorizationId, the hybrid answer is checked before redemption.
+  const name = 'Sandbox bank · PSD2 accounts';
+  await openProfile(name);
+  await click('sign-in');
+  await click('nav-dashboard');
+  const card = `token-card-${name}`;
+  await el(card).waitForDisplayed({ timeout: 30000 }).catch(async (e) => {
+    await openProfile(name);
+    const err = await el('error-message');
+    throw new Error((await err.isExisting()) ? `the sandbox bank sign-in failed: ${await err.getText()}` : e.message);
+  });
+  await browser.$(`[data-testid="${card}"] [data-testid="inspect"]`).click();
+  await click('inspect-tab-id_token');
+  const validation = await text('validation');
+  for (const check of ['signature', 'nonce', 'authorizationId', 'acr']) assert.match(validation, new RegExp(check));
+  assert.doesNotMatch(validation, /fail/i, 'every ID token check passes');
+  await screenshot('sandbox-bank');
 });
 
 test('a client-credentials profile against a real provider: token, countdown, refresh, history', async () => {

@@ -494,35 +494,6 @@ async fn a_hybrid_answer_without_a_code_or_id_token_is_refused() {
     );
 }
 
-/// The presets the app adds for a running sandbox (as src-tauri/src/sandbox.rs fills them).
-fn sandbox_presets(s: &tokendesk_sandbox::Sandbox) -> Vec<tokendesk_core::presets::Preset> {
-    use tokendesk_core::presets::{SandboxBank, SandboxClients};
-    use tokendesk_sandbox::Style;
-    let (standard, gateway, bank) = (
-        s.issuer(Style::Standard),
-        s.issuer(Style::Gateway),
-        s.issuer(Style::Bank),
-    );
-    let consents_url = format!("{bank}{}", tokendesk_sandbox::BANK_CONSENTS_PATH);
-    let accounts_url = format!("{bank}{}", tokendesk_sandbox::BANK_ACCOUNTS_PATH);
-    tokendesk_core::presets::sandbox(&SandboxClients {
-        standard_issuer: &standard,
-        gateway_issuer: &gateway,
-        cc: tokendesk_sandbox::CC_CLIENT,
-        cc_scopes: tokendesk_sandbox::CC_SCOPES,
-        web: tokendesk_sandbox::WEB_CLIENT,
-        user_scopes: tokendesk_sandbox::USER_SCOPES,
-        bank: SandboxBank {
-            issuer: &bank,
-            client: tokendesk_sandbox::BANK_CLIENT,
-            signing_key: s.bank_tpp_key_pem(),
-            kid: tokendesk_sandbox::BANK_TPP_KID,
-            consents_url: &consents_url,
-            accounts_url: &accounts_url,
-        },
-    })
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sandbox_bank_presets_sign_in_in_one_click() {
     use tokendesk_core::presets::{BANK_ACCOUNTS_PRESET, BANK_CC_PRESET};
@@ -530,7 +501,11 @@ async fn the_sandbox_bank_presets_sign_in_in_one_click() {
         .await
         .unwrap();
     let t = TestCore::new();
-    let created = t.core.add_presets(sandbox_presets(&sandbox)).await.unwrap();
+    let created = t
+        .core
+        .add_presets(tokendesk_sandbox::presets::presets(&sandbox))
+        .await
+        .unwrap();
     assert_eq!(
         created.len(),
         6,
@@ -682,4 +657,53 @@ async fn the_sandbox_bank_presets_sign_in_in_one_click() {
         .await
         .unwrap_or_else(|e| panic!("{}", e.message));
     sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_siblings_token_the_api_refuses_is_renewed_once() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let (cc, web) = psd2_pair(&t, &p).await;
+    // The sibling's token looks valid here but is dead at the bank (revoked behind our back).
+    t.core.fetch_token(&cc.id).await.unwrap();
+    let dead = t
+        .core
+        .reveal(&cc.id, SecretKind::AccessToken)
+        .await
+        .unwrap();
+    let revoked = reqwest::Client::new()
+        .post(p.url("/token/revocation"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "token={}&client_id={CLIENT}&client_secret={SECRET}",
+            dead.expose()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success());
+
+    t.core
+        .login(&web.id, &HeadlessLogin::default(), LOGIN_TIMEOUT)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    let steps: Vec<Option<u16>> = t
+        .core
+        .exchanges(&web.id, 100)
+        .unwrap()
+        .iter()
+        .filter(|x| x.operation == "step:1")
+        .map(|x| x.status)
+        .collect();
+    assert_eq!(
+        steps,
+        [Some(401), Some(201)],
+        "refused once, renewed, sent again"
+    );
+    let fresh = t
+        .core
+        .reveal(&cc.id, SecretKind::AccessToken)
+        .await
+        .unwrap();
+    assert_ne!(fresh.expose(), dead.expose(), "the sibling has a new token");
 }

@@ -53,6 +53,8 @@ mod oauth_error;
 mod pages;
 mod params;
 mod pkce;
+#[cfg(feature = "presets")]
+pub mod presets;
 mod random;
 mod revoke;
 mod routes;

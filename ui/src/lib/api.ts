@@ -34,6 +34,7 @@ export interface SandboxStatus {
   running: boolean;
   standard_issuer: string | null;
   gateway_issuer: string | null;
+  bank_issuer: string | null;
 }
 
 export interface CopyResult {

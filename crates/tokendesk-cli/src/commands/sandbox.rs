@@ -1,6 +1,5 @@
 //! `tokendesk sandbox`: the demo provider in the foreground.
 
-use tokendesk_core::presets::{self, SandboxBank, SandboxClients};
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 use tokendesk_sandbox::{Sandbox, SandboxOptions, Style};
 
@@ -26,14 +25,7 @@ pub async fn run(core: &Core, args: &SandboxArgs) -> Result<()> {
     eprintln!("TokenDesk sandbox provider — for demos and tests only, NOT for production.");
     println!("standard issuer: {standard}\ngateway issuer:  {gateway}\nbank issuer:     {bank}");
     // A new start, a new TPP key: the bank profiles already there sign with it from now on.
-    match presets::renew_sandbox_bank_key(
-        core,
-        &bank,
-        tokendesk_sandbox::BANK_CLIENT.0,
-        sandbox.bank_tpp_key_pem(),
-    )
-    .await
-    {
+    match tokendesk_sandbox::presets::renew_bank_key(core, &sandbox).await {
         Ok(0) => {}
         Ok(n) => eprintln!("Gave the sandbox bank's new TPP key to {n} profile(s)."),
         Err(e) => eprintln!(
@@ -42,25 +34,8 @@ pub async fn run(core: &Core, args: &SandboxArgs) -> Result<()> {
         ),
     }
     if args.add_profiles {
-        let consents_url = format!("{bank}{}", tokendesk_sandbox::BANK_CONSENTS_PATH);
-        let accounts_url = format!("{bank}{}", tokendesk_sandbox::BANK_ACCOUNTS_PATH);
         let created = core
-            .add_presets(presets::sandbox(&SandboxClients {
-                standard_issuer: &standard,
-                gateway_issuer: &gateway,
-                cc: tokendesk_sandbox::CC_CLIENT,
-                cc_scopes: tokendesk_sandbox::CC_SCOPES,
-                web: tokendesk_sandbox::WEB_CLIENT,
-                user_scopes: tokendesk_sandbox::USER_SCOPES,
-                bank: SandboxBank {
-                    issuer: &bank,
-                    client: tokendesk_sandbox::BANK_CLIENT,
-                    signing_key: sandbox.bank_tpp_key_pem(),
-                    kid: tokendesk_sandbox::BANK_TPP_KID,
-                    consents_url: &consents_url,
-                    accounts_url: &accounts_url,
-                },
-            }))
+            .add_presets(tokendesk_sandbox::presets::presets(&sandbox))
             .await?;
         for p in &created {
             eprintln!("Added profile \"{}\".", p.config.name);

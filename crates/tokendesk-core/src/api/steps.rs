@@ -68,33 +68,6 @@ impl Core {
                 ))
             })
             .collect::<Result<_>>()?;
-        let mut scrub = Vec::new();
-        if let Some(sibling) = &step.token_from {
-            let other = self.profile(sibling).map_err(|_| {
-                Error::invalid_field(
-                    "token_from",
-                    format!("No profile named \"{sibling}\" to take the step's token from."),
-                )
-            })?;
-            // Boxed: a sibling's token may run that sibling's own steps.
-            Box::pin(self.ensure_token(&other.id, STEP_TOKEN_MIN_VALID, Trigger::Manual))
-                .await
-                .map_err(|e| {
-                    Error::new(
-                        e.code,
-                        format!(
-                            "{label} needs a token from profile \"{sibling}\", which failed: {}",
-                            e.message
-                        ),
-                    )
-                })?;
-            let token = self.reveal(&other.id, SecretKind::AccessToken).await?;
-            headers.push(Param::new(
-                "authorization",
-                format!("Bearer {}", token.expose()),
-            ));
-            scrub.push(token);
-        }
         if let Some(header) = step.jws_header.as_deref().filter(|h| !h.trim().is_empty()) {
             let key = self
                 .vault
@@ -121,32 +94,50 @@ impl Core {
         }
         let method = http::Method::from_bytes(step.method().to_ascii_uppercase().as_bytes())
             .map_err(|e| Error::invalid_field("method", e.to_string()))?;
-        let mut request = http::Request::builder()
-            .method(method.clone())
-            .uri(&url)
-            .header(http::header::ACCEPT, "application/json");
-        if body.is_some() {
-            request = request.header(http::header::CONTENT_TYPE, "application/json");
+        // A sibling's token the API refuses (revoked, or from a provider that restarted while
+        // the token looked valid) is renewed once and the step sent again.
+        let mut response = None;
+        for renew in [false, true] {
+            let bearer = match &step.token_from {
+                Some(sibling) => Some(self.step_token(sibling, label, renew).await?),
+                None => None,
+            };
+            let mut request = http::Request::builder()
+                .method(method.clone())
+                .uri(&url)
+                .header(http::header::ACCEPT, "application/json");
+            if body.is_some() {
+                request = request.header(http::header::CONTENT_TYPE, "application/json");
+            }
+            for h in &headers {
+                request = request.header(h.name.as_str(), h.value.as_str());
+            }
+            if let Some(t) = &bearer {
+                request = request.header("authorization", format!("Bearer {}", t.expose()));
+            }
+            let request = request
+                .body(body.clone().unwrap_or_default())
+                .map_err(|e| {
+                    Error::invalid_field("url", format!("\"{url}\" cannot be requested ({e})."))
+                })?;
+            // The profile's own headers (x-api-key, a fresh x-request-id) come with every step.
+            let mut call = self
+                .call(profile, &format!("step:{}", i_of(label)))
+                .await?
+                .with_values(values.clone());
+            if let Some(t) = &bearer {
+                call.scrub(t.expose());
+            }
+            let sent = call.send(request).await;
+            self.record(&call);
+            let answer = sent?;
+            let retry = answer.status() == 401 && bearer.is_some() && !renew;
+            response = Some(answer);
+            if !retry {
+                break;
+            }
         }
-        for h in &headers {
-            request = request.header(h.name.as_str(), h.value.as_str());
-        }
-        let request = request
-            .body(body.clone().unwrap_or_default())
-            .map_err(|e| {
-                Error::invalid_field("url", format!("\"{url}\" cannot be requested ({e})."))
-            })?;
-        // The profile's own headers (x-api-key, a fresh x-request-id) come with every step.
-        let mut call = self
-            .call(profile, &format!("step:{}", i_of(label)))
-            .await?
-            .with_values(values.clone());
-        for t in &scrub {
-            call.scrub(t.expose());
-        }
-        let sent = call.send(request).await;
-        self.record(&call);
-        let response = sent?;
+        let response = response.expect("the loop sends at least once");
         let status = response.status().as_u16();
         if !(200..300).contains(&status) {
             let ct = response
@@ -170,6 +161,40 @@ impl Core {
         } else {
             format!("{}: {}", steps::capitalize(label), got.join(", "))
         })
+    }
+}
+
+impl Core {
+    /// The access token of the profile a step takes its token from: a valid one, or with
+    /// `renew` a new one (refreshed, or fetched again).
+    async fn step_token(
+        &self,
+        sibling: &str,
+        label: &str,
+        renew: bool,
+    ) -> Result<crate::secret::Sensitive<String>> {
+        let other = self.profile(sibling).map_err(|_| {
+            Error::invalid_field(
+                "token_from",
+                format!("No profile named \"{sibling}\" to take the step's token from."),
+            )
+        })?;
+        // Boxed: a sibling's token may run that sibling's own steps.
+        let got = if renew {
+            Box::pin(self.refresh(&other.id, Trigger::Manual)).await
+        } else {
+            Box::pin(self.ensure_token(&other.id, STEP_TOKEN_MIN_VALID, Trigger::Manual)).await
+        };
+        got.map_err(|e| {
+            Error::new(
+                e.code,
+                format!(
+                    "{label} needs a token from profile \"{sibling}\", which failed: {}",
+                    e.message
+                ),
+            )
+        })?;
+        self.reveal(&other.id, SecretKind::AccessToken).await
     }
 }
 
