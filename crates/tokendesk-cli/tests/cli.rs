@@ -509,22 +509,7 @@ fn exit_codes_tell_failures_apart() {
 fn login_in_a_browser_and_by_pasting_the_redirect() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();
-    ok(&run_with_stdin(
-        home.path(),
-        &[
-            "profile",
-            "add",
-            "web",
-            "--issuer",
-            &p.issuer,
-            "--client-id",
-            "web-app",
-            "--client-secret-stdin",
-            "--scope",
-            "openid profile offline_access",
-        ],
-        "web-app-secret\n",
-    ));
+    add_web(home.path(), &p);
     // The browser: login.mjs walks the provider's pages and lands on our loopback listener.
     let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
     let out = tokendesk(home.path())
@@ -1393,25 +1378,6 @@ impl Drop for AgentProcess {
     }
 }
 
-/// Lets this process open `wanted` descriptors if its hard limit allows; returns the soft limit.
-#[cfg(target_os = "linux")]
-fn raise_descriptor_limit(wanted: u64) -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit and setrlimit read and write the struct given; nothing else.
-    #[allow(unsafe_code)]
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        if limit.rlim_cur < wanted {
-            limit.rlim_cur = wanted.min(limit.rlim_max);
-            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-        }
-    }
-    limit.rlim_cur
-}
-
 /// An agent limited to `fd_limit` descriptors, 2,000 connections to it that never write, and
 /// then a valid request, timed. Also the agent's CPU while the flood is held, and how many
 /// descriptors it holds.
@@ -1454,24 +1420,32 @@ fn agent_under_flood(fd_limit: u32) {
         "the agent holds the token"
     );
 
-    let limit = raise_descriptor_limit(FLOOD as u64 + 200);
-    let (flood, opened_in) = within(Duration::from_secs(30), {
-        let socket = socket.clone();
-        move || {
-            let started = Instant::now();
-            let mut flood = Vec::with_capacity(FLOOD);
-            while flood.len() < FLOOD {
-                match std::os::unix::net::UnixStream::connect(&socket) {
-                    Ok(s) => flood.push(s),
-                    // This process is out of descriptors: flood with what it could open.
-                    Err(e) if e.raw_os_error() == Some(libc::EMFILE) => break,
-                    Err(e) => panic!("connection {}: {e}", flood.len() + 1),
-                }
-            }
-            (flood, started.elapsed())
-        }
+    // The flood comes from a process of its own (tests/flood.mjs): this test process shares its
+    // descriptor table with the other tests running beside it.
+    let started = Instant::now();
+    let mut flooder = Command::new("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flood.mjs"))
+        .arg(&socket)
+        .arg(FLOOD.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node runs the flood");
+    let mut line = String::new();
+    let reader = flooder.stdout.take().unwrap();
+    let opened = within(Duration::from_secs(30), move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(reader), &mut line).unwrap();
+        line
     })
     .expect("the agent accepts 2,000 connections within 30 s");
+    line.push_str(opened.trim());
+    let opened_in = started.elapsed();
+    let flood_len: usize = line
+        .strip_prefix("opened ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let held = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .count();
@@ -1502,9 +1476,9 @@ fn agent_under_flood(fd_limit: u32) {
     let cpu = (ticks(pid) - before) as f64 / per_second / started.elapsed().as_secs_f64();
     println!(
         "agent limited to {fd_limit} descriptors; {} silent connections opened in {opened_in:?} \
-         (this process's limit: {limit}); the agent then holds {held} descriptors. A valid \
-         request: {}; the agent's CPU over the following {:?}: {:.1}% of a core",
-        flood.len(),
+         (by a separate process); the agent then holds {held} descriptors. A valid request: {}; \
+         the agent's CPU over the following {:?}: {:.1}% of a core",
+        flood_len,
         match &answer {
             Some(_) => format!("answered in {answered_in:?}"),
             None => format!("no answer after {answered_in:?}"),
@@ -1526,7 +1500,8 @@ fn agent_under_flood(fd_limit: u32) {
     );
     assert!(cpu < 0.5, "the agent spins: {:.0}% of a core", cpu * 100.0);
     // Still serving once the flood is gone.
-    drop(flood);
+    drop(flooder.stdin.take());
+    let _ = flooder.wait();
     assert_eq!(ask(&run_dir).as_deref(), Some(token.trim()));
 }
 
