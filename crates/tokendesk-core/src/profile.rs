@@ -375,6 +375,13 @@ const RESERVED_TOKEN: &[&str] = &[
 ];
 
 impl ProfileConfig {
+    /// Whether the background refresher renews this profile's token by itself. Not a headless
+    /// grant with steps before it: every renewal would register a new consent or initiate a
+    /// new payment, so those are renewed only when someone asks (Refresh, `tokendesk token`).
+    pub fn renews_by_itself(&self) -> bool {
+        self.refresh.auto && (self.grant.interactive() || self.steps.is_empty())
+    }
+
     /// Whether the profile signs anything with the client's private key: assertions, request
     /// objects, a JWT-bearer grant, step bodies.
     pub fn signs(&self) -> bool {

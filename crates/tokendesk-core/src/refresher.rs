@@ -91,7 +91,11 @@ impl Schedule {
         self.policies = core
             .list_profiles()?
             .into_iter()
-            .map(|p| (p.id, p.config.refresh))
+            .map(|p| {
+                let mut policy = p.config.refresh;
+                policy.auto = p.config.renews_by_itself();
+                (p.id, policy)
+            })
             .collect();
         self.due = core
             .tokens()?

@@ -328,6 +328,25 @@ async fn a_payment_with_a_detached_jws_and_the_jwt_bearer_exemption() {
         "the secret is not in the log"
     );
 
+    // The background refresher leaves it alone: a renewal would initiate another payment.
+    assert!(
+        t.core
+            .renew_if_due(&profile.id, i64::MAX / 4)
+            .await
+            .unwrap()
+            .is_none(),
+        "a headless grant with steps is renewed only when asked"
+    );
+    let payments = |t: &TestCore| {
+        t.core
+            .exchanges(&profile.id, 100)
+            .unwrap()
+            .iter()
+            .filter(|x| x.operation == "step:1")
+            .count()
+    };
+    assert_eq!(payments(&t), 1, "one payment initiated, not two");
+
     // An assertion for an authorizationId the bank does not know is refused, nothing stored.
     let mut bad = t.core.profile("psd2 exemption").unwrap().config;
     bad.steps.clear();

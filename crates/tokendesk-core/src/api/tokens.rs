@@ -414,6 +414,9 @@ impl Core {
         let Some(token) = self.store.get_token(id)? else {
             return Ok(None);
         };
+        if !profile.config.renews_by_itself() {
+            return Ok(None);
+        }
         match crate::refresher::due_at(&token, &profile.config.refresh) {
             Some(due) if due <= self.now() + slack_ms => {
                 self.refresh_locked(id, Trigger::Automatic).await.map(Some)
