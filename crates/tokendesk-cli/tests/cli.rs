@@ -511,10 +511,7 @@ fn login_in_a_browser_and_by_pasting_the_redirect() {
     let home = tempfile::tempdir().unwrap();
     add_web(home.path(), &p);
     // The browser: login.mjs walks the provider's pages and lands on our loopback listener.
-    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
-    let out = tokendesk(home.path())
-        .args(["login", "web"])
-        .env("TOKENDESK_BROWSER", format!("node {}", login.display()))
+    let out = browser_login(home.path(), "web")
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -609,6 +606,17 @@ fn no_browser_login(
         }
     };
     (child, url, rx)
+}
+
+/// `tokendesk login PROFILE` with the test provider's headless browser (tests/provider/login.mjs
+/// walks its pages and lands on the loopback listener).
+fn browser_login(home: &Path, profile: &str) -> Command {
+    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
+    let mut command = tokendesk(home);
+    command
+        .args(["login", profile])
+        .env("TOKENDESK_BROWSER", format!("node {}", login.display()));
+    command
 }
 
 fn add_web(home: &Path, p: &Provider) {
@@ -706,10 +714,7 @@ fn inspect_shows_the_id_token_checks_and_fails_when_one_fails() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();
     add_web(home.path(), &p);
-    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
-    let out = tokendesk(home.path())
-        .args(["login", "web"])
-        .env("TOKENDESK_BROWSER", format!("node {}", login.display()))
+    let out = browser_login(home.path(), "web")
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -810,10 +815,7 @@ fn the_readme_psd2_pair_signs_in_from_the_command_line() {
     assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
 
     // `tokendesk login` runs the consent step, the signed hybrid sign-in and its checks.
-    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
-    let child = tokendesk(home.path())
-        .args(["login", "OP accounts"])
-        .env("TOKENDESK_BROWSER", format!("node {}", login.display()))
+    let child = browser_login(home.path(), "OP accounts")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -896,10 +898,7 @@ fn a_pushed_authorization_request_from_the_command_line() {
         ],
         "web-app-par-secret\n",
     ));
-    let login = tokendesk_testkit::repo_root().join("tests/provider/login.mjs");
-    let child = tokendesk(home.path())
-        .args(["login", "par"])
-        .env("TOKENDESK_BROWSER", format!("node {}", login.display()))
+    let child = browser_login(home.path(), "par")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

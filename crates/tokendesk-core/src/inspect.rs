@@ -41,6 +41,16 @@ pub fn decode_jwt(token: &str) -> Result<DecodedJwt, String> {
     })
 }
 
+/// The `sub` of a JWT, when it is one and names one.
+pub fn subject(token: &str) -> Option<String> {
+    decode_jwt(token)
+        .ok()?
+        .claims
+        .get("sub")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 /// One check of an ID token's validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Check {

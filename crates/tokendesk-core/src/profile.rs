@@ -305,6 +305,15 @@ impl Endpoint {
 }
 
 impl Profile {
+    /// The issuer every check compares against: the provider's own (from discovery), else the
+    /// one the profile names.
+    pub fn issuer(&self) -> Option<&str> {
+        self.metadata
+            .as_ref()
+            .map(|m| m.issuer.as_str())
+            .or(self.config.issuer.as_deref())
+    }
+
     /// The endpoint to use: the one set by hand, else — with a TLS client certificate — the
     /// provider's mTLS alias (RFC 8705 §5), else the discovered one.
     pub fn endpoint(&self, which: Endpoint) -> Option<&str> {

@@ -21,7 +21,7 @@ use crate::http::Exchange;
 use crate::id_token::{self, Channel, Expectations};
 use crate::inspect::{self, IdTokenValidation};
 use crate::loopback::{Callback, Listener, RedirectTarget};
-use crate::profile::{AuthMethod, Endpoint, GrantKind, Profile, ProfileId};
+use crate::profile::{Endpoint, GrantKind, Profile, ProfileId};
 use crate::secret::{SecretKind, Sensitive};
 use crate::template::Context;
 use crate::token::TokenSet;
@@ -325,12 +325,7 @@ impl Core {
                         v.checks.len()
                     ),
                 });
-                inspect::decode_jwt(front).ok().and_then(|d| {
-                    d.claims
-                        .get("sub")
-                        .and_then(|s| s.as_str())
-                        .map(str::to_owned)
-                })
+                inspect::subject(front)
             }
         };
         let result = flow::auth_code::redeem(&profile, secret.as_ref(), auth, code, &call).await;
@@ -381,7 +376,13 @@ impl Core {
         credential: Option<&Sensitive<String>>,
         context: IdTokenContext<'_>,
     ) -> IdTokenValidation {
-        let jwks = match (profile.endpoint(Endpoint::Jwks), Self::needs_jwks(id_token)) {
+        let decoded = inspect::decode_jwt(id_token).ok();
+        // Verified with a JWKS key: not HS* (the client secret), not none.
+        let needs_jwks = decoded.as_ref().is_some_and(|d| {
+            let alg = d.header.get("alg").and_then(|a| a.as_str()).unwrap_or("");
+            !alg.starts_with("HS") && !alg.eq_ignore_ascii_case("none")
+        });
+        let jwks = match (profile.endpoint(Endpoint::Jwks), needs_jwks) {
             // Without a JWKS (not even a usable call to fetch it) the signature check says so.
             (Some(uri), true) => match self.public_call(profile, "jwks").await {
                 Ok(call) => {
@@ -393,23 +394,15 @@ impl Core {
             },
             _ => None,
         };
-        let issuer = profile
-            .metadata
-            .as_ref()
-            .map(|m| m.issuer.clone())
-            .or_else(|| profile.config.issuer.clone())
-            .unwrap_or_default();
-        let secret_based = matches!(
-            profile.config.auth_method,
-            AuthMethod::ClientSecretBasic
-                | AuthMethod::ClientSecretPost
-                | AuthMethod::ClientSecretJwt
-        );
+        let issuer = profile.issuer().unwrap_or_default();
+        // HS* ID tokens are keyed by the client secret, when the credential is one.
+        let secret_based =
+            profile.config.auth_method.credential() == Some(SecretKind::ClientSecret);
         let validation = id_token::validate(
             id_token,
             jwks.as_ref(),
             &Expectations {
-                issuer: &issuer,
+                issuer,
                 client_id: &profile.config.client_id,
                 nonce: context.nonce,
                 now: self.now(),
@@ -427,31 +420,22 @@ impl Core {
             },
         );
         if context.log {
-            self.record_checks(profile, id_token, context.channel, &validation);
+            self.record_checks(profile, decoded.as_ref(), context.channel, &validation);
         }
         validation
-    }
-
-    /// Whether the token's algorithm is verified with a JWKS key (not HS*, not none).
-    fn needs_jwks(id_token: &str) -> bool {
-        inspect::decode_jwt(id_token).is_ok_and(|d| {
-            let alg = d.header.get("alg").and_then(|a| a.as_str()).unwrap_or("");
-            !alg.starts_with("HS") && !alg.eq_ignore_ascii_case("none")
-        })
     }
 
     fn record_checks(
         &self,
         profile: &Profile,
-        id_token: &str,
+        decoded: Option<&inspect::DecodedJwt>,
         channel: Channel,
         validation: &IdTokenValidation,
     ) {
-        let decoded = inspect::decode_jwt(id_token).ok();
         let failed = validation.failures().len();
         let body = serde_json::json!({
-            "header": decoded.as_ref().map(|d| &d.header),
-            "claims": decoded.as_ref().map(|d| &d.claims),
+            "header": decoded.map(|d| &d.header),
+            "claims": decoded.map(|d| &d.claims),
             "checks": validation.checks,
         });
         let exchange = Exchange {

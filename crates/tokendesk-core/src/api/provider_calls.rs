@@ -66,9 +66,9 @@ impl Core {
         // OpenID Connect Core §5.3.2: the userinfo `sub` must be the ID token's, or the answer
         // is not about the user who signed in.
         if let Some(id_token) = self.token_value(id, SecretKind::IdToken).await?
-            && let Ok(decoded) = crate::inspect::decode_jwt(id_token.expose())
-            && let Some(want) = decoded.claims.get("sub").and_then(|s| s.as_str())
+            && let Some(want) = crate::inspect::subject(id_token.expose())
         {
+            let want = want.as_str();
             let got = claims.get("sub").and_then(|s| s.as_str());
             if !got.is_some_and(|g| crate::ident::same(g, want)) {
                 let detail = match got {

@@ -21,7 +21,7 @@ impl Core {
         for (i, step) in profile.config.steps.iter().enumerate() {
             let label = step.label(i);
             let summary = self
-                .run_step(profile, step, &label, &mut values)
+                .run_step(profile, step, i, &label, &mut values)
                 .await
                 .map_err(|mut e| {
                     if !e.message.to_lowercase().contains(&label.to_lowercase()) {
@@ -41,6 +41,7 @@ impl Core {
         &self,
         profile: &Profile,
         step: &Step,
+        index: usize,
         label: &str,
         values: &mut Values,
     ) -> Result<String> {
@@ -122,7 +123,7 @@ impl Core {
                 })?;
             // The profile's own headers (x-api-key, a fresh x-request-id) come with every step.
             let mut call = self
-                .call(profile, &format!("step:{}", i_of(label)))
+                .call(profile, &format!("step:{}", index + 1))
                 .await?
                 .with_values(values.clone());
             if let Some(t) = &bearer {
@@ -196,12 +197,4 @@ impl Core {
         })?;
         self.reveal(&other.id, SecretKind::AccessToken).await
     }
-}
-
-/// "step 2 (…)" → "2", for the exchange log's operation name.
-fn i_of(label: &str) -> &str {
-    label
-        .strip_prefix("step ")
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or(label)
 }

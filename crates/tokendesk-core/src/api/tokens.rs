@@ -226,13 +226,7 @@ impl Core {
         let before = self
             .token_value(&profile.id, SecretKind::IdToken)
             .await?
-            .and_then(|t| crate::inspect::decode_jwt(t.expose()).ok())
-            .and_then(|d| {
-                d.claims
-                    .get("sub")
-                    .and_then(|s| s.as_str())
-                    .map(str::to_owned)
-            });
+            .and_then(|t| crate::inspect::subject(t.expose()));
         let v = self
             .check_id_token(
                 profile,
@@ -277,9 +271,10 @@ impl Core {
         let id = &profile.id;
         // A token that is dead on arrival is never stored, so never handed out.
         let now = self.now();
+        let mut token = TokenSet::from_response(id.clone(), grant, response, now, previous);
         let dead = response.expiry_problem(now).or_else(|| {
-            let t = TokenSet::from_response(id.clone(), grant, response, now, previous);
-            t.access_expires_at
+            token
+                .access_expires_at
                 .filter(|at| *at <= now)
                 .map(|at| format!("its expiry lies {} s in the past", (now - at) / 1000))
         });
@@ -323,7 +318,6 @@ impl Core {
             }
             None => {}
         }
-        let mut token = TokenSet::from_response(id.clone(), grant, response, self.now(), previous);
         if validation.is_some() {
             token.id_token_validation = validation;
         }

@@ -131,11 +131,7 @@ pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) ->
              types the client is registered for.",
         ));
     }
-    let expected_iss = profile
-        .metadata
-        .as_ref()
-        .map(|m| m.issuer.as_str())
-        .or(profile.config.issuer.as_deref());
+    let expected_iss = profile.issuer();
     let iss_required = profile
         .metadata
         .as_ref()

@@ -70,13 +70,8 @@ pub fn wrap(
 /// `aud`: the provider's issuer identifier (RFC 9101 §4); without one, the authorization
 /// endpoint.
 fn audience(profile: &Profile) -> Result<String> {
-    let issuer = profile
-        .metadata
-        .as_ref()
-        .map(|m| m.issuer.clone())
-        .or_else(|| profile.config.issuer.clone());
-    match issuer {
-        Some(i) => Ok(i),
+    match profile.issuer() {
+        Some(i) => Ok(i.to_owned()),
         None => Ok(profile
             .require_endpoint(Endpoint::Authorization)?
             .to_owned()),
