@@ -226,6 +226,24 @@ const CLIENTS = [
     client_id: 'public-app',
     token_endpoint_auth_method: 'none',
   }),
+  // DPoP (RFC 9449): tokens only when bound to a key (a Bearer request is refused); the
+  // provider asks every proof for a nonce it handed out (features.dPoP.requireNonce).
+  interactiveClient({
+    client_id: 'dpop-app',
+    client_secret: 'dpop-app-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    dpop_bound_access_tokens: true,
+  }),
+  {
+    client_id: 'cc-dpop',
+    client_secret: 'cc-dpop-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    dpop_bound_access_tokens: true,
+    scope: 'api:read api:write',
+  },
   // client_secret_jwt (OIDC Core §9): an assertion signed with the secret (HS256/384/512; 64
   // bytes so that HS512 is allowed).
   {
@@ -466,6 +484,8 @@ function providerConfiguration() {
     features: {
       devInteractions: { enabled: true }, // built-in login + consent pages
       clientCredentials: { enabled: true },
+      // Every DPoP proof must carry a nonce this provider gave (DPoP-Nonce), as banks do.
+      dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true },
       introspection: { enabled: true },
       requestObjects: { enabled: true },
       claimsParameter: { enabled: true, assertClaimsParameter },
@@ -824,6 +844,19 @@ const BROKEN = {
     const timer = setTimeout(() => send(res, 200, VALID_TOKEN_JSON('slow-token'), 'application/json'), ms);
     // Client gave up (timeout test): drop the timer.
     res.on('close', () => clearTimeout(timer));
+  },
+  // DPoP: a token endpoint that wants a new nonce on every try, for ever.
+  'dpop-nonce-loop': (res) => send(res, 400, JSON.stringify({
+    error: 'use_dpop_nonce', error_description: 'Authorization server requires nonce in DPoP proof',
+  }), 'application/json', { 'dpop-nonce': crypto.randomBytes(16).toString('base64url') }),
+  // DPoP: a provider that ignores the proof and hands out a Bearer token.
+  'dpop-bearer': (res) => send(res, 200, VALID_TOKEN_JSON('bearer-not-bound'), 'application/json'),
+  // DPoP: a token bound to somebody else's key (cnf.jkt that is not the proof's).
+  'dpop-other-key': (res) => {
+    const part = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    const jwt = `${part({ alg: 'ES256', typ: 'at+jwt' })}.${part({ exp, cnf: { jkt: 'someone-elses-key-thumbprint' } })}.c2ln`;
+    send(res, 200, JSON.stringify({ access_token: jwt, token_type: 'DPoP', expires_in: 300 }), 'application/json');
   },
 };
 

@@ -9,6 +9,7 @@ use oauth2::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
+use crate::dpop::{self, DpopKey, Nonces};
 use crate::error::{Error, ErrorCode};
 use crate::profile::{Param, ProfileId};
 use crate::redact::{self, Scrubber};
@@ -240,6 +241,8 @@ pub struct Call<'a> {
     values: crate::template::Values,
     scrubber: Scrubber,
     records: Mutex<Vec<Exchange>>,
+    /// With DPoP: the key that signs a proof for every request, and the nonces providers gave.
+    dpop: Option<(std::sync::Arc<DpopKey>, std::sync::Arc<Nonces>)>,
 }
 
 impl<'a> Call<'a> {
@@ -260,7 +263,23 @@ impl<'a> Call<'a> {
             values: crate::template::Values::new(),
             scrubber: Scrubber::default(),
             records: Mutex::new(Vec::new()),
+            dpop: None,
         }
+    }
+
+    /// Signs a DPoP proof (RFC 9449) for every request of this call.
+    pub fn with_dpop(
+        mut self,
+        key: std::sync::Arc<DpopKey>,
+        nonces: std::sync::Arc<Nonces>,
+    ) -> Self {
+        self.dpop = Some((key, nonces));
+        self
+    }
+
+    /// The DPoP key this call proves possession of, if any.
+    pub fn dpop_key(&self) -> Option<&DpopKey> {
+        self.dpop.as_ref().map(|(k, _)| k.as_ref())
     }
 
     /// Values captured by the profile's steps, for the templates of headers and token
@@ -338,8 +357,63 @@ impl<'a> Call<'a> {
         }
     }
 
-    /// Sends one request (the oauth2 crate calls this through [`Call::client`]).
-    pub async fn send(&self, mut request: HttpRequest) -> Result<HttpResponse, TransportError> {
+    /// Sends one request (the oauth2 crate calls this through [`Call::client`]). With DPoP, each
+    /// try carries a fresh proof, and an answer that asks for a nonce (`use_dpop_nonce` with a
+    /// `DPoP-Nonce` header) is answered by sending the request again with it, at most
+    /// [`dpop::NONCE_RETRIES`] times.
+    pub async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+        let Some((key, nonces)) = &self.dpop else {
+            return self.send_once(request).await;
+        };
+        let url = request.uri().to_string();
+        let method = request.method().to_string();
+        // A request that uses a DPoP-bound token proves it holds its key: `ath`.
+        let bound_token = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("DPoP "))
+            .map(str::to_owned);
+        let mut tries = 0;
+        loop {
+            let used = nonces.get(&url);
+            let proof = key.proof(
+                &method,
+                &url,
+                used.as_deref(),
+                bound_token.as_deref(),
+                self.clock.now_ms(),
+            );
+            let mut attempt = copy_request(&request);
+            if let Ok(v) = http::HeaderValue::from_str(&proof) {
+                attempt.headers_mut().insert("dpop", v);
+            }
+            let response = self.send_once(attempt).await?;
+            let given = response
+                .headers()
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            if let Some(n) = &given {
+                nonces.set(&url, n);
+            }
+            let fresh = given.is_some() && given != used;
+            if fresh
+                && tries < dpop::NONCE_RETRIES
+                && dpop::asks_for_nonce(
+                    response.status().as_u16(),
+                    response.headers(),
+                    response.body(),
+                )
+            {
+                tries += 1;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    async fn send_once(&self, mut request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let ctx = self.template();
         for h in &self.headers {
             let value = ctx
@@ -521,7 +595,16 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Call<'_> {
     }
 }
 
-/// A reqwest failure as something a person can act on.
+/// The same request again (a body of bytes copies).
+fn copy_request(r: &HttpRequest) -> HttpRequest {
+    let mut copy = http::Request::new(r.body().clone());
+    *copy.method_mut() = r.method().clone();
+    *copy.uri_mut() = r.uri().clone();
+    *copy.version_mut() = r.version();
+    *copy.headers_mut() = r.headers().clone();
+    copy
+}
+
 /// A form-encoded body (`access_token=…&token_type=bearer`) as a JSON object of strings; `None`
 /// when it is not one (no `=`, not UTF-8).
 fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
@@ -536,6 +619,7 @@ fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
     serde_json::to_vec(&map).ok()
 }
 
+/// A reqwest failure as something a person can act on.
 fn transport_error(url: &str, e: reqwest::Error, timeout: Duration) -> TransportError {
     let url = redact::url(url);
     let chain = error_chain(&e);

@@ -12,6 +12,7 @@ pub mod bundle;
 pub mod clock;
 #[cfg(unix)]
 pub mod detach;
+pub mod dpop;
 pub mod error;
 pub mod events;
 pub mod flow;

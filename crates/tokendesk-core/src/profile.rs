@@ -234,6 +234,10 @@ pub struct ProfileConfig {
     /// CA certificates (PEM) to trust for this provider beside the system's: a sandbox or test
     /// environment with a private CA.
     pub tls_ca: Option<String>,
+    /// Sender-constrained tokens with DPoP (RFC 9449): the algorithm of the profile's proof
+    /// key (made by TokenDesk, kept in the keychain). Every token, refresh, revocation,
+    /// introspection and userinfo request carries a proof; the token is bound to the key.
+    pub dpop: Option<crate::dpop::DpopAlg>,
     /// The algorithm the client registered for ID tokens (`id_token_signed_response_alg`): an
     /// ID token signed otherwise fails its checks. `none` accepts an unsigned ID token from the
     /// token endpoint — never the default, never from the authorization response.

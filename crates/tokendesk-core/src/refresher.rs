@@ -259,6 +259,7 @@ mod tests {
             revoked_at: None,
             retry_at: None,
             last_error: None,
+            dpop_jkt: None,
         }
     }
 

@@ -77,16 +77,19 @@ pub enum SecretKind {
     PrivateKey,
     /// The key of the client certificate for mutual TLS (RFC 8705).
     TlsKey,
+    /// The key that signs DPoP proofs (RFC 9449), a private JWK; made by TokenDesk.
+    DpopKey,
 }
 
 impl SecretKind {
-    pub const ALL: [SecretKind; 6] = [
+    pub const ALL: [SecretKind; 7] = [
         SecretKind::ClientSecret,
         SecretKind::AccessToken,
         SecretKind::RefreshToken,
         SecretKind::IdToken,
         SecretKind::PrivateKey,
         SecretKind::TlsKey,
+        SecretKind::DpopKey,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -97,6 +100,7 @@ impl SecretKind {
             SecretKind::IdToken => "id_token",
             SecretKind::PrivateKey => "private_key",
             SecretKind::TlsKey => "tls_key",
+            SecretKind::DpopKey => "dpop_key",
         }
     }
 }

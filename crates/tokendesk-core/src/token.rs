@@ -18,7 +18,8 @@ use crate::secret::{fingerprint, mask};
 pub struct TokenSet {
     pub profile_id: ProfileId,
     pub grant: GrantKind,
-    /// As the provider sent it (`Bearer`, `BearerToken`, ...). We always send `Bearer`.
+    /// As the provider sent it (`Bearer`, `BearerToken`, `DPoP`, ...). TokenDesk sends
+    /// `Bearer`, or `DPoP` with a proof for a DPoP-bound token.
     pub token_type: String,
     pub scope: Option<String>,
     /// The gateway's `status` (approved, revoked, ...), if sent.
@@ -48,6 +49,9 @@ pub struct TokenSet {
     /// After a failed automatic refresh: what went wrong.
     #[serde(default)]
     pub last_error: Option<String>,
+    /// A DPoP-bound token (RFC 9449): the thumbprint (`jkt`) of the key it is bound to.
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 /// What we keep about one token value: never the value.
@@ -158,6 +162,7 @@ impl TokenSet {
             revoked_at: None,
             retry_at: None,
             last_error: None,
+            dpop_jkt: None,
         }
     }
 

@@ -37,9 +37,14 @@ impl Core {
     /// A call for one of the profile's operations as its client, over its own TLS settings
     /// (trusted CAs, the client certificate with its key from the keychain — required when the
     /// profile has a certificate).
+    /// With DPoP, every request of the call carries a proof of the profile's key.
     pub(super) async fn call<'a>(&'a self, profile: &Profile, operation: &str) -> Result<Call<'a>> {
         let tls = self.tls_setup(profile, true).await?;
-        Ok(self.plain_call(profile, operation).with_tls(tls))
+        let call = self.plain_call(profile, operation).with_tls(tls);
+        Ok(match self.dpop_key(profile).await? {
+            Some(key) => call.with_dpop(key, self.dpop_nonces.clone()),
+            None => call,
+        })
     }
 
     /// A call for the provider's public documents (discovery, JWKS): the profile's CAs, and its

@@ -120,6 +120,12 @@ impl Core {
             now: self.now(),
         };
         let mut auth = flow::auth_code::authorization(&profile, &redirect_uri, &ctx)?;
+        if let Some(key) = self.dpop_key(&profile).await? {
+            // The code is bound to the key (RFC 9449 §10): only a proof of it redeems the code.
+            auth.url
+                .query_pairs_mut()
+                .append_pair("dpop_jkt", key.thumbprint());
+        }
         if profile.config.signed_request {
             let key = self.vault.get(&profile.id, SecretKind::PrivateKey).await?;
             auth.url = flow::request_object::wrap(&profile, &auth.url, key.as_ref(), self.now())?;

@@ -4,6 +4,7 @@
 
 mod calls;
 mod diagnostics;
+mod dpop;
 mod login;
 mod profiles;
 mod provider_calls;
@@ -11,6 +12,7 @@ mod reveal;
 mod steps;
 mod tokens;
 
+pub use dpop::TokenUse;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
 pub use reveal::{ExportFormat, TokenInspection, format_token};
 
@@ -60,6 +62,10 @@ pub struct Core {
     /// while the store's token set names the same fingerprint, so another process's newer token
     /// is always read from the keychain.
     memo: Mutex<tokens::Memo>,
+    /// DPoP keys read or made in this process (the agent keeps them here between requests).
+    dpop_keys: Mutex<HashMap<ProfileId, Arc<crate::dpop::DpopKey>>>,
+    /// The newest DPoP nonce each origin gave.
+    dpop_nonces: Arc<crate::dpop::Nonces>,
 }
 
 impl Core {
@@ -75,6 +81,8 @@ impl Core {
             flights: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
             memo: Mutex::new(HashMap::new()),
+            dpop_keys: Mutex::new(HashMap::new()),
+            dpop_nonces: Arc::default(),
         })
     }
 

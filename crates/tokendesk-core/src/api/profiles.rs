@@ -117,6 +117,7 @@ impl Core {
     pub async fn delete_profile(&self, id: &ProfileId) -> Result<()> {
         self.profile_by_id(id)?;
         self.forget_values(id);
+        self.forget_dpop_key(id);
         self.vault.delete_all(id).await?;
         self.store.delete_profile(id)?;
         tracing::info!("profile deleted");

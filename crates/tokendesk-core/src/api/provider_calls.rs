@@ -60,7 +60,11 @@ impl Core {
         let token = self.reveal(id, SecretKind::AccessToken).await?;
         let mut call = self.call(&profile, "userinfo").await?;
         call.scrub(token.expose());
-        let result = flow::token_ops::userinfo(&profile, &token, &call).await;
+        let scheme = match self.store.get_token(id)?.and_then(|t| t.dpop_jkt) {
+            Some(_) => crate::dpop::SCHEME,
+            None => "Bearer",
+        };
+        let result = flow::token_ops::userinfo(&profile, &token, scheme, &call).await;
         self.record(&call);
         let claims = result?;
         // OpenID Connect Core §5.3.2: the userinfo `sub` must be the ID token's, or the answer

@@ -5,6 +5,7 @@ use ts_rs::TS;
 use serde::Serialize;
 
 use super::Core;
+use super::dpop::TokenUse;
 use super::login::IdTokenContext;
 use super::profiles::credential_kind;
 use crate::error::{Error, ErrorCode, Result};
@@ -43,7 +44,10 @@ impl Core {
     pub async fn reveal(&self, id: &ProfileId, kind: SecretKind) -> Result<Sensitive<String>> {
         if matches!(
             kind,
-            SecretKind::ClientSecret | SecretKind::PrivateKey | SecretKind::TlsKey
+            SecretKind::ClientSecret
+                | SecretKind::PrivateKey
+                | SecretKind::TlsKey
+                | SecretKind::DpopKey
         ) {
             return Err(Error::new(
                 ErrorCode::Unsupported,
@@ -58,15 +62,38 @@ impl Core {
         })
     }
 
-    /// The access token as text to hand out (clipboard, scripts).
+    /// The access token as text to hand out (clipboard, scripts). A DPoP-bound token's header
+    /// and curl forms carry a fresh proof for a GET of the profile's API URL (or userinfo).
     pub async fn export(&self, id: &ProfileId, format: ExportFormat) -> Result<Sensitive<String>> {
         let profile = self.profile_by_id(id)?;
         let token = self.reveal(id, SecretKind::AccessToken).await?;
-        Ok(Sensitive::new(format_token(
-            &profile,
-            token.expose(),
-            format,
-        )))
+        if format == ExportFormat::Raw {
+            return Ok(token);
+        }
+        let set = self.store.get_token(id)?;
+        let url = api_url(&profile);
+        let usage = match (url, set.as_ref().and_then(|s| s.dpop_jkt.as_ref())) {
+            (Some(url), _) => {
+                self.token_use_of(&profile, set.as_ref(), &token, "GET", url)
+                    .await?
+            }
+            (None, Some(_)) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "The token of profile \"{}\" is DPoP-bound: each use needs a proof for \
+                         its request's URL. Set the profile's API URL to copy a header or curl \
+                         line, or use `tokendesk token {} --header --for 'GET https://…'`.",
+                        profile.config.name, profile.config.name
+                    ),
+                ));
+            }
+            (None, None) => TokenUse {
+                authorization: format!("Bearer {}", token.expose()),
+                dpop: None,
+            },
+        };
+        Ok(Sensitive::new(format_token(&profile, &usage, format)))
     }
 
     /// A stored token decoded for display.
@@ -141,27 +168,40 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// The token as raw text, an `Authorization` header, or a curl line.
-pub fn format_token(profile: &Profile, token: &str, format: ExportFormat) -> String {
+/// Where a copied curl line goes: the profile's API URL, else its userinfo endpoint.
+fn api_url(profile: &Profile) -> Option<&str> {
+    profile
+        .config
+        .api_url
+        .as_deref()
+        .or_else(|| profile.endpoint(Endpoint::Userinfo))
+}
+
+/// The token's headers as an `Authorization` header (with its DPoP proof) or a curl line (with
+/// the profile's extra headers). The raw form is the token itself.
+pub fn format_token(profile: &Profile, usage: &TokenUse, format: ExportFormat) -> String {
     match format {
-        ExportFormat::Raw => token.to_owned(),
-        ExportFormat::Header => format!("Authorization: Bearer {token}"),
+        ExportFormat::Raw => usage
+            .authorization
+            .split_once(' ')
+            .map(|(_, t)| t.to_owned())
+            .unwrap_or_default(),
+        ExportFormat::Header => usage.header_lines(),
         ExportFormat::Curl => {
             let mut line = format!(
                 "curl -H {}",
-                shell_quote(&format!("Authorization: Bearer {token}"))
+                shell_quote(&format!("Authorization: {}", usage.authorization))
             );
+            if let Some(proof) = &usage.dpop {
+                line.push_str(&format!(" -H {}", shell_quote(&format!("DPoP: {proof}"))));
+            }
             for h in &profile.config.headers {
                 line.push_str(&format!(
                     " -H {}",
                     shell_quote(&format!("{}: {}", h.name, h.value))
                 ));
             }
-            let url = profile
-                .config
-                .api_url
-                .as_deref()
-                .or_else(|| profile.endpoint(Endpoint::Userinfo))
+            let url = api_url(profile)
                 .map(shell_quote)
                 .unwrap_or_else(|| "\"$API_URL\"".to_owned());
             line.push(' ');
@@ -189,14 +229,30 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         };
-        assert_eq!(format_token(&profile, "T", ExportFormat::Raw), "T");
+        let bearer = TokenUse {
+            authorization: "Bearer T".into(),
+            dpop: None,
+        };
+        assert_eq!(format_token(&profile, &bearer, ExportFormat::Raw), "T");
         assert_eq!(
-            format_token(&profile, "T", ExportFormat::Header),
+            format_token(&profile, &bearer, ExportFormat::Header),
             "Authorization: Bearer T"
         );
         assert_eq!(
-            format_token(&profile, "T", ExportFormat::Curl),
+            format_token(&profile, &bearer, ExportFormat::Curl),
             r"curl -H 'Authorization: Bearer T' -H 'x-api-key: k'\''1' 'https://api.example/v1/accounts'"
+        );
+        let bound = TokenUse {
+            authorization: "DPoP T".into(),
+            dpop: Some("P.R.S".into()),
+        };
+        assert_eq!(
+            format_token(&profile, &bound, ExportFormat::Header),
+            "Authorization: DPoP T\nDPoP: P.R.S"
+        );
+        assert_eq!(
+            format_token(&profile, &bound, ExportFormat::Curl),
+            r"curl -H 'Authorization: DPoP T' -H 'DPoP: P.R.S' -H 'x-api-key: k'\''1' 'https://api.example/v1/accounts'"
         );
     }
 }

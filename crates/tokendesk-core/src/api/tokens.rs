@@ -288,6 +288,11 @@ impl Core {
                 ),
             ));
         }
+        // A request with a DPoP proof must get a token bound to its key (RFC 9449 §5).
+        if let Some(key) = self.dpop_key(profile).await? {
+            crate::dpop::check_binding(&key, &token.token_type, response.access_token().secret())?;
+            token.dpop_jkt = Some(key.thumbprint().to_owned());
+        }
         let new_grant = previous.is_none();
         // A new grant replaces what is stored: entries it does not renew are removed.
         let stored = match previous {

@@ -203,9 +203,11 @@ pub async fn introspect(
 }
 
 /// Calls the userinfo endpoint with the access token; a signed (JWT) answer is decoded.
+/// `scheme`: `Bearer`, or `DPoP` for a DPoP-bound token (the call then adds the proof).
 pub async fn userinfo(
     profile: &Profile,
     access_token: &Sensitive<String>,
+    scheme: &str,
     call: &Call<'_>,
 ) -> Result<Value> {
     let url = profile
@@ -215,7 +217,7 @@ pub async fn userinfo(
         .header(http::header::ACCEPT, "application/json")
         .header(
             http::header::AUTHORIZATION,
-            format!("Bearer {}", access_token.expose()),
+            format!("{scheme} {}", access_token.expose()),
         )
         .body(Vec::new())
         .map_err(|e| Error::internal(e.to_string()))?;

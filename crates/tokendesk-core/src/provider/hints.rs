@@ -73,6 +73,17 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
              and the scopes. The exchange log shows exactly what was sent."
         }
         ("invalid_target", _) => "The audience/resource is not known to the provider.",
+        ("use_dpop_nonce", _) => {
+            "The provider kept asking for a new DPoP nonce: TokenDesk sent the request again with \
+             each nonce it was given (up to 3 times) and every answer asked for another. The \
+             provider's nonces may expire at once, or its clock and this machine's differ; the \
+             exchange log shows each try."
+        }
+        ("invalid_dpop_proof", _) => {
+            "The provider refused the DPoP proof: check that it supports the profile's DPoP \
+             algorithm (dpop_signing_alg_values_supported), and the clocks of this machine and \
+             the provider (a proof's iat must be recent)."
+        }
         ("access_denied", _) => "The user or the provider's policy refused the request.",
         ("temporarily_unavailable", _) | ("server_error", _) => {
             "The provider failed on its side; try again later."
