@@ -100,9 +100,14 @@ pub struct TokenArgs {
     /// Refresh first when the token expires within this many seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub min_valid: u64,
-    /// Print `Authorization: Bearer …`.
+    /// Print `Authorization: Bearer …` — for a DPoP-bound token `Authorization: DPoP …` and a
+    /// `DPoP: …` proof line for the request given with --for (or a GET of the profile's API
+    /// URL). Both lines feed `curl -H @-`.
     #[arg(long, conflicts_with_all = ["env", "json"])]
     pub header: bool,
+    /// With --header: the request the token is for, 'METHOD URL' (a DPoP proof is made for it).
+    #[arg(long = "for", value_name = "METHOD URL", requires = "header")]
+    pub for_request: Option<String>,
     /// Print shell `export` lines.
     #[arg(long, conflicts_with = "json")]
     pub env: bool,
@@ -188,6 +193,25 @@ pub enum AuthMethodArg {
     TlsClientAuth,
     /// self_signed_tls_client_auth: a self-signed certificate registered with the provider.
     SelfSignedTlsClientAuth,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DpopAlgArg {
+    /// ECDSA P-256 with SHA-256 (what every DPoP server supports).
+    #[value(name = "ES256")]
+    Es256,
+    /// Ed25519.
+    #[value(name = "EdDSA")]
+    EdDsa,
+}
+
+impl From<DpopAlgArg> for tokendesk_core::dpop::DpopAlg {
+    fn from(a: DpopAlgArg) -> Self {
+        match a {
+            DpopAlgArg::Es256 => Self::ES256,
+            DpopAlgArg::EdDsa => Self::EdDSA,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -284,6 +308,10 @@ pub struct ProfileAddArgs {
     /// Send sign-in requests as signed request objects (RFC 9101), signed with the private key.
     #[arg(long)]
     pub signed_request: bool,
+    /// Sender-constrained tokens with DPoP (RFC 9449): TokenDesk makes a key of this algorithm
+    /// (kept in the OS keychain) and proves it on every request.
+    #[arg(long, value_enum, value_name = "ALG")]
+    pub dpop: Option<DpopAlgArg>,
     /// A TLS client certificate (PEM file, chain after it) for mutual TLS (RFC 8705).
     #[arg(long, value_name = "FILE", requires = "tls_key_file")]
     pub tls_cert: Option<String>,

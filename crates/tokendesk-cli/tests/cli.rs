@@ -1546,3 +1546,104 @@ fn connections_without_a_request_do_not_keep_the_agent_alive() {
     }
     eprintln!("idle after {:?}", started.elapsed());
 }
+
+/// A DPoP profile used the way a script would: `tokendesk token --header --for` piped into
+/// `curl -H @-`, the provider checking the proof — straight, and through the agent.
+#[test]
+fn dpop_headers_for_a_request_feed_curl() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "dpop",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "dpop-app",
+            "--client-secret-stdin",
+            "--scope",
+            "openid profile offline_access",
+            "--dpop",
+            "ES256",
+        ],
+        "dpop-app-secret\n",
+    ));
+    let child = browser_login(home.path(), "dpop")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(child, Duration::from_secs(60), "the DPoP sign-in");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let me = p.url("/me");
+    let target = format!("GET {me}");
+    // `agent`: the agent may answer; `Some(true)`: only the agent can (no keychain).
+    let through_curl = |agent: Option<bool>| {
+        let mut token = tokendesk(home.path());
+        if agent.is_some() {
+            token.env_remove("TOKENDESK_NO_AGENT");
+        }
+        if agent == Some(true) {
+            token.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
+        }
+        let header = ok(&token
+            .args(["token", "dpop", "--header", "--for", &target])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap());
+        let lines: Vec<&str> = header.lines().collect();
+        assert!(lines[0].starts_with("Authorization: DPoP "), "{header}");
+        assert!(lines[1].starts_with("DPoP: ey"), "{header}");
+        let mut curl = Command::new("curl")
+            .args(["-s", "-w", "\n%{http_code}", "-H", "@-", &me])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        curl.stdin
+            .take()
+            .unwrap()
+            .write_all(header.as_bytes())
+            .unwrap();
+        String::from_utf8(curl.wait_with_output().unwrap().stdout).unwrap()
+    };
+    // The nonce the provider gave at sign-in is remembered: this process's first proof
+    // carries it, and the provider accepts it.
+    let answer = through_curl(None);
+    assert!(answer.ends_with("\n200"), "{answer}");
+    assert!(answer.contains("\"sub\""), "{answer}");
+    // The agent keeps the key in memory and makes the proof there.
+    let socket = agent_socket(home.path());
+    let _stop = StopAgent(socket.clone());
+    let first = through_curl(Some(false));
+    assert!(first.ends_with("\n200"), "{first}");
+    wait_for_agent(&socket);
+    let served = through_curl(Some(true));
+    assert!(served.ends_with("\n200"), "{served}");
+
+    // Without --for the proof is for a GET of the profile's API URL (its userinfo endpoint
+    // here); a target that is no request says what to give.
+    let default = ok(&run(home.path(), &["token", "dpop", "--header"]));
+    let proof = default.lines().nth(1).unwrap().trim_start_matches("DPoP: ");
+    let claims = tokendesk_core::inspect::decode_jwt(proof).unwrap().claims;
+    assert_eq!(claims["htu"], me);
+    let bad = run(
+        home.path(),
+        &["token", "dpop", "--header", "--for", "https://x/"],
+    );
+    assert_eq!(code(&bad), 2, "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("give the method and the URL"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

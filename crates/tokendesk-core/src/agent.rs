@@ -50,6 +50,10 @@ pub struct Request {
     pub profile: String,
     pub min_valid_secs: u64,
     pub id_token: bool,
+    /// Also the `Authorization` header lines (with a DPoP proof for a bound token) — for this
+    /// request (`METHOD URL`) when given. The agent keeps the DPoP key in memory.
+    #[serde(default)]
+    pub header: Option<Option<String>>,
 }
 
 impl Request {
@@ -59,7 +63,14 @@ impl Request {
             profile: profile.to_owned(),
             min_valid_secs,
             id_token,
+            header: None,
         }
+    }
+
+    /// Asks for the header lines too, for `target` (`METHOD URL`) when given.
+    pub fn with_header(mut self, target: Option<&str>) -> Self {
+        self.header = Some(target.map(str::to_owned));
+        self
     }
 }
 
@@ -70,6 +81,9 @@ pub enum Response {
         token: String,
         token_type: String,
         expires_at: Option<i64>,
+        /// The header lines, when asked for.
+        #[serde(default)]
+        header: Option<String>,
     },
     Error {
         code: ErrorCode,
@@ -83,6 +97,8 @@ pub enum Response {
 pub struct Served {
     pub token: String,
     pub expires_at: Option<i64>,
+    /// The header lines, when asked for.
+    pub header: Option<String>,
 }
 
 /// A token from the agent, or `None` when no agent answers (the caller then does the work).
@@ -99,8 +115,15 @@ pub fn ask(run_dir: &Path, request: &Request) -> Option<Result<Served, Error>> {
     BufReader::new(stream).read_line(&mut answer).ok()?;
     match serde_json::from_str::<Response>(&answer).ok()? {
         Response::Token {
-            token, expires_at, ..
-        } => Some(Ok(Served { token, expires_at })),
+            token,
+            expires_at,
+            header,
+            ..
+        } => Some(Ok(Served {
+            token,
+            expires_at,
+            header,
+        })),
         Response::Error { code, message } => Some(Err(Error::new(code, message))),
         Response::Mismatch => None,
     }
@@ -355,14 +378,23 @@ async fn answer(core: &Core, r: &Request) -> Response {
         };
         // The core keeps the values it wrote or read in memory while the store names them.
         let value = core.reveal(&profile.id, kind).await?;
-        Ok::<_, Error>((value, set.token_type, expires_at))
+        let header = match &r.header {
+            Some(target) => Some(
+                core.authorization_header(&profile.id, target.as_deref())
+                    .await?
+                    .header_lines(),
+            ),
+            None => None,
+        };
+        Ok::<_, Error>((value, set.token_type, expires_at, header))
     }
     .await;
     match result {
-        Ok((value, token_type, expires_at)) => Response::Token {
+        Ok((value, token_type, expires_at, header)) => Response::Token {
             token: value.into_inner(),
             token_type,
             expires_at,
+            header,
         },
         Err(e) => Response::Error {
             code: e.code,

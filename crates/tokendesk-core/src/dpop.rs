@@ -281,10 +281,13 @@ pub fn parse_target(text: &str) -> Result<(String, String)> {
     Ok((method.to_ascii_uppercase(), url.to_owned()))
 }
 
-/// The newest nonce each origin gave (`DPoP-Nonce`), shared by a core's calls.
+/// The newest nonce each origin gave (`DPoP-Nonce`), shared by a core's calls. Those that
+/// came in since [`Nonces::take_new`] was last called are kept apart, for the store.
 #[derive(Default)]
 pub struct Nonces {
     by_origin: Mutex<HashMap<String, String>>,
+    new: Mutex<Vec<(String, String)>>,
+    loaded: std::sync::OnceLock<()>,
 }
 
 impl Nonces {
@@ -293,7 +296,30 @@ impl Nonces {
     }
 
     pub fn set(&self, url: &str, nonce: &str) {
-        self.lock().insert(origin(url), nonce.to_owned());
+        let origin = origin(url);
+        let mut map = self.lock();
+        if map.get(&origin).map(String::as_str) != Some(nonce) {
+            map.insert(origin.clone(), nonce.to_owned());
+            self.new
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((origin, nonce.to_owned()));
+        }
+    }
+
+    /// The nonces set since the last call, by origin.
+    pub fn take_new(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut *self.new.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Adds remembered nonces (once per process) under those already known.
+    pub fn load_once(&self, remembered: impl FnOnce() -> Vec<(String, String)>) {
+        self.loaded.get_or_init(|| {
+            let mut map = self.lock();
+            for (origin, nonce) in remembered() {
+                map.entry(origin).or_insert(nonce);
+            }
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
@@ -506,6 +532,15 @@ mod tests {
         n.set("https://as.example/token", "a");
         assert_eq!(n.get("https://as.example/other?x").as_deref(), Some("a"));
         assert_eq!(n.get("https://api.example/"), None);
+        n.set("https://as.example/again", "a");
+        assert_eq!(
+            n.take_new(),
+            vec![("https://as.example".to_owned(), "a".to_owned())],
+            "a nonce given again is not new"
+        );
+        n.load_once(|| vec![("https://api.example".into(), "r".into())]);
+        n.load_once(|| panic!("loaded once"));
+        assert_eq!(n.get("https://api.example/x").as_deref(), Some("r"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 // The profile form's model: strings for every input, converted to and from the core's
 // `ProfileConfig` (all fields present, optional ones as null, scopes as an array).
 
+import type { DpopAlg } from './bindings/DpopAlg';
 import type { AssertionAlg } from './bindings/AssertionAlg';
 import type { AuthMethod } from './bindings/AuthMethod';
 import type { Endpoints } from './bindings/Endpoints';
@@ -47,6 +48,8 @@ export interface ProfileForm {
   steps: Step[];
   /** The ID-token algorithm the client registered ('' = any the provider's JWKS verifies). */
   id_token_alg: string;
+  /** DPoP (RFC 9449): the algorithm of the profile's proof key; '' = off. */
+  dpop: '' | DpopAlg;
   /** PEM: the client certificate (chain) for mutual TLS, and CA certificates to trust. */
   tls_client_cert: string;
   tls_ca: string;
@@ -87,6 +90,7 @@ export function emptyConfig(): ProfileConfig {
     jwt_bearer: { issuer: null, subject: null, audience: null, claims: null, lifetime_secs: null },
     steps: [],
     id_token_alg: null,
+    dpop: null,
     tls_client_cert: null,
     tls_ca: null,
     grant: 'authorization_code',
@@ -119,6 +123,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     jwt_bearer: { ...p.jwt_bearer },
     steps: p.steps.map(copyStep),
     id_token_alg: p.id_token_alg,
+    dpop: p.dpop,
     tls_client_cert: p.tls_client_cert,
     tls_ca: p.tls_ca,
     grant: p.grant,
@@ -168,6 +173,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
     },
     steps: c.steps.map(copyStep),
     id_token_alg: c.id_token_alg ?? '',
+    dpop: c.dpop ?? '',
     tls_client_cert: c.tls_client_cert ?? '',
     tls_ca: c.tls_ca ?? '',
     grant: c.grant,
@@ -247,6 +253,7 @@ export function configFromForm(f: ProfileForm): Converted {
     },
     steps: f.steps.map(cleanStep),
     id_token_alg: opt(f.id_token_alg),
+    dpop: f.dpop === '' ? null : f.dpop,
     tls_client_cert: opt(f.tls_client_cert),
     tls_ca: opt(f.tls_ca),
     grant: f.grant,
@@ -308,6 +315,7 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'jwt_bearer.audience',
     'jwt_bearer.claims',
     'id_token_alg',
+    'dpop',
     'tls_client_cert',
     'tls_ca',
     'tls_key',

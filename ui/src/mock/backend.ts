@@ -171,6 +171,7 @@ export class MockBackend {
       revoked_at: null,
       retry_at: null,
       last_error: null,
+      dpop_jkt: null,
     };
     this.data.decoded[`${p.id}/access_token`] = { header: { alg: 'RS256', kid: 'mock-1', typ: 'at+jwt' }, claims: JSON.parse(atob(access.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as JsonValue };
     this.data.decoded[`${p.id}/refresh_token`] = { not_jwt: 'The value has no dots: an opaque reference token.' };
@@ -491,6 +492,7 @@ export class MockBackend {
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'accounts', 'payments'],
       response_types_supported: ['code', 'code id_token'],
+      dpop_signing_alg_values_supported: [],
       source_url: `${base}/.well-known/openid-configuration`,
       notes: issuer === base ? [] : [`The issuer was given as "${issuer}", but the provider calls itself "${base}".`],
       fetched_at: Date.now(),

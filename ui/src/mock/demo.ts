@@ -66,6 +66,7 @@ export function demoData(now: number): MockData {
           token_endpoint_auth_methods_supported: ['client_secret_basic', 'private_key_jwt', 'tls_client_auth'],
           scopes_supported: ['openid', 'accounts', 'payments', 'offline_access'],
           response_types_supported: ['code', 'code id_token'],
+          dpop_signing_alg_values_supported: [],
           source_url: `${IDP}/.well-known/openid-configuration`,
           notes: [],
           fetched_at: now - 3 * 60 * MIN,
@@ -189,6 +190,7 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    dpop_jkt: null,
   };
 
   // 2. Authorization code with an ID token: amber access, healthy refresh.
@@ -260,6 +262,7 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    dpop_jkt: null,
   };
 
   // 3. Expired client-credentials token.
@@ -284,6 +287,7 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    dpop_jkt: null,
   };
 
   // 4. Needs a sign-in: refresh token rejected.
@@ -308,6 +312,7 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    dpop_jkt: null,
   };
 
   // 5. Healthy long-lived opaque token, no refresh token.
@@ -332,6 +337,7 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    dpop_jkt: null,
   };
 
   // 6. Revoked at the gateway.
@@ -505,6 +511,7 @@ export function bulkData(n: number, now: number): MockData {
       revoked_at: null,
     retry_at: null,
     last_error: null,
+    dpop_jkt: null,
     });
   }
   return {

@@ -26,6 +26,7 @@ export function makeToken(over: Partial<TokenSet> = {}): TokenSet {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    dpop_jkt: null,
     ...over,
   };
 }

@@ -147,6 +147,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             audience: a.assertion_audience.clone(),
         },
         signed_request: a.signed_request,
+        dpop: a.dpop.map(Into::into),
         par: a.par,
         id_token_alg: a.id_token_alg.clone(),
         tls_client_cert: a.tls_cert.as_deref().map(read_pem_file).transpose()?,

@@ -24,6 +24,7 @@ pub fn quick_args(mut args: impl Iterator<Item = String>) -> Option<TokenArgs> {
         json: false,
         reveal: false,
         id_token: false,
+        for_request: None,
     };
     let mut profile = None;
     while let Some(a) = args.next() {
@@ -31,6 +32,8 @@ pub fn quick_args(mut args: impl Iterator<Item = String>) -> Option<TokenArgs> {
             "--header" => out.header = true,
             "--env" => out.env = true,
             "--id-token" => out.id_token = true,
+            "--for" => out.for_request = Some(args.next()?),
+            _ if a.starts_with("--for=") => out.for_request = Some(a["--for=".len()..].to_owned()),
             "--min-valid" => out.min_valid = args.next()?.parse().ok()?,
             _ if a.starts_with("--min-valid=") => {
                 out.min_valid = a["--min-valid=".len()..].parse().ok()?
@@ -39,7 +42,7 @@ pub fn quick_args(mut args: impl Iterator<Item = String>) -> Option<TokenArgs> {
             _ => profile = Some(a),
         }
     }
-    if out.header && out.env {
+    if (out.header && out.env) || (out.for_request.is_some() && !out.header) {
         return None;
     }
     out.profile = profile?;
@@ -55,11 +58,14 @@ pub fn fast_path(args: &TokenArgs) -> Option<ExitCode> {
             return None;
         }
         let home = Home::from_env().ok()?;
-        let request =
+        let mut request =
             tokendesk_core::agent::Request::new(&args.profile, args.min_valid, args.id_token);
+        if wants_header_lines(args) {
+            request = request.with_header(args.for_request.as_deref());
+        }
         match tokendesk_core::agent::ask(&home.run_dir(), &request)? {
             Ok(served) => {
-                print(args, &served.token, served.expires_at);
+                print(args, &served.token, served.header, served.expires_at);
                 Some(ExitCode::SUCCESS)
             }
             Err(e) => Some(crate::exit::report(&e)),
@@ -104,15 +110,31 @@ pub async fn run(core: &Core, args: &TokenArgs) -> Result<()> {
             (SecretKind::AccessToken, set.access_expires_at)
         };
         let value = core.reveal(&profile.id, kind).await?;
-        print(args, value.expose(), expires_at);
+        let header = match wants_header_lines(args) {
+            true => Some(
+                core.authorization_header(&profile.id, args.for_request.as_deref())
+                    .await?
+                    .header_lines(),
+            ),
+            false => None,
+        };
+        print(args, value.expose(), header, expires_at);
     }
     #[cfg(unix)]
     crate::agent::spawn_in_background(&core.home().run_dir());
     Ok(())
 }
 
-fn print(args: &TokenArgs, token: &str, expires_at: Option<i64>) {
-    if args.header {
+/// `--header` for the access token: the core writes the lines (a DPoP-bound token gets its
+/// scheme and a proof).
+fn wants_header_lines(args: &TokenArgs) -> bool {
+    args.header && !args.id_token
+}
+
+fn print(args: &TokenArgs, token: &str, header: Option<String>, expires_at: Option<i64>) {
+    if let Some(lines) = header {
+        println!("{lines}");
+    } else if args.header {
         println!("Authorization: Bearer {token}");
     } else if args.env {
         let var = if args.id_token {
@@ -153,6 +175,23 @@ mod tests {
         assert!(quick("token").is_none());
         assert!(quick("token a b").is_none());
         assert!(quick("token gw --min-valid soon").is_none());
+        let a = quick_args(
+            [
+                "token",
+                "gw",
+                "--header",
+                "--for",
+                "GET https://api.example/v1",
+            ]
+            .into_iter()
+            .map(str::to_owned),
+        )
+        .unwrap();
+        assert_eq!(a.for_request.as_deref(), Some("GET https://api.example/v1"));
+        assert!(
+            quick("token gw --for=x").is_none(),
+            "--for without --header: clap says why"
+        );
         assert!(quick("list").is_none());
     }
 }

@@ -42,7 +42,10 @@ impl Core {
         let tls = self.tls_setup(profile, true).await?;
         let call = self.plain_call(profile, operation).with_tls(tls);
         Ok(match self.dpop_key(profile).await? {
-            Some(key) => call.with_dpop(key, self.dpop_nonces.clone()),
+            Some(key) => {
+                self.dpop_nonces();
+                call.with_dpop(key, self.dpop_nonces.clone())
+            }
             None => call,
         })
     }
@@ -102,6 +105,9 @@ impl Core {
     /// hide the operation's own result.
     pub(super) fn record(&self, call: &Call<'_>) {
         self.record_exchanges(call.take_records());
+        if call.dpop_key().is_some() {
+            self.keep_dpop_nonces();
+        }
     }
 
     /// Appends exchanges to the log (logged, not raised, on failure).

@@ -86,6 +86,39 @@ impl Core {
             .await
     }
 
+    /// The headers that use the stored access token for `target` (`METHOD URL`); without one,
+    /// a GET of the profile's API URL (or userinfo) — needed only for a DPoP-bound token, whose
+    /// proof names its request.
+    pub async fn authorization_header(
+        &self,
+        id: &ProfileId,
+        target: Option<&str>,
+    ) -> Result<TokenUse> {
+        let profile = self.profile_by_id(id)?;
+        let token = self.reveal(id, SecretKind::AccessToken).await?;
+        let set = self.store.get_token(id)?;
+        let bound = set.as_ref().is_some_and(|s| s.dpop_jkt.is_some());
+        let (method, url) = match (target, api_url(&profile)) {
+            (Some(t), _) => dpop::parse_target(t)?,
+            (None, _) if !bound => ("GET".to_owned(), String::new()),
+            (None, Some(url)) => ("GET".to_owned(), url.to_owned()),
+            (None, None) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "The token of profile \"{name}\" is DPoP-bound: each use needs a proof \
+                         for the request it is used for. Set the profile's API URL, or on the \
+                         command line name the request: `tokendesk token {name} --header --for \
+                         'GET https://…'`.",
+                        name = profile.config.name
+                    ),
+                ));
+            }
+        };
+        self.token_use_of(&profile, set.as_ref(), &token, &method, &url)
+            .await
+    }
+
     pub(super) async fn token_use_of(
         &self,
         profile: &Profile,
@@ -118,11 +151,31 @@ impl Core {
             dpop: Some(key.proof(
                 method,
                 url,
-                self.dpop_nonces.get(url).as_deref(),
+                self.dpop_nonces().get(url).as_deref(),
                 Some(token.expose()),
                 self.now(),
             )),
         })
+    }
+
+    /// The nonces remembered by earlier processes, read once.
+    pub(super) fn dpop_nonces(&self) -> &crate::dpop::Nonces {
+        self.dpop_nonces.load_once(|| {
+            self.store.dpop_nonces().unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "DPoP nonces not read");
+                Vec::new()
+            })
+        });
+        &self.dpop_nonces
+    }
+
+    /// Remembers the nonces providers gave since the last time, for the next process.
+    pub(super) fn keep_dpop_nonces(&self) {
+        for (origin, nonce) in self.dpop_nonces.take_new() {
+            if let Err(e) = self.store.put_dpop_nonce(&origin, &nonce) {
+                tracing::warn!(error = %e, "DPoP nonce not kept");
+            }
+        }
     }
 
     fn lock_dpop_keys(
@@ -135,4 +188,14 @@ impl Core {
     pub(super) fn forget_dpop_key(&self, id: &ProfileId) {
         self.lock_dpop_keys().remove(id);
     }
+}
+
+/// Where the token is used by default (a copied curl line, a DPoP proof without `--for`): the
+/// profile's API URL, else its userinfo endpoint.
+pub(super) fn api_url(profile: &Profile) -> Option<&str> {
+    profile
+        .config
+        .api_url
+        .as_deref()
+        .or_else(|| profile.endpoint(crate::profile::Endpoint::Userinfo))
 }

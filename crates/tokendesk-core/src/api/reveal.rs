@@ -5,13 +5,13 @@ use ts_rs::TS;
 use serde::Serialize;
 
 use super::Core;
-use super::dpop::TokenUse;
+use super::dpop::{TokenUse, api_url};
 use super::login::IdTokenContext;
 use super::profiles::credential_kind;
 use crate::error::{Error, ErrorCode, Result};
 use crate::id_token::Channel;
 use crate::inspect::{self, DecodedJwt, IdTokenValidation};
-use crate::profile::{Endpoint, Profile, ProfileId};
+use crate::profile::{Profile, ProfileId};
 use crate::secret::{SecretKind, Sensitive};
 use crate::token::TokenRef;
 use crate::token::TokenSet;
@@ -70,29 +70,7 @@ impl Core {
         if format == ExportFormat::Raw {
             return Ok(token);
         }
-        let set = self.store.get_token(id)?;
-        let url = api_url(&profile);
-        let usage = match (url, set.as_ref().and_then(|s| s.dpop_jkt.as_ref())) {
-            (Some(url), _) => {
-                self.token_use_of(&profile, set.as_ref(), &token, "GET", url)
-                    .await?
-            }
-            (None, Some(_)) => {
-                return Err(Error::new(
-                    ErrorCode::InvalidInput,
-                    format!(
-                        "The token of profile \"{}\" is DPoP-bound: each use needs a proof for \
-                         its request's URL. Set the profile's API URL to copy a header or curl \
-                         line, or use `tokendesk token {} --header --for 'GET https://…'`.",
-                        profile.config.name, profile.config.name
-                    ),
-                ));
-            }
-            (None, None) => TokenUse {
-                authorization: format!("Bearer {}", token.expose()),
-                dpop: None,
-            },
-        };
+        let usage = self.authorization_header(id, None).await?;
         Ok(Sensitive::new(format_token(&profile, &usage, format)))
     }
 
@@ -166,15 +144,6 @@ impl Core {
 /// Quotes for a POSIX shell.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// Where a copied curl line goes: the profile's API URL, else its userinfo endpoint.
-fn api_url(profile: &Profile) -> Option<&str> {
-    profile
-        .config
-        .api_url
-        .as_deref()
-        .or_else(|| profile.endpoint(Endpoint::Userinfo))
 }
 
 /// The token's headers as an `Authorization` header (with its DPoP proof) or a curl line (with

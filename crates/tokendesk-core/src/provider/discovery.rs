@@ -31,6 +31,8 @@ pub struct ProviderMetadata {
     pub token_endpoint_auth_methods_supported: Vec<String>,
     pub scopes_supported: Vec<String>,
     pub response_types_supported: Vec<String>,
+    /// RFC 9449: the algorithms the provider accepts in DPoP proofs (it supports DPoP).
+    pub dpop_signing_alg_values_supported: Vec<String>,
     /// Where the document came from.
     pub source_url: String,
     /// What discovery noticed and the user should know (an issuer typed with another trailing

@@ -25,4 +25,29 @@ impl Store {
         )?;
         Ok(())
     }
+
+    /// Remembers the newest DPoP nonce an origin gave (not a secret: the server hands it to
+    /// anyone), so the next process's first proof carries it.
+    pub fn put_dpop_nonce(&self, origin: &str, nonce: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [format!("{DPOP_NONCE}{origin}"), nonce.to_owned()],
+        )?;
+        Ok(())
+    }
+
+    /// The DPoP nonces remembered, by origin.
+    pub fn dpop_nonces(&self) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut q =
+            conn.prepare("SELECT key, value FROM settings WHERE key LIKE 'dpop_nonce:%'")?;
+        let rows = q.query_map([], |r| {
+            let key: String = r.get(0)?;
+            Ok((key[DPOP_NONCE.len()..].to_owned(), r.get(1)?))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
 }
+
+const DPOP_NONCE: &str = "dpop_nonce:";

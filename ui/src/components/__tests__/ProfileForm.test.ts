@@ -263,4 +263,17 @@ describe('profile form', () => {
     expect(args.config.par).toBe(true);
     expect(args.config.endpoints.par).toBe('https://idp.example/par');
   });
+
+  it('DPoP: off by default, the chosen key algorithm sent with the profile', async () => {
+    render(ProfileForm);
+    await type('field-name', 'bound');
+    await type('field-client_id', 'c');
+    await type('field-client_secret', 's');
+    expect((screen.getByTestId('field-dpop') as HTMLSelectElement).value).toBe('');
+    await choose('field-dpop', 'EdDSA');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    const args = call![1] as { config: ProfileConfig };
+    expect(args.config.dpop).toBe('EdDSA');
+  });
 });

@@ -25,6 +25,7 @@ function token(over: Partial<TokenSet> = {}): TokenSet {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    dpop_jkt: null,
     ...over,
   };
 }

@@ -14,6 +14,10 @@ pushed_authorization_request_endpoint: string | null, require_pushed_authorizati
  */
 authorization_response_iss_parameter_supported: boolean, code_challenge_methods_supported: Array<string>, grant_types_supported: Array<string>, token_endpoint_auth_methods_supported: Array<string>, scopes_supported: Array<string>, response_types_supported: Array<string>, 
 /**
+ * RFC 9449: the algorithms the provider accepts in DPoP proofs (it supports DPoP).
+ */
+dpop_signing_alg_values_supported: Array<string>, 
+/**
  * Where the document came from.
  */
 source_url: string, 

@@ -10,7 +10,8 @@ import type { JsonValue } from "./serde_json/JsonValue";
  */
 export type TokenSet = { profile_id: ProfileId, grant: GrantKind, 
 /**
- * As the provider sent it (`Bearer`, `BearerToken`, ...). We always send `Bearer`.
+ * As the provider sent it (`Bearer`, `BearerToken`, `DPoP`, ...). TokenDesk sends
+ * `Bearer`, or `DPoP` with a proof for a DPoP-bound token.
  */
 token_type: string, scope: string | null, 
 /**
@@ -44,4 +45,8 @@ retry_at: number | null,
 /**
  * After a failed automatic refresh: what went wrong.
  */
-last_error: string | null, };
+last_error: string | null, 
+/**
+ * A DPoP-bound token (RFC 9449): the thumbprint (`jkt`) of the key it is bound to.
+ */
+dpop_jkt: string | null, };
