@@ -226,6 +226,13 @@ const CLIENTS = [
     client_id: 'public-app',
     token_endpoint_auth_method: 'none',
   }),
+  // JARM: the authorization response comes signed (response=<JWT>).
+  interactiveClient({
+    client_id: 'jarm-app',
+    client_secret: 'jarm-app-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    authorization_signed_response_alg: 'RS256',
+  }),
   // DPoP (RFC 9449): tokens only when bound to a key (a Bearer request is refused); the
   // provider asks every proof for a nonce it handed out (features.dPoP.requireNonce).
   interactiveClient({
@@ -484,6 +491,7 @@ function providerConfiguration() {
     features: {
       devInteractions: { enabled: true }, // built-in login + consent pages
       clientCredentials: { enabled: true },
+      jwtResponseModes: { enabled: true },
       // Every DPoP proof must carry a nonce this provider gave (DPoP-Nonce), as banks do.
       dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true },
       introspection: { enabled: true },

@@ -302,6 +302,10 @@ pub struct ProfileAddArgs {
     /// provider requires it.
     #[arg(long)]
     pub par: bool,
+    /// Ask for signed authorization responses (JARM, response_mode=jwt): the code is used only
+    /// from a response whose signature, iss, aud and exp pass.
+    #[arg(long)]
+    pub jarm: bool,
     /// The pushed authorization request endpoint, when discovery does not name it.
     #[arg(long, value_name = "URL")]
     pub par_url: Option<String>,

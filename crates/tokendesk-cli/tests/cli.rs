@@ -1647,3 +1647,41 @@ fn dpop_headers_for_a_request_feed_curl() {
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+#[test]
+fn a_jarm_sign_in_from_the_command_line() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "jarm",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "jarm-app",
+            "--client-secret-stdin",
+            "--scope",
+            "openid offline_access",
+            "--jarm",
+        ],
+        "jarm-app-secret\n",
+    ));
+    let shown = ok(&run(home.path(), &["profile", "show", "jarm"]));
+    assert!(shown.contains("\"jarm\": true"), "{shown}");
+    let child = browser_login(home.path(), "jarm")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(child, Duration::from_secs(60), "the JARM sign-in");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ok(&run(home.path(), &["token", "jarm"]));
+}

@@ -322,7 +322,7 @@ pub fn require_valid(validation: &IdTokenValidation, context: &str) -> Result<()
     Err(e)
 }
 
-fn verify_signature(
+pub(crate) fn verify_signature(
     token: &str,
     alg_name: &str,
     header: &Value,

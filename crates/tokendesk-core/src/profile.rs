@@ -225,6 +225,9 @@ pub struct ProfileConfig {
     /// browser only `client_id` and the `request_uri` it returns. Also done whenever the
     /// provider requires it (`require_pushed_authorization_requests`).
     pub par: bool,
+    /// Ask for a signed authorization response (JARM, `response_mode=jwt`): `code` and `state`
+    /// are read only from a response JWT whose signature, `iss`, `aud` and `exp` pass.
+    pub jarm: bool,
     /// Send the authorization request as a signed request object (`request=<JWT>`, RFC 9101),
     /// signed with the client's private key and algorithm (so: with `private_key_jwt`).
     pub signed_request: bool,

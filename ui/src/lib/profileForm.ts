@@ -39,6 +39,8 @@ export interface ProfileForm {
   signed_request: boolean;
   /** Push the authorization request first (PAR, RFC 9126). */
   par: boolean;
+  /** Ask for a signed authorization response (JARM). */
+  jarm: boolean;
   /** The OpenID Connect claims request (a JSON template), and max_age in seconds. */
   claims: string;
   max_age: string;
@@ -85,6 +87,7 @@ export function emptyConfig(): ProfileConfig {
     client_assertion: { alg: 'RS256', kid: null, audience: null },
     signed_request: false,
     par: false,
+    jarm: false,
     claims: null,
     max_age: null,
     jwt_bearer: { issuer: null, subject: null, audience: null, claims: null, lifetime_secs: null },
@@ -118,6 +121,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     client_assertion: { ...p.client_assertion },
     signed_request: p.signed_request,
     par: p.par,
+    jarm: p.jarm,
     claims: p.claims,
     max_age: p.max_age,
     jwt_bearer: { ...p.jwt_bearer },
@@ -163,6 +167,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
     },
     signed_request: c.signed_request,
     par: c.par,
+    jarm: c.jarm,
     claims: c.claims ?? '',
     max_age: c.max_age === null ? '' : String(c.max_age),
     jwt_bearer: {
@@ -242,6 +247,7 @@ export function configFromForm(f: ProfileForm): Converted {
     },
     signed_request: f.signed_request,
     par: f.par,
+    jarm: f.jarm,
     claims: opt(f.claims),
     max_age: f.max_age.trim() === '' ? null : wholeNumber(f.max_age, 'max_age', 4294967295, errors),
     jwt_bearer: {
@@ -307,6 +313,7 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'client_assertion.audience',
     'signed_request',
     'par',
+    'jarm',
     'signing_key',
     'claims',
     'max_age',

@@ -213,7 +213,13 @@ impl Core {
             let pending = logins
                 .get_mut(login_id)
                 .ok_or_else(|| unknown_login(login_id))?;
-            if callback.get("state") != Some(pending.state.expose().as_str()) {
+            // A signed response (JARM) carries its state inside: read here only to find the
+            // sign-in; finish_login checks the signature before anything is trusted.
+            let state = match callback.get("response") {
+                Some(jwt) => flow::jarm::unverified_state(jwt),
+                None => callback.get("state").map(str::to_owned),
+            };
+            if state.as_deref() != Some(pending.state.expose().as_str()) {
                 // Not this sign-in's redirect (an old tab, a forged link): refused without
                 // touching the sign-in, which still waits for its own.
                 return Err(flow::auth_code::state_mismatch());
@@ -288,6 +294,8 @@ impl Core {
     ) -> Result<TokenSet> {
         let _flight = self.enter_flight(profile_id).await?;
         let profile = self.profile_by_id(profile_id)?;
+        let opened = self.open_jarm(&profile, callback).await?;
+        let callback = opened.as_ref().unwrap_or(callback);
         let code = flow::auth_code::check_response(&profile, auth, callback)?;
         let (call, secret) = self
             .authed_call(
@@ -388,17 +396,9 @@ impl Core {
             let alg = d.header.get("alg").and_then(|a| a.as_str()).unwrap_or("");
             !alg.starts_with("HS") && !alg.eq_ignore_ascii_case("none")
         });
-        let jwks = match (profile.endpoint(Endpoint::Jwks), needs_jwks) {
-            // Without a JWKS (not even a usable call to fetch it) the signature check says so.
-            (Some(uri), true) => match self.public_call(profile, "jwks").await {
-                Ok(call) => {
-                    let fetched = fetch_json(&call, uri).await;
-                    self.record(&call);
-                    fetched.ok().and_then(|v| serde_json::from_value(v).ok())
-                }
-                Err(_) => None,
-            },
-            _ => None,
+        let jwks = match needs_jwks {
+            true => self.provider_jwks(profile).await,
+            false => None,
         };
         let issuer = profile.issuer().unwrap_or_default();
         // HS* ID tokens are keyed by the client secret, when the credential is one.
@@ -431,6 +431,54 @@ impl Core {
         validation
     }
 
+    /// The provider's signing keys; `None` without a JWKS URI or a usable answer (the
+    /// signature check then says so).
+    async fn provider_jwks(&self, profile: &Profile) -> Option<jsonwebtoken::jwk::JwkSet> {
+        let uri = profile.endpoint(Endpoint::Jwks)?;
+        let call = self.public_call(profile, "jwks").await.ok()?;
+        let fetched = fetch_json(&call, uri).await;
+        self.record(&call);
+        fetched.ok().and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    /// A signed authorization response (JARM) checked and opened: its parameters, or `None`
+    /// when the sign-in did not ask for one and got none. A plain answer where a signed one
+    /// was asked for is refused, unless it reports an error (that redeems nothing).
+    async fn open_jarm(&self, profile: &Profile, callback: &Callback) -> Result<Option<Callback>> {
+        let Some(token) = callback.get("response") else {
+            if flow::jarm::wanted(profile) && callback.get("error").is_none() {
+                return Err(flow::jarm::downgraded());
+            }
+            return Ok(None);
+        };
+        let credential = self
+            .vault
+            .get(
+                &profile.id,
+                super::profiles::credential_kind(&profile.config),
+            )
+            .await?;
+        let secret_based =
+            profile.config.auth_method.credential() == Some(SecretKind::ClientSecret);
+        let jwks = self.provider_jwks(profile).await;
+        let validation = flow::jarm::validate(
+            token,
+            jwks.as_ref(),
+            &flow::jarm::Expect {
+                issuer: profile.issuer().unwrap_or_default(),
+                client_id: &profile.config.client_id,
+                client_secret: credential
+                    .as_ref()
+                    .filter(|_| secret_based)
+                    .map(|s| s.expose().as_str()),
+                now: self.now(),
+            },
+        );
+        self.record_named_checks(profile, "jarm:checks", token, &validation);
+        flow::jarm::require_valid(&validation)?;
+        Ok(Some(flow::jarm::params(token)))
+    }
+
     fn record_checks(
         &self,
         profile: &Profile,
@@ -438,32 +486,75 @@ impl Core {
         channel: Channel,
         validation: &IdTokenValidation,
     ) {
+        let what = match channel {
+            Channel::TokenEndpoint => "ID token from the token endpoint (code exchange)",
+            Channel::Refresh => "ID token from the token endpoint (refresh)",
+            Channel::FrontChannel => "ID token from the authorization response",
+        };
+        self.record_verdict(
+            profile,
+            "id_token:checks",
+            what,
+            decoded.map(|d| (&d.header, &d.claims)),
+            validation,
+            "the ID token is not trusted and was not stored",
+        );
+    }
+
+    /// A signed authorization response's checks, for the exchange log (its code masked).
+    fn record_named_checks(
+        &self,
+        profile: &Profile,
+        operation: &str,
+        token: &str,
+        validation: &IdTokenValidation,
+    ) {
+        let decoded = inspect::decode_jwt(token).ok().map(|mut d| {
+            for secret in ["code", "access_token", "id_token"] {
+                if let Some(v) = d.claims.get_mut(secret) {
+                    *v = crate::redact::REDACTED.into();
+                }
+            }
+            d
+        });
+        self.record_verdict(
+            profile,
+            operation,
+            "Signed authorization response (JARM)",
+            decoded.as_ref().map(|d| (&d.header, &d.claims)),
+            validation,
+            "the response is not trusted and its code was not used",
+        );
+    }
+
+    fn record_verdict(
+        &self,
+        profile: &Profile,
+        operation: &str,
+        what: &str,
+        decoded: Option<(&serde_json::Value, &serde_json::Value)>,
+        validation: &IdTokenValidation,
+        consequence: &str,
+    ) {
         let failed = validation.failures().len();
         let body = serde_json::json!({
-            "header": decoded.map(|d| &d.header),
-            "claims": decoded.map(|d| &d.claims),
+            "header": decoded.map(|d| d.0),
+            "claims": decoded.map(|d| d.1),
             "checks": validation.checks,
         });
         let exchange = Exchange {
             profile_id: profile.id.clone(),
-            operation: "id_token:checks".into(),
+            operation: operation.into(),
             at: self.now(),
             method: "CHECK".into(),
-            url: match channel {
-                Channel::TokenEndpoint => "ID token from the token endpoint (code exchange)",
-                Channel::Refresh => "ID token from the token endpoint (refresh)",
-                Channel::FrontChannel => "ID token from the authorization response",
-            }
-            .into(),
+            url: what.into(),
             status: None,
             duration_ms: 0,
             request_headers: Vec::new(),
             request_body: String::new(),
             response_headers: Vec::new(),
             response_body: serde_json::to_string_pretty(&body).unwrap_or_default(),
-            error: (failed > 0).then(|| {
-                format!("{failed} check(s) failed: the ID token is not trusted and was not stored.")
-            }),
+            error: (failed > 0).then(|| format!("{failed} check(s) failed: {consequence}.")),
         };
         self.record_exchanges(vec![exchange]);
     }

@@ -93,6 +93,9 @@ pub fn authorization(
         request = request.add_extra_param("claims", rendered.to_string());
         claims = Some(rendered);
     }
+    if let Some(mode) = super::jarm::response_mode(profile) {
+        request = request.add_extra_param("response_mode", mode);
+    }
     if let Some(max_age) = c.max_age {
         request = request.add_extra_param("max_age", max_age.to_string());
     }

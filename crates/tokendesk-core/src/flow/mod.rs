@@ -7,6 +7,7 @@
 pub mod assertion;
 pub mod auth_code;
 pub mod client_credentials;
+pub mod jarm;
 pub mod jwt_bearer;
 pub mod par;
 pub mod refresh;

@@ -38,6 +38,11 @@ client_assertion: ClientAssertion,
  */
 par: boolean, 
 /**
+ * Ask for a signed authorization response (JARM, `response_mode=jwt`): `code` and `state`
+ * are read only from a response JWT whose signature, `iss`, `aud` and `exp` pass.
+ */
+jarm: boolean, 
+/**
  * Send the authorization request as a signed request object (`request=<JWT>`, RFC 9101),
  * signed with the client's private key and algorithm (so: with `private_key_jwt`).
  */
