@@ -38,6 +38,13 @@ client_assertion: ClientAssertion,
  */
 par: boolean, 
 /**
+ * FAPI 2.0 Security Profile mode: the profile must use PAR, PKCE S256, `private_key_jwt`
+ * (the issuer as the assertion's audience) or mTLS client authentication, DPoP or
+ * mTLS-bound tokens, PS256/ES256/EdDSA only, and the `iss` of authorization responses. A
+ * setup that breaks a rule is refused when the profile is saved, naming the rule.
+ */
+fapi2: boolean, 
+/**
  * Ask for a signed authorization response (JARM, `response_mode=jwt`): `code` and `state`
  * are read only from a response JWT whose signature, `iss`, `aud` and `exp` pass.
  */
