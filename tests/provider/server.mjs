@@ -184,6 +184,7 @@ const CLIENT_KEYS = {
   'web-app-jwt': clientKeyPair('rsa', 'web-app-jwt-rsa'),
   'web-app-jar': clientKeyPair('ec', 'web-app-jar-ec'),
   [PSD2_CLIENT_ID]: clientKeyPair('rsa', 'psd2-tpp-rsa'),
+  'fapi-app': clientKeyPair('rsa', 'fapi-app-rsa'),
 };
 
 const CLIENTS = [
@@ -225,6 +226,17 @@ const CLIENTS = [
   interactiveClient({
     client_id: 'public-app',
     token_endpoint_auth_method: 'none',
+  }),
+  // FAPI 2.0 Security Profile (features.fapi, for this client only): PAR, PKCE S256,
+  // private_key_jwt with the issuer as audience, DPoP-bound tokens, PS256 ID tokens.
+  interactiveClient({
+    client_id: 'fapi-app',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'PS256',
+    jwks: CLIENT_KEYS['fapi-app'].jwks,
+    require_pushed_authorization_requests: true,
+    dpop_bound_access_tokens: true,
+    id_token_signed_response_alg: 'PS256',
   }),
   // JARM: the authorization response comes signed (response=<JWT>).
   interactiveClient({
@@ -413,11 +425,12 @@ function psd2LoginAcr(params) {
   return wanted[0];
 }
 
-/** A fresh RS256 signing key per run (instead of oidc-provider's dev keystore). */
+/** A fresh RSA signing key per run (instead of oidc-provider's dev keystore): RS256 for most
+ * clients, PS256 for those registered for it (fapi-app). */
 function signingJwks() {
   const { privateKey } = newKeyPair('rsa');
   const jwk = privateKey.export({ format: 'jwk' });
-  return { keys: [{ ...jwk, kid: `tokendesk-test-${crypto.randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' }] };
+  return { keys: [{ ...jwk, kid: `tokendesk-test-${crypto.randomBytes(4).toString('hex')}`, use: 'sig' }] };
 }
 
 function capitalize(s) {
@@ -492,6 +505,7 @@ function providerConfiguration() {
       devInteractions: { enabled: true }, // built-in login + consent pages
       clientCredentials: { enabled: true },
       jwtResponseModes: { enabled: true },
+      fapi: { enabled: true, profile: (ctx, client) => (client?.clientId === 'fapi-app' ? '2.0' : undefined) },
       // Every DPoP proof must carry a nonce this provider gave (DPoP-Nonce), as banks do.
       dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true },
       introspection: { enabled: true },
@@ -1256,6 +1270,7 @@ provider.IdToken.prototype.issue = async function issue(options = {}) {
 for (const event of [
   'authorization.error', 'grant.error', 'introspection.error', 'revocation.error',
   'userinfo.error', 'end_session.error', 'server_error', 'discovery.error', 'jwks.error',
+  'pushed_authorization_request.error',
 ]) {
   provider.on(event, (ctx, err) => {
     // error_detail / cause hold the real reason behind e.g. "grant request is invalid".

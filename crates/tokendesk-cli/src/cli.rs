@@ -302,6 +302,10 @@ pub struct ProfileAddArgs {
     /// provider requires it.
     #[arg(long)]
     pub par: bool,
+    /// FAPI 2.0 Security Profile mode: a setup that breaks its rules (PAR, private_key_jwt with
+    /// PS256/ES256 or mTLS, DPoP or mTLS-bound tokens…) is refused, naming the rule.
+    #[arg(long)]
+    pub fapi2: bool,
     /// Ask for signed authorization responses (JARM, response_mode=jwt): the code is used only
     /// from a response whose signature, iss, aud and exp pass.
     #[arg(long)]

@@ -243,7 +243,13 @@ pub struct Call<'a> {
     records: Mutex<Vec<Exchange>>,
     /// With DPoP: the key that signs a proof for every request, and the nonces providers gave.
     dpop: Option<(std::sync::Arc<DpopKey>, std::sync::Arc<Nonces>)>,
+    /// Signs a new client assertion for a request sent again (a provider refuses an
+    /// assertion's `jti` the second time).
+    resign: Option<Resign>,
 }
+
+/// Makes a fresh client assertion.
+pub type Resign = Box<dyn Fn() -> Result<String, Error> + Send + Sync>;
 
 impl<'a> Call<'a> {
     pub fn new(
@@ -264,7 +270,14 @@ impl<'a> Call<'a> {
             scrubber: Scrubber::default(),
             records: Mutex::new(Vec::new()),
             dpop: None,
+            resign: None,
         }
+    }
+
+    /// How to sign a fresh client assertion when a request is sent again (DPoP nonce retry).
+    pub fn with_resign(mut self, resign: Resign) -> Self {
+        self.resign = Some(resign);
+        self
     }
 
     /// Signs a DPoP proof (RFC 9449) for every request of this call.
@@ -385,6 +398,11 @@ impl<'a> Call<'a> {
                 self.clock.now_ms(),
             );
             let mut attempt = copy_request(&request);
+            if tries > 0
+                && let Some(resign) = &self.resign
+            {
+                *attempt.body_mut() = with_fresh_assertion(attempt.body(), resign)?;
+            }
             if let Ok(v) = http::HeaderValue::from_str(&proof) {
                 attempt.headers_mut().insert("dpop", v);
             }
@@ -593,6 +611,24 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Call<'_> {
     fn call(&'c self, request: HttpRequest) -> Self::Future {
         Box::pin(self.send_for_oauth(request))
     }
+}
+
+/// A form body with its `client_assertion` (if any) replaced by a fresh one: an assertion's
+/// `jti` is single-use, so a request sent again needs a new one.
+fn with_fresh_assertion(body: &[u8], resign: &Resign) -> Result<Vec<u8>, TransportError> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body).into_owned().collect();
+    if !pairs.iter().any(|(k, _)| k == "client_assertion") {
+        return Ok(body.to_vec());
+    }
+    let fresh = resign().map_err(|e| TransportError {
+        code: e.code,
+        message: e.message,
+    })?;
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &pairs {
+        out.append_pair(k, if k == "client_assertion" { &fresh } else { v });
+    }
+    Ok(out.finish().into_bytes())
 }
 
 /// The same request again (a body of bytes copies).

@@ -47,6 +47,8 @@ pub struct Expectations<'a> {
     /// The algorithm the client registered (`id_token_signed_response_alg`); `none` allows an
     /// unsigned ID token from the token endpoint, and only then.
     pub expected_alg: Option<&'a str>,
+    /// The algorithms allowed at all (FAPI 2.0: PS256, ES256, EdDSA); empty: any.
+    pub allowed_algs: &'a [&'a str],
     /// The access token it came with: `at_hash` must match when present.
     pub access_token: Option<&'a str>,
     /// The code it came with in a hybrid response: `c_hash` is required and must match.
@@ -329,6 +331,16 @@ pub(crate) fn verify_signature(
     jwks: Option<&JwkSet>,
     expect: &Expectations<'_>,
 ) -> (bool, String) {
+    if !expect.allowed_algs.is_empty() && !expect.allowed_algs.contains(&alg_name) {
+        return (
+            false,
+            format!(
+                "Signed with \"{alg_name}\", which the profile's FAPI 2.0 mode does not allow \
+                 (only {}).",
+                expect.allowed_algs.join(", ")
+            ),
+        );
+    }
     if let Some(want) = expect.expected_alg.filter(|w| !w.is_empty())
         && !ident::same(want, alg_name)
     {
@@ -520,6 +532,7 @@ mod tests {
             channel: Channel::TokenEndpoint,
             client_secret: None,
             expected_alg: None,
+            allowed_algs: &[],
             access_token: None,
             code: None,
             state: None,
@@ -557,6 +570,22 @@ mod tests {
         assert_eq!(e.code, ErrorCode::CheckFailed);
         assert_eq!(e.checks.len(), v.checks.len());
         assert!(e.message.contains("nothing was stored"), "{}", e.message);
+    }
+
+    #[test]
+    fn fapi_mode_refuses_algorithms_outside_its_list() {
+        let t = jwt(
+            r#"{"alg":"RS256"}"#,
+            r#"{"iss":"https://op","aud":"app","exp":1000,"iat":100,"sub":"s","nonce":"n1"}"#,
+        );
+        let mut e = expect();
+        e.allowed_algs = crate::fapi::ALGS;
+        let v = validate(&t, None, &e);
+        assert_eq!(failed(&v), ["signature"]);
+        assert!(v.checks[0].detail.contains("FAPI 2.0"), "{:?}", v.checks[0]);
+        // The same token without FAPI fails only for want of a JWKS, not for its algorithm.
+        let plain = validate(&t, None, &expect());
+        assert!(!plain.checks[0].detail.contains("FAPI"));
     }
 
     #[test]

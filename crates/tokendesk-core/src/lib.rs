@@ -15,6 +15,7 @@ pub mod detach;
 pub mod dpop;
 pub mod error;
 pub mod events;
+pub mod fapi;
 pub mod flow;
 pub mod history;
 pub mod home;

@@ -619,6 +619,7 @@ impl ProfileConfig {
                 "Refresh with at most 90% of the lifetime left.".into(),
             );
         }
+        errs.extend(crate::fapi::violations(self));
         if errs.is_empty() {
             Ok(())
         } else {

@@ -132,13 +132,18 @@ impl Provider {
             dir.join("node_modules/oidc-provider").exists(),
             "tests/provider has no node_modules: run scripts/test.sh (or npm ci in tests/provider)"
         );
-        let mut child = Command::new("node")
-            .arg(dir.join("server.mjs"))
-            .arg("--quiet")
+        // TOKENDESK_PROVIDER_LOG=1: the provider's log (each request, each error with its
+        // reason) on stderr, to see why a test's request was refused.
+        let verbose = std::env::var_os("TOKENDESK_PROVIDER_LOG").is_some();
+        let mut command = Command::new("node");
+        command.arg(dir.join("server.mjs"));
+        if !verbose {
+            command.arg("--quiet").stderr(Stdio::null());
+        }
+        let mut child = command
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .expect("node must be installed to run the test provider");
         let stdout = child.stdout.take().unwrap();

@@ -41,6 +41,8 @@ export interface ProfileForm {
   par: boolean;
   /** Ask for a signed authorization response (JARM). */
   jarm: boolean;
+  /** FAPI 2.0 Security Profile mode: the core refuses a setup that breaks its rules. */
+  fapi2: boolean;
   /** The OpenID Connect claims request (a JSON template), and max_age in seconds. */
   claims: string;
   max_age: string;
@@ -88,6 +90,7 @@ export function emptyConfig(): ProfileConfig {
     signed_request: false,
     par: false,
     jarm: false,
+    fapi2: false,
     claims: null,
     max_age: null,
     jwt_bearer: { issuer: null, subject: null, audience: null, claims: null, lifetime_secs: null },
@@ -122,6 +125,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     signed_request: p.signed_request,
     par: p.par,
     jarm: p.jarm,
+    fapi2: p.fapi2,
     claims: p.claims,
     max_age: p.max_age,
     jwt_bearer: { ...p.jwt_bearer },
@@ -168,6 +172,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
     signed_request: c.signed_request,
     par: c.par,
     jarm: c.jarm,
+    fapi2: c.fapi2,
     claims: c.claims ?? '',
     max_age: c.max_age === null ? '' : String(c.max_age),
     jwt_bearer: {
@@ -248,6 +253,7 @@ export function configFromForm(f: ProfileForm): Converted {
     signed_request: f.signed_request,
     par: f.par,
     jarm: f.jarm,
+    fapi2: f.fapi2,
     claims: opt(f.claims),
     max_age: f.max_age.trim() === '' ? null : wholeNumber(f.max_age, 'max_age', 4294967295, errors),
     jwt_bearer: {
@@ -314,6 +320,7 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'signed_request',
     'par',
     'jarm',
+    'fapi2',
     'signing_key',
     'claims',
     'max_age',

@@ -150,6 +150,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         dpop: a.dpop.map(Into::into),
         par: a.par,
         jarm: a.jarm,
+        fapi2: a.fapi2,
         id_token_alg: a.id_token_alg.clone(),
         tls_client_cert: a.tls_cert.as_deref().map(read_pem_file).transpose()?,
         tls_ca: a.ca_cert.as_deref().map(read_pem_file).transpose()?,

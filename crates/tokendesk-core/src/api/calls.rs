@@ -7,7 +7,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::http::TlsSetup;
 use crate::http::{Call, Exchange};
-use crate::profile::Profile;
+use crate::profile::{AuthMethod, Profile};
 use crate::secret::{SecretKind, Sensitive};
 
 impl Core {
@@ -24,6 +24,19 @@ impl Core {
             .get(&profile.id, credential_kind(&profile.config))
             .await?;
         let mut call = self.call(profile, operation).await?;
+        if let Some(key) = secret.clone().filter(|_| {
+            call.dpop_key().is_some()
+                && matches!(
+                    profile.config.auth_method,
+                    AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
+                )
+        }) {
+            // A DPoP nonce retry sends the request again: with a new assertion (new jti).
+            let (profile, clock) = (profile.clone(), self.clock.clone());
+            call = call.with_resign(Box::new(move || {
+                crate::flow::assertion::sign(&profile, &key, clock.now_ms())
+            }));
+        }
         for value in scrub
             .iter()
             .copied()

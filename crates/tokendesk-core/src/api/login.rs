@@ -418,6 +418,7 @@ impl Core {
                     .filter(|_| secret_based)
                     .map(|s| s.expose().as_str()),
                 expected_alg: profile.config.id_token_alg.as_deref(),
+                allowed_algs: fapi_algs(profile),
                 access_token: context.access_token,
                 code: context.code,
                 state: context.state,
@@ -472,6 +473,7 @@ impl Core {
                     .filter(|_| secret_based)
                     .map(|s| s.expose().as_str()),
                 now: self.now(),
+                allowed_algs: fapi_algs(profile),
             },
         );
         self.record_named_checks(profile, "jarm:checks", token, &validation);
@@ -596,4 +598,12 @@ pub(super) fn unknown_login(login_id: &str) -> Error {
     Error::not_found(format!(
         "No sign-in {login_id} is in progress (it finished, was cancelled, or timed out). Start again."
     ))
+}
+
+/// The signing algorithms the profile accepts from its provider: FAPI 2.0's in that mode.
+pub(super) fn fapi_algs(profile: &Profile) -> &'static [&'static str] {
+    match profile.config.fapi2 {
+        true => crate::fapi::ALGS,
+        false => &[],
+    }
 }

@@ -99,12 +99,15 @@ pub fn params(
 }
 
 /// Signs one assertion: `iss` and `sub` the client id, `aud` the token endpoint (or the
-/// profile's audience), a fresh `jti`, valid for [`LIFETIME_SECS`].
+/// profile's audience; in FAPI 2.0 mode the issuer), a fresh `jti`, valid for
+/// [`LIFETIME_SECS`].
 pub fn sign(profile: &Profile, key_pem: &Sensitive<String>, now: Millis) -> Result<String> {
     let c = &profile.config;
-    let audience = match &c.client_assertion.audience {
-        Some(a) => a.clone(),
-        None => profile.require_endpoint(Endpoint::Token)?.to_owned(),
+    let audience = match (&c.client_assertion.audience, profile.issuer()) {
+        (Some(a), _) => a.clone(),
+        // FAPI 2.0 §5.3.2.1: the issuer is the assertion's only audience.
+        (None, Some(issuer)) if c.fapi2 => issuer.to_owned(),
+        (None, _) => profile.require_endpoint(Endpoint::Token)?.to_owned(),
     };
     let iat = now / 1000;
     let claims = serde_json::json!({

@@ -135,10 +135,12 @@ pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) ->
         ));
     }
     let expected_iss = profile.issuer();
-    let iss_required = profile
-        .metadata
-        .as_ref()
-        .is_some_and(|m| m.authorization_response_iss_parameter_supported);
+    // FAPI 2.0 §5.3.2.2 asks for the iss of every response, whatever the provider announces.
+    let iss_required = profile.config.fapi2
+        || profile
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.authorization_response_iss_parameter_supported);
     match (cb.get("iss"), expected_iss) {
         (Some(got), Some(want)) if !crate::ident::same(got, want) => {
             return Err(Error::new(

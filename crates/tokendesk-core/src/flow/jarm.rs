@@ -46,6 +46,8 @@ pub struct Expect<'a> {
     pub client_id: &'a str,
     pub client_secret: Option<&'a str>,
     pub now: Millis,
+    /// The signing algorithms allowed (FAPI 2.0's in that mode); empty: any.
+    pub allowed_algs: &'a [&'a str],
 }
 
 /// Checks the response JWT: signature (provider JWKS, or the client secret for HS*), `iss`,
@@ -100,6 +102,7 @@ pub fn validate(token: &str, jwks: Option<&JwkSet>, expect: &Expect<'_>) -> IdTo
                 channel: Channel::FrontChannel,
                 client_secret: expect.client_secret,
                 expected_alg: None,
+                allowed_algs: expect.allowed_algs,
                 access_token: None,
                 code: None,
                 state: None,
@@ -271,6 +274,7 @@ mod tests {
                 client_id: "app",
                 client_secret: None,
                 now: NOW,
+                allowed_algs: &[],
             },
         )
     }

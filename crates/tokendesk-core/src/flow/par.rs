@@ -23,6 +23,7 @@ struct Pushed {
 /// requires it.
 pub fn wanted(profile: &Profile) -> bool {
     profile.config.par
+        || profile.config.fapi2
         || profile
             .metadata
             .as_ref()

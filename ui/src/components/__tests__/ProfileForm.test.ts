@@ -276,4 +276,30 @@ describe('profile form', () => {
     const args = call![1] as { config: ProfileConfig };
     expect(args.config.dpop).toBe('EdDSA');
   });
+
+  it('FAPI 2.0: the switch is sent, and each rule the core names shows under its field', async () => {
+    invokeMock.mockImplementation(async (cmd: string) => {
+      if (cmd === 'create_profile') {
+        throw {
+          code: 'invalid_input',
+          message: 'FAPI 2.0 rules broken',
+          fields: [
+            { field: 'par', message: 'FAPI 2.0: authorization requests are pushed first (PAR).' },
+            { field: 'dpop', message: 'FAPI 2.0: tokens must be sender-constrained.' },
+          ],
+        };
+      }
+      throw { code: 'internal', message: `unexpected ${cmd}` };
+    });
+    render(ProfileForm);
+    await type('field-name', 'fapi');
+    await type('field-client_id', 'c');
+    await type('field-client_secret', 's');
+    await fireEvent.click(screen.getByTestId('field-fapi2'));
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    expect((call![1] as { config: ProfileConfig }).config.fapi2).toBe(true);
+    expect((await screen.findByTestId('field-error-par')).textContent).toContain('pushed first');
+    expect(screen.getByTestId('field-error-dpop').textContent).toContain('sender-constrained');
+  });
 });
