@@ -169,33 +169,25 @@ mod tests {
 
     #[test]
     fn each_broken_rule_is_named_under_its_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut ProfileConfig)>)> = vec![
-            (
-                "auth_method",
-                Box::new(|c| c.auth_method = AuthMethod::ClientSecretBasic),
-            ),
-            (
-                "client_assertion.alg",
-                Box::new(|c| c.client_assertion.alg = AssertionAlg::RS256),
-            ),
-            (
-                "client_assertion.audience",
-                Box::new(|c| c.client_assertion.audience = Some("https://as.example/token".into())),
-            ),
-            ("dpop", Box::new(|c| c.dpop = None)),
-            ("par", Box::new(|c| c.par = false)),
-            ("issuer", Box::new(|c| c.issuer = None)),
-            (
-                "id_token_alg",
-                Box::new(|c| c.id_token_alg = Some("RS256".into())),
-            ),
-            ("grant", Box::new(|c| c.grant = GrantKind::JwtBearer)),
-            (
-                "authorize_params[0]",
-                Box::new(|c| {
-                    c.authorize_params = vec![Param::new("response_type", "code id_token")]
-                }),
-            ),
+        type Breaks = fn(&mut ProfileConfig);
+        let cases: Vec<(&str, Breaks)> = vec![
+            ("auth_method", |c| {
+                c.auth_method = AuthMethod::ClientSecretBasic
+            }),
+            ("client_assertion.alg", |c| {
+                c.client_assertion.alg = AssertionAlg::RS256
+            }),
+            ("client_assertion.audience", |c| {
+                c.client_assertion.audience = Some("https://as.example/token".into())
+            }),
+            ("dpop", |c| c.dpop = None),
+            ("par", |c| c.par = false),
+            ("issuer", |c| c.issuer = None),
+            ("id_token_alg", |c| c.id_token_alg = Some("RS256".into())),
+            ("grant", |c| c.grant = GrantKind::JwtBearer),
+            ("authorize_params[0]", |c| {
+                c.authorize_params = vec![Param::new("response_type", "code id_token")]
+            }),
         ];
         for (field, breaks) in cases {
             let mut c = good();
