@@ -4,6 +4,7 @@
 
 mod calls;
 mod diagnostics;
+mod exchange;
 mod login;
 mod profiles;
 mod provider_calls;
@@ -11,6 +12,7 @@ mod reveal;
 mod steps;
 mod tokens;
 
+pub use exchange::chain_changed;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
 pub use reveal::{ExportFormat, TokenInspection, format_token};
 
