@@ -145,7 +145,9 @@ impl Core {
                     Role::Actor => &token.exchange_actor,
                 };
                 let now = self.store.find_profile(&link.profile)?.map(|p| p.id);
-                if held.as_ref().map(|h| (&h.profile_id, h.token)) != now.as_ref().map(|n| (n, link.token)) {
+                if held.as_ref().map(|h| (&h.profile_id, h.token))
+                    != now.as_ref().map(|n| (n, link.token))
+                {
                     return Ok(Some(format!(
                         "the profile now exchanges the {} of profile \"{}\"",
                         link.token.label(),
@@ -174,7 +176,12 @@ impl Core {
             return Ok(());
         }
         let profiles = self.store.list_profiles()?;
-        let old_name = id.and_then(|id| profiles.iter().find(|p| &p.id == id).map(|p| &p.config.name));
+        let old_name = id.and_then(|id| {
+            profiles
+                .iter()
+                .find(|p| &p.id == id)
+                .map(|p| &p.config.name)
+        });
         let rename = |n: String| match old_name {
             Some(old) if *old == n => config.name.clone(),
             _ => n,
@@ -365,7 +372,10 @@ mod tests {
     #[test]
     fn paths_are_found_through_the_chain_and_not_invented() {
         let g = graph(&[("a", &["b"]), ("b", &["c"]), ("c", &[]), ("d", &["d2"])]);
-        assert_eq!(path_between(&g, "b", "c"), Some(vec!["b".into(), "c".into()]));
+        assert_eq!(
+            path_between(&g, "b", "c"),
+            Some(vec!["b".into(), "c".into()])
+        );
         assert_eq!(
             path_between(&g, "a", "c"),
             Some(vec!["a".into(), "b".into(), "c".into()])
@@ -373,6 +383,10 @@ mod tests {
         assert_eq!(path_between(&g, "c", "a"), None);
         assert_eq!(path_between(&g, "d", "a"), None, "unknown names end a walk");
         let loops = graph(&[("x", &["y"]), ("y", &["x"])]);
-        assert_eq!(path_between(&loops, "x", "z"), None, "a loop elsewhere ends");
+        assert_eq!(
+            path_between(&loops, "x", "z"),
+            None,
+            "a loop elsewhere ends"
+        );
     }
 }

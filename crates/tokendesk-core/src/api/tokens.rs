@@ -287,8 +287,15 @@ impl Core {
         previous: Option<&TokenSet>,
         validation: Option<IdTokenValidation>,
     ) -> Result<TokenSet> {
-        self.persist_chained(profile, grant, response, previous, validation, Chain::default())
-            .await
+        self.persist_chained(
+            profile,
+            grant,
+            response,
+            previous,
+            validation,
+            Chain::default(),
+        )
+        .await
     }
 
     /// [`Core::persist`] of a token exchanged from other profiles' tokens.

@@ -236,13 +236,21 @@ async fn request(input: FetchInput<'_>) -> Result<TokenResponse> {
     let now = input.call.now_ms();
     let request = token_ops::authenticated_post(profile, input.credential, &url, form, now)?;
     let response = input.call.send_for_oauth(request).await?;
-    hints::token_answer(&response, &input.call.last_response(), Operation::TokenExchange)
+    hints::token_answer(
+        &response,
+        &input.call.last_response(),
+        Operation::TokenExchange,
+    )
 }
 
 impl RelatedToken {
     /// "the access token of profile \"ci\"".
     pub fn describe(&self) -> String {
-        format!("the {} of profile \"{}\"", self.kind.label(), self.profile_name)
+        format!(
+            "the {} of profile \"{}\"",
+            self.kind.label(),
+            self.profile_name
+        )
     }
 }
 
@@ -276,7 +284,11 @@ mod tests {
         let mut c = config();
         assert_eq!(fields(&c), ["token_exchange.subject_profile"]);
         c.token_exchange.subject_profile = Some("  ".into());
-        assert_eq!(fields(&c), ["token_exchange.subject_profile"], "blank is none");
+        assert_eq!(
+            fields(&c),
+            ["token_exchange.subject_profile"],
+            "blank is none"
+        );
         c.token_exchange.subject_profile = Some("downstream".into());
         let e = c.validate().unwrap_err();
         assert!(e.message.contains("its own token"), "{}", e.message);
