@@ -189,6 +189,9 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 2. Authorization code with an ID token: amber access, healthy refresh.
@@ -260,6 +263,9 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 3. Expired client-credentials token.
@@ -284,6 +290,9 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 4. Needs a sign-in: refresh token rejected.
@@ -308,6 +317,9 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 5. Healthy long-lived opaque token, no refresh token.
@@ -332,6 +344,9 @@ export function demoData(now: number): MockData {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 6. Revoked at the gateway.
@@ -505,6 +520,9 @@ export function bulkData(n: number, now: number): MockData {
       revoked_at: null,
     retry_at: null,
     last_error: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
     });
   }
   return {

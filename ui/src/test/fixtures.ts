@@ -26,6 +26,9 @@ export function makeToken(over: Partial<TokenSet> = {}): TokenSet {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
     ...over,
   };
 }

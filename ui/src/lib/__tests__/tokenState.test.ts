@@ -25,6 +25,9 @@ function token(over: Partial<TokenSet> = {}): TokenSet {
     revoked_at: null,
     retry_at: null,
     last_error: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
     ...over,
   };
 }
