@@ -170,6 +170,44 @@ async fn an_id_token_of_a_signed_in_profile_is_exchanged_for_a_jwt_with_token_ty
         jwt.claims["aud"], "https://api.tokendesk.test",
         "the audience asked for"
     );
+
+    // The subject loses its token (signed out): renewing the dependent cannot work, says whose
+    // sign-in it needs, and marks the dependent's token so; the token itself is kept.
+    t.core.forget_token(&web.id).await.unwrap();
+    let e = t.core.refresh(&dep.id, Trigger::Manual).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NeedsLogin, "{}", e.message);
+    assert!(
+        e.message.contains("Sign in to profile \"web-app\""),
+        "{}",
+        e.message
+    );
+    let marked = t.core.token(&dep.id).unwrap().unwrap();
+    assert_eq!(marked.access, token.access, "the exchanged token is kept");
+    assert!(
+        marked
+            .needs_login
+            .as_deref()
+            .is_some_and(|m| m.contains("\"web-app\"")),
+        "{:?}",
+        marked.needs_login
+    );
+    // Signed in again: the dependent's chain no longer matches, so it is due at once.
+    t.core
+        .login(&web.id, &HeadlessLogin::default(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let again = t.core.renew_if_due(&dep.id, 0).await.unwrap().expect("due");
+    assert!(again.needs_login.is_none());
+    assert_eq!(
+        again.exchanged_from.unwrap().fingerprint,
+        t.core
+            .token(&web.id)
+            .unwrap()
+            .unwrap()
+            .id_token
+            .unwrap()
+            .fingerprint
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
