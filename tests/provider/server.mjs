@@ -125,6 +125,11 @@ const PSD2_RESOURCE = 'https://psd2.tokendesk.test';
 const PSD2_SCOPES = ['accounts', 'payments'];
 const PSD2_CLIENT_ID = 'psd2-tpp';
 const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+/** Token type identifiers (RFC 8693 §3). */
+const TOKEN_TYPE = (t) => `urn:ietf:params:oauth:token-type:${t}`;
+/** Audiences an exchanged token may be for (RFC 8693 `audience`); the first is the default. */
+const EXCHANGE_AUDIENCES = ['https://downstream.tokendesk.test', API_RESOURCE];
 const ACR_SCA = 'urn:openbanking:psd2:sca';
 const ACR_VALUES = [ACR_SCA, 'urn:openbanking:psd2:ca'];
 
@@ -308,6 +313,17 @@ const CLIENTS = [
     require_signed_request_object: true,
     jwks: CLIENT_KEYS['web-app-jar'].jwks,
   }),
+  // Token exchange (RFC 8693): trades an access token or ID token this provider issued for an
+  // access token (or a signed JWT) of its own for another audience.
+  {
+    client_id: 'exchanger',
+    client_secret: 'exchanger-secret',
+    grant_types: [TOKEN_EXCHANGE_GRANT],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'api:read api:write',
+  },
   // OP Financial Group's PSD2 sequence: client credentials (scope accounts/payments) for the
   // consent/payment routes, a signed (PS256) hybrid authorization request carrying the
   // authorizationId in `claims`, and the JWT-bearer grant. Its RSA key (kid psd2-tpp-rsa)
@@ -433,6 +449,9 @@ function signingJwks() {
   return { keys: [{ ...jwk, kid: `tokendesk-test-${crypto.randomBytes(4).toString('hex')}`, use: 'sig' }] };
 }
 
+/** The provider's signing keys (private JWKs), kept to verify what it signed itself. */
+const SIGNING_JWKS = signingJwks();
+
 function capitalize(s) {
   return s ? s[0].toUpperCase() + s.slice(1) : s;
 }
@@ -454,7 +473,7 @@ function providerConfiguration() {
           .map(([k, p]) => [k, `${issuer.replace('127.0.0.1', 'localhost')}${p}`]),
       ),
     } : {},
-    jwks: signingJwks(),
+    jwks: SIGNING_JWKS,
     // oidc-provider's defaults plus HS384/HS512, for client_secret_jwt with the longer hashes.
     enabledJWA: {
       clientAuthSigningAlgValues: ['HS256', 'HS384', 'HS512', 'RS256', 'PS256', 'ES256', 'Ed25519', 'EdDSA'],
@@ -498,8 +517,13 @@ function providerConfiguration() {
       };
     },
     // The JWT-bearer grant's token remembers its authorizationId (see jwtBearerGrant).
+    // A token-exchange token remembers whom it acts for (see tokenExchangeGrant).
     async extraTokenClaims(ctx, token) {
-      return token.psd2AuthorizationId ? { authorizationId: token.psd2AuthorizationId } : undefined;
+      const extra = {
+        ...(token.psd2AuthorizationId ? { authorizationId: token.psd2AuthorizationId } : {}),
+        ...(token.exchange ?? {}),
+      };
+      return Object.keys(extra).length ? extra : undefined;
     },
     features: {
       devInteractions: { enabled: true }, // built-in login + consent pages
@@ -1032,6 +1056,136 @@ async function jwtBearerGrant(ctx) {
 }
 
 // ---------------------------------------------------------------------------
+// Token exchange (RFC 8693)
+// ---------------------------------------------------------------------------
+
+/**
+ * Verifies a JWT this provider signed (an ID token, a JWT access token, an exchanged JWT):
+ * its own key, its own issuer, not expired. Returns { header, claims }; throws with why not.
+ */
+function verifyOwnJwt(compact) {
+  const parts = String(compact).split('.');
+  if (parts.length !== 3) throw new Error('is neither a token this provider stored nor a JWT');
+  let header;
+  let claims;
+  try {
+    header = b64urlJson(parts[0]);
+    claims = b64urlJson(parts[1]);
+  } catch {
+    throw new Error('is not a readable JWT');
+  }
+  const jwk = SIGNING_JWKS.keys.find((k) => k.kid === header.kid);
+  if (!jwk || header.alg !== 'RS256') throw new Error(`was not signed by this provider (kid ${JSON.stringify(header.kid)})`);
+  const key = crypto.createPublicKey({ key: { kty: jwk.kty, n: jwk.n, e: jwk.e }, format: 'jwk' });
+  if (!crypto.verify('sha256', Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'), key, Buffer.from(parts[2], 'base64url'))) {
+    throw new Error("has a signature that does not verify with this provider's key");
+  }
+  if (claims.iss !== issuer) throw new Error(`was issued by ${JSON.stringify(claims.iss)}, not ${issuer}`);
+  if (typeof claims.exp !== 'number' || claims.exp <= Math.floor(Date.now() / 1000)) throw new Error('has expired');
+  return { header, claims };
+}
+
+/** Signs claims as a JWT with the provider's key (RS256). */
+function signOwnJwt(claims, typ) {
+  const jwk = SIGNING_JWKS.keys[0];
+  const header = { alg: 'RS256', kid: jwk.kid, typ };
+  const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  const key = crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+  return `${input}.${crypto.sign('sha256', Buffer.from(input, 'ascii'), key).toString('base64url')}`;
+}
+
+/**
+ * Who a subject or actor token stands for: { sub, clientId }. Access tokens: an opaque one
+ * this provider stored (found by value), or a JWT access token it signed (typ at+jwt); ID
+ * tokens: a JWT it signed that is not an access token. Throws with why it is refused.
+ */
+async function exchangedParty(value, type) {
+  if (type === TOKEN_TYPE('access_token')) {
+    const stored = await provider.AccessToken.find(value) ?? await provider.ClientCredentials.find(value);
+    if (stored) {
+      if (stored.isExpired) throw new Error('has expired');
+      return { sub: stored.extra?.exchanged_sub ?? stored.accountId ?? stored.clientId, clientId: stored.clientId };
+    }
+    const { header, claims } = verifyOwnJwt(value);
+    if (header.typ !== 'at+jwt') throw new Error('is a JWT of this provider, but not an access token (typ at+jwt)');
+    return { sub: claims.sub ?? claims.client_id, clientId: claims.client_id };
+  }
+  if (type === TOKEN_TYPE('id_token')) {
+    const { header, claims } = verifyOwnJwt(value);
+    if (header.typ === 'at+jwt') throw new Error('is an access token, not an ID token');
+    if (typeof claims.sub !== 'string') throw new Error('has no sub');
+    return { sub: claims.sub, clientId: claims.azp ?? [claims.aud].flat()[0] };
+  }
+  throw new errors.InvalidRequest(`unsupported token type ${JSON.stringify(type)} (this provider exchanges ${TOKEN_TYPE('access_token')} and ${TOKEN_TYPE('id_token')})`);
+}
+
+async function tokenExchangeGrant(ctx) {
+  const { client, params } = ctx.oidc;
+  const party = async (role) => {
+    const value = params[`${role}_token`];
+    const type = params[`${role}_token_type`];
+    if (!value) {
+      if (type) throw new errors.InvalidRequest(`${role}_token_type without ${role}_token`);
+      if (role === 'subject') throw new errors.InvalidRequest("missing required parameter 'subject_token'");
+      return undefined;
+    }
+    if (!type) throw new errors.InvalidRequest(`missing required parameter '${role}_token_type'`);
+    try {
+      return await exchangedParty(value, type);
+    } catch (err) {
+      if (err instanceof errors.OIDCProviderError) throw err;
+      throw new errors.CustomOIDCProviderError('invalid_grant', `${role}_token ${err.message}`);
+    }
+  };
+  const subject = await party('subject');
+  const actor = await party('actor');
+  const audience = params.audience ?? EXCHANGE_AUDIENCES[0];
+  if (!EXCHANGE_AUDIENCES.includes(audience)) {
+    throw new errors.InvalidTarget(`unknown audience ${JSON.stringify(audience)} (known: ${EXCHANGE_AUDIENCES.join(', ')})`);
+  }
+  const requested = (params.scope ?? '').split(' ').filter(Boolean);
+  const allowed = new Set(client.scope?.split(' '));
+  const refused = requested.filter((s) => !allowed.has(s));
+  if (refused.length) throw new errors.InvalidScope('requested scope is not allowed', refused.join(' '));
+  const scope = requested.join(' ');
+  const act = actor ? { act: { sub: actor.sub } } : {};
+  const wanted = params.requested_token_type ?? TOKEN_TYPE('access_token');
+
+  if (wanted === TOKEN_TYPE('access_token')) {
+    const token = new provider.ClientCredentials({ client, scope, expiresIn: opts.accessTtl });
+    token.resourceServer = new provider.ResourceServer(audience, { scope, audience, accessTokenFormat: 'opaque' });
+    token.exchange = { exchanged_sub: subject.sub, ...act }; // -> extraTokenClaims
+    ctx.oidc.entity('ClientCredentials', token);
+    const value = await token.save();
+    log(`token-exchange: ${client.clientId} sub=${subject.sub}${actor ? ` act=${actor.sub}` : ''} aud=${audience}`);
+    ctx.body = {
+      access_token: value,
+      issued_token_type: TOKEN_TYPE('access_token'),
+      token_type: token.tokenType,
+      expires_in: token.expiration,
+      scope: token.scope,
+    };
+    return;
+  }
+  if (wanted === TOKEN_TYPE('jwt')) {
+    // Not an OAuth access token: token_type N_A (RFC 8693 §2.2.1).
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = signOwnJwt({
+      iss: issuer, sub: subject.sub, aud: audience, client_id: client.clientId, iat: now,
+      exp: now + opts.accessTtl, jti: crypto.randomUUID(), ...act, ...(scope ? { scope } : {}),
+    }, 'JWT');
+    ctx.body = {
+      access_token: jwt,
+      issued_token_type: TOKEN_TYPE('jwt'),
+      token_type: 'N_A',
+      expires_in: opts.accessTtl,
+    };
+    return;
+  }
+  throw new errors.InvalidRequest(`requested_token_type ${JSON.stringify(wanted)} is not issued here (${TOKEN_TYPE('access_token')} or ${TOKEN_TYPE('jwt')})`);
+}
+
+// ---------------------------------------------------------------------------
 // PSD2 API (OP Financial Group style): /accounts-psd2/v1/*, /payments-psd2/v1/*
 // ---------------------------------------------------------------------------
 
@@ -1236,6 +1390,10 @@ const provider = new Provider(issuer, providerConfiguration());
 provider.proxy = false;
 
 provider.registerGrantType(JWT_BEARER_GRANT, jwtBearerGrant, ['assertion', 'scope']);
+provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeGrant, [
+  'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type',
+  'requested_token_type', 'audience', 'scope',
+]);
 
 // psd2-tpp logins get an acr (oidc-provider's dev login form sets none): SCA, unless the
 // request asked only for other values. It satisfies an essential acr in the claims parameter.

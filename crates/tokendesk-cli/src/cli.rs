@@ -195,6 +195,15 @@ pub enum AuthMethodArg {
     SelfSignedTlsClientAuth,
 }
 
+/// Which of another profile's tokens a token exchange sends.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExchangeTokenArg {
+    /// Its access token.
+    Access,
+    /// Its ID token (from an OpenID sign-in).
+    Id,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DpopAlgArg {
     /// ECDSA P-256 with SHA-256 (what every DPoP server supports).
@@ -346,6 +355,22 @@ pub struct ProfileAddArgs {
     /// With the JWT-bearer grant: the assertion's `aud` (default: the token endpoint URL).
     #[arg(long, value_name = "AUD")]
     pub jwt_audience: Option<String>,
+    /// With the token-exchange grant (implied by it): the profile whose token is exchanged.
+    #[arg(long, value_name = "PROFILE")]
+    pub subject_profile: Option<String>,
+    /// Which of the subject profile's tokens is exchanged.
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = ExchangeTokenArg::Access)]
+    pub subject_token: ExchangeTokenArg,
+    /// With the token-exchange grant: the profile whose token is the actor token (delegation).
+    #[arg(long, value_name = "PROFILE", requires = "subject_profile")]
+    pub actor_profile: Option<String>,
+    /// Which of the actor profile's tokens is sent.
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = ExchangeTokenArg::Access)]
+    pub actor_token: ExchangeTokenArg,
+    /// With the token-exchange grant: `requested_token_type`, a token type URI, or access,
+    /// refresh, id or jwt for RFC 8693's (urn:ietf:params:oauth:token-type:…).
+    #[arg(long, value_name = "URI", requires = "subject_profile")]
+    pub requested_token_type: Option<String>,
     /// The OpenID Connect claims request, a JSON template
     /// (`{"id_token": {"acr": {"essential": true}}}`).
     #[arg(long, value_name = "JSON")]

@@ -1685,3 +1685,108 @@ fn a_jarm_sign_in_from_the_command_line() {
     );
     ok(&run(home.path(), &["token", "jarm"]));
 }
+
+#[test]
+fn token_exchange_from_the_command_line_in_a_pipeline() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    add_web(home.path(), &p);
+    let add = |name: &str, subject: &str, kind: &str| {
+        run_with_stdin(
+            home.path(),
+            &[
+                "profile",
+                "add",
+                name,
+                "--issuer",
+                &p.issuer,
+                "--client-id",
+                "exchanger",
+                "--client-secret-stdin",
+                "--subject-profile",
+                subject,
+                "--subject-token",
+                kind,
+                "--requested-token-type",
+                "access",
+                "--scope",
+                "api:read",
+            ],
+            "exchanger-secret\n",
+        )
+    };
+    ok(&add("downstream", "cc", "access"));
+    // stdin is /dev/null and stdout a pipe: a script's `$(tokendesk token downstream)`.
+    let token = ok(&run(home.path(), &["token", "downstream"]));
+    let core = app_core(home.path());
+    let dep = core.profile("downstream").unwrap();
+    assert_eq!(
+        dep.config.grant,
+        tokendesk_core::profile::GrantKind::TokenExchange,
+        "--subject-profile implies the grant"
+    );
+    let set = core.token(&dep.id).unwrap().unwrap();
+    assert_eq!(
+        set.access.fingerprint,
+        tokendesk_core::secret::fingerprint(token.trim())
+    );
+    let cc = core.token(&core.profile("cc").unwrap().id).unwrap();
+    let cc = cc.expect("the subject's token was fetched through the chain");
+    let chain = set.exchanged_from.as_ref().unwrap();
+    assert_eq!(chain.fingerprint, cc.access.fingerprint);
+
+    // inspect --json shows the chain, even of an opaque token.
+    let out = ok(&run(
+        home.path(),
+        &["inspect", "--profile", "downstream", "--json"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["exchanged_from"]["profile_name"], "cc", "{v}");
+    assert_eq!(v["exchanged_from"]["token"], "access");
+    assert_eq!(v["exchanged_from"]["fingerprint"], cc.access.fingerprint);
+    assert_eq!(
+        v["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+
+    // A subject that needs a sign-in: exit 3, and the message says whose and what to do.
+    ok(&add("from-web", "web", "id"));
+    let o = run(home.path(), &["token", "from-web"]);
+    assert_eq!(code(&o), 3, "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("Sign in to profile \"web\" first (tokendesk login web)"),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty(), "nothing on stdout for the pipeline");
+
+    // The subject cannot be removed from under its dependents.
+    let o = run(home.path(), &["profile", "rm", "cc"]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("\"downstream\""),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A flag for another grant is refused.
+    let o = run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "odd",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "x",
+            "--client-secret-stdin",
+            "--grant",
+            "client-credentials",
+            "--subject-profile",
+            "cc",
+        ],
+        "x\n",
+    );
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+}

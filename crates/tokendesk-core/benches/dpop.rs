@@ -63,9 +63,7 @@ fn main() {
         created_at: 0,
         updated_at: 0,
     };
-    let key = Sensitive::new(
-        include_str!("../src/flow/testdata/rsa-2048.pem").to_owned(),
-    );
+    let key = Sensitive::new(include_str!("../src/flow/testdata/rsa-2048.pem").to_owned());
     let ps256 = measure(&|_| {
         std::hint::black_box(assertion::sign(&profile, &key, now).unwrap());
     });
@@ -83,6 +81,10 @@ fn main() {
         "ratio ES256 proof / PS256 assertion: {:.3}x; ES256 median {:.4} ms vs target {target} ms: {}",
         at(&es256, 0.5) / at(&ps256, 0.5),
         at(&es256, 0.5),
-        if at(&es256, 0.5) <= target { "PASS" } else { "FAIL" }
+        if at(&es256, 0.5) <= target {
+            "PASS"
+        } else {
+            "FAIL"
+        }
     );
 }

@@ -253,6 +253,8 @@ pub struct ProfileConfig {
     pub grant: GrantKind,
     /// With the JWT-bearer grant: what the assertion says.
     pub jwt_bearer: crate::flow::jwt_bearer::JwtBearer,
+    /// With the token-exchange grant: whose tokens are exchanged, and for what.
+    pub token_exchange: crate::flow::token_exchange::TokenExchange,
     pub scopes: Vec<String>,
     /// Sent as `audience` on token requests (Auth0 and others).
     pub audience: Option<String>,
@@ -484,6 +486,7 @@ impl ProfileConfig {
         }
         let mut step_errs = Vec::new();
         crate::steps::validate(&self.steps, &self.name, &mut step_errs);
+        crate::flow::token_exchange::validate(self, &mut step_errs);
         for (f, m) in step_errs {
             err(&f, m);
         }

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::Core;
+use crate::api::{Core, chain_changed};
 use crate::clock::Millis;
 use crate::error::{Error, ErrorCode};
 use crate::profile::{ProfileId, RefreshPolicy};
@@ -83,6 +83,12 @@ struct Schedule {
     not_before: HashMap<ProfileId, Millis>,
     attempts: HashMap<ProfileId, u32>,
     in_flight: HashSet<ProfileId>,
+    /// Exchanged tokens whose subject (or actor) token changed since: what changed. They are
+    /// due now, to be exchanged again with the new token.
+    stale: HashMap<ProfileId, String>,
+    /// A re-exchange that failed for good, by what had changed: not tried again for that same
+    /// change (the subject's next token is another change).
+    tried: HashMap<ProfileId, String>,
 }
 
 impl Schedule {
@@ -97,14 +103,30 @@ impl Schedule {
                 (p.id, policy)
             })
             .collect();
-        self.due = core
+        let tokens: HashMap<ProfileId, TokenSet> = core
             .tokens()?
-            .iter()
+            .into_iter()
+            .map(|t| (t.profile_id.clone(), t))
+            .collect();
+        self.due = tokens
+            .values()
             .filter_map(|t| {
                 let policy = self.policies.get(&t.profile_id)?;
                 Some((t.profile_id.clone(), due_at(t, policy)?))
             })
             .collect();
+        // A subject renewed (here, or by another process) makes its dependents due at once.
+        self.stale = tokens
+            .values()
+            .filter(|t| self.policies.get(&t.profile_id).is_some_and(|p| p.auto))
+            .filter_map(|t| Some((t.profile_id.clone(), chain_changed(t, &tokens)?)))
+            .filter(|(id, why)| self.tried.get(id) != Some(why))
+            .collect();
+        self.tried.retain(|id, _| tokens.contains_key(id));
+        let now = core.now();
+        for id in self.stale.keys() {
+            self.due.insert(id.clone(), now);
+        }
         Ok(())
     }
 
@@ -195,6 +217,8 @@ fn settle(
         Ok(Some(token)) => {
             schedule.attempts.remove(&id);
             schedule.not_before.remove(&id);
+            schedule.stale.remove(&id);
+            schedule.tried.remove(&id);
             schedule.update(&id, Some(&token));
         }
         Ok(None) => {
@@ -209,12 +233,20 @@ fn settle(
             }
         }
         Err(e) if matches!(e.code, ErrorCode::InvalidGrant | ErrorCode::NeedsLogin) => {
+            if let Some(why) = schedule.stale.remove(&id) {
+                schedule.tried.insert(id.clone(), why);
+            }
             schedule.attempts.remove(&id);
             schedule.not_before.remove(&id);
             schedule.due.remove(&id);
             core.announce_needs_login(&id, &e.message);
         }
         Err(e) => {
+            if !transient(&e)
+                && let Some(why) = schedule.stale.remove(&id)
+            {
+                schedule.tried.insert(id.clone(), why);
+            }
             let n = schedule.attempts.entry(id.clone()).or_insert(0);
             *n += 1;
             let delay = if transient(&e) {
@@ -260,6 +292,9 @@ mod tests {
             retry_at: None,
             last_error: None,
             dpop_jkt: None,
+            issued_token_type: None,
+            exchanged_from: None,
+            exchange_actor: None,
         }
     }
 

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use ts_rs::TS;
 
 use crate::clock::Millis;
+use crate::flow::token_exchange::ExchangeToken;
 use crate::inspect;
 use crate::profile::{GrantKind, ProfileId};
 use crate::provider::lenient;
@@ -52,6 +53,34 @@ pub struct TokenSet {
     /// A DPoP-bound token (RFC 9449): the thumbprint (`jkt`) of the key it is bound to.
     #[serde(default)]
     pub dpop_jkt: Option<String>,
+    /// `issued_token_type` of a token exchange's answer (RFC 8693 §2.2.1).
+    #[serde(default)]
+    pub issued_token_type: Option<String>,
+    /// With a token exchange: the token it was exchanged from (the subject token).
+    #[serde(default)]
+    pub exchanged_from: Option<ChainLink>,
+    /// With a token exchange on behalf of an actor: the actor token it carried.
+    #[serde(default)]
+    pub exchange_actor: Option<ChainLink>,
+}
+
+/// Which profile's token another token was exchanged from: never the value, its fingerprint
+/// (to tell whether the profile's token has changed since).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ChainLink {
+    pub profile_id: ProfileId,
+    /// The profile's name at the time of the exchange.
+    pub profile_name: String,
+    pub token: ExchangeToken,
+    /// [`TokenRef::fingerprint`] of the token that was sent.
+    pub fingerprint: String,
+}
+
+impl ChainLink {
+    /// "profile \"ci\" (access token)".
+    pub fn describe(&self) -> String {
+        format!("profile \"{}\" ({})", self.profile_name, self.token.label())
+    }
 }
 
 /// What we keep about one token value: never the value.
@@ -163,6 +192,20 @@ impl TokenSet {
             retry_at: None,
             last_error: None,
             dpop_jkt: None,
+            issued_token_type: response
+                .raw_field("issued_token_type")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            exchanged_from: previous.and_then(|p| p.exchanged_from.clone()),
+            exchange_actor: previous.and_then(|p| p.exchange_actor.clone()),
+        }
+    }
+
+    /// The link the token set keeps of `kind`: its fingerprint, if it holds one.
+    pub fn fingerprint_of(&self, kind: ExchangeToken) -> Option<&str> {
+        match kind {
+            ExchangeToken::Access => Some(self.access.fingerprint.as_str()),
+            ExchangeToken::Id => self.id_token.as_ref().map(|t| t.fingerprint.as_str()),
         }
     }
 

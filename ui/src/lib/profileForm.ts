@@ -5,6 +5,7 @@ import type { DpopAlg } from './bindings/DpopAlg';
 import type { AssertionAlg } from './bindings/AssertionAlg';
 import type { AuthMethod } from './bindings/AuthMethod';
 import type { Endpoints } from './bindings/Endpoints';
+import type { ExchangeToken } from './bindings/ExchangeToken';
 import type { FieldError } from './bindings/FieldError';
 import type { GrantKind } from './bindings/GrantKind';
 import type { Param } from './bindings/Param';
@@ -48,6 +49,14 @@ export interface ProfileForm {
   max_age: string;
   /** With the JWT-bearer grant: the assertion's iss, sub, aud and extra claims (JSON). */
   jwt_bearer: { issuer: string; subject: string; audience: string; claims: string };
+  /** With the token-exchange grant: whose tokens are exchanged ('' = none), and for what. */
+  token_exchange: {
+    subject_profile: string;
+    subject_token: ExchangeToken;
+    actor_profile: string;
+    actor_token: ExchangeToken;
+    requested_token_type: string;
+  };
   /** Requests sent before the sign-in or token request (consent registration). */
   steps: Step[];
   /** The ID-token algorithm the client registered ('' = any the provider's JWKS verifies). */
@@ -94,6 +103,13 @@ export function emptyConfig(): ProfileConfig {
     claims: null,
     max_age: null,
     jwt_bearer: { issuer: null, subject: null, audience: null, claims: null, lifetime_secs: null },
+    token_exchange: {
+      subject_profile: null,
+      subject_token: 'access',
+      actor_profile: null,
+      actor_token: 'access',
+      requested_token_type: null,
+    },
     steps: [],
     id_token_alg: null,
     dpop: null,
@@ -129,6 +145,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     claims: p.claims,
     max_age: p.max_age,
     jwt_bearer: { ...p.jwt_bearer },
+    token_exchange: { ...p.token_exchange },
     steps: p.steps.map(copyStep),
     id_token_alg: p.id_token_alg,
     dpop: p.dpop,
@@ -180,6 +197,13 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       subject: c.jwt_bearer.subject ?? '',
       audience: c.jwt_bearer.audience ?? '',
       claims: c.jwt_bearer.claims ?? '',
+    },
+    token_exchange: {
+      subject_profile: c.token_exchange.subject_profile ?? '',
+      subject_token: c.token_exchange.subject_token,
+      actor_profile: c.token_exchange.actor_profile ?? '',
+      actor_token: c.token_exchange.actor_token,
+      requested_token_type: c.token_exchange.requested_token_type ?? '',
     },
     steps: c.steps.map(copyStep),
     id_token_alg: c.id_token_alg ?? '',
@@ -263,6 +287,13 @@ export function configFromForm(f: ProfileForm): Converted {
       claims: opt(f.jwt_bearer.claims),
       lifetime_secs: null,
     },
+    token_exchange: {
+      subject_profile: opt(f.token_exchange.subject_profile),
+      subject_token: f.token_exchange.subject_token,
+      actor_profile: opt(f.token_exchange.actor_profile),
+      actor_token: f.token_exchange.actor_token,
+      requested_token_type: opt(f.token_exchange.requested_token_type),
+    },
     steps: f.steps.map(cleanStep),
     id_token_alg: opt(f.id_token_alg),
     dpop: f.dpop === '' ? null : f.dpop,
@@ -328,6 +359,11 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'jwt_bearer.subject',
     'jwt_bearer.audience',
     'jwt_bearer.claims',
+    'token_exchange.subject_profile',
+    'token_exchange.subject_token',
+    'token_exchange.actor_profile',
+    'token_exchange.actor_token',
+    'token_exchange.requested_token_type',
     'id_token_alg',
     'dpop',
     'tls_client_cert',

@@ -172,6 +172,9 @@ export class MockBackend {
       retry_at: null,
       last_error: null,
       dpop_jkt: null,
+      issued_token_type: null,
+      exchanged_from: null,
+      exchange_actor: null,
     };
     this.data.decoded[`${p.id}/access_token`] = { header: { alg: 'RS256', kid: 'mock-1', typ: 'at+jwt' }, claims: JSON.parse(atob(access.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))) as JsonValue };
     this.data.decoded[`${p.id}/refresh_token`] = { not_jwt: 'The value has no dots: an opaque reference token.' };

@@ -191,6 +191,9 @@ export function demoData(now: number): MockData {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 2. Authorization code with an ID token: amber access, healthy refresh.
@@ -263,6 +266,9 @@ export function demoData(now: number): MockData {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 3. Expired client-credentials token.
@@ -288,6 +294,9 @@ export function demoData(now: number): MockData {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 4. Needs a sign-in: refresh token rejected.
@@ -313,6 +322,9 @@ export function demoData(now: number): MockData {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 5. Healthy long-lived opaque token, no refresh token.
@@ -338,6 +350,9 @@ export function demoData(now: number): MockData {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
   };
 
   // 6. Revoked at the gateway.
@@ -512,6 +527,9 @@ export function bulkData(n: number, now: number): MockData {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
     });
   }
   return {

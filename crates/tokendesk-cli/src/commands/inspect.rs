@@ -6,6 +6,7 @@ use std::io::Read;
 use serde_json::Value;
 use tokendesk_core::inspect::{DecodedJwt, IdTokenValidation, decode_jwt};
 use tokendesk_core::secret::SecretKind;
+use tokendesk_core::token::TokenSet;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
 use crate::cli::{InspectArgs, Kind};
@@ -32,7 +33,7 @@ pub fn from_input(token: Option<&str>, json: bool) -> Result<()> {
             format!("The token cannot be read: {why}."),
         )
     })?;
-    print(&jwt, None, json)
+    print(&jwt, None, None, json)
 }
 
 pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()> {
@@ -43,16 +44,28 @@ pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()
         Kind::Id => SecretKind::IdToken,
     };
     let inspection = core.inspect(&p.id, kind).await?;
+    let set = core.token(&p.id)?;
     let Some(jwt) = inspection.jwt else {
+        let why = inspection.not_jwt.unwrap_or_else(|| "not a JWT".into());
+        // An opaque token has nothing to decode, but what is known of it is still worth showing.
+        if args.json {
+            let mut out = serde_json::json!({ "token": inspection.token, "not_jwt": why });
+            add_chain(&mut out, set.as_ref())?;
+            println!("{}", serde_json::to_string_pretty(&out)?);
+            return Ok(());
+        }
+        print_chain(set.as_ref());
         return Err(Error::new(
             ErrorCode::InvalidInput,
-            format!(
-                "The token cannot be read: {}.",
-                inspection.not_jwt.unwrap_or_else(|| "not a JWT".into())
-            ),
+            format!("The token cannot be read: {why}."),
         ));
     };
-    print(&jwt, inspection.validation.as_ref(), args.json)?;
+    print(
+        &jwt,
+        inspection.validation.as_ref(),
+        set.as_ref(),
+        args.json,
+    )?;
     match inspection.validation {
         Some(v) if !v.valid() => Err(Error::new(
             ErrorCode::CheckFailed,
@@ -66,9 +79,14 @@ pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()
     }
 }
 
-/// Header, claims, readable times and (for an ID token) the checks: as text, or one JSON
-/// document with `--json`.
-fn print(jwt: &DecodedJwt, checks: Option<&IdTokenValidation>, json: bool) -> Result<()> {
+/// Header, claims, readable times, (for an ID token) the checks and (for an exchanged token)
+/// what it was exchanged from: as text, or one JSON document with `--json`.
+fn print(
+    jwt: &DecodedJwt,
+    checks: Option<&IdTokenValidation>,
+    set: Option<&TokenSet>,
+    json: bool,
+) -> Result<()> {
     let times: serde_json::Map<String, Value> = ["iat", "exp", "nbf", "auth_time", "updated_at"]
         .iter()
         .filter_map(|k| {
@@ -87,6 +105,7 @@ fn print(jwt: &DecodedJwt, checks: Option<&IdTokenValidation>, json: bool) -> Re
             out["checks"] = serde_json::to_value(&v.checks)?;
             out["valid"] = v.valid().into();
         }
+        add_chain(&mut out, set)?;
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
@@ -98,6 +117,7 @@ fn print(jwt: &DecodedJwt, checks: Option<&IdTokenValidation>, json: bool) -> Re
             println!("  {k:<11} {}", v.as_str().unwrap_or_default());
         }
     }
+    print_chain(set);
     if let Some(v) = checks {
         println!("Checks:");
         let width = v.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
@@ -107,4 +127,32 @@ fn print(jwt: &DecodedJwt, checks: Option<&IdTokenValidation>, json: bool) -> Re
         }
     }
     Ok(())
+}
+
+/// What an exchanged token was exchanged from, in the JSON document.
+fn add_chain(out: &mut Value, set: Option<&TokenSet>) -> Result<()> {
+    if let Some(t) = set.filter(|t| t.exchanged_from.is_some()) {
+        out["exchanged_from"] = serde_json::to_value(&t.exchanged_from)?;
+        if t.exchange_actor.is_some() {
+            out["exchange_actor"] = serde_json::to_value(&t.exchange_actor)?;
+        }
+        out["issued_token_type"] = serde_json::to_value(&t.issued_token_type)?;
+    }
+    Ok(())
+}
+
+/// What an exchanged token was exchanged from, as text.
+fn print_chain(set: Option<&TokenSet>) {
+    let Some(t) = set else { return };
+    for (what, link) in [
+        ("Exchanged from", &t.exchanged_from),
+        ("Actor token", &t.exchange_actor),
+    ] {
+        if let Some(l) = link {
+            println!("{what}: {} — fingerprint {}", l.describe(), l.fingerprint);
+        }
+    }
+    if let Some(issued) = t.issued_token_type.as_deref() {
+        println!("Issued token type: {issued}");
+    }
 }

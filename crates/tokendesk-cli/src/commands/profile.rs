@@ -4,13 +4,14 @@ use std::io::{BufRead, IsTerminal, Read};
 
 use serde::{Deserialize, Serialize};
 use tokendesk_core::flow::jwt_bearer::JwtBearer;
+use tokendesk_core::flow::token_exchange::{self, ExchangeToken, TokenExchange};
 use tokendesk_core::profile::{
     AssertionAlg, AuthMethod, ClientAssertion, Endpoints, GrantKind, Param, ProfileConfig,
 };
 use tokendesk_core::secret::Sensitive;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
-use crate::cli::{AssertionAlgArg, AuthMethodArg, ImportArgs, ProfileAddArgs};
+use crate::cli::{AssertionAlgArg, AuthMethodArg, ExchangeTokenArg, ImportArgs, ProfileAddArgs};
 use crate::output::table;
 
 /// The export file's format marker.
@@ -156,6 +157,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         tls_ca: a.ca_cert.as_deref().map(read_pem_file).transpose()?,
         grant: match a.grant {
             Some(g) => g,
+            None if a.subject_profile.is_some() => GrantKind::TokenExchange,
             None if can_sign_in => GrantKind::AuthorizationCode,
             None => GrantKind::ClientCredentials,
         },
@@ -165,6 +167,13 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             audience: a.jwt_audience.clone(),
             claims: a.jwt_claims.clone(),
             lifetime_secs: None,
+        },
+        token_exchange: TokenExchange {
+            subject_profile: a.subject_profile.clone(),
+            subject_token: exchange_token(a.subject_token),
+            actor_profile: a.actor_profile.clone(),
+            actor_token: exchange_token(a.actor_token),
+            requested_token_type: a.requested_token_type.as_deref().map(token_type),
         },
         claims: a.claims.clone(),
         max_age: a.max_age,
@@ -182,6 +191,15 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         api_url: a.api_url.clone(),
         ..Default::default()
     };
+    if a.subject_profile.is_some() && config.grant != GrantKind::TokenExchange {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "--subject-profile is for --grant token-exchange, not {}.",
+                config.grant.as_str().replace('_', "-")
+            ),
+        ));
+    }
     let uses_key = config.auth_method == AuthMethod::PrivateKeyJwt;
     let wrong = match (
         uses_key,
@@ -264,6 +282,24 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         profile.config.grant.as_str().replace('_', " ")
     );
     Ok(())
+}
+
+fn exchange_token(a: ExchangeTokenArg) -> ExchangeToken {
+    match a {
+        ExchangeTokenArg::Access => ExchangeToken::Access,
+        ExchangeTokenArg::Id => ExchangeToken::Id,
+    }
+}
+
+/// `--requested-token-type`: RFC 8693's short names, or any URI as given.
+fn token_type(t: &str) -> String {
+    match t {
+        "access" | "access_token" => token_exchange::ACCESS_TOKEN_TYPE.into(),
+        "refresh" | "refresh_token" => token_exchange::REFRESH_TOKEN_TYPE.into(),
+        "id" | "id_token" => token_exchange::ID_TOKEN_TYPE.into(),
+        "jwt" => token_exchange::JWT_TOKEN_TYPE.into(),
+        other => other.to_owned(),
+    }
 }
 
 pub fn list(core: &Core) -> Result<()> {
@@ -387,7 +423,7 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
             ),
         ));
     }
-    for config in export.profiles {
+    for config in in_link_order(export.profiles) {
         config.validate()?;
         // A private key is a file, not a line: `profile set-key` stores it afterwards.
         let secret = if !config.auth_method.needs_secret()
@@ -415,6 +451,28 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Profiles ordered so that one whose grant takes another's tokens (a token exchange) comes
+/// after that one; a profile is only saved when the profiles it names exist.
+fn in_link_order(mut pending: Vec<ProfileConfig>) -> Vec<ProfileConfig> {
+    let mut out: Vec<ProfileConfig> = Vec::new();
+    while !pending.is_empty() {
+        let waits = |c: &ProfileConfig, pending: &[ProfileConfig]| {
+            token_exchange::links(c).iter().any(|l| {
+                pending
+                    .iter()
+                    .any(|p| p.name == l.profile && p.name != c.name)
+            })
+        };
+        let Some(i) = (0..pending.len()).find(|&i| !waits(&pending[i], &pending)) else {
+            // A cycle: saving says what is wrong.
+            out.append(&mut pending);
+            break;
+        };
+        out.push(pending.remove(i));
+    }
+    out
 }
 
 pub async fn set_key(core: &Core, name: &str, file: &str) -> Result<()> {

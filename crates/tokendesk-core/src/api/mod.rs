@@ -5,6 +5,7 @@
 mod calls;
 mod diagnostics;
 mod dpop;
+mod exchange;
 mod login;
 mod profiles;
 mod provider_calls;
@@ -13,6 +14,7 @@ mod steps;
 mod tokens;
 
 pub use dpop::TokenUse;
+pub use exchange::chain_changed;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
 pub use reveal::{ExportFormat, TokenInspection, format_token};
 

@@ -39,6 +39,7 @@ impl Core {
         client_secret: Option<Sensitive<String>>,
     ) -> Result<Profile> {
         config.validate()?;
+        self.check_links(None, &config)?;
         if let Some(secret) = &client_secret {
             check_credential(&config, secret)?;
         }
@@ -70,13 +71,16 @@ impl Core {
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn update_profile(&self, id: &ProfileId, config: ProfileConfig) -> Result<Profile> {
         config.validate()?;
+        self.check_links(Some(id), &config)?;
         let mut profile = self.profile_by_id(id)?;
         if profile.config.issuer != config.issuer {
             profile.metadata = None;
         }
-        profile.config = config;
+        let old_name = std::mem::replace(&mut profile.config, config).name;
         profile.updated_at = self.now();
         self.store.update_profile(&profile)?;
+        // Profiles that exchange this one's tokens follow it to its new name.
+        self.rename_links(&old_name, &profile.config.name)?;
         self.emit(CoreEvent::ProfilesChanged);
         Ok(profile)
     }
@@ -115,7 +119,8 @@ impl Core {
     /// leaves the profile in place to try again.
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn delete_profile(&self, id: &ProfileId) -> Result<()> {
-        self.profile_by_id(id)?;
+        let profile = self.profile_by_id(id)?;
+        self.refuse_if_exchanged_from(&profile)?;
         self.forget_values(id);
         self.forget_dpop_key(id);
         self.vault.delete_all(id).await?;

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use oauth2::TokenResponse as _;
 
 use super::Core;
+use super::exchange;
 use super::login::IdTokenContext;
 use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
@@ -45,6 +46,9 @@ impl Core {
         let Some(fetch) = spec.fetch else {
             return Err(needs_login(profile, "its grant signs in in the browser"));
         };
+        // Other profiles' tokens first (renewed in their own flights): without them, steps
+        // that register a consent would be wasted.
+        let related = self.related_tokens(profile).await?;
         let values = self.run_steps(profile).await?;
         let signing_key = match spec.signs {
             true => self.vault.get(&profile.id, SecretKind::PrivateKey).await?,
@@ -56,17 +60,25 @@ impl Core {
         if let Some(k) = &signing_key {
             call.scrub(k.expose());
         }
+        for t in [&related.subject, &related.actor].into_iter().flatten() {
+            call.scrub(t.value.expose());
+        }
         let result = fetch(flow::FetchInput {
             profile,
             credential: secret.as_ref(),
             signing_key: signing_key.as_ref(),
             values: &values,
+            related: &related,
             call: &call,
         })
         .await;
         self.record(&call);
         let response = result?;
-        self.persist(profile, spec.kind, &response, None, None)
+        let chain = Chain {
+            subject: related.subject.as_ref().map(exchange::chain_link),
+            actor: related.actor.as_ref().map(exchange::chain_link),
+        };
+        self.persist_chained(profile, spec.kind, &response, None, None, chain)
             .await
     }
 
@@ -89,14 +101,18 @@ impl Core {
                 && t.access_valid_for(now)
                     .is_none_or(|left| left >= min_valid.as_millis() as Millis)
         };
+        // An exchanged token whose subject token changed since is exchanged again.
+        let current = |t: &TokenSet| -> Result<bool> {
+            Ok(fresh(t, self.now()) && self.exchange_stale(t)?.is_none())
+        };
         if let Some(t) = self.store.get_token(id)?
-            && fresh(&t, self.now())
+            && current(&t)?
         {
             return Ok(t);
         }
         let _flight = self.enter_flight(id).await?;
         match self.store.get_token(id)? {
-            Some(t) if fresh(&t, self.now()) => Ok(t),
+            Some(t) if current(&t)? => Ok(t),
             Some(_) => self.refresh_locked(id, trigger).await,
             None => {
                 let profile = self.ready_profile(id).await?;
@@ -116,8 +132,11 @@ impl Core {
     ) -> Result<TokenSet> {
         let profile = self.ready_profile(id).await?;
         let previous = self.store.get_token(id)?;
+        // A grant that takes other profiles' tokens is renewed through them (exchanged
+        // again with their current tokens), so its chain always names what it came from.
+        let chained = !flow::token_exchange::links(&profile.config).is_empty();
         let refresh_token = match &previous {
-            Some(p) if p.refresh_usable(self.now()) => {
+            Some(p) if p.refresh_usable(self.now()) && !chained => {
                 self.token_value(id, SecretKind::RefreshToken).await?
             }
             _ => None,
@@ -268,10 +287,35 @@ impl Core {
         previous: Option<&TokenSet>,
         validation: Option<IdTokenValidation>,
     ) -> Result<TokenSet> {
+        self.persist_chained(
+            profile,
+            grant,
+            response,
+            previous,
+            validation,
+            Chain::default(),
+        )
+        .await
+    }
+
+    /// [`Core::persist`] of a token exchanged from other profiles' tokens.
+    pub(super) async fn persist_chained(
+        &self,
+        profile: &Profile,
+        grant: GrantKind,
+        response: &TokenResponse,
+        previous: Option<&TokenSet>,
+        validation: Option<IdTokenValidation>,
+        chain: Chain,
+    ) -> Result<TokenSet> {
         let id = &profile.id;
         // A token that is dead on arrival is never stored, so never handed out.
         let now = self.now();
         let mut token = TokenSet::from_response(id.clone(), grant, response, now, previous);
+        if chain.subject.is_some() {
+            token.exchanged_from = chain.subject;
+            token.exchange_actor = chain.actor;
+        }
         let dead = response.expiry_problem(now).or_else(|| {
             token
                 .access_expires_at
@@ -416,6 +460,11 @@ impl Core {
         if !profile.config.renews_by_itself() {
             return Ok(None);
         }
+        // A token exchanged from a token that has changed since is due now, even one that was
+        // waiting for its subject to be signed in to again.
+        if self.exchange_stale(&token)?.is_some() {
+            return self.refresh_locked(id, Trigger::Automatic).await.map(Some);
+        }
         match crate::refresher::due_at(&token, &profile.config.refresh) {
             Some(due) if due <= self.now() + slack_ms => {
                 self.refresh_locked(id, Trigger::Automatic).await.map(Some)
@@ -488,6 +537,13 @@ impl Core {
             _across_processes: file,
         })
     }
+}
+
+/// The tokens of other profiles a token was exchanged from, for the token set to record.
+#[derive(Default)]
+pub(super) struct Chain {
+    pub subject: Option<crate::token::ChainLink>,
+    pub actor: Option<crate::token::ChainLink>,
 }
 
 /// Token values by (profile, kind), with the fingerprint each was stored under.

@@ -12,6 +12,7 @@ pub mod jwt_bearer;
 pub mod par;
 pub mod refresh;
 pub mod request_object;
+pub mod token_exchange;
 pub mod token_ops;
 
 use std::future::Future;
@@ -37,7 +38,25 @@ pub struct FetchInput<'a> {
     pub signing_key: Option<&'a Sensitive<String>>,
     /// Values captured by the profile's steps and generated ones, for templates.
     pub values: &'a Values,
+    /// Other profiles' tokens the grant sends (a token exchange's subject and actor), resolved
+    /// by the core before the request.
+    pub related: &'a RelatedTokens,
     pub call: &'a Call<'a>,
+}
+
+/// Another profile's token, resolved for a grant that sends it.
+pub struct RelatedToken {
+    pub profile_id: crate::profile::ProfileId,
+    pub profile_name: String,
+    pub kind: token_exchange::ExchangeToken,
+    pub value: Sensitive<String>,
+}
+
+/// The tokens of other profiles a grant request sends; empty for most grants.
+#[derive(Default)]
+pub struct RelatedTokens {
+    pub subject: Option<RelatedToken>,
+    pub actor: Option<RelatedToken>,
 }
 
 pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<TokenResponse>> + Send + 'a>>;
@@ -94,6 +113,7 @@ grants! {
     AuthorizationCode => auth_code,
     ClientCredentials => client_credentials,
     JwtBearer => jwt_bearer,
+    TokenExchange => token_exchange,
 }
 
 impl GrantKind {

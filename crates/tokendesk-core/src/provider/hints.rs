@@ -14,6 +14,7 @@ pub enum Operation {
     Refresh,
     JwtBearer,
     PushedAuthorization,
+    TokenExchange,
 }
 
 impl Operation {
@@ -24,6 +25,7 @@ impl Operation {
             Operation::Refresh => "refresh",
             Operation::JwtBearer => "JWT-bearer token request",
             Operation::PushedAuthorization => "pushed authorization request",
+            Operation::TokenExchange => "token exchange",
         }
     }
 }
@@ -52,6 +54,12 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
             "The provider refused the assertion: check the signing key it holds for the client \
              (and the kid), the assertion's iss, sub and aud, its lifetime and the clocks, and \
              the claims it must carry (an authorizationId the provider knows)."
+        }
+        ("invalid_grant", Operation::TokenExchange) => {
+            "The provider refused the subject (or actor) token: it may have expired or been \
+             revoked, come from an issuer the provider does not trust, or be of another type \
+             than the profile says (access vs ID token). Renew the subject profile's token \
+             and try again; check the audience/resource asked for."
         }
         ("invalid_grant", Operation::ClientCredentials) => {
             "Check the extra token parameters and the audience/resource the request carries."

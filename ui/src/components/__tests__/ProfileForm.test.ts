@@ -8,7 +8,9 @@ vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn(async () => () => {}) })
 
 import { invoke } from '@tauri-apps/api/core';
 import type { ProfileConfig } from '../../lib/bindings/ProfileConfig';
+import { desk } from '../../lib/desk.svelte';
 import { emptyConfig } from '../../lib/profileForm';
+import { makeProfile } from '../../test/fixtures';
 import ProfileForm from '../ProfileForm.svelte';
 
 const invokeMock = vi.mocked(invoke);
@@ -223,12 +225,58 @@ describe('profile form', () => {
   it('the grant list comes from the core’s registry; JWT bearer shows its assertion', async () => {
     render(ProfileForm);
     const options = [...(screen.getByTestId('field-grant') as HTMLSelectElement).options].map((o) => o.value);
-    expect(options).toEqual(['authorization_code', 'client_credentials', 'jwt_bearer']);
+    expect(options).toEqual(['authorization_code', 'client_credentials', 'jwt_bearer', 'token_exchange']);
     expect(screen.queryByTestId('section-jwt-bearer')).toBeNull();
     await choose('field-grant', 'jwt_bearer');
     expect(screen.getByTestId('section-jwt-bearer')).toBeTruthy();
     expect(screen.getByTestId('field-signing_key')).toBeTruthy();
     expect(screen.queryByTestId('section-sign-in-request')).toBeNull();
+  });
+
+  it('token exchange: subject and actor chosen among the other profiles, sent with the profile; the core’s refusal shows under the subject', async () => {
+    desk.profiles = [
+      makeProfile({ id: 'a', name: 'ci-robot' }),
+      makeProfile({ id: 'b', name: 'web sign-in' }),
+    ];
+    invokeMock.mockImplementation(async (cmd: string) => {
+      if (cmd === 'create_profile') {
+        throw {
+          code: 'invalid_input',
+          message: 'token_exchange.subject_profile: That makes a cycle ("downstream" → "web sign-in" → "downstream").',
+          fields: [{ field: 'token_exchange.subject_profile', message: 'That makes a cycle ("downstream" → "web sign-in" → "downstream").' }],
+        };
+      }
+      throw { code: 'internal', message: cmd };
+    });
+    render(ProfileForm);
+    expect(screen.queryByTestId('section-token-exchange')).toBeNull();
+    await type('field-name', 'downstream');
+    await type('field-client_id', 'exchanger');
+    await type('field-client_secret', 's3cret');
+    await choose('field-grant', 'token_exchange');
+    expect(screen.getByTestId('section-token-exchange')).toBeTruthy();
+    const subjects = [...(screen.getByTestId('field-token_exchange.subject_profile') as HTMLSelectElement).options].map((o) => o.value);
+    expect(subjects).toEqual(['', 'ci-robot', 'web sign-in']);
+    expect(screen.queryByTestId('field-token_exchange.actor_token')).toBeNull();
+    await choose('field-token_exchange.subject_profile', 'web sign-in');
+    await choose('field-token_exchange.subject_token', 'id');
+    await choose('field-token_exchange.actor_profile', 'ci-robot');
+    expect(screen.getByTestId('field-token_exchange.actor_token')).toBeTruthy();
+    await type('field-token_exchange.requested_token_type', 'urn:ietf:params:oauth:token-type:jwt');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+
+    expect((await screen.findByTestId('field-error-token_exchange.subject_profile')).textContent).toContain('cycle');
+    expect(screen.getByTestId('field-token_exchange.subject_profile').getAttribute('aria-invalid')).toBe('true');
+    const create = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile')![1] as { config: ProfileConfig };
+    expect(create.config.grant).toBe('token_exchange');
+    expect(create.config.token_exchange).toEqual({
+      subject_profile: 'web sign-in',
+      subject_token: 'id',
+      actor_profile: 'ci-robot',
+      actor_token: 'access',
+      requested_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+    });
+    desk.profiles = [];
   });
 
   it('client_secret_jwt: a secret field, HMAC algorithms only, HS256 by default', async () => {

@@ -26,6 +26,9 @@ function token(over: Partial<TokenSet> = {}): TokenSet {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    issued_token_type: null,
+    exchanged_from: null,
+    exchange_actor: null,
     ...over,
   };
 }

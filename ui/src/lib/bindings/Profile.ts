@@ -10,6 +10,7 @@ import type { ProfileId } from "./ProfileId";
 import type { ProviderMetadata } from "./ProviderMetadata";
 import type { RefreshPolicy } from "./RefreshPolicy";
 import type { Step } from "./Step";
+import type { TokenExchange } from "./TokenExchange";
 
 /**
  * A stored profile.
@@ -79,7 +80,11 @@ id_token_alg: string | null, grant: GrantKind,
 /**
  * With the JWT-bearer grant: what the assertion says.
  */
-jwt_bearer: JwtBearer, scopes: Array<string>, 
+jwt_bearer: JwtBearer, 
+/**
+ * With the token-exchange grant: whose tokens are exchanged, and for what.
+ */
+token_exchange: TokenExchange, scopes: Array<string>, 
 /**
  * Sent as `audience` on token requests (Auth0 and others).
  */

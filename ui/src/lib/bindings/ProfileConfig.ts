@@ -8,6 +8,7 @@ import type { JwtBearer } from "./JwtBearer";
 import type { Param } from "./Param";
 import type { RefreshPolicy } from "./RefreshPolicy";
 import type { Step } from "./Step";
+import type { TokenExchange } from "./TokenExchange";
 
 /**
  * Everything a user edits about a profile; also the export/import shape. No secrets.
@@ -73,7 +74,11 @@ id_token_alg: string | null, grant: GrantKind,
 /**
  * With the JWT-bearer grant: what the assertion says.
  */
-jwt_bearer: JwtBearer, scopes: Array<string>, 
+jwt_bearer: JwtBearer, 
+/**
+ * With the token-exchange grant: whose tokens are exchanged, and for what.
+ */
+token_exchange: TokenExchange, scopes: Array<string>, 
 /**
  * Sent as `audience` on token requests (Auth0 and others).
  */

@@ -22,5 +22,12 @@ export const GRANTS: GrantInfo[] = [
     "summary": "The client signs an assertion (RFC 7523): PSD2 payment exemptions, service accounts.",
     "interactive": false,
     "signs": true
+  },
+  {
+    "kind": "token_exchange",
+    "label": "token exchange",
+    "summary": "Trades another profile's access or ID token for one of this client (RFC 8693).",
+    "interactive": false,
+    "signs": false
   }
 ];
