@@ -275,9 +275,10 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn thumbprint_matches_rfc7638_example() {
-        // RFC 7638 §3.1 uses an RSA key; this EC key's expected value is computed from the
-        // same rule by hand: {"crv","kty","x","y"} in order, no whitespace.
+    fn thumbprint_hashes_the_required_members_in_order() {
+        // RFC 7638 §3: the required members of an EC key, {"crv","kty","x","y"} in this order,
+        // no whitespace, others left out. (tests/sandbox/fapi.rs checks the thumbprint against
+        // TokenDesk's own, as cnf.jkt.)
         let jwk = json!({"kty": "EC", "crv": "P-256", "x": "a", "y": "b", "kid": "ignored"});
         let expected = URL_SAFE_NO_PAD.encode(Sha256::digest(
             br#"{"crv":"P-256","kty":"EC","x":"a","y":"b"}"#,
