@@ -24,7 +24,7 @@ pub(crate) async fn userinfo(
     let (token, jkt) = match issuer.style {
         Style::Fapi => match dpop_bound(&issuer, &method, &headers, now) {
             Ok((token, jkt)) => (token, Some(jkt)),
-            Err(refused) => return refused,
+            Err(refused) => return *refused,
         },
         Style::Standard | Style::Gateway | Style::Bank => match bearer(&headers) {
             Some(token) => (token, None),
@@ -94,13 +94,14 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// The FAPI issuer's rule: `Authorization: DPoP <token>` and a valid proof for this request,
-/// with `ath`. Returns the token and the proof key's thumbprint, or the 401 to answer.
+/// with `ath`. Returns the token and the proof key's thumbprint, or the 401 to answer (boxed: a
+/// response is large).
 fn dpop_bound<'h>(
     issuer: &Issuer,
     method: &Method,
     headers: &'h HeaderMap,
     now: u64,
-) -> Result<(&'h str, String), Response> {
+) -> Result<(&'h str, String), Box<Response>> {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -112,16 +113,16 @@ fn dpop_bound<'h>(
             token.trim()
         }
         Some((scheme, _)) if scheme.eq_ignore_ascii_case("bearer") => {
-            return Err(dpop_challenge(
+            return Err(Box::new(dpop_challenge(
                 issuer,
                 Some((
                     "invalid_token",
                     "this issuer's access tokens are DPoP-bound: send Authorization: DPoP                      <token> with a DPoP proof, not Bearer",
                 )),
                 None,
-            ));
+            )));
         }
-        _ => return Err(dpop_challenge(issuer, None, None)),
+        _ => return Err(Box::new(dpop_challenge(issuer, None, None))),
     };
     let url = issuer.endpoint("/userinfo");
     let expected = Expected {
@@ -131,11 +132,11 @@ fn dpop_bound<'h>(
     };
     match dpop::require(issuer, headers, &expected, now) {
         Ok(jkt) => Ok((token, jkt)),
-        Err(refusal) => Err(dpop_challenge(
+        Err(refusal) => Err(Box::new(dpop_challenge(
             issuer,
             Some((refusal.code, &refusal.description)),
             refusal.nonce.as_deref(),
-        )),
+        ))),
     }
 }
 
