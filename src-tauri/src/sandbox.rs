@@ -43,8 +43,8 @@ impl SandboxHost {
         }
     }
 
-    /// Starts the sandbox unless it runs (handing its new bank TPP key to the profiles that sign
-    /// with it); the guard holds the running sandbox.
+    /// Starts the sandbox unless it runs (handing its new client keys — the bank's TPP, the FAPI
+    /// client — to the profiles that sign with them); the guard holds the running sandbox.
     async fn ensure_started(&self, core: &Core) -> Result<MutexGuard<'_, Option<Sandbox>>, Error> {
         let mut running = self.running.lock().await;
         if running.is_none() {
@@ -63,8 +63,8 @@ impl SandboxHost {
                 )
             })?;
             tracing::info!(base = %sandbox.base_url(), "sandbox provider started");
-            if let Err(e) = tokendesk_sandbox::presets::renew_bank_key(core, &sandbox).await {
-                tracing::warn!(error = %e, "the sandbox bank's new TPP key could not be stored");
+            if let Err(e) = tokendesk_sandbox::presets::renew_client_keys(core, &sandbox).await {
+                tracing::warn!(error = %e, "the sandbox's new client keys could not be stored");
             }
             *running = Some(sandbox);
         }

@@ -273,6 +273,27 @@ test('the sandbox bank: the PSD2 profile pair signs in with one click', async ()
   await screenshot('sandbox-bank');
 });
 
+test('the sandbox FAPI 2.0 profile: PAR, private_key_jwt, a DPoP-bound token', async () => {
+  // Added on first launch: the request pushed with an assertion for the issuer, the code and the
+  // tokens bound to the profile's DPoP key, the nonces the sandbox asks for answered.
+  const name = 'Sandbox FAPI 2.0';
+  await openProfile(name);
+  await click('sign-in');
+  await browser.waitUntil(
+    async () => {
+      const err = await el('error-message');
+      if (await err.isExisting()) throw new Error(`the sandbox FAPI sign-in failed: ${await err.getText()}`);
+      return (await el('dpop-binding')).isExisting();
+    },
+    { timeout: 30000, timeoutMsg: 'the token view shows the DPoP binding' },
+  );
+  const binding = await text('dpop-binding');
+  assert.match(binding, /DPoP key [A-Za-z0-9_-]{43}/, `the key's thumbprint is shown: ${binding}`);
+  const details = await browser.$('[data-testid="dpop-binding"]').$('..');
+  assert.match(await details.getText(), /\bDPoP\b[\s\S]*Bound to/, 'token_type DPoP, then the binding');
+  await screenshot('sandbox-fapi');
+});
+
 test('a client-credentials profile against a real provider: token, countdown, refresh, history', async () => {
   await createProfile(
     { name: 'cc-basic', environment: 'test', grant: 'client_credentials', issuer: provider.issuer, client_id: 'cc-basic', scopes: 'api:read' },
@@ -501,8 +522,11 @@ test('token rows fit the window: default size and the narrowest one', async () =
       .waitUntil(async () => (problems = await measure()).length === 0, { timeout: 3000, interval: 200 })
       .catch(() => {});
     assert.deepEqual(problems, [], `at ${width}×${height}`);
-    // The refresh count is on screen at every width.
-    assert.ok(await browser.$('[data-testid="token-card-cc-basic"] [data-testid="refresh-count"]').isDisplayed());
+    // The refresh count is on screen at every width (scrolled to: with the sandbox's seven
+    // profiles the row can be below the fold of the narrowest window).
+    const count = await browser.$('[data-testid="token-card-cc-basic"] [data-testid="refresh-count"]');
+    await centre(count);
+    assert.ok(await count.isDisplayed());
     if (width === conf.minWidth) await screenshot('dashboard-narrow');
   }
   await browser.setWindowSize(1400, 900);

@@ -1,7 +1,8 @@
 //! Ready-made profiles: the built-in sandbox provider, one profile per grant and response style,
-//! and the sandbox bank's PSD2 pair.
+//! the sandbox bank's PSD2 pair, and a FAPI 2.0 sign-in.
 
 use crate::Core;
+use crate::dpop::DpopAlg;
 use crate::error::Result;
 use crate::profile::{AssertionAlg, AuthMethod, ClientAssertion, GrantKind, Param, ProfileConfig};
 use crate::secret::Sensitive;
@@ -14,6 +15,8 @@ pub const SANDBOX_ENVIRONMENT: &str = "sandbox";
 pub const BANK_CC_PRESET: &str = "Sandbox bank · PSD2 client credentials";
 /// The sandbox bank's sign-in profile: a consent, a signed hybrid sign-in, the accounts API.
 pub const BANK_ACCOUNTS_PRESET: &str = "Sandbox bank · PSD2 accounts";
+/// The sandbox's FAPI 2.0 sign-in: PAR, PKCE, private_key_jwt to the issuer, DPoP-bound tokens.
+pub const FAPI_PRESET: &str = "Sandbox FAPI 2.0";
 
 /// What the sandbox offers, as its crate describes it.
 pub struct SandboxClients<'a> {
@@ -26,6 +29,19 @@ pub struct SandboxClients<'a> {
     pub web: (&'a str, &'a str),
     pub user_scopes: &'a str,
     pub bank: SandboxBank<'a>,
+    pub fapi: SandboxFapi<'a>,
+}
+
+/// What the sandbox's FAPI 2.0 issuer offers.
+pub struct SandboxFapi<'a> {
+    pub issuer: &'a str,
+    /// Its one client, which authenticates with `private_key_jwt` only.
+    pub client_id: &'a str,
+    /// The client's private key (PEM, RSA: PS256) and its `kid`.
+    pub signing_key: &'a str,
+    pub kid: &'a str,
+    /// Where the DPoP-bound token is used: the issuer's userinfo endpoint.
+    pub userinfo_url: &'a str,
 }
 
 /// What the sandbox bank (a PSD2 bank in OP Financial Group's manner) offers.
@@ -61,7 +77,7 @@ const BANK_CLAIMS: &str = r#"{
 const CONSENT_BODY: &str = r#"{"expires": "{{now_iso+90d}}", "transactionFrom": "{{date-90d}}", "transactionTo": "{{date}}"}"#;
 
 /// One profile per grant (client credentials, authorization code) and response style (standard
-/// RFC 6749, bank-gateway), and the sandbox bank's PSD2 pair.
+/// RFC 6749, bank-gateway), the sandbox bank's PSD2 pair, and the FAPI 2.0 sign-in.
 pub fn sandbox(c: &SandboxClients<'_>) -> Vec<Preset> {
     let mut gateway_cc = base(
         "Sandbox gateway · client credentials",
@@ -98,7 +114,39 @@ pub fn sandbox(c: &SandboxClients<'_>) -> Vec<Preset> {
         ),
         bank_cc,
         bank_accounts,
+        fapi(&c.fapi),
     ]
+}
+
+/// The FAPI 2.0 sign-in (Security Profile): the request pushed (PAR) with PKCE S256, the client
+/// authenticated by a PS256 assertion whose audience is the issuer — set here, so it holds
+/// whatever the FAPI mode's own rules do — and tokens bound to an ES256 DPoP key; the token is
+/// used at the issuer's userinfo endpoint.
+fn fapi(f: &SandboxFapi<'_>) -> Preset {
+    Preset {
+        config: ProfileConfig {
+            name: FAPI_PRESET.to_owned(),
+            environment: SANDBOX_ENVIRONMENT.to_owned(),
+            issuer: Some(f.issuer.to_owned()),
+            client_id: f.client_id.to_owned(),
+            auth_method: AuthMethod::PrivateKeyJwt,
+            client_assertion: ClientAssertion {
+                alg: AssertionAlg::PS256,
+                kid: Some(f.kid.to_owned()),
+                audience: Some(f.issuer.to_owned()),
+            },
+            fapi2: true,
+            par: true,
+            dpop: Some(DpopAlg::ES256),
+            grant: GrantKind::AuthorizationCode,
+            scopes: vec!["openid".into(), "offline_access".into()],
+            api_url: Some(f.userinfo_url.to_owned()),
+            ..Default::default()
+        },
+        // For private_key_jwt the key is the client's credential.
+        secret: Some(Sensitive::new(f.signing_key.to_owned())),
+        signing_key: None,
+    }
 }
 
 /// A sandbox profile of `client` at `issuer`, the secret in the keychain, nothing to sign with.
@@ -166,10 +214,11 @@ fn bank(b: &SandboxBank<'_>) -> [Preset; 2] {
     [cc, accounts]
 }
 
-/// The sandbox makes its bank's TPP key anew at every start: the sandbox profiles that sign as
-/// that TPP at that bank (the preset, and copies of it) get the new key, else their signed
-/// sign-ins would be refused. Returns how many got it.
-pub async fn renew_sandbox_bank_key(
+/// The sandbox makes its clients' keys (the bank's TPP, the FAPI client) anew at every start: the
+/// sandbox profiles that sign as that client at that issuer (the preset, and copies of it) get
+/// the new key, else their signed sign-ins and assertions would be refused. Returns how many got
+/// it.
+pub async fn renew_sandbox_client_key(
     core: &Core,
     issuer: &str,
     client_id: &str,
@@ -211,13 +260,20 @@ mod tests {
                 consents_url: "http://127.0.0.1:47111/bank/consents",
                 accounts_url: "http://127.0.0.1:47111/bank/accounts",
             },
+            fapi: SandboxFapi {
+                issuer: "http://127.0.0.1:47111/fapi",
+                client_id: "fapi-client",
+                signing_key: "-----BEGIN PRIVATE KEY-----\nfapi…",
+                kid: "fapi-rsa",
+                userinfo_url: "http://127.0.0.1:47111/fapi/userinfo",
+            },
         }
     }
 
     #[test]
     fn sandbox_presets_cover_both_grants_and_styles_and_are_valid() {
         let presets = sandbox(&clients());
-        assert_eq!(presets.len(), 6);
+        assert_eq!(presets.len(), 7);
         for p in &presets {
             p.config.validate().unwrap();
             assert!(p.secret.is_some());
@@ -234,6 +290,41 @@ mod tests {
             GrantKind::AuthorizationCode,
             "http://127.0.0.1:47111/standard".into()
         )));
+    }
+
+    #[test]
+    fn the_fapi_preset_pushes_signs_for_the_issuer_and_binds_with_dpop() {
+        let presets = sandbox(&clients());
+        let p = presets
+            .iter()
+            .find(|p| p.config.name == FAPI_PRESET)
+            .unwrap();
+        let c = &p.config;
+        assert!(c.fapi2 && c.par, "FAPI mode, pushed requests");
+        assert_eq!(c.dpop, Some(DpopAlg::ES256));
+        assert_eq!(c.grant, GrantKind::AuthorizationCode);
+        assert_eq!(c.auth_method, AuthMethod::PrivateKeyJwt);
+        assert_eq!(c.client_id, "fapi-client");
+        assert_eq!(
+            c.client_assertion,
+            ClientAssertion {
+                alg: AssertionAlg::PS256,
+                kid: Some("fapi-rsa".into()),
+                audience: Some("http://127.0.0.1:47111/fapi".into()),
+            },
+            "FAPI 2.0 §5.3.2.1: the issuer is the audience, not the token endpoint"
+        );
+        assert_eq!(c.scopes, ["openid", "offline_access"]);
+        assert_eq!(
+            c.api_url.as_deref(),
+            Some("http://127.0.0.1:47111/fapi/userinfo")
+        );
+        assert_eq!(
+            p.secret.as_ref().map(|k| k.expose().as_str()),
+            Some("-----BEGIN PRIVATE KEY-----\nfapi…"),
+            "the private key is the client's credential"
+        );
+        assert!(c.signs());
     }
 
     #[test]

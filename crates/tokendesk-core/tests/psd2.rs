@@ -527,8 +527,8 @@ async fn the_sandbox_bank_presets_sign_in_in_one_click() {
         .unwrap();
     assert_eq!(
         created.len(),
-        6,
-        "the four sandbox profiles and the bank's two"
+        7,
+        "the four sandbox profiles, the bank's two and the FAPI one"
     );
     let web = t.core.profile(BANK_ACCOUNTS_PRESET).unwrap();
     assert!(
@@ -662,7 +662,7 @@ async fn the_sandbox_bank_presets_sign_in_in_one_click() {
         "{}",
         e.message
     );
-    let renewed = tokendesk_core::presets::renew_sandbox_bank_key(
+    let renewed = tokendesk_core::presets::renew_sandbox_client_key(
         &t.core,
         &sandbox.issuer(tokendesk_sandbox::Style::Bank),
         tokendesk_sandbox::BANK_CLIENT.0,

@@ -58,6 +58,9 @@ fn is_code_id_token(response_type: &str) -> bool {
 
 /// GET `/authorize`: validates the request and shows the demo login.
 pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Response {
+    if issuer.style == Style::Fapi {
+        return crate::fapi::par::authorize(&issuer, &uri);
+    }
     let query = match Params::parse(uri.query().unwrap_or("").as_bytes()) {
         Ok(params) => params,
         Err(problem) => return pages::error(StatusCode::BAD_REQUEST, &problem),
@@ -66,7 +69,7 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
     // refused once the redirect URI is known.
     let (params, request_object) = match issuer.style {
         Style::Bank => bank::request_object::open(&issuer, query, now_ms() / 1000),
-        Style::Standard | Style::Gateway => (query, Ok(())),
+        Style::Standard | Style::Gateway | Style::Fapi => (query, Ok(())),
     };
     let Some(client_id) = params.get("client_id") else {
         return pages::error(
@@ -215,7 +218,6 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
         None
     };
 
-    let request_id = random::url_safe(24);
     let pending = PendingAuthorization {
         style: issuer.style,
         client,
@@ -226,21 +228,25 @@ pub(crate) async fn authorize(State(issuer): State<Issuer>, uri: Uri) -> Respons
         code_challenge: code_challenge.to_owned(),
         hybrid,
         authorization_id,
+        dpop_jkt: None,
         expires_ms: now_ms().saturating_add(PENDING_TTL_MS),
     };
+    show_login(&issuer, pending)
+}
+
+/// Keeps a checked authorization request until Approve or Deny and shows its login page.
+pub(crate) fn show_login(issuer: &Issuer, pending: PendingAuthorization) -> Response {
+    let request_id = random::url_safe(24);
     let page = pages::login(
         &issuer.endpoint("/authorize/decision"),
         &request_id,
-        client,
+        pending.client,
         &pending.scope,
-        redirect_uri,
+        &pending.redirect_uri,
     );
+    let client_id = pending.client.id;
     issuer.store(now_ms()).pending.insert(request_id, pending);
-    tracing::info!(
-        style = issuer.style.path(),
-        client_id = client.id,
-        "login page shown"
-    );
+    tracing::info!(style = issuer.style.path(), client_id, "login page shown");
     page
 }
 
@@ -349,6 +355,7 @@ pub(crate) async fn decision(
             subject: DEMO_USER.sub.to_owned(),
             auth_time_s: now / 1000,
             authorization_id: pending.authorization_id.clone(),
+            dpop_jkt: pending.dpop_jkt.clone(),
             expires_ms: now.saturating_add(CODE_TTL_MS),
             keep_until_ms: now.saturating_add(CODE_TTL_MS),
             used: CodeUse::Fresh,

@@ -11,7 +11,21 @@ use crate::clients::{self, DemoClient};
 use crate::oauth_error::OAuthError;
 use crate::params::Params;
 use crate::pkce::constant_time_eq;
+use crate::state::Issuer;
 use crate::style::Style;
+
+/// Authenticates the calling client at `issuer`: the FAPI issuer takes `private_key_jwt` only
+/// ([`crate::fapi::assertion`]), the others the methods below.
+pub(crate) fn authenticate_at(
+    issuer: &Issuer,
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<&'static DemoClient, OAuthError> {
+    match issuer.style {
+        Style::Fapi => crate::fapi::assertion::authenticate(issuer, headers, params),
+        style => authenticate(style, headers, params),
+    }
+}
 
 /// Identifies and authenticates the calling client among those the issuer of `style` knows.
 pub(crate) fn authenticate(

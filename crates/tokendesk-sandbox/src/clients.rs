@@ -15,6 +15,10 @@ pub const PUBLIC_CLIENT: &str = "sandbox-public";
 /// signing key is [`crate::Sandbox::bank_tpp_key_pem`].
 pub const BANK_CLIENT: (&str, &str) = ("sandbox-bank-tpp", "sandbox-bank-tpp-secret");
 
+/// The FAPI issuer's one client, `private_key_jwt` only (no secret), known to the FAPI issuer
+/// alone. Its key is [`crate::Sandbox::fapi_client_key_pem`] (`kid` [`crate::FAPI_CLIENT_KID`]).
+pub const FAPI_CLIENT: &str = "sandbox-fapi-client";
+
 /// Every scope the sandbox knows, in discovery order.
 pub const SUPPORTED_SCOPES: &[&str] = &[
     "openid",
@@ -30,6 +34,8 @@ pub const CC_SCOPES: &str = "accounts:read payments:write";
 pub const USER_SCOPES: &str = "openid profile email offline_access accounts:read payments:write";
 /// Every scope the bank knows, which its TPP client ([`BANK_CLIENT`]) may all use.
 pub const BANK_SCOPES: &[&str] = &["openid", "offline_access", "accounts", "payments"];
+/// Every scope the FAPI issuer knows, which its client ([`FAPI_CLIENT`]) may all use.
+pub const FAPI_SCOPES: &[&str] = &["openid", "profile", "email", "offline_access", "accounts"];
 
 const CC_SCOPE_LIST: &[&str] = &["accounts:read", "payments:write"];
 const GENERAL: &[Style] = &[Style::Standard, Style::Gateway];
@@ -39,7 +45,7 @@ const SECRET_METHODS: &[&str] = &["client_secret_basic", "client_secret_post"];
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DemoClient {
     pub id: &'static str,
-    /// `None` for the public client.
+    /// `None` for the public client and the `private_key_jwt` one.
     pub secret: Option<&'static str>,
     /// Shown on the login page and as `application_name` in gateway responses.
     pub application_name: &'static str,
@@ -96,6 +102,15 @@ pub const DEMO_CLIENTS: &[DemoClient] = &[
         auth_methods: &["client_secret_post"],
         issuers: &[Style::Bank],
     },
+    DemoClient {
+        id: FAPI_CLIENT,
+        secret: None,
+        application_name: "TokenDesk sandbox FAPI 2.0 client",
+        grant_types: &["authorization_code", "refresh_token"],
+        scopes: FAPI_SCOPES,
+        auth_methods: &["private_key_jwt"],
+        issuers: &[Style::Fapi],
+    },
 ];
 
 /// The JWT-bearer grant type (RFC 7523 §2.1), which only the bank accepts.
@@ -106,6 +121,7 @@ pub(crate) fn supported_scopes(style: Style) -> &'static [&'static str] {
     match style {
         Style::Standard | Style::Gateway => SUPPORTED_SCOPES,
         Style::Bank => BANK_SCOPES,
+        Style::Fapi => FAPI_SCOPES,
     }
 }
 
@@ -125,8 +141,9 @@ pub const DEMO_USER: DemoUser = DemoUser {
 };
 
 impl DemoClient {
+    /// A client that does not authenticate (`none`).
     pub fn is_public(&self) -> bool {
-        self.secret.is_none()
+        self.auth_methods.contains(&"none")
     }
 
     pub(crate) fn allows_grant(&self, grant_type: &str) -> bool {

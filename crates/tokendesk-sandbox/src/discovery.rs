@@ -29,7 +29,7 @@ pub(crate) async fn metadata_by_path(
             StatusCode::NOT_FOUND,
             Json(json!({
                 "error": "not_found",
-                "error_description": "the sandbox's issuers are /standard, /gateway and /bank",
+                "error_description": "the sandbox's issuers are /standard, /gateway, /bank and /fapi",
             })),
         )
             .into_response(),
@@ -37,7 +37,7 @@ pub(crate) async fn metadata_by_path(
 }
 
 pub(crate) async fn jwks(State(issuer): State<Issuer>) -> Json<Value> {
-    Json(issuer.shared.key.jwks())
+    Json(issuer.shared.key.jwks(issuer.style.signing_alg()))
 }
 
 fn document(issuer: &Issuer) -> Value {
@@ -66,8 +66,10 @@ fn document(issuer: &Issuer) -> Value {
         "request_uri_parameter_supported": false,
         "service_documentation": format!("{}/", issuer.shared.base_url),
     });
-    if issuer.style == Style::Bank {
-        bank_rules(&mut doc);
+    match issuer.style {
+        Style::Bank => bank_rules(&mut doc),
+        Style::Fapi => crate::fapi::discovery_rules(issuer, &mut doc),
+        Style::Standard | Style::Gateway => {}
     }
     doc
 }

@@ -25,7 +25,8 @@ pub(crate) struct IdToken<'a> {
     pub hashes: &'a [(&'a str, &'a str)],
 }
 
-/// Signs the ID token (RS256, the issuer's key) issued at `now_ms`.
+/// Signs the ID token (the issuer's key: PS256 at the FAPI issuer, RS256 elsewhere) issued at
+/// `now_ms`.
 pub(crate) fn sign(issuer: &Issuer, t: &IdToken<'_>, now_ms: u64) -> Result<String, OAuthError> {
     let mut claims = Map::new();
     claims.insert("iss".into(), json!(issuer.url()));
@@ -60,11 +61,11 @@ pub(crate) fn sign(issuer: &Issuer, t: &IdToken<'_>, now_ms: u64) -> Result<Stri
     issuer
         .shared
         .key
-        .sign("JWT", &Value::Object(claims))
+        .sign_with(issuer.style.signing_alg(), "JWT", &Value::Object(claims))
         .map_err(|e| OAuthError::server_error(format!("could not sign the ID token: {e}")))
 }
 
-/// `at_hash` / `c_hash` / `s_hash` of an RS256 token: base64url of the left half of the
+/// `at_hash` / `c_hash` / `s_hash` of an RS256 or PS256 token: base64url of the left half of the
 /// SHA-256 of the value (OIDC Core §3.3.2.11).
 pub(crate) fn half_hash(value: &str) -> String {
     let digest = Sha256::digest(value.as_bytes());

@@ -28,7 +28,7 @@ pub(crate) async fn introspect(
 
 fn answer(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
     let params = Params::from_form(headers, body).map_err(OAuthError::invalid_request)?;
-    let caller = client_auth::authenticate(issuer.style, headers, &params)?;
+    let caller = client_auth::authenticate_at(issuer, headers, &params)?;
     let token = params
         .require("token")
         .map_err(OAuthError::invalid_request)?;
@@ -75,7 +75,16 @@ fn describe(issuer: &Issuer, record: &TokenRecord, kind: &str) -> Map<String, Va
     body.insert("sub".into(), json!(record.subject));
     body.insert("exp".into(), json!(record.expires_ms / 1000));
     body.insert("iat".into(), json!(record.issued_ms / 1000));
-    body.insert("token_type".into(), json!(kind));
+    match &record.jkt {
+        // RFC 9449 §6.2: a DPoP-bound token says so, and to which key.
+        Some(jkt) => {
+            body.insert("token_type".into(), json!("DPoP"));
+            body.insert("cnf".into(), json!({ "jkt": jkt }));
+        }
+        None => {
+            body.insert("token_type".into(), json!(kind));
+        }
+    }
     body.insert("iss".into(), json!(issuer.url()));
     if kind == "Bearer" {
         body.insert("aud".into(), json!(API_PRODUCT));

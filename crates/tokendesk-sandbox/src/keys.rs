@@ -51,15 +51,28 @@ impl SigningKey {
         typ: &str,
         claims: &T,
     ) -> Result<String, jsonwebtoken::errors::Error> {
-        let mut header = Header::new(Algorithm::RS256);
+        self.sign_with(Algorithm::RS256, typ, claims)
+    }
+
+    /// Signs `claims` with `alg` (RS256 or PS256: both are RSA signatures), this key's `kid` and
+    /// the given `typ` header.
+    pub(crate) fn sign_with<T: Serialize>(
+        &self,
+        alg: Algorithm,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let mut header = Header::new(alg);
         header.typ = Some(typ.to_owned());
         header.kid = Some(self.kid.clone());
         jsonwebtoken::encode(&header, claims, &self.encoding)
     }
 
-    /// `{"keys":[…]}` with the public half only.
-    pub(crate) fn jwks(&self) -> Value {
-        json!({ "keys": [self.jwk] })
+    /// `{"keys":[…]}` with the public half only, announced for `alg` (what the issuer signs with).
+    pub(crate) fn jwks(&self, alg: Algorithm) -> Value {
+        let mut jwk = self.jwk.clone();
+        jwk["alg"] = json!(format!("{alg:?}"));
+        json!({ "keys": [jwk] })
     }
 }
 
@@ -84,7 +97,8 @@ mod tests {
     #[test]
     fn signed_tokens_verify_against_the_published_jwk() {
         let key = SigningKey::generate().expect("key generation works");
-        let jwks = key.jwks();
+        let jwks = key.jwks(Algorithm::RS256);
+        assert_eq!(key.jwks(Algorithm::PS256)["keys"][0]["alg"], "PS256");
         let jwk = &jwks["keys"][0];
         assert!(
             jwk.get("d").is_none(),

@@ -19,7 +19,13 @@
 //!   object signed PS256 by the TPP's key whose claims name that `authorizationId`, the hybrid
 //!   `code id_token` answered in the fragment, the JWT-bearer grant, and the demo accounts for
 //!   tokens given for a registered authorization. The TPP's private key, a demo key made at
-//!   each start, is [`Sandbox::bank_tpp_key_pem`].
+//!   each start, is [`Sandbox::bank_tpp_key_pem`];
+//! * `{base}/fapi` — "Sandbox FAPI 2.0", a FAPI 2.0 Security Profile authorization server for
+//!   one client ([`FAPI_CLIENT`]): pushed authorization requests only (`/authorize` takes
+//!   `client_id` and `request_uri` and nothing else), PKCE S256, `private_key_jwt` with the issuer
+//!   as the only audience, DPoP-bound tokens (`token_type: "DPoP"`, `cnf.jkt`) with server
+//!   nonces and single-use proofs, PS256-signed ID tokens, `iss` in the response. The client's
+//!   private key, a demo key made at each start, is [`Sandbox::fapi_client_key_pem`].
 //!
 //! Each issuer serves discovery (`/.well-known/openid-configuration` and
 //! `/.well-known/oauth-authorization-server`), a JWKS, `/authorize` (authorization code with
@@ -36,16 +42,19 @@
 //! # }
 //! ```
 //!
-//! The demo clients are [`CC_CLIENT`], [`WEB_CLIENT`], [`PUBLIC_CLIENT`] and, at the bank only,
-//! [`BANK_CLIENT`] (all described in [`DEMO_CLIENTS`]); the demo clients that redirect accept any
+//! The demo clients are [`CC_CLIENT`], [`WEB_CLIENT`], [`PUBLIC_CLIENT`], at the bank only
+//! [`BANK_CLIENT`] and at the FAPI issuer only [`FAPI_CLIENT`] (all described in
+//! [`DEMO_CLIENTS`]); the demo clients that redirect accept any
 //! loopback redirect URI (`http://127.0.0.1:ANY/…`, `http://[::1]:ANY/…`,
 //! `http://localhost:ANY/…`).
 
 mod authorize;
 mod bank;
 mod client_auth;
+mod client_key;
 mod clients;
 mod discovery;
+mod fapi;
 mod id_token;
 mod introspect;
 mod keys;
@@ -74,8 +83,9 @@ pub use bank::{
 };
 pub use clients::{
     BANK_CLIENT, BANK_SCOPES, CC_CLIENT, CC_SCOPES, DEMO_CLIENTS, DEMO_USER, DemoClient, DemoUser,
-    PUBLIC_CLIENT, SUPPORTED_SCOPES, USER_SCOPES, WEB_CLIENT,
+    FAPI_CLIENT, FAPI_SCOPES, PUBLIC_CLIENT, SUPPORTED_SCOPES, USER_SCOPES, WEB_CLIENT,
 };
+pub use fapi::FAPI_CLIENT_KID;
 pub use style::Style;
 
 /// How long [`Sandbox::shutdown`] waits for open connections before it drops them.
@@ -115,7 +125,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// An RSA key (the signing key, the bank's TPP key) could not be generated.
+    /// An RSA key (the signing key, the bank's TPP key, the FAPI client's key) could not be
+    /// generated.
     #[error("could not generate an RSA key: {0}")]
     KeyGeneration(String),
 }
@@ -125,29 +136,33 @@ pub enum Error {
 pub struct Sandbox {
     base_url: String,
     bank_tpp_key_pem: String,
+    fapi_client_key_pem: String,
     stop: oneshot::Sender<()>,
     server: JoinHandle<()>,
 }
 
 impl Sandbox {
-    /// Generates the signing key and the bank's TPP key (side by side), binds 127.0.0.1 and
-    /// starts serving in the background.
+    /// Generates the signing key and the demo clients' keys (the bank's TPP, the FAPI client;
+    /// side by side), binds 127.0.0.1 and starts serving in the background.
     pub async fn start(opts: SandboxOptions) -> Result<Sandbox, Error> {
         let started = Instant::now();
         let blocking_failed = |e: tokio::task::JoinError| Error::KeyGeneration(e.to_string());
-        let (key, tpp) = tokio::join!(
+        let (key, tpp, fapi) = tokio::join!(
             tokio::task::spawn_blocking(keys::SigningKey::generate),
-            tokio::task::spawn_blocking(bank::TppKey::generate),
+            tokio::task::spawn_blocking(|| client_key::ClientKey::generate(BANK_TPP_KID)),
+            tokio::task::spawn_blocking(|| client_key::ClientKey::generate(FAPI_CLIENT_KID)),
         );
-        let (key, tpp) = (
+        let (key, tpp, fapi) = (
             key.map_err(blocking_failed)??,
             tpp.map_err(blocking_failed)??,
+            fapi.map_err(blocking_failed)??,
         );
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
             "RSA keys generated"
         );
         let bank_tpp_key_pem = tpp.pem().to_owned();
+        let fapi_client_key_pem = fapi.pem().to_owned();
 
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
             .await
@@ -164,7 +179,12 @@ impl Sandbox {
             .port();
         let base_url = format!("http://127.0.0.1:{port}");
 
-        let shared = Arc::new(state::Shared::new(base_url.clone(), &opts, key, tpp));
+        let shared = Arc::new(state::Shared::new(
+            base_url.clone(),
+            &opts,
+            key,
+            state::ClientKeys { tpp, fapi },
+        ));
         let router = routes::router(shared);
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -184,6 +204,7 @@ impl Sandbox {
         Ok(Sandbox {
             base_url,
             bank_tpp_key_pem,
+            fapi_client_key_pem,
             stop,
             server,
         })
@@ -194,8 +215,8 @@ impl Sandbox {
         &self.base_url
     }
 
-    /// The issuer identifier of one response style: `{base}/standard`, `{base}/gateway` or
-    /// `{base}/bank`.
+    /// The issuer identifier of one response style: `{base}/standard`, `{base}/gateway`,
+    /// `{base}/bank` or `{base}/fapi`.
     pub fn issuer(&self, style: Style) -> String {
         format!("{}/{}", self.base_url, style.path())
     }
@@ -206,6 +227,13 @@ impl Sandbox {
     /// who asks, like the demo secrets; a new start makes a new one.
     pub fn bank_tpp_key_pem(&self) -> &str {
         &self.bank_tpp_key_pem
+    }
+
+    /// The private key of the FAPI issuer's client ([`FAPI_CLIENT`]), PKCS#8 PEM: what signs its
+    /// `private_key_jwt` assertions (`kid` [`FAPI_CLIENT_KID`], PS256). **A demo key**, made at
+    /// this start and handed out to anyone who asks; a new start makes a new one.
+    pub fn fapi_client_key_pem(&self) -> &str {
+        &self.fapi_client_key_pem
     }
 
     /// Stops accepting connections and waits (briefly) for open ones to finish.

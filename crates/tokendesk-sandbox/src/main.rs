@@ -63,6 +63,7 @@ async fn run(opts: SandboxOptions) -> ExitCode {
         "standard": sandbox.issuer(Style::Standard),
         "gateway": sandbox.issuer(Style::Gateway),
         "bank": sandbox.issuer(Style::Bank),
+        "fapi": sandbox.issuer(Style::Fapi),
     });
     let mut stdout = std::io::stdout().lock();
     if writeln!(stdout, "{line}")

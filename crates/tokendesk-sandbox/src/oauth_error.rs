@@ -8,6 +8,8 @@ pub(crate) struct OAuthError {
     pub status: StatusCode,
     pub code: &'static str,
     pub description: String,
+    /// A DPoP nonce to hand out with the error (`DPoP-Nonce`, RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -16,7 +18,20 @@ impl OAuthError {
             status,
             code,
             description: description.into(),
+            dpop_nonce: None,
         }
+    }
+
+    /// A DPoP proof is missing or wrong (RFC 9449 §5.2, 400).
+    pub(crate) fn invalid_dpop_proof(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", description)
+    }
+
+    /// The proof must carry the server's nonce, given with this error (RFC 9449 §8, 400).
+    pub(crate) fn use_dpop_nonce(description: impl Into<String>, nonce: String) -> Self {
+        let mut error = Self::new(StatusCode::BAD_REQUEST, "use_dpop_nonce", description);
+        error.dpop_nonce = Some(nonce);
+        error
     }
 
     pub(crate) fn invalid_request(description: impl Into<String>) -> Self {
@@ -40,6 +55,14 @@ impl OAuthError {
         Self::new(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
+            description,
+        )
+    }
+
+    pub(crate) fn unsupported_response_type(description: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
             description,
         )
     }

@@ -119,7 +119,13 @@ and tests. Its secrets are public, it has one demo user and forgets everything w
 carries <code>x-api-key</code> (the TPP's client id); a consent or a payment (its body signed in \
 <code>x-jws-signature</code>) registers an <code>authorizationId</code>; sign-in takes a request \
 object signed PS256 by the TPP's key whose claims name it, and answers <code>code id_token</code> \
-in the fragment. The TPP's key is a demo key made at each start and handed to TokenDesk.</p>"
+in the fragment. The TPP's key is a demo key made at each start and handed to TokenDesk.</p>\
+<h2>Sandbox FAPI 2.0</h2><p>The <code>/fapi</code> issuer holds its client to the FAPI 2.0 Security \
+Profile: the authorization request is pushed to <code>/fapi/par</code> (then <code>/authorize</code> \
+takes <code>client_id</code> and <code>request_uri</code> only), PKCE S256, <code>private_key_jwt</code> \
+with the issuer as audience, and DPoP proofs (with server nonces) at the token and userinfo \
+endpoints; tokens are DPoP-bound. The client's key is a demo key made at each start and handed to \
+TokenDesk.</p>"
     );
     page(StatusCode::OK, "TokenDesk sandbox", &body)
 }

@@ -57,6 +57,15 @@ impl Params {
         }
     }
 
+    /// The names of the parameters sent other than `allowed`, in request order.
+    pub(crate) fn names_except(&self, allowed: &[&str]) -> Vec<&str> {
+        self.0
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| !allowed.contains(n))
+            .collect()
+    }
+
     pub(crate) fn require(&self, name: &str) -> Result<&str, String> {
         self.get(name)
             .ok_or_else(|| format!("missing required parameter `{name}`"))

@@ -25,7 +25,7 @@ pub(crate) async fn revoke(
 
 fn apply(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
     let params = Params::from_form(headers, body).map_err(OAuthError::invalid_request)?;
-    let client = client_auth::authenticate(issuer.style, headers, &params)?;
+    let client = client_auth::authenticate_at(issuer, headers, &params)?;
     let token = params
         .require("token")
         .map_err(OAuthError::invalid_request)?;

@@ -1,5 +1,6 @@
-//! The URL map: `{base}/`, and the same endpoints under `/standard`, `/gateway` and `/bank`;
-//! the bank adds its PSD2 API and puts every back-channel route behind its `x-api-key` check.
+//! The URL map: `{base}/`, and the same endpoints under `/standard`, `/gateway`, `/bank` and
+//! `/fapi`; the bank adds its PSD2 API and puts every back-channel route behind its `x-api-key`
+//! check; the FAPI issuer adds its PAR endpoint.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use axum::routing::{get, post};
 
 use crate::state::{Issuer, Shared};
 use crate::style::Style;
-use crate::{authorize, bank, discovery, introspect, pages, revoke, token, userinfo};
+use crate::{authorize, bank, discovery, fapi, introspect, pages, revoke, token, userinfo};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new()
@@ -59,6 +60,7 @@ fn issuer_routes(issuer: Issuer) -> Router {
         Style::Bank => back_channel
             .merge(bank::api_routes())
             .layer(middleware::from_fn(bank::require_api_key)),
+        Style::Fapi => back_channel.merge(fapi::routes()),
     };
     public.merge(back_channel).with_state(issuer)
 }

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::SandboxOptions;
-use crate::bank::{Registry, TppKey};
+use crate::bank::Registry;
+use crate::client_key::ClientKey;
 use crate::clients::DemoClient;
 use crate::keys::SigningKey;
 use crate::style::Style;
@@ -30,7 +31,9 @@ pub(crate) struct Shared {
     pub ttls: Ttls,
     pub key: SigningKey,
     /// The bank's demo TPP key: the bank verifies what the TPP signs with its public half.
-    pub tpp: TppKey,
+    pub tpp: ClientKey,
+    /// The FAPI issuer's client key: its `private_key_jwt` assertions verify with the public half.
+    pub fapi_client: ClientKey,
     store: Mutex<Store>,
 }
 
@@ -39,7 +42,7 @@ impl Shared {
         base_url: String,
         opts: &SandboxOptions,
         key: SigningKey,
-        tpp: TppKey,
+        keys: ClientKeys,
     ) -> Shared {
         Shared {
             base_url,
@@ -49,10 +52,17 @@ impl Shared {
                 id_ms: millis(opts.id_ttl),
             },
             key,
-            tpp,
+            tpp: keys.tpp,
+            fapi_client: keys.fapi,
             store: Mutex::new(Store::default()),
         }
     }
+}
+
+/// The demo clients' keys made at a start.
+pub(crate) struct ClientKeys {
+    pub tpp: ClientKey,
+    pub fapi: ClientKey,
 }
 
 /// What a handler gets: the shared state plus the style of the issuer it serves.
@@ -100,6 +110,8 @@ pub(crate) struct PendingAuthorization {
     pub hybrid: bool,
     /// The bank: the registered authorization the request's claims named.
     pub authorization_id: Option<String>,
+    /// FAPI: the DPoP key (thumbprint) the code is bound to.
+    pub dpop_jkt: Option<String>,
     pub expires_ms: u64,
 }
 
@@ -121,6 +133,8 @@ pub(crate) struct AuthorizationCode {
     pub subject: String,
     pub auth_time_s: u64,
     pub authorization_id: Option<String>,
+    /// FAPI: the DPoP key (thumbprint) that must prove possession at the code exchange.
+    pub dpop_jkt: Option<String>,
     pub expires_ms: u64,
     /// Used codes are kept (beyond `expires_ms`) so that a replay can revoke their tokens.
     pub keep_until_ms: u64,
@@ -139,6 +153,9 @@ pub(crate) struct Grant {
     pub refresh_count: u32,
     /// The bank: the registered authorization (consent or payment) this grant was given for.
     pub authorization_id: Option<String>,
+    /// FAPI: the DPoP key the next access token is bound to (the key of the token request's
+    /// proof; a refresh may bring another key, RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
     /// The grant is forgotten after its last token has expired.
     pub live_until_ms: u64,
 }
@@ -151,6 +168,8 @@ pub(crate) struct TokenRecord {
     pub scope: Vec<String>,
     pub issued_ms: u64,
     pub expires_ms: u64,
+    /// An access token bound to a DPoP key: that key's thumbprint (`cnf.jkt`).
+    pub jkt: Option<String>,
 }
 
 impl TokenRecord {
@@ -171,6 +190,8 @@ pub(crate) struct Store {
     pub rotated: HashMap<String, (String, u64)>,
     /// The bank's authorizations, payments and used assertions.
     pub bank: Registry,
+    /// The FAPI issuer's pushed requests, nonces, and the proofs and assertions seen.
+    pub fapi: crate::fapi::Registry,
 }
 
 impl Store {
@@ -182,6 +203,7 @@ impl Store {
         self.rotated.retain(|_, (_, expires)| now_ms < *expires);
         self.grants.retain(|_, g| now_ms < g.live_until_ms);
         self.bank.prune(now_ms);
+        self.fapi.prune(now_ms);
     }
 
     /// Revokes a grant: every access and refresh token issued for it stops working.

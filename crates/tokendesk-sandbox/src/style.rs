@@ -20,21 +20,38 @@ pub enum Style {
     /// with opaque access tokens, for its one TPP client only, behind the bank's rules —
     /// `x-api-key`, signed request objects, `code id_token`, registered authorizations.
     Bank,
+    /// A FAPI 2.0 Security Profile server (see [`crate::fapi`]): RFC 6749 bodies with
+    /// `token_type: "DPoP"` and JWT access tokens bound to the DPoP key (`cnf.jkt`), for its one
+    /// client only — PAR, PKCE S256, `private_key_jwt`, DPoP with nonces.
+    Fapi,
 }
 
 impl Style {
     /// Every style, in the order they are listed.
-    pub const ALL: [Style; 3] = [Style::Standard, Style::Gateway, Style::Bank];
+    pub const ALL: [Style; 4] = [Style::Standard, Style::Gateway, Style::Bank, Style::Fapi];
 
-    /// The path segment of the issuer: `standard`, `gateway` or `bank`.
+    /// The path segment of the issuer: `standard`, `gateway`, `bank` or `fapi`.
     pub fn path(self) -> &'static str {
         match self {
             Style::Standard => "standard",
             Style::Gateway => "gateway",
             Style::Bank => "bank",
+            Style::Fapi => "fapi",
+        }
+    }
+
+    /// What the issuer signs its ID tokens and JWT access tokens with: FAPI 2.0 §5.4 allows
+    /// PS256, ES256 and EdDSA only, so its issuer signs PS256 (the same RSA key); the others RS256.
+    pub(crate) fn signing_alg(self) -> jsonwebtoken::Algorithm {
+        match self {
+            Style::Fapi => jsonwebtoken::Algorithm::PS256,
+            Style::Standard | Style::Gateway | Style::Bank => jsonwebtoken::Algorithm::RS256,
         }
     }
 }
+
+/// The header that hands out a DPoP nonce (RFC 9449 §8).
+pub(crate) const DPOP_NONCE: &str = "dpop-nonce";
 
 /// The API product the gateway style pretends every client is subscribed to.
 pub(crate) const API_PRODUCT: &str = "sandbox-accounts";
@@ -62,6 +79,12 @@ pub(crate) struct IssuedRefresh {
 pub(crate) fn token_response(style: Style, issued: &Issued) -> Response {
     let body = match style {
         Style::Standard | Style::Bank => standard_body(issued),
+        Style::Fapi => {
+            let mut body = standard_body(issued);
+            // Every FAPI access token is bound to the DPoP key of the request (RFC 9449 §5).
+            body["token_type"] = json!("DPoP");
+            body
+        }
         Style::Gateway => gateway_body(issued),
     };
     no_store(StatusCode::OK, axum::Json(body).into_response())
@@ -130,11 +153,11 @@ fn gateway_body(issued: &Issued) -> Value {
 }
 
 /// An error response in the issuer's style. `invalid_client` answers 401 with
-/// `WWW-Authenticate: Basic`.
+/// `WWW-Authenticate: Basic`; an error that hands out a DPoP nonce carries it in `DPoP-Nonce`.
 pub(crate) fn error_response(style: Style, error: &OAuthError) -> Response {
     tracing::info!(style = style.path(), error = error.code, description = %error.description, "request refused");
     let body = match style {
-        Style::Standard | Style::Bank => json!({
+        Style::Standard | Style::Bank | Style::Fapi => json!({
             "error": error.code,
             "error_description": error.description,
         }),
@@ -149,6 +172,11 @@ pub(crate) fn error_response(style: Style, error: &OAuthError) -> Response {
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"tokendesk-sandbox\""),
         );
+    }
+    if let Some(nonce) = error.dpop_nonce.as_deref()
+        && let Ok(value) = HeaderValue::from_str(nonce)
+    {
+        response.headers_mut().insert(DPOP_NONCE, value);
     }
     response
 }

@@ -1,5 +1,6 @@
-//! `/token`: client credentials, authorization code (PKCE S256), refresh token (rotation), and
-//! at the bank the JWT-bearer grant ([`crate::bank::jwt_bearer`]).
+//! `/token`: client credentials, authorization code (PKCE S256), refresh token (rotation), at
+//! the bank the JWT-bearer grant ([`crate::bank::jwt_bearer`]), and at the FAPI issuer a DPoP
+//! proof on every request ([`crate::fapi::dpop`]), the tokens bound to its key.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,6 +11,7 @@ use serde_json::json;
 use crate::bank;
 use crate::client_auth;
 use crate::clients::{DemoClient, JWT_BEARER};
+use crate::fapi;
 use crate::id_token::{self, IdToken};
 use crate::oauth_error::OAuthError;
 use crate::params::Params;
@@ -19,6 +21,7 @@ use crate::state::{CodeUse, Grant, Issuer, Store, TokenRecord, now_ms};
 use crate::style::{self, API_PRODUCT, Issued, IssuedRefresh, Style};
 
 const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token", "client_credentials"];
+const FAPI_GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
 const BANK_GRANT_TYPES: &[&str] = &[
     "authorization_code",
     "refresh_token",
@@ -31,6 +34,7 @@ pub(crate) fn grant_types(style: Style) -> &'static [&'static str] {
     match style {
         Style::Standard | Style::Gateway => GRANT_TYPES,
         Style::Bank => BANK_GRANT_TYPES,
+        Style::Fapi => FAPI_GRANT_TYPES,
     }
 }
 
@@ -55,7 +59,23 @@ pub(crate) async fn token(
 
 fn exchange(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Issued, OAuthError> {
     let params = Params::from_form(headers, body).map_err(OAuthError::invalid_request)?;
-    let client = client_auth::authenticate(issuer.style, headers, &params)?;
+    // The FAPI issuer's proof first: a nonce asked for is answered by the same request sent
+    // again, with the same client assertion, which must not have been used up yet.
+    let dpop_jkt = match issuer.style {
+        Style::Fapi => {
+            let url = issuer.endpoint("/token");
+            let expected = fapi::dpop::Expected {
+                method: "POST",
+                url: &url,
+                access_token: None,
+            };
+            let jkt = fapi::dpop::require(issuer, headers, &expected, now_ms())
+                .map_err(fapi::dpop::Refusal::into_oauth)?;
+            Some(jkt)
+        }
+        Style::Standard | Style::Gateway | Style::Bank => None,
+    };
+    let client = client_auth::authenticate_at(issuer, headers, &params)?;
     let grant_type = params
         .require("grant_type")
         .map_err(OAuthError::invalid_request)?;
@@ -77,9 +97,11 @@ fn exchange(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Issued,
     let mut store = issuer.store(now);
     match grant_type {
         "client_credentials" => client_credentials(issuer, &mut store, client, &params, now),
-        "authorization_code" => authorization_code(issuer, &mut store, client, &params, now),
+        "authorization_code" => {
+            authorization_code(issuer, &mut store, client, &params, dpop_jkt, now)
+        }
         JWT_BEARER => bank::jwt_bearer::grant(issuer, &mut store, client, &params, now),
-        _ => refresh_token(issuer, &mut store, client, &params, now),
+        _ => refresh_token(issuer, &mut store, client, &params, dpop_jkt, now),
     }
 }
 
@@ -103,6 +125,7 @@ fn client_credentials(
             auth_time_s: None,
             refresh_count: 0,
             authorization_id: None,
+            dpop_jkt: None,
             live_until_ms: now,
         },
     );
@@ -119,11 +142,14 @@ fn client_credentials(
     )
 }
 
+/// `dpop_jkt`: the key of the request's DPoP proof (FAPI), which must be the one the code is
+/// bound to, if it is bound.
 fn authorization_code(
     issuer: &Issuer,
     store: &mut Store,
     client: &'static DemoClient,
     params: &Params,
+    dpop_jkt: Option<String>,
     now: u64,
 ) -> Result<Issued, OAuthError> {
     let code_value = params
@@ -181,6 +207,14 @@ fn authorization_code(
             "code_verifier does not match the code_challenge (PKCE S256)",
         ));
     }
+    if let Some(bound) = &code.dpop_jkt
+        && dpop_jkt.as_ref() != Some(bound)
+    {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code is bound to another DPoP key (the dpop_jkt of the pushed \
+             request): sign the proof with that key",
+        ));
+    }
 
     let grant_id = random::url_safe(16);
     code.used = CodeUse::Used {
@@ -195,6 +229,7 @@ fn authorization_code(
         auth_time_s: Some(code.auth_time_s),
         refresh_count: 0,
         authorization_id: code.authorization_id.clone(),
+        dpop_jkt,
         live_until_ms: now,
     };
     store.grants.insert(grant_id.clone(), grant);
@@ -209,11 +244,14 @@ fn authorization_code(
     )
 }
 
+/// `dpop_jkt`: the key of the request's DPoP proof (FAPI), which the new access token is bound
+/// to; the refresh token itself is not bound (a confidential client's, RFC 9449 §5).
 fn refresh_token(
     issuer: &Issuer,
     store: &mut Store,
     client: &'static DemoClient,
     params: &Params,
+    dpop_jkt: Option<String>,
     now: u64,
 ) -> Result<Issued, OAuthError> {
     let presented = params
@@ -269,6 +307,7 @@ fn refresh_token(
     }
     let grant = store.grants.get_mut(&grant_id).ok_or_else(unknown)?;
     grant.refresh_count = grant.refresh_count.saturating_add(1);
+    grant.dpop_jkt = dpop_jkt;
     // OIDC Core §12.2: a refresh may return a new ID token for the same user, without nonce.
     let id_token = if grant.auth_time_s.is_some() {
         IdTokenWanted::Issue { nonce: None }
@@ -284,7 +323,8 @@ pub(crate) enum IdTokenWanted {
     Issue { nonce: Option<String> },
 }
 
-/// Issues an access token (JWT in standard style, opaque in the others), optionally a refresh
+/// Issues an access token (JWT in standard and FAPI style — bound to the grant's DPoP key at the
+/// FAPI issuer — opaque in the others), optionally a refresh
 /// token (with the grant's full scope) and an ID token, and records them under `grant_id`.
 pub(crate) fn mint(
     issuer: &Issuer,
@@ -306,6 +346,7 @@ pub(crate) fn mint(
     let refresh_count = grant.refresh_count;
     let auth_time_s = grant.auth_time_s;
     let authorization_id = grant.authorization_id.clone();
+    let jkt = grant.dpop_jkt.clone();
     let iat = now / 1000;
     let access_expires_ms = now.saturating_add(ttls.access_ms);
 
@@ -324,6 +365,31 @@ pub(crate) fn mint(
             issuer.shared.key.sign("at+jwt", &claims).map_err(|e| {
                 OAuthError::server_error(format!("could not sign the access token: {e}"))
             })?
+        }
+        Style::Fapi => {
+            let Some(jkt) = &jkt else {
+                return Err(OAuthError::server_error(
+                    "a FAPI access token needs the DPoP key it is bound to",
+                ));
+            };
+            let claims = json!({
+                "iss": issuer.url(),
+                "sub": subject,
+                "aud": API_PRODUCT,
+                "client_id": client.id,
+                "scope": scope.join(" "),
+                "iat": iat,
+                "exp": access_expires_ms / 1000,
+                "jti": random::url_safe(16),
+                "cnf": {"jkt": jkt},
+            });
+            issuer
+                .shared
+                .key
+                .sign_with(issuer.style.signing_alg(), "at+jwt", &claims)
+                .map_err(|e| {
+                    OAuthError::server_error(format!("could not sign the access token: {e}"))
+                })?
         }
         Style::Gateway | Style::Bank => random::alphanumeric(28),
     };
@@ -348,7 +414,7 @@ pub(crate) fn mint(
         _ => None,
     };
 
-    let record = |expires_ms: u64, scope: Vec<String>| TokenRecord {
+    let record = |expires_ms: u64, scope: Vec<String>, jkt: Option<String>| TokenRecord {
         grant_id: grant_id.to_owned(),
         style: issuer.style,
         client_id: client.id,
@@ -356,22 +422,23 @@ pub(crate) fn mint(
         scope,
         issued_ms: now,
         expires_ms,
+        jkt,
     };
     store.access.insert(
         access_token.clone(),
-        record(access_expires_ms, scope.to_vec()),
+        record(access_expires_ms, scope.to_vec(), jkt.clone()),
     );
     store.keep_grant_until(grant_id, access_expires_ms);
 
     let refresh = if with_refresh {
         let token = match issuer.style {
-            Style::Standard | Style::Bank => random::url_safe(32),
+            Style::Standard | Style::Bank | Style::Fapi => random::url_safe(32),
             Style::Gateway => random::alphanumeric(32),
         };
         let expires_ms = now.saturating_add(ttls.refresh_ms);
         store
             .refresh
-            .insert(token.clone(), record(expires_ms, grant_scope));
+            .insert(token.clone(), record(expires_ms, grant_scope, None));
         store.keep_grant_until(grant_id, expires_ms);
         Some(IssuedRefresh {
             token,

@@ -17,19 +17,22 @@ pub async fn run(core: &Core, args: &SandboxArgs) -> Result<()> {
             format!("The sandbox could not start: {e}."),
         )
     })?;
-    let (standard, gateway, bank) = (
+    let (standard, gateway, bank, fapi) = (
         sandbox.issuer(Style::Standard),
         sandbox.issuer(Style::Gateway),
         sandbox.issuer(Style::Bank),
+        sandbox.issuer(Style::Fapi),
     );
     eprintln!("TokenDesk sandbox provider — for demos and tests only, NOT for production.");
-    println!("standard issuer: {standard}\ngateway issuer:  {gateway}\nbank issuer:     {bank}");
-    // A new start, a new TPP key: the bank profiles already there sign with it from now on.
-    match tokendesk_sandbox::presets::renew_bank_key(core, &sandbox).await {
+    println!(
+        "standard issuer: {standard}\ngateway issuer:  {gateway}\nbank issuer:     {bank}\nfapi issuer:     {fapi}"
+    );
+    // A new start, new client keys: the bank and FAPI profiles already there sign with them.
+    match tokendesk_sandbox::presets::renew_client_keys(core, &sandbox).await {
         Ok(0) => {}
-        Ok(n) => eprintln!("Gave the sandbox bank's new TPP key to {n} profile(s)."),
+        Ok(n) => eprintln!("Gave the sandbox's new client keys to {n} profile(s)."),
         Err(e) => eprintln!(
-            "warning: the sandbox bank's new TPP key was not stored: {}",
+            "warning: the sandbox's new client keys were not stored: {}",
             e.message
         ),
     }

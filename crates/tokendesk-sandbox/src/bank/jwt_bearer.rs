@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::tpp_key::{LEEWAY_S, check_lifetime};
+use crate::client_key::{LEEWAY_S, check_lifetime};
 use crate::clients::DemoClient;
 use crate::oauth_error::OAuthError;
 use crate::params::Params;
@@ -97,6 +97,7 @@ pub(crate) fn grant(
             auth_time_s: None,
             refresh_count: 0,
             authorization_id: Some(authorization_id.to_owned()),
+            dpop_jkt: None,
             live_until_ms: now,
         },
     );

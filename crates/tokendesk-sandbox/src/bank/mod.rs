@@ -29,7 +29,6 @@ pub(crate) mod jwt_bearer;
 mod payments;
 mod registry;
 pub(crate) mod request_object;
-mod tpp_key;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -37,7 +36,6 @@ use axum::routing::{get, post};
 pub(crate) use api_key::require as require_api_key;
 pub(crate) use claims::requested_authorization_id;
 pub(crate) use registry::Registry;
-pub(crate) use tpp_key::TppKey;
 
 use crate::state::Issuer;
 

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::tpp_key::check_lifetime;
+use crate::client_key::check_lifetime;
 use crate::params::Params;
 use crate::state::Issuer;
 

@@ -6,6 +6,7 @@ mod binary;
 mod client_credentials;
 mod common;
 mod discovery;
+mod fapi;
 mod id_token;
 mod refresh;
 mod revocation;

@@ -1,5 +1,7 @@
-//! The TPP's demo RSA key pair, generated at every start: the private half (PKCS#8 PEM) goes
-//! to TokenDesk, the public half verifies what the TPP signs — PS256 only, as PSD2 banks ask.
+//! A demo client's RSA key pair, generated at every start — the bank's TPP key and the FAPI
+//! issuer's client key: the private half (PKCS#8 PEM) goes to TokenDesk, the public half is what
+//! the sandbox has registered for the client and verifies what it signs — PS256 only, as PSD2
+//! banks and FAPI 2.0 ask.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -7,21 +9,22 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use rsa::pkcs8::EncodePrivateKey;
 use serde_json::{Map, Value};
 
-use super::BANK_TPP_KID;
 use crate::Error;
 use crate::keys;
 
 /// Seconds a signed object may be past its `exp` (or before its `nbf`).
 pub(crate) const LEEWAY_S: u64 = 5;
 
-pub(crate) struct TppKey {
+pub(crate) struct ClientKey {
+    /// The `kid` the client's signatures may name.
+    kid: &'static str,
     pem: String,
     public: DecodingKey,
 }
 
-impl TppKey {
+impl ClientKey {
     /// A fresh key pair. CPU-heavy: call it off the async executor.
-    pub(crate) fn generate() -> Result<TppKey, Error> {
+    pub(crate) fn generate(kid: &'static str) -> Result<ClientKey, Error> {
         let private = keys::generate_rsa()?;
         let der = private
             .to_pkcs8_der()
@@ -29,7 +32,8 @@ impl TppKey {
         let (n, e) = keys::components(private.as_ref());
         let public = DecodingKey::from_rsa_components(&n, &e)
             .map_err(|e| Error::KeyGeneration(e.to_string()))?;
-        Ok(TppKey {
+        Ok(ClientKey {
+            kid,
             pem: pem("PRIVATE KEY", der.as_bytes()),
             public,
         })
@@ -47,7 +51,7 @@ impl TppKey {
         let [header_b64, payload, signature] = parts[..] else {
             return Err("is not a compact JWS (three dot-separated parts)".into());
         };
-        let header = protected_header(header_b64)?;
+        let header = protected_header(header_b64, self.kid)?;
         if header.get("b64") == Some(&Value::Bool(false)) {
             return Err("must not use \"b64\": false".into());
         }
@@ -72,7 +76,7 @@ impl TppKey {
         if !payload.is_empty() {
             return Err("must be detached (header..signature), but carries a payload".into());
         }
-        let header = protected_header(header_b64)?;
+        let header = protected_header(header_b64, self.kid)?;
         let unencoded = header.get("b64") == Some(&Value::Bool(false));
         let crit_b64 = header
             .get("crit")
@@ -93,13 +97,15 @@ impl TppKey {
     fn check_signature(&self, signature: &str, input: &[u8]) -> Result<(), String> {
         match jsonwebtoken::crypto::verify(signature, input, &self.public, Algorithm::PS256) {
             Ok(true) => Ok(()),
-            _ => Err("has a signature that does not verify with the TPP's registered key".into()),
+            _ => {
+                Err("has a signature that does not verify with the client's registered key".into())
+            }
         }
     }
 }
 
-/// The protected header, which must say PS256 and, if it names a key, the TPP's.
-fn protected_header(b64: &str) -> Result<Map<String, Value>, String> {
+/// The protected header, which must say PS256 and, if it names a key, the registered one.
+fn protected_header(b64: &str, registered_kid: &str) -> Result<Map<String, Value>, String> {
     let header = URL_SAFE_NO_PAD
         .decode(b64)
         .ok()
@@ -118,10 +124,10 @@ fn protected_header(b64: &str) -> Result<Map<String, Value>, String> {
     }
     match header.get("kid") {
         None => {}
-        Some(kid) if kid == BANK_TPP_KID => {}
+        Some(kid) if kid == registered_kid => {}
         Some(kid) => {
             return Err(format!(
-                "names kid {kid}, which is not a registered key of the TPP ({BANK_TPP_KID})"
+                "names kid {kid}, which is not a registered key of the client ({registered_kid})"
             ));
         }
     }
@@ -162,17 +168,19 @@ mod tests {
     use jsonwebtoken::{EncodingKey, Header};
     use serde_json::json;
 
-    fn sign(key: &TppKey, header: &Header, claims: &Value) -> String {
+    const KID: &str = "test-client-rsa";
+
+    fn sign(key: &ClientKey, header: &Header, claims: &Value) -> String {
         let encoding = EncodingKey::from_rsa_pem(key.pem().as_bytes()).expect("the PEM reads");
         jsonwebtoken::encode(header, claims, &encoding).expect("signs")
     }
 
     #[test]
     fn what_the_private_pem_signs_ps256_verifies_and_nothing_else() {
-        let key = TppKey::generate().expect("key generation works");
+        let key = ClientKey::generate(KID).expect("key generation works");
         assert!(key.pem().starts_with("-----BEGIN PRIVATE KEY-----\n"));
         let mut header = Header::new(Algorithm::PS256);
-        header.kid = Some(BANK_TPP_KID.into());
+        header.kid = Some(KID.into());
         let jws = sign(&key, &header, &json!({"iss": "tpp", "exp": 1}));
         assert_eq!(key.verify(&jws).expect("verifies")["iss"], "tpp");
 
@@ -193,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_detached_signature_covers_the_exact_body() {
-        let key = TppKey::generate().expect("key generation works");
+        let key = ClientKey::generate(KID).expect("key generation works");
         let body = br#"{"amount": "1.00"}"#;
         let compact = sign(&key, &Header::new(Algorithm::PS256), &json!({}));
         // Re-sign over the body as base64url payload, then detach it.
