@@ -292,6 +292,18 @@ test('the sandbox FAPI 2.0 profile: PAR, private_key_jwt, a DPoP-bound token', a
   const details = await browser.$('[data-testid="dpop-binding"]').$('..');
   assert.match(await details.getText(), /\bDPoP\b[\s\S]*Bound to/, 'token_type DPoP, then the binding');
   await screenshot('sandbox-fapi');
+  // The copied curl line carries a fresh proof for the profile's API URL, and the sandbox (which
+  // checks htm, htu, ath, the nonce and the key) accepts it when a person runs it.
+  await click('token-copy');
+  await click('copy-curl');
+  await browser.waitUntil(async () => clipboard().startsWith('curl '), {
+    timeout: 10000,
+    timeoutMsg: 'the curl line is on the clipboard',
+  });
+  const line = clipboard();
+  assert.match(line, /-H 'Authorization: DPoP [^']+' -H 'DPoP: ey/, `a DPoP curl line: ${line.slice(0, 80)}`);
+  const answer = execFileSync('sh', ['-c', `${line} -s -w '\\n%{http_code}'`], { encoding: 'utf8', timeout: 15000 });
+  assert.match(answer, /\n200$/, `the provider accepts the copied line: ${answer.slice(-200)}`);
 });
 
 test('a client-credentials profile against a real provider: token, countdown, refresh, history', async () => {

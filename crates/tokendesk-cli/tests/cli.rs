@@ -619,6 +619,49 @@ fn browser_login(home: &Path, profile: &str) -> Command {
     command
 }
 
+/// `profile add NAME --issuer … --client-id CLIENT --client-secret-stdin --scope SCOPE EXTRA…`
+/// with CLIENT's secret on stdin, then `tokendesk login NAME` through the headless browser;
+/// fails the test when either fails.
+fn add_and_sign_in(
+    home: &Path,
+    p: &Provider,
+    name: &str,
+    client: &str,
+    scope: &str,
+    extra: &[&str],
+) {
+    let mut args = vec![
+        "profile",
+        "add",
+        name,
+        "--issuer",
+        &p.issuer,
+        "--client-id",
+        client,
+        "--client-secret-stdin",
+        "--scope",
+        scope,
+    ];
+    args.extend_from_slice(extra);
+    ok(&run_with_stdin(home, &args, &format!("{client}-secret\n")));
+    let child = browser_login(home, name)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = wait_bounded(
+        child,
+        Duration::from_secs(60),
+        &format!("the sign-in of {name}"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn add_web(home: &Path, p: &Provider) {
     ok(&run_with_stdin(
         home,
@@ -881,34 +924,13 @@ fn client_secret_jwt_from_the_command_line() {
 fn a_pushed_authorization_request_from_the_command_line() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();
-    ok(&run_with_stdin(
+    add_and_sign_in(
         home.path(),
-        &[
-            "profile",
-            "add",
-            "par",
-            "--issuer",
-            &p.issuer,
-            "--client-id",
-            "web-app-par",
-            "--client-secret-stdin",
-            "--scope",
-            "openid offline_access",
-            "--par",
-        ],
-        "web-app-par-secret\n",
-    ));
-    let child = browser_login(home.path(), "par")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_bounded(child, Duration::from_secs(60), "the PAR sign-in");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &p,
+        "par",
+        "web-app-par",
+        "openid offline_access",
+        &["--par"],
     );
 }
 
@@ -1553,35 +1575,13 @@ fn connections_without_a_request_do_not_keep_the_agent_alive() {
 fn dpop_headers_for_a_request_feed_curl() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();
-    ok(&run_with_stdin(
+    add_and_sign_in(
         home.path(),
-        &[
-            "profile",
-            "add",
-            "dpop",
-            "--issuer",
-            &p.issuer,
-            "--client-id",
-            "dpop-app",
-            "--client-secret-stdin",
-            "--scope",
-            "openid profile offline_access",
-            "--dpop",
-            "ES256",
-        ],
-        "dpop-app-secret\n",
-    ));
-    let child = browser_login(home.path(), "dpop")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_bounded(child, Duration::from_secs(60), "the DPoP sign-in");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &p,
+        "dpop",
+        "dpop-app",
+        "openid profile offline_access",
+        &["--dpop", "ES256"],
     );
 
     let me = p.url("/me");
@@ -1652,37 +1652,16 @@ fn dpop_headers_for_a_request_feed_curl() {
 fn a_jarm_sign_in_from_the_command_line() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();
-    ok(&run_with_stdin(
+    add_and_sign_in(
         home.path(),
-        &[
-            "profile",
-            "add",
-            "jarm",
-            "--issuer",
-            &p.issuer,
-            "--client-id",
-            "jarm-app",
-            "--client-secret-stdin",
-            "--scope",
-            "openid offline_access",
-            "--jarm",
-        ],
-        "jarm-app-secret\n",
-    ));
+        &p,
+        "jarm",
+        "jarm-app",
+        "openid offline_access",
+        &["--jarm"],
+    );
     let shown = ok(&run(home.path(), &["profile", "show", "jarm"]));
     assert!(shown.contains("\"jarm\": true"), "{shown}");
-    let child = browser_login(home.path(), "jarm")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = wait_bounded(child, Duration::from_secs(60), "the JARM sign-in");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     ok(&run(home.path(), &["token", "jarm"]));
 }
 

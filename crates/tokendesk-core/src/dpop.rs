@@ -390,6 +390,21 @@ mod tests {
         serde_json::from_slice(&B64.decode(part).unwrap()).unwrap()
     }
 
+    /// The proof's signature verifies with the public key in its own header.
+    fn verifies_with_its_own_key(proof: &str, alg: jsonwebtoken::Algorithm) {
+        let header = decode(proof.split('.').next().unwrap());
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(header["jwk"].clone()).unwrap();
+        let mut v = jsonwebtoken::Validation::new(alg);
+        v.required_spec_claims.clear();
+        v.validate_exp = false;
+        jsonwebtoken::decode::<Value>(
+            proof,
+            &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
+            &v,
+        )
+        .expect("the proof verifies with its own public key");
+    }
+
     #[test]
     fn an_es256_proof_verifies_with_the_key_in_its_header() {
         let key = DpopKey::generate(DpopAlg::ES256);
@@ -414,16 +429,7 @@ mod tests {
         assert_eq!(claims["iat"], 1_700_000_000);
         assert_eq!(claims["nonce"], "n-1");
         assert!(claims.get("ath").is_none());
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(header["jwk"].clone()).unwrap();
-        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
-        v.required_spec_claims.clear();
-        v.validate_exp = false;
-        jsonwebtoken::decode::<Value>(
-            &proof,
-            &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
-            &v,
-        )
-        .expect("the proof verifies with its own public key");
+        verifies_with_its_own_key(&proof, jsonwebtoken::Algorithm::ES256);
     }
 
     #[test]
@@ -438,17 +444,7 @@ mod tests {
             B64.encode(Sha256::digest(b"AT")),
             "ath is the access token's hash"
         );
-        let header = decode(parts[0]);
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(header["jwk"].clone()).unwrap();
-        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
-        v.required_spec_claims.clear();
-        v.validate_exp = false;
-        jsonwebtoken::decode::<Value>(
-            &proof,
-            &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
-            &v,
-        )
-        .expect("verifies");
+        verifies_with_its_own_key(&proof, jsonwebtoken::Algorithm::EdDSA);
     }
 
     #[test]

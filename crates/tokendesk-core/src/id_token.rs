@@ -99,46 +99,10 @@ pub fn validate(
     let claims = &decoded.claims;
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
 
-    let iss = text("iss");
-    let iss_ok = iss.is_some_and(|i| ident::same(i, expect.issuer));
-    check(
-        "iss",
-        iss_ok,
-        match iss {
-            _ if iss_ok => format!("Issued by {}.", expect.issuer),
-            Some(i) if ident::differ_only_by_trailing_slash(i, expect.issuer) => format!(
-                "iss is \"{i}\", the issuer is \"{}\": they differ in a trailing slash, and \
-                 issuers are compared exactly.",
-                expect.issuer
-            ),
-            Some(i) => format!("iss is \"{i}\", expected exactly \"{}\".", expect.issuer),
-            None => "The ID token has no iss claim.".into(),
-        },
-    );
-
-    let aud: Vec<String> = match claims.get("aud") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let aud_ok = ident::listed(&aud, expect.client_id);
-    check(
-        "aud",
-        aud_ok,
-        if aud_ok {
-            format!("Audience includes the client id {}.", expect.client_id)
-        } else if aud.is_empty() {
-            "The ID token has no aud claim.".into()
-        } else {
-            format!(
-                "aud is {aud:?}, which does not include the client id \"{}\".",
-                expect.client_id
-            )
-        },
-    );
+    let (iss_ok, detail) = issuer_check(claims, expect.issuer, "The ID token");
+    check("iss", iss_ok, detail);
+    let (aud_ok, detail, aud) = audience_check(claims, expect.client_id, "The ID token");
+    check("aud", aud_ok, detail);
     // §3.1.3.7 (4, 5): with several audiences, azp names the client it was issued to.
     match text("azp") {
         Some(azp) => {
@@ -164,23 +128,8 @@ pub fn validate(
         None => {}
     }
 
-    match claims.get("exp").and_then(lenient::epoch_ms) {
-        Some(exp) if exp + expect.leeway_ms > expect.now => check(
-            "exp",
-            true,
-            format!("Valid for {} more seconds.", (exp - expect.now) / 1000),
-        ),
-        Some(exp) => check(
-            "exp",
-            false,
-            format!(
-                "Expired {} seconds ago. If it was just issued, this machine's clock or the \
-                 provider's is off.",
-                (expect.now - exp) / 1000
-            ),
-        ),
-        None => check("exp", false, "The ID token has no valid exp claim.".into()),
-    }
+    let (ok, detail) = expiry_check(claims, expect.now, expect.leeway_ms, "The ID token");
+    check("exp", ok, detail);
     match claims.get("iat").and_then(lenient::epoch_ms) {
         Some(iat) if iat - expect.leeway_ms <= expect.now => check(
             "iat",
@@ -300,6 +249,77 @@ pub fn validate(
     hash_check("s_hash", expect.state, false, "state");
 
     IdTokenValidation { checks }
+}
+
+/// `iss` compared exactly with the issuer; `what` names the token in the details.
+pub(crate) fn issuer_check(claims: &Value, issuer: &str, what: &str) -> (bool, String) {
+    let iss = claims.get("iss").and_then(Value::as_str);
+    let ok = iss.is_some_and(|i| ident::same(i, issuer));
+    let detail = match iss {
+        _ if ok => format!("Issued by {issuer}."),
+        Some(i) if ident::differ_only_by_trailing_slash(i, issuer) => format!(
+            "iss is \"{i}\", the issuer is \"{issuer}\": they differ in a trailing slash, and \
+             issuers are compared exactly."
+        ),
+        Some(i) => format!(
+            "iss is \"{i}\", expected exactly \"{issuer}\": it may come from another provider \
+             (mix-up)."
+        ),
+        None => format!("{what} has no iss claim."),
+    };
+    (ok, detail)
+}
+
+/// `aud` (a string or a list) includes the client id; also the audiences read.
+pub(crate) fn audience_check(
+    claims: &Value,
+    client_id: &str,
+    what: &str,
+) -> (bool, String, Vec<String>) {
+    let aud: Vec<String> = match claims.get("aud") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let ok = ident::listed(&aud, client_id);
+    let detail = if ok {
+        format!("Audience includes the client id {client_id}.")
+    } else if aud.is_empty() {
+        format!("{what} has no aud claim.")
+    } else {
+        format!(
+            "aud is {aud:?}, which does not include the client id \"{client_id}\": it was issued \
+             to another client."
+        )
+    };
+    (ok, detail, aud)
+}
+
+/// `exp` lies ahead (with `leeway_ms` of tolerance).
+pub(crate) fn expiry_check(
+    claims: &Value,
+    now: Millis,
+    leeway_ms: Millis,
+    what: &str,
+) -> (bool, String) {
+    match claims.get("exp").and_then(lenient::epoch_ms) {
+        Some(exp) if exp + leeway_ms > now => (
+            true,
+            format!("Valid for {} more seconds.", (exp - now) / 1000),
+        ),
+        Some(exp) => (
+            false,
+            format!(
+                "Expired {} seconds ago. If it was just issued, this machine's clock or the \
+                 provider's is off; an old one may be replayed.",
+                (now - exp) / 1000
+            ),
+        ),
+        None => (false, format!("{what} has no valid exp claim.")),
+    }
 }
 
 /// The one decision: an ID token that failed any check is not trusted, and the operation that
