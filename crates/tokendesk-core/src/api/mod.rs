@@ -3,6 +3,7 @@
 //! [`EventSink`].
 
 mod calls;
+mod device;
 mod diagnostics;
 mod login;
 mod profiles;
@@ -11,6 +12,7 @@ mod reveal;
 mod steps;
 mod tokens;
 
+pub use device::DeviceLoginStarted;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
 pub use reveal::{ExportFormat, TokenInspection, format_token};
 
@@ -53,6 +55,7 @@ pub struct Core {
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
     logins: Mutex<HashMap<String, login::PendingLogin>>,
+    device_logins: Mutex<HashMap<String, device::PendingDevice>>,
     flights: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
     /// Woken on every change of profiles or tokens in this process (the refresher waits on it).
     changed: tokio::sync::Notify,
@@ -72,6 +75,7 @@ impl Core {
             clock: options.clock,
             events: options.events,
             logins: Mutex::new(HashMap::new()),
+            device_logins: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
             memo: Mutex::new(HashMap::new()),
@@ -136,4 +140,6 @@ fn futures_are_send(core: &'static Core, id: &'static ProfileId) {
     is_send(core.begin_login(id));
     is_send(core.wait_login("x", Duration::from_secs(1)));
     is_send(core.complete_login("x", "y"));
+    is_send(core.begin_device_login(id));
+    is_send(core.wait_device_login("x"));
 }

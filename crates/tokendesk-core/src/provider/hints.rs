@@ -14,6 +14,9 @@ pub enum Operation {
     Refresh,
     JwtBearer,
     PushedAuthorization,
+    /// RFC 8628: the request for a user code, and the polls of the token endpoint.
+    DeviceAuthorization,
+    DeviceToken,
 }
 
 impl Operation {
@@ -24,6 +27,8 @@ impl Operation {
             Operation::Refresh => "refresh",
             Operation::JwtBearer => "JWT-bearer token request",
             Operation::PushedAuthorization => "pushed authorization request",
+            Operation::DeviceAuthorization => "device authorization request",
+            Operation::DeviceToken => "device-code token request",
         }
     }
 }
@@ -52,6 +57,10 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
             "The provider refused the assertion: check the signing key it holds for the client \
              (and the kid), the assertion's iss, sub and aud, its lifetime and the clocks, and \
              the claims it must carry (an authorizationId the provider knows)."
+        }
+        ("invalid_grant", Operation::DeviceToken) => {
+            "The device code is unknown to the provider, was already used, or belongs to another \
+             client. Start the device sign-in again."
         }
         ("invalid_grant", Operation::ClientCredentials) => {
             "Check the extra token parameters and the audience/resource the request carries."

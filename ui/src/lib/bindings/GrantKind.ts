@@ -3,4 +3,4 @@
 /**
  * Which grant a profile uses to get a token.
  */
-export type GrantKind = "authorization_code" | "client_credentials" | "jwt_bearer";
+export type GrantKind = "authorization_code" | "client_credentials" | "jwt_bearer" | "device_code";
