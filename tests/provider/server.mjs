@@ -701,14 +701,27 @@ async function rejectWrongClientAuthMethod(req, res) {
 
 /** device_code -> { polls, last (ms), intervalMs } */
 const deviceSlowPolls = new Map();
+/** device_code -> when it expires (ms): oidc-provider forgets an expired code and answers
+ * invalid_grant; RFC 8628 §3.5 says expired_token, which this answers instead. */
+const deviceCodeExpiry = new Map();
 
-/** Answers a device-slow poll with slow_down when due; true when it answered. */
+/**
+ * Device-code polls: expired_token for a code past its lifetime, and slow_down for device-slow
+ * when due. True when it answered.
+ */
 function deviceSlowDown(req, res, url) {
   if (url.pathname !== '/token' || typeof req.body !== 'string') return false;
   const form = new URLSearchParams(req.body);
-  if (form.get('grant_type') !== DEVICE_GRANT || form.get('client_id') !== 'device-slow') return false;
+  if (form.get('grant_type') !== DEVICE_GRANT) return false;
   const code = form.get('device_code') ?? '';
   const now = Date.now();
+  for (const [c, at] of deviceCodeExpiry) if (at + 60_000 < now) deviceCodeExpiry.delete(c);
+  const expiresAt = deviceCodeExpiry.get(code);
+  if (expiresAt !== undefined && now >= expiresAt) {
+    sendJson(res, 400, { error: 'expired_token', error_description: 'the device code has expired' });
+    return true;
+  }
+  if (form.get('client_id') !== 'device-slow') return false;
   const st = deviceSlowPolls.get(code) ?? { polls: 0, last: 0, intervalMs: opts.deviceInterval * 1000 };
   deviceSlowPolls.set(code, st);
   st.polls += 1;
@@ -1296,6 +1309,7 @@ for (const event of [
 // --device-interval, so tests need not wait 5 s per poll. device-expiring's answer overstates
 // how long its code lives (see its client).
 provider.on('device_authorization.success', (ctx, body) => {
+  deviceCodeExpiry.set(body.device_code, Date.now() + body.expires_in * 1000);
   body.interval = opts.deviceInterval;
   if (ctx.oidc.client?.clientId === 'device-expiring') body.expires_in = DEVICE_TTL;
 });
