@@ -97,13 +97,6 @@ impl Core {
             qr_svg: None,
         };
         started.qr_svg = qr::svg(started.qr_address()).ok();
-        self.emit(CoreEvent::Progress {
-            profile_id: profile.id.clone(),
-            message: format!(
-                "Enter the code {} at {} (on any device) and approve the sign-in.",
-                started.user_code, started.verification_uri
-            ),
-        });
         let mut pending = self.lock_device_logins();
         pending.retain(|_, p| p.deadline > Instant::now());
         pending.insert(
@@ -204,6 +197,10 @@ impl Core {
                     if cancel.is_cancelled() {
                         return Err(cancelled());
                     }
+                    self.emit(CoreEvent::Progress {
+                        profile_id: profile.id.clone(),
+                        message: "The sign-in was approved on the other device.".into(),
+                    });
                     return self
                         .finish_device_login(&profile, &response, secret.as_ref())
                         .await;
