@@ -468,8 +468,9 @@ test('a device sign-in: the code, the address and a QR code; approved on the oth
   assert.match(code, /^[A-Z]{4}-[A-Z]{4}$/, `the user code is shown: "${code}"`);
   const address = await text('device-verification-uri');
   assert.equal(address, `${provider.issuer}/device`);
-  const qr = await browser.$('[data-testid="device-qr"] svg');
+  const qr = await el('device-qr');
   assert.ok(await qr.isDisplayed(), 'the QR code is drawn');
+  assert.ok(await browser.execute((e) => e.complete && e.naturalWidth > 0, qr), 'the QR image loaded (CSP allows it)');
   const size = await qr.getSize();
   assert.ok(size.width >= 120 && size.height >= 120, `the QR code is large enough to scan: ${JSON.stringify(size)}`);
   const left = await text('device-expires');
