@@ -46,7 +46,10 @@ pub fn cancel_login(state: Cmd<'_>, login_id: String) {
 
 /// Starts a device sign-in (RFC 8628): the code, the address and its QR code to show.
 #[tauri::command]
-pub async fn begin_device_login(state: Cmd<'_>, id: ProfileId) -> Result<DeviceLoginStarted, Error> {
+pub async fn begin_device_login(
+    state: Cmd<'_>,
+    id: ProfileId,
+) -> Result<DeviceLoginStarted, Error> {
     state.core.begin_device_login(&id).await
 }
 

@@ -61,6 +61,8 @@ pub(super) struct PendingDevice {
     cancel: CancellationToken,
     /// Set when a waiter took it: one poller per sign-in.
     polling: bool,
+    /// Where the user approves (with the code in it when the provider offers that).
+    address: String,
 }
 
 impl Core {
@@ -108,6 +110,7 @@ impl Core {
                 interval: Duration::from_secs(auth.interval_secs),
                 cancel: CancellationToken::new(),
                 polling: false,
+                address: started.qr_address().to_owned(),
             },
         );
         Ok(started)
@@ -245,6 +248,15 @@ impl Core {
         tracing::info!("signed in on another device");
         self.persist(profile, GrantKind::DeviceCode, response, None, validation)
             .await
+    }
+
+    /// The verification address of a device sign-in in progress, to open in a browser here
+    /// (the app's link): only an address the provider gave, never one from the caller.
+    pub fn device_verification_address(&self, login_id: &str) -> Result<String> {
+        self.lock_device_logins()
+            .get(login_id)
+            .map(|p| p.address.clone())
+            .ok_or_else(|| unknown_login(login_id))
     }
 
     /// Cancels a device sign-in; its [`Core::wait_device_login`] returns `Cancelled` and sends
