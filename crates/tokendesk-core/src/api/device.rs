@@ -24,6 +24,9 @@ use crate::redact::REDACTED;
 use crate::secret::Sensitive;
 use crate::token::TokenSet;
 
+/// Polls in a row that may fail to reach the token endpoint before the wait ends.
+const MAX_POLL_FAILURES: u32 = 3;
+
 /// A device sign-in that has started: what to show the user while TokenDesk polls.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DeviceLoginStarted {
@@ -161,6 +164,7 @@ impl Core {
         cancel: &CancellationToken,
     ) -> Result<TokenSet> {
         let cancelled = || Error::new(ErrorCode::Cancelled, "The sign-in was cancelled.");
+        let mut failures = 0;
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => return Err(cancelled()),
@@ -183,7 +187,22 @@ impl Core {
             let Some(polled) = polled else {
                 return Err(cancelled());
             };
-            match polled? {
+            let polled = match polled {
+                // A dropped connection between polls (a server closing an idle keep-alive
+                // connection just as it is reused, a network blip) is not the provider's
+                // answer: try again at the next interval, a few times in a row at most.
+                Err(e) if e.code == ErrorCode::Network && failures < MAX_POLL_FAILURES => {
+                    failures += 1;
+                    self.emit(CoreEvent::Progress {
+                        profile_id: profile.id.clone(),
+                        message: format!("{} Trying again in {} s.", e.message, interval.as_secs()),
+                    });
+                    continue;
+                }
+                other => other?,
+            };
+            failures = 0;
+            match polled {
                 Poll::Pending => {}
                 Poll::SlowDown => {
                     *interval += Duration::from_secs(flow::device::SLOW_DOWN_SECS);
