@@ -490,6 +490,38 @@ test('PSD2: a consent step with a sibling\'s token, a signed hybrid sign-in, the
   await screenshot('psd2-signed-in');
 });
 
+test('a device sign-in: the code, the address and a QR code; approved on the other device', async () => {
+  await createProfile({
+    name: 'tv', environment: 'test', grant: 'device_code', issuer: provider.issuer, client_id: 'device-public',
+    auth_method: 'none', scopes: 'openid profile offline_access',
+  });
+  await openProfile('tv');
+  await click('sign-in');
+  const code = await text('device-user-code');
+  assert.match(code, /^[A-Z]{4}-[A-Z]{4}$/, `the user code is shown: "${code}"`);
+  const address = await text('device-verification-uri');
+  assert.equal(address, `${provider.issuer}/device`);
+  const qr = await el('device-qr');
+  assert.ok(await qr.isDisplayed(), 'the QR code is drawn');
+  assert.ok(await browser.execute((e) => e.complete && e.naturalWidth > 0, qr), 'the QR image loaded (CSP allows it)');
+  const size = await qr.getSize();
+  assert.ok(size.width >= 120 && size.height >= 120, `the QR code is large enough to scan: ${JSON.stringify(size)}`);
+  const left = await text('device-expires');
+  assert.match(left, /code expires in (9|10):\d\d/, `a countdown to the code's expiry: "${left}"`);
+  await screenshot('device-sign-in');
+  // The other device: tests/provider/device.mjs enters the code, signs in and consents.
+  execFileSync('node', [path.join(root, 'tests/provider/device.mjs'), address, code], { encoding: 'utf8', timeout: 30000 });
+  await click('nav-dashboard');
+  await el('token-card-tv').waitForDisplayed({ timeout: 30000 }).catch(async (e) => {
+    await openProfile('tv');
+    const err = await el('error-message');
+    throw new Error((await err.isExisting()) ? `the device sign-in failed: ${await err.getText()}` : e.message);
+  });
+  await browser.$('[data-testid="token-card-tv"] [data-testid="inspect"]').click();
+  await click('inspect-tab-id_token');
+  assert.doesNotMatch(await text('validation'), /fail/i, 'the ID token of a device sign-in is checked');
+});
+
 test('token rows fit the window: default size and the narrowest one', async () => {
   await click('nav-dashboard');
   await el('token-card-web-app').waitForDisplayed({ timeout: 20000 });

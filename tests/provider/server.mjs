@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `usage: node server.mjs [--port N] [--access-ttl S] [--refresh-ttl S] [--id-ttl S]
                       [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR]
-                      [--tamper-hybrid c_hash|s_hash ...] [--quiet]`;
+                      [--tamper-hybrid c_hash|s_hash ...] [--device-interval S] [--quiet]`;
 
 /** What --tamper-hybrid may break in a front-channel (hybrid) ID token. */
 const TAMPERABLE_HASHES = ['c_hash', 's_hash'];
@@ -49,6 +49,7 @@ function parseCli(argv) {
         quiet: { type: 'boolean', default: false },
         'tls-dir': { type: 'string' },
         'tamper-hybrid': { type: 'string', multiple: true, default: [] },
+        'device-interval': { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -93,6 +94,7 @@ function parseCli(argv) {
     quiet: values.quiet,
     tlsDir: values['tls-dir'],
     tamperHybrid,
+    deviceInterval: int('device-interval', 1),
   };
 }
 
@@ -343,6 +345,37 @@ const CLIENTS = [
   }),
 ];
 
+// Device authorization grant (RFC 8628). The user approves with tests/provider/device.mjs.
+//   device-app       client_secret_basic, the ordinary case
+//   device-public    a public client (auth method none)
+//   device-slow      public; its second poll of a code, and any poll sooner than the code's
+//                    interval, is answered slow_down (the interval then grows by 5 s) — see
+//                    deviceSlowDown below; oidc-provider 9 itself never says slow_down
+//   device-expiring  public; its codes die after 2 s though the answer says expires_in 600,
+//                    so the poll after that gets expired_token
+//   device-short     public; its codes live 2 s and the answer says so (the client's own
+//                    deadline ends the wait)
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const DEVICE_TTL = 600;
+const DEVICE_SHORT_TTL = 2;
+const deviceClient = (overrides) => ({
+  grant_types: [DEVICE_GRANT, 'refresh_token'],
+  response_types: [],
+  redirect_uris: [],
+  token_endpoint_auth_method: 'none',
+  scope: 'openid offline_access profile email api:read',
+  ...overrides,
+});
+CLIENTS.push(
+  deviceClient({ client_id: 'device-app', client_secret: 'device-app-secret', token_endpoint_auth_method: 'client_secret_basic' }),
+  deviceClient({ client_id: 'device-public' }),
+  deviceClient({ client_id: 'device-slow' }),
+  deviceClient({ client_id: 'device-expiring' }),
+  deviceClient({ client_id: 'device-short' }),
+);
+// web-app may also sign in on another device: an authorization-code client used over SSH.
+CLIENTS.find((c) => c.client_id === 'web-app').grant_types.push(DEVICE_GRANT);
+
 // With --tls-dir: HTTPS, client certificates asked for, and a client that authenticates with
 // one (RFC 8705 tls_client_auth) and gets certificate-bound access tokens.
 if (opts.tlsDir) {
@@ -527,6 +560,7 @@ function providerConfiguration() {
     },
     features: {
       devInteractions: { enabled: true }, // built-in login + consent pages
+      deviceFlow: { enabled: true }, // /device/auth, the verification page at /device
       clientCredentials: { enabled: true },
       jwtResponseModes: { enabled: true },
       fapi: { enabled: true, profile: (ctx, client) => (client?.clientId === 'fapi-app' ? '2.0' : undefined) },
@@ -607,6 +641,8 @@ function providerConfiguration() {
       RefreshToken: opts.refreshTtl,
       IdToken: opts.idTtl,
       AuthorizationCode: 120,
+      DeviceCode: (ctx, token, client) => (
+        ['device-expiring', 'device-short'].includes(client?.clientId) ? DEVICE_SHORT_TTL : DEVICE_TTL),
       Interaction: 60 * 60,
       Session: 14 * DAY,
       // A refresh token is useless once its grant expires: keep grants longer.
@@ -678,7 +714,7 @@ const sendJson = (res, status, obj, extraHeaders) => send(res, status, JSON.stri
 // indistinguishable, so requests to the client-authenticating endpoints are
 // checked here first and a mismatch is rejected like oidc-provider would.
 
-const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/request']);
+const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth']);
 const REGISTERED_AUTH_METHOD = new Map(CLIENTS.map((c) => [c.client_id, c.token_endpoint_auth_method]));
 
 function decodeBasicPart(s) {
@@ -718,6 +754,52 @@ async function rejectWrongClientAuthMethod(req, res) {
   }, presented === 'client_secret_basic'
     ? { 'www-authenticate': `Basic realm="${issuer}", error="invalid_client"` }
     : {});
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// slow_down for the device-slow client (RFC 8628 §3.5)
+// ---------------------------------------------------------------------------
+//
+// The second poll of each of its device codes is answered slow_down, and so is any poll that
+// comes sooner than the code's interval since the previous one; each slow_down adds 5 s to the
+// interval the server then expects. A client that does not add 5 s keeps getting slow_down.
+
+/** device_code -> { polls, last (ms), intervalMs } */
+const deviceSlowPolls = new Map();
+/** device_code -> when it expires (ms): oidc-provider forgets an expired code and answers
+ * invalid_grant; RFC 8628 §3.5 says expired_token, which this answers instead. */
+const deviceCodeExpiry = new Map();
+
+/**
+ * Device-code polls: expired_token for a code past its lifetime, and slow_down for device-slow
+ * when due. True when it answered.
+ */
+function deviceSlowDown(req, res, url) {
+  if (url.pathname !== '/token' || typeof req.body !== 'string') return false;
+  const form = new URLSearchParams(req.body);
+  if (form.get('grant_type') !== DEVICE_GRANT) return false;
+  const code = form.get('device_code') ?? '';
+  const now = Date.now();
+  for (const [c, at] of deviceCodeExpiry) if (at + 60_000 < now) deviceCodeExpiry.delete(c);
+  const expiresAt = deviceCodeExpiry.get(code);
+  if (expiresAt !== undefined && now >= expiresAt) {
+    sendJson(res, 400, { error: 'expired_token', error_description: 'the device code has expired' });
+    return true;
+  }
+  if (form.get('client_id') !== 'device-slow') return false;
+  const st = deviceSlowPolls.get(code) ?? { polls: 0, last: 0, intervalMs: opts.deviceInterval * 1000 };
+  deviceSlowPolls.set(code, st);
+  st.polls += 1;
+  const gap = st.last ? now - st.last : Infinity;
+  st.last = now;
+  if (st.polls !== 2 && gap >= st.intervalMs) return false;
+  st.intervalMs += 5000;
+  log(`device-slow: slow_down (poll ${st.polls}, ${gap === Infinity ? 'first' : `${gap} ms after the last`}; interval now ${st.intervalMs / 1000} s)`);
+  sendJson(res, 400, {
+    error: 'slow_down',
+    error_description: `poll at most every ${st.intervalMs / 1000} s`,
+  });
   return true;
 }
 
@@ -1362,7 +1444,7 @@ const server = (tls ? (handler) => https.createServer(tls, handler) : http.creat
   if (!oidcCallback) return send(res, 503, 'starting\n', 'text/plain');
   if (req.method === 'POST' && CLIENT_AUTH_PATHS.has(url.pathname)) {
     rejectWrongClientAuthMethod(req, res).then((handled) => {
-      if (!handled) oidcCallback(req, res);
+      if (!handled && !deviceSlowDown(req, res, url)) oidcCallback(req, res);
     }, (err) => {
       console.error('[provider] client auth check failed:', err);
       if (!res.headersSent) send(res, 400, 'bad request\n', 'text/plain');
@@ -1437,6 +1519,14 @@ for (const event of [
     if (event === 'server_error') console.error(err);
   });
 }
+// oidc-provider 9 sends no `interval` (RFC 8628 §3.2 then means 5 s): announce
+// --device-interval, so tests need not wait 5 s per poll. device-expiring's answer overstates
+// how long its code lives (see its client).
+provider.on('device_authorization.success', (ctx, body) => {
+  deviceCodeExpiry.set(body.device_code, Date.now() + body.expires_in * 1000);
+  body.interval = opts.deviceInterval;
+  if (ctx.oidc.client?.clientId === 'device-expiring') body.expires_in = DEVICE_TTL;
+});
 provider.on('grant.success', (ctx) => log(`grant.success: ${ctx.oidc.params.grant_type} client=${ctx.oidc.client?.clientId}`));
 
 oidcCallback = provider.callback();

@@ -10,6 +10,7 @@ Examples:
   tokendesk profile add corp --issuer https://login.example --client-id cli --auth-method none \\
       --scope openid --scope offline_access
   tokendesk login corp
+  tokendesk login corp --device                 # over SSH: approve with a code on another device
   curl -H \"$(tokendesk token gateway --header)\" https://api.example/v1/accounts
   eval \"$(tokendesk token corp --env)\"
   tokendesk token corp --id-token | tokendesk inspect -
@@ -126,8 +127,14 @@ pub struct TokenArgs {
 pub struct LoginArgs {
     pub profile: String,
     /// Print the sign-in URL instead of opening a browser, and read the redirect URL pasted back.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "device")]
     pub no_browser: bool,
+    /// Sign in on another device (RFC 8628): print an address and a code to enter there, and
+    /// wait for the approval. No browser or redirect here (SSH). The default for device-code
+    /// profiles; an authorization-code profile can use it when its provider has a device
+    /// authorization endpoint.
+    #[arg(long)]
+    pub device: bool,
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
@@ -322,6 +329,9 @@ pub struct ProfileAddArgs {
     /// The pushed authorization request endpoint, when discovery does not name it.
     #[arg(long, value_name = "URL")]
     pub par_url: Option<String>,
+    /// The device authorization endpoint (RFC 8628), when discovery does not find it.
+    #[arg(long)]
+    pub device_url: Option<String>,
     /// Send sign-in requests as signed request objects (RFC 9101), signed with the private key.
     #[arg(long)]
     pub signed_request: bool,

@@ -1769,3 +1769,108 @@ fn token_exchange_from_the_command_line_in_a_pipeline() {
     );
     assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Starts `tokendesk login ARGS` (stdin not a terminal, no browser) and reads the verification
+/// address and the user code it prints; returns the child and both.
+fn device_login(home: &Path, args: &[&str]) -> (std::process::Child, String, String) {
+    let mut child = tokendesk(home)
+        .arg("login")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut lines = Vec::new();
+    let (mut address, mut code) = (None, None);
+    while address.is_none() || code.is_none() {
+        let line = rx
+            .recv_timeout(deadline - Instant::now())
+            .unwrap_or_else(|_| panic!("address and code are printed; got {lines:?}"));
+        let before = lines.iter().rev().find(|l: &&String| !l.trim().is_empty());
+        if let Some(b) = before {
+            if b.contains("open this address on any device") && !line.trim().is_empty() {
+                address = Some(line.trim().to_owned());
+            }
+            if b.contains("enter the code") && !line.trim().is_empty() {
+                code = Some(line.trim().to_owned());
+            }
+        }
+        lines.push(line);
+    }
+    // The rest of stderr is kept for the caller's messages.
+    std::thread::spawn(move || for _ in rx {});
+    (child, address.unwrap(), code.unwrap())
+}
+
+#[test]
+fn device_login_without_a_browser_or_a_terminal() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    // An authorization-code profile over SSH: --device signs in on another device.
+    add_web(home.path(), &p);
+    let (child, address, user_code) = device_login(home.path(), &["web", "--device"]);
+    assert_eq!(address, p.url("/device"));
+    assert!(
+        !user_code.is_empty() && !user_code.contains(' '),
+        "{user_code}"
+    );
+    tokendesk_testkit::approve_device(&address, &user_code);
+    let out = wait_bounded(child, Duration::from_secs(30), "login --device");
+    let stdout = ok(&out);
+    assert!(
+        stdout.is_empty(),
+        "no QR code when stdout is not a terminal: {stdout:?}"
+    );
+    let token = ok(&run(home.path(), &["token", "web"]));
+    assert!(token.trim().len() > 20, "{token}");
+    let stored = app_core(home.path())
+        .token(&app_core(home.path()).profile("web").unwrap().id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.grant, tokendesk_core::profile::GrantKind::DeviceCode);
+    assert!(
+        stored.id_token_validation.is_some(),
+        "the ID token was checked"
+    );
+
+    // A device-code profile signs in this way without the flag; a denial exits 4 and says so.
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "tv",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "device-public",
+            "--auth-method",
+            "none",
+            "--grant",
+            "device-code",
+            "--scope",
+            "openid",
+        ],
+    ));
+    let (child, address, user_code) = device_login(home.path(), &["tv"]);
+    tokendesk_testkit::deny_device(&address, &user_code);
+    let out = wait_bounded(child, Duration::from_secs(30), "login (denied)");
+    assert_eq!(code(&out), 4, "the provider refused: exit 4");
+    assert!(
+        run(home.path(), &["token", "tv"]).status.code() == Some(3),
+        "nothing stored"
+    );
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use crate::api::{ExportFormat, LoginStarted, TokenInspection};
+use crate::api::{DeviceLoginStarted, ExportFormat, LoginStarted, TokenInspection};
 use crate::error::Error;
 use crate::events::CoreEvent;
 use crate::flow::token_ops::TokenHint;
@@ -34,6 +34,7 @@ fn export_all(dir: &Path) {
     RefreshEvent::export_all(&cfg).unwrap();
     Exchange::export_all(&cfg).unwrap();
     LoginStarted::export_all(&cfg).unwrap();
+    DeviceLoginStarted::export_all(&cfg).unwrap();
     ExportFormat::export_all(&cfg).unwrap();
     CoreEvent::export_all(&cfg).unwrap();
     Error::export_all(&cfg).unwrap();

@@ -28,6 +28,7 @@ pub mod loopback;
 pub mod presets;
 pub mod profile;
 pub mod provider;
+pub mod qr;
 pub mod redact;
 pub mod refresher;
 pub mod secret;
@@ -37,6 +38,6 @@ pub mod store;
 pub mod template;
 pub mod token;
 
-pub use api::{Core, CoreOptions, ExportFormat, LoginStarted, TokenInspection};
+pub use api::{Core, CoreOptions, DeviceLoginStarted, ExportFormat, LoginStarted, TokenInspection};
 pub use error::{Error, ErrorCode, Result};
 pub use tokio_util::sync::CancellationToken;

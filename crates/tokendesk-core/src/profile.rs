@@ -162,6 +162,8 @@ pub struct Endpoints {
     pub jwks: Option<String>,
     /// The pushed authorization request endpoint (RFC 9126).
     pub par: Option<String>,
+    /// The device authorization endpoint (RFC 8628): where a device sign-in starts.
+    pub device_authorization: Option<String>,
 }
 
 /// A name/value pair: an extra parameter or header.
@@ -302,6 +304,8 @@ pub enum Endpoint {
     Jwks,
     /// RFC 9126: where the authorization request is pushed before the browser goes.
     PushedAuthorization,
+    /// RFC 8628: where a device sign-in gets its user code.
+    DeviceAuthorization,
 }
 
 impl Endpoint {
@@ -314,6 +318,7 @@ impl Endpoint {
             Endpoint::Userinfo => "userinfo endpoint",
             Endpoint::Jwks => "JWKS URI",
             Endpoint::PushedAuthorization => "pushed authorization request endpoint",
+            Endpoint::DeviceAuthorization => "device authorization endpoint",
         }
     }
 }
@@ -340,6 +345,7 @@ impl Profile {
             Endpoint::Userinfo => &e.userinfo,
             Endpoint::Jwks => &e.jwks,
             Endpoint::PushedAuthorization => &e.par,
+            Endpoint::DeviceAuthorization => &e.device_authorization,
         };
         let meta = self.metadata.as_ref();
         manual
@@ -510,6 +516,7 @@ impl ProfileConfig {
             ("endpoints.userinfo", &e.userinfo),
             ("endpoints.jwks", &e.jwks),
             ("endpoints.par", &e.par),
+            ("endpoints.device_authorization", &e.device_authorization),
             ("api_url", &self.api_url),
         ] {
             if let Some(v) = value
@@ -560,6 +567,17 @@ impl ProfileConfig {
             err(
                 "endpoints.authorization",
                 "The authorization-code grant needs an authorization endpoint (or an issuer to \
+                 discover it)."
+                    .into(),
+            );
+        }
+        if self.grant == GrantKind::DeviceCode
+            && self.issuer.is_none()
+            && e.device_authorization.is_none()
+        {
+            err(
+                "endpoints.device_authorization",
+                "The device-code grant needs a device authorization endpoint (or an issuer to \
                  discover it)."
                     .into(),
             );

@@ -241,9 +241,7 @@ impl TokenSet {
         if !expired {
             return TokenState::Valid;
         }
-        if self.needs_login.is_some()
-            || (self.grant == GrantKind::AuthorizationCode && !self.refresh_usable(now))
-        {
+        if self.needs_login.is_some() || (self.grant.interactive() && !self.refresh_usable(now)) {
             TokenState::NeedsLogin
         } else {
             TokenState::Expired

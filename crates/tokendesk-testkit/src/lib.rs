@@ -3,9 +3,11 @@
 //! walks the provider's login pages (and one that presses the built-in sandbox's Approve
 //! button), and a log file to search for leaked secrets.
 
+mod device_user;
 pub mod hostile;
 mod sandbox_login;
 
+pub use device_user::{approve_device, deny_device, device_config};
 pub use sandbox_login::SandboxLogin;
 
 use std::io::{BufRead, BufReader};

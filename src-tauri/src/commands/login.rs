@@ -2,7 +2,7 @@ use tokendesk_core::api::DEFAULT_LOGIN_TIMEOUT;
 use tokendesk_core::browser::{BrowserLauncher, SystemBrowser};
 use tokendesk_core::profile::ProfileId;
 use tokendesk_core::token::TokenSet;
-use tokendesk_core::{Error, LoginStarted};
+use tokendesk_core::{DeviceLoginStarted, Error, LoginStarted};
 
 use super::Cmd;
 
@@ -42,4 +42,28 @@ pub async fn complete_login(
 #[tauri::command]
 pub fn cancel_login(state: Cmd<'_>, login_id: String) {
     state.core.cancel_login(&login_id);
+}
+
+/// Starts a device sign-in (RFC 8628): the code, the address and its QR code to show.
+#[tauri::command]
+pub async fn begin_device_login(
+    state: Cmd<'_>,
+    id: ProfileId,
+) -> Result<DeviceLoginStarted, Error> {
+    state.core.begin_device_login(&id).await
+}
+
+/// Polls until the device sign-in ends; `cancel_login` stops it.
+#[tauri::command]
+pub async fn wait_device_login(state: Cmd<'_>, login_id: String) -> Result<TokenSet, Error> {
+    state.core.wait_device_login(&login_id).await
+}
+
+/// Opens the device sign-in's verification address in the system browser.
+#[tauri::command]
+pub async fn open_device_verification(state: Cmd<'_>, login_id: String) -> Result<(), Error> {
+    let url = state.core.device_verification_address(&login_id)?;
+    tokio::task::spawn_blocking(move || SystemBrowser.open(&url))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))?
 }

@@ -15,6 +15,7 @@ import type { ErrorCode } from './bindings/ErrorCode';
 import type { Exchange } from './bindings/Exchange';
 import type { ExportFormat } from './bindings/ExportFormat';
 import type { FieldError } from './bindings/FieldError';
+import type { DeviceLoginStarted } from './bindings/DeviceLoginStarted';
 import type { LoginStarted } from './bindings/LoginStarted';
 import type { Profile } from './bindings/Profile';
 import type { ProfileConfig } from './bindings/ProfileConfig';
@@ -146,7 +147,17 @@ export const waitLogin = (loginId: string) => call<TokenSet>('wait_login', { log
 export const completeLogin = (loginId: string, redirectUrl: string) =>
   call<TokenSet>('complete_login', { loginId, redirectUrl });
 
+/** Cancels a sign-in of either kind; a device sign-in stops polling. */
 export const cancelLogin = (loginId: string) => call<void>('cancel_login', { loginId });
+
+/** Starts a device sign-in (RFC 8628): a code to enter on another device, and its QR code. */
+export const beginDeviceLogin = (id: ProfileId) => call<DeviceLoginStarted>('begin_device_login', { id });
+
+/** Resolves when the user approved on the other device (rejects on denial, expiry, cancel). */
+export const waitDeviceLogin = (loginId: string) => call<TokenSet>('wait_device_login', { loginId });
+
+/** Opens the device sign-in's verification address in the system browser. */
+export const openDeviceVerification = (loginId: string) => call<void>('open_device_verification', { loginId });
 
 export const refreshToken = (id: ProfileId) => call<TokenSet>('refresh_token', { id });
 

@@ -3,6 +3,7 @@
 
 import type { GrantInfo } from './bindings/GrantInfo';
 import type { GrantKind } from './bindings/GrantKind';
+import type { SignIn } from './bindings/SignIn';
 import { GRANTS } from './bindings/grants';
 
 export { GRANTS };
@@ -21,3 +22,6 @@ export const interactive = (kind: GrantKind): boolean => grantInfo(kind).interac
 export function grantShort(kind: GrantKind): string {
   return kind === 'authorization_code' ? 'code' : kind === 'client_credentials' ? 'cc' : kind.split('_')[0];
 }
+
+/** How a user takes part: `none` (headless), `browser` here, or `device` (a code on another device). */
+export const signInKind = (kind: GrantKind): SignIn => grantInfo(kind).sign_in;

@@ -1,11 +1,14 @@
 // Sign-ins in progress, per profile, so that leaving the profile and coming back still shows
-// "Waiting for the browser…". begin_login → wait_login (loopback) or complete_login (paste).
+// "Waiting for the browser…". begin_login → wait_login (loopback) or complete_login (paste);
+// a device sign-in: begin_device_login → wait_device_login (the backend polls).
 
 import * as api from './api';
 import type { AppError } from './api';
+import type { DeviceLoginStarted } from './bindings/DeviceLoginStarted';
 import type { LoginStarted } from './bindings/LoginStarted';
 import type { ProfileId } from './bindings/ProfileId';
 import { desk } from './desk.svelte';
+import { signInKind } from './grants';
 
 export type LoginPhase = 'starting' | 'waiting' | 'completing' | 'failed';
 
@@ -16,6 +19,8 @@ export interface LoginAttempt {
   error: AppError | null;
   /** Set while the user cancels, so the rejection of wait_login is not shown as an error. */
   cancelling: boolean;
+  /** A device sign-in (RFC 8628): the code to show while the backend polls. */
+  device?: DeviceLoginStarted;
 }
 
 class Logins {
@@ -37,8 +42,11 @@ class Logins {
     delete this.attempts[id];
   }
 
-  /** Starts a sign-in; resolves when it ends (signed in, failed, or cancelled). */
+  /** Starts a sign-in; resolves when it ends (signed in, failed, or cancelled). A device-code
+   * profile signs in on another device. */
   async signIn(id: ProfileId): Promise<void> {
+    const grant = desk.profileById.get(id)?.grant;
+    if (grant !== undefined && signInKind(grant) === 'device') return this.signInDevice(id);
     const seq = ++this.#seq;
     this.#current[id] = seq;
     this.attempts[id] = { phase: 'starting', started: null, error: null, cancelling: false };
@@ -71,6 +79,37 @@ class Logins {
     }
   }
 
+  /** Starts a device sign-in; resolves when it ends (approved, denied, expired, cancelled). */
+  async signInDevice(id: ProfileId): Promise<void> {
+    const seq = ++this.#seq;
+    this.#current[id] = seq;
+    this.attempts[id] = { phase: 'starting', started: null, error: null, cancelling: false };
+    desk.progress[id] = [];
+    let device: DeviceLoginStarted;
+    try {
+      device = await api.beginDeviceLogin(id);
+    } catch (e) {
+      if (this.#isCurrent(id, seq)) this.attempts[id] = { ...this.attempts[id], phase: 'failed', error: api.toAppError(e) };
+      return;
+    }
+    if (!this.#isCurrent(id, seq)) return;
+    this.attempts[id] = { phase: 'waiting', started: null, device, error: null, cancelling: false };
+    try {
+      const token = await api.waitDeviceLogin(device.login_id);
+      if (!this.#isCurrent(id, seq)) return;
+      desk.putToken(token);
+      this.#finish(id, seq);
+    } catch (e) {
+      if (!this.#isCurrent(id, seq)) return;
+      const a = this.attempts[id];
+      if (a?.cancelling) {
+        this.#finish(id, seq);
+        return;
+      }
+      this.attempts[id] = { ...a, phase: 'failed', error: api.toAppError(e) };
+    }
+  }
+
   /** Finishes the sign-in with a redirect URL copied from the browser's address bar. */
   async paste(id: ProfileId, redirectUrl: string): Promise<void> {
     const a = this.attempts[id];
@@ -93,13 +132,14 @@ class Logins {
     const a = this.attempts[id];
     const seq = this.#current[id];
     if (!a || seq === undefined) return;
-    if (!a.started) {
+    const loginId = a.started?.login_id ?? a.device?.login_id;
+    if (loginId === undefined) {
       this.#finish(id, seq);
       return;
     }
     this.attempts[id] = { ...a, cancelling: true };
     try {
-      await api.cancelLogin(a.started.login_id);
+      await api.cancelLogin(loginId);
       this.#finish(id, seq);
     } catch (e) {
       if (this.#isCurrent(id, seq))

@@ -23,6 +23,7 @@ export const ENDPOINTS: { key: EndpointName; label: string; meta: string }[] = [
   { key: 'userinfo', label: 'Userinfo endpoint', meta: 'userinfo_endpoint' },
   { key: 'jwks', label: 'JWKS URI', meta: 'jwks_uri' },
   { key: 'par', label: 'PAR endpoint', meta: 'pushed_authorization_request_endpoint' },
+  { key: 'device_authorization', label: 'Device authorization endpoint', meta: 'device_authorization_endpoint' },
 ];
 
 export type ParamList = 'authorize_params' | 'token_params' | 'headers';
@@ -92,6 +93,7 @@ export function emptyConfig(): ProfileConfig {
       userinfo: null,
       jwks: null,
       par: null,
+      device_authorization: null,
     },
     client_id: '',
     auth_method: 'client_secret_basic',
@@ -178,6 +180,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       userinfo: e.userinfo ?? '',
       jwks: e.jwks ?? '',
       par: e.par ?? '',
+      device_authorization: e.device_authorization ?? '',
     },
     client_id: c.client_id,
     auth_method: c.auth_method,

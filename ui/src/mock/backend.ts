@@ -488,6 +488,7 @@ export class MockBackend {
       userinfo_endpoint: gateway ? null : `${base}/userinfo`,
       jwks_uri: `${base}/jwks`,
       pushed_authorization_request_endpoint: `${base}/par`,
+      device_authorization_endpoint: null,
       require_pushed_authorization_requests: false,
       authorization_response_iss_parameter_supported: !gateway,
       code_challenge_methods_supported: ['S256'],

@@ -1,9 +1,13 @@
-//! `tokendesk login`: the authorization-code flow from a terminal.
+//! `tokendesk login`: the authorization-code flow from a terminal, or a device sign-in
+//! (`--device`, RFC 8628) approved on another device.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
 
 use tokendesk_core::browser::{BrowserLauncher, SystemBrowser};
+use tokendesk_core::flow::SignIn;
+use tokendesk_core::profile::Profile;
+use tokendesk_core::token::TokenSet;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
 use crate::cli::LoginArgs;
@@ -11,6 +15,11 @@ use crate::output::left;
 
 pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
     let profile = core.profile(&args.profile)?;
+    if args.device || profile.config.grant.spec().sign_in == SignIn::Device {
+        let token = device(core, args).await?;
+        signed_in(core, &profile, &token);
+        return Ok(());
+    }
     let started = core.begin_login(&profile.id).await?;
     let mut paste = args.no_browser || !started.listening;
     if !paste {
@@ -88,6 +97,70 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
         }
     };
     let token = result?;
+    signed_in(core, &profile, &token);
+    Ok(())
+}
+
+/// A device sign-in (RFC 8628): the address and the code (and a QR code on a terminal), then
+/// the wait for the approval on the other device. Needs no browser and no stdin.
+async fn device(core: &Core, args: &LoginArgs) -> Result<TokenSet> {
+    let profile = core.profile(&args.profile)?;
+    let started = core.begin_device_login(&profile.id).await?;
+    eprintln!(
+        "To sign in, open this address on any device (a phone, a laptop):\n\n  {}\n\nand enter \
+         the code:\n\n  {}\n",
+        started.verification_uri, started.user_code
+    );
+    if let Some(complete) = &started.verification_uri_complete {
+        eprintln!("Or open this address, which carries the code:\n\n  {complete}\n");
+    }
+    if std::io::stdout().is_terminal()
+        && let Ok(qr) = tokendesk_core::qr::terminal(started.qr_address())
+    {
+        println!("{qr}\n");
+    }
+    eprintln!(
+        "Waiting for the approval (the code expires in {}; Ctrl-C cancels) …",
+        left(Some(started.expires_at), core.now())
+    );
+    let ticking = std::io::stderr().is_terminal();
+    let countdown = async {
+        if !ticking {
+            return std::future::pending().await;
+        }
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            eprint!(
+                "\r  waiting … {} left ",
+                left(Some(started.expires_at), core.now())
+            );
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let give_up = Duration::from_secs(args.timeout);
+    let result = tokio::select! {
+        r = core.wait_device_login(&started.login_id) => r,
+        _ = countdown => unreachable!("the countdown never ends"),
+        _ = tokio::time::sleep(give_up) => {
+            core.cancel_login(&started.login_id);
+            Err(Error::new(
+                ErrorCode::Timeout,
+                format!("Nobody approved the sign-in within {} s (--timeout).", args.timeout),
+            ))
+        }
+        _ = tokio::signal::ctrl_c() => {
+            core.cancel_login(&started.login_id);
+            Err(Error::new(ErrorCode::Cancelled, "Sign-in cancelled."))
+        }
+    };
+    if ticking {
+        eprintln!();
+    }
+    result
+}
+
+/// What a finished sign-in says on stderr.
+fn signed_in(core: &Core, profile: &Profile, token: &TokenSet) {
     let now = core.now();
     let mut summary = format!(
         "Signed in: profile \"{}\", access token valid for {}",
@@ -113,7 +186,6 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
             shell_word(&profile.config.name)
         );
     }
-    Ok(())
 }
 
 /// One line from stdin, read on a thread of its own: a sign-in completed by the browser must

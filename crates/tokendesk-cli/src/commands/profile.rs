@@ -121,6 +121,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             userinfo: a.userinfo_url.clone(),
             jwks: a.jwks_url.clone(),
             par: a.par_url.clone(),
+            device_authorization: a.device_url.clone(),
         },
         client_id: a.client_id.clone(),
         auth_method: match a.auth_method {

@@ -105,6 +105,16 @@ impl Core {
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn begin_login(&self, id: &ProfileId) -> Result<LoginStarted> {
         let profile = self.ready_profile(id).await?;
+        if profile.config.grant.spec().sign_in == flow::SignIn::Device {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                format!(
+                    "Profile \"{}\" signs in with a device code, not in a browser here: start a \
+                     device sign-in.",
+                    profile.config.name
+                ),
+            ));
+        }
         let target = RedirectTarget::parse(profile.config.redirect_uri.as_deref())?;
         let (listener, redirect_uri) = match &target {
             RedirectTarget::Loopback { .. } => {
@@ -252,8 +262,12 @@ impl Core {
         }
     }
 
-    /// Cancels a sign-in; a waiting [`Core::wait_login`] returns `Cancelled`.
+    /// Cancels a sign-in; a waiting [`Core::wait_login`] (or [`Core::wait_device_login`], which
+    /// then polls no more) returns `Cancelled`.
     pub fn cancel_login(&self, login_id: &str) {
+        if self.cancel_device_login(login_id) {
+            return;
+        }
         if let Some(p) = self.lock_logins().get(login_id) {
             p.cancel.cancel();
         }

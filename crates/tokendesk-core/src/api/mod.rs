@@ -3,6 +3,7 @@
 //! [`EventSink`].
 
 mod calls;
+mod device;
 mod diagnostics;
 mod dpop;
 mod exchange;
@@ -13,6 +14,7 @@ mod reveal;
 mod steps;
 mod tokens;
 
+pub use device::DeviceLoginStarted;
 pub use dpop::TokenUse;
 pub use exchange::chain_changed;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
@@ -57,6 +59,7 @@ pub struct Core {
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
     logins: Mutex<HashMap<String, login::PendingLogin>>,
+    device_logins: Mutex<HashMap<String, device::PendingDevice>>,
     flights: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
     /// Woken on every change of profiles or tokens in this process (the refresher waits on it).
     changed: tokio::sync::Notify,
@@ -80,6 +83,7 @@ impl Core {
             clock: options.clock,
             events: options.events,
             logins: Mutex::new(HashMap::new()),
+            device_logins: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
             memo: Mutex::new(HashMap::new()),
@@ -146,4 +150,6 @@ fn futures_are_send(core: &'static Core, id: &'static ProfileId) {
     is_send(core.begin_login(id));
     is_send(core.wait_login("x", Duration::from_secs(1)));
     is_send(core.complete_login("x", "y"));
+    is_send(core.begin_device_login(id));
+    is_send(core.wait_device_login("x"));
 }

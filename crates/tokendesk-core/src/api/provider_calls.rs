@@ -6,7 +6,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::flow;
 use crate::flow::token_ops::TokenHint;
-use crate::profile::{GrantKind, Profile, ProfileId};
+use crate::profile::{Profile, ProfileId};
 use crate::secret::{SecretKind, Sensitive};
 
 impl Core {
@@ -29,7 +29,10 @@ impl Core {
             t.revoked_at = Some(now);
             if which == TokenHint::RefreshToken {
                 t.refresh_expires_at = Some(now);
-                t.needs_login = (profile.config.grant == GrantKind::AuthorizationCode)
+                t.needs_login = profile
+                    .config
+                    .grant
+                    .interactive()
                     .then(|| "The refresh token was revoked: sign in again.".to_owned());
             }
             self.store.put_token(&t)?;

@@ -6,7 +6,7 @@ use oauth2::{
 };
 use url::Url;
 
-use super::{GrantKind, GrantSpec, require_secret, token_params};
+use super::{GrantKind, GrantSpec, SignIn, require_secret, token_params};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::Call;
 use crate::loopback::Callback;
@@ -22,7 +22,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     name: "authorization_code",
     label: "authorization code",
     summary: "A user signs in in the browser (PKCE); refreshed with the refresh token.",
-    interactive: true,
+    sign_in: SignIn::Browser,
     needs: &[Endpoint::Authorization, Endpoint::Token],
     signs: false,
     fetch: None,

@@ -2,7 +2,7 @@
 
 use oauth2::Scope;
 
-use super::{FetchFuture, FetchInput, GrantKind, GrantSpec, require_secret, token_params};
+use super::{FetchFuture, FetchInput, GrantKind, GrantSpec, SignIn, require_secret, token_params};
 use crate::error::Result;
 use crate::http::Call;
 use crate::profile::{Endpoint, Profile};
@@ -16,7 +16,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     name: "client_credentials",
     label: "client credentials",
     summary: "Machine to machine: the client's own credentials buy the token.",
-    interactive: false,
+    sign_in: SignIn::None,
     needs: &[Endpoint::Token],
     signs: false,
     fetch: Some(fetch),

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
-use super::{FetchFuture, FetchInput, GrantKind, GrantSpec, assertion, token_ops, token_params};
+use super::{
+    FetchFuture, FetchInput, GrantKind, GrantSpec, SignIn, assertion, token_ops, token_params,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{Endpoint, Profile};
 use crate::provider::hints::{self, Operation};
@@ -27,7 +29,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     name: "jwt_bearer",
     label: "JWT bearer",
     summary: "The client signs an assertion (RFC 7523): PSD2 payment exemptions, service accounts.",
-    interactive: false,
+    sign_in: SignIn::None,
     needs: &[Endpoint::Token],
     signs: true,
     fetch: Some(fetch),

@@ -7,6 +7,7 @@
 pub mod assertion;
 pub mod auth_code;
 pub mod client_credentials;
+pub mod device;
 pub mod jarm;
 pub mod jwt_bearer;
 pub mod par;
@@ -72,15 +73,36 @@ pub struct GrantSpec {
     pub label: &'static str,
     /// One line on when to use it.
     pub summary: &'static str,
-    /// The user signs in in a browser; without a usable refresh token, only a new sign-in
-    /// gets a token.
-    pub interactive: bool,
+    /// How a user takes part: not at all (a headless request), by signing in in a browser
+    /// here, or by approving on another device. Without a usable refresh token, only a new
+    /// sign-in gets a token for a grant with a user.
+    pub sign_in: SignIn,
     /// Endpoints it cannot run without.
     pub needs: &'static [Endpoint],
     /// Whether it signs an assertion with the client's signing key (kept in the keychain).
     pub signs: bool,
     /// How to get a token headlessly; `None` for interactive grants.
     pub fetch: Option<Fetch>,
+}
+
+/// How a user takes part in a grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SignIn {
+    /// No user: the client's own request gets the token ([`GrantSpec::fetch`]).
+    None,
+    /// The user signs in in a browser on this machine, which comes back with a code.
+    Browser,
+    /// The user approves on another device (a phone, a laptop) by entering a code shown here;
+    /// no browser on this machine (RFC 8628).
+    Device,
+}
+
+impl GrantSpec {
+    /// Whether only a user signing in gets a token (no headless request).
+    pub fn interactive(&self) -> bool {
+        self.sign_in != SignIn::None
+    }
 }
 
 /// Registers the grants: `Variant => module`, the module ending with `pub const SPEC`.
@@ -114,6 +136,7 @@ grants! {
     ClientCredentials => client_credentials,
     JwtBearer => jwt_bearer,
     TokenExchange => token_exchange,
+    DeviceCode => device,
 }
 
 impl GrantKind {
@@ -127,7 +150,7 @@ impl GrantKind {
     }
 
     pub fn interactive(self) -> bool {
-        self.spec().interactive
+        self.spec().interactive()
     }
 }
 
@@ -137,7 +160,9 @@ pub struct GrantInfo {
     pub kind: GrantKind,
     pub label: String,
     pub summary: String,
+    /// Whether only a user signing in gets a token ([`SignIn`] is not `none`).
     pub interactive: bool,
+    pub sign_in: SignIn,
     pub signs: bool,
 }
 
@@ -148,7 +173,8 @@ pub fn grant_infos() -> Vec<GrantInfo> {
             kind: g.kind,
             label: g.label.into(),
             summary: g.summary.into(),
-            interactive: g.interactive,
+            interactive: g.interactive(),
+            sign_in: g.sign_in,
             signs: g.signs,
         })
         .collect()
@@ -161,6 +187,15 @@ fn token_params(
     credential: Option<&Sensitive<String>>,
     call: &Call<'_>,
 ) -> Result<Vec<(String, String)>> {
+    let mut out = profile_token_params(profile, call)?;
+    out.extend(assertion::params(profile, credential, call.now_ms())?);
+    Ok(out)
+}
+
+/// The profile's own extra token parameters (templates filled), `audience` and `resource`:
+/// [`token_params`] without the client assertion, for requests that
+/// [`token_ops::authenticated_post`] authenticates.
+fn profile_token_params(profile: &Profile, call: &Call<'_>) -> Result<Vec<(String, String)>> {
     let c = &profile.config;
     let ctx = call.template();
     let mut out: Vec<(String, String)> = c
@@ -179,7 +214,6 @@ fn token_params(
     if let Some(r) = &c.resource {
         out.push(("resource".into(), r.clone()));
     }
-    out.extend(assertion::params(profile, credential, call.now_ms())?);
     Ok(out)
 }
 
@@ -223,11 +257,45 @@ mod tests {
             );
             assert_eq!(GrantKind::parse(g.name), Some(g.kind));
             assert_eq!(
-                g.interactive,
+                g.interactive(),
                 g.fetch.is_none(),
-                "{}: a grant is either",
+                "{}: a grant either has a user or fetches headlessly",
+                g.name
+            );
+            // Where the user takes part decides the endpoint the grant cannot run without.
+            let needs = |e| g.needs.contains(&e);
+            match g.sign_in {
+                SignIn::None => assert!(
+                    !needs(Endpoint::Authorization) && !needs(Endpoint::DeviceAuthorization),
+                    "{}: a headless grant sends no user anywhere",
+                    g.name
+                ),
+                SignIn::Browser => assert!(needs(Endpoint::Authorization), "{}", g.name),
+                SignIn::Device => assert!(needs(Endpoint::DeviceAuthorization), "{}", g.name),
+            }
+            assert!(
+                needs(Endpoint::Token),
+                "{}: every grant ends at the token endpoint",
                 g.name
             );
         }
+    }
+
+    #[test]
+    fn the_device_grant_is_registered_with_its_grant_type() {
+        let spec = GrantKind::parse("device_code")
+            .expect("device_code is registered")
+            .spec();
+        assert_eq!(spec.sign_in, SignIn::Device);
+        assert!(spec.interactive() && spec.fetch.is_none());
+        assert_eq!(
+            device::GRANT_TYPE,
+            "urn:ietf:params:oauth:grant-type:device_code"
+        );
+        let info = grant_infos()
+            .into_iter()
+            .find(|g| g.kind == GrantKind::DeviceCode)
+            .unwrap();
+        assert_eq!(serde_json::to_value(info.sign_in).unwrap(), "device");
     }
 }

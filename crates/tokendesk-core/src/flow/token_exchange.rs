@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use url::Url;
 
-use super::{FetchFuture, FetchInput, GrantKind, GrantSpec, RelatedToken, token_ops, token_params};
+use super::{
+    FetchFuture, FetchInput, GrantKind, GrantSpec, RelatedToken, SignIn, token_ops, token_params,
+};
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{Endpoint, ProfileConfig};
 use crate::provider::hints::{self, Operation};
@@ -37,7 +39,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     name: "token_exchange",
     label: "token exchange",
     summary: "Trades another profile's access or ID token for one of this client (RFC 8693).",
-    interactive: false,
+    sign_in: SignIn::None,
     needs: &[Endpoint::Token],
     signs: false,
     fetch: Some(fetch),

@@ -24,6 +24,8 @@ pub struct ProviderMetadata {
     /// RFC 9126.
     pub pushed_authorization_request_endpoint: Option<String>,
     pub require_pushed_authorization_requests: bool,
+    /// RFC 8628.
+    pub device_authorization_endpoint: Option<String>,
     /// RFC 9207: the provider puts `iss` in authorization responses, so we require it.
     pub authorization_response_iss_parameter_supported: bool,
     pub code_challenge_methods_supported: Vec<String>,
@@ -52,6 +54,7 @@ impl ProviderMetadata {
             Endpoint::Userinfo => self.userinfo_endpoint.as_deref(),
             Endpoint::Jwks => self.jwks_uri.as_deref(),
             Endpoint::PushedAuthorization => self.pushed_authorization_request_endpoint.as_deref(),
+            Endpoint::DeviceAuthorization => self.device_authorization_endpoint.as_deref(),
         }
     }
 
@@ -64,6 +67,7 @@ impl ProviderMetadata {
             Endpoint::Introspection => "introspection_endpoint",
             Endpoint::Userinfo => "userinfo_endpoint",
             Endpoint::PushedAuthorization => "pushed_authorization_request_endpoint",
+            Endpoint::DeviceAuthorization => "device_authorization_endpoint",
             Endpoint::Authorization | Endpoint::Jwks => return None,
         };
         self.raw.get("mtls_endpoint_aliases")?.get(key)?.as_str()

@@ -15,6 +15,9 @@ pub enum Operation {
     JwtBearer,
     PushedAuthorization,
     TokenExchange,
+    /// RFC 8628: the request for a user code, and the polls of the token endpoint.
+    DeviceAuthorization,
+    DeviceToken,
 }
 
 impl Operation {
@@ -26,6 +29,8 @@ impl Operation {
             Operation::JwtBearer => "JWT-bearer token request",
             Operation::PushedAuthorization => "pushed authorization request",
             Operation::TokenExchange => "token exchange",
+            Operation::DeviceAuthorization => "device authorization request",
+            Operation::DeviceToken => "device-code token request",
         }
     }
 }
@@ -60,6 +65,10 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
              revoked, come from an issuer the provider does not trust, or be of another type \
              than the profile says (access vs ID token). Renew the subject profile's token \
              and try again; check the audience/resource asked for."
+        }
+        ("invalid_grant", Operation::DeviceToken) => {
+            "The device code is unknown to the provider, was already used, or belongs to another \
+             client. Start the device sign-in again."
         }
         ("invalid_grant", Operation::ClientCredentials) => {
             "Check the extra token parameters and the audience/resource the request carries."

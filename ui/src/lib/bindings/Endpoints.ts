@@ -7,4 +7,8 @@ export type Endpoints = { authorization: string | null, token: string | null, re
 /**
  * The pushed authorization request endpoint (RFC 9126).
  */
-par: string | null, };
+par: string | null, 
+/**
+ * The device authorization endpoint (RFC 8628): where a device sign-in starts.
+ */
+device_authorization: string | null, };

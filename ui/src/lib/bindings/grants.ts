@@ -7,6 +7,7 @@ export const GRANTS: GrantInfo[] = [
     "label": "authorization code",
     "summary": "A user signs in in the browser (PKCE); refreshed with the refresh token.",
     "interactive": true,
+    "sign_in": "browser",
     "signs": false
   },
   {
@@ -14,6 +15,7 @@ export const GRANTS: GrantInfo[] = [
     "label": "client credentials",
     "summary": "Machine to machine: the client's own credentials buy the token.",
     "interactive": false,
+    "sign_in": "none",
     "signs": false
   },
   {
@@ -21,6 +23,7 @@ export const GRANTS: GrantInfo[] = [
     "label": "JWT bearer",
     "summary": "The client signs an assertion (RFC 7523): PSD2 payment exemptions, service accounts.",
     "interactive": false,
+    "sign_in": "none",
     "signs": true
   },
   {
@@ -28,6 +31,15 @@ export const GRANTS: GrantInfo[] = [
     "label": "token exchange",
     "summary": "Trades another profile's access or ID token for one of this client (RFC 8693).",
     "interactive": false,
+    "sign_in": "none",
+    "signs": false
+  },
+  {
+    "kind": "device_code",
+    "label": "device code",
+    "summary": "A user approves on another device with a code shown here (RFC 8628): no browser on this machine (SSH, a kiosk, a TV).",
+    "interactive": true,
+    "sign_in": "device",
     "signs": false
   }
 ];
