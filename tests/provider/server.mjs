@@ -326,6 +326,17 @@ const CLIENTS = [
     token_endpoint_auth_method: 'client_secret_basic',
     scope: 'api:read api:write',
   },
+  // The same with private_key_jwt (cc-jwt's key): the grant's own parameters and the client
+  // assertion in one request.
+  {
+    client_id: 'exchanger-jwt',
+    grant_types: [TOKEN_EXCHANGE_GRANT],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: CLIENT_KEYS['cc-jwt'].jwks,
+    scope: 'api:read api:write',
+  },
   // OP Financial Group's PSD2 sequence: client credentials (scope accounts/payments) for the
   // consent/payment routes, a signed (PS256) hybrid authorization request carrying the
   // authorizationId in `claims`, and the JWT-bearer grant. Its RSA key (kid psd2-tpp-rsa)

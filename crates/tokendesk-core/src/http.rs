@@ -141,6 +141,9 @@ impl Http {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.options.timeout)
             .connect_timeout(self.options.connect_timeout)
+            // Servers close idle keep-alive connections (Node after 5 s): a connection kept
+            // longer may be closed under a request reusing it. Let it go first.
+            .pool_idle_timeout(Duration::from_secs(4))
             .user_agent(concat!("TokenDesk/", env!("CARGO_PKG_VERSION")))
     }
 

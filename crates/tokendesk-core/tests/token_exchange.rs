@@ -459,3 +459,51 @@ async fn links_are_checked_cycles_refused_renames_followed_and_a_subject_not_del
     );
     t.core.fetch_token(&b.id).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exchange_client_authenticating_with_private_key_jwt() {
+    // The grant's parameters and the client assertion travel together (the assertion once).
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let subject = cc_subject(&t, &p).await;
+    let mut config = exchange_config(
+        &p,
+        "downstream-jwt",
+        &subject.config.name,
+        ExchangeToken::Access,
+    );
+    config.client_id = "exchanger-jwt".into();
+    config.auth_method = AuthMethod::PrivateKeyJwt;
+    config.client_assertion = tokendesk_core::profile::ClientAssertion {
+        alg: tokendesk_core::profile::AssertionAlg::RS256,
+        kid: Some("cc-jwt-rsa".into()),
+        audience: None,
+    };
+    let dep = t
+        .core
+        .create_profile(
+            config,
+            Some(tokendesk_core::secret::Sensitive::new(
+                p.client_keys["cc-jwt"].clone(),
+            )),
+        )
+        .await
+        .unwrap();
+    let token = t
+        .core
+        .fetch_token(&dep.id)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(token.grant, GrantKind::TokenExchange);
+    let log = t.core.exchanges(&dep.id, 20).unwrap();
+    let sent = log
+        .iter()
+        .find(|e| e.operation.starts_with("token:"))
+        .unwrap();
+    assert_eq!(
+        sent.request_body.matches("client_assertion=").count(),
+        1,
+        "{}",
+        sent.request_body
+    );
+}

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use ts_rs::TS;
 
 use super::{
-    FetchFuture, FetchInput, GrantKind, GrantSpec, SignIn, assertion, token_ops, token_params,
+    FetchFuture, FetchInput, GrantKind, GrantSpec, SignIn, assertion, profile_token_params,
+    token_ops,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{Endpoint, Profile};
@@ -72,7 +73,7 @@ async fn request(input: FetchInput<'_>) -> Result<TokenResponse> {
     if !scope.is_empty() {
         form.push(("scope", &scope));
     }
-    let extra = token_params(profile, None, input.call)?;
+    let extra = profile_token_params(profile, input.call)?;
     form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let request = token_ops::authenticated_post(profile, input.credential, &url, form, now)?;
     let response = input.call.send_for_oauth(request).await?;

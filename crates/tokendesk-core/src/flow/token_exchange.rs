@@ -12,7 +12,8 @@ use ts_rs::TS;
 use url::Url;
 
 use super::{
-    FetchFuture, FetchInput, GrantKind, GrantSpec, RelatedToken, SignIn, token_ops, token_params,
+    FetchFuture, FetchInput, GrantKind, GrantSpec, RelatedToken, SignIn, profile_token_params,
+    token_ops,
 };
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{Endpoint, ProfileConfig};
@@ -233,7 +234,7 @@ async fn request(input: FetchInput<'_>) -> Result<TokenResponse> {
     }
     // audience, resource and the profile's extra parameters; the client assertion (if any)
     // comes with the authenticated post.
-    let extra = token_params(profile, None, input.call)?;
+    let extra = profile_token_params(profile, input.call)?;
     form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let now = input.call.now_ms();
     let request = token_ops::authenticated_post(profile, input.credential, &url, form, now)?;
