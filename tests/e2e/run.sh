@@ -10,6 +10,9 @@ fi
 export PATH="$HOME/.cargo/bin:$PATH"
 npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/provider --no-audit --no-fund --loglevel=error
-[ -f ui/dist/index.html ] || { npm ci --prefix ui --no-audit --no-fund --loglevel=error && npm run --prefix ui build; }
+# The app embeds ui/dist: build it every time (about a second), so a dist left from an older
+# checkout is never what the tests look at.
+[ -d ui/node_modules ] || npm ci --prefix ui --no-audit --no-fund --loglevel=error
+npm run --prefix ui build >/dev/null
 cargo build -p src-tauri -p tokendesk-cli --locked
 xvfb-run -a -s "-screen 0 1400x900x24" scripts/with-keyring.sh npm test --prefix tests/e2e

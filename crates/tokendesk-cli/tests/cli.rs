@@ -567,6 +567,22 @@ fn wait_bounded(mut child: std::process::Child, limit: Duration, what: &str) -> 
 
 /// Starts `login web --no-browser` with stdin held open; returns the child, the sign-in URL and
 /// the rest of its stderr lines.
+/// The child's stderr, line by line, as it comes (read on a thread of its own).
+fn stderr_lines(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
 fn no_browser_login(
     home: &Path,
 ) -> (
@@ -581,17 +597,7 @@ fn no_browser_login(
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = stderr_lines(&mut child);
     let deadline = Instant::now() + Duration::from_secs(20);
     let url = loop {
         let line = rx
@@ -1781,17 +1787,7 @@ fn device_login(home: &Path, args: &[&str]) -> (std::process::Child, String, Str
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = stderr_lines(&mut child);
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut lines = Vec::new();
     let (mut address, mut code) = (None, None);

@@ -42,23 +42,30 @@ class Logins {
     delete this.attempts[id];
   }
 
+  /** Opens a new attempt for the profile and makes its first call; `null` when that failed
+   * (the attempt shows why) or a newer attempt took over meanwhile. */
+  async #begin<T>(id: ProfileId, first: () => Promise<T>): Promise<{ seq: number; value: T } | null> {
+    const seq = ++this.#seq;
+    this.#current[id] = seq;
+    this.attempts[id] = { phase: 'starting', started: null, error: null, cancelling: false };
+    desk.progress[id] = [];
+    try {
+      const value = await first();
+      return this.#isCurrent(id, seq) ? { seq, value } : null;
+    } catch (e) {
+      if (this.#isCurrent(id, seq)) this.attempts[id] = { ...this.attempts[id], phase: 'failed', error: api.toAppError(e) };
+      return null;
+    }
+  }
+
   /** Starts a sign-in; resolves when it ends (signed in, failed, or cancelled). A device-code
    * profile signs in on another device. */
   async signIn(id: ProfileId): Promise<void> {
     const grant = desk.profileById.get(id)?.grant;
     if (grant !== undefined && signInKind(grant) === 'device') return this.signInDevice(id);
-    const seq = ++this.#seq;
-    this.#current[id] = seq;
-    this.attempts[id] = { phase: 'starting', started: null, error: null, cancelling: false };
-    desk.progress[id] = [];
-    let started: LoginStarted;
-    try {
-      started = await api.beginLogin(id);
-    } catch (e) {
-      if (this.#isCurrent(id, seq)) this.attempts[id] = { ...this.attempts[id], phase: 'failed', error: api.toAppError(e) };
-      return;
-    }
-    if (!this.#isCurrent(id, seq)) return;
+    const begun = await this.#begin(id, () => api.beginLogin(id));
+    if (begun === null) return;
+    const { seq, value: started } = begun;
     this.attempts[id] = { phase: 'waiting', started, error: null, cancelling: false };
     if (!started.listening) return; // the user pastes the redirect URL
     try {
@@ -81,18 +88,9 @@ class Logins {
 
   /** Starts a device sign-in; resolves when it ends (approved, denied, expired, cancelled). */
   async signInDevice(id: ProfileId): Promise<void> {
-    const seq = ++this.#seq;
-    this.#current[id] = seq;
-    this.attempts[id] = { phase: 'starting', started: null, error: null, cancelling: false };
-    desk.progress[id] = [];
-    let device: DeviceLoginStarted;
-    try {
-      device = await api.beginDeviceLogin(id);
-    } catch (e) {
-      if (this.#isCurrent(id, seq)) this.attempts[id] = { ...this.attempts[id], phase: 'failed', error: api.toAppError(e) };
-      return;
-    }
-    if (!this.#isCurrent(id, seq)) return;
+    const begun = await this.#begin(id, () => api.beginDeviceLogin(id));
+    if (begun === null) return;
+    const { seq, value: device } = begun;
     this.attempts[id] = { phase: 'waiting', started: null, device, error: null, cancelling: false };
     try {
       const token = await api.waitDeviceLogin(device.login_id);

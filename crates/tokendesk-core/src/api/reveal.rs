@@ -65,11 +65,10 @@ impl Core {
     /// The access token as text to hand out (clipboard, scripts). A DPoP-bound token's header
     /// and curl forms carry a fresh proof for a GET of the profile's API URL (or userinfo).
     pub async fn export(&self, id: &ProfileId, format: ExportFormat) -> Result<Sensitive<String>> {
-        let profile = self.profile_by_id(id)?;
-        let token = self.reveal(id, SecretKind::AccessToken).await?;
         if format == ExportFormat::Raw {
-            return Ok(token);
+            return self.reveal(id, SecretKind::AccessToken).await;
         }
+        let profile = self.profile_by_id(id)?;
         let usage = self.authorization_header(id, None).await?;
         Ok(Sensitive::new(format_token(&profile, &usage, format)))
     }
