@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { navigate } from '../provider/navigate.mjs';
 
 const url = process.argv[2];
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,6 +39,6 @@ async function sandboxLogin(start) {
   }
   const [address, fragment] = redirect.split('#');
   const target = fragment === undefined ? address : `${address.split('?')[0]}?${fragment}`;
-  const delivered = await fetch(target);
-  if (!delivered.ok) throw new Error(`the redirect URI answered HTTP ${delivered.status}`);
+  const delivered = await navigate(target);
+  if (delivered.status !== 200) throw new Error(`the redirect URI answered HTTP ${delivered.status}`);
 }

@@ -24,6 +24,7 @@
 
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { navigate } from './navigate.mjs';
 
 const USAGE = `usage: node login.mjs '<authorization URL>' [--login NAME] [--password PW]
        [--set key=value ...] [--no-follow] [--cancel] [--jar FILE] [--timeout-ms N] [--verbose]`;
@@ -313,10 +314,9 @@ try {
     debug(`GET ${deliver}`);
     let res;
     try {
-      res = await fetch(deliver, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-      await res.arrayBuffer();
+      res = await navigate(deliver, { timeoutMs });
     } catch (err) {
-      fail(`GET ${deliver} failed: ${err.cause?.message ?? err.message}`);
+      fail(`GET ${deliver} failed: ${err.message}`);
     }
     out({ status: res.status });
   }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use tokendesk_core::home::Home;
 use tokendesk_core::secret::Keychain;
-use tokendesk_core::{Core, CoreOptions};
-use tokendesk_testkit::{HeadlessLogin, Provider, contains, require_secret_service};
+use tokendesk_core::{Core, CoreOptions, ErrorCode};
+use tokendesk_testkit::{Flood, HeadlessLogin, Provider, contains, require_secret_service};
 
 const BIN: &str = env!("CARGO_BIN_EXE_tokendesk");
 
@@ -1405,12 +1405,12 @@ impl Drop for AgentProcess {
     }
 }
 
-/// An agent limited to `fd_limit` descriptors, 2,000 connections to it that never write, and
+/// An agent limited to `fd_limit` descriptors, 10,000 connections to it that never write, and
 /// then a valid request, timed. Also the agent's CPU while the flood is held, and how many
 /// descriptors it holds.
 #[cfg(target_os = "linux")]
 fn agent_under_flood(fd_limit: u32) {
-    const FLOOD: usize = 2000;
+    const FLOOD: usize = 10_000;
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();
     add_cc(home.path(), &p);
@@ -1447,32 +1447,10 @@ fn agent_under_flood(fd_limit: u32) {
         "the agent holds the token"
     );
 
-    // The flood comes from a process of its own (tests/flood.mjs): this test process shares its
-    // descriptor table with the other tests running beside it.
-    let started = Instant::now();
-    let mut flooder = Command::new("node")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flood.mjs"))
-        .arg(&socket)
-        .arg(FLOOD.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node runs the flood");
-    let mut line = String::new();
-    let reader = flooder.stdout.take().unwrap();
-    let opened = within(Duration::from_secs(30), move || {
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(reader), &mut line).unwrap();
-        line
-    })
-    .expect("the agent accepts 2,000 connections within 30 s");
-    line.push_str(opened.trim());
-    let opened_in = started.elapsed();
-    let flood_len: usize = line
-        .strip_prefix("opened ")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    // The flood comes from a process of its own: this test process shares its descriptor table
+    // with the other tests running beside it.
+    let flood = Flood::open(socket.to_str().unwrap(), FLOOD, Duration::from_secs(60));
+    let (flood_len, opened_in) = (flood.opened, flood.took);
     let held = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
         .count();
@@ -1527,8 +1505,7 @@ fn agent_under_flood(fd_limit: u32) {
     );
     assert!(cpu < 0.5, "the agent spins: {:.0}% of a core", cpu * 100.0);
     // Still serving once the flood is gone.
-    drop(flooder.stdin.take());
-    let _ = flooder.wait();
+    drop(flood);
     assert_eq!(ask(&run_dir).as_deref(), Some(token.trim()));
 }
 
@@ -1544,6 +1521,148 @@ fn a_flood_of_silent_connections_does_not_starve_the_agent() {
 fn an_agent_out_of_descriptors_waits_instead_of_spinning() {
     // Fewer descriptors than the connections it may hold: accept fails with EMFILE.
     agent_under_flood(64);
+}
+
+/// Another user, a garbage line, a 10 MB line, profile names with path characters: the agent
+/// answers none of them with a token, stays up with bounded memory, and answers the next valid
+/// request. Another user is tried for real where the test runs as root (as in CI): with the
+/// socket's file permissions opened up on purpose, only the peer-credential check stands in
+/// that user's way.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_agent_answers_no_stranger_and_survives_hostile_clients() {
+    use std::io::{Read, Write};
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::net::UnixStream;
+    use std::os::unix::process::CommandExt;
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let token = ok(&run(home.path(), &["token", "cc"]));
+    let token = token.trim().to_owned();
+    let socket = agent_socket(home.path());
+    let _stop = StopAgent(socket.clone());
+    require_secret_service();
+    let mut agent = AgentProcess(
+        tokendesk(home.path())
+            .args(["agent", "--idle-exit", "120"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_agent(&socket);
+    let pid = peer_pid(&socket);
+    let run_dir = Home::at(home.path().to_path_buf()).unwrap().run_dir();
+    let ask = |name: &str| {
+        let request = tokendesk_core::agent::Request::new(name, 60, false);
+        tokendesk_core::agent::ask(&run_dir, &request)
+    };
+    assert_eq!(ask("cc").unwrap().unwrap().token, token);
+    let rss_kib = |field: &str| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let rss_before = rss_kib("VmRSS:");
+    // Sends `bytes` (from a thread of its own: the agent may stop reading early) and returns
+    // whatever the agent answers before it closes the connection.
+    let exchange = |bytes: Vec<u8>| -> String {
+        let mut stream = UnixStream::connect(&socket).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let sending = std::thread::spawn(move || {
+            let _ = writer.write_all(&bytes);
+        });
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        drop(stream);
+        let _ = sending.join();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let mut huge = vec![b'a'; 10 * 1024 * 1024];
+    huge.push(b'\n');
+    for (what, bytes) in [
+        ("garbage", b"\x00\xff\xfeGET / HTTP/1.1\r\n\r\n".to_vec()),
+        ("a 10 MB line", huge),
+        ("JSON of another shape", b"{\"profile\":[1,2,3]}\n".to_vec()),
+    ] {
+        let answer = exchange(bytes);
+        assert_eq!(answer.trim(), "\"mismatch\"", "{what}");
+        assert!(!answer.contains(&token), "{what}");
+        assert_eq!(
+            ask("cc").unwrap().unwrap().token,
+            token,
+            "still serving after {what}"
+        );
+    }
+    let grown = rss_kib("VmHWM:").saturating_sub(rss_before);
+    println!("the agent's peak memory grew by {grown} KiB over a 10 MB request line");
+    assert!(
+        grown < 8 * 1024,
+        "the agent read the 10 MB line into memory: +{grown} KiB"
+    );
+    // Names with path characters are names, looked up and not found.
+    for name in [
+        "../../../etc/passwd",
+        "cc/../cc",
+        "/cc",
+        "cc\u{0}",
+        "%2e%2e/cc",
+    ] {
+        let e = ask(name)
+            .unwrap()
+            .err()
+            .unwrap_or_else(|| panic!("{name:?} answered"));
+        assert_eq!(e.code, ErrorCode::NotFound, "{name:?}: {}", e.message);
+    }
+
+    // Another user.
+    // /proc/self belongs to the effective user.
+    let root = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").unwrap()) == 0;
+    if root {
+        // Open the way on purpose: every directory from the home down, and the socket itself.
+        let mut dir = socket.parent().unwrap().to_path_buf();
+        while dir.starts_with(home.path()) {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            dir.pop();
+        }
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let line =
+            serde_json::to_string(&tokendesk_core::agent::Request::new("cc", 60, false)).unwrap();
+        let stranger = Command::new("node")
+            .arg("-e")
+            .arg(
+                "const s = require('net').connect(process.argv[1]); let got = '', connected = false;\
+                 s.on('connect', () => { connected = true; s.write(process.argv[2] + '\\n'); });\
+                 s.on('data', (d) => { got += d; });\
+                 const done = () => { console.log(JSON.stringify({ connected, got })); process.exit(0); };\
+                 s.on('close', done); s.on('error', done); setTimeout(done, 5000);",
+            )
+            .arg(&socket)
+            .arg(&line)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .unwrap();
+        let seen: serde_json::Value = serde_json::from_slice(&stranger.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&stranger.stderr)));
+        assert_eq!(
+            seen["connected"], true,
+            "the stranger reached the socket: {seen}"
+        );
+        assert_eq!(seen["got"], "", "another user got an answer: {seen}");
+    } else {
+        println!("not root: another user's connection is not tried");
+    }
+    assert!(
+        agent.0.try_wait().unwrap().is_none(),
+        "the agent is still up"
+    );
+    assert_eq!(ask("cc").unwrap().unwrap().token, token);
 }
 
 #[cfg(target_os = "linux")]

@@ -10,7 +10,6 @@
 
 #![cfg(unix)]
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -20,25 +19,23 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::api::Core;
+use crate::connections::{Admitted, Connections};
 use crate::error::{Error, ErrorCode};
 use crate::history::Trigger;
 use crate::secret::SecretKind;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::{Semaphore, oneshot};
 use tokio::time::Instant;
 
 const PROTOCOL: &str = concat!("tokendesk-agent/1 ", env!("CARGO_PKG_VERSION"));
 
 /// The most connections the agent holds at once. Each is a descriptor; a process of this user
-/// opening thousands that never write must not use them all up (see [`Connections`]).
+/// opening thousands that never write must not use them all up (see [`Connections`]: the
+/// oldest silent one makes way for a new one).
 const MAX_CONNECTIONS: usize = 128;
 /// A client sends its request line right after connecting; one that has not sent it within
 /// this time is dropped.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
-/// When accept fails and nothing can be let go (the process or the system is out of
-/// descriptors, or memory), the agent waits this long before it tries again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 pub fn socket_path(run_dir: &Path) -> PathBuf {
     run_dir.join("agent.sock")
@@ -165,16 +162,21 @@ pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error>
     std::fs::rename(&staging, &path).map_err(local)?;
     let owner = std::fs::metadata(&path).map_err(local)?.uid();
     tracing::info!(socket = %path.display(), "token agent listening");
-    let connections = Connections::new();
+    let connections = Connections::new(MAX_CONNECTIONS);
+    let last_request = Arc::new(Mutex::new(Instant::now()));
+    let idle_for = || {
+        last_request
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .elapsed()
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = tick.tick() => {
                 // Idle long enough, or the socket (or the whole home) was removed: stop.
-                if idle.is_some_and(|idle| connections.last_request().elapsed() >= idle)
-                    || !path.exists()
-                {
+                if idle.is_some_and(|idle| idle_for() >= idle) || !path.exists() {
                     break;
                 }
                 continue;
@@ -183,16 +185,7 @@ pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error>
         let stream = match accepted {
             Ok((stream, _)) => stream,
             Err(e) => {
-                // Out of descriptors: let the oldest silent connection go and accept again at
-                // once. Otherwise wait a little rather than spin on an error that stays.
-                let out_of_descriptors =
-                    matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE));
-                if !(out_of_descriptors && connections.evict_oldest()) {
-                    tracing::debug!(error = %e, "the agent cannot accept a connection");
-                    tokio::time::sleep(ACCEPT_BACKOFF).await;
-                }
-                // Either way: give the evicted connection's task its turn to close.
-                tokio::task::yield_now().await;
+                connections.accept_failed(&e).await;
                 continue;
             }
         };
@@ -202,13 +195,12 @@ pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error>
             Ok(c) if c.uid() == owner => {}
             _ => continue,
         }
-        let (permit, evicted) = connections.admit().await;
+        let admitted = connections.admit().await;
         let core = core.clone();
         let socket = path.clone();
-        let connections = connections.clone();
+        let last_request = last_request.clone();
         tokio::spawn(async move {
-            let _permit = permit;
-            let _ = handle(stream, &core, &socket, evicted, &connections).await;
+            let _ = handle(stream, &core, &socket, admitted, &last_request).await;
         });
         // The new connection's request is usually there already: let it be read before the next
         // accept, so a flood of new connections cannot evict it first.
@@ -218,109 +210,28 @@ pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error>
     Ok(())
 }
 
-/// The connections the agent holds: at most [`MAX_CONNECTIONS`], those that have not sent
-/// their request yet in order of arrival. When all places are taken, a new connection takes
-/// the place of the oldest one still silent: a valid client writes its request at once, so a
-/// flood of connections that never write cannot keep it waiting (and they are dropped after
-/// [`REQUEST_DEADLINE`] anyway).
-#[derive(Clone)]
-struct Connections {
-    places: Arc<Semaphore>,
-    inner: Arc<Mutex<State>>,
-}
-
-struct State {
-    next: u64,
-    /// Connections still waiting for their request line, oldest first; dropping the sender
-    /// drops the connection.
-    silent: BTreeMap<u64, oneshot::Sender<()>>,
-    last_request: Instant,
-}
-
-/// A connection that has not sent its request: evicted when the receiver completes.
-struct Silent {
-    id: u64,
-    evicted: oneshot::Receiver<()>,
-}
-
-impl Connections {
-    fn new() -> Self {
-        Self {
-            places: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
-            inner: Arc::new(Mutex::new(State {
-                next: 0,
-                silent: BTreeMap::new(),
-                last_request: Instant::now(),
-            })),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A place for a new connection, evicting the oldest silent one when all are taken. Waits
-    /// only when every place is taken by a request being answered.
-    async fn admit(&self) -> (tokio::sync::OwnedSemaphorePermit, Silent) {
-        let permit = match self.places.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                self.evict_oldest();
-                let permit = self.places.clone().acquire_owned().await;
-                permit.expect("the semaphore is never closed")
-            }
-        };
-        let (tx, evicted) = oneshot::channel();
-        let mut waiting = self.lock();
-        waiting.next += 1;
-        let id = waiting.next;
-        waiting.silent.insert(id, tx);
-        (permit, Silent { id, evicted })
-    }
-
-    /// Drops the oldest connection that has not sent its request; false when there is none.
-    fn evict_oldest(&self) -> bool {
-        self.lock().silent.pop_first().is_some()
-    }
-
-    /// The connection sent its request line (or is gone): it can no longer be evicted.
-    fn spoke(&self, id: u64) {
-        self.lock().silent.remove(&id);
-    }
-
-    fn served(&self) {
-        self.lock().last_request = Instant::now();
-    }
-
-    fn last_request(&self) -> Instant {
-        self.lock().last_request
-    }
-}
-
 async fn handle(
     stream: UnixStream,
     core: &Core,
     socket: &Path,
-    silent: Silent,
-    connections: &Connections,
+    mut admitted: Admitted,
+    last_request: &Mutex<Instant>,
 ) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
-    let mut line = String::new();
+    let mut bytes = Vec::new();
     let mut reader = tokio::io::BufReader::new(read);
-    let Silent { id, evicted } = silent;
-    let read = tokio::select! {
-        r = reader.take_line(&mut line) => Some(r),
-        _ = evicted => None,
-        _ = tokio::time::sleep(REQUEST_DEADLINE) => None,
-    };
-    connections.spoke(id);
+    let read = admitted
+        .request(reader.take_line(&mut bytes), REQUEST_DEADLINE)
+        .await;
     let Some(read) = read else {
         return Ok(()); // too slow, or its place was given to a newer connection
     };
     read?;
+    // Bytes that are not text are a line that is not a request, answered like any other.
+    let line = String::from_utf8_lossy(&bytes);
     let response = match serde_json::from_str::<Request>(&line) {
         Ok(r) if r.protocol == PROTOCOL => {
-            connections.served();
+            *last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
             answer(core, &r).await
         }
         _ => {
@@ -350,14 +261,14 @@ fn other_version(line: &str) -> bool {
 }
 
 trait TakeLine {
-    async fn take_line(&mut self, line: &mut String) -> std::io::Result<usize>;
+    async fn take_line(&mut self, line: &mut Vec<u8>) -> std::io::Result<usize>;
 }
 
 impl<R: tokio::io::AsyncRead + Unpin> TakeLine for tokio::io::BufReader<R> {
     /// One request line, at most 4 KiB.
-    async fn take_line(&mut self, line: &mut String) -> std::io::Result<usize> {
+    async fn take_line(&mut self, line: &mut Vec<u8>) -> std::io::Result<usize> {
         let mut limited = tokio::io::AsyncReadExt::take(self, 4096);
-        limited.read_line(line).await
+        limited.read_until(b'\n', line).await
     }
 }
 

@@ -10,6 +10,7 @@ mod bindings;
 pub mod browser;
 pub mod bundle;
 pub mod clock;
+mod connections;
 #[cfg(unix)]
 pub mod detach;
 pub mod dpop;

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::connections::Connections;
 use crate::error::{Error, ErrorCode, Result};
 
 pub const DEFAULT_PATH: &str = "/callback";
@@ -89,6 +90,16 @@ impl Callback {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The state the response carries: its `state` parameter, or — in a signed response (JARM)
+    /// — the one inside, read unverified only to find the sign-in it belongs to (the signature
+    /// is checked before anything in it is trusted).
+    pub fn state(&self) -> Option<String> {
+        match self.get("response") {
+            Some(jwt) => crate::flow::jarm::unverified_state(jwt),
+            None => self.get("state").map(str::to_owned),
+        }
+    }
+
     /// Reads the response from a pasted redirect URL: query, or fragment (hybrid/implicit).
     pub fn from_url(pasted: &str) -> Result<Self> {
         let url = Url::parse(pasted.trim()).map_err(|e| {
@@ -112,8 +123,17 @@ impl Callback {
 }
 
 /// A bound listener, waiting for one authorization response.
+///
+/// Every local process and every web page the user visits can reach it, so only one request
+/// completes the sign-in: a `GET` of the redirect path, addressed to the redirect URI's own host
+/// (no DNS rebinding), made by a top-level navigation (no `fetch` or `<img>` from a page: no
+/// `Origin`, fetch metadata saying `navigate`), carrying the state of the sign-in it waits for
+/// ([`Listener::expect_state`]). Everything else gets a small page and changes nothing. Its
+/// connections are bounded ([`Connections`]), so a flood cannot keep the browser out, and it
+/// closes them all when the sign-in ends (when it is dropped).
 pub struct Listener {
     redirect_uri: String,
+    gate: Arc<Gate>,
     rx: oneshot::Receiver<Callback>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -123,6 +143,14 @@ impl Drop for Listener {
         self.tasks.iter().for_each(|t| t.abort());
     }
 }
+
+/// The most connections the listener holds at once (a browser opens a few).
+const MAX_CONNECTIONS: usize = 64;
+/// A browser sends its request right after connecting (a speculative pre-connection may wait
+/// longer, and is let go for a newer connection when all places are taken).
+const REQUEST_DEADLINE: Duration = Duration::from_secs(10);
+/// The longest request head read.
+const HEAD_LIMIT: usize = 16 * 1024;
 
 impl Listener {
     /// Binds the loopback target. With `localhost`, both 127.0.0.1 and [::1] are tried; one of
@@ -163,13 +191,27 @@ impl Listener {
         }
         let redirect_uri = format!("http://{host}:{port}{path}");
         let (tx, rx) = oneshot::channel();
-        let tx = Arc::new(Mutex::new(Some(tx)));
+        let gate = Arc::new(Gate {
+            path: path.clone(),
+            hosts: if port == 80 {
+                vec![format!("{host}:{port}"), host.clone()]
+            } else {
+                vec![format!("{host}:{port}")]
+            },
+            waiting: Mutex::new(Waiting {
+                state: None,
+                sender: Some(tx),
+                turned_away: 0,
+            }),
+        });
+        let connections = Connections::new(MAX_CONNECTIONS);
         let tasks = listeners
             .into_iter()
-            .map(|l| tokio::spawn(accept_loop(l, path.clone(), tx.clone())))
+            .map(|l| tokio::spawn(accept_loop(l, gate.clone(), connections.clone())))
             .collect();
         Ok(Self {
             redirect_uri,
+            gate,
             rx,
             tasks,
         })
@@ -180,102 +222,244 @@ impl Listener {
         &self.redirect_uri
     }
 
+    /// The state of the sign-in this listener waits for: only a redirect carrying it completes
+    /// the sign-in. Until it is set, no redirect does.
+    pub fn expect_state(&self, state: &str) {
+        self.gate.lock().state = Some(state.to_owned());
+    }
+
     /// Waits for the authorization response.
     pub async fn wait(mut self, timeout: Duration, cancel: &CancellationToken) -> Result<Callback> {
         let rx = &mut self.rx;
         tokio::select! {
             r = rx => r.map_err(|_| Error::internal("the redirect listener stopped")),
-            _ = tokio::time::sleep(timeout) => Err(Error::new(
+            _ = tokio::time::sleep(timeout) => Err(self.timed_out(timeout)),
+            _ = cancel.cancelled() => Err(Error::new(ErrorCode::Cancelled, "Sign-in cancelled.")),
+        }
+    }
+
+    /// No redirect with the sign-in's state came in time. When redirects with another state (or
+    /// none) came instead, that is the likelier story: say so.
+    fn timed_out(&self, timeout: Duration) -> Error {
+        let secs = timeout.as_secs();
+        match self.gate.lock().turned_away {
+            0 => Error::new(
                 ErrorCode::Timeout,
                 format!(
-                    "No sign-in arrived within {} seconds. Finish signing in in the browser, or \
-                     check that the provider redirects to {} (it must be registered for the \
+                    "No sign-in arrived within {secs} seconds. Finish signing in in the browser, \
+                     or check that the provider redirects to {} (it must be registered for the \
                      client).",
-                    timeout.as_secs(),
                     self.redirect_uri
                 ),
-            )),
-            _ = cancel.cancelled() => Err(Error::new(ErrorCode::Cancelled, "Sign-in cancelled.")),
+            ),
+            n => Error::new(
+                ErrorCode::StateMismatch,
+                format!(
+                    "No sign-in response with this sign-in's state arrived within {secs} seconds; \
+                     {n} response{s} without it came to {} and {were} not used (an old browser \
+                     tab, a forged link — or a provider that does not return the `state` it was \
+                     sent unchanged). No code was redeemed.",
+                    self.redirect_uri,
+                    s = if n == 1 { "" } else { "s" },
+                    were = if n == 1 { "was" } else { "were" },
+                ),
+            ),
         }
     }
 }
 
-type Slot = Arc<Mutex<Option<oneshot::Sender<Callback>>>>;
+/// What a request must match, and the one sign-in it may complete.
+struct Gate {
+    path: String,
+    /// The `Host` values a request may carry (the redirect URI's authority).
+    hosts: Vec<String>,
+    waiting: Mutex<Waiting>,
+}
 
-async fn accept_loop(listener: TcpListener, path: String, slot: Slot) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let path = path.clone();
-        let slot = slot.clone();
-        tokio::spawn(async move {
-            let _ =
-                tokio::time::timeout(Duration::from_secs(10), serve(stream, &path, &slot)).await;
-        });
+struct Waiting {
+    state: Option<String>,
+    /// Taken by the redirect that completes the sign-in.
+    sender: Option<oneshot::Sender<Callback>>,
+    /// Responses to the redirect address without the sign-in's state.
+    turned_away: usize,
+}
+
+impl Gate {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-async fn serve(mut stream: TcpStream, path: &str, slot: &Slot) -> std::io::Result<()> {
+async fn accept_loop(listener: TcpListener, gate: Arc<Gate>, connections: Connections) {
+    // Dropping the set (the task is aborted when the listener is dropped) closes every
+    // connection still open.
+    let mut served = tokio::task::JoinSet::new();
+    loop {
+        while served.try_join_next().is_some() {}
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                connections.accept_failed(&e).await;
+                continue;
+            }
+        };
+        let mut admitted = connections.admit().await;
+        let gate = gate.clone();
+        served.spawn(async move {
+            let mut stream = stream;
+            let head = admitted
+                .request(read_head(&mut stream), REQUEST_DEADLINE)
+                .await;
+            if let Some(Ok(Some(head))) = head {
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(5), serve(&mut stream, &head, &gate))
+                        .await;
+            } else if let Some(Ok(None)) = head {
+                let _ = respond(&mut stream, 400, "Bad request", "Not an HTTP request.").await;
+            }
+        });
+        // The new connection's request is usually there already: let it be read before the next
+        // accept, so a flood of new connections cannot evict it first.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The parts of a request the listener looks at.
+#[derive(Debug)]
+struct Head {
+    method: String,
+    target: String,
+    host: Option<String>,
+    origin: bool,
+    fetch_mode: Option<String>,
+    fetch_dest: Option<String>,
+}
+
+/// The request head; `None` when the bytes are not an HTTP request (or one too long).
+async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<Head>> {
     let mut buf = Vec::with_capacity(2048);
     let mut chunk = [0u8; 2048];
-    let target = loop {
+    loop {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return Ok(());
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
         buf.extend_from_slice(&chunk[..n]);
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut req = httparse::Request::new(&mut headers);
         match req.parse(&buf) {
             Ok(httparse::Status::Complete(_)) => {
-                if req.method != Some("GET") {
-                    return respond(
-                        &mut stream,
-                        405,
-                        "Method not allowed",
-                        "Only GET is served here.",
-                    )
-                    .await;
-                }
-                break req.path.unwrap_or("/").to_owned();
+                let header = |name: &str| {
+                    req.headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case(name))
+                        .map(|h| String::from_utf8_lossy(h.value).trim().to_ascii_lowercase())
+                };
+                return Ok(Some(Head {
+                    method: req.method.unwrap_or_default().to_owned(),
+                    target: req.path.unwrap_or("/").to_owned(),
+                    host: header("host"),
+                    origin: header("origin").is_some(),
+                    fetch_mode: header("sec-fetch-mode"),
+                    fetch_dest: header("sec-fetch-dest"),
+                }));
             }
-            Ok(httparse::Status::Partial) if buf.len() < 16 * 1024 => continue,
-            _ => return respond(&mut stream, 400, "Bad request", "Not an HTTP request.").await,
+            Ok(httparse::Status::Partial) if buf.len() < HEAD_LIMIT => continue,
+            _ => return Ok(None),
         }
-    };
-    let (req_path, query) = target.split_once('?').unwrap_or((&target, ""));
-    if req_path != path {
-        return respond(&mut stream, 404, "Not found", "Nothing here.").await;
+    }
+}
+
+async fn serve(stream: &mut TcpStream, head: &Head, gate: &Gate) -> std::io::Result<()> {
+    if head.method != "GET" {
+        return respond(
+            stream,
+            405,
+            "Method not allowed",
+            "Only GET is served here.",
+        )
+        .await;
+    }
+    if !head
+        .host
+        .as_ref()
+        .is_some_and(|h| gate.hosts.iter().any(|ok| ok.eq_ignore_ascii_case(h)))
+    {
+        return respond(
+            stream,
+            421,
+            "Wrong address",
+            "This is not the address TokenDesk listens on.",
+        )
+        .await;
+    }
+    // A sign-in comes back as a top-level navigation. A request a web page makes on its own
+    // (fetch, XHR, an image, a frame) says so: it is not one.
+    let page_request = head.origin
+        || head.fetch_mode.as_deref().is_some_and(|m| m != "navigate")
+        || head.fetch_dest.as_deref().is_some_and(|d| d != "document");
+    if page_request {
+        return respond(
+            stream,
+            403,
+            "Not accepted",
+            "TokenDesk takes the sign-in response only from the browser's address bar, not from \
+             a web page's request.",
+        )
+        .await;
+    }
+    let (req_path, query) = head.target.split_once('?').unwrap_or((&head.target, ""));
+    if req_path != gate.path {
+        return respond(stream, 404, "Not found", "Nothing here.").await;
     }
     if query.is_empty() {
         // The response may be in the fragment, which browsers never send: move it to the query.
-        return write(&mut stream, 200, FRAGMENT_RELAY).await;
+        return write(stream, 200, FRAGMENT_RELAY).await;
     }
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let error = params
-        .iter()
-        .find(|(k, _)| k == "error")
-        .map(|(_, v)| v.clone());
-    let sender = slot.lock().expect("slot poisoned").take();
-    match (sender, error) {
-        (None, _) => {
+    let callback = Callback {
+        params: url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect(),
+    };
+    let claimed = {
+        let mut waiting = gate.lock();
+        match &waiting.state {
+            Some(state) if callback.state().as_deref() == Some(state.as_str()) => {
+                Some(waiting.sender.take())
+            }
+            _ => {
+                waiting.turned_away += 1;
+                None
+            }
+        }
+    };
+    match claimed {
+        None => {
             respond(
-                &mut stream,
+                stream,
+                400,
+                "Not this sign-in",
+                "This address does not carry the state of the sign-in TokenDesk waits for (an old \
+                 tab, or a link from elsewhere): it was ignored. Finish signing in in the tab \
+                 TokenDesk opened.",
+            )
+            .await
+        }
+        Some(None) => {
+            respond(
+                stream,
                 409,
                 "Already done",
                 "TokenDesk already received a sign-in response; you can close this tab.",
             )
             .await
         }
-        (Some(tx), error) => {
-            let result = match &error {
-                Some(e) => respond(&mut stream, 200, "Sign-in failed", &format!("The provider answered \"{e}\". Return to TokenDesk for details; you can close this tab.")).await,
-                None => respond(&mut stream, 200, "Signed in", "TokenDesk received the sign-in. You can close this tab and return to the app.").await,
+        Some(Some(tx)) => {
+            let result = match callback.get("error") {
+                Some(e) => respond(stream, 200, "Sign-in failed", &format!("The provider answered \"{e}\". Return to TokenDesk for details; you can close this tab.")).await,
+                None => respond(stream, 200, "Signed in", "TokenDesk received the sign-in. You can close this tab and return to the app.").await,
             };
-            let _ = tx.send(Callback { params });
+            let _ = tx.send(callback);
             result
         }
     }
@@ -305,14 +489,16 @@ async fn write(stream: &mut TcpStream, status: u16, page: &str) -> std::io::Resu
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        421 => "Misdirected Request",
         _ => "Conflict",
     };
     let head = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\n\
          Content-Length: {}\r\nCache-Control: no-store\r\nReferrer-Policy: no-referrer\r\n\
-         Connection: close\r\n\r\n",
+         X-Frame-Options: DENY\r\nConnection: close\r\n\r\n",
         page.len()
     );
     stream.write_all(head.as_bytes()).await?;
@@ -362,7 +548,8 @@ mod tests {
         assert!(Callback::from_url("https://app.example/cb").is_err());
     }
 
-    async fn get(uri: &str) -> (u16, String) {
+    /// A raw GET of `uri` with `headers` (a `Host` of the URI's authority unless given).
+    async fn get_with(uri: &str, headers: &[(&str, &str)]) -> (u16, String) {
         let url = Url::parse(uri).unwrap();
         let mut s = TcpStream::connect((url.host_str().unwrap(), url.port().unwrap()))
             .await
@@ -371,22 +558,38 @@ mod tests {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
         };
-        s.write_all(format!("GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-            .await
-            .unwrap();
+        let mut head = format!("GET {target} HTTP/1.1\r\n");
+        if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            head += &format!(
+                "Host: {}:{}\r\n",
+                url.host_str().unwrap(),
+                url.port().unwrap()
+            );
+        }
+        for (k, v) in headers {
+            head += &format!("{k}: {v}\r\n");
+        }
+        s.write_all(format!("{head}\r\n").as_bytes()).await.unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).await.unwrap();
         (out[9..12].parse().unwrap(), out)
     }
 
+    async fn get(uri: &str) -> (u16, String) {
+        get_with(uri, &[]).await
+    }
+
     #[tokio::test]
-    async fn first_response_wins_and_others_are_turned_away() {
+    async fn only_the_redirect_with_the_sign_ins_state_completes_it() {
         let l = Listener::bind(&RedirectTarget::parse(None).unwrap())
             .await
             .unwrap();
         let base = l.redirect_uri().to_owned();
         assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/callback"));
         let port: u16 = base[17..base.len() - 9].parse().unwrap();
+        // Before the sign-in's state is known, nothing completes it.
+        assert_eq!(get(&format!("{base}?code=early&state=s-1")).await.0, 400);
+        l.expect_state("s-1");
         assert_eq!(
             get(&format!("http://127.0.0.1:{port}/favicon.ico")).await.0,
             404
@@ -397,15 +600,122 @@ mod tests {
             page.contains("location.hash"),
             "an empty query gets the fragment relay"
         );
-        let (status, page) = get(&format!("{base}?code=abc&state=xyz")).await;
+        let good = format!("{base}?code=abc&state=s-1");
+        let rebound = format!("evil.example:{port}");
+        for (what, uri, headers, status) in [
+            ("no state", format!("{base}?code=abc"), vec![], 400),
+            (
+                "a wrong state",
+                format!("{base}?code=abc&state=s-2"),
+                vec![],
+                400,
+            ),
+            (
+                "an error without the state",
+                format!("{base}?error=access_denied"),
+                vec![],
+                400,
+            ),
+            (
+                "an error with a wrong state",
+                format!("{base}?error=access_denied&state=x"),
+                vec![],
+                400,
+            ),
+            (
+                "a page's fetch",
+                good.clone(),
+                vec![
+                    ("Origin", "https://evil.example"),
+                    ("Sec-Fetch-Mode", "cors"),
+                ],
+                403,
+            ),
+            (
+                "a page's no-cors request",
+                good.clone(),
+                vec![("Sec-Fetch-Mode", "no-cors"), ("Sec-Fetch-Dest", "image")],
+                403,
+            ),
+            (
+                "a frame",
+                good.clone(),
+                vec![("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "iframe")],
+                403,
+            ),
+            (
+                "a rebound host name",
+                good.clone(),
+                vec![("Host", rebound.as_str())],
+                421,
+            ),
+            ("no host", good.clone(), vec![("Host", "")], 421),
+        ] {
+            let (got, page) = get_with(&uri, &headers).await;
+            assert_eq!(got, status, "{what}: {page}");
+            assert!(!page.contains("received the sign-in"), "{what}");
+        }
+        // A POST, and bytes that are not HTTP.
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(
+            format!("POST /callback?code=abc&state=s-1 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 405"), "{out}");
+        let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(b"\x16\x03\x01\x00\xa5garbage\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 400"), "{out}");
+
+        // The browser's own navigation completes it.
+        let browser = [
+            ("Sec-Fetch-Mode", "navigate"),
+            ("Sec-Fetch-Dest", "document"),
+            ("Sec-Fetch-Site", "cross-site"),
+        ];
+        let (status, page) = get_with(&good, &browser).await;
         assert_eq!(status, 200);
         assert!(page.contains("close this tab"));
-        assert_eq!(get(&format!("{base}?code=again&state=xyz")).await.0, 409);
+        assert_eq!(get(&format!("{base}?code=again&state=s-1")).await.0, 409);
         let cb = l
             .wait(Duration::from_secs(5), &CancellationToken::new())
             .await
             .unwrap();
         assert_eq!(cb.get("code"), Some("abc"));
+        // The sign-in has ended: nothing listens any more.
+        let mut closed = false;
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+                closed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(closed, "the listener closes when the sign-in ends");
+    }
+
+    #[tokio::test]
+    async fn a_provider_error_with_the_state_completes_the_sign_in() {
+        let l = Listener::bind(&RedirectTarget::parse(None).unwrap())
+            .await
+            .unwrap();
+        l.expect_state("s-1");
+        let base = l.redirect_uri().to_owned();
+        let (status, page) = get(&format!("{base}?error=access_denied&state=s-1")).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("access_denied"), "{page}");
+        let cb = l
+            .wait(Duration::from_secs(5), &CancellationToken::new())
+            .await
+            .unwrap();
+        assert_eq!(cb.get("error"), Some("access_denied"));
     }
 
     #[tokio::test]

@@ -4,10 +4,12 @@
 //! button), and a log file to search for leaked secrets.
 
 mod device_user;
+mod flood;
 pub mod hostile;
 mod sandbox_login;
 
 pub use device_user::{approve_device, deny_device, device_config};
+pub use flood::Flood;
 pub use sandbox_login::SandboxLogin;
 
 use std::io::{BufRead, BufReader};

@@ -130,6 +130,9 @@ impl Core {
             now: self.now(),
         };
         let mut auth = flow::auth_code::authorization(&profile, &redirect_uri, &ctx)?;
+        if let Some(l) = &listener {
+            l.expect_state(auth.state.expose());
+        }
         if let Some(key) = self.dpop_key(&profile).await? {
             // The code is bound to the key (RFC 9449 §10): only a proof of it redeems the code.
             auth.url
@@ -223,13 +226,7 @@ impl Core {
             let pending = logins
                 .get_mut(login_id)
                 .ok_or_else(|| unknown_login(login_id))?;
-            // A signed response (JARM) carries its state inside: read here only to find the
-            // sign-in; finish_login checks the signature before anything is trusted.
-            let state = match callback.get("response") {
-                Some(jwt) => flow::jarm::unverified_state(jwt),
-                None => callback.get("state").map(str::to_owned),
-            };
-            if state.as_deref() != Some(pending.state.expose().as_str()) {
+            if callback.state().as_deref() != Some(pending.state.expose().as_str()) {
                 // Not this sign-in's redirect (an old tab, a forged link): refused without
                 // touching the sign-in, which still waits for its own.
                 return Err(flow::auth_code::state_mismatch());
