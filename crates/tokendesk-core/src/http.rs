@@ -644,6 +644,16 @@ fn copy_request(r: &HttpRequest) -> HttpRequest {
     copy
 }
 
+/// Where a redirect answer points, redacted (`None` for any other answer). TokenDesk never
+/// follows one: errors name the target instead.
+pub fn redirect_target(response: &HttpResponse) -> Option<String> {
+    if !response.status().is_redirection() {
+        return None;
+    }
+    let location = response.headers().get(http::header::LOCATION)?;
+    Some(redact::url(&String::from_utf8_lossy(location.as_bytes())))
+}
+
 /// A form-encoded body (`access_token=…&token_type=bearer`) as a JSON object of strings; `None`
 /// when it is not one (no `=`, not UTF-8).
 fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {

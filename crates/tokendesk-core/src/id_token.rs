@@ -19,6 +19,11 @@ use crate::provider::lenient;
 /// the same `kid` must not turn a sign-in into seconds of RSA work.
 pub const MAX_KEYS_TRIED: usize = 4;
 
+/// The largest RSA modulus a signature is verified with, in bits: the limit of the RSA
+/// implementation under jsonwebtoken (the `rsa` crate's `RsaPublicKey::MAX_SIZE`), which
+/// otherwise refuses a larger key with a bare "InvalidSignature".
+pub const MAX_RSA_BITS: usize = 4096;
+
 /// Where an ID token came from: the rules differ (an unsigned token is never accepted from the
 /// front channel; a refreshed one must name the same subject).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -482,6 +487,14 @@ pub(crate) fn verify_signature(
     };
     let mut last_err = String::new();
     for jwk in candidates.into_iter().take(MAX_KEYS_TRIED) {
+        if let Some(bits) = rsa_bits(jwk).filter(|b| *b > MAX_RSA_BITS) {
+            last_err = format!(
+                "key {} has an RSA modulus of {bits} bits, more than the {MAX_RSA_BITS} TokenDesk \
+                 verifies with; check the provider's JWKS",
+                jwk.common.key_id.as_deref().unwrap_or("(no kid)")
+            );
+            continue;
+        }
         match DecodingKey::from_jwk(jwk)
             .and_then(|key| jsonwebtoken::decode::<Value>(token, &key, &validation))
         {
@@ -501,6 +514,16 @@ pub(crate) fn verify_signature(
         false,
         format!("The signature does not verify: {last_err}.{bounded}"),
     )
+}
+
+/// The size of an RSA key's modulus in bits; `None` for other keys or an unreadable modulus.
+fn rsa_bits(jwk: &jsonwebtoken::jwk::Jwk) -> Option<usize> {
+    let AlgorithmParameters::RSA(p) = &jwk.algorithm else {
+        return None;
+    };
+    let n = URL_SAFE_NO_PAD.decode(p.n.trim_end_matches('=')).ok()?;
+    let n = &n[n.iter().position(|b| *b != 0)?..];
+    Some(n.len() * 8 - n[0].leading_zeros() as usize)
 }
 
 #[derive(Clone, Copy)]

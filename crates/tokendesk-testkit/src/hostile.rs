@@ -2,16 +2,22 @@
 //! refuse: forged, unsigned, key-confused and mis-addressed ID tokens, replayed nonces, a
 //! userinfo about someone else, a JWKS of thousands of keys, an RFC 9207 `iss` that differs in
 //! a trailing slash — and token endpoints that answer in form encoding, with dead tokens, with
-//! redirects, with compressed or absurdly nested bodies.
+//! redirects, with compressed or absurdly nested bodies — and any endpoint can be made to
+//! answer with an [`Answer`]: a body of 200 MB, a gzip or brotli bomb, binary junk, a slow
+//! drip, a redirect loop or a redirect to another host.
 //!
 //! It behaves like a normal provider (discovery, authorize → 302 with a code, token, JWKS,
 //! userinfo) except where the current [`Scenario`] says otherwise. It lives in the test harness,
 //! never in the product.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +25,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey};
 use serde_json::{Map, Value, json};
 
 const RSA_PEM: &str = include_str!("../../tokendesk-core/src/flow/testdata/rsa-2048.pem");
@@ -63,7 +69,54 @@ pub struct Scenario {
     pub jwks_flood: usize,
     /// The `kid` the ID token names.
     pub kid: Option<String>,
+    /// JSON members (`"name": value, ...`) added to the ID token's claims as text, for claims
+    /// too deep to build as a `serde_json::Value`.
+    pub raw_claims: Option<String>,
+    /// The JWKS's RSA key with kid `k1` has a modulus of 1 MB (base64url) instead of the real
+    /// one.
+    pub jwks_huge_key: bool,
+    /// How the token endpoints (`/token`, `/token/cc`) answer instead; `None`: normally.
+    pub token_answer: Option<Answer>,
+    /// How the discovery document is answered instead.
+    pub discovery_answer: Option<Answer>,
+    /// How the JWKS is answered instead.
+    pub jwks_answer: Option<Answer>,
 }
+
+/// A misbehaving answer, for any endpoint. Large bodies are streamed as they are sent, never
+/// held in the provider's memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// [`HUGE_BODY`] bytes of a JSON string that never closes, in 64 KiB chunks.
+    Huge,
+    /// 1 GiB of zeros gzipped, `Content-Encoding: gzip`: 1,024 gzip members of 1 MiB each
+    /// (RFC 1952 §2.2; `gzip -d` inflates all of them), about 1 MB on the wire.
+    GzipBomb,
+    /// 1 GiB of zeros compressed with brotli (1.6 kB), `Content-Encoding: br`.
+    BrotliBomb,
+    /// 64 KiB of binary noise declared `application/json`.
+    Junk,
+    /// The headers at once, then a valid token response one byte a second (about a minute).
+    SlowDrip,
+    /// 302 to the very address asked for.
+    RedirectLoop,
+    /// 302 to the same path on another host (`https://elsewhere.example`).
+    RedirectAway,
+    /// This body as it is, declared `application/json`.
+    Raw(Vec<u8>),
+}
+
+/// The size of [`Answer::Huge`]: 200 MB.
+pub const HUGE_BODY: u64 = 200_000_000;
+/// Where [`Answer::RedirectAway`] points.
+pub const ELSEWHERE: &str = "https://elsewhere.example";
+const CHUNK: usize = 64 * 1024;
+static FILLER: [u8; CHUNK] = [b'a'; CHUNK];
+/// `gzip -9` of 1 MiB of zeros (made with Python's `gzip.compress(bytes(1 << 20), 9, mtime=0)`).
+static GZIP_MIB_OF_ZEROS: &[u8] = include_bytes!("testdata/zeros-1mib.gz");
+/// Brotli (quality 5) of 1 GiB of zeros, made with Node's `zlib.createBrotliCompress` fed 64
+/// chunks of 16 MiB of zeros; Node's `createBrotliDecompress` gives back 1,073,741,824 bytes.
+static BROTLI_GIB_OF_ZEROS: &[u8] = include_bytes!("testdata/zeros-1gib.br");
 
 #[derive(Default)]
 struct Shared {
@@ -74,6 +127,8 @@ struct Shared {
     /// The issuer (discovery says it; a test can make discovery name another spelling).
     issuer: String,
     jwks_cache: Option<(usize, Value)>,
+    /// Bytes of [`Answer::Huge`] bodies handed to the connection so far.
+    streamed: Arc<AtomicU64>,
 }
 
 type St = Arc<Mutex<Shared>>;
@@ -113,6 +168,7 @@ impl Hostile {
             .route("/token/redirect", post(redirect))
             .route("/token/gzip", post(gzip))
             .route("/token/deep", post(deep))
+            .route("/token/cc", post(token_cc))
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -129,15 +185,24 @@ impl Hostile {
         self.shared.lock().unwrap().scenario = scenario;
     }
 
+    /// Bytes of [`Answer::Huge`] bodies the provider has produced so far (a reader that stops
+    /// early stops the stream).
+    pub fn streamed(&self) -> u64 {
+        self.shared.lock().unwrap().streamed.load(Ordering::Relaxed)
+    }
+
     /// The issuer discovery announces (default: the base URL, no trailing slash).
     pub fn set_issuer(&self, issuer: &str) {
         self.shared.lock().unwrap().issuer = issuer.to_owned();
     }
 }
 
-async fn discovery(State(s): State<St>) -> Response {
+async fn discovery(State(s): State<St>, uri: Uri) -> Response {
     let (issuer, base) = {
         let s = s.lock().unwrap();
+        if let Some(answer) = &s.scenario.discovery_answer {
+            return misbehave(answer, &s, &uri);
+        }
         (s.issuer.clone(), s.issuer.trim_end_matches('/').to_owned())
     };
     axum::Json(json!({
@@ -192,9 +257,12 @@ fn half_hash(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(&d[..16])
 }
 
-async fn token(State(s): State<St>, body: String) -> Response {
+async fn token(State(s): State<St>, uri: Uri, body: String) -> Response {
     let f = form(&body);
     let s = s.lock().unwrap();
+    if let Some(answer) = &s.scenario.token_answer {
+        return misbehave(answer, &s, &uri);
+    }
     let access_token = format!("at-{}-{}", s.counter, now());
     let nonce = f
         .get("code")
@@ -232,49 +300,55 @@ async fn token(State(s): State<St>, body: String) -> Response {
 
 fn sign(sc: &Scenario, claims: &Value) -> String {
     let kid = sc.kid.clone().unwrap_or_else(|| "k1".into());
-    let mut jwt = match &sc.signing {
-        Signing::Rs256 => {
-            let mut h = Header::new(Algorithm::RS256);
-            h.kid = Some(kid);
-            jsonwebtoken::encode(
-                &h,
-                claims,
-                &EncodingKey::from_rsa_pem(RSA_PEM.as_bytes()).unwrap(),
-            )
-            .unwrap()
-        }
-        Signing::Es256 => {
-            let mut h = Header::new(Algorithm::ES256);
-            h.kid = Some("e1".into());
-            jsonwebtoken::encode(
-                &h,
-                claims,
-                &EncodingKey::from_ec_pem(EC_PEM.as_bytes()).unwrap(),
-            )
-            .unwrap()
-        }
-        Signing::Hs256(secret) => jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &EncodingKey::from_secret(secret.as_bytes()),
-        )
-        .unwrap(),
-        Signing::Hs256WithPublicKey => {
-            let mut h = Header::new(Algorithm::HS256);
-            h.kid = Some(kid);
-            jsonwebtoken::encode(
-                &h,
-                claims,
-                &EncodingKey::from_secret(RSA_PUBLIC_PEM.as_bytes()),
-            )
-            .unwrap()
-        }
-        Signing::Unsigned => format!(
-            "{}.{}.",
-            URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
+    let rsa = || EncodingKey::from_rsa_pem(RSA_PEM.as_bytes()).unwrap();
+    let (alg, kid, key) = match &sc.signing {
+        Signing::Rs256 => ("RS256", Some(kid), Some((Algorithm::RS256, rsa()))),
+        Signing::Es256 => (
+            "ES256",
+            Some("e1".to_owned()),
+            Some((
+                Algorithm::ES256,
+                EncodingKey::from_ec_pem(EC_PEM.as_bytes()).unwrap(),
+            )),
         ),
+        Signing::Hs256(secret) => (
+            "HS256",
+            None,
+            Some((
+                Algorithm::HS256,
+                EncodingKey::from_secret(secret.as_bytes()),
+            )),
+        ),
+        Signing::Hs256WithPublicKey => (
+            "HS256",
+            Some(kid),
+            Some((
+                Algorithm::HS256,
+                EncodingKey::from_secret(RSA_PUBLIC_PEM.as_bytes()),
+            )),
+        ),
+        Signing::Unsigned => ("none", None, None),
     };
+    let mut header = json!({"typ": "JWT", "alg": alg});
+    if let Some(kid) = kid {
+        header["kid"] = kid.into();
+    }
+    let mut payload = claims.to_string();
+    if let Some(raw) = &sc.raw_claims {
+        payload.pop();
+        payload.push(',');
+        payload.push_str(raw);
+        payload.push('}');
+    }
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let signature = key
+        .map(|(alg, key)| jsonwebtoken::crypto::sign(message.as_bytes(), &key, alg).unwrap())
+        .unwrap_or_default();
+    let mut jwt = format!("{message}.{signature}");
     if sc.tamper_signature {
         let keep = jwt.len() - 6;
         jwt.truncate(keep);
@@ -283,8 +357,19 @@ fn sign(sc: &Scenario, claims: &Value) -> String {
     jwt
 }
 
-async fn jwks(State(s): State<St>) -> Response {
+async fn jwks(State(s): State<St>, uri: Uri) -> Response {
     let mut s = s.lock().unwrap();
+    if let Some(answer) = &s.scenario.jwks_answer {
+        return misbehave(answer, &s, &uri);
+    }
+    if s.scenario.jwks_huge_key {
+        // 750,000 bytes of modulus: 1,000,000 characters of base64url.
+        let n = URL_SAFE_NO_PAD.encode(vec![0xc5u8; 750_000]);
+        return axum::Json(json!({"keys": [
+            {"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": n, "e": "AQAB"}
+        ]}))
+        .into_response();
+    }
     let flood = s.scenario.jwks_flood;
     if let Some((n, doc)) = &s.jwks_cache
         && *n == flood
@@ -391,4 +476,142 @@ async fn deep() -> Response {
         "]".repeat(depth)
     );
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A client-credentials token endpoint: an access token, unless the scenario says otherwise.
+async fn token_cc(State(s): State<St>, uri: Uri) -> Response {
+    let mut s = s.lock().unwrap();
+    if let Some(answer) = &s.scenario.token_answer {
+        return misbehave(answer, &s, &uri);
+    }
+    s.counter += 1;
+    axum::Json(json!({
+        "access_token": format!("cc-{}-{}", s.counter, now()),
+        "token_type": "Bearer",
+        "expires_in": 300,
+    }))
+    .into_response()
+}
+
+/// The answer an [`Answer`] describes, to a request for `uri`.
+fn misbehave(answer: &Answer, s: &Shared, uri: &Uri) -> Response {
+    let json = (header::CONTENT_TYPE, "application/json");
+    match answer {
+        Answer::Huge => {
+            let streamed = s.streamed.clone();
+            let chunks = futures_util::stream::unfold(0u64, move |sent| {
+                let streamed = streamed.clone();
+                async move {
+                    let chunk: &'static [u8] = match sent {
+                        0 => br#"{"access_token":""#,
+                        n if n >= HUGE_BODY => return None,
+                        _ => &FILLER,
+                    };
+                    streamed.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    let next = sent + chunk.len() as u64;
+                    Some((Ok::<_, Infallible>(Bytes::from_static(chunk)), next))
+                }
+            });
+            ([json], Body::from_stream(chunks)).into_response()
+        }
+        Answer::GzipBomb => {
+            let members = futures_util::stream::unfold(0u32, |n| async move {
+                (n < 1024).then(|| {
+                    (
+                        Ok::<_, Infallible>(Bytes::from_static(GZIP_MIB_OF_ZEROS)),
+                        n + 1,
+                    )
+                })
+            });
+            (
+                [json, (header::CONTENT_ENCODING, "gzip")],
+                Body::from_stream(members),
+            )
+                .into_response()
+        }
+        Answer::BrotliBomb => (
+            [json, (header::CONTENT_ENCODING, "br")],
+            BROTLI_GIB_OF_ZEROS,
+        )
+            .into_response(),
+        Answer::Junk => {
+            // xorshift: the same noise every time.
+            let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+            let noise: Vec<u8> = (0..CHUNK)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x >> 24) as u8
+                })
+                .collect();
+            ([json], noise).into_response()
+        }
+        Answer::SlowDrip => {
+            let text: &'static [u8] =
+                br#"{"access_token":"slow-but-valid","token_type":"Bearer","expires_in":300}"#;
+            let drip = futures_util::stream::unfold(0usize, move |i| async move {
+                if i >= text.len() {
+                    return None;
+                }
+                if i > 0 {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Some((Ok::<_, Infallible>(Bytes::from_static(&text[i..=i])), i + 1))
+            });
+            ([json], Body::from_stream(drip)).into_response()
+        }
+        Answer::RedirectLoop => {
+            let here = format!("{}{uri}", s.issuer.trim_end_matches('/'));
+            (StatusCode::FOUND, [(header::LOCATION, here)]).into_response()
+        }
+        Answer::RedirectAway => (
+            StatusCode::FOUND,
+            [(header::LOCATION, format!("{ELSEWHERE}{}", uri.path()))],
+        )
+            .into_response(),
+        Answer::Raw(body) => ([json], body.clone()).into_response(),
+    }
+}
+
+/// What a misbehaving provider must leave as it was: the profile (configuration and
+/// discovered metadata), its token set, and digests of the token values in the keychain.
+#[derive(Debug, PartialEq)]
+pub struct Stored {
+    profile: tokendesk_core::profile::Profile,
+    token: Option<tokendesk_core::token::TokenSet>,
+    /// SHA-256 of the access, refresh and ID token values (never the values themselves).
+    values: Vec<Option<String>>,
+}
+
+impl Stored {
+    pub async fn of(t: &crate::TestCore, id: &tokendesk_core::profile::ProfileId) -> Self {
+        use sha2::Digest as _;
+        use tokendesk_core::secret::SecretKind;
+        let mut values = Vec::new();
+        for kind in [
+            SecretKind::AccessToken,
+            SecretKind::RefreshToken,
+            SecretKind::IdToken,
+        ] {
+            let value = t.core.reveal(id, kind).await.ok();
+            values.push(
+                value.map(|v| URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(v.expose().as_bytes()))),
+            );
+        }
+        Self {
+            profile: t.core.profile(&id.to_string()).unwrap(),
+            token: t.core.token(id).unwrap(),
+            values,
+        }
+    }
+}
+
+/// This process's peak resident set size so far (`VmHWM` in `/proc/self/status`), in bytes;
+/// `None` where there is no such file (not Linux).
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }

@@ -143,9 +143,20 @@ pub(super) async fn fetch_json(call: &Call<'_>, uri: &str) -> Result<serde_json:
         .map_err(|e| Error::internal(e.to_string()))?;
     let response = call.send(request).await?;
     if response.status() != 200 {
+        let redirect = crate::http::redirect_target(&response)
+            .map(|to| {
+                format!(
+                    ", a redirect to {to}. TokenDesk does not follow redirects from a provider; \
+                     if the new address is right, set it in the profile"
+                )
+            })
+            .unwrap_or_default();
         return Err(Error::new(
             ErrorCode::BadResponse,
-            format!("{uri} answered HTTP {}.", response.status().as_u16()),
+            format!(
+                "{uri} answered HTTP {}{redirect}.",
+                response.status().as_u16()
+            ),
         ));
     }
     serde_json::from_slice(response.body()).map_err(|e| {

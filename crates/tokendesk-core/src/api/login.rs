@@ -407,15 +407,15 @@ impl Core {
             let alg = d.header.get("alg").and_then(|a| a.as_str()).unwrap_or("");
             !alg.starts_with("HS") && !alg.eq_ignore_ascii_case("none")
         });
-        let jwks = match needs_jwks {
+        let (jwks, jwks_problem) = match needs_jwks {
             true => self.provider_jwks(profile).await,
-            false => None,
+            false => (None, None),
         };
         let issuer = profile.issuer().unwrap_or_default();
         // HS* ID tokens are keyed by the client secret, when the credential is one.
         let secret_based =
             profile.config.auth_method.credential() == Some(SecretKind::ClientSecret);
-        let validation = id_token::validate(
+        let mut validation = id_token::validate(
             id_token,
             jwks.as_ref(),
             &Expectations {
@@ -437,20 +437,49 @@ impl Core {
                 requested_claims: context.claims.and_then(|c| c.get("id_token")),
             },
         );
+        failed_for_want_of_keys(&mut validation, jwks_problem);
         if context.log {
             self.record_checks(profile, decoded.as_ref(), context.channel, &validation);
         }
         validation
     }
 
-    /// The provider's signing keys; `None` without a JWKS URI or a usable answer (the
-    /// signature check then says so).
-    async fn provider_jwks(&self, profile: &Profile) -> Option<jsonwebtoken::jwk::JwkSet> {
-        let uri = profile.endpoint(Endpoint::Jwks)?;
-        let call = self.public_call(profile, "jwks").await.ok()?;
-        let fetched = fetch_json(&call, uri).await;
-        self.record(&call);
-        fetched.ok().and_then(|v| serde_json::from_value(v).ok())
+    /// The provider's signing keys; without them, a failed `jwks` check that says why when a
+    /// JWKS URI gave no usable answer (too large, a redirect, not a JWKS: the signature check
+    /// alone would only say there was none).
+    async fn provider_jwks(
+        &self,
+        profile: &Profile,
+    ) -> (Option<jsonwebtoken::jwk::JwkSet>, Option<inspect::Check>) {
+        let Some(uri) = profile.endpoint(Endpoint::Jwks) else {
+            return (None, None);
+        };
+        let fetched = async {
+            let call = self.public_call(profile, "jwks").await?;
+            let fetched = fetch_json(&call, uri).await;
+            self.record(&call);
+            serde_json::from_value(fetched?).map_err(|e| {
+                Error::new(
+                    ErrorCode::BadResponse,
+                    format!("{uri} did not answer a JWKS ({e})."),
+                )
+            })
+        };
+        match fetched.await {
+            Ok(jwks) => (Some(jwks), None),
+            Err(e) => (
+                None,
+                Some(inspect::Check {
+                    name: "jwks".into(),
+                    ok: false,
+                    detail: format!(
+                        "The provider's signing keys could not be had: {} Check the JWKS URI \
+                         (the profile's, or the discovery document's jwks_uri).",
+                        e.message
+                    ),
+                }),
+            ),
+        }
     }
 
     /// A signed authorization response (JARM) checked and opened: its parameters, or `None`
@@ -472,8 +501,8 @@ impl Core {
             .await?;
         let secret_based =
             profile.config.auth_method.credential() == Some(SecretKind::ClientSecret);
-        let jwks = self.provider_jwks(profile).await;
-        let validation = flow::jarm::validate(
+        let (jwks, jwks_problem) = self.provider_jwks(profile).await;
+        let mut validation = flow::jarm::validate(
             token,
             jwks.as_ref(),
             &flow::jarm::Expect {
@@ -487,6 +516,7 @@ impl Core {
                 allowed_algs: fapi_algs(profile),
             },
         );
+        failed_for_want_of_keys(&mut validation, jwks_problem);
         self.record_named_checks(profile, "jarm:checks", token, &validation);
         flow::jarm::require_valid(&validation)?;
         Ok(Some(flow::jarm::params(token)))
@@ -616,5 +646,18 @@ pub(super) fn fapi_algs(profile: &Profile) -> &'static [&'static str] {
     match profile.config.fapi2 {
         true => crate::fapi::ALGS,
         false => &[],
+    }
+}
+
+/// A signature that failed for want of the provider's keys: why they could not be had (a JWKS
+/// too large, a redirect, not a JWKS) joins the checks as a failed `jwks` check. A signature
+/// verified without them (HS* with the client secret) needs no such note.
+fn failed_for_want_of_keys(validation: &mut IdTokenValidation, problem: Option<inspect::Check>) {
+    if validation
+        .checks
+        .iter()
+        .any(|c| c.name == "signature" && !c.ok)
+    {
+        validation.checks.extend(problem);
     }
 }

@@ -122,7 +122,12 @@ pub async fn discover(call: &Call<'_>, issuer: &str, now_ms: i64) -> Result<Prov
         let response = call.send(request).await?;
         let status = response.status().as_u16();
         if status != 200 {
-            tried.push(format!("{url} (HTTP {status})"));
+            match crate::http::redirect_target(&response) {
+                Some(to) => tried.push(format!(
+                    "{url} (HTTP {status}, a redirect to {to}: not followed)"
+                )),
+                None => tried.push(format!("{url} (HTTP {status})")),
+            }
             continue;
         }
         let doc: Value = match serde_json::from_slice(response.body()) {

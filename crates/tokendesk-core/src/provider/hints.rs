@@ -248,6 +248,12 @@ pub fn unusable_body(
                  The exchange log shows the answer.",
                 op.label()
             )
+        } else if pe.contains("number out of range") {
+            format!(
+                "The {} got {status} with a number too large to read ({pe}): no field of a token \
+                 response needs one. The exchange log shows the answer.",
+                op.label()
+            )
         } else if serde_json::from_slice::<serde_json::Value>(body).is_ok() {
             format!(
                 "The {} got {status} with JSON that is not a token response ({pe}). The exchange \

@@ -101,9 +101,44 @@ impl fmt::Debug for TokenResponse {
     }
 }
 
+/// The longest lifetime (`expires_in`, `refresh_token_expires_in`) taken as one: a century.
+/// Beyond it a number is not a lifetime (`99999999999999999999999`, `1e300`): refused, named.
+pub const MAX_LIFETIME_S: f64 = 100.0 * 365.25 * 86_400.0;
+
+/// A JSON object whose members must be unique. A token response that names a member twice
+/// (`access_token` twice) is ambiguous: one reader takes the first value, another the last
+/// (RFC 8259 §4 leaves it open), so a proxy, a log and TokenDesk could disagree on which token
+/// was issued. Such an answer is refused, the member named, rather than read either way.
+struct UniqueMembers;
+
+impl<'de> serde::de::Visitor<'de> for UniqueMembers {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut members: A,
+    ) -> Result<Self::Value, A::Error> {
+        let mut map = Map::new();
+        while let Some((name, value)) = members.next_entry::<String, Value>()? {
+            if map.contains_key(&name) {
+                return Err(A::Error::custom(format!(
+                    "{name} appears twice, an ambiguous answer that TokenDesk does not guess at; \
+                     the provider (or a proxy in between) must send each field once"
+                )));
+            }
+            map.insert(name, value);
+        }
+        Ok(map)
+    }
+}
+
 impl<'de> Deserialize<'de> for TokenResponse {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Map::<String, Value>::deserialize(deserializer)?;
+        let raw = deserializer.deserialize_map(UniqueMembers)?;
         let access_token = match raw.get("access_token") {
             Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s.clone()),
             Some(_) => return Err(D::Error::custom("access_token is empty or not a string")),
@@ -120,9 +155,16 @@ impl<'de> Deserialize<'de> for TokenResponse {
         let seconds = |name: &str| -> Result<Option<f64>, D::Error> {
             match raw.get(name) {
                 None | Some(Value::Null) => Ok(None),
-                Some(v) => lenient::number(v).map(Some).ok_or_else(|| {
-                    D::Error::custom(format!("{name} is {v}, not a number of seconds"))
-                }),
+                Some(v) => match lenient::number(v) {
+                    Some(n) if n > MAX_LIFETIME_S => Err(D::Error::custom(format!(
+                        "{name} is {v}, more than a century: not a lifetime TokenDesk can count \
+                         down from (at most {MAX_LIFETIME_S} s)"
+                    ))),
+                    Some(n) => Ok(Some(n)),
+                    None => Err(D::Error::custom(format!(
+                        "{name} is {v}, not a number of seconds"
+                    ))),
+                },
             }
         };
         let expires_in = seconds("expires_in")?.map(|n| Duration::from_secs_f64(n.max(0.0)));
@@ -263,6 +305,36 @@ mod tests {
     use super::*;
     use oauth2::TokenResponse as _;
     use serde_json::json;
+
+    #[test]
+    fn a_member_named_twice_is_refused_by_name() {
+        let e = serde_json::from_str::<TokenResponse>(
+            r#"{"access_token":"first","token_type":"Bearer","access_token":"second"}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("access_token appears twice"), "{e}");
+        // Other fields stay lenient: unknown ones are kept, once each.
+        let r: TokenResponse =
+            serde_json::from_str(r#"{"access_token":"a","x":1,"y":{"x":2}}"#).unwrap();
+        assert_eq!(r.raw_field("y"), Some(&json!({"x": 2})));
+    }
+
+    #[test]
+    fn a_lifetime_beyond_a_century_is_refused_not_a_panic() {
+        // 1e23 s does not fit a Duration (Duration::from_secs_f64 panics on it), nor its
+        // milliseconds an i64.
+        for body in [
+            r#"{"access_token":"a","expires_in":99999999999999999999999}"#,
+            r#"{"access_token":"a","expires_in":"1e300"}"#,
+            r#"{"access_token":"a","refresh_token":"r","refresh_token_expires_in":9223372036854775807}"#,
+        ] {
+            let e = serde_json::from_str::<TokenResponse>(body).unwrap_err();
+            assert!(e.to_string().contains("more than a century"), "{body}: {e}");
+        }
+        let r: TokenResponse =
+            serde_json::from_str(r#"{"access_token":"a","expires_in":2147483647}"#).unwrap();
+        assert_eq!(r.expires_in(), Some(Duration::from_secs(2_147_483_647)));
+    }
 
     #[test]
     fn gateway_shaped_response_is_read_and_every_field_kept() {
