@@ -13,6 +13,7 @@ pub mod clock;
 mod connections;
 #[cfg(unix)]
 pub mod detach;
+pub mod doctor;
 pub mod dpop;
 pub mod error;
 pub mod events;

@@ -21,6 +21,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     kind: GrantKind::AuthorizationCode,
     name: "authorization_code",
     label: "authorization code",
+    grant_type: "authorization_code",
     summary: "A user signs in in the browser (PKCE); refreshed with the refresh token.",
     sign_in: SignIn::Browser,
     needs: &[Endpoint::Authorization, Endpoint::Token],

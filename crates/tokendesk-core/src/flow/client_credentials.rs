@@ -15,6 +15,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     kind: GrantKind::ClientCredentials,
     name: "client_credentials",
     label: "client credentials",
+    grant_type: "client_credentials",
     summary: "Machine to machine: the client's own credentials buy the token.",
     sign_in: SignIn::None,
     needs: &[Endpoint::Token],

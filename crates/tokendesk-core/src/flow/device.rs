@@ -27,6 +27,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     kind: GrantKind::DeviceCode,
     name: "device_code",
     label: "device code",
+    grant_type: GRANT_TYPE,
     summary: "A user approves on another device with a code shown here (RFC 8628): no browser \
               on this machine (SSH, a kiosk, a TV).",
     sign_in: SignIn::Device,

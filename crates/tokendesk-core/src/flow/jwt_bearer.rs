@@ -29,6 +29,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     kind: GrantKind::JwtBearer,
     name: "jwt_bearer",
     label: "JWT bearer",
+    grant_type: GRANT_TYPE,
     summary: "The client signs an assertion (RFC 7523): PSD2 payment exemptions, service accounts.",
     sign_in: SignIn::None,
     needs: &[Endpoint::Token],

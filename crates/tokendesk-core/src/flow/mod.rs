@@ -71,6 +71,8 @@ pub struct GrantSpec {
     pub name: &'static str,
     /// For people: "client credentials".
     pub label: &'static str,
+    /// The `grant_type` its token request sends (and metadata's `grant_types_supported` lists).
+    pub grant_type: &'static str,
     /// One line on when to use it.
     pub summary: &'static str,
     /// How a user takes part: not at all (a headless request), by signing in in a browser

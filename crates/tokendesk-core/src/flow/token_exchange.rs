@@ -39,6 +39,7 @@ pub const SPEC: GrantSpec = GrantSpec {
     kind: GrantKind::TokenExchange,
     name: "token_exchange",
     label: "token exchange",
+    grant_type: GRANT_TYPE,
     summary: "Trades another profile's access or ID token for one of this client (RFC 8693).",
     sign_in: SignIn::None,
     needs: &[Endpoint::Token],
