@@ -436,6 +436,31 @@ pub fn check_binding(key: &DpopKey, token_type: &str, access_token: &str) -> Res
 mod tests {
     use super::*;
 
+    #[test]
+    fn only_the_error_parameter_asks_for_a_nonce() {
+        for (header, error) in [
+            (
+                "DPoP error=\"use_dpop_nonce\", error_description=\"x\"",
+                Some("use_dpop_nonce"),
+            ),
+            (
+                "DPoP algs=\"ES256\", error = use_dpop_nonce",
+                Some("use_dpop_nonce"),
+            ),
+            (
+                "DPoP error=invalid_token, error_description=\"not use_dpop_nonce, error=use_dpop_nonce\"",
+                Some("invalid_token"),
+            ),
+            (
+                "DPoP error_description=\"a \\\" error=use_dpop_nonce\"",
+                None,
+            ),
+            ("Bearer realm=\"x\"", None),
+        ] {
+            assert_eq!(challenge_error(header).as_deref(), error, "{header}");
+        }
+    }
+
     fn decode(part: &str) -> Value {
         serde_json::from_slice(&B64.decode(part).unwrap()).unwrap()
     }

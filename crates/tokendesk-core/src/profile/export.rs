@@ -93,7 +93,10 @@ pub fn read(text: &str) -> Result<Vec<ProfileConfig>> {
                 field: format!("{place}.{}", f.field),
                 message: format!("Profile \"{}\": {}", config.name, f.message),
             }));
-        } else if configs.iter().any(|c: &ProfileConfig| c.name == config.name) {
+        } else if configs
+            .iter()
+            .any(|c: &ProfileConfig| c.name == config.name)
+        {
             errs.push(FieldError {
                 field: format!("{place}.name"),
                 message: format!("\"{}\" is in the file twice.", config.name),

@@ -62,7 +62,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_shown_not_sent_to_the_terminal() {
-        assert_eq!(printable("bad\u{1b}[2Jsecret\r\nline"), "bad\\u{1b}[2Jsecret  line");
+        assert_eq!(
+            printable("bad\u{1b}[2Jsecret\r\nline"),
+            "bad\\u{1b}[2Jsecret  line"
+        );
         assert_eq!(printable("plain é"), "plain é");
     }
 

@@ -8,7 +8,13 @@ use tokendesk_core::agent::{Request, other_version};
 use crate::config::config;
 use crate::input;
 
-const FIELDS: &[&str] = &["protocol", "profile", "min_valid_secs", "id_token", "header"];
+const FIELDS: &[&str] = &[
+    "protocol",
+    "profile",
+    "min_valid_secs",
+    "id_token",
+    "header",
+];
 
 fn protocol() -> String {
     serde_json::to_value(Request::new("p", 0, false)).unwrap()["protocol"]
@@ -26,9 +32,16 @@ pub fn line(text: &str) {
     {
         assert!(!other, "this version's request taken for another's");
     }
-    let hello = serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| v.get("protocol")?.as_str().map(str::to_owned));
+    let doc = serde_json::from_str::<Value>(text).ok();
+    if let (Ok(r), Some(doc)) = (&parsed, &doc) {
+        // `"header": null` asks for header lines for no particular request.
+        assert_eq!(
+            r.header.is_some(),
+            doc.get("header").is_some(),
+            "header lines asked for"
+        );
+    }
+    let hello = doc.and_then(|v| v.get("protocol")?.as_str().map(str::to_owned));
     if other {
         let p = hello.expect("another version names its protocol");
         assert!(p.starts_with("tokendesk-agent/") && p != protocol());
@@ -64,7 +77,7 @@ proptest! {
         prop_assert_eq!(&back.profile, &profile);
         prop_assert_eq!(back.min_valid_secs, min_valid_secs);
         prop_assert_eq!(back.id_token, id_token);
-        prop_assert_eq!(back.header, header.map(|h| h));
+        prop_assert_eq!(back.header, header);
         prop_assert!(!other_version(&text));
         line(&text);
     }

@@ -39,10 +39,22 @@ pub fn document(bytes: &[u8]) {
     match ProviderMetadata::from_document(doc.clone(), "https://op.example/d".into(), 7) {
         Ok(meta) => {
             assert_eq!(meta.raw, doc);
-            assert_eq!(meta.issuer, doc.get("issuer").and_then(Value::as_str).unwrap_or(""));
-            assert_eq!(meta.token_endpoint.as_deref(), doc.get("token_endpoint").and_then(Value::as_str));
-            assert_eq!((meta.source_url.as_str(), meta.fetched_at), ("https://op.example/d", 7));
-            for which in [tokendesk_core::profile::Endpoint::Token, tokendesk_core::profile::Endpoint::Userinfo] {
+            assert_eq!(
+                meta.issuer,
+                doc.get("issuer").and_then(Value::as_str).unwrap_or("")
+            );
+            assert_eq!(
+                meta.token_endpoint.as_deref(),
+                doc.get("token_endpoint").and_then(Value::as_str)
+            );
+            assert_eq!(
+                (meta.source_url.as_str(), meta.fetched_at),
+                ("https://op.example/d", 7)
+            );
+            for which in [
+                tokendesk_core::profile::Endpoint::Token,
+                tokendesk_core::profile::Endpoint::Userinfo,
+            ] {
                 let _ = meta.mtls_alias(which);
             }
         }
@@ -50,7 +62,9 @@ pub fn document(bytes: &[u8]) {
             assert_eq!(e.code, ErrorCode::BadResponse);
             match doc.as_object() {
                 Some(object) => assert!(
-                    object.keys().any(|k| e.message.contains(&format!("\"{k}\""))),
+                    object
+                        .keys()
+                        .any(|k| e.message.contains(&format!("\"{k}\""))),
                     "the error names the member: {}",
                     e.message
                 ),
@@ -70,9 +84,16 @@ pub fn issuer(text: &str) {
             assert!((2..=3).contains(&urls.len()), "{urls:?}");
             for u in &urls {
                 let parsed = url::Url::parse(u).unwrap_or_else(|e| panic!("{u}: {e}"));
-                assert_eq!(parsed.origin(), issuer.origin(), "{u} leaves the issuer's origin");
+                assert_eq!(
+                    parsed.origin(),
+                    issuer.origin(),
+                    "{u} leaves the issuer's origin"
+                );
                 assert!(parsed.path().contains("/.well-known/"), "{u}");
-                assert!(parsed.query().is_none() && parsed.fragment().is_none(), "{u}");
+                assert!(
+                    parsed.query().is_none() && parsed.fragment().is_none(),
+                    "{u}"
+                );
             }
         }
         Err(e) => {
@@ -93,35 +114,55 @@ fn metadata() -> impl Strategy<Value = ProviderMetadata> {
     let opt = || prop::option::of(input::text());
     let list = || prop::collection::vec(input::text(), 0..3);
     (
-        (input::text(), opt(), opt(), opt(), opt(), opt(), opt(), opt()),
-        (any::<bool>(), opt(), any::<bool>(), list(), list(), list(), list(), list()),
+        (
+            input::text(),
+            opt(),
+            opt(),
+            opt(),
+            opt(),
+            opt(),
+            opt(),
+            opt(),
+        ),
+        (
+            any::<bool>(),
+            opt(),
+            any::<bool>(),
+            list(),
+            list(),
+            list(),
+            list(),
+            list(),
+        ),
         list(),
     )
-        .prop_map(|((issuer, a, t, r, i, u, j, p), (rp, d, iss, cc, gt, am, sc, rt), dp)| {
-            ProviderMetadata {
-                issuer,
-                authorization_endpoint: a,
-                token_endpoint: t,
-                revocation_endpoint: r,
-                introspection_endpoint: i,
-                userinfo_endpoint: u,
-                jwks_uri: j,
-                pushed_authorization_request_endpoint: p,
-                require_pushed_authorization_requests: rp,
-                device_authorization_endpoint: d,
-                authorization_response_iss_parameter_supported: iss,
-                code_challenge_methods_supported: cc,
-                grant_types_supported: gt,
-                token_endpoint_auth_methods_supported: am,
-                scopes_supported: sc,
-                response_types_supported: rt,
-                dpop_signing_alg_values_supported: dp,
-                source_url: "https://op.example/d".into(),
-                notes: Vec::new(),
-                fetched_at: 7,
-                raw: Value::Null,
-            }
-        })
+        .prop_map(
+            |((issuer, a, t, r, i, u, j, p), (rp, d, iss, cc, gt, am, sc, rt), dp)| {
+                ProviderMetadata {
+                    issuer,
+                    authorization_endpoint: a,
+                    token_endpoint: t,
+                    revocation_endpoint: r,
+                    introspection_endpoint: i,
+                    userinfo_endpoint: u,
+                    jwks_uri: j,
+                    pushed_authorization_request_endpoint: p,
+                    require_pushed_authorization_requests: rp,
+                    device_authorization_endpoint: d,
+                    authorization_response_iss_parameter_supported: iss,
+                    code_challenge_methods_supported: cc,
+                    grant_types_supported: gt,
+                    token_endpoint_auth_methods_supported: am,
+                    scopes_supported: sc,
+                    response_types_supported: rt,
+                    dpop_signing_alg_values_supported: dp,
+                    source_url: "https://op.example/d".into(),
+                    notes: Vec::new(),
+                    fetched_at: 7,
+                    raw: Value::Null,
+                }
+            },
+        )
 }
 
 proptest! {

@@ -17,7 +17,11 @@ pub fn target(text: &str) {
             assert!(url::Url::parse(&url).is_ok());
             assert!(text.contains(&url));
         }
-        Err(e) => assert!(e.message.contains("METHOD") || e.message.contains("method"), "{}", e.message),
+        Err(e) => assert!(
+            e.message.contains("METHOD") || e.message.contains("method"),
+            "{}",
+            e.message
+        ),
     }
 }
 
@@ -115,7 +119,9 @@ proptest! {
         if let Ok(u) = url::Url::parse(&url) {
             let parsed = url::Url::parse(&h).unwrap();
             prop_assert!(parsed.query().is_none() && parsed.fragment().is_none());
-            prop_assert_eq!(parsed.origin(), u.origin());
+            if u.origin().is_tuple() {
+                prop_assert_eq!(parsed.origin(), u.origin());
+            }
             prop_assert_eq!(parsed.path(), u.path());
         } else {
             prop_assert!(!h.contains('?') && !h.contains('#'));

@@ -58,13 +58,22 @@ pub fn body(bytes: &[u8]) {
             let e = token_answer(&response, &last, *op).expect_err("a refusal is no token");
             assert_no_control(&e.message);
             if let Ok(pe) = serde_json::from_slice::<ProviderError>(bytes) {
-                assert!(e.message.contains(&format!("HTTP {status}")), "{}", e.message);
+                assert!(
+                    e.message.contains(&format!("HTTP {status}")),
+                    "{}",
+                    e.message
+                );
                 if !pe.error.is_empty() {
                     assert!(e.message.contains(&pe.error), "{}", e.message);
                 }
                 assert_eq!(e.message, provider_error(&pe, Some(status), *op).message);
                 if let Some(h) = hint(&pe.error, *op) {
-                    assert!(e.message.ends_with(h), "the hint for {}: {}", pe.error, e.message);
+                    assert!(
+                        e.message.ends_with(h),
+                        "the hint for {}: {}",
+                        pe.error,
+                        e.message
+                    );
                 }
             }
         }
@@ -93,7 +102,10 @@ fn secrets_stay_out(v: &Value) {
         let elsewhere = v.to_string().matches(s.as_str()).count() > 1;
         if !elsewhere {
             assert!(!message.contains(s.as_str()), "{s} in {message}");
-            assert!(!pe.raw.to_string().contains(s.as_str()), "{s} in the raw answer kept");
+            assert!(
+                !pe.raw.to_string().contains(s.as_str()),
+                "{s} in the raw answer kept"
+            );
         }
     }
 }
@@ -105,7 +117,9 @@ fn collect_secrets(v: &Value, out: &mut Vec<String>) {
                 match val {
                     // `code` in an error answer is the error's code (`{"code": 401}`), read
                     // as such; the other secret names are secrets wherever they stand.
-                    Value::String(s) if tokendesk_core::redact::is_secret_name(k) && k != "code" => {
+                    Value::String(s)
+                        if tokendesk_core::redact::is_secret_name(k) && k != "code" =>
+                    {
                         out.push(s.clone())
                     }
                     other => collect_secrets(other, out),
@@ -127,7 +141,10 @@ fn with_secret() -> impl Strategy<Value = Value> {
     )
         .prop_map(|(mut m, name, secret, nested)| {
             if nested {
-                m.insert("error".into(), json!({"code": "E1", "message": "no", name: secret}));
+                m.insert(
+                    "error".into(),
+                    json!({"code": "E1", "message": "no", name: secret}),
+                );
             } else {
                 m.insert(name.into(), Value::String(secret));
             }

@@ -117,7 +117,10 @@ pub fn forged(text: &str) {
             ..expectations()
         };
         let v = validate(text, Some(jwks()), &expect);
-        assert!(!v.valid(), "a forged token validated ({expected_alg:?}): {v:?}");
+        assert!(
+            !v.valid(),
+            "a forged token validated ({expected_alg:?}): {v:?}"
+        );
     }
 }
 
@@ -197,7 +200,7 @@ proptest! {
     fn a_token_with_its_header_changed_never_validates(
         which in 0usize..3,
         alg in prop_oneof![
-            prop::sample::select(&["none", "None", "NONE", "HS256", "HS512", "RS256", "RS384", "PS256", "ES256", "ES384", "EdDSA", ""][..]).prop_map(|s| Value::from(s)),
+            prop::sample::select(&["none", "None", "NONE", "HS256", "HS512", "RS256", "RS384", "PS256", "ES256", "ES384", "EdDSA", ""][..]).prop_map(Value::from),
             input::leaf(),
         ],
         kid in prop_oneof![Just(None), prop::sample::select(&["rsa-1", "ec-1", "other", ""][..]).prop_map(|s| Some(Value::from(s))), input::leaf().prop_map(Some)],

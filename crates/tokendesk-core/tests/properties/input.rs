@@ -8,11 +8,49 @@ use serde_json::{Map, Number, Value};
 
 /// Strings that parsers of numbers, times and types trip on.
 pub const ODD_TEXT: &[&str] = &[
-    "", " ", "NaN", "inf", "-inf", "Infinity", "1e400", "-1e400", "1e-400", "0", "-0", "0x10",
-    "18446744073709551616", "9223372036854775807", "9223372036854775808", "-9223372036854775809",
-    "3599", " 3599 ", "3599.9", "-30", "1e300", "1700000000123", "\u{1b}[2J\u{1b}]0;pwned\u{7}",
-    "\r\n", "\0", "null", "true", "[]", "{}", "Bearer", "bearer", "DPoP", "BearerToken",
-    "\u{202e}", "\u{feff}", "approved", "revoked", "\\u0000", "%00", "=", "&", "#", "?",
+    "",
+    " ",
+    "NaN",
+    "inf",
+    "-inf",
+    "Infinity",
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "0",
+    "-0",
+    "0x10",
+    "18446744073709551616",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "3599",
+    " 3599 ",
+    "3599.9",
+    "-30",
+    "1e300",
+    "1700000000123",
+    "\u{1b}[2J\u{1b}]0;pwned\u{7}",
+    "\r\n",
+    "\0",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "Bearer",
+    "bearer",
+    "DPoP",
+    "BearerToken",
+    "\u{202e}",
+    "\u{feff}",
+    "approved",
+    "revoked",
+    "\\u0000",
+    "%00",
+    "=",
+    "&",
+    "#",
+    "?",
 ];
 
 /// Any text: arbitrary Unicode, JSON syntax and control characters, number-like text.
@@ -86,8 +124,7 @@ pub fn value(names: &'static [&'static str]) -> impl Strategy<Value = Value> {
 
 /// A JSON object with members named as the parser's own fields (and others), any values.
 pub fn object(names: &'static [&'static str]) -> impl Strategy<Value = Map<String, Value>> {
-    prop::collection::vec((key(names), value(names)), 0..10)
-        .prop_map(|kv| kv.into_iter().collect())
+    prop::collection::vec((key(names), value(names)), 0..10).prop_map(|kv| kv.into_iter().collect())
 }
 
 /// An object with exactly the given `base` members, one of `names` replaced by any value (an

@@ -9,10 +9,12 @@ use tokendesk_core::id_token;
 use tokendesk_core::inspect::{decode_jwt, subject};
 
 use crate::config::config;
-use crate::input;
 use crate::id_token::{expectations, genuine_jwks, keys};
+use crate::input;
 
-const CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "iat", "nonce", "azp", "cnf", "jkt"];
+const CLAIMS: &[&str] = &[
+    "iss", "sub", "aud", "exp", "iat", "nonce", "azp", "cnf", "jkt",
+];
 const JWK_FIELDS: &[&str] = &[
     "keys", "kty", "kid", "use", "alg", "n", "e", "crv", "x", "y", "d", "key_ops", "x5c", "x5t",
 ];
@@ -25,7 +27,10 @@ pub fn decode(text: &str) {
             assert_eq!(text.trim().split('.').count(), 3);
             assert_eq!(
                 subject(text),
-                d.claims.get("sub").and_then(Value::as_str).map(str::to_owned)
+                d.claims
+                    .get("sub")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
             );
         }
         Err(why) => {
@@ -45,16 +50,17 @@ pub fn jwks(bytes: &[u8]) {
         let _ = jsonwebtoken::DecodingKey::from_jwk(jwk);
     }
     let genuine = genuine_jwks();
-    let holds_genuine = set.keys.iter().any(|k| {
-        genuine
-            .keys
-            .iter()
-            .any(|g| g.algorithm == k.algorithm)
-    });
+    let holds_genuine = set
+        .keys
+        .iter()
+        .any(|k| genuine.keys.iter().any(|g| g.algorithm == k.algorithm));
     let token = &keys().rs256_token;
     let v = id_token::validate(token, Some(&set), &expectations());
     if v.valid() {
-        assert!(holds_genuine, "verified with a key that is not the provider's");
+        assert!(
+            holds_genuine,
+            "verified with a key that is not the provider's"
+        );
     }
 }
 

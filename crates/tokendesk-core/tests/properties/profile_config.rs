@@ -34,7 +34,12 @@ pub fn object(bytes: &[u8]) {
             if let Err(e) = config.validate() {
                 assert!(!e.fields.is_empty(), "{}", e.message);
                 for f in &e.fields {
-                    assert!(names_a_member(&f.field), "{} is not a member: {}", f.field, f.message);
+                    assert!(
+                        names_a_member(&f.field),
+                        "{} is not a member: {}",
+                        f.field,
+                        f.message
+                    );
                 }
             }
         }
@@ -44,7 +49,12 @@ pub fn object(bytes: &[u8]) {
 
 pub fn member_names() -> &'static [&'static str] {
     static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    NAMES.get_or_init(|| members().into_iter().map(|m| &*Box::leak(m.into_boxed_str())).collect())
+    NAMES.get_or_init(|| {
+        members()
+            .into_iter()
+            .map(|m| &*Box::leak(m.into_boxed_str()))
+            .collect()
+    })
 }
 
 proptest! {

@@ -22,7 +22,11 @@ pub fn text(t: &str) {
             assert_eq!(configs.len(), doc["profiles"].as_array().unwrap().len());
             for (i, c) in configs.iter().enumerate() {
                 assert!(c.validate().is_ok());
-                assert!(!configs[..i].iter().any(|o| o.name == c.name), "{} twice", c.name);
+                assert!(
+                    !configs[..i].iter().any(|o| o.name == c.name),
+                    "{} twice",
+                    c.name
+                );
             }
         }
         Err(e) => {
@@ -40,7 +44,11 @@ pub fn text(t: &str) {
                         let member = after.strip_prefix('.');
                         Some(i < count && member.is_none_or(|m| names_a_member(m) || m.is_empty()))
                     }) == Some(true);
-                assert!(ok, "the error names no field of the file: {} ({})", f.field, f.message);
+                assert!(
+                    ok,
+                    "the error names no field of the file: {} ({})",
+                    f.field, f.message
+                );
             }
         }
     }
@@ -49,34 +57,55 @@ pub fn text(t: &str) {
 fn config_() -> impl Strategy<Value = ProfileConfig> {
     let word = "[A-Za-z0-9:._/-]{1,12}";
     (
-        ("[^\\x00-\\x1f]{1,40}", input::text(), input::text(), prop::option::of(input::text())),
-        (prop::collection::vec(word, 0..4), prop::option::of(any::<u32>())),
+        (
+            "[^\\x00-\\x1f]{1,40}",
+            input::text(),
+            input::text(),
+            prop::option::of(input::text()),
+        ),
+        (
+            prop::collection::vec(word, 0..4),
+            prop::option::of(any::<u32>()),
+        ),
         prop::collection::vec(("x_[a-z]{1,8}", input::text()), 0..3),
         prop::collection::vec(("x-[a-z]{1,8}", "[ -~]{0,20}"), 0..3),
         (any::<bool>(), 0u8..=90, any::<u32>()),
         prop::option::of("https://api\\.example/[a-z/]{0,12}"),
     )
-        .prop_map(|((name, environment, client_id, audience), (scopes, max_age), params, headers, (auto, pct, secs), api_url)| {
-            ProfileConfig {
-                // Never blank, so that few are filtered out.
-                name: format!("n{name}"),
-                environment,
-                client_id: format!("c{client_id}"),
-                audience,
-                grant: GrantKind::ClientCredentials,
-                endpoints: Endpoints {
-                    token: Some("https://op.example/token".into()),
-                    ..Endpoints::default()
-                },
-                scopes,
-                max_age,
-                token_params: params.into_iter().map(|(k, v)| Param::new(k, v)).collect(),
-                headers: headers.into_iter().map(|(k, v)| Param::new(k, v)).collect(),
-                refresh: RefreshPolicy { auto, remaining_percent: pct, min_seconds_before: secs },
+        .prop_map(
+            |(
+                (name, environment, client_id, audience),
+                (scopes, max_age),
+                params,
+                headers,
+                (auto, pct, secs),
                 api_url,
-                ..ProfileConfig::default()
-            }
-        })
+            )| {
+                ProfileConfig {
+                    // Never blank, so that few are filtered out.
+                    name: format!("n{name}"),
+                    environment,
+                    client_id: format!("c{client_id}"),
+                    audience,
+                    grant: GrantKind::ClientCredentials,
+                    endpoints: Endpoints {
+                        token: Some("https://op.example/token".into()),
+                        ..Endpoints::default()
+                    },
+                    scopes,
+                    max_age,
+                    token_params: params.into_iter().map(|(k, v)| Param::new(k, v)).collect(),
+                    headers: headers.into_iter().map(|(k, v)| Param::new(k, v)).collect(),
+                    refresh: RefreshPolicy {
+                        auto,
+                        remaining_percent: pct,
+                        min_seconds_before: secs,
+                    },
+                    api_url,
+                    ..ProfileConfig::default()
+                }
+            },
+        )
         .prop_filter("a valid profile", |c| c.validate().is_ok())
 }
 

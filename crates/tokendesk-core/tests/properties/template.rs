@@ -21,7 +21,10 @@ fn values() -> Values {
 /// Any template text: filled (unchanged when it holds no `{{`), or an error on its place.
 pub fn text(t: &str) {
     let values = values();
-    let ctx = Context { values: &values, now: NOW };
+    let ctx = Context {
+        values: &values,
+        now: NOW,
+    };
     match ctx.render(t, PLACE) {
         Ok(out) => {
             if !t.contains("{{") {
@@ -85,9 +88,14 @@ proptest! {
 fn same_shape(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::String(_), Value::String(_)) => true,
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_shape(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_shape(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|((k1, v1), (k2, v2))| k1 == k2 && same_shape(v1, v2))
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| k1 == k2 && same_shape(v1, v2))
         }
         (x, y) => x == y,
     }

@@ -130,13 +130,24 @@ pub fn body(bytes: &[u8]) {
             object(&input);
         }
         Err(e) => {
-            assert_eq!(e.code, tokendesk_core::ErrorCode::BadResponse, "{}", e.message);
+            assert_eq!(
+                e.code,
+                tokendesk_core::ErrorCode::BadResponse,
+                "{}",
+                e.message
+            );
             let token = serde_json::from_slice::<Value>(bytes)
                 .ok()
                 .and_then(|v| v.get("access_token")?.as_str().map(str::to_owned))
-                .filter(|t| t.len() >= 8 && String::from_utf8_lossy(bytes).matches(t.as_str()).count() == 1);
+                .filter(|t| {
+                    t.len() >= 8 && String::from_utf8_lossy(bytes).matches(t.as_str()).count() == 1
+                });
             if let Some(t) = token {
-                assert!(!e.message.contains(&t), "the error repeats the token: {}", e.message);
+                assert!(
+                    !e.message.contains(&t),
+                    "the error repeats the token: {}",
+                    e.message
+                );
             }
         }
     }
@@ -159,7 +170,8 @@ pub fn form(bytes: &[u8]) {
     };
     let map: Map<String, Value> = serde_json::from_slice(&json).expect("JSON object");
     let mut want = Map::new();
-    for (k, v) in url::form_urlencoded::parse(std::str::from_utf8(bytes).unwrap().trim().as_bytes()) {
+    for (k, v) in url::form_urlencoded::parse(std::str::from_utf8(bytes).unwrap().trim().as_bytes())
+    {
         want.insert(k.into_owned(), Value::String(v.into_owned()));
     }
     assert_eq!(map, want);
@@ -174,7 +186,13 @@ fn gateway(
     issued_at: u64,
     as_strings: bool,
 ) -> Value {
-    let n = |x: u64| if as_strings { json!(x.to_string()) } else { json!(x) };
+    let n = |x: u64| {
+        if as_strings {
+            json!(x.to_string())
+        } else {
+            json!(x)
+        }
+    };
     json!({
         "access_token": "AT-gateway-0001", "token_type": "BearerToken",
         "expires_in": n(expires_in.into()), "refresh_token": "RT-gateway-0001",
