@@ -49,8 +49,21 @@ pub struct Request {
     pub id_token: bool,
     /// Also the `Authorization` header lines (with a DPoP proof for a bound token) — for this
     /// request (`METHOD URL`) when given. The agent keeps the DPoP key in memory.
-    #[serde(default)]
+    ///
+    /// Absent: no header lines; `null`: header lines for no particular request. (A plain
+    /// `Option<Option<_>>` wrote `Some(None)` as `null` and read it back as `None`, so
+    /// `tokendesk token --header` through the agent printed `Bearer` for a DPoP-bound token.)
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
     pub header: Option<Option<String>>,
+}
+
+/// A member that is present, even as `null`, is `Some`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 impl Request {
@@ -251,7 +264,7 @@ async fn handle(
 }
 
 /// Whether a request comes from a tokendesk of another version (not just a malformed line).
-fn other_version(line: &str) -> bool {
+pub fn other_version(line: &str) -> bool {
     #[derive(Deserialize)]
     struct Hello {
         protocol: String,

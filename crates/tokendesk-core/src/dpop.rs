@@ -344,9 +344,59 @@ pub fn asks_for_nonce(status: u16, headers: &http::HeaderMap, body: &[u8]) -> bo
             .get_all(http::header::WWW_AUTHENTICATE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .any(|v| v.contains("use_dpop_nonce")),
+            .any(|v| challenge_error(v).as_deref() == Some("use_dpop_nonce")),
         _ => false,
     }
+}
+
+/// The `error` parameter of a `WWW-Authenticate` challenge: auth-params whose values are tokens
+/// or quoted strings (RFC 9110 §11.2), wherever it stands among them. Not a search for the text
+/// `use_dpop_nonce`, which an `error_description` may mention.
+fn challenge_error(header: &str) -> Option<String> {
+    let mut chars = header.chars().peekable();
+    let (mut word, mut last_word) = (String::new(), String::new());
+    while let Some(c) = chars.next() {
+        match c {
+            '=' => {
+                let name = if word.is_empty() { &last_word } else { &word };
+                let is_error = name.eq_ignore_ascii_case("error");
+                while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
+                    chars.next();
+                }
+                let mut value = String::new();
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '\\' => value.extend(chars.next()),
+                            '"' => break,
+                            c => value.push(c),
+                        }
+                    }
+                } else {
+                    while let Some(c) = chars.next_if(|c| *c != ',' && !c.is_whitespace()) {
+                        value.push(c);
+                    }
+                }
+                if is_error {
+                    return Some(value);
+                }
+                word.clear();
+                last_word.clear();
+            }
+            ',' => {
+                word.clear();
+                last_word.clear();
+            }
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    last_word = std::mem::take(&mut word);
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    None
 }
 
 /// What a token response must show when the request carried a proof: a DPoP token type, and —
@@ -385,6 +435,31 @@ pub fn check_binding(key: &DpopKey, token_type: &str, access_token: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_error_parameter_asks_for_a_nonce() {
+        for (header, error) in [
+            (
+                "DPoP error=\"use_dpop_nonce\", error_description=\"x\"",
+                Some("use_dpop_nonce"),
+            ),
+            (
+                "DPoP algs=\"ES256\", error = use_dpop_nonce",
+                Some("use_dpop_nonce"),
+            ),
+            (
+                "DPoP error=invalid_token, error_description=\"not use_dpop_nonce, error=use_dpop_nonce\"",
+                Some("invalid_token"),
+            ),
+            (
+                "DPoP error_description=\"a \\\" error=use_dpop_nonce\"",
+                None,
+            ),
+            ("Bearer realm=\"x\"", None),
+        ] {
+            assert_eq!(challenge_error(header).as_deref(), error, "{header}");
+        }
+    }
 
     fn decode(part: &str) -> Value {
         serde_json::from_slice(&B64.decode(part).unwrap()).unwrap()

@@ -656,7 +656,7 @@ pub fn redirect_target(response: &HttpResponse) -> Option<String> {
 
 /// A form-encoded body (`access_token=…&token_type=bearer`) as a JSON object of strings; `None`
 /// when it is not one (no `=`, not UTF-8).
-fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
+pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
     let text = std::str::from_utf8(body).ok()?.trim();
     if text.is_empty() || !text.contains('=') || text.starts_with('{') || text.starts_with('<') {
         return None;

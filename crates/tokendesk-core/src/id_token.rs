@@ -136,7 +136,7 @@ pub fn validate(
     let (ok, detail) = expiry_check(claims, expect.now, expect.leeway_ms, "The ID token");
     check("exp", ok, detail);
     match claims.get("iat").and_then(lenient::epoch_ms) {
-        Some(iat) if iat - expect.leeway_ms <= expect.now => check(
+        Some(iat) if iat.saturating_sub(expect.leeway_ms) <= expect.now => check(
             "iat",
             true,
             "Issue time is present and not in the future.".into(),
@@ -146,7 +146,7 @@ pub fn validate(
             false,
             format!(
                 "Issued {} seconds in the future: this machine's clock or the provider's is off.",
-                (iat - expect.now) / 1000
+                iat.saturating_sub(expect.now) / 1000
             ),
         ),
         None => check("iat", false, "The ID token has no valid iat claim.".into()),
@@ -311,16 +311,18 @@ pub(crate) fn expiry_check(
     what: &str,
 ) -> (bool, String) {
     match claims.get("exp").and_then(lenient::epoch_ms) {
-        Some(exp) if exp + leeway_ms > now => (
+        // Saturating: an `exp` of 1e300 reads as i64::MAX, and adding the leeway must not
+        // overflow (a panic in debug builds, an expired token after wrapping in release).
+        Some(exp) if exp.saturating_add(leeway_ms) > now => (
             true,
-            format!("Valid for {} more seconds.", (exp - now) / 1000),
+            format!("Valid for {} more seconds.", exp.saturating_sub(now) / 1000),
         ),
         Some(exp) => (
             false,
             format!(
                 "Expired {} seconds ago. If it was just issued, this machine's clock or the \
                  provider's is off; an old one may be replayed.",
-                (now - exp) / 1000
+                now.saturating_sub(exp) / 1000
             ),
         ),
         None => (false, format!("{what} has no valid exp claim.")),

@@ -25,6 +25,7 @@ pub mod http;
 pub mod id_token;
 pub mod ident;
 pub mod inspect;
+pub mod json_object;
 pub mod keychain;
 pub mod loopback;
 pub mod presets;

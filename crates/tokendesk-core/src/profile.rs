@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::error::{Error, FieldError, Result};
+
+pub mod export;
 use crate::provider::discovery::ProviderMetadata;
 use crate::secret::SecretKind;
 
@@ -438,14 +440,10 @@ impl ProfileConfig {
         if self.client_id.trim().is_empty() {
             err("client_id", "The client id is required.".into());
         }
-        if let Some(issuer) = &self.issuer {
-            if let Err(m) = check_http_url(issuer) {
-                err("issuer", m);
-            } else if Url::parse(issuer)
-                .is_ok_and(|u| u.query().is_some() || u.fragment().is_some())
-            {
-                err("issuer", "An issuer URL has no query or fragment.".into());
-            }
+        if let Some(issuer) = &self.issuer
+            && let Err(m) = check_issuer(issuer)
+        {
+            err("issuer", m);
         }
         if let Some(claims) = self.claims.as_deref().filter(|c| !c.trim().is_empty()) {
             match serde_json::from_str::<serde_json::Value>(claims) {
@@ -647,6 +645,15 @@ impl ProfileConfig {
             Err(Error::invalid(errs))
         }
     }
+}
+
+/// An issuer: an http(s) URL with a host and no query or fragment.
+pub(crate) fn check_issuer(issuer: &str) -> std::result::Result<(), String> {
+    check_http_url(issuer)?;
+    if Url::parse(issuer).is_ok_and(|u| u.query().is_some() || u.fragment().is_some()) {
+        return Err("An issuer URL has no query or fragment.".into());
+    }
+    Ok(())
 }
 
 fn check_http_url(value: &str) -> std::result::Result<(), String> {

@@ -99,7 +99,9 @@ impl Context<'_> {
             return Ok(v.to_owned());
         }
         let (base, offset) = split_offset(name).map_err(|why| Error::invalid_field(place, why))?;
-        let at = self.now + offset;
+        let at = self.now.checked_add(offset).ok_or_else(|| {
+            Error::invalid_field(place, format!("\"{name}\": the offset is too large."))
+        })?;
         Ok(match base {
             "uuid" if offset == 0 => uuid::Uuid::new_v4().to_string(),
             "now" => (at / 1000).to_string(),
@@ -147,7 +149,12 @@ fn split_offset(name: &str) -> std::result::Result<(&str, Millis), String> {
         "d" => 86_400_000,
         _ => return Err(format!("\"{name}\": the offset unit must be s, m, h or d.")),
     };
-    Ok((base.trim(), sign * n * unit_ms))
+    // Checked: `now+99999999999999d` overflowed (a panic in debug builds).
+    let offset = n
+        .checked_mul(unit_ms)
+        .map(|ms| sign * ms)
+        .ok_or_else(|| format!("\"{name}\": the offset is too large."))?;
+    Ok((base.trim(), offset))
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ impl TokenSet {
         let access_jwt_exp = jwt_exp_ms(access);
         let access_expires_at = response
             .expires_in()
-            .map(|d| now + d.as_millis() as Millis)
+            .map(|d| after(now, d.as_millis()))
             .or(response.expires_at_ms())
             .or(access_jwt_exp);
 
@@ -146,7 +146,7 @@ impl TokenSet {
                 .raw_field("refresh_token_expires_in")
                 .and_then(lenient::number)
                 // Zero or below: the refresh token is already dead, not immortal.
-                .map(|s| now + (s.max(0.0) * 1000.0) as Millis)
+                .map(|s| now.saturating_add((s.max(0.0) * 1000.0) as Millis))
                 .or_else(|| jwt_exp_ms(r)),
             None => previous.and_then(|p| p.refresh_expires_at),
         };
@@ -247,6 +247,12 @@ impl TokenSet {
             TokenState::Expired
         }
     }
+}
+
+/// `now` plus a lifetime in milliseconds, saturating: a provider's absurd lifetime (`expires_in`
+/// of 1e300) is "as late as can be", never an overflow into the past.
+pub fn after(now: Millis, lifetime_ms: u128) -> Millis {
+    now.saturating_add(Millis::try_from(lifetime_ms).unwrap_or(Millis::MAX))
 }
 
 fn jwt_exp_ms(token: &str) -> Option<Millis> {

@@ -2,26 +2,16 @@
 
 use std::io::{BufRead, IsTerminal, Read};
 
-use serde::{Deserialize, Serialize};
 use tokendesk_core::flow::jwt_bearer::JwtBearer;
 use tokendesk_core::flow::token_exchange::{self, ExchangeToken, TokenExchange};
 use tokendesk_core::profile::{
-    AssertionAlg, AuthMethod, ClientAssertion, Endpoints, GrantKind, Param, ProfileConfig,
+    AssertionAlg, AuthMethod, ClientAssertion, Endpoints, GrantKind, Param, ProfileConfig, export,
 };
 use tokendesk_core::secret::Sensitive;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
 use crate::cli::{AssertionAlgArg, AuthMethodArg, ExchangeTokenArg, ImportArgs, ProfileAddArgs};
 use crate::output::table;
-
-/// The export file's format marker.
-const FORMAT: &str = "tokendesk-profiles/1";
-
-#[derive(Serialize, Deserialize)]
-struct Export {
-    format: String,
-    profiles: Vec<ProfileConfig>,
-}
 
 fn pairs(values: &[String], sep: char, what: &str) -> Result<Vec<Param>> {
     values
@@ -381,11 +371,8 @@ pub fn export(core: &Core, names: &[String]) -> Result<()> {
             .map(|n| core.profile(n))
             .collect::<Result<Vec<_>>>()?
     };
-    let export = Export {
-        format: FORMAT.to_owned(),
-        profiles: profiles.into_iter().map(|p| p.config).collect(),
-    };
-    println!("{}", serde_json::to_string_pretty(&export)?);
+    let configs: Vec<ProfileConfig> = profiles.into_iter().map(|p| p.config).collect();
+    println!("{}", export::write(&configs));
     Ok(())
 }
 
@@ -409,23 +396,12 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
         std::fs::read_to_string(&a.file)
             .map_err(|e| Error::new(ErrorCode::NotFound, format!("Cannot read {}: {e}.", a.file)))?
     };
-    let export: Export = serde_json::from_str(&text).map_err(|e| {
-        Error::new(
-            ErrorCode::InvalidInput,
-            format!("{} is not a TokenDesk profile export: {e}.", a.file),
-        )
+    // Every profile is checked before the first is saved.
+    let configs = export::read(&text).map_err(|mut e| {
+        e.message = format!("{}: {}", a.file, e.message);
+        e
     })?;
-    if export.format != FORMAT {
-        return Err(Error::new(
-            ErrorCode::InvalidInput,
-            format!(
-                "Unknown export format \"{}\" (expected {FORMAT}).",
-                export.format
-            ),
-        ));
-    }
-    for config in in_link_order(export.profiles) {
-        config.validate()?;
+    for config in in_link_order(configs) {
         // A private key is a file, not a line: `profile set-key` stores it afterwards.
         let secret = if !config.auth_method.needs_secret()
             || config.auth_method == AuthMethod::PrivateKeyJwt

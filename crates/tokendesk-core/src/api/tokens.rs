@@ -99,7 +99,11 @@ impl Core {
         let fresh = |t: &TokenSet, now: Millis| {
             t.state(now) == TokenState::Valid
                 && t.access_valid_for(now)
-                    .is_none_or(|left| left >= min_valid.as_millis() as Millis)
+                    // Saturating: `min_valid_secs` of u64::MAX from an agent request wrapped
+                    // to -1000 ms ("any token will do") with `as`.
+                    .is_none_or(|left| {
+                        left >= Millis::try_from(min_valid.as_millis()).unwrap_or(Millis::MAX)
+                    })
         };
         // An exchanged token whose subject token changed since is exchanged again.
         let current = |t: &TokenSet| -> Result<bool> {

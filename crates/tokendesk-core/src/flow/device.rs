@@ -43,6 +43,11 @@ pub const SLOW_DOWN_SECS: u64 = 5;
 /// How long a device code lives when the provider does not say (`expires_in` is required by
 /// RFC 8628 §3.2, but a missing one should not stop the sign-in).
 pub const DEFAULT_EXPIRES_SECS: u64 = 600;
+/// The longest a device code is waited for, whatever `expires_in` says: a provider's 10^18
+/// seconds overflowed the sign-in's deadline (a panic). A day is beyond any real device flow.
+pub const MAX_EXPIRES_SECS: u64 = 86_400;
+/// The longest interval between polls, whatever `interval` says.
+pub const MAX_INTERVAL_SECS: u64 = 600;
 
 /// The provider's answer to the device authorization request (RFC 8628 §3.2).
 #[derive(Debug)]
@@ -154,19 +159,19 @@ pub fn read_authorization(
     if let Some(u) = &verification_uri_complete {
         check_address(u, "verification_uri_complete")?;
     }
-    let positive = |name: &str| {
+    let positive = |name: &str, max: u64| {
         v.get(name)
             .and_then(lenient::integer)
             .filter(|n| *n > 0)
-            .map(|n| n as u64)
+            .map(|n| (n as u64).min(max))
     };
     Ok(DeviceAuthorization {
         device_code: Sensitive::new(device_code),
         user_code,
         verification_uri,
         verification_uri_complete,
-        expires_in_secs: positive("expires_in").unwrap_or(DEFAULT_EXPIRES_SECS),
-        interval_secs: positive("interval").unwrap_or(DEFAULT_INTERVAL_SECS),
+        expires_in_secs: positive("expires_in", MAX_EXPIRES_SECS).unwrap_or(DEFAULT_EXPIRES_SECS),
+        interval_secs: positive("interval", MAX_INTERVAL_SECS).unwrap_or(DEFAULT_INTERVAL_SECS),
     })
 }
 

@@ -8,6 +8,7 @@ use url::Url;
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::Call;
 use crate::ident;
+use crate::json_object;
 use crate::profile::Endpoint;
 
 /// What a provider says about itself. `raw` keeps the whole document.
@@ -73,12 +74,17 @@ impl ProviderMetadata {
         self.raw.get("mtls_endpoint_aliases")?.get(key)?.as_str()
     }
 
-    fn from_document(doc: Value, source_url: String, fetched_at: i64) -> Result<Self> {
-        let Value::Object(_) = &doc else {
+    /// The metadata in a discovery document; an error names the member that is wrong.
+    pub fn from_document(doc: Value, source_url: String, fetched_at: i64) -> Result<Self> {
+        let Value::Object(object) = &doc else {
             return Err(bad_document(&source_url, "it is not a JSON object"));
         };
-        let mut meta: ProviderMetadata = serde_json::from_value(doc.clone())
-            .map_err(|e| bad_document(&source_url, &e.to_string()))?;
+        let mut meta: ProviderMetadata = json_object::read(object).map_err(|e| {
+            bad_document(
+                &source_url,
+                &format!("its member \"{}\" is wrong ({})", e.member, e.why),
+            )
+        })?;
         meta.source_url = source_url;
         meta.fetched_at = fetched_at;
         meta.raw = doc;
@@ -96,6 +102,9 @@ fn bad_document(url: &str, why: &str) -> Error {
 /// Where to look for metadata, in order: OIDC discovery (issuer + path), then RFC 8414
 /// (well-known inserted before the issuer's path).
 pub fn candidate_urls(issuer: &str) -> Result<Vec<String>> {
+    // Only an http(s) issuer without query or fragment: "mailto:x" gave the candidate
+    // "null/.well-known/…" (an opaque origin), which failed later as an internal error.
+    crate::profile::check_issuer(issuer).map_err(|m| Error::invalid_field("issuer", m))?;
     let url = Url::parse(issuer)
         .map_err(|e| Error::invalid_field("issuer", format!("\"{issuer}\" is not a URL ({e}).")))?;
     let trimmed = issuer.trim_end_matches('/');

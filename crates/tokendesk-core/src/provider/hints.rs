@@ -298,7 +298,8 @@ fn html_title(text: &str) -> Option<String> {
     let start = lower.find("<title>")? + "<title>".len();
     let end = start + lower[start..].find("</title>")?;
     let title = text[start..end].trim();
-    (!title.is_empty()).then(|| title.chars().take(80).collect())
+    (!title.is_empty())
+        .then(|| super::lenient::printable(&title.chars().take(80).collect::<String>()))
 }
 
 #[cfg(test)]

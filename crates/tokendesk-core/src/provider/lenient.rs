@@ -32,6 +32,19 @@ pub fn epoch_ms(v: &Value) -> Option<i64> {
     })
 }
 
+/// A provider's text made safe to print in a message: control characters (a terminal escape
+/// sequence, a carriage return that overwrites the line) shown as `\u{1b}`, line breaks and
+/// tabs as spaces.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => " ".to_owned(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +58,15 @@ mod tests {
         assert_eq!(number(&json!("soon")), None);
         assert_eq!(number(&json!(null)), None);
         assert_eq!(integer(&json!("7")), Some(7));
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_sent_to_the_terminal() {
+        assert_eq!(
+            printable("bad\u{1b}[2Jsecret\r\nline"),
+            "bad\\u{1b}[2Jsecret  line"
+        );
+        assert_eq!(printable("plain é"), "plain é");
     }
 
     #[test]

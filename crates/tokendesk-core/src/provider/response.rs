@@ -167,7 +167,9 @@ impl<'de> Deserialize<'de> for TokenResponse {
                 },
             }
         };
-        let expires_in = seconds("expires_in")?.map(|n| Duration::from_secs_f64(n.max(0.0)));
+        // A lifetime too long for a Duration (1e300 s) is "as long as can be", not a panic.
+        let expires_in = seconds("expires_in")?
+            .map(|n| Duration::try_from_secs_f64(n.max(0.0)).unwrap_or(Duration::MAX));
         seconds("refresh_token_expires_in")?;
         for name in ["expires_at", "refresh_token_expires_at"] {
             if let Some(v) = raw.get(name).filter(|v| !v.is_null())
@@ -244,7 +246,9 @@ impl<'de> Deserialize<'de> for ProviderError {
         };
         let text = |v: Option<&Value>| -> Option<String> {
             match v? {
-                Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+                // Printable: an error_description carrying terminal escape sequences is shown
+                // as text in the CLI, never interpreted.
+                Value::String(s) if !s.trim().is_empty() => Some(lenient::printable(s.trim())),
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
             }
@@ -293,7 +297,8 @@ impl fmt::Display for ProviderError {
             (e, Some(d)) if !e.is_empty() => write!(f, "{e}: {d}"),
             (e, None) if !e.is_empty() => f.write_str(e),
             (_, Some(d)) => f.write_str(d),
-            _ => write!(f, "{}", self.raw),
+            // JSON leaves DEL and the C1 controls (U+009B opens a terminal escape) unescaped.
+            _ => f.write_str(&lenient::printable(&self.raw.to_string())),
         }
     }
 }
