@@ -122,7 +122,7 @@ pub fn body(bytes: &[u8]) {
             let Ok(Value::Object(input)) = serde_json::from_slice::<Value>(bytes) else {
                 panic!("a token from a body that is not a JSON object");
             };
-            // With repeated members, the token and the raw fields agree (the last one).
+            // The token and the raw fields agree (a repeated member is refused before this).
             assert_eq!(
                 r.raw_field("access_token").and_then(Value::as_str),
                 Some(r.access_token().secret().as_str())
