@@ -28,7 +28,8 @@ import { parseArgs } from 'node:util';
 
 const USAGE = `usage: node server.mjs [--port N] [--access-ttl S] [--refresh-ttl S] [--id-ttl S]
                       [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR]
-                      [--tamper-hybrid c_hash|s_hash ...] [--device-interval S] [--quiet]`;
+                      [--tamper-hybrid c_hash|s_hash ...] [--device-interval S]
+                      [--clock-offset S] [--quiet]`;
 
 /** What --tamper-hybrid may break in a front-channel (hybrid) ID token. */
 const TAMPERABLE_HASHES = ['c_hash', 's_hash'];
@@ -50,6 +51,9 @@ function parseCli(argv) {
         'tls-dir': { type: 'string' },
         'tamper-hybrid': { type: 'string', multiple: true, default: [] },
         'device-interval': { type: 'string', default: '1' },
+        // The Date header of every answer is this many seconds off (negative: behind), as from a
+        // provider whose clock is wrong.
+        'clock-offset': { type: 'string', default: '0' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -95,6 +99,14 @@ function parseCli(argv) {
     tlsDir: values['tls-dir'],
     tamperHybrid,
     deviceInterval: int('device-interval', 1),
+    clockOffset: (() => {
+      const raw = values['clock-offset'];
+      if (!/^-?\d+$/.test(raw)) {
+        console.error(`--clock-offset must be an integer number of seconds, got ${JSON.stringify(raw)}\n${USAGE}`);
+        process.exit(2);
+      }
+      return Number(raw);
+    })(),
   };
 }
 
@@ -1438,6 +1450,7 @@ const tls = opts.tlsDir && {
 const server = (tls ? (handler) => https.createServer(tls, handler) : http.createServer)((req, res) => {
   const started = Date.now();
   res.on('finish', () => log(`${req.method} ${req.url} -> ${res.statusCode} (${Date.now() - started} ms)`));
+  if (opts.clockOffset) res.setHeader('date', new Date(started + opts.clockOffset * 1000).toUTCString());
 
   const url = new URL(req.url, 'http://127.0.0.1');
   const custom = url.pathname.startsWith('/gateway/') ? handleGateway

@@ -82,6 +82,10 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Check a profile's setup before anyone signs in: network, discovery, clock, capabilities,
+    /// keys, client authentication, the authorization request, what is stored. Changes
+    /// nothing. Exit 0 when every check passes or only warns, 1 when one fails.
+    Doctor(DoctorArgs),
     /// Manage profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -93,6 +97,15 @@ pub enum Command {
         #[arg(long, default_value_t = 900)]
         idle_exit: u64,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// The profile to check; every profile when left out.
+    pub profile: Option<String>,
+    /// The report as JSON (one object for one profile, an array for all).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -60,6 +60,15 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Doctor(args) = &cli.command {
+        // Its own exit code: 1 when a check fails.
+        return runtime
+            .block_on(async {
+                let core = Core::open_default(Arc::new(NoEvents))?;
+                commands::doctor::run(&core, args).await
+            })
+            .unwrap_or_else(|e| exit::report(&e));
+    }
     done(runtime.block_on(run(cli)))
 }
 
@@ -110,6 +119,7 @@ async fn run(cli: Cli) -> Result<()> {
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
+        Command::Doctor(_) => unreachable!("run by main"),
     }
 }
 

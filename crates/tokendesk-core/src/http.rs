@@ -167,21 +167,64 @@ impl Http {
         if let Some(c) = clients.get(&digest) {
             return Ok(c.clone());
         }
-        let mut builder = self.builder();
-        if let Some(ca) = &tls.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(ca.as_bytes())
-                .map_err(|e| unusable(e.to_string()))?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        if let Some(identity) = &tls.identity_pem {
-            let identity = reqwest::Identity::from_pem(identity.expose().as_bytes())
-                .map_err(|e| unusable(e.to_string()))?;
-            builder = builder.identity(identity);
-        }
-        let built = builder.build().map_err(|e| unusable(e.to_string()))?;
+        let built = with_setup(self.builder(), tls)
+            .and_then(|b| b.build())
+            .map_err(|e| unusable(e.to_string()))?;
         clients.insert(digest, built.clone());
         Ok(built)
     }
+
+    /// One GET of `url` to see the way there (the setup check): the status, the server's
+    /// `Date`, and over https its certificate and the TLS version. A client of its own, made
+    /// for this and let go; nothing is recorded.
+    pub async fn probe(&self, url: &str, tls: &TlsSetup) -> Result<Probe, TransportError> {
+        let client = with_setup(self.builder().tls_info(true), tls)
+            .and_then(|b| b.build())
+            .map_err(|e| TransportError {
+                code: ErrorCode::Tls,
+                message: format!("The HTTP client could not be set up: {e}."),
+            })?;
+        let response = client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| transport_error(url, e, self.options.timeout))?;
+        let tls_info = response.extensions().get::<reqwest::tls::TlsInfo>();
+        Ok(Probe {
+            status: response.status().as_u16(),
+            date: response
+                .headers()
+                .get(http::header::DATE)
+                .and_then(|d| d.to_str().ok())
+                .map(str::to_owned),
+            peer_certificate: tls_info
+                .and_then(|t| t.peer_certificate())
+                .map(<[u8]>::to_vec),
+        })
+    }
+}
+
+/// What [`Http::probe`] saw.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub status: u16,
+    pub date: Option<String>,
+    /// The server's certificate (DER), over https.
+    pub peer_certificate: Option<Vec<u8>>,
+}
+
+/// A client builder with a profile's CAs and client certificate.
+fn with_setup(
+    mut builder: reqwest::ClientBuilder,
+    tls: &TlsSetup,
+) -> Result<reqwest::ClientBuilder, reqwest::Error> {
+    if let Some(ca) = &tls.ca_pem {
+        builder = builder.tls_certs_merge(reqwest::Certificate::from_pem_bundle(ca.as_bytes())?);
+    }
+    if let Some(identity) = &tls.identity_pem {
+        builder = builder.identity(reqwest::Identity::from_pem(identity.expose().as_bytes())?);
+    }
+    Ok(builder)
 }
 
 /// One recorded HTTP exchange, already redacted.

@@ -311,6 +311,17 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    pub const ALL: [Endpoint; 8] = [
+        Endpoint::Authorization,
+        Endpoint::Token,
+        Endpoint::Revocation,
+        Endpoint::Introspection,
+        Endpoint::Userinfo,
+        Endpoint::Jwks,
+        Endpoint::PushedAuthorization,
+        Endpoint::DeviceAuthorization,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Endpoint::Authorization => "authorization endpoint",
@@ -322,6 +333,23 @@ impl Endpoint {
             Endpoint::PushedAuthorization => "pushed authorization request endpoint",
             Endpoint::DeviceAuthorization => "device authorization endpoint",
         }
+    }
+}
+
+impl Endpoints {
+    /// The endpoint typed by hand, if any.
+    pub fn get(&self, which: Endpoint) -> Option<&str> {
+        match which {
+            Endpoint::Authorization => &self.authorization,
+            Endpoint::Token => &self.token,
+            Endpoint::Revocation => &self.revocation,
+            Endpoint::Introspection => &self.introspection,
+            Endpoint::Userinfo => &self.userinfo,
+            Endpoint::Jwks => &self.jwks,
+            Endpoint::PushedAuthorization => &self.par,
+            Endpoint::DeviceAuthorization => &self.device_authorization,
+        }
+        .as_deref()
     }
 }
 
@@ -338,20 +366,10 @@ impl Profile {
     /// The endpoint to use: the one set by hand, else — with a TLS client certificate — the
     /// provider's mTLS alias (RFC 8705 §5), else the discovered one.
     pub fn endpoint(&self, which: Endpoint) -> Option<&str> {
-        let e = &self.config.endpoints;
-        let manual = match which {
-            Endpoint::Authorization => &e.authorization,
-            Endpoint::Token => &e.token,
-            Endpoint::Revocation => &e.revocation,
-            Endpoint::Introspection => &e.introspection,
-            Endpoint::Userinfo => &e.userinfo,
-            Endpoint::Jwks => &e.jwks,
-            Endpoint::PushedAuthorization => &e.par,
-            Endpoint::DeviceAuthorization => &e.device_authorization,
-        };
         let meta = self.metadata.as_ref();
-        manual
-            .as_deref()
+        self.config
+            .endpoints
+            .get(which)
             .or_else(|| {
                 self.config
                     .tls_client_cert

@@ -56,6 +56,9 @@ pub struct TlsFixture {
     pub client_key_pem: String,
     pub rogue_cert_pem: String,
     pub rogue_key_pem: String,
+    /// A client certificate from the trusted CA that expired in 2021.
+    pub expired_cert_pem: String,
+    pub expired_key_pem: String,
 }
 
 impl TlsFixture {
@@ -75,14 +78,20 @@ impl TlsFixture {
             .unwrap()
             .signed_by(&server_key, &ca)
             .unwrap();
-        let leaf = |cn: &str, issuer: &Issuer<'_, KeyPair>| {
+        let leaf_until = |cn: &str, issuer: &Issuer<'_, KeyPair>, expired: bool| {
             let key = KeyPair::generate().unwrap();
             let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
             params.distinguished_name.push(DnType::CommonName, cn);
+            if expired {
+                params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+                params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+            }
             let cert = params.signed_by(&key, issuer).unwrap();
             (cert.pem(), key.serialize_pem())
         };
+        let leaf = |cn: &str, issuer: &Issuer<'_, KeyPair>| leaf_until(cn, issuer, false);
         let (client_cert_pem, client_key_pem) = leaf("cc-mtls", &ca);
+        let (expired_cert_pem, expired_key_pem) = leaf_until("cc-mtls", &ca, true);
         let rogue_ca_key = KeyPair::generate().unwrap();
         let mut rogue_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         rogue_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -100,6 +109,8 @@ impl TlsFixture {
             client_key_pem,
             rogue_cert_pem,
             rogue_key_pem,
+            expired_cert_pem,
+            expired_key_pem,
         }
     }
 }

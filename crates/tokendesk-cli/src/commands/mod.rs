@@ -1,5 +1,6 @@
 //! One module per command group.
 
+pub mod doctor;
 pub mod inspect;
 pub mod list;
 pub mod login;

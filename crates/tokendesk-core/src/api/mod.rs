@@ -5,6 +5,7 @@
 mod calls;
 mod device;
 mod diagnostics;
+mod doctor;
 mod dpop;
 mod exchange;
 mod login;

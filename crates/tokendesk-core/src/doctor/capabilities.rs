@@ -73,17 +73,18 @@ pub fn compare(profile: &Profile, meta: &ProviderMetadata) -> Vec<CheckRow> {
                 "provider:response_type",
                 "Response type",
                 ok,
-                format!("response_type \"{rt}\"; the provider lists {}", join(&types)),
+                format!(
+                    "response_type \"{rt}\"; the provider lists {}",
+                    join(&types)
+                ),
                 "Use an advertised response type in the profile's authorize parameters.",
             ));
         }
         let pkce = match list("code_challenge_methods_supported") {
-            Some(m) if m.iter().any(|m| m == "S256") => CheckRow::new(
-                "provider:pkce",
-                Layer::Provider,
-                "PKCE",
-            )
-            .pass("TokenDesk sends S256 challenges; the provider lists S256."),
+            Some(m) if m.iter().any(|m| m == "S256") => {
+                CheckRow::new("provider:pkce", Layer::Provider, "PKCE")
+                    .pass("TokenDesk sends S256 challenges; the provider lists S256.")
+            }
             Some(m) => CheckRow::new("provider:pkce", Layer::Provider, "PKCE").fail(
                 format!("The provider lists {} but not S256.", join(&m)),
                 "TokenDesk always uses S256 (plain is not safe): ask the provider to allow S256.",
@@ -111,7 +112,10 @@ pub fn compare(profile: &Profile, meta: &ProviderMetadata) -> Vec<CheckRow> {
             some => row.warn(
                 format!(
                     "Not in the provider's scopes_supported: {}. It lists {}.",
-                    some.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                    some.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     join(&supported)
                 ),
                 "Check the scope's spelling; a provider may also refuse it (invalid_scope) or \
@@ -122,8 +126,7 @@ pub fn compare(profile: &Profile, meta: &ProviderMetadata) -> Vec<CheckRow> {
     }
 
     // Signing algorithms.
-    if c.auth_method == AuthMethod::PrivateKeyJwt || c.auth_method == AuthMethod::ClientSecretJwt
-    {
+    if c.auth_method == AuthMethod::PrivateKeyJwt || c.auth_method == AuthMethod::ClientSecretJwt {
         if let Some(algs) = list("token_endpoint_auth_signing_alg_values_supported") {
             rows.push(listed(
                 "client:assertion_alg",
@@ -185,9 +188,13 @@ pub fn compare(profile: &Profile, meta: &ProviderMetadata) -> Vec<CheckRow> {
     }
 
     if browser {
-        let par_endpoint = meta.pushed_authorization_request_endpoint.is_some()
-            || c.endpoints.par.is_some();
-        let row = CheckRow::new("provider:par", Layer::Provider, "Pushed authorization requests");
+        let par_endpoint =
+            meta.pushed_authorization_request_endpoint.is_some() || c.endpoints.par.is_some();
+        let row = CheckRow::new(
+            "provider:par",
+            Layer::Provider,
+            "Pushed authorization requests",
+        );
         let wanted = crate::flow::par::wanted(profile);
         rows.push(match (wanted, par_endpoint) {
             (true, false) => row.fail(
@@ -278,7 +285,11 @@ fn listed(
 
 fn judged(id: &str, title: &str, ok: bool, seen: String, fix: &str) -> CheckRow {
     let row = CheckRow::new(id, layer_of(id), title);
-    if ok { row.pass(seen) } else { row.warn(seen, fix) }
+    if ok {
+        row.pass(seen)
+    } else {
+        row.warn(seen, fix)
+    }
 }
 
 fn layer_of(id: &str) -> Layer {
@@ -378,6 +389,9 @@ mod tests {
         assert_eq!(row(&rows, "client:auth_method").status, Status::Fail);
         assert_eq!(row(&rows, "client:grant").status, Status::Fail);
         assert_eq!(row(&rows, "provider:dpop").status, Status::Fail);
-        assert!(rows.iter().all(|r| r.id != "provider:pkce"), "no PKCE without a browser");
+        assert!(
+            rows.iter().all(|r| r.id != "provider:pkce"),
+            "no PKCE without a browser"
+        );
     }
 }

@@ -71,6 +71,9 @@ mod tests {
         assert!(r.seen.contains("10 min 0 s behind"), "{}", r.seen);
         assert!(r.fix.unwrap().contains("timedatectl"));
         assert_eq!(skew(None, THEN_MS, "op").status, Status::Skipped);
-        assert_eq!(skew(Some("yesterday"), THEN_MS, "op").status, Status::Skipped);
+        assert_eq!(
+            skew(Some("yesterday"), THEN_MS, "op").status,
+            Status::Skipped
+        );
     }
 }

@@ -11,6 +11,7 @@ pub mod device;
 pub mod jarm;
 pub mod jwt_bearer;
 pub mod par;
+pub mod public_key;
 pub mod refresh;
 pub mod request_object;
 pub mod token_exchange;

@@ -141,6 +141,28 @@ async fn post_token(
         .await?)
 }
 
+/// A token request that cannot succeed — a code exchange with a made-up code — to learn whether
+/// the client authenticates (the setup check): a provider answers `invalid_grant` when it does,
+/// `invalid_client` when it does not. Nothing can be issued.
+pub async fn probe_client_auth(
+    profile: &Profile,
+    secret: Option<&Sensitive<String>>,
+    redirect_uri: &str,
+    call: &Call<'_>,
+) -> Result<oauth2::HttpResponse> {
+    let url = profile.require_endpoint(Endpoint::Token)?;
+    let code = format!("tokendesk-setup-check-{}", uuid::Uuid::new_v4().simple());
+    let verifier = "tokendesk-setup-check-verifier-that-matches-no-challenge-00000";
+    let form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri),
+        ("code_verifier", verifier),
+    ];
+    let request = authenticated_post(profile, secret, url, form, call.now_ms())?;
+    Ok(call.send(request).await?)
+}
+
 /// Revokes a token (RFC 7009). Success is HTTP 200 whatever the token was.
 pub async fn revoke(
     profile: &Profile,

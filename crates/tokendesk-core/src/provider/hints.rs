@@ -293,6 +293,43 @@ fn short_parse_error(e: &str) -> String {
     }
 }
 
+/// What an HTML page says, as one line of at most `max` characters: its title and text, tags,
+/// scripts and styles left out (an error page a provider shows instead of redirecting).
+pub fn page_excerpt(html: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        out.push(' ');
+        let lower = rest[open..].to_ascii_lowercase();
+        let skip_to = ["script", "style"]
+            .iter()
+            .find(|t| lower.starts_with(&format!("<{t}")))
+            .and_then(|t| lower.find(&format!("</{t}>")).map(|i| i + t.len() + 3))
+            .or_else(|| lower.find('>').map(|i| i + 1));
+        match skip_to {
+            Some(n) => rest = &rest[open + n..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    let text = out
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut line: String = words.join(" ").chars().take(max).collect();
+    if words.join(" ").chars().count() > max {
+        line.push('…');
+    }
+    super::lenient::printable(&line)
+}
+
 fn html_title(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let start = lower.find("<title>")? + "<title>".len();
@@ -313,6 +350,19 @@ mod tests {
             location: None,
             content_encoding: None,
         }
+    }
+
+    #[test]
+    fn a_page_excerpt_is_its_text() {
+        let page = "<html><head><title>oops</title><style>p{color:red}</style>\
+                    <script>var x = '<b>';</script></head><body><h1>Error</h1>\
+                    <p>redirect_uri did not match &amp; more</p></body></html>";
+        assert_eq!(
+            page_excerpt(page, 200),
+            "oops Error redirect_uri did not match & more"
+        );
+        assert_eq!(page_excerpt(page, 10), "oops Error…");
+        assert_eq!(page_excerpt("plain <unclosed", 50), "plain");
     }
 
     #[test]

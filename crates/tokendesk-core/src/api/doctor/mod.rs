@@ -1,0 +1,293 @@
+//! Runs the setup check ([`crate::doctor`]): discovery first (everything else needs the
+//! provider's metadata), then the network, capability, key, client-authentication, redirect and
+//! stored-state checks side by side, each within [`CHECK_TIMEOUT`]. Nothing is written: not the
+//! discovered metadata, not a token (a trial client-credentials token is thrown away), not the
+//! exchange log — what each check sent and received travels in its row instead.
+
+mod keys;
+mod network;
+mod probes;
+mod stored;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use super::Core;
+use super::profiles::credential_kind;
+use crate::doctor::{CheckRow, Layer, SetupReport, capabilities, clock};
+use crate::error::Result;
+use crate::http::{Call, Exchange, TlsSetup};
+use crate::profile::{Endpoint, Profile, ProfileConfig, ProfileId};
+use crate::provider::discovery;
+use crate::secret::{SecretKind, Sensitive};
+
+/// The longest any one check may take; one that takes longer fails, the others go on.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The secrets a check may use: the stored ones, or those typed in a form not saved yet.
+#[derive(Default, Clone)]
+pub(super) struct Creds {
+    /// The client secret or the signing key (what `credential_kind` names).
+    pub credential: Option<Sensitive<String>>,
+    pub tls_key: Option<Sensitive<String>>,
+    pub dpop_key: Option<Sensitive<String>>,
+    /// The key for request objects when the client authenticates otherwise.
+    pub request_key: Option<Sensitive<String>>,
+    /// A keychain that could not be read, in words.
+    pub keychain_error: Option<String>,
+}
+
+impl Creds {
+    /// The key that signs client assertions and request objects.
+    pub fn signing_key(&self, config: &ProfileConfig) -> Option<&Sensitive<String>> {
+        match config.auth_method {
+            crate::profile::AuthMethod::PrivateKeyJwt => self.credential.as_ref(),
+            _ => self.request_key.as_ref(),
+        }
+    }
+}
+
+impl Core {
+    /// Checks a saved profile's setup without changing anything stored.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn check_setup(&self, id: &ProfileId) -> Result<SetupReport> {
+        let profile = self.profile_by_id(id)?;
+        let mut creds = Creds::default();
+        let kinds = [
+            (credential_kind(&profile.config), &mut creds.credential),
+            (SecretKind::TlsKey, &mut creds.tls_key),
+            (SecretKind::DpopKey, &mut creds.dpop_key),
+            (SecretKind::PrivateKey, &mut creds.request_key),
+        ];
+        for (kind, slot) in kinds {
+            match self.vault.get(&profile.id, kind).await {
+                Ok(v) => *slot = v,
+                Err(e) => creds.keychain_error = Some(e.message),
+            }
+        }
+        Ok(self.run_checks(profile, creds, true).await)
+    }
+
+    /// Checks a profile before it is saved (the form's "Check setup"), with the secret typed in
+    /// the form.
+    pub async fn check_config(
+        &self,
+        config: ProfileConfig,
+        credential: Option<Sensitive<String>>,
+        tls_key: Option<Sensitive<String>>,
+        request_key: Option<Sensitive<String>>,
+    ) -> Result<SetupReport> {
+        config.validate()?;
+        let profile = Profile {
+            id: ProfileId::from("-"),
+            config,
+            metadata: None,
+            created_at: self.now(),
+            updated_at: self.now(),
+        };
+        let creds = Creds {
+            credential,
+            tls_key,
+            request_key,
+            ..Default::default()
+        };
+        Ok(self.run_checks(profile, creds, false).await)
+    }
+
+    async fn run_checks(&self, mut profile: Profile, creds: Creds, stored: bool) -> SetupReport {
+        let started = Instant::now();
+        let checked_at = self.now();
+        let tls = TlsSetup {
+            ca_pem: profile.config.tls_ca.clone(),
+            identity_pem: match (&profile.config.tls_client_cert, &creds.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsSetup::identity(cert, key)),
+                _ => None,
+            },
+        };
+        let mut rows = Vec::new();
+        // Discovery first: the endpoints and capabilities of the rest come from it.
+        let (discovered, date) = timed(
+            CheckRow::new("provider:discovery", Layer::Provider, "Discovery"),
+            self.check_discovery(&mut profile, &tls),
+        )
+        .await;
+        rows.extend(discovered);
+        let p = &profile;
+        let (net, caps, keys, auth, redirect, state) = tokio::join!(
+            timed_rows("network", self.check_network(p, &tls)),
+            async {
+                match &p.metadata {
+                    Some(meta) => capabilities::compare(p, meta),
+                    None => vec![
+                        CheckRow::new("provider:capabilities", Layer::Provider, "Capabilities")
+                            .skip("No provider metadata to compare with (no issuer, or discovery failed)."),
+                    ],
+                }
+            },
+            timed_rows("keys", self.check_keys(p, &tls, &creds)),
+            timed_rows("client:auth", self.check_client_auth(p, &tls, &creds)),
+            timed_rows("client:redirect", self.check_redirect(p, &tls, &creds)),
+            async {
+                match stored {
+                    true => self.check_stored(p, &creds).await,
+                    false => vec![
+                        CheckRow::new("tokens:stored", Layer::Tokens, "Stored state")
+                            .skip("The profile is not saved yet."),
+                    ],
+                }
+            },
+        );
+        let (net_rows, net_date) = net;
+        // The clock: from discovery's answer, else from the network probe's.
+        if let Some((date, at, origin)) = date.or(net_date) {
+            rows.push(clock::skew(date.as_deref(), at, &origin));
+        }
+        for part in [net_rows, caps, keys.0, auth.0, redirect.0, state] {
+            rows.extend(part);
+        }
+        rows.sort_by_key(|r| r.layer);
+        SetupReport {
+            profile_name: profile.config.name.clone(),
+            checked_at,
+            duration_ms: started.elapsed().as_millis() as u64,
+            checks: rows,
+        }
+    }
+
+    /// Discovers into `profile` (not stored). Also the answer's `Date`, the local time in the
+    /// middle of the exchange, and where it came from, for the clock check.
+    async fn check_discovery(
+        &self,
+        profile: &mut Profile,
+        tls: &TlsSetup,
+    ) -> (Vec<CheckRow>, Option<ClockSample>) {
+        let row = CheckRow::new("provider:discovery", Layer::Provider, "Discovery");
+        let Some(issuer) = profile.config.issuer.clone() else {
+            return (
+                vec![row.skip(
+                    "The profile's endpoints are typed by hand: there is no issuer to discover.",
+                )],
+                None,
+            );
+        };
+        let call = self.plain_call(profile, "discovery").with_tls(tls.clone());
+        let result = discovery::discover(&call, &issuer, self.now()).await;
+        let records = call.take_records();
+        let sample = clock_sample(&records);
+        let mut rows = Vec::new();
+        match result {
+            Err(e) => rows.push(
+                row.fail(
+                    e.message,
+                    "Check the issuer URL (it must be the provider's exact issuer identifier), \
+                     or set the endpoints by hand.",
+                )
+                .with_exchanges(records),
+            ),
+            Ok(meta) => {
+                let row = if meta.issuer == issuer {
+                    row.pass(format!(
+                        "{} answers as issuer \"{}\", exactly as the profile says.",
+                        meta.source_url, meta.issuer
+                    ))
+                } else {
+                    row.warn(
+                        format!(
+                            "The profile's issuer is \"{issuer}\", the provider calls itself \"{}\" \
+                             (a trailing slash differs). TokenDesk uses the provider's spelling; \
+                             other tools and libraries compare exactly and would refuse its \
+                             tokens.",
+                            meta.issuer
+                        ),
+                        format!("Set the issuer to exactly \"{}\".", meta.issuer),
+                    )
+                };
+                rows.push(row.with_exchanges(records));
+                let typed: Vec<String> = Endpoint::ALL
+                    .iter()
+                    .filter_map(|&which| {
+                        let mine = profile.config.endpoints.get(which)?;
+                        let theirs = meta.endpoint(which)?;
+                        (mine != theirs).then(|| {
+                            format!("{}: typed {mine}, advertised {theirs}", which.label())
+                        })
+                    })
+                    .collect();
+                if !typed.is_empty() {
+                    rows.push(
+                        CheckRow::new("provider:endpoints", Layer::Provider, "Endpoints").warn(
+                            typed.join("; "),
+                            "A hand-typed endpoint wins over discovery: remove it from the profile \
+                             unless the provider's advertised one is wrong.",
+                        ),
+                    );
+                }
+                profile.metadata = Some(meta);
+            }
+        }
+        (rows, sample)
+    }
+}
+
+/// The `Date` an answer carried, the local time in the middle of its exchange, its origin.
+pub(super) type ClockSample = (Option<String>, i64, String);
+
+pub(super) fn clock_sample(records: &[Exchange]) -> Option<ClockSample> {
+    let r = records.iter().rev().find(|r| r.status.is_some())?;
+    let date = r
+        .response_headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("date"))
+        .map(|h| h.value.clone());
+    let origin = url::Url::parse(&r.url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| r.url.clone());
+    Some((date, r.at + r.duration_ms as i64 / 2, origin))
+}
+
+/// A check with its own time limit, its duration on each row.
+async fn timed<T>(
+    row: CheckRow,
+    check: impl Future<Output = (Vec<CheckRow>, T)>,
+) -> (Vec<CheckRow>, T)
+where
+    T: Default,
+{
+    let started = Instant::now();
+    match tokio::time::timeout(CHECK_TIMEOUT, check).await {
+        Ok((mut rows, t)) => {
+            let ms = started.elapsed().as_millis() as u64;
+            rows.iter_mut().for_each(|r| r.duration_ms = ms);
+            (rows, t)
+        }
+        Err(_) => (vec![too_slow(row)], T::default()),
+    }
+}
+
+async fn timed_rows<T: Default>(
+    id: &str,
+    check: impl Future<Output = (Vec<CheckRow>, T)>,
+) -> (Vec<CheckRow>, T) {
+    let layer = match id.split(':').next() {
+        Some("network") => Layer::Network,
+        Some("client") => Layer::Client,
+        _ => Layer::Provider,
+    };
+    timed(CheckRow::new(id, layer, id), check).await
+}
+
+fn too_slow(row: CheckRow) -> CheckRow {
+    row.fail(
+        format!(
+            "The check did not finish within {} s.",
+            CHECK_TIMEOUT.as_secs()
+        ),
+        "The provider is slow or does not answer: check that it is up and reachable from this \
+         machine (proxy, VPN, firewall).",
+    )
+}
+
+/// Takes a call's records for a row.
+pub(super) fn records(call: &Call<'_>) -> Vec<Exchange> {
+    call.take_records()
+}
