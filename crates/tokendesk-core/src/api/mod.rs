@@ -11,6 +11,7 @@ mod login;
 mod profiles;
 mod provider_calls;
 mod reveal;
+mod request;
 mod steps;
 mod tokens;
 
@@ -18,6 +19,7 @@ pub use device::DeviceLoginStarted;
 pub use dpop::TokenUse;
 pub use exchange::chain_changed;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
+pub use request::{ApiRequest, ApiResponse};
 pub use reveal::{ExportFormat, TokenInspection, format_token};
 
 use std::collections::HashMap;
