@@ -5,9 +5,11 @@
 
 mod device_user;
 pub mod hostile;
+mod resource;
 mod sandbox_login;
 
 pub use device_user::{approve_device, deny_device, device_config};
+pub use resource::{ResourceServer, Seen};
 pub use sandbox_login::SandboxLogin;
 
 use std::io::{BufRead, BufReader};

@@ -250,28 +250,33 @@ fn prepare(profile: &Profile, request: &ApiRequest) -> Result<Prepared> {
     })
 }
 
-/// The request's URL: absolute as given, or relative to the profile's API URL.
+/// The request's URL: absolute as given, a path relative to the profile's API URL, or (none
+/// given) where the token is used by default: the API URL, else the userinfo endpoint.
 fn resolve_url(profile: &Profile, given: &str) -> Result<String> {
     let name = &profile.config.name;
     let bad = |why: String| Error::invalid_field("url", why);
+    let parse = |u: &str, what: &str| {
+        url::Url::parse(u).map_err(|e| bad(format!("{what} \"{u}\" is not a URL ({e}).")))
+    };
     if given.starts_with("http://") || given.starts_with("https://") {
-        return url::Url::parse(given)
-            .map(|u| u.to_string())
-            .map_err(|e| bad(format!("\"{given}\" is not a URL ({e}).")));
+        return parse(given, "The URL").map(String::from);
     }
-    let Some(base) = api_url(profile) else {
+    let base = match given {
+        "" => api_url(profile),
+        _ => profile.config.api_url.as_deref(),
+    };
+    let Some(base) = base else {
         return Err(bad(format!(
             "\"{given}\" is not an http(s) URL, and profile \"{name}\" has no API URL to resolve \
              it against. Give the whole URL, or set the profile's API URL."
         )));
     };
-    let base = url::Url::parse(base)
-        .map_err(|e| bad(format!("The API URL of profile \"{name}\" is not a URL ({e}).")))?;
+    let base = parse(base, &format!("The API URL of profile \"{name}\""))?;
     if given.is_empty() {
-        return Ok(base.to_string());
+        return Ok(base.into());
     }
     base.join(given)
-        .map(|u| u.to_string())
+        .map(String::from)
         .map_err(|e| bad(format!("\"{given}\" does not resolve against {base} ({e}).")))
 }
 
