@@ -152,7 +152,12 @@ pub struct RequestArgs {
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
     /// The request body (JSON gets Content-Type: application/json unless -H sets one).
-    #[arg(short = 'd', long = "data", value_name = "BODY", conflicts_with = "data_file")]
+    #[arg(
+        short = 'd',
+        long = "data",
+        value_name = "BODY",
+        conflicts_with = "data_file"
+    )]
     pub data: Option<String>,
     /// Read the request body from a file (`-` for stdin).
     #[arg(long, value_name = "FILE")]
@@ -175,7 +180,12 @@ pub struct ExecArgs {
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub min_valid: u64,
     /// The command and its arguments (after `--`).
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub command: Vec<std::ffi::OsString>,
 }
 

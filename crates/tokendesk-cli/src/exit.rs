@@ -57,8 +57,7 @@ pub fn with_login_hint(mut e: Error, profile: &str) -> Error {
 /// A word as a POSIX shell reads it back: quoted only when it must be.
 pub fn shell_word(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./:@=+".contains(&b))
     {
         s.to_owned()

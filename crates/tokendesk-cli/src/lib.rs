@@ -91,7 +91,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Exec(args) => return exec::run(&core, args).await,
         Command::Credential(c) => return credential::run(&core, c).await,
 
-
         Command::Token(args) => token::run(&core, args).await,
         Command::List => list::run(&core),
         Command::Login(args) => login::run(&core, args).await,

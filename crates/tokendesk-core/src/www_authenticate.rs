@@ -258,7 +258,10 @@ mod tests {
         let mut h = headers(&[
             r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="ES256 EdDSA""#,
         ]);
-        h.insert("dpop-nonce", http::HeaderValue::from_static("eyJ7S_zG.eyJH0-Z"));
+        h.insert(
+            "dpop-nonce",
+            http::HeaderValue::from_static("eyJ7S_zG.eyJH0-Z"),
+        );
         let c = AuthChallenge::of(&h).unwrap();
         assert_eq!(c.error.as_deref(), Some("use_dpop_nonce"));
         assert_eq!(c.algs.as_deref(), Some("ES256 EdDSA"));
@@ -280,7 +283,10 @@ mod tests {
             c.resource_metadata.as_deref(),
             Some("https://api.example/.well-known/oauth-protected-resource")
         );
-        assert!(!c.wants_new_token(), "a token with more scope needs a sign-in, not a refresh");
+        assert!(
+            !c.wants_new_token(),
+            "a token with more scope needs a sign-in, not a refresh"
+        );
         assert_eq!(
             c.summary(),
             r#"insufficient_scope: needs "more" (scope "accounts:read payments" needed)"#
@@ -309,11 +315,22 @@ mod tests {
             parse(r#"Bearer error="invalid_token"#)[0].param("error"),
             Some("invalid_token")
         );
-        for odd in ["", ",,,", "=", "\"", "Bearer =", "Bearer a=\"\\", "(x) Bearer"] {
+        for odd in [
+            "",
+            ",,,",
+            "=",
+            "\"",
+            "Bearer =",
+            "Bearer a=\"\\",
+            "(x) Bearer",
+        ] {
             let _ = parse(odd);
         }
         assert!(AuthChallenge::of(&http::HeaderMap::new()).is_none());
         let bare = AuthChallenge::of(&headers(&["Bearer"])).unwrap();
-        assert!(bare.wants_new_token(), "no error code: try a new token once");
+        assert!(
+            bare.wants_new_token(),
+            "no error code: try a new token once"
+        );
     }
 }

@@ -288,9 +288,9 @@ fn refuse(git: bool, why: Option<&str>) -> Response {
     let challenge = match (git, why) {
         (true, _) => r#"Basic realm="test-git""#.to_owned(),
         (false, None) => r#"Bearer realm="test-api""#.to_owned(),
-        (false, Some(why)) => format!(
-            r#"Bearer realm="test-api", error="invalid_token", error_description="{why}""#
-        ),
+        (false, Some(why)) => {
+            format!(r#"Bearer realm="test-api", error="invalid_token", error_description="{why}""#)
+        }
     };
     let mut response = (StatusCode::UNAUTHORIZED, "unauthorized\n").into_response();
     response.headers_mut().insert(
@@ -330,7 +330,10 @@ async fn git_backend(shared: &Shared, request: Request) -> Response {
         .env("CONTENT_TYPE", header(header::CONTENT_TYPE))
         .env("CONTENT_LENGTH", body.len().to_string())
         .env("HTTP_CONTENT_ENCODING", header(header::CONTENT_ENCODING))
-        .env("GIT_PROTOCOL", header(header::HeaderName::from_static("git-protocol")))
+        .env(
+            "GIT_PROTOCOL",
+            header(header::HeaderName::from_static("git-protocol")),
+        )
         .env("REMOTE_USER", "tokendesk-test")
         .env("REMOTE_ADDR", "127.0.0.1")
         .stdin(std::process::Stdio::piped())
@@ -353,9 +356,17 @@ fn cgi_response(out: &[u8]) -> Response {
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|i| (i, i + 4))
-        .or_else(|| out.windows(2).position(|w| w == b"\n\n").map(|i| (i, i + 2)));
+        .or_else(|| {
+            out.windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|i| (i, i + 2))
+        });
     let Some((end, body_at)) = split else {
-        return (StatusCode::BAD_GATEWAY, "git http-backend answered no headers").into_response();
+        return (
+            StatusCode::BAD_GATEWAY,
+            "git http-backend answered no headers",
+        )
+            .into_response();
     };
     let mut builder = Response::builder().status(200);
     for line in String::from_utf8_lossy(&out[..end]).lines() {

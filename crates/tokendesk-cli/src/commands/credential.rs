@@ -165,19 +165,27 @@ mod tests {
                 action,
             } => {
                 assert_eq!(common.profile, "gw");
-                assert_eq!((username.as_str(), action.as_str()), ("x-access-token", "get"));
+                assert_eq!(
+                    (username.as_str(), action.as_str()),
+                    ("x-access-token", "get")
+                );
             }
             other => panic!("{other:?}"),
         }
         match quick("credential git gw store").unwrap() {
-            CredentialCommand::Git { username, action, .. } => {
+            CredentialCommand::Git {
+                username, action, ..
+            } => {
                 assert_eq!((username.as_str(), action.as_str()), ("oauth2", "store"))
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(
             quick("credential kubectl k8s --min-valid=120"),
-            Some(CredentialCommand::Kubectl(CredentialArgs { min_valid: 120, .. }))
+            Some(CredentialCommand::Kubectl(CredentialArgs {
+                min_valid: 120,
+                ..
+            }))
         ));
         assert!(quick("credential kubectl k8s extra").is_none());
         assert!(quick("credential kubectl --username u k8s").is_none());

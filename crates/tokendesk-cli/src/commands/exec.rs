@@ -153,7 +153,10 @@ mod tests {
         assert_eq!(a.command, [OsString::from("--weird-program")]);
         assert!(quick("exec gw").is_none(), "no command: clap says so");
         assert!(quick("exec gw --").is_none());
-        assert!(quick("exec gw --env 1BAD -- true").is_none(), "clap/run reports it");
+        assert!(
+            quick("exec gw --env 1BAD -- true").is_none(),
+            "clap/run reports it"
+        );
         assert!(quick("exec gw --help").is_none());
         assert!(quick("exec --min-valid soon gw true").is_none());
         assert!(quick("token gw").is_none());

@@ -25,7 +25,9 @@ pub async fn run(core: &Core, args: &RequestArgs) -> Result<ExitCode> {
         .await
         .map_err(|e| exit::with_login_hint(e, &args.profile))?;
     if response.refreshed && std::io::stderr().is_terminal() {
-        eprintln!("note: the API refused the token; it was renewed once and the request sent again");
+        eprintln!(
+            "note: the API refused the token; it was renewed once and the request sent again"
+        );
     }
     print(args, &response);
     if let Some(message) = response.still_refused() {

@@ -30,8 +30,7 @@ fn request_renews_a_token_the_api_revoked_once_then_says_a_lasting_401_plainly()
     let out = run(home.path(), &["request", "cc", &url, "-i"]);
     let text = ok(&out);
     assert!(text.starts_with("HTTP 200\n"), "{text}");
-    let body: serde_json::Value =
-        serde_json::from_str(text.split("\n\n").nth(1).unwrap()).unwrap();
+    let body: serde_json::Value = serde_json::from_str(text.split("\n\n").nth(1).unwrap()).unwrap();
     assert_eq!(body["path"], "/api/accounts");
     let seen = api.seen();
     assert_eq!(seen.len(), 2, "one refusal, one retry: {seen:?}");
@@ -59,10 +58,16 @@ fn request_renews_a_token_the_api_revoked_once_then_says_a_lasting_401_plainly()
     );
     let dump = serde_json::to_string(&log).unwrap();
     assert!(!dump.contains(&first) && !dump.contains(&renewed), "{dump}");
-    assert!(dump.contains("Bearer <redacted>") || dump.contains("Bearer ***"), "{dump}");
+    assert!(
+        dump.contains("Bearer <redacted>") || dump.contains("Bearer ***"),
+        "{dump}"
+    );
 
     // A body: POST by default, JSON typed.
-    let out = run(home.path(), &["request", "cc", &url, "-d", r#"{"amount":1}"#]);
+    let out = run(
+        home.path(),
+        &["request", "cc", &url, "-d", r#"{"amount":1}"#],
+    );
     let echoed: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
     assert_eq!(
         (echoed["method"].as_str(), echoed["body"].as_str()),
@@ -112,7 +117,11 @@ fn request_bad_input_is_said_and_nothing_is_lost() {
     );
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("'Name: value'"), "{}", stderr(&out));
-    assert_eq!(token(home.path(), "cc"), before, "the stored token is intact");
+    assert_eq!(
+        token(home.path(), "cc"),
+        before,
+        "the stored token is intact"
+    );
 
     // A profile that needs a sign-in: exit 3 and the command that signs in.
     for args in [
@@ -161,7 +170,10 @@ fn exec_hands_the_token_in_the_environment_and_passes_the_outcome_through() {
     assert!(expires > now, "TOKENDESK_EXPIRES_AT is in the future");
 
     // A signal that ends the command ends `tokendesk exec` the same way.
-    let out = run(home.path(), &["exec", "cc", "--", "sh", "-c", "kill -TERM $$"]);
+    let out = run(
+        home.path(),
+        &["exec", "cc", "--", "sh", "-c", "kill -TERM $$"],
+    );
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&out.status),
         Some(15)
@@ -204,7 +216,14 @@ fn exec_hands_the_token_in_the_environment_and_passes_the_outcome_through() {
     let out = tokendesk(home.path())
         .env_remove("TOKENDESK_NO_AGENT")
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
-        .args(["exec", "cc", "--", "sh", "-c", "echo $TOKENDESK_ACCESS_TOKEN; exit 3"])
+        .args([
+            "exec",
+            "cc",
+            "--",
+            "sh",
+            "-c",
+            "echo $TOKENDESK_ACCESS_TOKEN; exit 3",
+        ])
         .output()
         .unwrap();
     assert_eq!(code(&out), 3, "{}", stderr(&out));
@@ -334,14 +353,21 @@ current-context: test
         .env("TOKENDESK_HOME", home.path())
         .env("TOKENDESK_NO_AGENT", "1")
         .env("HOME", home.path())
-        .args(["--kubeconfig", config.to_str().unwrap(), "version", "-o", "json"])
+        .args([
+            "--kubeconfig",
+            config.to_str().unwrap(),
+            "version",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    let doc: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text} {}", stderr(&out)));
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text} {}", stderr(&out)));
     assert_eq!(
-        doc["serverVersion"]["gitVersion"], "v1.32.0-tokendesk-test",
+        doc["serverVersion"]["gitVersion"],
+        "v1.32.0-tokendesk-test",
         "kubectl reached the server with the plugin's token: {}\n{:?}",
         stderr(&out),
         server.seen()

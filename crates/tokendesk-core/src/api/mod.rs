@@ -10,8 +10,8 @@ mod exchange;
 mod login;
 mod profiles;
 mod provider_calls;
-mod reveal;
 mod request;
+mod reveal;
 mod steps;
 mod tokens;
 

@@ -275,9 +275,11 @@ fn resolve_url(profile: &Profile, given: &str) -> Result<String> {
     if given.is_empty() {
         return Ok(base.into());
     }
-    base.join(given)
-        .map(String::from)
-        .map_err(|e| bad(format!("\"{given}\" does not resolve against {base} ({e}).")))
+    base.join(given).map(String::from).map_err(|e| {
+        bad(format!(
+            "\"{given}\" does not resolve against {base} ({e})."
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -335,9 +337,15 @@ mod tests {
         r.headers = vec![];
         r.body = Some(r#"{"amount": 1}"#.into());
         let x = prepare(&p, &r).unwrap();
-        assert_eq!(x.headers, vec![Param::new("content-type", "application/json")]);
+        assert_eq!(
+            x.headers,
+            vec![Param::new("content-type", "application/json")]
+        );
         r.body = Some("a=1&b=2".into());
-        assert!(prepare(&p, &r).unwrap().headers.is_empty(), "not JSON: no type guessed");
+        assert!(
+            prepare(&p, &r).unwrap().headers.is_empty(),
+            "not JSON: no type guessed"
+        );
     }
 
     #[test]
@@ -356,7 +364,10 @@ mod tests {
                 ..Default::default()
             }),
         };
-        assert!(r.still_refused().is_none(), "the first 401 is answered by a renewal");
+        assert!(
+            r.still_refused().is_none(),
+            "the first 401 is answered by a renewal"
+        );
         r.refreshed = true;
         let m = r.still_refused().unwrap();
         assert!(m.contains("still answered 401 (invalid_token)"), "{m}");
