@@ -154,4 +154,10 @@ fn futures_are_send(core: &'static Core, id: &'static ProfileId) {
     is_send(core.complete_login("x", "y"));
     is_send(core.begin_device_login(id));
     is_send(core.wait_device_login("x"));
+    is_send(core.request(
+        id,
+        Box::leak(Box::default()),
+        Duration::ZERO,
+        Trigger::Manual,
+    ));
 }
