@@ -12,7 +12,7 @@ pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-de
       libayatana-appindicator3-dev librsvg2-dev
       gnome-keyring dbus-x11 libsecret-tools procps xdg-utils)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core curl)
+  pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core curl git)
 fi
 
 if command -v apt-get >/dev/null 2>&1; then
@@ -27,6 +27,14 @@ if command -v apt-get >/dev/null 2>&1; then
   fi
 else
   echo "deps: no apt-get here; install the equivalents of: ${pkgs[*]}" >&2
+fi
+
+# kubectl for the kubeconfig exec-plugin test: Debian calls its package kubernetes-client;
+# a machine with the Kubernetes (or Google Cloud) apt repository has kubectl.
+if [ "$want_test" = 1 ] && ! command -v kubectl >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubectl 2>/dev/null ||
+    sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kubernetes-client ||
+    echo "deps: kubectl not found in apt; the kubectl test needs it (https://kubernetes.io/docs/tasks/tools/)" >&2
 fi
 
 # Toolchains come from their own installers: Debian's are too old (Rust edition 2024 needs

@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "revoke_token",
     "introspect_token",
     "userinfo",
+    "send_request",
     "support_bundle",
     "copy_support_bundle",
     "get_settings",

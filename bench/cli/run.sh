@@ -222,6 +222,10 @@ measure td_fresh client_credentials "$RUNS_FRESH" "$WARMUP_FRESH" \
   "$TD" token fresh --min-valid 100000
 TOKENDESK_NO_AGENT=1 measure td_fresh_direct client_credentials "$RUNS_FRESH" "$WARMUP_FRESH" \
   "$TD" token fresh --min-valid 100000
+# `exec`: the token from the agent into a command's environment, against `token` + the command
+# run separately (the command is `true`, so the figure is tokendesk's own cost).
+measure td_exec client_credentials "$RUNS_CACHED" "$WARMUP_CACHED" "$TD" exec cached -- true
+measure true_floor client_credentials "$RUNS_CACHED" "$WARMUP_CACHED" "$(command -v true)"
 # Floors: process start alone (no socket, store, keychain or network). `tokendesk` itself is a
 # small door that answers cached tokens and hands everything else (--version too) to
 # `tokendesk-cli`: the floor of the whole command line is that program's start.
@@ -256,6 +260,8 @@ rows = [
     ("td_fresh", "fresh   tokendesk token --min-valid 100000 (agent)", "all", "curl"),
     ("td_fresh_direct", "fresh   same, TOKENDESK_NO_AGENT=1", "all", "curl"),
     ("curl", "fresh   curl client_credentials", "all", None),
+    ("td_exec", "cached  tokendesk exec cached -- true (agent)", 0, "td_agent"),
+    ("true_floor", "floor   true", 0, None),
     ("td_floor", "floor   tokendesk-cli --version (process start)", 0, "oidc_floor"),
     ("oidc_floor", "floor   oidc-token --version (process start)", 0, None),
 ]
@@ -306,6 +312,11 @@ def check(title, a, b, factor):
     print(f"{title}: {s[a]['median']:.2f} ms vs {y:.2f} ms -> {'PASS' if x <= y else 'MISS'}")
 check("cached: tokendesk (agent) median <= oidc-token median?", "td_agent", "oidc_token", 1.0)
 check("fresh:  tokendesk median <= 1.3x curl median?", "td_fresh", "curl", 1.3)
+if s.get("td_exec") and s.get("td_agent") and s.get("true_floor"):
+    pair = s["td_agent"]["median"] + s["true_floor"]["median"]
+    x = s["td_exec"]["median"]
+    print(f"exec:   tokendesk exec -- true median <= 1.2x (token + true) medians? {x:.2f} ms vs "
+          f"{1.2 * pair:.2f} ms ({x / pair:.2f}x) -> {'PASS' if x <= 1.2 * pair else 'MISS'}")
 if bad:
     print(f"WARNING: provider traffic not as expected for: {', '.join(bad)}")
     sys.exit(1)

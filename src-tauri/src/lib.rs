@@ -97,6 +97,7 @@ pub fn run() {
             commands::tokens::revoke_token,
             commands::tokens::introspect_token,
             commands::tokens::userinfo,
+            commands::tokens::send_request,
             commands::tokens::support_bundle,
             commands::tokens::copy_support_bundle,
             commands::login::begin_login,

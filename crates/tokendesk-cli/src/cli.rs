@@ -13,6 +13,10 @@ Examples:
   tokendesk login corp --device                 # over SSH: approve with a code on another device
   curl -H \"$(tokendesk token gateway --header)\" https://api.example/v1/accounts
   eval \"$(tokendesk token corp --env)\"
+  tokendesk request gateway /v1/accounts -i     # a 401 renews the token once and retries
+  tokendesk exec gateway -- ./deploy.sh         # $TOKENDESK_ACCESS_TOKEN, never in argv
+  git config credential.https://git.example.helper '!tokendesk credential git corp'
+
   tokendesk token corp --id-token | tokendesk inspect -
 
 Exit codes:
@@ -27,6 +31,10 @@ Exit codes:
   5  the provider could not be reached (network, TLS, timeout)
   6  no such profile or token
   7  the keychain or the local store failed
+  9  request: the API answered 4xx (a 401 that stays after one renewal among them)
+  10 request: the API answered 5xx
+  126, 127  exec: the command cannot be run, or does not exist (as in a shell); otherwise
+     exec exits with the command's own code
   130 cancelled
 
 Environment:
@@ -52,6 +60,14 @@ pub struct Cli {
 pub enum Command {
     /// Print a valid access token, refreshing or fetching one first when needed.
     Token(TokenArgs),
+    /// Send an API request with the profile's token; a 401 renews the token once and sends
+    /// the request again. Prints the body (and with -i the status and headers).
+    Request(RequestArgs),
+    /// Run a command with a valid access token in its environment (never in its arguments).
+    Exec(ExecArgs),
+    /// Answer a tool that asks a program for its credentials (kubectl, git).
+    #[command(subcommand)]
+    Credential(CredentialCommand),
     /// List profiles and the state of their tokens.
     List,
     /// Sign in (authorization code with PKCE) in the browser.
@@ -134,6 +150,90 @@ pub struct TokenArgs {
     /// The ID token instead of the access token.
     #[arg(long)]
     pub id_token: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RequestArgs {
+    pub profile: String,
+    /// The URL; a path (`/v1/accounts`) is resolved against the profile's API URL, and none
+    /// means the API URL itself.
+    pub url: Option<String>,
+    /// The method (default GET, or POST with a body).
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    pub method: Option<String>,
+    /// A header, 'Name: value' (repeatable). Authorization is TokenDesk's to add.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// The request body (JSON gets Content-Type: application/json unless -H sets one).
+    #[arg(
+        short = 'd',
+        long = "data",
+        value_name = "BODY",
+        conflicts_with = "data_file"
+    )]
+    pub data: Option<String>,
+    /// Read the request body from a file (`-` for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub data_file: Option<String>,
+    /// Print the status line and the response headers before the body.
+    #[arg(short = 'i', long)]
+    pub include: bool,
+    /// Refresh first when the token expires within this many seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub min_valid: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    pub profile: String,
+    /// The variable that holds the token (TOKENDESK_EXPIRES_AT holds its expiry, epoch s).
+    #[arg(long, default_value = "TOKENDESK_ACCESS_TOKEN", value_name = "NAME")]
+    pub env: String,
+    /// Refresh first when the token expires within this many seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub min_valid: u64,
+    /// The command and its arguments (after `--`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CredentialCommand {
+    /// Print a client.authentication.k8s.io/v1 ExecCredential (for a kubeconfig `exec` entry).
+    Kubectl(CredentialArgs),
+    /// A git credential helper: answers `get` with the token as the password; `store` and
+    /// `erase` are accepted and ignored.
+    Git {
+        #[command(flatten)]
+        common: CredentialArgs,
+        /// The user name to answer with (`oauth2`, `x-access-token`, … as the host wants).
+        #[arg(long, default_value = "oauth2")]
+        username: String,
+        /// What git asks (it appends get, store or erase).
+        #[arg(default_value = "get")]
+        action: String,
+    },
+}
+
+impl CredentialCommand {
+    pub fn common(&self) -> &CredentialArgs {
+        match self {
+            Self::Kubectl(c) | Self::Git { common: c, .. } => c,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CredentialArgs {
+    pub profile: String,
+    /// Refresh first when the token expires within this many seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub min_valid: u64,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! `tokendesk`: the command scripts call. A plain `tokendesk token PROFILE [--header|--env]
-//! [--id-token] [--min-valid N]` is answered by the running token agent over its user-only
-//! socket; everything else (and `token` when no agent answers) is handed to `tokendesk-cli`,
+//! [--id-token] [--min-valid N]`, `tokendesk exec PROFILE -- COMMAND…` and `tokendesk credential
+//! kubectl|git PROFILE` are answered by the running token agent over its user-only socket;
+//! everything else (and these when no agent answers) is handed to `tokendesk-cli`,
 //! which is installed beside this program, with the same arguments, environment and exit code.
 //!
 //! This program links nothing but that fast path, so it starts about as fast as a C program:
@@ -9,21 +10,32 @@
 
 use std::process::ExitCode;
 
-use tokendesk_cli::commands::token;
+use tokendesk_cli::commands::{credential, exec, token};
 
 /// The program that runs every command (a sibling of this one).
 const FULL: &str = "tokendesk-cli";
 
 fn main() -> ExitCode {
-    // Arguments that are not UTF-8 are never a plain `token` request: tokendesk-cli reads them.
-    let args: Option<Vec<String>> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.into_string().ok())
-        .collect();
-    if let Some(args) = args.and_then(|a| token::quick_args(a.into_iter()))
-        && let Some(code) = token::fast_path(&args)
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    // An exec'd command's arguments need not be UTF-8.
+    if let Some(args) = exec::quick_args(&raw)
+        && let Some(code) = exec::fast_path(&args)
     {
         return code;
+    }
+    // Arguments that are not UTF-8 are never a plain `token` request: tokendesk-cli reads them.
+    let args: Option<Vec<String>> = raw.into_iter().map(|a| a.into_string().ok()).collect();
+    if let Some(args) = args {
+        if let Some(t) = token::quick_args(args.iter().cloned())
+            && let Some(code) = token::fast_path(&t)
+        {
+            return code;
+        }
+        if let Some(c) = credential::quick_args(&args)
+            && let Some(code) = credential::fast_path(&c)
+        {
+            return code;
+        }
     }
     hand_over()
 }

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
-use commands::{inspect, list, login, ops, profile, sandbox, token};
+use commands::{
+    credential, doctor, exec, inspect, list, login, ops, profile, request, sandbox, token,
+};
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
 
@@ -35,6 +37,16 @@ pub fn main() -> ExitCode {
     // The hot path: a cached token from the agent, before any runtime, store or keychain.
     if let Command::Token(args) = &cli.command
         && let Some(code) = token::fast_path(args)
+    {
+        return code;
+    }
+    if let Command::Exec(args) = &cli.command
+        && let Some(code) = exec::fast_path(args)
+    {
+        return code;
+    }
+    if let Command::Credential(c) = &cli.command
+        && let Some(code) = credential::fast_path(c)
     {
         return code;
     }
@@ -60,16 +72,10 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Command::Doctor(args) = &cli.command {
-        // Its own exit code: 1 when a check fails.
-        return runtime
-            .block_on(async {
-                let core = Core::open_default(Arc::new(NoEvents))?;
-                commands::doctor::run(&core, args).await
-            })
-            .unwrap_or_else(|e| exit::report(&e));
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => exit::report(&e),
     }
-    done(runtime.block_on(run(cli)))
 }
 
 fn done(result: Result<()>) -> ExitCode {
@@ -79,17 +85,15 @@ fn done(result: Result<()>) -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
-    // A sign-in shows its steps as they run (consent registered, checks passed); other commands
-    // do on a terminal only, so a script's stderr stays quiet.
-    let events: Arc<dyn tokendesk_core::events::EventSink> =
-        if matches!(cli.command, Command::Login(_)) || std::io::stderr().is_terminal() {
-            Arc::new(output::Progress)
-        } else {
-            Arc::new(NoEvents)
-        };
-    let core = Arc::new(Core::open_default(events)?);
-    match &cli.command {
+/// Commands that choose their own exit code (a request's status, an exec'd command's).
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let core = open(&cli)?;
+    let done = match &cli.command {
+        Command::Request(args) => return request::run(&core, args).await,
+        Command::Exec(args) => return exec::run(&core, args).await,
+        Command::Credential(c) => return credential::run(&core, c).await,
+        Command::Doctor(args) => return doctor::run(&core, args).await,
+
         Command::Token(args) => token::run(&core, args).await,
         Command::List => list::run(&core),
         Command::Login(args) => login::run(&core, args).await,
@@ -119,8 +123,20 @@ async fn run(cli: Cli) -> Result<()> {
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
-        Command::Doctor(_) => unreachable!("run by main"),
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
+}
+
+fn open(cli: &Cli) -> Result<Arc<Core>> {
+    // A sign-in shows its steps as they run (consent registered, checks passed); other commands
+    // do on a terminal only, so a script's stderr stays quiet.
+    let events: Arc<dyn tokendesk_core::events::EventSink> =
+        if matches!(cli.command, Command::Login(_)) || std::io::stderr().is_terminal() {
+            Arc::new(output::Progress)
+        } else {
+            Arc::new(NoEvents)
+        };
+    Ok(Arc::new(Core::open_default(events)?))
 }
 
 #[cfg(unix)]

@@ -12,6 +12,8 @@ use tokendesk_core::secret::Keychain;
 use tokendesk_core::{Core, CoreOptions, ErrorCode};
 use tokendesk_testkit::{Flood, HeadlessLogin, Provider, contains, require_secret_service};
 
+mod consumers;
+
 const BIN: &str = env!("CARGO_BIN_EXE_tokendesk");
 
 fn tokendesk(home: &Path) -> Command {

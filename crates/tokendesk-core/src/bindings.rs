@@ -40,6 +40,8 @@ fn export_all(dir: &Path) {
     Error::export_all(&cfg).unwrap();
     Settings::export_all(&cfg).unwrap();
     TokenHint::export_all(&cfg).unwrap();
+    crate::api::ApiRequest::export_all(&cfg).unwrap();
+    crate::api::ApiResponse::export_all(&cfg).unwrap();
     crate::flow::GrantInfo::export_all(&cfg).unwrap();
     // The grant registry as data: the UI's grant list reads it.
     let grants = serde_json::to_string_pretty(&crate::flow::grant_infos()).unwrap();

@@ -40,7 +40,11 @@ pub mod steps;
 pub mod store;
 pub mod template;
 pub mod token;
+pub mod www_authenticate;
 
-pub use api::{Core, CoreOptions, DeviceLoginStarted, ExportFormat, LoginStarted, TokenInspection};
+pub use api::{
+    ApiRequest, ApiResponse, Core, CoreOptions, DeviceLoginStarted, ExportFormat, LoginStarted,
+    TokenInspection,
+};
 pub use error::{Error, ErrorCode, Result};
 pub use tokio_util::sync::CancellationToken;

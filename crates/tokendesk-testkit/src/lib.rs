@@ -6,10 +6,12 @@
 mod device_user;
 mod flood;
 pub mod hostile;
+mod resource;
 mod sandbox_login;
 
 pub use device_user::{approve_device, deny_device, device_config};
 pub use flood::Flood;
+pub use resource::{ResourceServer, Seen};
 pub use sandbox_login::SandboxLogin;
 
 use std::io::{BufRead, BufReader};

@@ -8,7 +8,7 @@ use tokendesk_core::http::Exchange;
 use tokendesk_core::profile::ProfileId;
 use tokendesk_core::secret::SecretKind;
 use tokendesk_core::token::TokenSet;
-use tokendesk_core::{Error, ExportFormat, TokenInspection};
+use tokendesk_core::{ApiRequest, ApiResponse, Error, ExportFormat, TokenInspection};
 
 use super::Cmd;
 
@@ -102,6 +102,20 @@ pub async fn introspect_token(
 #[tauri::command]
 pub async fn userinfo(state: Cmd<'_>, id: ProfileId) -> Result<serde_json::Value, Error> {
     state.core.userinfo(&id).await
+}
+
+/// "Try it": an API request with the profile's token (a 401 renews it once and retries).
+#[tauri::command]
+pub async fn send_request(
+    state: Cmd<'_>,
+    id: ProfileId,
+    request: ApiRequest,
+) -> Result<ApiResponse, Error> {
+    let min_valid = Duration::from_secs(30);
+    state
+        .core
+        .request(&id, &request, min_valid, Trigger::Manual)
+        .await
 }
 
 /// The redacted support bundle, as text (it holds no secret).

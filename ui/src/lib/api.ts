@@ -8,6 +8,8 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
+import type { ApiRequest } from './bindings/ApiRequest';
+import type { ApiResponse } from './bindings/ApiResponse';
 import type { Check } from './bindings/Check';
 import type { CoreEvent } from './bindings/CoreEvent';
 import type { Error as CoreError } from './bindings/Error';
@@ -186,6 +188,10 @@ export const introspectToken = (id: ProfileId, which: TokenHint) =>
 
 /** The userinfo endpoint's answer for the access token. */
 export const userinfo = (id: ProfileId) => call<JsonValue>('userinfo', { id });
+
+/** "Try it": the request sent with the profile's token (a 401 renews it once and retries). */
+export const sendRequest = (id: ProfileId, request: ApiRequest) =>
+  call<ApiResponse>('send_request', { id, request });
 
 /** A redacted support bundle of the profile (no secrets), as text. */
 export const supportBundle = (id: ProfileId) => call<string>('support_bundle', { id });

@@ -1,10 +1,13 @@
 //! One module per command group.
 
+pub mod credential;
 pub mod doctor;
+pub mod exec;
 pub mod inspect;
 pub mod list;
 pub mod login;
 pub mod ops;
 pub mod profile;
+pub mod request;
 pub mod sandbox;
 pub mod token;

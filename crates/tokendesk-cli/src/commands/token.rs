@@ -52,30 +52,79 @@ pub fn quick_args(mut args: impl Iterator<Item = String>) -> Option<TokenArgs> {
 /// Serves the request through the agent, without opening the store or the keychain; `None`
 /// when no agent answers (or --json wants what only the store has).
 pub fn fast_path(args: &TokenArgs) -> Option<ExitCode> {
+    if args.json {
+        return None;
+    }
+    let header = wants_header_lines(args).then_some(args.for_request.as_deref());
+    match from_agent(&args.profile, args.min_valid, args.id_token, header)? {
+        Ok(served) => {
+            print(args, &served.token, served.header, served.expires_at);
+            Some(ExitCode::SUCCESS)
+        }
+        Err(e) => Some(crate::exit::report(&e)),
+    }
+}
+
+/// A token from the running agent (with the header lines for `header`'s request when asked);
+/// `None` when no agent answers, or it is turned off (`TOKENDESK_NO_AGENT`).
+pub fn from_agent(
+    profile: &str,
+    min_valid: u64,
+    id_token: bool,
+    header: Option<Option<&str>>,
+) -> Option<Result<Served>> {
     #[cfg(unix)]
     {
-        if args.json || std::env::var_os("TOKENDESK_NO_AGENT").is_some() {
+        if std::env::var_os("TOKENDESK_NO_AGENT").is_some() {
             return None;
         }
         let home = Home::from_env().ok()?;
-        let mut request =
-            tokendesk_core::agent::Request::new(&args.profile, args.min_valid, args.id_token);
-        if wants_header_lines(args) {
-            request = request.with_header(args.for_request.as_deref());
+        let mut request = tokendesk_core::agent::Request::new(profile, min_valid, id_token);
+        if let Some(target) = header {
+            request = request.with_header(target);
         }
-        match tokendesk_core::agent::ask(&home.run_dir(), &request)? {
-            Ok(served) => {
-                print(args, &served.token, served.header, served.expires_at);
-                Some(ExitCode::SUCCESS)
-            }
-            Err(e) => Some(crate::exit::report(&e)),
-        }
+        let answer = tokendesk_core::agent::ask(&home.run_dir(), &request)?;
+        Some(answer.map(|s| Served {
+            token: s.token,
+            expires_at: s.expires_at,
+            header: s.header,
+        }))
     }
     #[cfg(not(unix))]
     {
-        let _ = args;
+        let _ = (profile, min_valid, id_token, header);
         None
     }
+}
+
+/// The access token valid for at least `min_valid` seconds, from the store (refreshed or
+/// fetched when needed); starts an agent for next time.
+pub async fn from_core(core: &Core, profile: &str, min_valid: u64) -> Result<Served> {
+    let profile = core.profile(profile)?;
+    let set = core
+        .ensure_token(
+            &profile.id,
+            Duration::from_secs(min_valid),
+            Trigger::CommandLine,
+        )
+        .await?;
+    let value = core.reveal(&profile.id, SecretKind::AccessToken).await?;
+    #[cfg(unix)]
+    crate::agent::spawn_in_background(&core.home().run_dir());
+    Ok(Served {
+        token: value.into_inner(),
+        expires_at: set.access_expires_at,
+        header: None,
+    })
+}
+
+/// A token handed out, by the agent or the store.
+pub struct Served {
+    pub token: String,
+    /// Epoch milliseconds.
+    pub expires_at: Option<i64>,
+    /// The header lines, when asked for.
+    pub header: Option<String>,
 }
 
 pub async fn run(core: &Core, args: &TokenArgs) -> Result<()> {

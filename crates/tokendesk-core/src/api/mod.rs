@@ -11,6 +11,7 @@ mod exchange;
 mod login;
 mod profiles;
 mod provider_calls;
+mod request;
 mod reveal;
 mod steps;
 mod tokens;
@@ -19,6 +20,7 @@ pub use device::DeviceLoginStarted;
 pub use dpop::TokenUse;
 pub use exchange::chain_changed;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
+pub use request::{ApiRequest, ApiResponse};
 pub use reveal::{ExportFormat, TokenInspection, format_token};
 
 use std::collections::HashMap;
@@ -153,4 +155,10 @@ fn futures_are_send(core: &'static Core, id: &'static ProfileId) {
     is_send(core.complete_login("x", "y"));
     is_send(core.begin_device_login(id));
     is_send(core.wait_device_login("x"));
+    is_send(core.request(
+        id,
+        Box::leak(Box::default()),
+        Duration::ZERO,
+        Trigger::Manual,
+    ));
 }
