@@ -2,6 +2,14 @@
 
 use std::io::IsTerminal;
 
+/// Writes `text` to stdout. A reader that went away (`| head`) is not an error: the rest is
+/// not wanted.
+pub fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 /// `m:ss` under an hour, `h:mm:ss` under a day, `Nd h:mm:ss` above.
 pub fn duration(ms: i64) -> String {
     let s = ms.max(0) / 1000;

@@ -1991,3 +1991,76 @@ fn device_login_without_a_browser_or_a_terminal() {
         "nothing stored"
     );
 }
+
+/// `tokendesk doctor`: a checklist, exit 0 when nothing fails, 1 when a check fails, 6 for an
+/// unknown profile; `--json` for machines (one object, or an array for every profile); no
+/// secret in what it prints; and a reader that stops early (`| head`) is no crash.
+#[test]
+fn doctor_checks_setups_and_exits_by_the_worst_check() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let healthy = run(home.path(), &["doctor", "cc"]);
+    let text = ok(&healthy);
+    assert!(
+        text.contains("pass  Client authentication: The client authenticated")
+            && text.contains("0 failed"),
+        "{text}"
+    );
+    // The same client with a wrong secret.
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "wrong",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "cc-basic",
+            "--client-secret-stdin",
+            "--grant",
+            "client-credentials",
+            "--scope",
+            "api:read",
+        ],
+        "not-the-secret\n",
+    ));
+    let broken = run(home.path(), &["doctor", "wrong"]);
+    assert_eq!(code(&broken), 1);
+    let text = String::from_utf8_lossy(&broken.stdout);
+    assert!(
+        text.contains("FAIL  Client authentication") && text.contains("invalid_client"),
+        "{text}"
+    );
+    let all = run(home.path(), &["doctor", "--json"]);
+    assert_eq!(code(&all), 1);
+    let reports: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();
+    let mut names: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["profile_name"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["cc", "wrong"]);
+    for secret in ["cc-basic-secret", "not-the-secret"] {
+        assert!(!contains(&all.stdout, secret), "{secret} printed");
+    }
+    let one: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["doctor", "cc", "--json"]))).unwrap();
+    assert!(one["checks"].as_array().unwrap().len() > 5, "{one}");
+    assert_eq!(code(&run(home.path(), &["doctor", "nope"])), 6);
+    // A pipeline that reads one line.
+    let head = Command::new("bash")
+        .args(["-c", &format!("set -o pipefail; \"{BIN}\" doctor --json | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}")])
+        .env("TOKENDESK_HOME", home.path())
+        .env("TOKENDESK_NO_AGENT", "1")
+        .output()
+        .unwrap();
+    assert!(
+        !contains(&head.stderr, "panicked"),
+        "{}",
+        String::from_utf8_lossy(&head.stderr)
+    );
+}

@@ -13,6 +13,8 @@ use crate::exit;
 
 /// The ExecCredential API version kubeconfig `exec` entries name.
 pub const KUBE_API_VERSION: &str = "client.authentication.k8s.io/v1";
+/// The version before it (kubectl before 1.22 knows only this one); same fields.
+pub const KUBE_API_VERSION_BETA: &str = "client.authentication.k8s.io/v1beta1";
 
 /// `credential kubectl|git PROFILE …` read without the parser (the door's fast path).
 pub fn quick_args(args: &[String]) -> Option<CredentialCommand> {
@@ -110,15 +112,26 @@ fn answer(command: &CredentialCommand, served: Option<&Served>) -> ExitCode {
     }
 }
 
-/// A `client.authentication.k8s.io/v1` ExecCredential; kubectl caches the token until
+/// An ExecCredential in the version the kubeconfig entry asked for (kubectl says which in
+/// `KUBERNETES_EXEC_INFO`; v1 when it does not); kubectl caches the token until
 /// `expirationTimestamp` and runs the plugin again after.
 pub fn exec_credential(served: &Served) -> String {
+    let asked = std::env::var("KUBERNETES_EXEC_INFO").ok();
+    exec_credential_for(served, asked.as_deref())
+}
+
+fn exec_credential_for(served: &Served, exec_info: Option<&str>) -> String {
+    let version = exec_info
+        .and_then(|info| serde_json::from_str::<serde_json::Value>(info).ok())
+        .and_then(|info| info["apiVersion"].as_str().map(str::to_owned))
+        .filter(|v| v == KUBE_API_VERSION_BETA)
+        .unwrap_or_else(|| KUBE_API_VERSION.to_owned());
     let mut status = serde_json::json!({ "token": served.token });
     if let Some(at) = served.expires_at {
         status["expirationTimestamp"] = tokendesk_core::clock::rfc3339(at).into();
     }
     let doc = serde_json::json!({
-        "apiVersion": KUBE_API_VERSION,
+        "apiVersion": version,
         "kind": "ExecCredential",
         "status": status,
     });
@@ -200,8 +213,15 @@ mod tests {
             expires_at: Some(1_767_225_600_000),
             header: None,
         };
-        let doc: serde_json::Value = serde_json::from_str(&exec_credential(&served)).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&exec_credential_for(&served, None)).unwrap();
         assert_eq!(doc["apiVersion"], KUBE_API_VERSION);
+        // kubectl before 1.22 asks for v1beta1 (in KUBERNETES_EXEC_INFO) and gets it.
+        let beta = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}"#;
+        let old: serde_json::Value =
+            serde_json::from_str(&exec_credential_for(&served, Some(beta))).unwrap();
+        assert_eq!(old["apiVersion"], KUBE_API_VERSION_BETA);
+        assert_eq!(old["status"], doc["status"]);
         assert_eq!(doc["kind"], "ExecCredential");
         assert_eq!(doc["status"]["token"], "T0k");
         assert_eq!(doc["status"]["expirationTimestamp"], "2026-01-01T00:00:00Z");
@@ -213,7 +233,8 @@ mod tests {
             expires_at: None,
             ..served
         };
-        let doc: serde_json::Value = serde_json::from_str(&exec_credential(&forever)).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&exec_credential_for(&forever, None)).unwrap();
         assert!(doc["status"].get("expirationTimestamp").is_none());
     }
 }

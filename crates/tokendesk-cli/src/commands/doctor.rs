@@ -23,17 +23,13 @@ pub async fn run(core: &Core, args: &DoctorArgs) -> Result<ExitCode> {
             (Some(_), [one]) => serde_json::to_string_pretty(one)?,
             _ => serde_json::to_string_pretty(&reports)?,
         };
-        println!("{json}");
+        crate::output::emit(&format!("{json}\n"));
     } else {
         if reports.is_empty() {
             eprintln!("No profiles to check.");
         }
-        for (i, r) in reports.iter().enumerate() {
-            if i > 0 {
-                println!();
-            }
-            print_report(r);
-        }
+        let text: Vec<String> = reports.iter().map(report_text).collect();
+        crate::output::emit(&text.join("\n"));
     }
     let failed = reports.iter().any(|r| r.worst() == Status::Fail);
     Ok(if failed {
@@ -43,14 +39,17 @@ pub async fn run(core: &Core, args: &DoctorArgs) -> Result<ExitCode> {
     })
 }
 
-fn print_report(r: &SetupReport) {
+fn report_text(r: &SetupReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
     let color = std::io::stdout().is_terminal();
     let paint = |code: &str, text: &str| match color {
         true => format!("\x1b[{code}m{text}\x1b[0m"),
         false => text.to_owned(),
     };
     let [pass, warn, fail, skipped] = r.counts();
-    println!(
+    let _ = writeln!(
+        out,
         "{} — {pass} passed, {warn} warning{}, {fail} failed, {skipped} skipped ({} ms)",
         paint("1", &r.profile_name),
         if warn == 1 { "" } else { "s" },
@@ -60,7 +59,8 @@ fn print_report(r: &SetupReport) {
     for c in &r.checks {
         if layer != Some(c.layer) {
             layer = Some(c.layer);
-            println!(
+            let _ = writeln!(
+                out,
                 "{}",
                 paint(
                     "1",
@@ -79,9 +79,10 @@ fn print_report(r: &SetupReport) {
             Status::Fail => paint("31", "FAIL"),
             Status::Skipped => paint("2", "skip"),
         };
-        println!("  {mark}  {}: {}", c.title, c.seen);
+        let _ = writeln!(out, "  {mark}  {}: {}", c.title, c.seen);
         if let Some(fix) = &c.fix {
-            println!("        fix: {fix}");
+            let _ = writeln!(out, "        fix: {fix}");
         }
     }
+    out
 }

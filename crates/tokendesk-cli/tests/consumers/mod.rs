@@ -304,14 +304,24 @@ fn git_clones_from_a_host_that_wants_the_token() {
 
 #[test]
 fn kubectl_runs_the_exec_credential_plugin() {
-    if std::process::Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
+    let client = std::process::Command::new("kubectl")
+        .args(["version", "--client", "-o", "json"])
         .output()
-        .is_err()
-    {
-        panic!("kubectl is not installed: scripts/deps.sh --test installs it");
-    }
+        .expect("kubectl is installed (scripts/deps.sh --test installs it)");
+    // kubectl before 1.22 (Debian's kubernetes-client is 1.20) knows only v1beta1.
+    let minor: u32 = serde_json::from_slice::<serde_json::Value>(&client.stdout)
+        .ok()
+        .and_then(|v| {
+            v["clientVersion"]["minor"]
+                .as_str()
+                .map(|m| m.trim_end_matches('+').parse().unwrap_or(0))
+        })
+        .unwrap_or(0);
+    let api_version = if minor >= 22 {
+        "client.authentication.k8s.io/v1"
+    } else {
+        "client.authentication.k8s.io/v1beta1"
+    };
     let p = Provider::start(&[]);
     // kubectl runs exec plugins for HTTPS clusters only.
     let tls = tokendesk_testkit::TlsFixture::new();
@@ -336,16 +346,21 @@ users:
 - name: tokendesk
   user:
     exec:
-      apiVersion: client.authentication.k8s.io/v1
+      apiVersion: {api_version}
       command: {BIN}
-      args: [credential, kubectl, cc]
-      interactiveMode: Never
+      args: [credential, kubectl, cc]{interactive}
 contexts:
 - name: test
   context: {{cluster: test, user: tokendesk}}
 current-context: test
 "#,
-            server = server.url
+            server = server.url,
+            // v1 requires interactiveMode; v1beta1 kubectl before 1.22 does not know it.
+            interactive = if minor >= 22 {
+                "\n      interactiveMode: Never"
+            } else {
+                ""
+            },
         ),
     )
     .unwrap();

@@ -74,7 +74,7 @@ pub fn compare(profile: &Profile, meta: &ProviderMetadata) -> Vec<CheckRow> {
                 "Response type",
                 ok,
                 format!(
-                    "response_type \"{rt}\"; the provider lists {}",
+                    "response_type \"{rt}\"; the provider lists {}.",
                     join(&types)
                 ),
                 "Use an advertised response type in the profile's authorize parameters.",
@@ -126,18 +126,20 @@ pub fn compare(profile: &Profile, meta: &ProviderMetadata) -> Vec<CheckRow> {
     }
 
     // Signing algorithms.
-    if c.auth_method == AuthMethod::PrivateKeyJwt || c.auth_method == AuthMethod::ClientSecretJwt {
-        if let Some(algs) = list("token_endpoint_auth_signing_alg_values_supported") {
-            rows.push(listed(
-                "client:assertion_alg",
-                "Client assertion algorithm",
-                c.client_assertion.alg.as_str(),
-                &algs,
-                "token_endpoint_auth_signing_alg_values_supported",
-                "Sign the client assertion with an advertised algorithm (and a key of its kind)."
-                    .to_owned(),
-            ));
-        }
+    if matches!(
+        c.auth_method,
+        AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
+    ) && let Some(algs) = list("token_endpoint_auth_signing_alg_values_supported")
+    {
+        rows.push(listed(
+            "client:assertion_alg",
+            "Client assertion algorithm",
+            c.client_assertion.alg.as_str(),
+            &algs,
+            "token_endpoint_auth_signing_alg_values_supported",
+            "Sign the client assertion with an advertised algorithm (and a key of its kind)."
+                .to_owned(),
+        ));
     }
     if c.signed_request
         && let Some(algs) = list("request_object_signing_alg_values_supported")

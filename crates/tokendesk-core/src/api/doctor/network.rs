@@ -23,17 +23,28 @@ impl Core {
         profile: &Profile,
         tls: &TlsSetup,
     ) -> (Vec<CheckRow>, Option<ClockSample>) {
-        // Each origin once, with the endpoints it serves.
-        let mut origins: BTreeMap<String, (Url, Vec<Endpoint>)> = BTreeMap::new();
-        for which in used_endpoints(profile) {
-            let Some(url) = profile.endpoint(which).and_then(|u| Url::parse(u).ok()) else {
-                continue;
-            };
-            origins
+        // Each origin once, with what it serves: the issuer (its discovery document) and the
+        // endpoints the grant uses.
+        let mut origins: BTreeMap<String, (Url, Vec<&'static str>)> = BTreeMap::new();
+        let issuer = profile
+            .config
+            .issuer
+            .as_deref()
+            .and_then(|i| crate::provider::discovery::candidate_urls(i).ok())
+            .and_then(|urls| urls.into_iter().next())
+            .map(|u| ("discovery document", u));
+        let endpoints = used_endpoints(profile)
+            .into_iter()
+            .filter_map(|which| Some((which.label(), profile.endpoint(which)?.to_owned())));
+        for (label, url) in issuer.into_iter().chain(endpoints) {
+            let Ok(url) = Url::parse(&url) else { continue };
+            let serves = &mut origins
                 .entry(url.origin().ascii_serialization())
                 .or_insert_with(|| (url, Vec::new()))
-                .1
-                .push(which);
+                .1;
+            if !serves.contains(&label) {
+                serves.push(label);
+            }
         }
         if origins.is_empty() {
             return (
@@ -56,16 +67,12 @@ impl Core {
     async fn check_origin(
         &self,
         url: Url,
-        serves: Vec<Endpoint>,
+        serves: Vec<&'static str>,
         tls: &TlsSetup,
     ) -> (CheckRow, Option<ClockSample>) {
         let host = url.host_str().unwrap_or_default().to_owned();
         let port = url.port_or_known_default().unwrap_or(443);
-        let serving = serves
-            .iter()
-            .map(|e| e.label())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let serving = serves.join(", ");
         let row = CheckRow::new(
             format!("network:{host}:{port}"),
             Layer::Network,
@@ -198,7 +205,7 @@ impl Core {
             );
             seen.push("plain http to a host that is not this machine".into());
         }
-        seen.push(format!("GET {target} answered HTTP {}", probe.status));
+        seen.push(format!("HTTP answered (GET {target}: {})", probe.status));
         let sample = Some((probe.date, mid, url.origin().ascii_serialization()));
         let seen = format!("{}.", seen.join("; "));
         let row = match (status, fix) {
