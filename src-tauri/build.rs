@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "has_signing_key",
     "discover",
     "discover_issuer",
+    "check_setup",
     "list_tokens",
     "fetch_token",
     "begin_login",

@@ -85,6 +85,7 @@ pub fn run() {
             commands::profiles::has_signing_key,
             commands::profiles::discover,
             commands::profiles::discover_issuer,
+            commands::profiles::check_setup,
             commands::tokens::list_tokens,
             commands::tokens::fetch_token,
             commands::tokens::refresh_token,

@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::doctor::{SetupReport, Status};
 use crate::history::RefreshEvent;
 use crate::http::Exchange;
 use crate::profile::Profile;
@@ -15,6 +16,7 @@ pub fn render(
     token: Option<&TokenSet>,
     history: &[RefreshEvent],
     exchanges: &[Exchange],
+    check: Option<&SetupReport>,
     now: i64,
 ) -> String {
     let mut out = String::new();
@@ -63,6 +65,25 @@ pub fn render(
         }
         None => {
             let _ = writeln!(out, "(none)");
+        }
+    }
+    if let Some(r) = check {
+        let _ = writeln!(
+            out,
+            "\n== Setup check (at {}, {} ms)",
+            r.checked_at, r.duration_ms
+        );
+        for c in &r.checks {
+            let mark = match c.status {
+                Status::Pass => "pass",
+                Status::Warn => "warn",
+                Status::Fail => "FAIL",
+                Status::Skipped => "skip",
+            };
+            let _ = writeln!(out, "{mark}  {}: {}", c.title, c.seen);
+            if let Some(fix) = &c.fix {
+                let _ = writeln!(out, "      fix: {fix}");
+            }
         }
     }
     let _ = writeln!(out, "\n== Refresh history (newest first)");

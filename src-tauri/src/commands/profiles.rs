@@ -92,6 +92,15 @@ pub async fn discover(state: Cmd<'_>, id: ProfileId) -> Result<Profile, Error> {
     state.core.discover(&id).await
 }
 
+/// The setup check ("Check setup"): changes nothing stored.
+#[tauri::command]
+pub async fn check_setup(
+    state: Cmd<'_>,
+    id: ProfileId,
+) -> Result<tokendesk_core::doctor::SetupReport, Error> {
+    state.core.check_setup(&id).await
+}
+
 #[tauri::command]
 pub async fn discover_issuer(state: Cmd<'_>, issuer: String) -> Result<ProviderMetadata, Error> {
     state.core.discover_issuer(&issuer).await

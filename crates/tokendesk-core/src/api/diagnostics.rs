@@ -31,6 +31,7 @@ impl Core {
             token.as_ref(),
             &history,
             &exchanges,
+            self.last_check(id).as_ref(),
             self.now(),
         ))
     }

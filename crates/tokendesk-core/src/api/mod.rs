@@ -74,6 +74,8 @@ pub struct Core {
     dpop_keys: Mutex<HashMap<ProfileId, Arc<crate::dpop::DpopKey>>>,
     /// The newest DPoP nonce each origin gave.
     dpop_nonces: Arc<crate::dpop::Nonces>,
+    /// The latest setup check of each profile in this process (for the support bundle).
+    last_checks: Mutex<HashMap<ProfileId, crate::doctor::SetupReport>>,
 }
 
 impl Core {
@@ -92,6 +94,7 @@ impl Core {
             memo: Mutex::new(HashMap::new()),
             dpop_keys: Mutex::new(HashMap::new()),
             dpop_nonces: Arc::default(),
+            last_checks: Mutex::new(HashMap::new()),
         })
     }
 

@@ -65,7 +65,21 @@ impl Core {
                 Err(e) => creds.keychain_error = Some(e.message),
             }
         }
-        Ok(self.run_checks(profile, creds, true).await)
+        let report = self.run_checks(profile, creds, true).await;
+        self.last_checks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), report.clone());
+        Ok(report)
+    }
+
+    /// The latest setup check of the profile in this process, if any.
+    pub fn last_check(&self, id: &ProfileId) -> Option<SetupReport> {
+        self.last_checks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
     }
 
     /// Checks a profile before it is saved (the form's "Check setup"), with the secret typed in
