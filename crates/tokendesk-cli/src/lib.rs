@@ -79,7 +79,10 @@ async fn run(cli: Cli) -> Result<()> {
         } else {
             Arc::new(NoEvents)
         };
-    let core = Arc::new(Core::open_default(events)?);
+    let core = Arc::new(Core::open_default(
+        events,
+        tokendesk_core::history::Trigger::CommandLine,
+    )?);
     match &cli.command {
         Command::Token(args) => token::run(&core, args).await,
         Command::List => list::run(&core),

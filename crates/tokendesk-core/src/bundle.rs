@@ -1,10 +1,10 @@
 //! The support bundle: everything a support person needs to see why a setup fails — the
-//! profile, what discovery found, the token's metadata, the refresh history and the exchange
+//! profile, what discovery found, the token's metadata, the token history and the exchange
 //! log — as plain text, with no secret in it (the exchange log is redacted when recorded).
 
 use std::fmt::Write as _;
 
-use crate::history::RefreshEvent;
+use crate::history::TokenEvent;
 use crate::http::Exchange;
 use crate::profile::Profile;
 use crate::token::TokenSet;
@@ -13,7 +13,7 @@ pub fn render(
     profile: &Profile,
     secret_stored: bool,
     token: Option<&TokenSet>,
-    history: &[RefreshEvent],
+    history: &[TokenEvent],
     exchanges: &[Exchange],
     now: i64,
 ) -> String {
@@ -65,7 +65,10 @@ pub fn render(
             let _ = writeln!(out, "(none)");
         }
     }
-    let _ = writeln!(out, "\n== Refresh history (newest first)");
+    let _ = writeln!(
+        out,
+        "\n== Token history: acquisitions, refreshes, revocations (newest first)"
+    );
     for e in history {
         let _ = writeln!(out, "{}", json(e));
     }
