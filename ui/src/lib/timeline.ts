@@ -105,7 +105,7 @@ export function lives(events: readonly TokenEvent[], now: number): Life[] {
 export function windowOf(zoom: Zoom, events: readonly TokenEvent[], end: number): { from: number; to: number } {
   if (zoom === 'all') {
     const first = events.reduce((m, e) => Math.min(m, e.at), end);
-    const span = Math.max(end - first, 2 * MINUTE);
+    const span = Math.max(end - first, MINUTE / 3);
     const pad = span * 0.06;
     return { from: end - span - pad, to: end + pad };
   }
