@@ -31,8 +31,11 @@ pub fn run() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
-            let core = Core::open_default(Arc::new(events::TauriEvents::new(app.handle().clone())))
-                .map_err(|e| e.message)?;
+            let core = Core::open_default(
+                Arc::new(events::TauriEvents::new(app.handle().clone())),
+                tokendesk_core::history::Trigger::Manual,
+            )
+            .map_err(|e| e.message)?;
             logging::init(core.home().log_dir());
             tracing::info!(home = %core.home().dir().display(), "TokenDesk started");
             #[cfg(target_os = "linux")]

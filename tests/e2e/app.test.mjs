@@ -243,12 +243,13 @@ test('first launch offers the sandbox profiles, and they work', async () => {
   }
   await openProfile('Sandbox gateway · client credentials');
   await click('tab-history');
-  await browser.waitUntil(async () => (await browser.$$('[data-testid="history-row"]')).length === 2, {
+  await browser.waitUntil(async () => (await browser.$$('[data-testid="history-row"]')).length === 3, {
     timeout: 10000,
-    timeoutMsg: 'two history rows',
+    timeoutMsg: 'three history rows: the first token and two refreshes',
   });
   const rows = await browser.$$('[data-testid="history-row"]');
-  assert.match(await rows[0].getText(), /refresh_token[\s\S]*2[\s\S]*yes/);
+  assert.match(await rows[0].getText(), /refresh_token[\s\S]*2 · rotated/);
+  assert.match(await rows[2].getText(), /acquisition[\s\S]*client_credentials/);
   await screenshot('history');
 });
 
@@ -304,6 +305,68 @@ test('the sandbox FAPI 2.0 profile: PAR, private_key_jwt, a DPoP-bound token', a
   assert.match(line, /-H 'Authorization: DPoP [^']+' -H 'DPoP: ey/, `a DPoP curl line: ${line.slice(0, 80)}`);
   const answer = execFileSync('sh', ['-c', `${line} -s -w '\\n%{http_code}'`], { encoding: 'utf8', timeout: 15000 });
   assert.match(answer, /\n200$/, `the provider accepts the copied line: ${answer.slice(-200)}`);
+});
+
+test('the history of a signed-in sandbox profile is a timeline of its tokens, linked to the exchange log', async () => {
+  const name = 'Sandbox · sign-in (authorization code)';
+  const signIn = async () => {
+    await openProfile(name);
+    await click('tab-token');
+    await click('sign-in');
+    await el('countdown-access').waitForDisplayed({ timeout: 30000 });
+  };
+  const rows = async (n, what) =>
+    browser.waitUntil(async () => (await browser.$$('[data-testid="history-row"]')).length === n, {
+      timeout: 20000,
+      timeoutMsg: what,
+    });
+  // A sign-in, a refresh, a second sign-in: two token lives, the first replaced by the second.
+  await signIn();
+  await click('nav-dashboard');
+  await browser.$(`[data-testid="token-card-${name}"] [data-testid="token-refresh"]`).click();
+  await openProfile(name);
+  await click('tab-history');
+  await rows(2, 'the sign-in and the refresh are in the history');
+  await signIn();
+  await click('tab-history');
+  await rows(3, 'the second sign-in is in the history');
+
+  const attrs = async (id, name) => {
+    const out = [];
+    for (const e of await browser.$$(`[data-testid="${id}"]`)) out.push(await e.getAttribute(name));
+    return out;
+  };
+  const kinds = await attrs('timeline-mark', 'data-kind');
+  assert.deepEqual(kinds, ['acquisition', 'refresh', 'acquisition'], 'one mark per event, oldest first');
+  const endings = await attrs('timeline-life', 'data-ending');
+  assert.deepEqual(endings, ['replaced', 'live'], 'the first token was replaced, the second is valid');
+
+  // At a 1280 px window the table fits without sideways scrolling.
+  await browser.setWindowSize(1280, 900);
+  await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) <= 1280, { timeout: 5000 });
+  const fit = await browser.execute(() => {
+    const t = document.querySelector('[data-testid="history"]');
+    const main = document.getElementById('main');
+    return { table: [t.scrollWidth, t.parentElement.clientWidth], page: [main.scrollWidth, main.clientWidth] };
+  });
+  assert.ok(fit.table[0] <= fit.table[1], `the history table fits its panel at 1280 px: ${fit.table}`);
+  assert.ok(fit.page[0] <= fit.page[1], `the history does not scroll sideways at 1280 px: ${fit.page}`);
+
+  // The refresh mark, focused (WebKitWebDriver moves no pointer onto SVG), shows its details as
+  // on hover; the screenshot shows them.
+  const refresh = await browser.$('[data-testid="timeline-mark"][data-kind="refresh"]');
+  await browser.execute((m) => m.focus(), refresh);
+  assert.match(await text('timeline-tip'), /refresh \(refresh token\)[\s\S]*ok/);
+  await screenshot('history-timeline');
+
+  // Enter (like a click) opens its entry in the exchange log: the refresh's token request.
+  const exchangeId = await refresh.getAttribute('data-exchange');
+  assert.match(exchangeId, /^\d+$/, 'the refresh links to an exchange');
+  await browser.keys(['Enter']);
+  const entry = await browser.$(`[data-exchange-id="${exchangeId}"]`);
+  await entry.waitForDisplayed({ timeout: 10000 });
+  assert.match(await entry.getText(), /token:refresh_token[\s\S]*request[\s\S]*grant_type=refresh_token/i);
+  await browser.setWindowSize(1400, 900);
 });
 
 test('a client-credentials profile against a real provider: token, countdown, refresh, history', async () => {

@@ -91,7 +91,7 @@ pub enum Command {
     Userinfo { profile: String },
     /// Decode a JWT: from the argument, from stdin (`-`), or a profile's stored token.
     Inspect(InspectArgs),
-    /// Show a profile's refresh history.
+    /// Show a profile's token history: acquisitions, refreshes, revocations.
     History {
         profile: String,
         /// How many events, newest first.

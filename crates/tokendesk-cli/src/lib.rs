@@ -136,7 +136,10 @@ fn open(cli: &Cli) -> Result<Arc<Core>> {
         } else {
             Arc::new(NoEvents)
         };
-    Ok(Arc::new(Core::open_default(events)?))
+    Ok(Arc::new(Core::open_default(
+        events,
+        tokendesk_core::history::Trigger::CommandLine,
+    )?))
 }
 
 #[cfg(unix)]

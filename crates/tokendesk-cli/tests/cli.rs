@@ -184,6 +184,15 @@ fn near_expiry_it_refreshes_and_counts() {
             && history.contains("yes"),
         "{history}"
     );
+    // Newest first: the refresh, then the first token the gateway's grant obtained.
+    let acquired = history.lines().last().unwrap_or_default();
+    assert!(
+        acquired.contains("acquisition")
+            && acquired.contains("client credentials")
+            && acquired.contains("command line")
+            && acquired.contains("ok"),
+        "the first acquisition is part of the history: {history}"
+    );
 }
 
 #[test]
@@ -1205,7 +1214,12 @@ async fn callers_in_two_processes_share_one_refresh() {
         1,
         "both processes hold the same new token"
     );
-    let events = core.history(&web.id, 10).unwrap();
+    let events: Vec<_> = core
+        .history(&web.id, 10)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == tokendesk_core::history::EventKind::Refresh)
+        .collect();
     assert_eq!(
         events.len(),
         1,

@@ -11,7 +11,7 @@ use crate::api::{DeviceLoginStarted, ExportFormat, LoginStarted, TokenInspection
 use crate::error::Error;
 use crate::events::CoreEvent;
 use crate::flow::token_ops::TokenHint;
-use crate::history::RefreshEvent;
+use crate::history::TokenEvent;
 use crate::http::Exchange;
 use crate::profile::{Profile, ProfileConfig};
 use crate::provider::discovery::ProviderMetadata;
@@ -31,7 +31,7 @@ fn export_all(dir: &Path) {
     TokenSet::export_all(&cfg).unwrap();
     TokenState::export_all(&cfg).unwrap();
     TokenInspection::export_all(&cfg).unwrap();
-    RefreshEvent::export_all(&cfg).unwrap();
+    TokenEvent::export_all(&cfg).unwrap();
     Exchange::export_all(&cfg).unwrap();
     LoginStarted::export_all(&cfg).unwrap();
     DeviceLoginStarted::export_all(&cfg).unwrap();

@@ -1,11 +1,11 @@
 //! The support bundle: everything a support person needs to see why a setup fails — the
-//! profile, what discovery found, the token's metadata, the refresh history and the exchange
+//! profile, what discovery found, the token's metadata, the token history and the exchange
 //! log — as plain text, with no secret in it (the exchange log is redacted when recorded).
 
 use std::fmt::Write as _;
 
 use crate::doctor::{SetupReport, Status};
-use crate::history::RefreshEvent;
+use crate::history::TokenEvent;
 use crate::http::Exchange;
 use crate::profile::Profile;
 use crate::token::TokenSet;
@@ -14,7 +14,7 @@ pub fn render(
     profile: &Profile,
     secret_stored: bool,
     token: Option<&TokenSet>,
-    history: &[RefreshEvent],
+    history: &[TokenEvent],
     exchanges: &[Exchange],
     check: Option<&SetupReport>,
     now: i64,
@@ -86,7 +86,10 @@ pub fn render(
             }
         }
     }
-    let _ = writeln!(out, "\n== Refresh history (newest first)");
+    let _ = writeln!(
+        out,
+        "\n== Token history: acquisitions, refreshes, revocations (newest first)"
+    );
     for e in history {
         let _ = writeln!(out, "{}", json(e));
     }

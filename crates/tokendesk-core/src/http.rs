@@ -230,6 +230,9 @@ fn with_setup(
 /// One recorded HTTP exchange, already redacted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Exchange {
+    /// Assigned by the store (0 until stored): what a [`crate::history::TokenEvent`] links to.
+    #[serde(default)]
+    pub id: i64,
     pub profile_id: ProfileId,
     /// What TokenDesk was doing: `token:client_credentials`, `discovery`, `userinfo`, ...
     pub operation: String,
@@ -496,6 +499,7 @@ impl<'a> Call<'a> {
         let at = self.clock.now_ms();
         let started = Instant::now();
         let mut record = Exchange {
+            id: 0,
             profile_id: self.profile_id.clone(),
             operation: self.operation.clone(),
             at,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tokendesk_core::ErrorCode;
 use tokendesk_core::flow::token_ops::TokenHint;
-use tokendesk_core::history::{Outcome, Trigger};
+use tokendesk_core::history::{EventKind, Outcome, Trigger};
 use tokendesk_core::inspect::decode_jwt;
 use tokendesk_core::profile::{AuthMethod, GrantKind, ProfileConfig};
 use tokendesk_core::secret::{SecretKind, SecretStore, Sensitive};
@@ -130,6 +130,33 @@ async fn a_wrong_secret_says_what_to_check_and_keeps_the_stored_token() {
         good,
         "the stored token is untouched"
     );
+    // Both fetches are acquisitions in the history: the failed one with its error, linked to
+    // the refused request in the exchange log.
+    let history = t.core.history(&profile.id, 10).unwrap();
+    let kinds: Vec<_> = history.iter().map(|e| (e.kind, e.outcome)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (EventKind::Acquisition, Outcome::Failure),
+            (EventKind::Acquisition, Outcome::Success)
+        ]
+    );
+    let failed = &history[0];
+    assert_eq!(failed.method, "client_credentials");
+    assert_eq!(failed.trigger, Trigger::Manual);
+    assert_eq!(failed.error_code, Some(ErrorCode::InvalidClient));
+    assert_eq!(failed.error_message.as_deref(), Some(e.message.as_str()));
+    assert_eq!(history[1].access_expires_at, good.access_expires_at);
+    let log = t.core.exchanges(&profile.id, 20).unwrap();
+    let linked = |id: Option<i64>| log.iter().find(|x| Some(x.id) == id).unwrap();
+    assert_eq!(linked(failed.exchange_id).status, Some(401));
+    let ok = linked(history[1].exchange_id);
+    assert_eq!(
+        (ok.operation.as_str(), ok.status),
+        ("token:client_credentials", Some(200))
+    );
+    let text = serde_json::to_string(&history).unwrap();
+    assert!(!text.contains("not-the-secret") && !text.contains("cc-basic-secret"));
 
     // The right secret with the wrong method is the same error, with the same hint.
     let mut config = profile.config.clone();
@@ -275,14 +302,49 @@ async fn refresh_rotates_and_the_old_refresh_token_is_dead() {
     );
 
     let history = t.core.history(&profile.id, 10).unwrap();
-    assert_eq!(history.len(), 1);
+    assert_eq!(history.len(), 2, "the sign-in, then the refresh");
     let e = &history[0];
     assert_eq!(
-        (e.trigger, e.method.as_str(), e.outcome),
-        (Trigger::Manual, "refresh_token", Outcome::Success)
+        (e.kind, e.trigger, e.method.as_str(), e.outcome),
+        (
+            EventKind::Refresh,
+            Trigger::Manual,
+            "refresh_token",
+            Outcome::Success
+        )
     );
     assert!(e.rotated);
     assert_eq!(e.access_expires_at, second.access_expires_at);
+    let signed = &history[1];
+    assert_eq!(
+        (
+            signed.kind,
+            signed.trigger,
+            signed.method.as_str(),
+            signed.outcome
+        ),
+        (
+            EventKind::Acquisition,
+            Trigger::Manual,
+            "authorization_code",
+            Outcome::Success
+        )
+    );
+    assert_eq!(signed.access_expires_at, first.access_expires_at);
+    assert_eq!(signed.refresh_expires_at, first.refresh_expires_at);
+    assert!(signed.at <= e.at);
+    // Each links to its own token request in the exchange log.
+    let log = t.core.exchanges(&profile.id, 50).unwrap();
+    let op = |id: Option<i64>| {
+        log.iter()
+            .find(|x| Some(x.id) == id)
+            .map(|x| x.operation.clone())
+    };
+    assert_eq!(
+        op(signed.exchange_id).as_deref(),
+        Some("token:authorization_code")
+    );
+    assert_eq!(op(e.exchange_id).as_deref(), Some("token:refresh_token"));
 
     // The provider refuses the old refresh token now (and, being a replay, revokes the grant).
     let form = [
@@ -314,6 +376,13 @@ async fn refresh_rotates_and_the_old_refresh_token_is_dead() {
     let history = t.core.history(&profile.id, 10).unwrap();
     assert_eq!(history[0].outcome, Outcome::Failure);
     assert_eq!(history[0].error_code, Some(ErrorCode::InvalidGrant));
+    let log = t.core.exchanges(&profile.id, 50).unwrap();
+    let refused = log.iter().find(|x| Some(x.id) == history[0].exchange_id);
+    assert_eq!(
+        refused.map(|x| (x.operation.as_str(), x.status)),
+        Some(("token:refresh_token", Some(400))),
+        "the failure links to the refused request"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -504,14 +573,15 @@ async fn gateway_shaped_responses_keep_every_field_and_count_refreshes() {
     let history = t.core.history(&profile.id, 10).unwrap();
     assert_eq!(
         history.iter().map(|e| e.refresh_count).collect::<Vec<_>>(),
-        [Some(2), Some(1)]
+        [Some(2), Some(1), Some(0)]
     );
     assert!(
-        history
+        history[..2]
             .iter()
             .all(|e| e.rotated && e.method == "refresh_token")
     );
     assert_eq!(history[1].trigger, Trigger::CommandLine);
+    assert_eq!(history[2].kind, EventKind::Acquisition);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -569,9 +639,25 @@ async fn ensure_token_reuses_a_fresh_token_and_renews_a_stale_one() {
         a.access, c.access,
         "a token valid for less than asked is renewed"
     );
+    let history = t.core.history(&profile.id, 5).unwrap();
     assert_eq!(
-        t.core.history(&profile.id, 5).unwrap()[0].method,
-        "client_credentials"
+        history
+            .iter()
+            .map(|e| (e.kind, e.method.as_str(), e.trigger))
+            .collect::<Vec<_>>(),
+        [
+            (
+                EventKind::Refresh,
+                "client_credentials",
+                Trigger::CommandLine
+            ),
+            (
+                EventKind::Acquisition,
+                "client_credentials",
+                Trigger::CommandLine
+            )
+        ],
+        "the first token is an acquisition, the renewal a refresh; the reused one is neither"
     );
 }
 

@@ -3,7 +3,7 @@ use std::time::Duration;
 use serde::Serialize;
 use tauri::AppHandle;
 use tokendesk_core::flow::token_ops::TokenHint;
-use tokendesk_core::history::{RefreshEvent, Trigger};
+use tokendesk_core::history::{TokenEvent, Trigger};
 use tokendesk_core::http::Exchange;
 use tokendesk_core::profile::ProfileId;
 use tokendesk_core::secret::SecretKind;
@@ -76,7 +76,7 @@ pub async fn inspect_token(
 }
 
 #[tauri::command]
-pub fn history(state: Cmd<'_>, id: ProfileId) -> Result<Vec<RefreshEvent>, Error> {
+pub fn history(state: Cmd<'_>, id: ProfileId) -> Result<Vec<TokenEvent>, Error> {
     state.core.history(&id, LIST_LIMIT)
 }
 

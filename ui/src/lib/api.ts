@@ -23,7 +23,7 @@ import type { Profile } from './bindings/Profile';
 import type { ProfileConfig } from './bindings/ProfileConfig';
 import type { ProfileId } from './bindings/ProfileId';
 import type { ProviderMetadata } from './bindings/ProviderMetadata';
-import type { RefreshEvent } from './bindings/RefreshEvent';
+import type { TokenEvent } from './bindings/TokenEvent';
 import type { SecretKind } from './bindings/SecretKind';
 import type { Settings } from './bindings/Settings';
 import type { TokenHint } from './bindings/TokenHint';
@@ -202,7 +202,7 @@ export const copySupportBundle = (id: ProfileId) => call<void>('copy_support_bun
 // ---- history, exchanges --------------------------------------------------------------------
 
 /** Newest first. */
-export const history = (id: ProfileId) => call<RefreshEvent[]>('history', { id });
+export const history = (id: ProfileId) => call<TokenEvent[]>('history', { id });
 
 /** Oldest first, already redacted by the core. */
 export const exchanges = (id: ProfileId) => call<Exchange[]>('exchanges', { id });

@@ -8,7 +8,8 @@ export type View =
   | { kind: 'dashboard' }
   | { kind: 'settings' }
   | { kind: 'new-profile' }
-  | { kind: 'profile'; id: ProfileId; tab: ProfileTab };
+  /** `exchange`: on the debug tab, the exchange-log entry to open (a history mark's). */
+  | { kind: 'profile'; id: ProfileId; tab: ProfileTab; exchange?: number };
 
 class Nav {
   view = $state<View>({ kind: 'dashboard' });
@@ -19,6 +20,11 @@ class Nav {
 
   profile(id: ProfileId, tab: ProfileTab = 'token'): void {
     this.view = { kind: 'profile', id, tab };
+  }
+
+  /** The profile's exchange log with one entry open. */
+  exchange(id: ProfileId, exchange: number): void {
+    this.view = { kind: 'profile', id, tab: 'debug', exchange };
   }
 }
 

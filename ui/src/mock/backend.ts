@@ -16,7 +16,7 @@ import type { Profile } from '../lib/bindings/Profile';
 import type { ProfileConfig } from '../lib/bindings/ProfileConfig';
 import type { ProfileId } from '../lib/bindings/ProfileId';
 import type { ProviderMetadata } from '../lib/bindings/ProviderMetadata';
-import type { RefreshEvent } from '../lib/bindings/RefreshEvent';
+import type { TokenEvent } from '../lib/bindings/TokenEvent';
 import type { SecretKind } from '../lib/bindings/SecretKind';
 import type { TokenInspection } from '../lib/bindings/TokenInspection';
 import type { TokenRef } from '../lib/bindings/TokenRef';
@@ -35,7 +35,7 @@ export type Decoded = { header: JsonValue; claims: JsonValue } | { not_jwt: stri
 export interface MockData {
   profiles: Profile[];
   tokens: TokenSet[];
-  history: Record<ProfileId, RefreshEvent[]>;
+  history: Record<ProfileId, TokenEvent[]>;
   exchanges: Record<ProfileId, Exchange[]>;
   secrets: Record<ProfileId, boolean>;
   /** `${profileId}/${kind}` → what inspect_token decodes. */
@@ -190,6 +190,7 @@ export class MockBackend {
 
   #exchange(p: Profile, operation: string, status: number, body: JsonValue) {
     const x: Exchange = {
+      id: Object.values(this.data.exchanges).flat().length + 1,
       profile_id: p.id,
       operation,
       at: Date.now(),
@@ -356,6 +357,7 @@ export class MockBackend {
           id: this.#seq++,
           profile_id: id,
           at: start,
+          kind: 'refresh',
           trigger: 'manual',
           method: p.grant === 'client_credentials' && !prev.refresh ? 'client_credentials' : 'refresh_token',
           outcome: 'success',
@@ -366,6 +368,7 @@ export class MockBackend {
           rotated: true,
           error_code: null,
           error_message: null,
+          exchange_id: null,
         });
         this.#exchange(p, 'token:refresh_token', 200, t.raw);
         this.#putToken(t);

@@ -5,7 +5,7 @@
 
 import type { Exchange } from '../lib/bindings/Exchange';
 import type { Profile } from '../lib/bindings/Profile';
-import type { RefreshEvent } from '../lib/bindings/RefreshEvent';
+import type { TokenEvent } from '../lib/bindings/TokenEvent';
 import type { TokenSet } from '../lib/bindings/TokenSet';
 import { type MockData, fakeJwt, mockProfile, tokenRef } from './backend';
 
@@ -372,10 +372,11 @@ export function demoData(now: number): MockData {
     raw: { ...gwToken.raw, status: 'revoked', refresh_count: '0', issued_at: String(vObtained), client_id: 'partner-4411', scope: 'payments' },
   };
 
-  const hist = (over: Partial<RefreshEvent>, i: number, at: number): RefreshEvent => ({
+  const hist = (over: Partial<TokenEvent>, i: number, at: number): TokenEvent => ({
     id: 100 + i,
     profile_id: 'gw-accounts',
     at,
+    kind: 'refresh',
     trigger: 'automatic',
     method: 'refresh_token',
     outcome: 'success',
@@ -386,6 +387,7 @@ export function demoData(now: number): MockData {
     rotated: true,
     error_code: null,
     error_message: null,
+    exchange_id: null,
     ...over,
   });
   const history: MockData['history'] = {
@@ -408,13 +410,14 @@ export function demoData(now: number): MockData {
         gwObtained - 15 * MIN,
       ),
       hist({ trigger: 'command_line', duration_ms: 233, refresh_count: 1, rotated: false }, 3, gwObtained - 29 * MIN),
-      hist({ trigger: 'manual', method: 'client_credentials', duration_ms: 301, refresh_count: 0, rotated: false }, 4, gwObtained - 44 * MIN),
+      hist({ kind: 'acquisition', trigger: 'manual', method: 'client_credentials', duration_ms: 301, refresh_count: 0, rotated: false }, 4, gwObtained - 44 * MIN),
     ],
     'psd2-payments': [],
   };
 
   const form = 'application/x-www-form-urlencoded';
   const ex = (over: Partial<Exchange>): Exchange => ({
+    id: 0,
     profile_id: 'gw-accounts',
     operation: 'token:refresh_token',
     at: now,

@@ -60,7 +60,7 @@ pub fn history(core: &Core, profile: &str, limit: usize) -> Result<()> {
     let p = core.profile(profile)?;
     let events = core.history(&p.id, limit)?;
     if events.is_empty() {
-        eprintln!("No refreshes yet for \"{}\".", p.config.name);
+        eprintln!("No token history yet for \"{}\".", p.config.name);
         return Ok(());
     }
     let word = |v: serde_json::Value| v.as_str().unwrap_or_default().replace('_', " ");
@@ -69,6 +69,7 @@ pub fn history(core: &Core, profile: &str, limit: usize) -> Result<()> {
         .map(|e| {
             vec![
                 time(e.at),
+                word(serde_json::to_value(e.kind).unwrap_or_default()),
                 word(serde_json::to_value(e.trigger).unwrap_or_default()),
                 e.method.replace('_', " "),
                 match e.outcome {
@@ -88,6 +89,7 @@ pub fn history(core: &Core, profile: &str, limit: usize) -> Result<()> {
     table(
         &[
             "TIME",
+            "EVENT",
             "TRIGGER",
             "METHOD",
             "OUTCOME",

@@ -17,6 +17,7 @@ use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::flow::{self, SignIn, device::Poll};
+use crate::history::EventKind;
 use crate::id_token::{self, Channel};
 use crate::profile::{Endpoint, GrantKind, Profile, ProfileId};
 use crate::qr;
@@ -143,6 +144,12 @@ impl Core {
                 p.cancel.clone(),
             )
         };
+        let attempt = self.attempt(
+            EventKind::Acquisition,
+            &profile_id,
+            self.trigger(),
+            GrantKind::DeviceCode.spec().name,
+        );
         let result = self
             .poll_until_done(&profile_id, &device_code, deadline, &mut interval, &cancel)
             .await
@@ -152,6 +159,10 @@ impl Core {
                 e
             });
         self.lock_device_logins().remove(login_id);
+        // A cancel is the user's choice, not a failed sign-in.
+        if !matches!(&result, Err(e) if e.code == ErrorCode::Cancelled) {
+            self.record_attempt(attempt, result.as_ref().map(Some), None);
+        }
         result
     }
 

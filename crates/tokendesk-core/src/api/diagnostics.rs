@@ -1,13 +1,13 @@
-//! What happened: refresh history, the exchange log, the support bundle.
+//! What happened: the token history, the exchange log, the support bundle.
 
 use super::Core;
 use crate::error::Result;
-use crate::history::RefreshEvent;
+use crate::history::TokenEvent;
 use crate::http::Exchange;
 use crate::profile::ProfileId;
 
 impl Core {
-    pub fn history(&self, id: &ProfileId, limit: usize) -> Result<Vec<RefreshEvent>> {
+    pub fn history(&self, id: &ProfileId, limit: usize) -> Result<Vec<TokenEvent>> {
         self.store.events(id, limit)
     }
 

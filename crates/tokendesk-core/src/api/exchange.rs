@@ -16,7 +16,6 @@ use super::Core;
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::flow::token_exchange::{self, ExchangeToken, Link, Role};
 use crate::flow::{RelatedToken, RelatedTokens};
-use crate::history::Trigger;
 use crate::profile::{Profile, ProfileConfig, ProfileId};
 use crate::secret::fingerprint;
 use crate::token::{ChainLink, TokenSet};
@@ -87,7 +86,7 @@ impl Core {
             )
         };
         // Boxed: the other profile may exchange a token itself (a chain).
-        Box::pin(self.ensure_token(&other.id, SUBJECT_MIN_VALID, Trigger::Manual))
+        Box::pin(self.ensure_token(&other.id, SUBJECT_MIN_VALID, self.trigger()))
             .await
             .map_err(fail)?;
         if link.token == ExchangeToken::Id {
@@ -97,7 +96,7 @@ impl Core {
             };
             if expired(self.store.get_token(&other.id)?) {
                 // A refresh brings a new ID token with most providers.
-                Box::pin(self.refresh(&other.id, Trigger::Manual))
+                Box::pin(self.refresh(&other.id, self.trigger()))
                     .await
                     .map_err(fail)?;
                 if expired(self.store.get_token(&other.id)?) {

@@ -17,6 +17,7 @@ use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::flow::{self, auth_code::Authorization};
+use crate::history::EventKind;
 use crate::http::Exchange;
 use crate::id_token::{self, Channel, Expectations};
 use crate::inspect::{self, IdTokenValidation};
@@ -178,7 +179,7 @@ impl Core {
     /// Waits for the browser to come back to the loopback listener, then redeems the code. When
     /// a pasted address completes the sign-in first, returns that outcome.
     pub async fn wait_login(&self, login_id: &str, timeout: Duration) -> Result<TokenSet> {
-        let (listener, cancel) = {
+        let (listener, cancel, profile_id) = {
             let mut logins = self.lock_logins();
             let pending = logins
                 .get_mut(login_id)
@@ -189,8 +190,14 @@ impl Core {
                     "This sign-in is not waiting on a loopback listener: paste the redirect URL.",
                 )
             })?;
-            (listener, pending.cancel.clone())
+            (listener, pending.cancel.clone(), pending.profile_id.clone())
         };
+        let attempt = self.attempt(
+            EventKind::Acquisition,
+            &profile_id,
+            self.trigger(),
+            GrantKind::AuthorizationCode.spec().name,
+        );
         match listener.wait(timeout, &cancel).await {
             Ok(callback) => self.deliver(login_id, &callback).await,
             Err(e) => {
@@ -204,6 +211,11 @@ impl Core {
                     Some(rx) => follow_outcome(rx).await,
                     None => {
                         self.lock_logins().remove(login_id);
+                        // The browser never came back: a sign-in that failed (a cancel is
+                        // the user's choice, not a failure).
+                        if e.code != ErrorCode::Cancelled {
+                            self.record_attempt(attempt, Err(&e), None);
+                        }
                         Err(e)
                     }
                 }
@@ -249,7 +261,14 @@ impl Core {
         match delivery {
             Delivery::Follow(rx) => follow_outcome(rx).await,
             Delivery::Claimed(profile_id, auth, outcome) => {
+                let attempt = self.attempt(
+                    EventKind::Acquisition,
+                    &profile_id,
+                    self.trigger(),
+                    GrantKind::AuthorizationCode.spec().name,
+                );
                 let result = self.finish_login(&profile_id, &auth, callback).await;
+                self.record_attempt(attempt, result.as_ref().map(Some), None);
                 outcome.publish(&result);
                 if let Some(p) = self.lock_logins().get_mut(login_id) {
                     p.finished_at = Some(Instant::now());
@@ -586,6 +605,7 @@ impl Core {
             "checks": validation.checks,
         });
         let exchange = Exchange {
+            id: 0,
             profile_id: profile.id.clone(),
             operation: operation.into(),
             at: self.now(),

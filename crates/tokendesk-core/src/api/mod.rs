@@ -8,6 +8,7 @@ mod diagnostics;
 mod doctor;
 mod dpop;
 mod exchange;
+mod history;
 mod login;
 mod profiles;
 mod provider_calls;
@@ -42,6 +43,9 @@ pub struct CoreOptions {
     pub http: HttpOptions,
     pub clock: Arc<dyn Clock>,
     pub events: Arc<dyn EventSink>,
+    /// Who asks when an operation does not say (a sign-in, a fetch, a revocation): the app's
+    /// user ([`Trigger::Manual`]) or the command line. The token history records it.
+    pub trigger: Trigger,
 }
 
 impl Default for CoreOptions {
@@ -50,6 +54,7 @@ impl Default for CoreOptions {
             http: HttpOptions::default(),
             clock: Arc::new(SystemClock),
             events: Arc::new(NoEvents),
+            trigger: Trigger::Manual,
         }
     }
 }
@@ -61,6 +66,7 @@ pub struct Core {
     http: Http,
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
+    trigger: Trigger,
     logins: Mutex<HashMap<String, login::PendingLogin>>,
     device_logins: Mutex<HashMap<String, device::PendingDevice>>,
     flights: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
@@ -87,6 +93,7 @@ impl Core {
             http: Http::new(&options.http)?,
             clock: options.clock,
             events: options.events,
+            trigger: options.trigger,
             logins: Mutex::new(HashMap::new()),
             device_logins: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
@@ -99,7 +106,8 @@ impl Core {
     }
 
     /// The user's TokenDesk: `$TOKENDESK_HOME` or the OS data dir, and the OS keychain.
-    pub fn open_default(events: Arc<dyn EventSink>) -> Result<Self> {
+    /// `trigger`: who drives this core (the app's user, the command line).
+    pub fn open_default(events: Arc<dyn EventSink>, trigger: Trigger) -> Result<Self> {
         let home = Home::from_env()?;
         let keychain = Arc::new(Keychain::new(home.keychain_service()));
         Self::open(
@@ -107,6 +115,7 @@ impl Core {
             keychain,
             CoreOptions {
                 events,
+                trigger,
                 ..Default::default()
             },
         )

@@ -6,8 +6,10 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::flow;
 use crate::flow::token_ops::TokenHint;
+use crate::history::EventKind;
 use crate::profile::{Profile, ProfileId};
 use crate::secret::{SecretKind, Sensitive};
+use crate::token::TokenSet;
 
 impl Core {
     /// Revokes the access or the refresh token at the provider (RFC 7009) and marks the token
@@ -17,30 +19,45 @@ impl Core {
     pub async fn revoke(&self, id: &ProfileId, which: TokenHint) -> Result<()> {
         let _flight = self.enter_flight(id).await?;
         let (profile, token) = self.provider_token(id, which).await?;
+        let attempt = self.attempt(EventKind::Revocation, id, self.trigger(), which.as_str());
+        let result = self.revoke_locked(&profile, &token, which).await;
+        self.record_attempt(attempt, result.as_ref().map(|t| t.as_ref()), None);
+        result.map(|_| ())
+    }
+
+    /// Sends the revocation and marks the stored token set revoked; returns it.
+    async fn revoke_locked(
+        &self,
+        profile: &Profile,
+        token: &Sensitive<String>,
+        which: TokenHint,
+    ) -> Result<Option<TokenSet>> {
+        let id = &profile.id;
         let (call, secret) = self
-            .authed_call(&profile, "revoke", &[token.expose()])
+            .authed_call(profile, "revoke", &[token.expose()])
             .await?;
-        let result = flow::token_ops::revoke(&profile, secret.as_ref(), &token, which, &call).await;
+        let result = flow::token_ops::revoke(profile, secret.as_ref(), token, which, &call).await;
         self.record(&call);
         result?;
         // The values stay in the keychain, so the user can introspect them and see them dead.
-        if let Some(mut t) = self.store.get_token(id)? {
-            let now = self.now();
-            t.revoked_at = Some(now);
-            if which == TokenHint::RefreshToken {
-                t.refresh_expires_at = Some(now);
-                t.needs_login = profile
-                    .config
-                    .grant
-                    .interactive()
-                    .then(|| "The refresh token was revoked: sign in again.".to_owned());
-            }
-            self.store.put_token(&t)?;
-            self.emit(CoreEvent::TokenChanged {
-                profile_id: id.clone(),
-            });
+        let Some(mut t) = self.store.get_token(id)? else {
+            return Ok(None);
+        };
+        let now = self.now();
+        t.revoked_at = Some(now);
+        if which == TokenHint::RefreshToken {
+            t.refresh_expires_at = Some(now);
+            t.needs_login = profile
+                .config
+                .grant
+                .interactive()
+                .then(|| "The refresh token was revoked: sign in again.".to_owned());
         }
-        Ok(())
+        self.store.put_token(&t)?;
+        self.emit(CoreEvent::TokenChanged {
+            profile_id: id.clone(),
+        });
+        Ok(Some(t))
     }
 
     /// Asks the provider about a token (RFC 7662) and returns its answer.

@@ -3,7 +3,6 @@
 use super::Core;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
-use crate::history::Trigger;
 use crate::profile::{Param, Profile};
 use crate::secret::SecretKind;
 use crate::steps::{self, Step};
@@ -182,9 +181,9 @@ impl Core {
         })?;
         // Boxed: a sibling's token may run that sibling's own steps.
         let got = if renew {
-            Box::pin(self.refresh(&other.id, Trigger::Manual)).await
+            Box::pin(self.refresh(&other.id, self.trigger())).await
         } else {
-            Box::pin(self.ensure_token(&other.id, STEP_TOKEN_MIN_VALID, Trigger::Manual)).await
+            Box::pin(self.ensure_token(&other.id, STEP_TOKEN_MIN_VALID, self.trigger())).await
         };
         got.map_err(|e| {
             Error::new(

@@ -2,7 +2,7 @@
 //! (keychain first, then metadata), the values kept in memory.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use oauth2::TokenResponse as _;
 
@@ -13,7 +13,7 @@ use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::flow;
-use crate::history::{self, Outcome, RefreshEvent, Trigger};
+use crate::history::{self, EventKind, Trigger};
 use crate::id_token::{self, Channel};
 use crate::inspect::IdTokenValidation;
 use crate::profile::{GrantKind, Profile, ProfileId};
@@ -35,8 +35,24 @@ impl Core {
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn fetch_token(&self, id: &ProfileId) -> Result<TokenSet> {
         let _flight = self.enter_flight(id).await?;
-        let profile = self.ready_profile(id).await?;
-        self.fetch_locked(&profile).await
+        self.acquire_locked(id, self.trigger()).await
+    }
+
+    /// A new token from the profile's headless grant, recorded in the history as an
+    /// acquisition (a profile that signs in in the browser is refused, and nothing recorded).
+    async fn acquire_locked(&self, id: &ProfileId, trigger: Trigger) -> Result<TokenSet> {
+        let profile = self.profile_by_id(id)?;
+        let spec = profile.config.grant.spec();
+        if spec.fetch.is_none() {
+            return Err(needs_login(&profile, "its grant signs in in the browser"));
+        }
+        let attempt = self.attempt(EventKind::Acquisition, id, trigger, spec.name);
+        let result = match self.ready_profile(id).await {
+            Ok(profile) => self.fetch_locked(&profile).await,
+            Err(e) => Err(e),
+        };
+        self.record_attempt(attempt, result.as_ref().map(Some), None);
+        result
     }
 
     /// One headless grant request: the profile's steps first (their values feed its
@@ -119,9 +135,9 @@ impl Core {
             Some(t) if current(&t)? => Ok(t),
             Some(_) => self.refresh_locked(id, trigger).await,
             None => {
-                let profile = self.ready_profile(id).await?;
+                let profile = self.profile_by_id(id)?;
                 match profile.config.grant.spec().fetch {
-                    Some(_) => self.fetch_locked(&profile).await,
+                    Some(_) => self.acquire_locked(id, trigger).await,
                     None => Err(needs_login(&profile, "it has no token yet")),
                 }
             }
@@ -162,7 +178,7 @@ impl Core {
                 return Err(e);
             }
         };
-        let started = Instant::now();
+        let attempt = self.attempt(EventKind::Refresh, id, trigger, method);
         let result = match &refresh_token {
             Some(rt) => {
                 let (call, secret) = self
@@ -194,44 +210,14 @@ impl Core {
             }
             None => self.fetch_locked(&profile).await,
         };
-        let mut event = RefreshEvent {
-            id: 0,
-            profile_id: id.clone(),
-            at: self.now(),
-            trigger,
-            method: method.to_owned(),
-            outcome: Outcome::Success,
-            duration_ms: started.elapsed().as_millis() as u64,
-            access_expires_at: None,
-            refresh_expires_at: None,
-            refresh_count: None,
-            rotated: false,
-            error_code: None,
-            error_message: None,
-        };
-        match &result {
-            Ok(t) => {
-                event.access_expires_at = t.access_expires_at;
-                event.refresh_expires_at = t.refresh_expires_at;
-                event.refresh_count = t.refresh_count;
-                event.rotated = t.rotated_from(previous.as_ref());
-            }
-            Err(e) => {
-                event.outcome = Outcome::Failure;
-                event.error_code = Some(e.code);
-                event.error_message = Some(e.message.clone());
-                if e.code == ErrorCode::InvalidGrant
-                    && method == history::REFRESH_TOKEN
-                    && let Some(p) = &previous
-                {
-                    self.mark_needs_login(p, &e.message)?;
-                }
-            }
+        if let Err(e) = &result
+            && e.code == ErrorCode::InvalidGrant
+            && method == history::REFRESH_TOKEN
+            && let Some(p) = &previous
+        {
+            self.mark_needs_login(p, &e.message)?;
         }
-        self.store.append_event(&event)?;
-        self.emit(CoreEvent::HistoryAppended {
-            profile_id: id.clone(),
-        });
+        self.record_attempt(attempt, result.as_ref().map(Some), previous.as_ref());
         result
     }
 

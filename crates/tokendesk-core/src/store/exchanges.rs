@@ -35,18 +35,47 @@ impl Store {
         Ok(())
     }
 
-    /// The newest `limit` exchanges of a profile, oldest first (reading order).
+    /// The newest `limit` exchanges of a profile, oldest first (reading order), each with
+    /// its id.
     pub fn exchanges(&self, id: &ProfileId, limit: usize) -> Result<Vec<Exchange>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT data FROM (SELECT id, data FROM exchanges WHERE profile_id = ?1
+            "SELECT id, data FROM (SELECT id, data FROM exchanges WHERE profile_id = ?1
              ORDER BY id DESC LIMIT ?2) ORDER BY id",
         )?;
         let rows = stmt
             .query_map(params![id.as_str(), limit as i64], |r| {
-                r.get::<_, String>(0)
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+        rows.into_iter()
+            .map(|(rowid, d)| {
+                let mut x: Exchange = serde_json::from_str(&d)?;
+                x.id = rowid;
+                Ok(x)
+            })
+            .collect()
+    }
+
+    /// The id of the newest exchange of a profile made at or after `since` — with
+    /// `token_requests`, the newest token request (`token:*`) — if any.
+    pub fn last_exchange_since(
+        &self,
+        id: &ProfileId,
+        since: i64,
+        token_requests: bool,
+    ) -> Result<Option<i64>> {
+        let conn = self.conn();
+        let found = conn.query_row(
+            "SELECT id FROM exchanges WHERE profile_id = ?1 AND at >= ?2
+             AND (?3 = 0 OR operation LIKE 'token:%') ORDER BY id DESC LIMIT 1",
+            params![id.as_str(), since, token_requests],
+            |r| r.get::<_, i64>(0),
+        );
+        match found {
+            Ok(x) => Ok(Some(x)),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -2,15 +2,15 @@ use rusqlite::params;
 
 use super::Store;
 use crate::error::Result;
-use crate::history::RefreshEvent;
+use crate::history::TokenEvent;
 use crate::profile::ProfileId;
 
-/// The refresh history keeps this many events per profile; older ones are dropped.
+/// The token history keeps this many events per profile; older ones are dropped.
 pub const EVENTS_KEPT_PER_PROFILE: usize = 1_000;
 
 impl Store {
     /// Appends an event and returns its id.
-    pub fn append_event(&self, e: &RefreshEvent) -> Result<i64> {
+    pub fn append_event(&self, e: &TokenEvent) -> Result<i64> {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO refresh_events (profile_id, at, data) VALUES (?1, ?2, ?3)",
@@ -27,7 +27,7 @@ impl Store {
     }
 
     /// The newest `limit` events of a profile, newest first.
-    pub fn events(&self, id: &ProfileId, limit: usize) -> Result<Vec<RefreshEvent>> {
+    pub fn events(&self, id: &ProfileId, limit: usize) -> Result<Vec<TokenEvent>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT id, data FROM refresh_events WHERE profile_id = ?1 ORDER BY id DESC LIMIT ?2",
@@ -39,7 +39,7 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
             .map(|(rowid, d)| {
-                let mut e: RefreshEvent = serde_json::from_str(&d)?;
+                let mut e: TokenEvent = serde_json::from_str(&d)?;
                 e.id = rowid;
                 Ok(e)
             })
@@ -50,7 +50,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::{Outcome, Trigger};
+    use crate::history::{EventKind, Outcome, Trigger};
     use crate::profile::{Profile, ProfileConfig};
 
     #[test]
@@ -68,10 +68,11 @@ mod tests {
             updated_at: 0,
         })
         .unwrap();
-        let event = |at| RefreshEvent {
+        let event = |at| TokenEvent {
             id: 0,
             profile_id: id.clone(),
             at,
+            kind: EventKind::Refresh,
             trigger: Trigger::Automatic,
             method: "refresh_token".into(),
             outcome: Outcome::Success,
@@ -82,6 +83,7 @@ mod tests {
             rotated: false,
             error_code: None,
             error_message: None,
+            exchange_id: None,
         };
         for at in 0..(EVENTS_KEPT_PER_PROFILE as i64 + 5) {
             s.append_event(&event(at)).unwrap();
@@ -94,5 +96,38 @@ mod tests {
             "newest first"
         );
         assert_eq!(kept.last().unwrap().at, 5, "the oldest five went");
+    }
+
+    #[test]
+    fn events_recorded_before_acquisitions_were_read_as_refreshes() {
+        // The history's rows are JSON: a row written by a build that knew only refreshes (no
+        // `kind`, no `exchange_id`) needs no schema step, it reads as what it was.
+        let s = Store::open_in_memory().unwrap();
+        let id = ProfileId::from("p");
+        s.insert_profile(&Profile {
+            id: id.clone(),
+            config: ProfileConfig {
+                name: "p".into(),
+                ..Default::default()
+            },
+            metadata: None,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .unwrap();
+        let old = r#"{"id":0,"profile_id":"p","at":5,"trigger":"automatic","method":"refresh_token",
+            "outcome":"success","duration_ms":3,"access_expires_at":null,"refresh_expires_at":null,
+            "refresh_count":2,"rotated":true,"error_code":null,"error_message":null}"#;
+        s.conn()
+            .execute(
+                "INSERT INTO refresh_events (profile_id, at, data) VALUES ('p', 5, ?1)",
+                [old],
+            )
+            .unwrap();
+        let read = s.events(&id, 10).unwrap();
+        assert_eq!(read.len(), 1);
+        assert_eq!(read[0].kind, EventKind::Refresh);
+        assert_eq!(read[0].exchange_id, None);
+        assert_eq!(read[0].refresh_count, Some(2));
     }
 }

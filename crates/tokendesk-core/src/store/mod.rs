@@ -1,4 +1,4 @@
-//! SQLite storage: profiles, token metadata, refresh history and the exchange log. WAL mode, so
+//! SQLite storage: profiles, token metadata, token history and the exchange log. WAL mode, so
 //! the app and the command line share one file. No secret value is ever written here.
 
 mod exchanges;

@@ -5,7 +5,11 @@ import type { ProfileId } from "./ProfileId";
 /**
  * One recorded HTTP exchange, already redacted.
  */
-export type Exchange = { profile_id: ProfileId, 
+export type Exchange = { 
+/**
+ * Assigned by the store (0 until stored): what a [`crate::history::TokenEvent`] links to.
+ */
+id: number, profile_id: ProfileId, 
 /**
  * What TokenDesk was doing: `token:client_credentials`, `discovery`, `userinfo`, ...
  */
