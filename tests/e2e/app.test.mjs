@@ -307,6 +307,36 @@ test('the sandbox FAPI 2.0 profile: PAR, private_key_jwt, a DPoP-bound token', a
   assert.match(answer, /\n200$/, `the provider accepts the copied line: ${answer.slice(-200)}`);
 });
 
+test('Check setup on the sandbox FAPI 2.0 profile: every layer checked, nothing fails, the checklist fits', async () => {
+  const name = 'Sandbox FAPI 2.0';
+  await openProfile(name);
+  await click('tab-check');
+  await click('setup-check-run');
+  await el('setup-check-summary').waitForDisplayed({ timeout: 30000 }).catch(async (e) => {
+    const err = await el('error-message');
+    throw new Error((await err.isExisting()) ? `the check did not run: ${await err.getText()}` : e.message);
+  });
+  const summary = await text('setup-check-summary');
+  assert.match(summary, /\b0 failed\b/, `no check fails: ${summary}`);
+  for (const id of ['provider:discovery', 'provider:clock', 'client:authentication', 'client:redirect', 'provider:dpop', 'provider:par']) {
+    const row = await browser.$(`[data-testid="check-${id}"]`);
+    assert.ok(await row.isExisting(), `a ${id} row`);
+    assert.equal(await row.getAttribute('data-status'), 'pass', `${id} passes: ${await row.getText()}`);
+  }
+  const network = await browser.$$('[data-testid^="check-network:"]');
+  assert.ok(network.length >= 1, 'a network row per origin');
+  // Open one row: what was seen, and the exchanges the check made.
+  await browser.$('[data-testid="check-client:authentication"] button').click();
+  const detail = await browser.$('[data-testid="check-client:authentication"]').getText();
+  assert.match(detail, /POST http:\/\/127\.0\.0\.1:\d+\/fapi\/token/, `the probe's exchange: ${detail}`);
+  const fits = await browser.execute(() => {
+    const box = document.querySelector('[data-testid="setup-check"]');
+    return box.scrollWidth <= box.clientWidth + 1 && document.documentElement.scrollWidth <= window.innerWidth + 1;
+  });
+  assert.ok(fits, 'the checklist does not scroll sideways');
+  await screenshot('setup-check');
+});
+
 test('the history of a signed-in sandbox profile is a timeline of its tokens, linked to the exchange log', async () => {
   const name = 'Sandbox · sign-in (authorization code)';
   const signIn = async () => {

@@ -8,6 +8,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
+import type { SetupReport } from './bindings/SetupReport';
 import type { ApiRequest } from './bindings/ApiRequest';
 import type { ApiResponse } from './bindings/ApiResponse';
 import type { Check } from './bindings/Check';
@@ -128,6 +129,9 @@ export const setSigningKey = (id: ProfileId, key: string | null) => call<void>('
 export const hasSigningKey = (id: ProfileId) => call<boolean>('has_signing_key', { id });
 
 export const discover = (id: ProfileId) => call<Profile>('discover', { id });
+
+/** The setup check: every check, nothing stored changed. */
+export const checkSetup = (id: ProfileId) => call<SetupReport>('check_setup', { id });
 
 export const discoverIssuer = (issuer: string) =>
   call<ProviderMetadata>('discover_issuer', { issuer });

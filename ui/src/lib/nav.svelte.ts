@@ -2,7 +2,7 @@
 
 import type { ProfileId } from './bindings/ProfileId';
 
-export type ProfileTab = 'token' | 'inspect' | 'try' | 'history' | 'debug' | 'config';
+export type ProfileTab = 'token' | 'inspect' | 'try' | 'history' | 'check' | 'debug' | 'config';
 
 export type View =
   | { kind: 'dashboard' }

@@ -18,6 +18,7 @@ import type { ProfileId } from '../lib/bindings/ProfileId';
 import type { ProviderMetadata } from '../lib/bindings/ProviderMetadata';
 import type { TokenEvent } from '../lib/bindings/TokenEvent';
 import type { SecretKind } from '../lib/bindings/SecretKind';
+import type { SetupReport } from '../lib/bindings/SetupReport';
 import type { TokenInspection } from '../lib/bindings/TokenInspection';
 import type { TokenRef } from '../lib/bindings/TokenRef';
 import type { TokenSet } from '../lib/bindings/TokenSet';
@@ -271,6 +272,28 @@ export class MockBackend {
         d.profiles = d.profiles.map((x) => (x.id === id ? np : x));
         this.#emit({ type: 'profiles_changed' });
         return np;
+      }
+      case 'check_setup': {
+        const p = this.#profile(id);
+        const at = Date.now();
+        const pass = (id: string, layer: SetupReport['checks'][number]['layer'], title: string, seen: string) => ({
+          id, layer, title, status: 'pass' as const, seen, fix: null, exchanges: [], duration_ms: 4,
+        });
+        const secret = d.secrets[id] || p.auth_method === 'none';
+        const report: SetupReport = {
+          profile_name: p.name,
+          checked_at: at,
+          duration_ms: 42,
+          checks: [
+            pass('network:mock:443', 'network', 'Network: mock:443', 'TLS: the certificate is valid 80 more days.'),
+            pass('provider:discovery', 'provider', 'Discovery', `${p.issuer ?? 'The endpoints'} answer as the profile says.`),
+            pass('provider:clock', 'provider', 'Clock', 'This machine’s clock agrees with the provider’s.'),
+            secret
+              ? pass('client:authentication', 'client', 'Client authentication', 'The client authenticated (mock).')
+              : { ...pass('client:authentication', 'client', 'Client authentication', 'No client secret is stored.'), status: 'fail', fix: 'Set the client secret in the profile.' },
+          ],
+        };
+        return report;
       }
       case 'discover_issuer': {
         const issuer = String(args.issuer);

@@ -153,21 +153,58 @@ pub fn compare(profile: &Profile, meta: &ProviderMetadata) -> Vec<CheckRow> {
             "Sign request objects with an advertised algorithm.".to_owned(),
         ));
     }
-    if browser && c.scopes.iter().any(|s| s == "openid") {
-        let expected = c.id_token_alg.clone().unwrap_or_else(|| "RS256".into());
-        if let Some(algs) = list("id_token_signing_alg_values_supported") {
-            rows.push(listed(
+    if browser
+        && c.scopes.iter().any(|s| s == "openid")
+        && let Some(algs) = list("id_token_signing_alg_values_supported")
+    {
+        rows.push(match c.id_token_alg.as_deref() {
+            Some(expected) => listed(
                 "provider:id_token_alg",
                 "ID token algorithm",
-                &expected,
+                expected,
                 &algs,
                 "id_token_signing_alg_values_supported",
                 format!(
                     "The profile expects ID tokens signed with {expected}: set the expected \
                      algorithm to the one the provider uses."
                 ),
-            ));
-        }
+            ),
+            // Any signature the provider's keys verify is accepted (in FAPI 2.0 mode, only
+            // PS256, ES256 and EdDSA).
+            None => {
+                let usable: Vec<String> = algs
+                    .iter()
+                    .filter(|a| *a != "none" && !a.starts_with("HS"))
+                    .filter(|a| !c.fapi2 || crate::fapi::ALGS.contains(&a.as_str()))
+                    .cloned()
+                    .collect();
+                let row = CheckRow::new(
+                    "provider:id_token_alg",
+                    Layer::Provider,
+                    "ID token algorithm",
+                );
+                if usable.is_empty() {
+                    row.fail(
+                        format!(
+                            "The provider signs ID tokens with {}: none that the profile accepts \
+                             (a public-key signature{}).",
+                            join(&algs),
+                            if c.fapi2 {
+                                ": PS256, ES256 or EdDSA in FAPI 2.0 mode"
+                            } else {
+                                ""
+                            }
+                        ),
+                        "Ask the provider to sign with a public-key algorithm for this client.",
+                    )
+                } else {
+                    row.pass(format!(
+                        "The profile takes any signature the provider's keys verify; it lists {}.",
+                        usable.join(", ")
+                    ))
+                }
+            }
+        });
     }
 
     if c.claims.is_some() {
@@ -374,6 +411,33 @@ mod tests {
         assert_eq!(alg.status, Status::Fail);
         assert!(alg.seen.contains("ES256") && alg.seen.contains("RS256"));
         assert_eq!(row(&rows, "provider:par").status, Status::Skipped);
+    }
+
+    #[test]
+    fn without_an_expected_algorithm_any_public_key_signature_will_do() {
+        let config = ProfileConfig {
+            name: "web".into(),
+            client_id: "c".into(),
+            grant: GrantKind::AuthorizationCode,
+            scopes: vec!["openid".into()],
+            ..Default::default()
+        };
+        let m = meta(json!({"issuer": "https://op.example",
+            "id_token_signing_alg_values_supported": ["PS256"]}));
+        let rows = compare(&profile(config.clone()), &m);
+        assert_eq!(row(&rows, "provider:id_token_alg").status, Status::Pass);
+        // FAPI 2.0 mode takes PS256, ES256 and EdDSA only.
+        let m = meta(json!({"issuer": "https://op.example",
+            "id_token_signing_alg_values_supported": ["RS256", "HS256"]}));
+        let fapi = profile(ProfileConfig {
+            fapi2: true,
+            ..config
+        });
+        let alg = compare(&fapi, &m)
+            .into_iter()
+            .find(|r| r.id == "provider:id_token_alg")
+            .unwrap();
+        assert_eq!(alg.status, Status::Fail, "{}", alg.seen);
     }
 
     #[test]

@@ -31,6 +31,7 @@ function answer(over: Partial<ApiResponse>): ApiResponse {
 }
 
 const past: Exchange = {
+  id: 1,
   profile_id: 'bank',
   operation: 'api',
   at: 1000,

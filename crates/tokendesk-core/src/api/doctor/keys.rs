@@ -150,12 +150,12 @@ impl Core {
                     .with_exchanges(exchanges);
             }
         };
-        let expected = profile
-            .config
-            .id_token_alg
-            .clone()
-            .unwrap_or_else(|| "RS256".into());
+        // The algorithm the profile expects; without one, any public-key signature will do.
+        let expected = profile.config.id_token_alg.clone();
         let fits = |k: &jsonwebtoken::jwk::Jwk| {
+            let Some(expected) = expected.as_deref() else {
+                return !matches!(k.algorithm, AlgorithmParameters::OctetKey(_));
+            };
             let family = match &k.algorithm {
                 AlgorithmParameters::RSA(_) => {
                     expected.starts_with("RS") || expected.starts_with("PS")
@@ -171,6 +171,9 @@ impl Core {
                 .unwrap_or(true);
             family && named
         };
+        let wanted = expected
+            .clone()
+            .unwrap_or_else(|| "a public-key signature".into());
         let usable: Vec<String> = jwks
             .keys
             .iter()
@@ -180,18 +183,18 @@ impl Core {
         let row = if usable.is_empty() {
             row.fail(
                 format!(
-                    "{uri} holds {} key{}, none for {expected}.",
+                    "{uri} holds {} key{}, none for {wanted}.",
                     jwks.keys.len(),
                     if jwks.keys.len() == 1 { "" } else { "s" }
                 ),
                 format!(
-                    "The profile expects ID tokens signed with {expected}: set the algorithm the \
-                     provider signs with, or ask the provider for a {expected} key."
+                    "The profile expects ID tokens signed with {wanted}: set the algorithm the \
+                     provider signs with, or ask the provider for a {wanted} key."
                 ),
             )
         } else {
             row.pass(format!(
-                "{uri} holds {} key{}; for {expected}: {}.",
+                "{uri} holds {} key{}; for {wanted}: {}.",
                 jwks.keys.len(),
                 if jwks.keys.len() == 1 { "" } else { "s" },
                 usable.join(", ")

@@ -118,6 +118,18 @@ impl Core {
         if let Some(s) = &creds.credential {
             call.scrub(s.expose());
         }
+        // A provider that wants DPoP at the token endpoint refuses a request without a proof
+        // before it looks at the client: prove with the stored key, or a throwaway one (the
+        // check stores no key).
+        if let Some(alg) = profile.config.dpop {
+            let key = creds
+                .dpop_key
+                .as_ref()
+                .and_then(|k| crate::dpop::DpopKey::from_private_jwk(k.expose()).ok())
+                .unwrap_or_else(|| crate::dpop::DpopKey::generate(alg));
+            self.dpop_nonces();
+            call = call.with_dpop(std::sync::Arc::new(key), self.dpop_nonces.clone());
+        }
         if profile.config.grant == GrantKind::ClientCredentials {
             let result =
                 flow::client_credentials::request(profile, creds.credential.as_ref(), &call).await;
