@@ -176,7 +176,13 @@ before(async () => {
   // holding that pipe keeps the test runner waiting for its end after the tests are done.
   mkdirSync(path.join(root, 'target/e2e'), { recursive: true });
   const log = openSync(path.join(root, 'target/e2e/tauri-driver.log'), 'w');
-  const driver = spawn('tauri-driver', ['--port', String(driverPort)], { env, stdio: ['ignore', log, log] });
+  // WebKitWebDriver on a free port too (tauri-driver's default, 4445, is taken when another run
+  // goes on beside this one).
+  const nativePort = await freePort();
+  const driver = spawn('tauri-driver', ['--port', String(driverPort), '--native-port', String(nativePort)], {
+    env,
+    stdio: ['ignore', log, log],
+  });
   children.push(driver);
   await waitForPort(driverPort);
   browser = await remote({
