@@ -44,7 +44,7 @@ pub mod www_authenticate;
 
 pub use api::{
     ApiRequest, ApiResponse, Core, CoreOptions, DeviceLoginStarted, ExportFormat, LoginStarted,
-    TokenInspection,
+    Schedule, TokenInspection,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use tokio_util::sync::CancellationToken;

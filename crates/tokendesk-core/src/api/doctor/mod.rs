@@ -24,6 +24,15 @@ use crate::secret::{SecretKind, Sensitive};
 /// The longest any one check may take; one that takes longer fails, the others go on.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How the independent checks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schedule {
+    /// Side by side (what the app and the CLI do).
+    Parallel,
+    /// One after another.
+    Sequential,
+}
+
 /// The secrets a check may use: the stored ones, or those typed in a form not saved yet.
 #[derive(Default, Clone)]
 pub(super) struct Creds {
@@ -49,8 +58,18 @@ impl Creds {
 
 impl Core {
     /// Checks a saved profile's setup without changing anything stored.
-    #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn check_setup(&self, id: &ProfileId) -> Result<SetupReport> {
+        self.check_setup_scheduled(id, Schedule::Parallel).await
+    }
+
+    /// [`Core::check_setup`] with the checks side by side or one after another (the benchmark
+    /// compares the two).
+    #[tracing::instrument(skip_all, fields(profile = %id, ?schedule), err)]
+    pub async fn check_setup_scheduled(
+        &self,
+        id: &ProfileId,
+        schedule: Schedule,
+    ) -> Result<SetupReport> {
         let profile = self.profile_by_id(id)?;
         let mut creds = Creds::default();
         let kinds = [
@@ -65,7 +84,7 @@ impl Core {
                 Err(e) => creds.keychain_error = Some(e.message),
             }
         }
-        let report = self.run_checks(profile, creds, true).await;
+        let report = self.run_checks(profile, creds, true, schedule).await;
         self.last_checks
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -105,10 +124,18 @@ impl Core {
             request_key,
             ..Default::default()
         };
-        Ok(self.run_checks(profile, creds, false).await)
+        Ok(self
+            .run_checks(profile, creds, false, Schedule::Parallel)
+            .await)
     }
 
-    async fn run_checks(&self, mut profile: Profile, creds: Creds, stored: bool) -> SetupReport {
+    async fn run_checks(
+        &self,
+        mut profile: Profile,
+        creds: Creds,
+        stored: bool,
+        schedule: Schedule,
+    ) -> SetupReport {
         let started = Instant::now();
         let checked_at = self.now();
         let tls = TlsSetup {
@@ -127,30 +154,40 @@ impl Core {
         .await;
         rows.extend(discovered);
         let p = &profile;
-        let (net, caps, keys, auth, redirect, state) = tokio::join!(
-            timed_rows("network", self.check_network(p, &tls)),
-            async {
-                match &p.metadata {
-                    Some(meta) => capabilities::compare(p, meta),
-                    None => vec![
-                        CheckRow::new("provider:capabilities", Layer::Provider, "Capabilities")
-                            .skip("No provider metadata to compare with (no issuer, or discovery failed)."),
-                    ],
-                }
-            },
-            timed_rows("keys", self.check_keys(p, &tls, &creds)),
-            timed_rows("client:auth", self.check_client_auth(p, &tls, &creds)),
-            timed_rows("client:redirect", self.check_redirect(p, &tls, &creds)),
-            async {
-                match stored {
-                    true => self.check_stored(p, &creds).await,
-                    false => vec![
-                        CheckRow::new("tokens:stored", Layer::Tokens, "Stored state")
-                            .skip("The profile is not saved yet."),
-                    ],
-                }
-            },
-        );
+        let net = timed_rows("network", self.check_network(p, &tls, schedule));
+        let caps = async {
+            match &p.metadata {
+                Some(meta) => capabilities::compare(p, meta),
+                None => vec![
+                    CheckRow::new("provider:capabilities", Layer::Provider, "Capabilities").skip(
+                        "No provider metadata to compare with (no issuer, or discovery failed).",
+                    ),
+                ],
+            }
+        };
+        let keys = timed_rows("keys", self.check_keys(p, &tls, &creds));
+        let auth = timed_rows("client:auth", self.check_client_auth(p, &tls, &creds));
+        let redirect = timed_rows("client:redirect", self.check_redirect(p, &tls, &creds));
+        let state = async {
+            match stored {
+                true => self.check_stored(p, &creds).await,
+                false => vec![
+                    CheckRow::new("tokens:stored", Layer::Tokens, "Stored state")
+                        .skip("The profile is not saved yet."),
+                ],
+            }
+        };
+        let (net, caps, keys, auth, redirect, state) = match schedule {
+            Schedule::Parallel => tokio::join!(net, caps, keys, auth, redirect, state),
+            Schedule::Sequential => (
+                net.await,
+                caps.await,
+                keys.await,
+                auth.await,
+                redirect.await,
+                state.await,
+            ),
+        };
         let (net_rows, net_date) = net;
         // The clock: from discovery's answer, else from the network probe's.
         if let Some((date, at, origin)) = date.or(net_date) {

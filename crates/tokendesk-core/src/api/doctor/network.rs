@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use super::{ClockSample, Core};
+use super::{ClockSample, Core, Schedule};
 use crate::doctor::{CheckRow, Layer, Status, certificate};
 use crate::error::ErrorCode;
 use crate::flow::SignIn;
@@ -22,6 +22,7 @@ impl Core {
         &self,
         profile: &Profile,
         tls: &TlsSetup,
+        schedule: Schedule,
     ) -> (Vec<CheckRow>, Option<ClockSample>) {
         // Each origin once, with what it serves: the issuer (its discovery document) and the
         // endpoints the grant uses.
@@ -59,7 +60,16 @@ impl Core {
         let checks = origins
             .into_values()
             .map(|(url, serves)| self.check_origin(url, serves, tls));
-        let results = futures_util::future::join_all(checks).await;
+        let results = match schedule {
+            Schedule::Parallel => futures_util::future::join_all(checks).await,
+            Schedule::Sequential => {
+                let mut out = Vec::new();
+                for check in checks {
+                    out.push(check.await);
+                }
+                out
+            }
+        };
         let sample = results.iter().find_map(|(_, s)| s.clone());
         (results.into_iter().map(|(r, _)| r).collect(), sample)
     }
