@@ -280,6 +280,130 @@ test('the sandbox bank: the PSD2 profile pair signs in with one click', async ()
   await screenshot('sandbox-bank');
 });
 
+/** Problems of layout in the elements `selector` finds: a box that scrolls sideways, or a
+ * descendant that leaves it (text inside a box that scrolls on purpose, like a URL input, is not
+ * measured); and a page that scrolls sideways. */
+function layoutProblems(selector) {
+  return browser.execute((sel) => {
+    const out = [];
+    const name = (e) => e.dataset?.testid ?? `${e.tagName.toLowerCase()}.${[...e.classList].join('.')}`;
+    const page = document.scrollingElement;
+    if (page.scrollWidth > page.clientWidth + 1) out.push(`the page scrolls sideways (${page.scrollWidth} > ${page.clientWidth})`);
+    for (const box of document.querySelectorAll(sel)) {
+      const r = box.getBoundingClientRect();
+      if (box.scrollWidth > box.clientWidth + 1) out.push(`${name(box)} scrolls sideways (${box.scrollWidth} > ${box.clientWidth})`);
+      if (r.right > window.innerWidth + 1) out.push(`${name(box)} ends at ${Math.round(r.right)}, past the window (${window.innerWidth})`);
+      for (const e of box.querySelectorAll('*')) {
+        if (e.closest('input, textarea, select, option')) continue;
+        const er = e.getBoundingClientRect();
+        if (er.width > 1 && (er.left < r.left - 1 || er.right > r.right + 1)) {
+          out.push(`${name(e)} "${(e.textContent ?? '').trim().slice(0, 40)}" at ${Math.round(er.left)}–${Math.round(er.right)} leaves ${name(box)} at ${Math.round(r.left)}–${Math.round(r.right)}`);
+        }
+      }
+    }
+    return out;
+  }, selector);
+}
+
+test('Try it: the sandbox bank\'s accounts API with the signed-in token; a curl line without it; a refused token', async () => {
+  // Signed in by the previous test. Its API URL is the sandbox bank's accounts endpoint, which
+  // answers only a token issued for the registered consent (with the profile's x-api-key).
+  const name = 'Sandbox bank · PSD2 accounts';
+  await openProfile(name);
+  await click('tab-try');
+  const url = await el('try-url');
+  await url.waitForDisplayed({ timeout: 10000 });
+  const api = await url.getValue();
+  assert.match(api, /^http:\/\/127\.0\.0\.1:\d+\/bank\/accounts-psd2\/v1\/accounts$/, `the profile's API URL is the default: ${api}`);
+  await click('try-send');
+  assert.equal(await text('try-status'), '200', 'the accounts endpoint accepts the consented token');
+  assert.match(await text('try-time'), /^\d+ ms$/);
+  // Pretty-printed JSON, in the open "Body" fold: one member a line, indented.
+  const body = await text('try-body-view');
+  assert.match(body, /^\{\n {2}"accounts": \[\n {4}\{\n/, `pretty-printed: ${body.slice(0, 80)}`);
+  assert.match(body, /"iban": "FI00 0000 0000 0000 00"/);
+  assert.match(body, /"authorizationId": "[0-9a-f-]{36}"/, "the consent's authorizationId comes back");
+  assert.ok(await browser.$('[data-testid="try-response"] details[open] [data-testid="try-body-view"]').isDisplayed(), 'the body is in an open fold');
+  assert.equal(await browser.$('[data-testid="try-challenge"]').isExisting(), false, 'no challenge on a 200');
+
+  // The last request, copied as curl: `$(tokendesk token …)` stands where the token would be.
+  const cliEnv = { ...process.env, TOKENDESK_HOME: home, PATH: `${path.dirname(cli)}:${process.env.PATH}` };
+  const token = execFileSync(cli, ['token', name], { env: cliEnv, encoding: 'utf8' }).trim();
+  assert.ok(token.length > 20, 'the CLI gives the current token');
+  const row = await el('try-recent');
+  await row.waitForDisplayed({ timeout: 10000 });
+  // (textContent: WebKit's WebDriver leaves an ellipsized cell out of the visible text.)
+  assert.match(String(await row.getProperty('textContent')), /GET[\s\S]*accounts-psd2\/v1\/accounts[\s\S]*200/);
+  await click('try-copy-curl');
+  await browser.waitUntil(async () => clipboard().startsWith('curl '), { timeout: 10000, timeoutMsg: 'the curl line is on the clipboard' });
+  const line = clipboard();
+  assert.ok(!line.includes(token), 'the curl line holds no token value');
+  assert.ok(!line.includes('<redacted>'), 'nor a redacted placeholder');
+  assert.ok(line.includes(`"Authorization: Bearer $(tokendesk token '${name}')"`), `the token is fetched when it runs: ${line}`);
+  assert.match(line, /-H 'x-api-key: [^']+'/, "the profile's API key header comes along");
+  assert.ok(!(await browser.getPageSource()).includes(token), 'the token is nowhere in the page');
+  // And the line works when a person runs it.
+  const ran = execFileSync('sh', ['-c', `${line} -s -w '\\n%{http_code}'`], { env: cliEnv, encoding: 'utf8', timeout: 15000 });
+  assert.match(ran, /"iban"[\s\S]*\n200$/, `the copied line gets the accounts: ${ran.slice(-200)}`);
+
+  // The panel at the app's default window size, then the narrowest: nothing runs out sideways, a
+  // long URL included (it ellipsizes in the answer and in the last requests).
+  const conf = JSON.parse(readFileSync(path.join(root, 'src-tauri/tauri.conf.json'), 'utf8')).app.windows[0];
+  await browser.setWindowSize(conf.width, conf.height);
+  const panels = '[data-testid="try-response"], form.request, .panel.recent';
+  let problems = [];
+  await browser.waitUntil(async () => (problems = await layoutProblems(panels)).length === 0, { timeout: 3000, interval: 200 }).catch(() => {});
+  assert.deepEqual(problems, [], `at ${conf.width}×${conf.height}`);
+  await screenshot('try-it');
+  await type('try-url', `${api}?fields=${'iban,name,balances,'.repeat(20)}currency&from=2026-01-01&to=2026-12-31`);
+  await click('try-send');
+  await browser.waitUntil(async () => String(await (await el('try-response-url')).getProperty('textContent')).includes('fields='), { timeout: 15000, timeoutMsg: 'the long URL was sent' });
+  for (const [width, height] of [[conf.width, conf.height], [conf.minWidth, conf.minHeight ?? conf.height]]) {
+    await browser.setWindowSize(width, height);
+    await browser.waitUntil(async () => (problems = await layoutProblems(panels)).length === 0, { timeout: 3000, interval: 200 }).catch(() => {});
+    assert.deepEqual(problems, [], `a long URL at ${width}×${height}`);
+  }
+  await browser.setWindowSize(1400, 900);
+
+  // A refused token: the sandbox's standard issuer does not know the bank's tokens (Bearer
+  // invalid_token). The core renews the token once, is refused again, and stops; the panel
+  // shows the decoded challenge, says so, and offers another refresh and retry.
+  // Refreshes of the profile, from its history (read by the command line: the panel keeps its
+  // state while it is counted).
+  const refreshes = () =>
+    execFileSync(cli, ['history', name, '--limit', '100'], { env: cliEnv, encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => /\bmanual\b.*refresh token/.test(l)).length;
+  const before = refreshes();
+  const foreign = api.replace(/\/bank\/accounts-psd2\/v1\/accounts$/, '/standard/userinfo');
+  await type('try-url', foreign);
+  await click('try-send');
+  await browser.waitUntil(async () => (await el('try-status').isExisting()) && (await text('try-status')) === '401', {
+    timeout: 20000,
+    timeoutMsg: 'the 401 is shown',
+  });
+  assert.equal(await text('try-challenge-error'), 'invalid_token');
+  const challenge = await text('try-challenge');
+  assert.match(challenge, /Bearer/);
+  assert.match(challenge, /unknown, expired or revoked/, `the error_description is decoded: ${challenge}`);
+  assert.ok(await el('try-refreshed').isDisplayed(), 'the token was renewed once');
+  assert.match(await text('try-still-refused'), /not tried again/);
+  await browser.saveScreenshot(path.join(root, 'target/e2e/try-it-401.png'));
+  const afterFirst = refreshes();
+  assert.equal(afterFirst, before + 1, 'one renewal, not a loop');
+  // The button refreshes first, then sends (and the request, refused again, renews once more).
+  await click('try-refresh-retry');
+  await browser.waitUntil(async () => refreshes() === afterFirst + 2, {
+    timeout: 20000,
+    timeoutMsg: 'Refresh token and retry renewed the token, then the request renewed it once more',
+  }).catch((e) => {
+    throw new Error(`${e.message}: ${refreshes()} refreshes, ${afterFirst} before`);
+  });
+  await browser.waitUntil(async () => (await el('try-send').isEnabled()), { timeout: 20000, timeoutMsg: 'the retry is done' });
+  assert.equal(await text('try-status'), '401');
+  assert.equal(refreshes(), afterFirst + 2, 'and no more');
+});
+
 test('the sandbox FAPI 2.0 profile: PAR, private_key_jwt, a DPoP-bound token', async () => {
   // Added on first launch: the request pushed with an assertion for the issuer, the code and the
   // tokens bound to the profile's DPoP key, the nonces the sandbox asks for answered.

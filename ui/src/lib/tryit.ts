@@ -3,6 +3,7 @@
 // is ever kept or copied.
 
 import type { Exchange } from './bindings/Exchange';
+import type { Param } from './bindings/Param';
 
 /** Headers TokenDesk adds from the token: never copied, `$(tokendesk token …)` stands in. */
 const TOKEN_HEADERS = new Set(['authorization', 'dpop']);
@@ -22,15 +23,23 @@ function quote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
-/** A past request as a curl line; the token comes from `tokendesk token PROFILE` when it runs. */
-export function curlLine(e: Exchange, profileName: string): string {
+/** A past request as a curl line; the token comes from `tokendesk token PROFILE` when it runs.
+ * A header the log redacted by its name (`x-api-key`) is taken from the profile's own headers,
+ * which the profile shows anyway; one the profile does not hold plainly is left out. */
+export function curlLine(e: Exchange, profileName: string, profileHeaders: Param[] = []): string {
   const parts = ['curl'];
   if (e.method !== 'GET') parts.push('-X', e.method);
   parts.push('-H', `"Authorization: Bearer $(tokendesk token ${quote(profileName)})"`);
   for (const h of e.request_headers) {
     const name = h.name.toLowerCase();
-    if (TOKEN_HEADERS.has(name) || TRANSPORT_HEADERS.has(name) || h.value.includes('<redacted>')) continue;
-    parts.push('-H', quote(`${h.name}: ${h.value}`));
+    if (TOKEN_HEADERS.has(name) || TRANSPORT_HEADERS.has(name)) continue;
+    let value = h.value;
+    if (value.includes('<redacted>')) {
+      const own = profileHeaders.find((p) => p.name.toLowerCase() === name);
+      if (!own || own.value.includes('{{')) continue;
+      value = own.value;
+    }
+    parts.push('-H', quote(`${h.name}: ${value}`));
   }
   if (e.request_body) parts.push('--data', quote(e.request_body));
   parts.push(quote(e.url));

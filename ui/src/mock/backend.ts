@@ -6,6 +6,8 @@ import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 
 import type { Settings, SandboxStatus } from '../lib/api';
+import type { ApiRequest } from '../lib/bindings/ApiRequest';
+import type { ApiResponse } from '../lib/bindings/ApiResponse';
 import type { CoreEvent } from '../lib/bindings/CoreEvent';
 import type { Error as CoreError } from '../lib/bindings/Error';
 import type { Exchange } from '../lib/bindings/Exchange';
@@ -457,6 +459,8 @@ export class MockBackend {
         if (p.grant === 'client_credentials') fail('unsupported', 'A client-credentials token has no user: userinfo needs a token from a sign-in.');
         return { sub: 'user-58213', name: 'Demo User', email: 'demo.user@example.com', email_verified: true };
       }
+      case 'send_request':
+        return this.#send(this.#profile(id), args.request as ApiRequest);
       case 'support_bundle': {
         const p = this.#profile(id);
         return [`TokenDesk support bundle — ${p.name}`, `client_id: ${p.client_id}`, 'secrets: <redacted>', JSON.stringify({ profile: { ...p, metadata: undefined }, token: d.tokens.find((t) => t.profile_id === id) ?? null, history: d.history[id] ?? [] }, null, 2)].join('\n');
@@ -500,6 +504,82 @@ export class MockBackend {
       default:
         fail('internal', `Command ${cmd} not found`);
     }
+  }
+
+  /** "Try it", as the core does it: the URL resolved against the API URL, the token renewed
+   * once when the API refuses it (a revoked one here), the exchange logged redacted. */
+  #send(p: Profile, r: ApiRequest): ApiResponse {
+    const given = r.url.trim();
+    const base = p.api_url ?? p.metadata?.userinfo_endpoint ?? null;
+    let url: string;
+    try {
+      url = /^https?:\/\//.test(given) ? new URL(given).href : new URL(given, base ?? undefined).href;
+    } catch {
+      const why = base
+        ? `"${given}" does not resolve against ${base}.`
+        : `"${given}" is not an http(s) URL, and profile "${p.name}" has no API URL to resolve it against. Give the whole URL, or set the profile's API URL.`;
+      fail('invalid_input', why, [{ field: 'url', message: why }]);
+    }
+    for (const h of r.headers) {
+      if (/^(authorization|dpop)$/i.test(h.name.trim()))
+        fail('invalid_input', `The ${h.name} header is the one TokenDesk adds from the profile's token; leave it out.`, [{ field: 'headers', message: 'Leave out Authorization.' }]);
+    }
+    const method = (r.method.trim() || 'GET').toUpperCase();
+    const t = this.#token(p.id);
+    const refreshed = t.revoked_at !== null;
+    if (refreshed) {
+      // The API answers 401 invalid_token; the token is renewed once and the request sent again.
+      this.#log(p, method, url, r, 401, '{"error":"invalid_token"}');
+      this.#putToken(this.#newToken(p, Date.now(), t));
+    }
+    const path = new URL(url).pathname;
+    const [status, body]: [number, JsonValue] = /account/.test(path)
+      ? [200, { accounts: [
+          { resourceId: 'acc-001', iban: 'FI21 1234 5600 0007 85', name: 'Current account', currency: 'EUR', balances: [{ type: 'interimAvailable', amount: '1520.30' }] },
+          { resourceId: 'acc-002', iban: 'FI79 4006 0010 0001 72', name: 'Savings', currency: 'EUR', balances: [{ type: 'interimAvailable', amount: '12000.00' }] },
+        ] }]
+      : /userinfo/.test(path)
+        ? [200, { sub: 'user-58213', name: 'Demo User', email: 'demo.user@example.com' }]
+        : /admin/.test(path)
+          ? [403, { error: 'insufficient_scope', error_description: 'the token lacks scope admin' }]
+          : [404, { error: 'not_found', error_description: `nothing at ${path}` }];
+    const text = JSON.stringify(body);
+    this.#log(p, method, url, r, status, text);
+    return {
+      url,
+      status,
+      headers: [
+        { name: 'content-type', value: 'application/json' },
+        { name: 'cache-control', value: 'no-store' },
+        { name: 'x-request-id', value: crypto.randomUUID() },
+      ],
+      body: text,
+      duration_ms: 60 + Math.round(Math.random() * 120),
+      refreshed,
+      challenge:
+        status === 403
+          ? { scheme: 'Bearer', realm: 'api', error: 'insufficient_scope', error_description: 'the token lacks scope admin', scope: 'admin', algs: null, dpop_nonce: null, resource_metadata: null }
+          : null,
+    };
+  }
+
+  #log(p: Profile, method: string, url: string, r: ApiRequest, status: number, body: string) {
+    const x: Exchange = {
+      profile_id: p.id,
+      operation: 'api',
+      at: Date.now(),
+      method,
+      url,
+      status,
+      duration_ms: 60 + Math.round(Math.random() * 120),
+      request_headers: [{ name: 'authorization', value: 'Bearer <redacted>' }, ...p.headers, ...r.headers],
+      request_body: r.body ?? '',
+      response_headers: [{ name: 'content-type', value: 'application/json' }],
+      response_body: body,
+      error: null,
+    };
+    (this.data.exchanges[p.id] ??= []).push(x);
+    this.#emit({ type: 'exchanges_appended', profile_id: p.id });
   }
 
   #metadata(issuer: string): ProviderMetadata {

@@ -112,6 +112,9 @@ describe('Try it', () => {
     expect(challenge).toContain('accounts:read');
     expect(challenge).toContain('n-123');
     expect(screen.getByTestId('try-refreshed')).toBeTruthy();
+    // Renewed once and still refused: said plainly, and not tried again by itself.
+    expect(screen.getByTestId('try-still-refused').textContent).toContain('not tried again');
+    expect(sends).toBe(1);
     expect(screen.getByTestId('try-body-view').textContent).toBe('unauthorized');
     await fireEvent.click(screen.getByTestId('try-refresh-retry'));
     await waitFor(() => expect(screen.getByTestId('try-status').textContent).toBe('200'));
@@ -131,5 +134,28 @@ describe('Try it', () => {
       `curl -X POST -H "Authorization: Bearer $(tokendesk token 'bank'\\''s api')" -H 'content-type: application/json' --data '{"amount":1}' 'https://api.example/v1/payments'`,
     );
     expect(line).not.toContain('<redacted>');
+  });
+
+  it("takes a header the log redacted by name from the profile's own headers, never a token", () => {
+    const own = [
+      { name: 'x-api-key', value: 'tpp-client' },
+      { name: 'x-request-id', value: '{{uuid}}' },
+    ];
+    const e: Exchange = {
+      ...past,
+      method: 'GET',
+      request_body: '',
+      request_headers: [
+        { name: 'authorization', value: 'Bearer <redacted>' },
+        { name: 'x-api-key', value: '<redacted>' },
+        { name: 'x-request-id', value: '5f0c6a3e-0000-4000-8000-000000000001' },
+        { name: 'x-session-token', value: '<redacted>' },
+      ],
+    };
+    expect(curlLine(e, 'bank', own)).toBe(
+      `curl -H "Authorization: Bearer $(tokendesk token 'bank')" -H 'x-api-key: tpp-client' -H 'x-request-id: 5f0c6a3e-0000-4000-8000-000000000001' 'https://api.example/v1/payments'`,
+    );
+    // Without the profile's value, a redacted header stays out rather than go out as "<redacted>".
+    expect(curlLine(e, 'bank')).not.toContain('x-api-key');
   });
 });
