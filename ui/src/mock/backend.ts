@@ -565,6 +565,7 @@ export class MockBackend {
 
   #log(p: Profile, method: string, url: string, r: ApiRequest, status: number, body: string) {
     const x: Exchange = {
+      id: Object.values(this.data.exchanges).flat().length + 1,
       profile_id: p.id,
       operation: 'api',
       at: Date.now(),
