@@ -24,15 +24,7 @@ use tokendesk_testkit::hostile::{
 use tokendesk_testkit::*;
 
 fn web_profile(h: &Hostile) -> ProfileConfig {
-    ProfileConfig {
-        name: "victim".into(),
-        issuer: Some(h.base.clone()),
-        client_id: CLIENT_ID.into(),
-        auth_method: AuthMethod::ClientSecretPost,
-        grant: GrantKind::AuthorizationCode,
-        scopes: vec!["openid".into()],
-        ..Default::default()
-    }
+    h.web_config()
 }
 
 /// One sign-in through the paste path: the provider's 302 is the address the user pastes.

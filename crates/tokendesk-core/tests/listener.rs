@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use tokendesk_core::profile::{AuthMethod, GrantKind, ProfileConfig};
-use tokendesk_testkit::hostile::{CLIENT_ID, CLIENT_SECRET, Hostile};
+use tokendesk_core::profile::ProfileConfig;
+use tokendesk_testkit::hostile::{CLIENT_SECRET, Hostile};
 use tokendesk_testkit::{Flood, TestCore};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -48,12 +48,7 @@ async fn only_the_browsers_redirect_completes_a_sign_in_under_attack() {
         .add(
             ProfileConfig {
                 name: "attacked".into(),
-                issuer: Some(h.base.clone()),
-                client_id: CLIENT_ID.into(),
-                auth_method: AuthMethod::ClientSecretPost,
-                grant: GrantKind::AuthorizationCode,
-                scopes: vec!["openid".into()],
-                ..Default::default()
+                ..h.web_config()
             },
             Some(CLIENT_SECRET),
         )

@@ -180,6 +180,20 @@ impl Hostile {
         format!("{}{path}", self.base)
     }
 
+    /// A sign-in profile of the client this provider knows (its secret: [`CLIENT_SECRET`]).
+    pub fn web_config(&self) -> tokendesk_core::profile::ProfileConfig {
+        use tokendesk_core::profile::{AuthMethod, GrantKind, ProfileConfig};
+        ProfileConfig {
+            name: "victim".into(),
+            issuer: Some(self.base.clone()),
+            client_id: CLIENT_ID.into(),
+            auth_method: AuthMethod::ClientSecretPost,
+            grant: GrantKind::AuthorizationCode,
+            scopes: vec!["openid".into()],
+            ..Default::default()
+        }
+    }
+
     /// The scenario for what follows.
     pub fn set(&self, scenario: Scenario) {
         self.shared.lock().unwrap().scenario = scenario;

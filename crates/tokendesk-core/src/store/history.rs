@@ -53,8 +53,8 @@ mod tests {
     use crate::history::{EventKind, Outcome, Trigger};
     use crate::profile::{Profile, ProfileConfig};
 
-    #[test]
-    fn the_history_keeps_the_newest_events_per_profile() {
+    /// A store holding one profile, "p".
+    fn store_with_profile() -> (Store, ProfileId) {
         let s = Store::open_in_memory().unwrap();
         let id = ProfileId::from("p");
         s.insert_profile(&Profile {
@@ -68,6 +68,12 @@ mod tests {
             updated_at: 0,
         })
         .unwrap();
+        (s, id)
+    }
+
+    #[test]
+    fn the_history_keeps_the_newest_events_per_profile() {
+        let (s, id) = store_with_profile();
         let event = |at| TokenEvent {
             id: 0,
             profile_id: id.clone(),
@@ -102,19 +108,7 @@ mod tests {
     fn events_recorded_before_acquisitions_were_read_as_refreshes() {
         // The history's rows are JSON: a row written by a build that knew only refreshes (no
         // `kind`, no `exchange_id`) needs no schema step, it reads as what it was.
-        let s = Store::open_in_memory().unwrap();
-        let id = ProfileId::from("p");
-        s.insert_profile(&Profile {
-            id: id.clone(),
-            config: ProfileConfig {
-                name: "p".into(),
-                ..Default::default()
-            },
-            metadata: None,
-            created_at: 0,
-            updated_at: 0,
-        })
-        .unwrap();
+        let (s, id) = store_with_profile();
         let old = r#"{"id":0,"profile_id":"p","at":5,"trigger":"automatic","method":"refresh_token",
             "outcome":"success","duration_ms":3,"access_expires_at":null,"refresh_expires_at":null,
             "refresh_count":2,"rotated":true,"error_code":null,"error_message":null}"#;
