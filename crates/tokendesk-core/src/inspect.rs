@@ -29,11 +29,13 @@ pub fn decode_jwt(token: &str) -> Result<DecodedJwt, String> {
             .map_err(|e| format!("the {what} is not base64url ({e})"))?;
         let v: Value =
             serde_json::from_slice(&bytes).map_err(|e| format!("the {what} is not JSON ({e})"))?;
-        if v.is_object() {
-            Ok(v)
-        } else {
-            Err(format!("the {what} is not a JSON object"))
+        if !v.is_object() {
+            return Err(format!("the {what} is not a JSON object"));
         }
+        // A claim (or header parameter) named twice: refused rather than read last-wins.
+        crate::json_object::unique(&bytes)
+            .map(Value::Object)
+            .map_err(|e| format!("the {what} is ambiguous: {e}"))
     };
     Ok(DecodedJwt {
         header: part(0, "header")?,
@@ -88,6 +90,25 @@ pub(crate) fn test_jwt(header: &str, claims: &str) -> String {
 mod tests {
     use super::test_jwt as jwt;
     use super::*;
+
+    #[test]
+    fn a_claim_or_header_parameter_named_twice_is_refused() {
+        let e = decode_jwt(&jwt(
+            r#"{"alg":"RS256"}"#,
+            r#"{"sub":"alice","sub":"mallory"}"#,
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("payload is ambiguous") && e.contains("sub appears twice"),
+            "{e}"
+        );
+        let e = decode_jwt(&jwt(r#"{"alg":"RS256","alg":"none"}"#, r#"{"sub":"a"}"#)).unwrap_err();
+        assert!(e.contains("header is ambiguous"), "{e}");
+        assert_eq!(
+            decode_jwt(&jwt(r#"{"alg":"RS256"}"#, "[1]")).unwrap_err(),
+            "the payload is not a JSON object"
+        );
+    }
 
     #[test]
     fn decodes_header_and_claims_and_names_non_jwts() {

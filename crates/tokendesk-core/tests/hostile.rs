@@ -909,6 +909,24 @@ async fn an_id_token_nested_10000_levels_deep_is_refused_without_overflowing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_id_token_naming_sub_twice_is_refused_though_its_signature_holds() {
+    // Signed by the provider's real key: one reader would take "alice", another "mallory".
+    let h = Hostile::start().await;
+    let (t, profile) = signed_in(&h).await;
+    h.set(Scenario {
+        raw_claims: Some(r#""sub":"mallory""#.into()),
+        ..Default::default()
+    });
+    let (e, _) = refused(&t, &profile, "sub named twice", sign_in(&t, &profile)).await;
+    assert_eq!(e.code, ErrorCode::CheckFailed, "{}", e.message);
+    assert!(
+        e.message.contains("format") && e.message.contains("sub appears twice"),
+        "{}",
+        e.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_access_token_nested_10000_levels_deep_is_kept_and_inspected_without_overflowing() {
     use base64::Engine as _;
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);

@@ -105,40 +105,9 @@ impl fmt::Debug for TokenResponse {
 /// Beyond it a number is not a lifetime (`99999999999999999999999`, `1e300`): refused, named.
 pub const MAX_LIFETIME_S: f64 = 100.0 * 365.25 * 86_400.0;
 
-/// A JSON object whose members must be unique. A token response that names a member twice
-/// (`access_token` twice) is ambiguous: one reader takes the first value, another the last
-/// (RFC 8259 §4 leaves it open), so a proxy, a log and TokenDesk could disagree on which token
-/// was issued. Such an answer is refused, the member named, rather than read either way.
-struct UniqueMembers;
-
-impl<'de> serde::de::Visitor<'de> for UniqueMembers {
-    type Value = Map<String, Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        self,
-        mut members: A,
-    ) -> Result<Self::Value, A::Error> {
-        let mut map = Map::new();
-        while let Some((name, value)) = members.next_entry::<String, Value>()? {
-            if map.contains_key(&name) {
-                return Err(A::Error::custom(format!(
-                    "{name} appears twice, an ambiguous answer that TokenDesk does not guess at; \
-                     the provider (or a proxy in between) must send each field once"
-                )));
-            }
-            map.insert(name, value);
-        }
-        Ok(map)
-    }
-}
-
 impl<'de> Deserialize<'de> for TokenResponse {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = deserializer.deserialize_map(UniqueMembers)?;
+        let raw = deserializer.deserialize_map(crate::json_object::UniqueMembers)?;
         let access_token = match raw.get("access_token") {
             Some(Value::String(s)) if !s.is_empty() => AccessToken::new(s.clone()),
             Some(_) => return Err(D::Error::custom("access_token is empty or not a string")),
