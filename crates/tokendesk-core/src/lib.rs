@@ -44,7 +44,7 @@ pub mod www_authenticate;
 
 pub use api::{
     ApiRequest, ApiResponse, Core, CoreOptions, DeviceLoginStarted, ExportFormat, LoginStarted,
-    Schedule, TokenInspection,
+    Schedule, TokenInspection, TypedSecrets,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use tokio_util::sync::CancellationToken;

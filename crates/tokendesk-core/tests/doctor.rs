@@ -328,3 +328,64 @@ async fn certificates_self_signed_expired_and_good() {
     );
     assert_eq!(row(&r, "client:authentication").status, Status::Pass);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_not_saved_yet_is_checked_with_the_secret_typed_in_the_form() {
+    use tokendesk_core::TypedSecrets;
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let typed = |secret: &str| TypedSecrets {
+        credential: Some(Sensitive::new(secret.to_owned())),
+        ..Default::default()
+    };
+    let config = cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic);
+    let r = t
+        .core
+        .check_config(config.clone(), None, typed("cc-basic-secret"))
+        .await
+        .unwrap();
+    assert!(failed(&r).is_empty(), "{:#?}", r.checks);
+    assert_eq!(row(&r, "tokens:stored").status, Status::Skipped);
+    let r = t
+        .core
+        .check_config(config.clone(), None, typed("wrong"))
+        .await
+        .unwrap();
+    assert_eq!(row(&r, "client:authentication").status, Status::Fail);
+    assert!(
+        t.core.list_profiles().unwrap().is_empty(),
+        "nothing was saved"
+    );
+    // Editing a saved profile: its stored secret is used when none is typed, and a change of
+    // the form (another client id) is what is checked.
+    let saved = t.add(config.clone(), Some("cc-basic-secret")).await;
+    let edited = ProfileConfig {
+        client_id: "cc-post".into(),
+        ..config
+    };
+    let r = t
+        .core
+        .check_config(edited, Some(&saved.id), TypedSecrets::default())
+        .await
+        .unwrap();
+    let auth = row(&r, "client:authentication");
+    assert_eq!(
+        auth.status,
+        Status::Fail,
+        "cc-post with cc-basic's secret: {}",
+        auth.seen
+    );
+    let r = t
+        .core
+        .check_config(
+            t.core
+                .profile("cc-basic-client_secret_basic")
+                .unwrap()
+                .config,
+            Some(&saved.id),
+            TypedSecrets::default(),
+        )
+        .await
+        .unwrap();
+    assert!(failed(&r).is_empty(), "{:#?}", r.checks);
+}

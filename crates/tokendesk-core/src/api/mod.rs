@@ -18,7 +18,7 @@ mod steps;
 mod tokens;
 
 pub use device::DeviceLoginStarted;
-pub use doctor::Schedule;
+pub use doctor::{Schedule, TypedSecrets};
 pub use dpop::TokenUse;
 pub use exchange::chain_changed;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};

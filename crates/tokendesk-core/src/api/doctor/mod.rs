@@ -33,6 +33,16 @@ pub enum Schedule {
     Sequential,
 }
 
+/// Secrets typed in a profile form, not stored (yet).
+#[derive(Default)]
+pub struct TypedSecrets {
+    /// The client secret, or the private key for `private_key_jwt`.
+    pub credential: Option<Sensitive<String>>,
+    pub tls_key: Option<Sensitive<String>>,
+    /// The key for request objects when the client authenticates otherwise.
+    pub signing_key: Option<Sensitive<String>>,
+}
+
 /// The secrets a check may use: the stored ones, or those typed in a form not saved yet.
 #[derive(Default, Clone)]
 pub(super) struct Creds {
@@ -71,19 +81,7 @@ impl Core {
         schedule: Schedule,
     ) -> Result<SetupReport> {
         let profile = self.profile_by_id(id)?;
-        let mut creds = Creds::default();
-        let kinds = [
-            (credential_kind(&profile.config), &mut creds.credential),
-            (SecretKind::TlsKey, &mut creds.tls_key),
-            (SecretKind::DpopKey, &mut creds.dpop_key),
-            (SecretKind::PrivateKey, &mut creds.request_key),
-        ];
-        for (kind, slot) in kinds {
-            match self.vault.get(&profile.id, kind).await {
-                Ok(v) => *slot = v,
-                Err(e) => creds.keychain_error = Some(e.message),
-            }
-        }
+        let creds = self.stored_creds(id, &profile.config).await;
         let report = self.run_checks(profile, creds, true, schedule).await;
         self.last_checks
             .lock()
@@ -101,32 +99,58 @@ impl Core {
             .cloned()
     }
 
-    /// Checks a profile before it is saved (the form's "Check setup"), with the secret typed in
-    /// the form.
+    /// Checks a profile before it is saved (the form's "Check setup"): a new one, or the edits
+    /// of `editing` — whose stored secrets are used where none is typed. Nothing is stored.
     pub async fn check_config(
         &self,
         config: ProfileConfig,
-        credential: Option<Sensitive<String>>,
-        tls_key: Option<Sensitive<String>>,
-        request_key: Option<Sensitive<String>>,
+        editing: Option<&ProfileId>,
+        typed: TypedSecrets,
     ) -> Result<SetupReport> {
         config.validate()?;
+        let mut creds = match editing {
+            Some(id) => self.stored_creds(id, &config).await,
+            None => Creds::default(),
+        };
+        creds.dpop_key = creds.dpop_key.filter(|_| config.dpop.is_some());
+        for (typed, slot) in [
+            (typed.credential, &mut creds.credential),
+            (typed.tls_key, &mut creds.tls_key),
+            (typed.signing_key, &mut creds.request_key),
+        ] {
+            if typed.is_some() {
+                *slot = typed;
+            }
+        }
         let profile = Profile {
-            id: ProfileId::from("-"),
+            id: editing.cloned().unwrap_or_else(|| ProfileId::from("-")),
             config,
             metadata: None,
             created_at: self.now(),
             updated_at: self.now(),
         };
-        let creds = Creds {
-            credential,
-            tls_key,
-            request_key,
-            ..Default::default()
-        };
         Ok(self
             .run_checks(profile, creds, false, Schedule::Parallel)
             .await)
+    }
+
+    /// The stored secrets a profile with `config` uses (a keychain that cannot be read is said
+    /// in `keychain_error`, not raised: the other checks still run).
+    async fn stored_creds(&self, id: &ProfileId, config: &ProfileConfig) -> Creds {
+        let mut creds = Creds::default();
+        let kinds = [
+            (credential_kind(config), &mut creds.credential),
+            (SecretKind::TlsKey, &mut creds.tls_key),
+            (SecretKind::DpopKey, &mut creds.dpop_key),
+            (SecretKind::PrivateKey, &mut creds.request_key),
+        ];
+        for (kind, slot) in kinds {
+            match self.vault.get(id, kind).await {
+                Ok(v) => *slot = v,
+                Err(e) => creds.keychain_error = Some(e.message),
+            }
+        }
+        creds
     }
 
     async fn run_checks(
@@ -147,14 +171,16 @@ impl Core {
         };
         let mut rows = Vec::new();
         // Discovery first: the endpoints and capabilities of the rest come from it.
-        let (discovered, date) = timed(
+        let (discovered, date) = Box::pin(timed(
             CheckRow::new("provider:discovery", Layer::Provider, "Discovery"),
             self.check_discovery(&mut profile, &tls),
-        )
+        ))
         .await;
         rows.extend(discovered);
         let p = &profile;
-        let net = timed_rows("network", self.check_network(p, &tls, schedule));
+        // Boxed: side by side, these futures together are too large for a thread's stack in a
+        // debug build.
+        let net = Box::pin(timed_rows("network", self.check_network(p, &tls, schedule)));
         let caps = async {
             match &p.metadata {
                 Some(meta) => capabilities::compare(p, meta),
@@ -165,10 +191,16 @@ impl Core {
                 ],
             }
         };
-        let keys = timed_rows("keys", self.check_keys(p, &tls, &creds));
-        let auth = timed_rows("client:auth", self.check_client_auth(p, &tls, &creds));
-        let redirect = timed_rows("client:redirect", self.check_redirect(p, &tls, &creds));
-        let state = async {
+        let keys = Box::pin(timed_rows("keys", self.check_keys(p, &tls, &creds)));
+        let auth = Box::pin(timed_rows(
+            "client:auth",
+            self.check_client_auth(p, &tls, &creds),
+        ));
+        let redirect = Box::pin(timed_rows(
+            "client:redirect",
+            self.check_redirect(p, &tls, &creds),
+        ));
+        let state = Box::pin(async {
             match stored {
                 true => self.check_stored(p, &creds).await,
                 false => vec![
@@ -176,7 +208,7 @@ impl Core {
                         .skip("The profile is not saved yet."),
                 ],
             }
-        };
+        });
         let (net, caps, keys, auth, redirect, state) = match schedule {
             Schedule::Parallel => tokio::join!(net, caps, keys, auth, redirect, state),
             Schedule::Sequential => (
