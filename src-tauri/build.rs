@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "discover",
     "discover_issuer",
     "check_setup",
+    "check_config",
     "list_tokens",
     "fetch_token",
     "begin_login",

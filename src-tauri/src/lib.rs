@@ -89,6 +89,7 @@ pub fn run() {
             commands::profiles::discover,
             commands::profiles::discover_issuer,
             commands::profiles::check_setup,
+            commands::profiles::check_config,
             commands::tokens::list_tokens,
             commands::tokens::fetch_token,
             commands::tokens::refresh_token,

@@ -101,6 +101,32 @@ pub async fn check_setup(
     state.core.check_setup(&id).await
 }
 
+/// The setup check of the profile form before it is saved: a new profile with the secrets
+/// typed, or the edits of `id` with its stored secrets where none is typed.
+#[tauri::command]
+pub async fn check_config(
+    state: Cmd<'_>,
+    config: ProfileConfig,
+    id: Option<ProfileId>,
+    secret: Option<String>,
+    tls_key: Option<String>,
+    signing_key: Option<String>,
+) -> Result<tokendesk_core::doctor::SetupReport, Error> {
+    let typed = |v: Option<String>| v.filter(|v| !v.is_empty()).map(Sensitive::new);
+    state
+        .core
+        .check_config(
+            config,
+            id.as_ref(),
+            tokendesk_core::TypedSecrets {
+                credential: typed(secret),
+                tls_key: typed(tls_key),
+                signing_key: typed(signing_key),
+            },
+        )
+        .await
+}
+
 #[tauri::command]
 pub async fn discover_issuer(state: Cmd<'_>, issuer: String) -> Result<ProviderMetadata, Error> {
     state.core.discover_issuer(&issuer).await

@@ -133,6 +133,21 @@ export const discover = (id: ProfileId) => call<Profile>('discover', { id });
 /** The setup check: every check, nothing stored changed. */
 export const checkSetup = (id: ProfileId) => call<SetupReport>('check_setup', { id });
 
+/** The setup check of the profile form before it is saved (a new profile, or the edits of
+ * `id`, whose stored secrets are used where none is typed). */
+export const checkConfig = (
+  config: ProfileConfig,
+  id: ProfileId | null,
+  secrets: { secret: string; tlsKey: string; signingKey: string },
+) =>
+  call<SetupReport>('check_config', {
+    config,
+    id,
+    secret: secrets.secret || null,
+    tlsKey: secrets.tlsKey || null,
+    signingKey: secrets.signingKey || null,
+  });
+
 export const discoverIssuer = (issuer: string) =>
   call<ProviderMetadata>('discover_issuer', { issuer });
 

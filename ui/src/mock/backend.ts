@@ -275,13 +275,16 @@ export class MockBackend {
         this.#emit({ type: 'profiles_changed' });
         return np;
       }
-      case 'check_setup': {
-        const p = this.#profile(id);
+      case 'check_setup':
+      case 'check_config': {
+        const p: Pick<Profile, 'name' | 'issuer' | 'auth_method'> =
+          cmd === 'check_config' ? (args.config as ProfileConfig) : this.#profile(id);
+        const typed = cmd === 'check_config' && typeof args.secret === 'string' && args.secret !== '';
         const at = Date.now();
         const pass = (id: string, layer: SetupReport['checks'][number]['layer'], title: string, seen: string) => ({
           id, layer, title, status: 'pass' as const, seen, fix: null, exchanges: [], duration_ms: 4,
         });
-        const secret = d.secrets[id] || p.auth_method === 'none';
+        const secret = typed || (id != null && d.secrets[id]) || p.auth_method === 'none';
         const report: SetupReport = {
           profile_name: p.name,
           checked_at: at,

@@ -350,4 +350,57 @@ describe('profile form', () => {
     expect((await screen.findByTestId('field-error-par')).textContent).toContain('pushed first');
     expect(screen.getByTestId('field-error-dpop').textContent).toContain('sender-constrained');
   });
+
+  it('checks the setup before saving, with the secret typed in the form, and saves nothing', async () => {
+    invokeMock.mockImplementation(async (cmd: string) => {
+      if (cmd === 'check_config')
+        return {
+          profile_name: 'new',
+          checked_at: 0,
+          duration_ms: 12,
+          checks: [
+            {
+              id: 'client:authentication',
+              layer: 'client',
+              title: 'Client authentication',
+              status: 'fail',
+              seen: 'With client_secret_basic: invalid_client.',
+              fix: 'client_secret_post authenticates: switch to it.',
+              exchanges: [],
+              duration_ms: 3,
+            },
+          ],
+        };
+      throw { code: 'internal', message: `unexpected ${cmd}` };
+    });
+    render(ProfileForm);
+    await type('field-name', 'new');
+    await type('field-client_id', 'cc-post');
+    await type('field-issuer', 'https://op.example');
+    await type('field-client_secret', 's3cret');
+    await choose('field-grant', 'client_credentials');
+    await fireEvent.click(screen.getByTestId('form-check-run'));
+    expect((await screen.findByTestId('form-check-summary')).textContent).toContain('1 failed');
+    expect(screen.getByText(/switch to it/)).toBeTruthy();
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'check_config');
+    const args = call![1] as { config: ProfileConfig; id: string | null; secret: string | null };
+    expect(args.config.client_id).toBe('cc-post');
+    expect(args.config.grant).toBe('client_credentials');
+    expect(args.id).toBeNull();
+    expect(args.secret).toBe('s3cret');
+    expect(invokeMock.mock.calls.some(([cmd]) => cmd === 'create_profile')).toBe(false);
+  });
+
+  it('a form the core refuses is not checked: the fields say what to fix', async () => {
+    invokeMock.mockImplementation(async (cmd: string) => {
+      if (cmd === 'check_config') throw REJECTION;
+      throw { code: 'internal', message: `unexpected ${cmd}` };
+    });
+    render(ProfileForm);
+    await type('field-client_id', 'c');
+    await fireEvent.click(screen.getByTestId('form-check-run'));
+    expect((await screen.findByTestId('field-error-name')).textContent).toBe('Give the profile a name.');
+    expect(screen.getByTestId('field-error-scopes').textContent).toContain('is not a scope token');
+    expect(screen.queryByTestId('form-check-summary')).toBeNull();
+  });
 });

@@ -9,10 +9,10 @@ vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn(async () => () => {}) })
 import { invoke } from '@tauri-apps/api/core';
 import type { CheckRow } from '../../lib/bindings/CheckRow';
 import type { SetupReport } from '../../lib/bindings/SetupReport';
-import { makeProfile } from '../../test/fixtures';
+import * as api from '../../lib/api';
 import SetupCheck from '../SetupCheck.svelte';
 
-const profile = makeProfile({ id: 'p1', name: 'bank' });
+const run = () => api.checkSetup('p1');
 
 function row(over: Partial<CheckRow>): CheckRow {
   return {
@@ -69,7 +69,7 @@ afterEach(() => vi.mocked(invoke).mockReset());
 describe('SetupCheck', () => {
   it('runs the check and shows every row by layer, problems opened with their fix', async () => {
     vi.mocked(invoke).mockResolvedValue(structuredClone(report));
-    render(SetupCheck, { profile });
+    render(SetupCheck, { run });
     await fireEvent.click(screen.getByTestId('setup-check-run'));
     await waitFor(() => expect(screen.getByTestId('setup-check-summary')).toBeTruthy());
     expect(invoke).toHaveBeenCalledWith('check_setup', { id: 'p1' });
@@ -96,7 +96,7 @@ describe('SetupCheck', () => {
 
   it('shows the error when the check cannot run', async () => {
     vi.mocked(invoke).mockRejectedValue({ code: 'not_found', message: 'No profile "p1".', field_errors: [], checks: [] });
-    render(SetupCheck, { profile });
+    render(SetupCheck, { run });
     await fireEvent.click(screen.getByTestId('setup-check-run'));
     await waitFor(() => expect(screen.getByText(/No profile/)).toBeTruthy());
     expect(screen.queryByTestId('setup-check-summary')).toBeNull();
