@@ -465,6 +465,17 @@ test('Check setup on the sandbox FAPI 2.0 profile: every layer checked, nothing 
   });
   assert.ok(fits, 'the checklist does not scroll sideways');
   await screenshot('setup-check');
+  // The same check from the profile form, before saving: the form's settings with the stored
+  // secrets (none typed); a changed client id is what gets checked, and nothing is saved.
+  await click('tab-config');
+  await type('field-client_id', 'nobody-registered-this');
+  await click('form-check-run');
+  await el('form-check-summary').waitForDisplayed({ timeout: 30000 });
+  assert.match(await text('form-check-summary'), /\b[1-9]\d* failed\b/, 'an unknown client id fails a check');
+  await click('tab-check');
+  await click('setup-check-run');
+  await el('setup-check-summary').waitForDisplayed({ timeout: 30000 });
+  assert.match(await text('setup-check-summary'), /\b0 failed\b/, 'the saved profile is unchanged');
 });
 
 test('the history of a signed-in sandbox profile is a timeline of its tokens, linked to the exchange log', async () => {
