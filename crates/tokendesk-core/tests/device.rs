@@ -234,10 +234,29 @@ async fn the_code_s_own_expiry_ends_the_wait_without_another_poll() {
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Timeout, "{}", e.message);
-    assert!(e.message.contains("not approved within"), "{}", e.message);
+    // On a loaded machine the one poll may reach the provider only after the code died (then it
+    // says expired_token); what must hold either way is that no poll is sent after the code's
+    // own deadline.
+    assert!(
+        e.message.contains("not approved within") || e.message.contains("expired_token"),
+        "{}",
+        e.message
+    );
+    let issued = exchanges(&t.core, &profile)
+        .into_iter()
+        .find(|x| x.operation == "device_authorization")
+        .unwrap()
+        .at;
     let polls = polls(&t.core, &profile);
-    assert_eq!(polls.len(), 1, "no poll after the code expired");
-    assert!(polls[0].response_body.contains("authorization_pending"));
+    assert!(!polls.is_empty());
+    assert!(
+        polls.iter().all(|x| x.at < issued + 2_000),
+        "no poll after the code expired: polls at {:?} ms after it was issued",
+        polls.iter().map(|x| x.at - issued).collect::<Vec<_>>()
+    );
+    if e.message.contains("not approved within") {
+        assert!(polls[0].response_body.contains("authorization_pending"));
+    }
     assert!(t.core.token(&profile.id).unwrap().is_none());
 }
 
