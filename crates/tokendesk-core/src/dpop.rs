@@ -349,54 +349,12 @@ pub fn asks_for_nonce(status: u16, headers: &http::HeaderMap, body: &[u8]) -> bo
     }
 }
 
-/// The `error` parameter of a `WWW-Authenticate` challenge: auth-params whose values are tokens
-/// or quoted strings (RFC 9110 §11.2), wherever it stands among them. Not a search for the text
-/// `use_dpop_nonce`, which an `error_description` may mention.
+/// The `error` parameter of a `WWW-Authenticate` value's first challenge that has one — not a
+/// search for the text `use_dpop_nonce`, which an `error_description` may mention.
 fn challenge_error(header: &str) -> Option<String> {
-    let mut chars = header.chars().peekable();
-    let (mut word, mut last_word) = (String::new(), String::new());
-    while let Some(c) = chars.next() {
-        match c {
-            '=' => {
-                let name = if word.is_empty() { &last_word } else { &word };
-                let is_error = name.eq_ignore_ascii_case("error");
-                while chars.peek().is_some_and(|c| *c == ' ' || *c == '\t') {
-                    chars.next();
-                }
-                let mut value = String::new();
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    while let Some(c) = chars.next() {
-                        match c {
-                            '\\' => value.extend(chars.next()),
-                            '"' => break,
-                            c => value.push(c),
-                        }
-                    }
-                } else {
-                    while let Some(c) = chars.next_if(|c| *c != ',' && !c.is_whitespace()) {
-                        value.push(c);
-                    }
-                }
-                if is_error {
-                    return Some(value);
-                }
-                word.clear();
-                last_word.clear();
-            }
-            ',' => {
-                word.clear();
-                last_word.clear();
-            }
-            c if c.is_whitespace() => {
-                if !word.is_empty() {
-                    last_word = std::mem::take(&mut word);
-                }
-            }
-            c => word.push(c),
-        }
-    }
-    None
+    crate::www_authenticate::parse(header)
+        .iter()
+        .find_map(|c| c.param("error").map(str::to_owned))
 }
 
 /// What a token response must show when the request carried a proof: a DPoP token type, and —
