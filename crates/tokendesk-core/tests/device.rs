@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokendesk_core::history::Trigger;
+use tokendesk_core::history::{EventKind, Outcome, Trigger};
 use tokendesk_core::http::Exchange;
 use tokendesk_core::profile::{AuthMethod, GrantKind, Profile};
 use tokendesk_core::token::TokenSet;
@@ -155,6 +155,26 @@ async fn approved_device_sign_in_stores_a_checked_token_that_refreshes() {
     let refreshed = t.core.refresh(&profile.id, Trigger::Manual).await.unwrap();
     assert_ne!(refreshed.access.fingerprint, token.access.fingerprint);
     assert_eq!(refreshed.grant, GrantKind::DeviceCode);
+
+    // The history: the device sign-in, linked to the poll that brought the token, then the
+    // refresh (newest first).
+    let history = t.core.history(&profile.id, 10).unwrap();
+    let kinds: Vec<_> = history.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Refresh, EventKind::Acquisition],
+        "{history:?}"
+    );
+    let signed_in = &history[1];
+    assert_eq!(signed_in.method, "device_code");
+    assert_eq!(signed_in.outcome, Outcome::Success);
+    assert_eq!(signed_in.access_expires_at, token.access_expires_at);
+    let linked = signed_in.exchange_id.expect("linked to its exchange");
+    assert_eq!(
+        Some(linked),
+        Some(last_poll.id),
+        "the poll that brought the token"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -187,6 +207,18 @@ async fn denied_sign_in_stores_nothing_and_keeps_the_previous_token() {
     let last_poll = polls(&t.core, &profile).pop().unwrap();
     assert!(last_poll.response_body.contains("access_denied"));
     assert_device_code_redacted(&exchanges(&t.core, &profile));
+    // The history: the first sign-in, then the denied one — a failed acquisition with its error,
+    // linked to the poll that said so.
+    let history = t.core.history(&profile.id, 10).unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    let denied = &history[0];
+    assert_eq!(
+        (denied.kind, denied.outcome),
+        (EventKind::Acquisition, Outcome::Failure)
+    );
+    assert_eq!(denied.error_code, Some(ErrorCode::AuthorizationDenied));
+    assert_eq!(denied.exchange_id, Some(last_poll.id));
+    assert_eq!(history[1].outcome, Outcome::Success);
 }
 
 #[tokio::test(flavor = "multi_thread")]
