@@ -286,13 +286,15 @@ async fn certificates_self_signed_expired_and_good() {
     assert_eq!(row(&r, "provider:discovery").status, Status::Fail);
 
     // Trusted, with a client certificate that expired.
-    let config = |cert: &str| ProfileConfig {
-        name: format!("mtls {}", cert.len()),
+    let config = |name: &str, cert: &str| ProfileConfig {
+        name: name.into(),
         tls_client_cert: Some(cert.to_owned()),
         tls_ca: Some(tls.ca_pem.clone()),
         ..cc_config(&p, "cc-mtls", AuthMethod::TlsClientAuth)
     };
-    let profile = t.add(config(&tls.expired_cert_pem), None).await;
+    let profile = t
+        .add(config("mtls expired", &tls.expired_cert_pem), None)
+        .await;
     t.core
         .set_tls_key(
             &profile.id,
@@ -306,7 +308,7 @@ async fn certificates_self_signed_expired_and_good() {
     assert!(cert.seen.contains("expired"), "{}", cert.seen);
 
     // The good one: the provider's certificate is judged, the client certificate accepted.
-    let profile = t.add(config(&tls.client_cert_pem), None).await;
+    let profile = t.add(config("mtls good", &tls.client_cert_pem), None).await;
     t.core
         .set_tls_key(
             &profile.id,
