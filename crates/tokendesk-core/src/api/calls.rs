@@ -166,3 +166,13 @@ pub(super) async fn fetch_json(call: &Call<'_>, uri: &str) -> Result<serde_json:
         )
     })
 }
+
+/// The JWKS at `uri`: fetched, and read as a key set (an error naming the address otherwise).
+pub(super) async fn fetch_jwks(call: &Call<'_>, uri: &str) -> Result<jsonwebtoken::jwk::JwkSet> {
+    serde_json::from_value(fetch_json(call, uri).await?).map_err(|e| {
+        Error::new(
+            ErrorCode::BadResponse,
+            format!("{uri} did not answer a JWKS ({e})."),
+        )
+    })
+}

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::Core;
-use super::calls::fetch_json;
+use super::calls::fetch_jwks;
 use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
@@ -475,14 +475,9 @@ impl Core {
         };
         let fetched = async {
             let call = self.public_call(profile, "jwks").await?;
-            let fetched = fetch_json(&call, uri).await;
+            let fetched = fetch_jwks(&call, uri).await;
             self.record(&call);
-            serde_json::from_value(fetched?).map_err(|e| {
-                Error::new(
-                    ErrorCode::BadResponse,
-                    format!("{uri} did not answer a JWKS ({e})."),
-                )
-            })
+            fetched
         };
         match fetched.await {
             Ok(jwks) => (Some(jwks), None),

@@ -2,9 +2,9 @@
 //! expects) and the client's own — the signing key (it parses, and its public half ready to
 //! register), the TLS client certificate (its key matches, days to expiry), the DPoP key.
 
-use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::jwk::AlgorithmParameters;
 
-use super::{Core, Creds, records};
+use super::{Core, Creds};
 use crate::doctor::{CheckRow, Layer, Status, certificate};
 use crate::flow::SignIn;
 use crate::http::TlsSetup;
@@ -130,16 +130,9 @@ impl Core {
             );
         };
         let call = self.plain_call(profile, "jwks").with_tls(tls.clone());
-        let fetched = super::super::calls::fetch_json(&call, uri).await;
-        let exchanges = records(&call);
-        let jwks = match fetched.and_then(|v| {
-            serde_json::from_value::<JwkSet>(v).map_err(|e| {
-                crate::error::Error::new(
-                    crate::error::ErrorCode::BadResponse,
-                    format!("{uri} did not answer a JWKS ({e})."),
-                )
-            })
-        }) {
+        let fetched = super::super::calls::fetch_jwks(&call, uri).await;
+        let exchanges = call.take_records();
+        let jwks = match fetched {
             Ok(j) => j,
             Err(e) => {
                 return row

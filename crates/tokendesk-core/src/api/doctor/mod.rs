@@ -16,8 +16,8 @@ use super::Core;
 use super::profiles::credential_kind;
 use crate::doctor::{CheckRow, Layer, SetupReport, capabilities, clock};
 use crate::error::Result;
-use crate::http::{Call, Exchange, TlsSetup};
-use crate::profile::{Endpoint, Profile, ProfileConfig, ProfileId};
+use crate::http::{Exchange, TlsSetup};
+use crate::profile::{AuthMethod, Endpoint, Profile, ProfileConfig, ProfileId};
 use crate::provider::discovery;
 use crate::secret::{SecretKind, Sensitive};
 
@@ -370,7 +370,14 @@ fn too_slow(row: CheckRow) -> CheckRow {
     )
 }
 
-/// Takes a call's records for a row.
-pub(super) fn records(call: &Call<'_>) -> Vec<Exchange> {
-    call.take_records()
+/// What a client authenticating with `method` keeps in the keychain, in words.
+pub(super) fn credential_name(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::PrivateKeyJwt => "signing key",
+        _ => "client secret",
+    }
 }
+
+/// What to do when the keychain cannot be read.
+pub(super) const UNLOCK_KEYCHAIN: &str = "Unlock the OS keychain (the Secret Service: GNOME \
+                                          Keyring, KWallet) and check again.";

@@ -4,7 +4,7 @@
 //! does the provider accept the authorization request (client id, redirect URI, scopes) before
 //! a user would ever see its error page.
 
-use super::{Core, Creds, records};
+use super::{Core, Creds};
 use crate::doctor::{CheckRow, Layer};
 use crate::flow::{self, SignIn};
 use crate::http::{Call, TlsSetup};
@@ -31,17 +31,13 @@ impl Core {
             return (
                 vec![row.fail(
                     format!("The keychain could not be read: {e}"),
-                    "Unlock the OS keychain (the Secret Service: GNOME Keyring, KWallet) and check \
-                     again.",
+                    super::UNLOCK_KEYCHAIN,
                 )],
                 (),
             );
         }
         if c.auth_method.needs_secret() && creds.credential.is_none() {
-            let what = match c.auth_method {
-                AuthMethod::PrivateKeyJwt => "signing key",
-                _ => "client secret",
-            };
+            let what = super::credential_name(c.auth_method);
             return (
                 vec![row.fail(
                     format!("No {what} is stored for the profile: the client cannot authenticate."),
@@ -134,7 +130,7 @@ impl Core {
             let result =
                 flow::client_credentials::request(profile, creds.credential.as_ref(), &call).await;
             // Recorded redacted, as every exchange: the trial token's value is not in them.
-            let exchanges = records(&call);
+            let exchanges = call.take_records();
             return match result {
                 Ok(r) => {
                     use oauth2::TokenResponse as _;
@@ -169,7 +165,7 @@ impl Core {
             &call,
         )
         .await;
-        let exchanges = records(&call);
+        let exchanges = call.take_records();
         let response = match answer {
             Ok(r) => r,
             Err(e) => {
@@ -274,7 +270,7 @@ impl Core {
                 call.scrub(s.expose());
             }
             let pushed = flow::par::push(profile, creds.credential.as_ref(), &url, &call).await;
-            exchanges.extend(records(&call));
+            exchanges.extend(call.take_records());
             match pushed {
                 Ok(u) => url = u,
                 Err(e) => {
@@ -299,7 +295,7 @@ impl Core {
             .plain_call(profile, "setup-check:authorize")
             .with_tls(tls.clone());
         let answer = send_get(&call, url.as_str()).await;
-        exchanges.extend(records(&call));
+        exchanges.extend(call.take_records());
         let row = row.with_exchanges(exchanges);
         let response = match answer {
             Ok(r) => r,

@@ -13,10 +13,7 @@ impl Core {
         let row = CheckRow::new("tokens:keychain", Layer::Tokens, "Keychain");
         let mut needed: Vec<(&str, bool)> = Vec::new();
         if c.auth_method.needs_secret() {
-            let what = match c.auth_method {
-                AuthMethod::PrivateKeyJwt => "signing key",
-                _ => "client secret",
-            };
+            let what = super::credential_name(c.auth_method);
             needed.push((what, creds.credential.is_some()));
         }
         if c.signed_request && c.auth_method != AuthMethod::PrivateKeyJwt {
@@ -33,8 +30,7 @@ impl Core {
         rows.push(match (&creds.keychain_error, missing.as_slice()) {
             (Some(e), _) => row.fail(
                 format!("The keychain could not be read: {e}"),
-                "Unlock the OS keychain (the Secret Service: GNOME Keyring, KWallet) and check \
-                 again.",
+                super::UNLOCK_KEYCHAIN,
             ),
             (None, []) if needed.is_empty() => {
                 row.pass("The profile needs no secret (a public client); the keychain answers.")
