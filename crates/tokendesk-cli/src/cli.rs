@@ -105,6 +105,15 @@ pub enum Command {
     /// Manage profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// List the provider presets (Google, Entra ID, GitHub, Okta, Keycloak…): their parameters
+    /// and what each sends and why. Use one with `profile add NAME --preset ID`.
+    Presets {
+        /// Show one preset in full: parameters, endpoints, refresh token, redirects, known errors.
+        preset: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the built-in sandbox provider (a demo authorization server; not for production).
     Sandbox(SandboxArgs),
     /// Run the token agent: serves cached tokens to `tokendesk token` over a user-only socket.
@@ -383,11 +392,18 @@ fn grant_parser() -> impl clap::builder::TypedValueParser<Value = tokendesk_core
 #[derive(Args, Debug)]
 pub struct ProfileAddArgs {
     pub name: String,
+    /// Start from a provider preset (`tokendesk presets` lists them): its endpoints, scopes,
+    /// client authentication and refresh-token parameters; every other option overrides it.
+    #[arg(long, value_name = "ID")]
+    pub preset: Option<String>,
+    /// A preset parameter, KEY=VALUE (a tenant, a realm, a base URL); repeatable.
+    #[arg(long = "preset-param", value_name = "KEY=VALUE", requires = "preset")]
+    pub preset_params: Vec<String>,
     /// Issuer to discover the endpoints from (OIDC discovery, RFC 8414).
     #[arg(long)]
     pub issuer: Option<String>,
     /// Do not run discovery now.
-    #[arg(long, requires = "issuer")]
+    #[arg(long)]
     pub no_discover: bool,
     #[arg(long)]
     pub token_url: Option<String>,
@@ -406,8 +422,9 @@ pub struct ProfileAddArgs {
     /// Read the client secret from stdin (one line).
     #[arg(long)]
     pub client_secret_stdin: bool,
-    #[arg(long, value_enum, default_value_t = AuthMethodArg::Basic)]
-    pub auth_method: AuthMethodArg,
+    /// Default: basic, or what the preset says.
+    #[arg(long, value_enum)]
+    pub auth_method: Option<AuthMethodArg>,
     /// The client's private key, a PEM file (`-`: stdin), stored in the OS keychain: for
     /// private-key-jwt, signed request objects, the JWT-bearer grant and signed step bodies.
     #[arg(long, value_name = "FILE", conflicts_with = "client_secret_stdin")]

@@ -21,7 +21,7 @@ use std::time::Duration;
 use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
-    credential, doctor, exec, inspect, list, login, ops, profile, request, sandbox, token,
+    credential, doctor, exec, inspect, list, login, ops, presets, profile, request, sandbox, token,
 };
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
@@ -49,6 +49,9 @@ pub fn main() -> ExitCode {
         && let Some(code) = credential::fast_path(c)
     {
         return code;
+    }
+    if let Command::Presets { preset, json } = &cli.command {
+        return done(presets::run(preset.as_deref(), *json));
     }
     if let Command::Inspect(args) = &cli.command
         && args.profile.is_none()
@@ -123,6 +126,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
+        Command::Presets { preset, json } => presets::run(preset.as_deref(), *json),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -2078,3 +2078,111 @@ fn doctor_checks_setups_and_exits_by_the_worst_check() {
         String::from_utf8_lossy(&head.stderr)
     );
 }
+
+/// `tokendesk presets` lists the provider presets; `profile add --preset` builds the profile
+/// from one, the user's options laid over it; a bad parameter or an unknown preset stores
+/// nothing.
+#[test]
+fn profiles_from_provider_presets() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let list = ok(&run(h, &["presets"]));
+    for id in [
+        "google", "entra", "github", "keycloak", "okta", "auth0", "op",
+    ] {
+        assert!(
+            list.lines().any(|l| l.starts_with(&format!("{id} "))),
+            "{id} listed:\n{list}"
+        );
+    }
+    let all: serde_json::Value =
+        serde_json::from_str(&ok(&run(h, &["presets", "--json"]))).unwrap();
+    let google = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "google")
+        .unwrap();
+    assert!(
+        google["sends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["what"].as_str().unwrap().contains("access_type=offline")),
+        "{google}"
+    );
+    let entra = ok(&run(h, &["presets", "entra"]));
+    assert!(
+        entra.contains("AADSTS7000218") && entra.contains("Fix:"),
+        "{entra}"
+    );
+
+    ok(&run(
+        h,
+        &[
+            "profile",
+            "add",
+            "kc",
+            "--preset",
+            "keycloak",
+            "--preset-param",
+            "base_url=https://sso.example.com",
+            "--preset-param",
+            "realm=dev",
+            "--client-id",
+            "cli",
+            "--no-discover",
+            "--scope",
+            "openid email",
+            "--param",
+            "prompt=login",
+        ],
+    ));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&run(h, &["profile", "show", "kc"]))).unwrap();
+    assert_eq!(shown["issuer"], "https://sso.example.com/realms/dev");
+    assert_eq!(
+        shown["endpoints"]["token"],
+        "https://sso.example.com/realms/dev/protocol/openid-connect/token"
+    );
+    assert_eq!(shown["auth_method"], "none", "the preset's public client");
+    assert_eq!(
+        shown["scopes"],
+        serde_json::json!(["openid", "email"]),
+        "--scope replaces"
+    );
+    assert_eq!(shown["redirect_uri"], "http://127.0.0.1:8765/callback");
+    assert_eq!(shown["preset"]["id"], "keycloak");
+    assert_eq!(shown["preset"]["params"][1]["value"], "dev");
+
+    for (args, says) in [
+        (
+            &["--preset", "entra", "--preset-param", "tenant=not-a-tenant"][..],
+            "GUID",
+        ),
+        (&["--preset", "keycloak"][..], "--preset-param base_url="),
+        (&["--preset", "nope"][..], "no provider preset \"nope\""),
+        (
+            &[
+                "--preset",
+                "github",
+                "--preset-param",
+                "base_url=http://ghe.corp",
+            ][..],
+            "loopback",
+        ),
+        (
+            &["--preset", "github", "--preset-param", "realm=x"][..],
+            "no parameter \"realm\"",
+        ),
+    ] {
+        let mut full = vec!["profile", "add", "bad", "--client-id", "x"];
+        full.extend_from_slice(args);
+        let o = run(h, &full);
+        assert_eq!(code(&o), 2, "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let profiles = ok(&run(h, &["profile", "list"]));
+    assert!(!profiles.contains("bad"), "nothing stored: {profiles}");
+}

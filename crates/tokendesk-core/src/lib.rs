@@ -9,6 +9,7 @@ pub mod api;
 mod bindings;
 pub mod browser;
 pub mod bundle;
+pub mod catalog;
 pub mod clock;
 mod connections;
 #[cfg(unix)]

@@ -281,6 +281,9 @@ pub struct ProfileConfig {
     pub refresh: RefreshPolicy,
     /// An API URL to put in copied curl lines.
     pub api_url: Option<String>,
+    /// The provider preset the profile was made from: its quirks apply, its known errors
+    /// are explained.
+    pub preset: Option<crate::catalog::PresetRef>,
 }
 
 /// A stored profile.

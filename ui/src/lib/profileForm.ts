@@ -9,6 +9,7 @@ import type { ExchangeToken } from './bindings/ExchangeToken';
 import type { FieldError } from './bindings/FieldError';
 import type { GrantKind } from './bindings/GrantKind';
 import type { Param } from './bindings/Param';
+import type { PresetRef } from './bindings/PresetRef';
 import type { ProfileConfig } from './bindings/ProfileConfig';
 import type { Step } from './bindings/Step';
 import { fieldKey } from './fieldErrors';
@@ -77,6 +78,8 @@ export interface ProfileForm {
   headers: Param[];
   api_url: string;
   refresh: { auto: boolean; remaining_percent: string; min_seconds_before: string };
+  /** The provider preset the profile was made from; kept as it is through edits. */
+  preset: PresetRef | null;
 }
 
 /** The core's defaults (`RefreshPolicy::default()`, `GrantKind::default()`). */
@@ -127,6 +130,7 @@ export function emptyConfig(): ProfileConfig {
     headers: [],
     refresh: { auto: true, remaining_percent: 20, min_seconds_before: 30 },
     api_url: null,
+    preset: null,
   };
 }
 
@@ -163,6 +167,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     headers: p.headers.map((x) => ({ ...x })),
     refresh: { ...p.refresh },
     api_url: p.api_url,
+    preset: p.preset,
   };
 }
 
@@ -222,6 +227,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
     token_params: c.token_params.map((p) => ({ ...p })),
     headers: c.headers.map((p) => ({ ...p })),
     api_url: c.api_url ?? '',
+    preset: c.preset,
     refresh: {
       auto: c.refresh.auto,
       remaining_percent: String(c.refresh.remaining_percent),
@@ -321,6 +327,7 @@ export function configFromForm(f: ProfileForm): Converted {
       ),
     },
     api_url: opt(f.api_url),
+    preset: f.preset,
   };
   return { config, rows, errors };
 }

@@ -7,6 +7,7 @@ pub mod inspect;
 pub mod list;
 pub mod login;
 pub mod ops;
+pub mod presets;
 pub mod profile;
 pub mod request;
 pub mod sandbox;

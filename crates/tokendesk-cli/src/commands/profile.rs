@@ -2,6 +2,7 @@
 
 use std::io::{BufRead, IsTerminal, Read};
 
+use tokendesk_core::catalog;
 use tokendesk_core::flow::jwt_bearer::JwtBearer;
 use tokendesk_core::flow::token_exchange::{self, ExchangeToken, TokenExchange};
 use tokendesk_core::profile::{
@@ -97,6 +98,76 @@ fn prompt_secret(name: &str) -> Result<Option<Sensitive<String>>> {
     Ok((!s.is_empty()).then(|| Sensitive::new(s)))
 }
 
+fn auth_method(a: AuthMethodArg) -> AuthMethod {
+    match a {
+        AuthMethodArg::Basic => AuthMethod::ClientSecretBasic,
+        AuthMethodArg::Post => AuthMethod::ClientSecretPost,
+        AuthMethodArg::None => AuthMethod::None,
+        AuthMethodArg::PrivateKeyJwt => AuthMethod::PrivateKeyJwt,
+        AuthMethodArg::ClientSecretJwt => AuthMethod::ClientSecretJwt,
+        AuthMethodArg::TlsClientAuth => AuthMethod::TlsClientAuth,
+        AuthMethodArg::SelfSignedTlsClientAuth => AuthMethod::SelfSignedTlsClientAuth,
+    }
+}
+
+/// The preset's profile with every option the user gave laid over it: single values replace
+/// the preset's, scopes replace them when given, parameters and headers replace the preset's
+/// of the same name.
+fn over_preset(a: &ProfileAddArgs, id: &str, mine: ProfileConfig) -> Result<ProfileConfig> {
+    let given: Vec<(String, String)> = pairs(&a.preset_params, '=', "--preset-param")?
+        .into_iter()
+        .map(|p| (p.name, p.value))
+        .collect();
+    let base = catalog::find(id)?.profile(&given)?;
+    let merge = |base: Vec<Param>, mine: Vec<Param>| -> Vec<Param> {
+        let mut out: Vec<Param> = base
+            .into_iter()
+            .filter(|b| !mine.iter().any(|m| m.name.eq_ignore_ascii_case(&b.name)))
+            .collect();
+        out.extend(mine);
+        out
+    };
+    let e = mine.endpoints;
+    let b = base.endpoints;
+    Ok(ProfileConfig {
+        issuer: mine.issuer.or(base.issuer),
+        endpoints: Endpoints {
+            authorization: e.authorization.or(b.authorization),
+            token: e.token.or(b.token),
+            revocation: e.revocation.or(b.revocation),
+            introspection: e.introspection.or(b.introspection),
+            userinfo: e.userinfo.or(b.userinfo),
+            jwks: e.jwks.or(b.jwks),
+            par: e.par.or(b.par),
+            device_authorization: e.device_authorization.or(b.device_authorization),
+        },
+        auth_method: if a.auth_method.is_some() {
+            mine.auth_method
+        } else {
+            base.auth_method
+        },
+        grant: if a.grant.is_some() || a.subject_profile.is_some() {
+            mine.grant
+        } else {
+            base.grant
+        },
+        scopes: if a.scopes.is_empty() {
+            base.scopes
+        } else {
+            mine.scopes
+        },
+        audience: mine.audience.or(base.audience),
+        resource: mine.resource.or(base.resource),
+        redirect_uri: mine.redirect_uri.or(base.redirect_uri),
+        api_url: mine.api_url.or(base.api_url),
+        authorize_params: merge(base.authorize_params, mine.authorize_params),
+        token_params: merge(base.token_params, mine.token_params),
+        headers: merge(base.headers, mine.headers),
+        preset: base.preset,
+        ..mine
+    })
+}
+
 pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
     let can_sign_in = a.issuer.is_some() || a.auth_url.is_some();
     let config = ProfileConfig {
@@ -114,18 +185,10 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             device_authorization: a.device_url.clone(),
         },
         client_id: a.client_id.clone(),
-        auth_method: match a.auth_method {
-            AuthMethodArg::Basic => AuthMethod::ClientSecretBasic,
-            AuthMethodArg::Post => AuthMethod::ClientSecretPost,
-            AuthMethodArg::None => AuthMethod::None,
-            AuthMethodArg::PrivateKeyJwt => AuthMethod::PrivateKeyJwt,
-            AuthMethodArg::ClientSecretJwt => AuthMethod::ClientSecretJwt,
-            AuthMethodArg::TlsClientAuth => AuthMethod::TlsClientAuth,
-            AuthMethodArg::SelfSignedTlsClientAuth => AuthMethod::SelfSignedTlsClientAuth,
-        },
+        auth_method: a.auth_method.map(auth_method).unwrap_or_default(),
         client_assertion: ClientAssertion {
             alg: match a.assertion_alg.unwrap_or(match a.auth_method {
-                AuthMethodArg::ClientSecretJwt => AssertionAlgArg::Hs256,
+                Some(AuthMethodArg::ClientSecretJwt) => AssertionAlgArg::Hs256,
                 _ => AssertionAlgArg::Rs256,
             }) {
                 AssertionAlgArg::Rs256 => AssertionAlg::RS256,
@@ -181,6 +244,10 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         headers: pairs(&a.headers, ':', "--header")?,
         api_url: a.api_url.clone(),
         ..Default::default()
+    };
+    let config = match &a.preset {
+        Some(id) => over_preset(a, id, config)?,
+        None => config,
     };
     if a.subject_profile.is_some() && config.grant != GrantKind::TokenExchange {
         return Err(Error::new(

@@ -6,6 +6,7 @@ import type { Endpoints } from "./Endpoints";
 import type { GrantKind } from "./GrantKind";
 import type { JwtBearer } from "./JwtBearer";
 import type { Param } from "./Param";
+import type { PresetRef } from "./PresetRef";
 import type { ProfileId } from "./ProfileId";
 import type { ProviderMetadata } from "./ProviderMetadata";
 import type { RefreshPolicy } from "./RefreshPolicy";
@@ -115,4 +116,9 @@ steps: Array<Step>, token_params: Array<Param>, headers: Array<Param>, refresh: 
 /**
  * An API URL to put in copied curl lines.
  */
-api_url: string | null, };
+api_url: string | null, 
+/**
+ * The provider preset the profile was made from: its quirks apply, its known errors
+ * are explained.
+ */
+preset: PresetRef | null, };

@@ -6,6 +6,7 @@ import type { Endpoints } from "./Endpoints";
 import type { GrantKind } from "./GrantKind";
 import type { JwtBearer } from "./JwtBearer";
 import type { Param } from "./Param";
+import type { PresetRef } from "./PresetRef";
 import type { RefreshPolicy } from "./RefreshPolicy";
 import type { Step } from "./Step";
 import type { TokenExchange } from "./TokenExchange";
@@ -109,4 +110,9 @@ steps: Array<Step>, token_params: Array<Param>, headers: Array<Param>, refresh: 
 /**
  * An API URL to put in copied curl lines.
  */
-api_url: string | null, };
+api_url: string | null, 
+/**
+ * The provider preset the profile was made from: its quirks apply, its known errors
+ * are explained.
+ */
+preset: PresetRef | null, };
