@@ -65,6 +65,11 @@ pub struct Error {
     /// With [`ErrorCode::CheckFailed`]: every check that was run, passed or not.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<crate::inspect::Check>,
+    /// The provider's OAuth error (`error`, `error_description`) behind this one, for the
+    /// explanations a provider preset knows ([`crate::catalog::explain`]).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub oauth: Option<Box<(String, Option<String>)>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -76,6 +81,7 @@ impl Error {
             message: message.into(),
             fields: Vec::new(),
             checks: Vec::new(),
+            oauth: None,
         }
     }
 
@@ -99,6 +105,7 @@ impl Error {
             message,
             fields,
             checks: Vec::new(),
+            oauth: None,
         }
     }
 

@@ -104,6 +104,8 @@ pub enum Answer {
     RedirectAway,
     /// This body as it is, declared `application/json`.
     Raw(Vec<u8>),
+    /// This body with this HTTP status, declared `application/json`.
+    Status(u16, Vec<u8>),
 }
 
 /// The size of [`Answer::Huge`]: 200 MB.
@@ -585,6 +587,12 @@ fn misbehave(answer: &Answer, s: &Shared, uri: &Uri) -> Response {
         )
             .into_response(),
         Answer::Raw(body) => ([json], body.clone()).into_response(),
+        Answer::Status(status, body) => (
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+            [json],
+            body.clone(),
+        )
+            .into_response(),
     }
 }
 

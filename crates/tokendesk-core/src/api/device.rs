@@ -13,6 +13,7 @@ use ts_rs::TS;
 
 use super::Core;
 use super::login::{IdTokenContext, unknown_login};
+use crate::catalog;
 use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
@@ -90,7 +91,7 @@ impl Core {
             call.scrub(a.device_code.expose());
         }
         self.record(&call);
-        let auth = result?;
+        let auth = result.map_err(|e| catalog::explain(&profile.config, e))?;
         let now = self.now();
         let mut started = DeviceLoginStarted {
             login_id: uuid::Uuid::new_v4().simple().to_string(),
@@ -225,7 +226,7 @@ impl Core {
                         ),
                     });
                 }
-                Poll::End(e) => return Err(e),
+                Poll::End(e) => return Err(catalog::explain(&profile.config, e)),
                 Poll::Token(response) => {
                     if cancel.is_cancelled() {
                         return Err(cancelled());

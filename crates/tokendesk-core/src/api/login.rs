@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Core;
 use super::calls::fetch_jwks;
+use crate::catalog;
 use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
@@ -374,7 +375,7 @@ impl Core {
         };
         let result = flow::auth_code::redeem(&profile, secret.as_ref(), auth, code, &call).await;
         self.record(&call);
-        let response = result?;
+        let response = result.map_err(|e| catalog::explain(&profile.config, e))?;
         let validation = match response.id_token() {
             Some(id_token) => {
                 let v = self

@@ -9,6 +9,7 @@ use oauth2::TokenResponse as _;
 use super::Core;
 use super::exchange;
 use super::login::IdTokenContext;
+use crate::catalog;
 use crate::clock::Millis;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
@@ -89,7 +90,7 @@ impl Core {
         })
         .await;
         self.record(&call);
-        let response = result?;
+        let response = result.map_err(|e| catalog::explain(&profile.config, e))?;
         let chain = Chain {
             subject: related.subject.as_ref().map(exchange::chain_link),
             actor: related.actor.as_ref().map(exchange::chain_link),
@@ -184,7 +185,9 @@ impl Core {
                 let (call, secret) = self
                     .authed_call(&profile, "token:refresh_token", &[rt.expose()])
                     .await?;
-                let r = flow::refresh::request(&profile, secret.as_ref(), rt, &call).await;
+                let r = flow::refresh::request(&profile, secret.as_ref(), rt, &call)
+                    .await
+                    .map_err(|e| catalog::explain(&profile.config, e));
                 self.record(&call);
                 match r {
                     Ok(response) => {

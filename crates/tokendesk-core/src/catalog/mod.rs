@@ -302,5 +302,23 @@ impl Preset {
     }
 }
 
+/// The error with what the profile's provider preset knows about it: the provider-specific
+/// cause and fix of an OAuth error the preset lists. Other errors pass unchanged.
+pub fn explain(config: &ProfileConfig, mut error: Error) -> Error {
+    let Some(preset) = config.preset.as_ref().and_then(|r| find(&r.id).ok()) else {
+        return error;
+    };
+    let Some((code, description)) = error.oauth.as_deref() else {
+        return error;
+    };
+    if let Some(known) = preset.known_error(code, description.as_deref()) {
+        error.message = format!(
+            "{} {}: {} Fix: {}",
+            error.message, preset.name, known.cause, known.fix
+        );
+    }
+    error
+}
+
 #[cfg(test)]
 mod tests;

@@ -464,3 +464,43 @@ fn known_errors_are_found_by_code_and_text() {
             .is_some()
     );
 }
+
+#[test]
+fn a_known_provider_error_is_explained_for_the_presets_profiles_only() {
+    let google = build("google", &[]);
+    let mut e = Error::new(
+        ErrorCode::ProviderError,
+        "The provider refused the refresh (HTTP 400): invalid_request: client_secret is missing..",
+    );
+    e.oauth = Some(Box::new((
+        "invalid_request".into(),
+        Some("client_secret is missing.".into()),
+    )));
+    let explained = explain(&google, e.clone());
+    assert!(
+        explained
+            .message
+            .contains("Google: Google Desktop app clients must send their client secret"),
+        "{}",
+        explained.message
+    );
+    assert!(
+        explained.message.contains("Fix: Store the client secret"),
+        "{}",
+        explained.message
+    );
+    assert_eq!(explained.code, e.code);
+    let plain = ProfileConfig::default();
+    assert_eq!(
+        explain(&plain, e.clone()).message,
+        e.message,
+        "no preset, no change"
+    );
+    let mut other = e.clone();
+    other.oauth = Some(Box::new(("invalid_scope".into(), None)));
+    assert_eq!(
+        explain(&google, other.clone()).message,
+        other.message,
+        "an error the preset does not know"
+    );
+}

@@ -128,7 +128,9 @@ pub fn provider_error(e: &ProviderError, status: Option<u16>, op: Operation) -> 
         message.push(' ');
         message.push_str(h);
     }
-    Error::new(code_for(&e.error), message)
+    let mut error = Error::new(code_for(&e.error), message);
+    error.oauth = Some(Box::new((e.error.clone(), e.description.clone())));
+    error
 }
 
 /// A token endpoint's raw answer (to a request built by hand) as a token or a user-facing

@@ -1,0 +1,76 @@
+//! Profiles made from provider presets, against a provider on loopback that answers the way
+//! the preset's provider does: the preset's endpoints are the ones called, and an error the
+//! preset knows comes back with the provider-specific cause and fix.
+
+use tokendesk_core::ErrorCode;
+use tokendesk_core::catalog;
+use tokendesk_core::profile::GrantKind;
+use tokendesk_testkit::TestCore;
+use tokendesk_testkit::hostile::{Answer, CLIENT_ID, CLIENT_SECRET, Hostile, Scenario, Stored};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_google_error_is_explained_with_googles_cause_and_fix() {
+    let h = Hostile::start().await;
+    let t = TestCore::new();
+    // Google's preset with both of its hosts pointed at the imitation: the token request goes
+    // to {token_base_url}/token as the preset builds it.
+    let base = h.url("");
+    let base = base.trim_end_matches('/');
+    let mut config = catalog::find("google")
+        .unwrap()
+        .profile(&[
+            ("base_url".into(), base.into()),
+            ("token_base_url".into(), base.into()),
+        ])
+        .unwrap();
+    assert_eq!(
+        config.endpoints.token.as_deref(),
+        Some(h.url("/token").as_str())
+    );
+    config.name = "google-imitation".into();
+    config.client_id = CLIENT_ID.into();
+    config.issuer = None; // the imitation's discovery is not Google's
+    config.grant = GrantKind::ClientCredentials;
+    let profile = t.add(config, Some(CLIENT_SECRET)).await;
+    let before = Stored::of(&t, &profile.id).await;
+
+    h.set(Scenario {
+        token_answer: Some(Answer::Status(
+            400,
+            br#"{"error":"invalid_request","error_description":"client_secret is missing."}"#
+                .to_vec(),
+        )),
+        ..Default::default()
+    });
+    let e = t.core.fetch_token(&profile.id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::ProviderError, "{}", e.message);
+    assert!(
+        e.message.contains("client_secret is missing")
+            && e.message
+                .contains("Google: Google Desktop app clients must send their client secret")
+            && e.message.contains("Fix: Store the client secret"),
+        "the provider's words, then Google's cause and fix: {}",
+        e.message
+    );
+    assert_eq!(
+        Stored::of(&t, &profile.id).await,
+        before,
+        "nothing stored changed"
+    );
+
+    // The same answer for a profile without a preset gets the generic words only.
+    h.set(Scenario {
+        token_answer: Some(Answer::Status(
+            400,
+            br#"{"error":"invalid_request","error_description":"client_secret is missing."}"#
+                .to_vec(),
+        )),
+        ..Default::default()
+    });
+    let mut plain = profile.config.clone();
+    plain.name = "plain".into();
+    plain.preset = None;
+    let plain = t.add(plain, Some(CLIENT_SECRET)).await;
+    let e = t.core.fetch_token(&plain.id).await.unwrap_err();
+    assert!(!e.message.contains("Google:"), "{}", e.message);
+}
