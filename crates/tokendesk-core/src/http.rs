@@ -574,6 +574,12 @@ impl<'a> Call<'a> {
                 http::HeaderValue::from_static("application/json"),
             );
         }
+        if response.status() == 200 && error_in_success(response.body()) {
+            // GitHub answers some errors with HTTP 200 and an `error` member, Slack with
+            // `"ok": false`: read them as the error answers they are (the exchange log keeps
+            // the 200, and messages say it).
+            *response.status_mut() = http::StatusCode::BAD_REQUEST;
+        }
         Ok(response)
     }
 
@@ -699,6 +705,22 @@ pub fn redirect_target(response: &HttpResponse) -> Option<String> {
     }
     let location = response.headers().get(http::header::LOCATION)?;
     Some(redact::url(&String::from_utf8_lossy(location.as_bytes())))
+}
+
+/// Whether a 200 answer is an OAuth error: a JSON object with a non-empty `error` string and
+/// no `access_token` (GitHub), or `"ok": false` (Slack).
+fn error_in_success(body: &[u8]) -> bool {
+    let Ok(map) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body) else {
+        return false;
+    };
+    if map.contains_key("access_token") {
+        return false;
+    }
+    let has_error = map
+        .get("error")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|e| !e.trim().is_empty());
+    has_error || map.get("ok") == Some(&serde_json::Value::Bool(false))
 }
 
 /// A form-encoded body (`access_token=…&token_type=bearer`) as a JSON object of strings; `None`

@@ -35,8 +35,9 @@ async fn a_google_error_is_explained_with_googles_cause_and_fix() {
     let before = Stored::of(&t, &profile.id).await;
 
     h.set(Scenario {
-        token_answer: Some(Answer::Status(
+        token_answer: Some(Answer::Body(
             400,
+            "application/json",
             br#"{"error":"invalid_request","error_description":"client_secret is missing."}"#
                 .to_vec(),
         )),
@@ -60,8 +61,9 @@ async fn a_google_error_is_explained_with_googles_cause_and_fix() {
 
     // The same answer for a profile without a preset gets the generic words only.
     h.set(Scenario {
-        token_answer: Some(Answer::Status(
+        token_answer: Some(Answer::Body(
             400,
+            "application/json",
             br#"{"error":"invalid_request","error_description":"client_secret is missing."}"#
                 .to_vec(),
         )),
@@ -73,4 +75,59 @@ async fn a_google_error_is_explained_with_googles_cause_and_fix() {
     let plain = t.add(plain, Some(CLIENT_SECRET)).await;
     let e = t.core.fetch_token(&plain.id).await.unwrap_err();
     assert!(!e.message.contains("Google:"), "{}", e.message);
+}
+
+/// GitHub answers some errors with HTTP 200 and an `error` member; Slack with `"ok": false`.
+/// Either is the provider's error, named as such, never "an unusable answer".
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_in_a_200_answer_are_the_providers_errors() {
+    let h = Hostile::start().await;
+    let t = TestCore::new();
+    let base = h.url("");
+    let base = base.trim_end_matches('/');
+    let mut config = catalog::find("github")
+        .unwrap()
+        .profile(&[
+            ("base_url".into(), base.into()),
+            ("api_base_url".into(), base.into()),
+        ])
+        .unwrap();
+    config.name = "github-imitation".into();
+    config.client_id = CLIENT_ID.into();
+    config.grant = GrantKind::ClientCredentials;
+    config.endpoints.token = Some(h.url("/token"));
+    let profile = t.add(config, Some(CLIENT_SECRET)).await;
+    let before = Stored::of(&t, &profile.id).await;
+    for (content_type, body, says) in [
+        (
+            "application/json",
+            &br#"{"error":"bad_verification_code","error_description":"The code passed is incorrect or expired.","error_uri":"https://docs.github.com/apps"}"#[..],
+            "bad_verification_code",
+        ),
+        (
+            "application/x-www-form-urlencoded",
+            &b"error=bad_verification_code&error_description=The+code+passed+is+incorrect+or+expired."[..],
+            "bad_verification_code",
+        ),
+        (
+            "application/json; charset=utf-8",
+            &br#"{"ok":false,"error":"invalid_code"}"#[..],
+            "invalid_code",
+        ),
+    ] {
+        h.set(Scenario {
+            token_answer: Some(Answer::Body(200, content_type, body.to_vec())),
+            ..Default::default()
+        });
+        let e = t.core.fetch_token(&profile.id).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::ProviderError, "{}", e.message);
+        assert!(
+            e.message.contains("refused")
+                && e.message.contains(says)
+                && e.message.contains("HTTP 200"),
+            "{}",
+            e.message
+        );
+        assert_eq!(Stored::of(&t, &profile.id).await, before, "nothing stored changed");
+    }
 }

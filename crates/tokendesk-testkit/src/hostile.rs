@@ -104,8 +104,8 @@ pub enum Answer {
     RedirectAway,
     /// This body as it is, declared `application/json`.
     Raw(Vec<u8>),
-    /// This body with this HTTP status, declared `application/json`.
-    Status(u16, Vec<u8>),
+    /// This body with this HTTP status and content type.
+    Body(u16, &'static str, Vec<u8>),
 }
 
 /// The size of [`Answer::Huge`]: 200 MB.
@@ -587,9 +587,9 @@ fn misbehave(answer: &Answer, s: &Shared, uri: &Uri) -> Response {
         )
             .into_response(),
         Answer::Raw(body) => ([json], body.clone()).into_response(),
-        Answer::Status(status, body) => (
+        Answer::Body(status, content_type, body) => (
             StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
-            [json],
+            [(header::CONTENT_TYPE, *content_type)],
             body.clone(),
         )
             .into_response(),
