@@ -40,6 +40,9 @@ pub enum Channel {
 pub struct Expectations<'a> {
     /// The issuer from the provider's metadata (or the profile), compared exactly.
     pub issuer: &'a str,
+    /// Another spelling of the issuer its provider documents for `iss` (a preset's, such as
+    /// Google's scheme-less one), also compared exactly; the check says when it was used.
+    pub issuer_alias: Option<&'a str>,
     pub client_id: &'a str,
     /// The nonce sent with the authorization request.
     pub nonce: Option<&'a str>,
@@ -104,7 +107,7 @@ pub fn validate(
     let claims = &decoded.claims;
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
 
-    let (iss_ok, detail) = issuer_check(claims, expect.issuer, "The ID token");
+    let (iss_ok, detail) = issuer_check(claims, expect.issuer, expect.issuer_alias, "The ID token");
     check("iss", iss_ok, detail);
     let (aud_ok, detail, aud) = audience_check(claims, expect.client_id, "The ID token");
     check("aud", aud_ok, detail);
@@ -257,10 +260,21 @@ pub fn validate(
 }
 
 /// `iss` compared exactly with the issuer; `what` names the token in the details.
-pub(crate) fn issuer_check(claims: &Value, issuer: &str, what: &str) -> (bool, String) {
+pub(crate) fn issuer_check(
+    claims: &Value,
+    issuer: &str,
+    alias: Option<&str>,
+    what: &str,
+) -> (bool, String) {
     let iss = claims.get("iss").and_then(Value::as_str);
-    let ok = iss.is_some_and(|i| ident::same(i, issuer));
+    let exact = iss.is_some_and(|i| ident::same(i, issuer));
+    let aliased = !exact && iss.is_some_and(|i| alias.is_some_and(|a| ident::same(i, a)));
+    let ok = exact || aliased;
     let detail = match iss {
+        Some(i) if aliased => format!(
+            "Issued by {issuer}, written \"{i}\": a spelling its provider documents for this \
+             issuer (the profile's preset accepts it for this issuer only)."
+        ),
         _ if ok => format!("Issued by {issuer}."),
         Some(i) if ident::differ_only_by_trailing_slash(i, issuer) => format!(
             "iss is \"{i}\", the issuer is \"{issuer}\": they differ in a trailing slash, and \
@@ -570,6 +584,7 @@ mod tests {
     fn expect<'a>() -> Expectations<'a> {
         Expectations {
             issuer: "https://op",
+            issuer_alias: None,
             client_id: "app",
             nonce: Some("n1"),
             now: 200_000,

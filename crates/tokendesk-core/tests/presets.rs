@@ -131,3 +131,92 @@ async fn errors_in_a_200_answer_are_the_providers_errors() {
         assert_eq!(Stored::of(&t, &profile.id).await, before, "nothing stored changed");
     }
 }
+
+/// Google documents ID tokens whose `iss` is `accounts.google.com`, without the scheme. A
+/// profile made from the Google preset accepts that spelling — for Google's issuer, and says
+/// so in the check — while a profile without the preset refuses it, as does any other spelling.
+#[tokio::test(flavor = "multi_thread")]
+async fn googles_scheme_less_iss_is_accepted_only_through_the_preset() {
+    use serde_json::json;
+    let h = Hostile::start().await;
+    let t = TestCore::new();
+    let base = h.url("");
+    let base = base.trim_end_matches('/').to_owned();
+    let host = base.split_once("://").unwrap().1.to_owned();
+    let mut config = catalog::find("google")
+        .unwrap()
+        .profile(&[
+            ("base_url".into(), base.clone()),
+            ("token_base_url".into(), base.clone()),
+        ])
+        .unwrap();
+    // The imitation's own endpoints (its paths are not Google's); the issuer is the preset's.
+    config.endpoints = Default::default();
+    config.authorize_params.clear();
+    config.name = "google-imitation".into();
+    config.client_id = CLIENT_ID.into();
+    config.scopes = vec!["openid".into()];
+    let google = t.add(config.clone(), Some(CLIENT_SECRET)).await;
+    let mut plain = config;
+    plain.name = "plain".into();
+    plain.preset = None;
+    let plain = t.add(plain, Some(CLIENT_SECRET)).await;
+
+    let scheme_less = |iss: &str| Scenario {
+        set: json!({ "iss": iss }).as_object().unwrap().clone(),
+        ..Default::default()
+    };
+    h.set(scheme_less(&host));
+    sign_in(&t, &google)
+        .await
+        .expect("the documented spelling, through the preset");
+    let inspection = t
+        .core
+        .inspect(&google.id, tokendesk_core::secret::SecretKind::IdToken)
+        .await
+        .unwrap();
+    let iss = inspection
+        .validation
+        .as_ref()
+        .and_then(|v| v.checks.iter().find(|c| c.name == "iss").cloned())
+        .expect("an iss check");
+    assert!(iss.ok && iss.detail.contains("documents"), "{iss:?}");
+
+    h.set(scheme_less(&host));
+    let e = sign_in(&t, &plain).await.unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::CheckFailed,
+        "no preset, no alias: {}",
+        e.message
+    );
+
+    let before = t.core.token(&google.id).unwrap();
+    h.set(scheme_less(&format!("{host}/")));
+    let e = sign_in(&t, &google).await.unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::CheckFailed,
+        "another spelling: {}",
+        e.message
+    );
+    assert_eq!(
+        t.core.token(&google.id).unwrap(),
+        before,
+        "nothing stored changed"
+    );
+}
+
+async fn sign_in(
+    t: &TestCore,
+    profile: &tokendesk_core::profile::Profile,
+) -> Result<tokendesk_core::token::TokenSet, tokendesk_core::Error> {
+    let started = t.core.begin_login(&profile.id).await?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = client.get(&started.auth_url).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    t.core.complete_login(&started.login_id, &location).await
+}

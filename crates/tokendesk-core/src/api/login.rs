@@ -432,6 +432,7 @@ impl Core {
             false => (None, None),
         };
         let issuer = profile.issuer().unwrap_or_default();
+        let issuer_alias = catalog::issuer_alias(&profile.config, issuer);
         // HS* ID tokens are keyed by the client secret, when the credential is one.
         let secret_based =
             profile.config.auth_method.credential() == Some(SecretKind::ClientSecret);
@@ -440,6 +441,7 @@ impl Core {
             jwks.as_ref(),
             &Expectations {
                 issuer,
+                issuer_alias: issuer_alias.as_deref(),
                 client_id: &profile.config.client_id,
                 nonce: context.nonce,
                 now: self.now(),

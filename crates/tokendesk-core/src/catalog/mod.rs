@@ -302,6 +302,20 @@ impl Preset {
     }
 }
 
+/// Another spelling of `issuer` that the profile's provider documents for its ID tokens'
+/// `iss` (Google's scheme-less `accounts.google.com`): for that issuer only, as the preset
+/// builds it from the profile's parameters.
+pub fn issuer_alias(config: &ProfileConfig, issuer: &str) -> Option<String> {
+    let r = config.preset.as_ref()?;
+    let preset = find(&r.id).ok()?;
+    preset.issuer_aliases.iter().find_map(|a| {
+        let own = schema::fill(&a.issuer, &r.params).ok()?;
+        (crate::ident::same(&own, issuer))
+            .then(|| schema::fill(&a.alias, &r.params).ok())
+            .flatten()
+    })
+}
+
 /// The error with what the profile's provider preset knows about it: the provider-specific
 /// cause and fix of an OAuth error the preset lists. Other errors pass unchanged.
 pub fn explain(config: &ProfileConfig, mut error: Error) -> Error {

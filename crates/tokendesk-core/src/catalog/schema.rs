@@ -343,12 +343,21 @@ pub fn fill(template: &str, values: &[Param]) -> Result<String, String> {
         let close = after
             .find('}')
             .ok_or_else(|| format!("an unclosed '{{' in \"{template}\""))?;
-        let name = &after[..close];
+        let (name, host_only) = match after[..close].strip_suffix(":host") {
+            Some(n) => (n, true),
+            None => (&after[..close], false),
+        };
         let value = values
             .iter()
             .find(|p| p.name == name)
             .ok_or_else(|| format!("\"{template}\" names {{{name}}}, which has no value"))?;
-        out.push_str(&value.value);
+        if host_only {
+            // `{base_url:host}`: the URL without its scheme (Google's scheme-less issuer).
+            let v = &value.value;
+            out.push_str(v.split_once("://").map_or(v.as_str(), |(_, rest)| rest));
+        } else {
+            out.push_str(&value.value);
+        }
         rest = &after[close + 1..];
     }
     out.push_str(rest);
@@ -374,7 +383,8 @@ fn placeholders(template: &str) -> Vec<&str> {
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
         let Some(close) = after.find('}') else { break };
-        out.push(&after[..close]);
+        let name = &after[..close];
+        out.push(name.strip_suffix(":host").unwrap_or(name));
         rest = &after[close + 1..];
     }
     out
@@ -586,11 +596,16 @@ impl Preset {
                     "an alias is for the preset's own issuer only (endpoints.issuer)".into(),
                 );
             }
-            if a.alias.trim().is_empty() || a.alias == a.issuer {
+            let filled = fill(&a.alias, &sample);
+            if a.alias.trim().is_empty()
+                || a.alias == a.issuer
+                || filled.is_err()
+                || filled.as_deref().ok() == fill(&a.issuer, &sample).ok().as_deref()
+            {
                 return fail(
                     "issuer_alias.alias",
                     Some(&a.alias),
-                    "must be another spelling of the issuer".into(),
+                    "must be another spelling of the issuer, naming only its parameters".into(),
                 );
             }
         }

@@ -504,3 +504,37 @@ fn a_known_provider_error_is_explained_for_the_presets_profiles_only() {
         "an error the preset does not know"
     );
 }
+
+#[test]
+fn googles_scheme_less_issuer_is_accepted_for_googles_issuer_only() {
+    let g = build("google", &[]);
+    assert_eq!(
+        issuer_alias(&g, "https://accounts.google.com").as_deref(),
+        Some("accounts.google.com")
+    );
+    assert_eq!(
+        issuer_alias(&g, "https://evil.example"),
+        None,
+        "for that issuer only"
+    );
+    let imitation = build(
+        "google",
+        &[
+            ("base_url", "http://127.0.0.1:4010"),
+            ("token_base_url", "http://127.0.0.1:4010"),
+        ],
+    );
+    assert_eq!(
+        issuer_alias(&imitation, "http://127.0.0.1:4010").as_deref(),
+        Some("127.0.0.1:4010")
+    );
+    assert_eq!(
+        issuer_alias(&build("gitlab", &[]), "https://gitlab.com"),
+        None,
+        "no alias documented"
+    );
+    assert_eq!(
+        issuer_alias(&ProfileConfig::default(), "https://accounts.google.com"),
+        None
+    );
+}

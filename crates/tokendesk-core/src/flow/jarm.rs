@@ -93,6 +93,7 @@ pub fn validate(token: &str, jwks: Option<&JwkSet>, expect: &Expect<'_>) -> IdTo
             jwks,
             &Expectations {
                 issuer: expect.issuer,
+                issuer_alias: None,
                 client_id: expect.client_id,
                 nonce: None,
                 now: expect.now,
@@ -112,7 +113,7 @@ pub fn validate(token: &str, jwks: Option<&JwkSet>, expect: &Expect<'_>) -> IdTo
     check("signature", ok, detail);
     let claims = &decoded.claims;
     let what = "The signed response";
-    let (ok, detail) = id_token::issuer_check(claims, expect.issuer, what);
+    let (ok, detail) = id_token::issuer_check(claims, expect.issuer, None, what);
     check("iss", ok, detail);
     let (ok, detail, _) = id_token::audience_check(claims, expect.client_id, what);
     check("aud", ok, detail);

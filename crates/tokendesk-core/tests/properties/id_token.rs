@@ -86,6 +86,7 @@ fn jwks() -> &'static JwkSet {
 pub fn expectations() -> Expectations<'static> {
     Expectations {
         issuer: ISSUER,
+        issuer_alias: None,
         client_id: CLIENT,
         nonce: Some("n-1"),
         now: NOW,
