@@ -2185,4 +2185,40 @@ fn profiles_from_provider_presets() {
     }
     let profiles = ok(&run(h, &["profile", "list"]));
     assert!(!profiles.contains("bad"), "nothing stored: {profiles}");
+
+    // The setup check knows the preset's pitfalls: Spotify refuses localhost redirects.
+    ok(&run(
+        h,
+        &[
+            "profile",
+            "add",
+            "sp",
+            "--preset",
+            "spotify",
+            "--preset-param",
+            "base_url=http://127.0.0.1:9",
+            "--client-id",
+            "x",
+            "--redirect-uri",
+            "http://localhost:8765/callback",
+        ],
+    ));
+    let o = run(h, &["doctor", "sp", "--json"]);
+    assert_eq!(code(&o), 1, "a failed check");
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = report.to_string();
+    let row = report
+        .pointer("/checks")
+        .or_else(|| report.pointer("/0/checks"))
+        .and_then(|c| c.as_array())
+        .and_then(|c| c.iter().find(|r| r["id"] == "client:preset-redirect"))
+        .unwrap_or_else(|| panic!("a preset redirect check: {text}"));
+    assert_eq!(row["status"], "fail");
+    assert!(
+        row["seen"]
+            .as_str()
+            .unwrap()
+            .contains("does not accept localhost"),
+        "{row}"
+    );
 }

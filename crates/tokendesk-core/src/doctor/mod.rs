@@ -7,6 +7,7 @@
 pub mod capabilities;
 pub mod certificate;
 pub mod clock;
+pub mod preset;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

@@ -177,6 +177,7 @@ impl Core {
         ))
         .await;
         rows.extend(discovered);
+        rows.extend(crate::doctor::preset::pitfalls(&profile.config));
         let p = &profile;
         // Boxed: side by side, these futures together are too large for a thread's stack in a
         // debug build.
