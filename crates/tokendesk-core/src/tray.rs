@@ -141,7 +141,9 @@ pub fn state_of(token: Option<&TokenSet>, now: Millis, warn_ms: Millis) -> TrayS
                 let life = (at - t.obtained_at).max(1) as f64;
                 ((at - now) as f64) / life <= EXPIRING_SHARE
             });
-            if refresh_ending || access_ending {
+            // A refresh already refused: it works until it expires, then needs a sign-in.
+            let doomed = t.needs_login.is_some();
+            if refresh_ending || access_ending || doomed {
                 TrayState::Expiring
             } else {
                 TrayState::Valid
@@ -155,7 +157,7 @@ pub fn state_of(token: Option<&TokenSet>, now: Millis, warn_ms: Millis) -> TrayS
 pub fn time_left(at: Millis, now: Millis) -> String {
     let s = (at - now).max(0) / 1000;
     match s {
-        0..60 => format!("{s} s"),
+        0..60 => "under a minute".to_owned(),
         60..3600 => format!("{} min", s / 60),
         3600..86_400 if s % 3600 >= 60 => format!("{} h {} min", s / 3600, s % 3600 / 60),
         3600..86_400 => format!("{} h", s / 3600),
@@ -475,11 +477,11 @@ pub(crate) mod tests {
 
     #[test]
     fn time_left_is_coarse() {
-        assert_eq!(time_left(T0 + 59_999, T0), "59 s");
+        assert_eq!(time_left(T0 + 59_999, T0), "under a minute");
         assert_eq!(time_left(T0 + 4 * MIN + 5_000, T0), "4 min");
         assert_eq!(time_left(T0 + 2 * HOUR + 5 * MIN, T0), "2 h 5 min");
         assert_eq!(time_left(T0 + 3 * HOUR, T0), "3 h");
         assert_eq!(time_left(T0 + 50 * HOUR, T0), "2 d");
-        assert_eq!(time_left(T0 - 1, T0), "0 s");
+        assert_eq!(time_left(T0 - 1, T0), "under a minute");
     }
 }

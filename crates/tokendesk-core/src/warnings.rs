@@ -141,7 +141,8 @@ pub fn due(
             at,
             detail,
         };
-        if t.state(now) == TokenState::NeedsLogin {
+        // Said as soon as the refresher knows (the access token may still work for a while).
+        if t.state(now) == TokenState::NeedsLogin || t.needs_login.is_some() {
             let this = t.access.fingerprint.clone();
             if entry.sign_in.as_ref() != Some(&this) {
                 entry.sign_in = Some(this);
