@@ -3,8 +3,10 @@
 
 It owns org.kde.StatusNotifierWatcher on the session bus, says a host is present, and prints
 one JSON line per RegisterStatusNotifierItem call: the caller and the item's service, then the
-item's properties (Id, Title, Status, ToolTip, Menu) and the labels of its menu, read over
-com.canonical.dbusmenu as a panel would. Prints {"ready": true} once the name is owned.
+item's properties (Id, Title, Status, Category) and the labels of its menu, read over
+com.canonical.dbusmenu as a panel would. Prints {"ready": true} once the name is owned. A line
+"describe" on stdin describes every registered item again (the menu as it is now); the end of
+stdin ends the watcher.
 """
 
 import json
@@ -49,12 +51,14 @@ class Watcher(dbus.service.Object):
         super().__init__(bus, "/StatusNotifierWatcher")
         self.bus = bus
         self.items = []
+        self.registered = []
 
     @dbus.service.method(WATCHER, in_signature="s", out_signature="", sender_keyword="sender")
     def RegisterStatusNotifierItem(self, service, sender=None):
         # appindicator passes its object path; the bus name is the caller's.
         name, path = (sender, service) if service.startswith("/") else (service, "/StatusNotifierItem")
         self.items.append(f"{name}{path}")
+        self.registered.append((name, path))
         self.StatusNotifierItemRegistered(f"{name}{path}")
         GLib.timeout_add(300, self.describe, name, path)
 
@@ -101,8 +105,17 @@ def main():
     name = dbus.service.BusName(WATCHER, bus, do_not_queue=True)
     say({"ready": True})
     loop = GLib.MainLoop()
-    # The test ends us by closing our stdin.
-    GLib.io_add_watch(sys.stdin.fileno(), GLib.IO_HUP | GLib.IO_IN, lambda *_: loop.quit() or False)
+    def on_stdin(source, condition):
+        line = sys.stdin.readline()
+        if not line:
+            loop.quit()
+            return False
+        if line.strip() == "describe":
+            for name, path in watcher.registered:
+                watcher.describe(name, path)
+        return True
+
+    GLib.io_add_watch(sys.stdin.fileno(), GLib.IO_IN | GLib.IO_HUP, on_stdin)
     loop.run()
     del name, watcher
 

@@ -51,8 +51,8 @@ export function paletteItems(profiles: readonly Profile[], hasToken: (id: Profil
 
 /**
  * How well `query` matches `text` as a fuzzy subsequence (case-insensitive): `null` when some
- * character is missing; higher is better — consecutive characters, word starts and an early
- * first match count.
+ * character is missing; higher is better — consecutive characters, word starts and short gaps
+ * count.
  */
 export function fuzzyScore(query: string, text: string): number | null {
   const q = query.toLowerCase().replace(/\s+/g, '');
@@ -67,7 +67,9 @@ export function fuzzyScore(query: string, text: string): number | null {
     run = next === at + 1 ? run + 1 : 0;
     const wordStart = next === 0 || /[\s:·\-_/]/.test(t[next - 1]);
     score += 1 + run * 2 + (wordStart ? 3 : 0);
-    if (at < 0) score -= Math.min(next, 10) * 0.1;
+    // The nearer the characters, the better: "sandbox client" finds "Sandbox · client" before
+    // "Sandbox gateway · client".
+    score -= Math.min(next - at - 1, 20) * 0.1;
     at = next;
   }
   return score;

@@ -150,5 +150,9 @@ describe('fuzzy matching', () => {
     expect(filterItems(items, 'sign corp')[0].label).toBe('Sign in: Corp sign-in');
     expect(filterItems(items, 'settings')[0].label).toBe('Settings');
     expect(filterItems(items, '').length).toBe(items.length);
+    const twins = [makeProfile({ id: 'a', name: 'Sandbox gateway · client credentials' }), makeProfile({ id: 'b', name: 'Sandbox · client credentials' })];
+    expect(filterItems(paletteItems(twins, () => true), 'copy sandbox client cred')[0].label).toBe(
+      'Copy token: Sandbox · client credentials',
+    );
   });
 });
