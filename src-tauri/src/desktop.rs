@@ -170,7 +170,6 @@ pub fn start_tray(app: &AppHandle, core: Arc<Core>) -> tauri::Result<()> {
         .unwrap_or_else(|_| tokendesk_core::tray::menu(&[], &[], 0, 0));
     let mut builder = TrayIconBuilder::with_id("main")
         .tooltip(&menu.tooltip)
-        .title("TokenDesk")
         .menu(&render(app, &menu)?)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()));

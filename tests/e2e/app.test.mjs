@@ -904,11 +904,16 @@ test('the tray item registers with the StatusNotifierWatcher; its menu lists the
   assert.ok(labels.some((l) => / — (needs sign-in|no token|valid|expiring|expired)/.test(l)));
   // The menu as a panel reads it, drawn for the README (a headless X server has no panel to
   // screenshot): the labels and their enabled state exactly as they came over D-Bus.
-  const lines = report.menu.map((m) => (m.label === '---' ? '────────────────────────────────' : m.label));
-  const draw = lines.flatMap((l, i) => ['-fill', report.menu[i].enabled ? '#1d2430' : '#8a93a3', '-annotate', `+16+${30 + i * 26}`, l]);
+  // Leading spaces (the copy entries' indent) become an offset: ImageMagick drops them.
+  const lines = report.menu.map((m) => (m.label === '---' ? '─'.repeat(44) : m.label));
+  const draw = lines.flatMap((l, i) => {
+    const indent = l.length - l.trimStart().length;
+    return ['-fill', report.menu[i].enabled ? '#1d2430' : '#8a93a3', '-annotate', `+${16 + indent * 6}+${30 + i * 26}`, l.trimStart()];
+  });
   mkdirSync(shots, { recursive: true });
+  const width = 40 + 8.5 * Math.max(...lines.map((l) => l.length));
   execFileSync('convert', [
-    '-size', `560x${24 + lines.length * 26}`, 'xc:#f7f8fa', '-font', 'DejaVu-Sans', '-pointsize', '15',
+    '-size', `${Math.round(width)}x${24 + lines.length * 26}`, 'xc:#f7f8fa', '-font', 'DejaVu-Sans', '-pointsize', '15',
     '-stroke', 'none', ...draw, '-bordercolor', '#c9ced8', '-border', '1', path.join(shots, 'tray-menu.png'),
   ]);
 });
@@ -925,6 +930,7 @@ test('the palette (Ctrl+K) copies a token; xclip reads it back', async () => {
     timeout: 5000,
     timeoutMsg: 'the copy action of the profile is the best match',
   });
+  await browser.pause(300); // let WebKit paint the filtered list before the screenshot
   await screenshot('palette');
   await browser.keys(['Enter']);
   const cliEnv = { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' };

@@ -43,7 +43,7 @@ pub fn run(core: &Core, profile: Option<&str>) -> Result<()> {
     tokendesk_core::detach::detach(&mut command);
     let mut child = command.spawn().map_err(|e| {
         Error::new(
-            ErrorCode::NotFound,
+            ErrorCode::Unsupported,
             format!(
                 "Cannot start the TokenDesk app ({}): {e}. Install the app (it is `{APP}`, \
                  beside `tokendesk`), or name it with {APP_ENV}.",
