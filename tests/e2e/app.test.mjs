@@ -916,6 +916,11 @@ test('the tray item registers with the StatusNotifierWatcher; its menu lists the
     '-size', `${Math.round(width)}x${24 + lines.length * 26}`, 'xc:#f7f8fa', '-font', 'DejaVu-Sans', '-pointsize', '15',
     '-stroke', 'none', ...draw, '-bordercolor', '#c9ced8', '-border', '1', path.join(shots, 'tray-menu.png'),
   ]);
+  // "Copy access token", clicked as a panel clicks it: the token is in the clipboard.
+  execFileSync('xclip', ['-selection', 'clipboard'], { input: 'something else', stdio: ['pipe', 'ignore', 'ignore'], timeout: 5000 });
+  watcher.stdin.write(`click ${report.menu[at + 1].id}\n`);
+  const token = execFileSync(cli, ['token', cc], { env: { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' }, encoding: 'utf8' }).trim();
+  await browser.waitUntil(() => clipboard() === token, { timeout: 10000, timeoutMsg: "the tray's copy put the token in the clipboard" });
 });
 
 test('the palette (Ctrl+K) copies a token; xclip reads it back', async () => {

@@ -5,8 +5,8 @@ It owns org.kde.StatusNotifierWatcher on the session bus, says a host is present
 one JSON line per RegisterStatusNotifierItem call: the caller and the item's service, then the
 item's properties (Id, Title, Status, Category) and the labels of its menu, read over
 com.canonical.dbusmenu as a panel would. Prints {"ready": true} once the name is owned. A line
-"describe" on stdin describes every registered item again (the menu as it is now); the end of
-stdin ends the watcher.
+"describe" on stdin describes every registered item again (the menu as it is now), "click ID"
+clicks a menu entry as a panel would; the end of stdin ends the watcher.
 """
 
 import json
@@ -26,19 +26,20 @@ def say(obj):
 
 
 def menu_labels(bus, service, path):
-    """The menu's labels, depth-first, as the item's dbusmenu lays them out."""
+    """The menu's entries (label, enabled, id), depth-first, as the item's dbusmenu lays them
+    out."""
     menu = bus.get_object(service, path)
     _, layout = menu.GetLayout(0, -1, dbus.Array([], signature="s"),
                                dbus_interface="com.canonical.dbusmenu")
 
     def walk(node, depth):
-        _, props, children = node
+        ident, props, children = node
         out = []
         if depth > 0:
             kind = str(props.get("type", "standard"))
             label = "---" if kind == "separator" else str(props.get("label", ""))
             enabled = bool(props.get("enabled", True))
-            out.append({"label": label, "enabled": enabled})
+            out.append({"label": label, "enabled": enabled, "id": int(ident)})
         for child in children:
             out.extend(walk(child, depth + 1))
         return out
@@ -52,6 +53,15 @@ class Watcher(dbus.service.Object):
         self.bus = bus
         self.items = []
         self.registered = []
+        self.menus = {}
+
+    def click(self, ident):
+        """Clicks a menu entry as a panel does (com.canonical.dbusmenu Event "clicked")."""
+        for (name, _), menu_path in self.menus.items():
+            menu = self.bus.get_object(name, menu_path)
+            menu.Event(dbus.Int32(ident), "clicked", dbus.Int32(0, variant_level=1),
+                       dbus.UInt32(0), dbus_interface="com.canonical.dbusmenu")
+            say({"clicked": ident})
 
     @dbus.service.method(WATCHER, in_signature="s", out_signature="", sender_keyword="sender")
     def RegisterStatusNotifierItem(self, service, sender=None):
@@ -71,6 +81,7 @@ class Watcher(dbus.service.Object):
                 if key in props:
                     entry[key.lower()] = str(props[key])
             if "Menu" in props:
+                self.menus[(name, path)] = str(props["Menu"])
                 entry["menu"] = menu_labels(self.bus, name, str(props["Menu"]))
         except dbus.DBusException as e:
             entry["error"] = str(e)
@@ -110,9 +121,12 @@ def main():
         if not line:
             loop.quit()
             return False
-        if line.strip() == "describe":
+        words = line.split()
+        if words == ["describe"]:
             for name, path in watcher.registered:
                 watcher.describe(name, path)
+        elif len(words) == 2 and words[0] == "click":
+            watcher.click(int(words[1]))
         return True
 
     GLib.io_add_watch(sys.stdin.fileno(), GLib.IO_IN | GLib.IO_HUP, on_stdin)
