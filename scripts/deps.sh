@@ -12,7 +12,10 @@ pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-de
       libayatana-appindicator3-dev librsvg2-dev
       gnome-keyring dbus-x11 libsecret-tools procps xdg-utils)
 if [ "$want_test" = 1 ]; then
-  pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core curl git)
+  # python3-dbus, python3-gi: the e2e tests' StatusNotifierWatcher (a panel's tray host);
+  # x11-utils: xwininfo, to see the window hidden and shown.
+  pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core curl git
+        python3-dbus python3-gi x11-utils)
 fi
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -42,6 +42,9 @@ const COMMANDS: &[&str] = &[
     "set_settings",
     "sandbox_status",
     "add_sandbox_profiles",
+    "launch_view",
+    "remember_view",
+    "close_window",
 ];
 
 fn main() {

@@ -1,7 +1,6 @@
 //! Core events forwarded to the webview as the Tauri event `core-event`.
 
 use tauri::{AppHandle, Emitter};
-use tauri_plugin_notification::NotificationExt;
 use tokendesk_core::events::{CoreEvent, EventSink};
 
 pub const CORE_EVENT: &str = "core-event";
@@ -18,18 +17,8 @@ impl TauriEvents {
 
 impl EventSink for TauriEvents {
     fn emit(&self, event: CoreEvent) {
-        if let CoreEvent::NeedsLogin { message, .. } = &event {
-            let shown = self
-                .app
-                .notification()
-                .builder()
-                .title("TokenDesk: sign in again")
-                .body(message)
-                .show();
-            if let Err(e) = shown {
-                tracing::warn!(error = %e, "desktop notification not shown");
-            }
-        }
+        // A profile needing a sign-in is notified once by the warning schedule
+        // (`tokendesk_core::warnings`), not here on every announcement.
         if let Err(e) = self.app.emit(CORE_EVENT, &event) {
             tracing::warn!(error = %e, "event not delivered to the window");
         }

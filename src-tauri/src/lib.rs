@@ -1,23 +1,38 @@
 //! TokenDesk's desktop shell: a window, thin commands over [`tokendesk_core::api::Core`], core
-//! events forwarded as Tauri events, copying to the clipboard, the built-in sandbox provider.
+//! events forwarded as Tauri events, copying to the clipboard, the built-in sandbox provider,
+//! and life on the desktop (tray, single instance, remembered window, warnings; `desktop.rs`).
 
 pub mod clipboard;
 mod commands;
+pub mod desktop;
 mod events;
 mod logging;
 #[cfg(target_os = "linux")]
 pub mod rendering;
 mod sandbox;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tauri::Manager;
 use tokendesk_core::Core;
+use tokendesk_core::home::Home;
 
 /// What every command can reach.
 pub struct AppState {
     pub core: Arc<Core>,
     pub sandbox: sandbox::SandboxHost,
+    /// The profile this launch was asked to show (`--profile`), until the window takes it.
+    pub launch_profile: Mutex<Option<String>>,
+}
+
+/// One running app per TokenDesk home: the identifier for the default home, a name of its own
+/// for every `TOKENDESK_HOME` (tests and parallel setups do not focus each other's windows).
+fn instance_id(home: Option<&Home>) -> String {
+    let base = "dev.tokendesk.desktop";
+    match home.map(Home::keychain_service) {
+        Some(service) if service != "tokendesk" => format!("{base}.{}", service.replace('-', "_")),
+        _ => base.to_owned(),
+    }
 }
 
 /// Runs the app. Call it first thing in `main`: it sets environment variables before any thread
@@ -27,9 +42,39 @@ pub fn run() {
     #[cfg(target_os = "linux")]
     #[allow(unsafe_code)]
     let software_gl = unsafe { rendering::apply() };
+    let launch = desktop::Launch::parse(std::env::args());
+    let home = Home::from_env().ok();
+    // The window's size, position and maximised state live in TokenDesk's home.
+    let window_state_file = home
+        .as_ref()
+        .map(|h| {
+            h.dir()
+                .join("window-state.json")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .unwrap_or_else(|| tauri_plugin_window_state::DEFAULT_FILENAME.to_owned());
     tauri::Builder::default()
+        // First: a second launch hands over its arguments and quits before anything else runs.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance_id(home.as_ref()))
+                .callback(|app, argv, _cwd| desktop::second_launch(app, argv))
+                .build(),
+        )
+        .plugin(
+            tauri_plugin_window_state::Builder::new()
+                .with_filename(window_state_file)
+                .with_state_flags(desktop::WINDOW_STATE)
+                .build(),
+        )
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        .on_window_event(desktop::on_window_event)
         .setup(move |app| {
             let core = Core::open_default(
                 Arc::new(events::TauriEvents::new(app.handle().clone())),
@@ -53,9 +98,23 @@ pub fn run() {
             ));
             #[cfg(unix)]
             tauri::async_runtime::spawn(serve_command_line(core.clone()));
+            // Warnings before a sign-in is needed, and when it is, as notifications.
+            let notifier = app.handle().clone();
+            tauri::async_runtime::spawn(tokendesk_core::warnings::run(
+                core.clone(),
+                move |notice| desktop::notify(&notifier, &notice),
+                tokendesk_core::CancellationToken::new(),
+            ));
+            if let Err(e) = desktop::start_tray(app.handle(), core.clone()) {
+                tracing::warn!(error = %e, "no tray icon");
+            }
+            if let Some(window) = app.get_webview_window(desktop::MAIN) {
+                desktop::apply_launch(&window, &launch);
+            }
             let state = AppState {
                 core,
                 sandbox: sandbox::SandboxHost::default(),
+                launch_profile: Mutex::new(launch.profile.clone()),
             };
             let handle = app.handle().clone();
             app.manage(state);
@@ -116,6 +175,9 @@ pub fn run() {
             commands::settings::set_settings,
             commands::sandbox::sandbox_status,
             commands::sandbox::add_sandbox_profiles,
+            commands::desktop::launch_view,
+            commands::desktop::remember_view,
+            commands::desktop::close_window,
         ])
         .run(tauri::generate_context!())
         .expect("TokenDesk failed to start");

@@ -20,6 +20,10 @@ const home = mkdtempSync(path.join(tmpdir(), 'tokendesk-e2e-'));
 const children = [];
 let provider;
 let browser;
+/** The StatusNotifierWatcher standing in for a desktop panel (tests/e2e/sni-watcher.py): what
+ * it reported, one object per line. */
+let watcher;
+const trayReports = [];
 
 function freePort() {
   return new Promise((resolve) => {
@@ -185,6 +189,18 @@ before(async () => {
   });
   children.push(driver);
   await waitForPort(driverPort);
+  // A panel's StatusNotifierWatcher on this session bus before the app starts, as on a desktop.
+  watcher = spawn('/usr/bin/python3', [path.join(root, 'tests/e2e/sni-watcher.py')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(watcher);
+  const lines = createInterface({ input: watcher.stdout });
+  await new Promise((resolve, reject) => {
+    lines.on('line', (l) => {
+      const r = JSON.parse(l);
+      if (r.ready) resolve();
+      else trayReports.push(r);
+    });
+    watcher.once('exit', (code) => reject(new Error(`the StatusNotifierWatcher exited (${code}); is python3-dbus installed?`)));
+  });
   browser = await remote({
     hostname: '127.0.0.1',
     port: driverPort,
@@ -836,4 +852,139 @@ test('without a GPU, WebKit rasterizes on the CPU; a GPU keeps its default', () 
   } else {
     assert.equal(set, 'WEBKIT_SKIA_ENABLE_CPU_RENDERING=1', 'no GPU render node: CPU rasterization');
   }
+});
+
+/** Processes named tokendesk-app of this test's home. */
+function appProcesses() {
+  return processesOfHome(home).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'tokendesk-app';
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** "IsViewable" or "IsUnMapped": the TokenDesk window's map state, as the X server has it. */
+function windowMapState() {
+  const out = execFileSync('xwininfo', ['-name', 'TokenDesk'], { encoding: 'utf8', timeout: 5000 });
+  return out.match(/Map State: (\w+)/)?.[1];
+}
+
+/** The tray item's latest report after `since` reports, with a menu that satisfies `ok`. */
+async function trayMenu(ok, since = 0) {
+  let last;
+  await browser.waitUntil(
+    async () => {
+      watcher.stdin.write('describe\n');
+      await new Promise((r) => setTimeout(r, 700));
+      last = trayReports.slice(since).findLast((r) => r.menu);
+      return last && ok(last.menu.map((m) => m.label));
+    },
+    { timeout: 30000, interval: 500, timeoutMsg: 'the tray menu as expected' },
+  ).catch(() => {
+    throw new Error(`the tray menu read over D-Bus: ${JSON.stringify(last)}`);
+  });
+  return last;
+}
+
+test('the tray item registers with the StatusNotifierWatcher; its menu lists the profiles with their state', async () => {
+  const first = trayReports.find((r) => r.registered);
+  assert.ok(first, 'RegisterStatusNotifierItem was called on org.kde.StatusNotifierWatcher');
+  assert.equal(first.status, 'Active');
+  const cc = 'Sandbox · client credentials';
+  await getToken(cc); // a fresh token: valid, with a copy entry
+  const report = await trayMenu((labels) => labels.some((l) => l.startsWith(`● ${cc} — valid,`)));
+  const labels = report.menu.map((m) => m.label);
+  assert.match(labels[0], /^Nearest expiry: .+ in \d+ (min|s)|^Nearest expiry: .+ under a minute/, 'the nearest expiry heads the menu');
+  assert.equal(report.menu[0].enabled, false, 'an informing line, not an action');
+  const at = labels.findIndex((l) => l.startsWith(`● ${cc} — valid,`));
+  assert.equal(labels[at + 1], '    Copy access token', 'a valid token can be copied from the tray');
+  assert.deepEqual(labels.slice(-2), ['Open TokenDesk', 'Quit TokenDesk']);
+  assert.ok(labels.some((l) => / — (needs sign-in|no token|valid|expiring|expired)/.test(l)));
+  // The menu as a panel reads it, drawn for the README (a headless X server has no panel to
+  // screenshot): the labels and their enabled state exactly as they came over D-Bus.
+  // Leading spaces (the copy entries' indent) become an offset: ImageMagick drops them.
+  const lines = report.menu.map((m) => (m.label === '---' ? '─'.repeat(44) : m.label));
+  const draw = lines.flatMap((l, i) => {
+    const indent = l.length - l.trimStart().length;
+    return ['-fill', report.menu[i].enabled ? '#1d2430' : '#8a93a3', '-annotate', `+${16 + indent * 6}+${30 + i * 26}`, l.trimStart()];
+  });
+  mkdirSync(shots, { recursive: true });
+  const width = 40 + 8.5 * Math.max(...lines.map((l) => l.length));
+  execFileSync('convert', [
+    '-size', `${Math.round(width)}x${24 + lines.length * 26}`, 'xc:#f7f8fa', '-font', 'DejaVu-Sans', '-pointsize', '15',
+    '-stroke', 'none', ...draw, '-bordercolor', '#c9ced8', '-border', '1', path.join(shots, 'tray-menu.png'),
+  ]);
+  // "Copy access token", clicked as a panel clicks it: the token is in the clipboard.
+  execFileSync('xclip', ['-selection', 'clipboard'], { input: 'something else', stdio: ['pipe', 'ignore', 'ignore'], timeout: 5000 });
+  watcher.stdin.write(`click ${report.menu[at + 1].id}\n`);
+  const token = execFileSync(cli, ['token', cc], { env: { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' }, encoding: 'utf8' }).trim();
+  await browser.waitUntil(() => clipboard() === token, { timeout: 10000, timeoutMsg: "the tray's copy put the token in the clipboard" });
+});
+
+test('the palette (Ctrl+K) copies a token; xclip reads it back', async () => {
+  const name = 'Sandbox · client credentials';
+  await click('nav-dashboard');
+  await browser.keys(['Control', 'k']);
+  const input = await el('palette-input');
+  await input.waitForDisplayed({ timeout: 5000 });
+  await input.setValue('copy sandbox client cred');
+  const best = () => browser.execute(() => document.querySelector('[data-testid="palette"] [aria-selected="true"] .label')?.textContent?.trim());
+  await browser.waitUntil(async () => (await best()) === `Copy token: ${name}`, {
+    timeout: 5000,
+    timeoutMsg: 'the copy action of the profile is the best match',
+  });
+  await browser.pause(300); // let WebKit paint the filtered list before the screenshot
+  await screenshot('palette');
+  await browser.keys(['Enter']);
+  const cliEnv = { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' };
+  const token = execFileSync(cli, ['token', name], { env: cliEnv, encoding: 'utf8' }).trim();
+  await browser.waitUntil(() => clipboard() === token, { timeout: 10000, timeoutMsg: 'the clipboard holds the token' });
+  assert.equal(await browser.$('[data-testid="palette"]').isExisting(), false, 'the palette closed');
+});
+
+test('a second launch focuses the first window; one process; `tokendesk open P` shows the profile', async () => {
+  assert.equal(appProcesses().length, 1, 'one app runs');
+  // Ctrl+W closes the window as its close button does: to the tray, the app still running.
+  await browser.keys(['Control', 'w']);
+  await browser.waitUntil(() => windowMapState() === 'IsUnMapped', { timeout: 10000, timeoutMsg: 'the window is hidden' });
+  assert.equal(appProcesses().length, 1, 'closing the window left TokenDesk running (in the tray)');
+  // Launched again: the new process hands over to the first and quits; the window comes back.
+  const env = { ...process.env, TOKENDESK_HOME: home };
+  const started = Date.now();
+  execFileSync(app, [], { env, timeout: 30000, stdio: 'ignore' });
+  assert.ok(Date.now() - started < 30000);
+  await browser.waitUntil(() => windowMapState() === 'IsViewable', { timeout: 10000, timeoutMsg: 'the window is shown again' });
+  assert.equal(appProcesses().length, 1, 'still one process');
+  assert.equal(await browser.execute(() => document.hasFocus()), true, 'the window has the keyboard focus');
+  // The command line does the same and selects a profile.
+  const name = 'Sandbox gateway · client credentials';
+  await click('nav-dashboard');
+  const said = execFileSync(cli, ['open', name], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000 });
+  assert.equal(said, '');
+  await browser.waitUntil(async () => String(await browser.$('#pv-title').getProperty('textContent')).trim() === name, {
+    timeout: 10000,
+    timeoutMsg: 'tokendesk open showed the profile',
+  });
+  assert.equal(appProcesses().length, 1, 'tokendesk open started no second app');
+  assert.throws(() => execFileSync(cli, ['open', 'no such profile'], { env, stdio: 'ignore' }), (e) => e.status === 6);
+});
+
+test('the window comes back at its saved size and view after a restart', async () => {
+  await browser.setWindowSize(1111, 733);
+  await click('nav-settings');
+  await el('shortcuts').waitForDisplayed({ timeout: 5000 });
+  const saved = path.join(home, 'window-state.json');
+  await browser.waitUntil(() => existsSync(saved) && JSON.parse(readFileSync(saved, 'utf8')).main?.width === 1111, {
+    timeout: 10000,
+    timeoutMsg: `the size is written to ${saved} once the resize settles`,
+  });
+  // A new session: tauri-driver ends this app and starts it anew.
+  await browser.reloadSession();
+  const size = await browser.getWindowSize();
+  assert.deepEqual([size.width, size.height], [1111, 733], 'the saved size');
+  await el('shortcuts').waitForDisplayed({ timeout: 15000 });
+  assert.equal(appProcesses().length, 1);
+  await browser.setWindowSize(1400, 900);
 });

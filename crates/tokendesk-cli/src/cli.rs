@@ -18,6 +18,7 @@ Examples:
   git config credential.https://git.example.helper '!tokendesk credential git corp'
 
   tokendesk token corp --id-token | tokendesk inspect -
+  tokendesk open corp                           # the app, showing profile corp
 
 Exit codes:
   0  success
@@ -42,6 +43,7 @@ Environment:
   TOKENDESK_BROWSER  command to open sign-in URLs with, instead of the system browser
   TOKENDESK_NO_AGENT neither use nor start the token agent that makes `token` fast
   TOKENDESK_LOG      log filter for stderr, e.g. debug
+  TOKENDESK_APP      the app `tokendesk open` starts (default: tokendesk-app beside tokendesk)
 
 Limits:
   One HTTP exchange with a provider may take 30 s; an answer larger than 4 MiB is cut off and
@@ -116,6 +118,12 @@ pub enum Command {
     },
     /// Run the built-in sandbox provider (a demo authorization server; not for production).
     Sandbox(SandboxArgs),
+    /// Open the TokenDesk app, or bring its window to the front when it runs; with a
+    /// profile, show that profile.
+    Open {
+        /// A profile's name or id.
+        profile: Option<String>,
+    },
     /// Run the token agent: serves cached tokens to `tokendesk token` over a user-only socket.
     Agent {
         /// Exit after this many seconds without a request.

@@ -21,7 +21,8 @@ use std::time::Duration;
 use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
-    credential, doctor, exec, inspect, list, login, ops, presets, profile, request, sandbox, token,
+    credential, doctor, exec, inspect, list, login, open, ops, presets, profile, request, sandbox,
+    token,
 };
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
@@ -125,6 +126,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } => profile::set_tls_key(&core, name, file).await,
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
+        Command::Open { profile } => open::run(&core, profile.as_deref()),
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
         Command::Presets { preset, json } => presets::run(preset.as_deref(), *json),
     };

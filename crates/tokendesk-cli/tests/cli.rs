@@ -2222,3 +2222,68 @@ fn profiles_from_provider_presets() {
         "{row}"
     );
 }
+
+#[test]
+fn open_starts_the_app_at_the_profile_and_names_what_is_missing() {
+    let home = tempfile::tempdir().unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "corp api",
+            "--token-url",
+            "https://idp.example/token",
+            "--client-id",
+            "c",
+            "--client-secret-stdin",
+            "--grant",
+            "client-credentials",
+        ],
+        "secret\n",
+    ));
+    let id = app_core(home.path()).profile("corp api").unwrap().id;
+    // A stand-in app that writes down its arguments and quits, as a second launch does.
+    let app = home.path().join("app.sh");
+    let said = home.path().join("args");
+    std::fs::write(
+        &app,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\n", said.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&app, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let open = |args: &[&str], program: &Path| {
+        tokendesk(home.path())
+            .env("TOKENDESK_APP", program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = open(&["open", "corp api"], &app);
+    ok(&out);
+    assert!(contains(&out.stderr, "window is in front"));
+    assert_eq!(
+        std::fs::read_to_string(&said).unwrap(),
+        format!("--profile\n{id}\n"),
+        "the app is asked for the profile by id"
+    );
+    ok(&open(&["open"], &app));
+    assert_eq!(
+        std::fs::read_to_string(&said).unwrap(),
+        "\n",
+        "no profile: just the window"
+    );
+    assert_eq!(
+        code(&open(&["open", "nope"], &app)),
+        6,
+        "an unknown profile"
+    );
+    let missing = open(&["open"], &home.path().join("no-such-app"));
+    assert_eq!(code(&missing), 1);
+    assert!(
+        contains(&missing.stderr, "Cannot start the TokenDesk app"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}

@@ -41,6 +41,8 @@ pub mod steps;
 pub mod store;
 pub mod template;
 pub mod token;
+pub mod tray;
+pub mod warnings;
 pub mod www_authenticate;
 
 pub use api::{

@@ -1,6 +1,7 @@
 //! The commands the UI calls. Each is a few lines: take the arguments, call the core, return its
 //! result. Errors cross as `{code, message, fields}`.
 
+pub mod desktop;
 pub mod login;
 pub mod profiles;
 pub mod sandbox;

@@ -236,6 +236,30 @@ export const sandboxStatus = () => call<SandboxStatus>('sandbox_status');
 
 export const addSandboxProfiles = () => call<Profile[]>('add_sandbox_profiles');
 
+// ---- the window on the desktop ---------------------------------------------------------------
+
+export interface LaunchView {
+  /** The profile this launch was asked to show (`tokendesk open PROFILE`). */
+  profile: ProfileId | null;
+  /** What `rememberView` stored last time. */
+  last_view: string | null;
+}
+
+export const launchView = () => call<LaunchView>('launch_view');
+
+/** Remembers the view for the next start. */
+export const rememberView = (view: string) => call<void>('remember_view', { view });
+
+/** Closes the window as its close button does: to the tray when the setting says so. */
+export const closeWindow = () => call<void>('close_window');
+
+/** The event a second launch (or the tray) sends to show a profile. */
+export const OPEN_PROFILE = 'open-profile';
+
+export function onOpenProfile(handler: (id: ProfileId) => void): Promise<UnlistenFn> {
+  return listen<ProfileId>(OPEN_PROFILE, (e) => handler(e.payload));
+}
+
 // ---- events --------------------------------------------------------------------------------
 
 /** Listens to the core's change notifications. Resolves to the function that stops listening. */

@@ -11,6 +11,23 @@ export type View =
   /** `exchange`: on the debug tab, the exchange-log entry to open (a history mark's). */
   | { kind: 'profile'; id: ProfileId; tab: ProfileTab; exchange?: number };
 
+const TABS: readonly ProfileTab[] = ['token', 'inspect', 'try', 'history', 'check', 'debug', 'config'];
+
+/** A remembered view read back; `null` for anything that is not one (an older format). */
+export function parseView(text: string): View | null {
+  try {
+    const v = JSON.parse(text) as Partial<{ kind: string; id: unknown; tab: unknown }>;
+    if (v.kind === 'dashboard' || v.kind === 'settings' || v.kind === 'new-profile') return { kind: v.kind };
+    if (v.kind === 'profile' && typeof v.id === 'string') {
+      const tab = TABS.includes(v.tab as ProfileTab) ? (v.tab as ProfileTab) : 'token';
+      return { kind: 'profile', id: v.id, tab };
+    }
+  } catch {
+    // not JSON: no view
+  }
+  return null;
+}
+
 class Nav {
   view = $state<View>({ kind: 'dashboard' });
 

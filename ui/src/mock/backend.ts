@@ -488,6 +488,11 @@ export class MockBackend {
       }
       case 'sandbox_status':
         return { ...d.sandbox };
+      case 'launch_view':
+        return { profile: null, last_view: null };
+      case 'remember_view':
+      case 'close_window':
+        return null;
       case 'add_sandbox_profiles': {
         if (!d.sandbox.running) fail('unsupported', 'The sandbox provider is not running.');
         const now = Date.now();

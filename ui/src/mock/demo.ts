@@ -481,7 +481,7 @@ export function demoData(now: number): MockData {
     exchanges,
     secrets: { 'gw-accounts': true, 'psd2-payments': true, 'stg-m2m': true, 'prod-ro': true, 'partner-revoked': false },
     decoded,
-    settings: { clipboard_clear_secs: 30 },
+    settings: { clipboard_clear_secs: 30, close_to_tray: true, start_at_login: false, expiry_warning_hours: 24 },
     sandbox: { running: true, standard_issuer: 'http://127.0.0.1:47311', gateway_issuer: 'http://127.0.0.1:47312/gateway', bank_issuer: 'http://127.0.0.1:47312/bank' },
   };
 }
@@ -543,7 +543,7 @@ export function bulkData(n: number, now: number): MockData {
     exchanges: {},
     secrets: {},
     decoded: {},
-    settings: { clipboard_clear_secs: 30 },
+    settings: { clipboard_clear_secs: 30, close_to_tray: true, start_at_login: false, expiry_warning_hours: 24 },
     sandbox: { running: false, standard_issuer: null, gateway_issuer: null, bank_issuer: null },
   };
 }

@@ -6,6 +6,7 @@ pub mod exec;
 pub mod inspect;
 pub mod list;
 pub mod login;
+pub mod open;
 pub mod ops;
 pub mod presets;
 pub mod profile;

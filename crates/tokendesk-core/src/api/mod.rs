@@ -3,6 +3,7 @@
 //! [`EventSink`].
 
 mod calls;
+mod desktop;
 mod device;
 mod diagnostics;
 mod doctor;

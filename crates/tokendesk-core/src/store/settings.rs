@@ -26,6 +26,28 @@ impl Store {
         Ok(())
     }
 
+    /// A small piece of the app's own state by name (what was notified, the window's last
+    /// view): never a secret.
+    pub fn state(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                [format!("{STATE}{name}")],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn put_state(&self, name: &str, value: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [format!("{STATE}{name}"), value.to_owned()],
+        )?;
+        Ok(())
+    }
+
     /// Remembers the newest DPoP nonce an origin gave (not a secret: the server hands it to
     /// anyone), so the next process's first proof carries it.
     pub fn put_dpop_nonce(&self, origin: &str, nonce: &str) -> Result<()> {
@@ -51,3 +73,4 @@ impl Store {
 }
 
 const DPOP_NONCE: &str = "dpop_nonce:";
+const STATE: &str = "state:";

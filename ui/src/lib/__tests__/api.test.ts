@@ -27,7 +27,7 @@ describe('api', () => {
     await api.copyToken('p', 'curl');
     await api.revealToken('p', 'id_token');
     await api.setClientSecret('p', null);
-    await api.setSettings({ clipboard_clear_secs: 45 });
+    await api.setSettings({ clipboard_clear_secs: 45, close_to_tray: true, start_at_login: false, expiry_warning_hours: 24 });
     expect(invokeMock.mock.calls).toEqual([
       ['create_profile', { config, clientSecret: 's' }],
       ['wait_login', { loginId: 'L' }],
@@ -36,7 +36,7 @@ describe('api', () => {
       ['copy_token', { id: 'p', format: 'curl' }],
       ['reveal_token', { id: 'p', kind: 'id_token' }],
       ['set_client_secret', { id: 'p', secret: null }],
-      ['set_settings', { settings: { clipboard_clear_secs: 45 } }],
+      ['set_settings', { settings: { clipboard_clear_secs: 45, close_to_tray: true, start_at_login: false, expiry_warning_hours: 24 } }],
     ]);
   });
 

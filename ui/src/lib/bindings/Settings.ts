@@ -5,4 +5,18 @@ export type Settings = {
  * Seconds after which a copied token is cleared from the clipboard (if it is still there);
  * 0 keeps it.
  */
-clipboard_clear_secs: number, };
+clipboard_clear_secs: number, 
+/**
+ * Closing the window keeps TokenDesk running in the tray (automatic refresh and the
+ * command line's agent go on); off, closing the window quits.
+ */
+close_to_tray: boolean, 
+/**
+ * Start TokenDesk, in the tray, when the user logs in.
+ */
+start_at_login: boolean, 
+/**
+ * Warn this many hours before a refresh token runs out (a sign-in will be needed); 0 never
+ * warns before (a profile that needs a sign-in is still said once).
+ */
+expiry_warning_hours: number, };
