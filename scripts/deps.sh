@@ -13,6 +13,9 @@ pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-de
       gnome-keyring dbus-x11 libsecret-tools procps xdg-utils)
 if [ "$want_test" = 1 ]; then
   pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core curl git)
+  # The package test (scripts/package-test.sh): the .rpm's contents, the window of the installed
+  # app, the desktop entry, the AppStream metainfo and the man pages.
+  pkgs+=(rpm x11-utils desktop-file-utils appstream man-db)
 fi
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -21,7 +21,7 @@ use std::time::Duration;
 use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
-    credential, doctor, exec, inspect, list, login, ops, profile, request, sandbox, token,
+    credential, doctor, exec, generate, inspect, list, login, ops, profile, request, sandbox, token,
 };
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
@@ -54,6 +54,11 @@ pub fn main() -> ExitCode {
         && args.profile.is_none()
     {
         return done(inspect::from_input(args.token.as_deref(), args.json));
+    }
+    // Made from the definitions alone: no store, no keychain (packages are built on machines
+    // that have neither).
+    if let Command::Generate(g) = &cli.command {
+        return done(generate::run(g));
     }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -123,6 +128,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
+        Command::Generate(g) => generate::run(g),
     };
     done.map(|()| ExitCode::SUCCESS)
 }
