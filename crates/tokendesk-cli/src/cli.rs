@@ -122,7 +122,9 @@ pub enum Command {
 pub enum GenerateCommand {
     /// The man pages (tokendesk.1, one per command) into DIR.
     Man { dir: std::path::PathBuf },
-    /// SHELL's completion script, into DIR under the name SHELL looks for, or to stdout:
+    /// SHELL's completion script, into DIR (named as SHELL looks for it) or to stdout.
+    ///
+    /// For example:
     /// `tokendesk generate completions bash > ~/.local/share/bash-completion/completions/tokendesk`
     Completions {
         shell: clap_complete::Shell,
