@@ -31,3 +31,6 @@ if [ -x tests/e2e/run.sh ]; then
   step "end-to-end: the built app under Xvfb"
   tests/e2e/run.sh
 fi
+
+step "packages: build the .deb and .rpm, install the .deb, run it from the installed paths, remove it"
+scripts/package-test.sh

@@ -130,6 +130,23 @@ pub enum Command {
         #[arg(long, default_value_t = 900)]
         idle_exit: u64,
     },
+    /// Write the man pages, or a shell's completion script (the packages install both).
+    #[command(subcommand)]
+    Generate(GenerateCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GenerateCommand {
+    /// The man pages (tokendesk.1, one per command) into DIR.
+    Man { dir: std::path::PathBuf },
+    /// SHELL's completion script, into DIR (named as SHELL looks for it) or to stdout.
+    ///
+    /// For example:
+    /// `tokendesk generate completions bash > ~/.local/share/bash-completion/completions/tokendesk`
+    Completions {
+        shell: clap_complete::Shell,
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -21,8 +21,8 @@ use std::time::Duration;
 use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
-    credential, doctor, exec, inspect, list, login, open, ops, presets, profile, request, sandbox,
-    token,
+    credential, doctor, exec, generate, inspect, list, login, open, ops, presets, profile, request,
+    sandbox, token,
 };
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
@@ -58,6 +58,11 @@ pub fn main() -> ExitCode {
         && args.profile.is_none()
     {
         return done(inspect::from_input(args.token.as_deref(), args.json));
+    }
+    // Made from the definitions alone: no store, no keychain (packages are built on machines
+    // that have neither).
+    if let Command::Generate(g) = &cli.command {
+        return done(generate::run(g));
     }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
@@ -129,6 +134,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Open { profile } => open::run(&core, profile.as_deref()),
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
         Command::Presets { preset, json } => presets::run(preset.as_deref(), *json),
+        Command::Generate(g) => generate::run(g),
     };
     done.map(|()| ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ use tokendesk_core::{Core, CoreOptions, ErrorCode};
 use tokendesk_testkit::{Flood, HeadlessLogin, Provider, contains, require_secret_service};
 
 mod consumers;
+mod packaging;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tokendesk");
 

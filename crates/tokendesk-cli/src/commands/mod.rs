@@ -3,6 +3,7 @@
 pub mod credential;
 pub mod doctor;
 pub mod exec;
+pub mod generate;
 pub mod inspect;
 pub mod list;
 pub mod login;
