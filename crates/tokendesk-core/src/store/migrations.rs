@@ -40,7 +40,11 @@ const STEPS: &[&str] = &[
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
-    let current: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    // One immediate transaction from reading the version to the last step: two processes
+    // opening a new store at once (the app and `tokendesk`, a script's parallel calls) take
+    // turns (the busy timeout), and the second finds the schema the first made.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if current > STEPS.len() {
         return Err(Error::new(
             ErrorCode::Storage,
@@ -52,17 +56,42 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         ));
     }
     for (i, step) in STEPS.iter().enumerate().skip(current) {
-        let tx = conn.transaction()?;
         tx.execute_batch(step)?;
         tx.pragma_update(None, "user_version", i + 1)?;
-        tx.commit()?;
     }
+    tx.commit()?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Processes opening a new store at the same moment each get the whole schema, none fails
+    /// on a table another one made.
+    #[test]
+    fn stores_opened_at_once_migrate_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let mut conn = Connection::open(&path).unwrap();
+                    conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                    migrate(&mut conn)
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().expect("every opener migrates or finds it done");
+        }
+        let conn = Connection::open(&path).unwrap();
+        let v: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, STEPS.len());
+    }
 
     #[test]
     fn migrating_twice_is_a_no_op_and_newer_schemas_are_refused() {
