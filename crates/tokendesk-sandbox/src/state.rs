@@ -158,6 +158,8 @@ pub(crate) struct Grant {
     pub dpop_jkt: Option<String>,
     /// The grant is forgotten after its last token has expired.
     pub live_until_ms: u64,
+    /// The bank: the authorization details (RFC 9396) granted, sent back with every token.
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 pub(crate) struct TokenRecord {

@@ -91,6 +91,7 @@ pub(crate) fn grant(
     store.grants.insert(
         grant_id.clone(),
         Grant {
+            authorization_details: None,
             client,
             subject: subject.to_owned(),
             scope: scope.clone(),
