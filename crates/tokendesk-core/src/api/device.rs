@@ -93,6 +93,16 @@ pub struct CibaLoginOptions {
 
 /// A sign-in approved elsewhere (device or CIBA), waiting for its poller (or polling).
 pub(super) struct PendingDevice {
+    wait: Waiting,
+    /// Set when a waiter took it: one poller per sign-in.
+    polling: bool,
+    /// Where the user approves (with the code in it when the provider offers that); none for
+    /// CIBA.
+    address: Option<String>,
+}
+
+/// What the poll loop needs of a pending sign-in.
+struct Waiting {
     profile_id: ProfileId,
     /// What the token is stored as: `device_code` or `ciba`.
     grant: GrantKind,
@@ -101,24 +111,24 @@ pub(super) struct PendingDevice {
     deadline: Instant,
     interval: Duration,
     cancel: CancellationToken,
-    /// Set when a waiter took it: one poller per sign-in.
-    polling: bool,
-    /// Where the user approves (with the code in it when the provider offers that); none for
-    /// CIBA.
-    address: Option<String>,
-    /// CIBA in ping mode: the notification endpoint, until the waiter takes it.
+    /// CIBA in ping mode: the notification endpoint (and its address), until the waiter takes
+    /// it.
     ping: Option<(PingListener, String)>,
 }
 
-/// What the poll loop needs of a pending sign-in.
-struct Waiting {
-    profile_id: ProfileId,
-    grant: GrantKind,
-    code: Sensitive<String>,
-    deadline: Instant,
-    interval: Duration,
-    cancel: CancellationToken,
-    ping: Option<(PingListener, String)>,
+impl Waiting {
+    /// The poller's copy: the ping listener moves to it.
+    fn take(&mut self) -> Waiting {
+        Waiting {
+            profile_id: self.profile_id.clone(),
+            grant: self.grant,
+            code: self.code.clone(),
+            deadline: self.deadline,
+            interval: self.interval,
+            cancel: self.cancel.clone(),
+            ping: self.ping.take(),
+        }
+    }
 }
 
 impl Core {
@@ -158,15 +168,17 @@ impl Core {
         self.keep_pending(
             started.login_id.clone(),
             PendingDevice {
-                profile_id: profile.id,
-                grant: GrantKind::DeviceCode,
-                code: auth.device_code,
-                deadline: Instant::now() + Duration::from_secs(auth.expires_in_secs),
-                interval: Duration::from_secs(auth.interval_secs),
-                cancel: CancellationToken::new(),
+                wait: Waiting {
+                    profile_id: profile.id,
+                    grant: GrantKind::DeviceCode,
+                    code: auth.device_code,
+                    deadline: Instant::now() + Duration::from_secs(auth.expires_in_secs),
+                    interval: Duration::from_secs(auth.interval_secs),
+                    cancel: CancellationToken::new(),
+                    ping: None,
+                },
                 polling: false,
                 address: Some(started.qr_address().to_owned()),
-                ping: None,
             },
         );
         Ok(started)
@@ -174,7 +186,7 @@ impl Core {
 
     fn keep_pending(&self, login_id: String, p: PendingDevice) {
         let mut pending = self.lock_device_logins();
-        pending.retain(|_, p| p.deadline > Instant::now());
+        pending.retain(|_, p| p.wait.deadline > Instant::now());
         pending.insert(login_id, p);
     }
 
@@ -304,15 +316,17 @@ impl Core {
         self.keep_pending(
             started.login_id.clone(),
             PendingDevice {
-                profile_id: profile.id.clone(),
-                grant: GrantKind::Ciba,
-                code: auth.auth_req_id,
-                deadline: Instant::now() + Duration::from_secs(auth.expires_in_secs),
-                interval: Duration::from_secs(auth.interval_secs),
-                cancel: CancellationToken::new(),
+                wait: Waiting {
+                    profile_id: profile.id.clone(),
+                    grant: GrantKind::Ciba,
+                    code: auth.auth_req_id,
+                    deadline: Instant::now() + Duration::from_secs(auth.expires_in_secs),
+                    interval: Duration::from_secs(auth.interval_secs),
+                    cancel: CancellationToken::new(),
+                    ping,
+                },
                 polling: false,
                 address: None,
-                ping,
             },
         );
         Ok(started)
@@ -335,15 +349,7 @@ impl Core {
                 ));
             }
             p.polling = true;
-            Waiting {
-                profile_id: p.profile_id.clone(),
-                grant: p.grant,
-                code: p.code.clone(),
-                deadline: p.deadline,
-                interval: p.interval,
-                cancel: p.cancel.clone(),
-                ping: p.ping.take(),
-            }
+            p.wait.take()
         };
         let attempt = self.attempt(
             EventKind::Acquisition,
@@ -565,7 +571,7 @@ impl Core {
     pub(super) fn cancel_device_login(&self, login_id: &str) -> bool {
         match self.lock_device_logins().get(login_id) {
             Some(p) => {
-                p.cancel.cancel();
+                p.wait.cancel.cancel();
                 true
             }
             None => false,

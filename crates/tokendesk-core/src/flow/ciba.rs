@@ -19,9 +19,8 @@ use super::{GrantKind, GrantSpec, SignIn, profile_token_params, token_ops};
 use crate::error::{Error, ErrorCode, Result};
 use crate::http::{Call, LastResponse};
 use crate::profile::{Endpoint, Profile, ProfileConfig};
-use crate::provider::hints::{self, Operation};
+use crate::provider::hints::Operation;
 use crate::provider::lenient;
-use crate::provider::response::ProviderError;
 use crate::secret::Sensitive;
 
 pub const GRANT_TYPE: &str = "urn:openid:params:grant-type:ciba";
@@ -380,23 +379,7 @@ fn signed(
 /// Reads the answer: an `auth_req_id` and its lifetime, or the provider's error with what it
 /// means (an unknown user, a binding message or details it refuses …).
 pub fn read_started(response: &oauth2::HttpResponse, last: &LastResponse) -> Result<Started> {
-    let body = response.body();
-    if !response.status().is_success() {
-        return Err(match serde_json::from_slice::<ProviderError>(body) {
-            Ok(pe) if !pe.error.is_empty() => {
-                hints::provider_error(&pe, last.status, Operation::BackchannelAuthentication)
-            }
-            _ => hints::unusable_body(body, last, Operation::BackchannelAuthentication, None),
-        });
-    }
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        hints::unusable_body(
-            body,
-            last,
-            Operation::BackchannelAuthentication,
-            Some(&e.to_string()),
-        )
-    })?;
+    let v = super::device::answer_json(response, last, Operation::BackchannelAuthentication)?;
     let auth_req_id = v
         .get("auth_req_id")
         .and_then(Value::as_str)

@@ -114,23 +114,7 @@ pub fn read_authorization(
     response: &oauth2::HttpResponse,
     last: &LastResponse,
 ) -> Result<DeviceAuthorization> {
-    let body = response.body();
-    if !response.status().is_success() {
-        return Err(match serde_json::from_slice::<ProviderError>(body) {
-            Ok(pe) if !pe.error.is_empty() => {
-                hints::provider_error(&pe, last.status, Operation::DeviceAuthorization)
-            }
-            _ => hints::unusable_body(body, last, Operation::DeviceAuthorization, None),
-        });
-    }
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        hints::unusable_body(
-            body,
-            last,
-            Operation::DeviceAuthorization,
-            Some(&e.to_string()),
-        )
-    })?;
+    let v = answer_json(response, last, Operation::DeviceAuthorization)?;
     let text = |name: &str| {
         v.get(name)
             .and_then(Value::as_str)
@@ -173,6 +157,25 @@ pub fn read_authorization(
         expires_in_secs: positive("expires_in", MAX_EXPIRES_SECS).unwrap_or(DEFAULT_EXPIRES_SECS),
         interval_secs: positive("interval", MAX_INTERVAL_SECS).unwrap_or(DEFAULT_INTERVAL_SECS),
     })
+}
+
+/// The JSON of a successful answer to a request that starts a sign-in elsewhere (the device
+/// authorization request, CIBA's backchannel request); the provider's error, or what is wrong
+/// with the body, otherwise.
+pub(super) fn answer_json(
+    response: &oauth2::HttpResponse,
+    last: &LastResponse,
+    op: Operation,
+) -> Result<Value> {
+    let body = response.body();
+    if !response.status().is_success() {
+        return Err(match serde_json::from_slice::<ProviderError>(body) {
+            Ok(pe) if !pe.error.is_empty() => hints::provider_error(&pe, last.status, op),
+            _ => hints::unusable_body(body, last, op, None),
+        });
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| hints::unusable_body(body, last, op, Some(&e.to_string())))
 }
 
 /// A verification address is opened in the user's browser: only http(s).
