@@ -29,19 +29,21 @@ const slowPolls = new Map();
  *   ciba-slow   client_secret_basic, poll; its second poll of a request, and any poll sooner
  *               than the request's interval, is answered slow_down (+5 s each)
  */
+export const cibaClient = (overrides) => ({
+  client_secret: `${overrides.client_id}-secret`,
+  grant_types: [CIBA_GRANT, 'refresh_token'],
+  response_types: [],
+  redirect_uris: [],
+  token_endpoint_auth_method: 'client_secret_basic',
+  backchannel_token_delivery_mode: 'poll',
+  backchannel_user_code_parameter: true,
+  authorization_details_types: RAR_TYPES,
+  scope: 'openid offline_access profile email api:read',
+  ...overrides,
+});
+
 export function cibaClients(opts) {
-  const client = (overrides) => ({
-    client_secret: `${overrides.client_id}-secret`,
-    grant_types: [CIBA_GRANT, 'refresh_token'],
-    response_types: [],
-    redirect_uris: [],
-    token_endpoint_auth_method: 'client_secret_basic',
-    backchannel_token_delivery_mode: 'poll',
-    backchannel_user_code_parameter: true,
-    authorization_details_types: RAR_TYPES,
-    scope: 'openid offline_access profile email api:read',
-    ...overrides,
-  });
+  const client = cibaClient;
   return [
     client({ client_id: 'ciba-app' }),
     client({

@@ -22,7 +22,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { cibaClients, cibaFeature, cibaSlowDown, deliverPings, handleCibaTest } from './ciba.mjs';
+import { cibaClient, cibaClients, cibaFeature, cibaSlowDown, deliverPings, handleCibaTest } from './ciba.mjs';
 import { RAR_TYPES, rarFeature } from './rar.mjs';
 
 // ---------------------------------------------------------------------------
@@ -213,6 +213,7 @@ const CLIENT_KEYS = {
   'web-app-jar': clientKeyPair('ec', 'web-app-jar-ec'),
   [PSD2_CLIENT_ID]: clientKeyPair('rsa', 'psd2-tpp-rsa'),
   'fapi-app': clientKeyPair('rsa', 'fapi-app-rsa'),
+  'ciba-jar': clientKeyPair('ec', 'ciba-jar-ec'),
 };
 
 const CLIENTS = [
@@ -427,6 +428,14 @@ CLIENTS.push(
     scope: 'api:read api:write',
   },
   ...cibaClients(opts),
+  // CIBA with signed authentication requests (CIBA Core §7.1.1) and private_key_jwt, ES256.
+  (({ client_secret, ...c }) => c)(cibaClient({
+    client_id: 'ciba-jar',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    backchannel_authentication_request_signing_alg: 'ES256',
+    jwks: CLIENT_KEYS['ciba-jar'].jwks,
+  })),
 );
 
 // With --tls-dir: HTTPS, client certificates asked for, and a client that authenticates with

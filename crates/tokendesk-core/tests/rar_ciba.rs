@@ -563,3 +563,48 @@ async fn ping_mode_polls_on_the_providers_notification_and_ignores_a_wrong_token
         "one poll, after the ping"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signed_ciba_request_with_private_key_jwt_is_approved() {
+    use tokendesk_core::profile::{AssertionAlg, ClientAssertion};
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let mut config = ciba_config(&p, "ciba-jar", "frank");
+    config.auth_method = AuthMethod::PrivateKeyJwt;
+    config.client_assertion = ClientAssertion {
+        alg: AssertionAlg::ES256,
+        kid: Some("ciba-jar-ec".into()),
+        audience: None,
+    };
+    config.signed_request = true;
+    config.authorization_details = Some(payment("20.00"));
+    let key = p.client_keys["ciba-jar"].clone();
+    let profile = t.add(config, Some(&key)).await;
+    let started = t
+        .core
+        .begin_ciba_login(&profile.id, CibaLoginOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    let request = exchanges(&t.core, &profile)
+        .into_iter()
+        .find(|e| e.operation == "backchannel_authentication")
+        .unwrap();
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(request.request_body.as_bytes())
+        .into_owned()
+        .collect();
+    let names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(names.contains(&"request"), "{names:?}");
+    assert!(
+        !names.contains(&"login_hint") && !names.contains(&"binding_message"),
+        "only the signed request object carries the parameters: {names:?}"
+    );
+    let waiting = wait_in_background(&t.core, &started);
+    assert_eq!(pending(&p, "frank").await[0]["binding_message"], "TD-4711");
+    answer(&p, "frank", false).await;
+    let token = waiting
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    assert_eq!(token.grant, GrantKind::Ciba);
+    assert!(token.authorization_details.unwrap().differences.is_empty());
+}
