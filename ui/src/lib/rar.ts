@@ -1,3 +1,5 @@
+import type { Difference } from './bindings/Difference';
+
 // Rich Authorization Requests (RFC 9396) in the form: the same rules tokendesk-core checks
 // (flow/rar.rs) — a JSON array of objects, each with a non-empty string "type" — and the
 // templates it offers, so the editor can say what is wrong before anything is saved.
@@ -74,4 +76,22 @@ export function addDetail(text: string, type: string): string {
     }
   }
   return JSON.stringify([...list, templateFor(type)], null, 2);
+}
+
+const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+
+/** For people, as the core and the command line say it. */
+export function describeDifference(d: Difference): string {
+  switch (d.kind) {
+    case 'dropped_type':
+      return `${d.detail_type}: asked for, not granted (dropped)`;
+    case 'added_type':
+      return `${d.detail_type}: granted, but not asked for`;
+    case 'changed':
+      return `${d.detail_type}: ${d.path} asked ${show(d.requested)}, granted ${show(d.granted)}`;
+    case 'missing':
+      return `${d.detail_type}: ${d.path} asked for, missing from the grant`;
+    case 'none_granted':
+      return 'the provider sent no authorization_details back: what it granted is not said';
+  }
 }
