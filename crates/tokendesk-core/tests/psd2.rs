@@ -744,6 +744,7 @@ async fn the_sandbox_bank_ciba_preset_is_approved_on_the_sandbox_page() {
         .unwrap();
     let profile = t.core.profile(BANK_CIBA_PRESET).unwrap();
     let page_url = format!("{}/ciba", sandbox.issuer(tokendesk_sandbox::Style::Bank));
+    tokendesk_core::http::install_tls_provider();
     let http = reqwest::Client::new();
     for approve in [true, false] {
         let started = t

@@ -77,6 +77,7 @@ fn wait_in_background(
 
 /// The provider's pending CIBA requests for a login hint (what the phone would show).
 async fn pending(p: &Provider, hint: &str) -> Vec<Value> {
+    tokendesk_core::http::install_tls_provider();
     reqwest::get(p.url(&format!("/test/ciba/pending?login_hint={hint}")))
         .await
         .unwrap()
@@ -92,6 +93,7 @@ async fn answer(p: &Provider, hint: &str, deny: bool) {
         "/test/ciba/approve?login_hint={hint}{}",
         if deny { "&deny=1" } else { "" }
     ));
+    tokendesk_core::http::install_tls_provider();
     let r = reqwest::Client::new().post(url).send().await.unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
@@ -519,6 +521,7 @@ async fn ping_mode_polls_on_the_providers_notification_and_ignores_a_wrong_token
     let waiting = wait_in_background(&t.core, &started);
 
     // A notification with a wrong token: refused, logged, and no poll.
+    tokendesk_core::http::install_tls_provider();
     let r = reqwest::Client::new()
         .post(&notify)
         .bearer_auth("not-the-token")

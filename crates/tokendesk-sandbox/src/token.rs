@@ -117,21 +117,10 @@ fn client_credentials(
     let scope = client
         .grant_scopes(issuer.style, params.get("scope"))
         .map_err(OAuthError::invalid_scope)?;
-    let grant_id = random::url_safe(16);
-    store.grants.insert(
-        grant_id.clone(),
-        Grant {
-            authorization_details: bank::ciba::details(issuer, params)?,
-            client,
-            subject: client.id.to_owned(),
-            scope: scope.clone(),
-            auth_time_s: None,
-            refresh_count: 0,
-            authorization_id: None,
-            dpop_jkt: None,
-            live_until_ms: now,
-        },
-    );
+    let grant_id = store.add_grant(Grant {
+        authorization_details: bank::ciba::details(issuer, params)?,
+        ..Grant::new(client, client.id, &scope, now)
+    });
     // RFC 6749 §4.4.3: no refresh token for client credentials; the gateway sends one anyway.
     let with_refresh = issuer.style == Style::Gateway;
     mint(

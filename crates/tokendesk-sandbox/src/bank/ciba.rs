@@ -216,21 +216,11 @@ pub(crate) fn grant(
     let Some(request) = store.bank.ciba.remove(&id) else {
         return Err(OAuthError::invalid_grant("unknown auth_req_id"));
     };
-    let grant_id = random::url_safe(16);
-    store.grants.insert(
-        grant_id.clone(),
-        Grant {
-            client,
-            subject: request.subject,
-            scope: request.scope.clone(),
-            auth_time_s: Some(now / 1000),
-            refresh_count: 0,
-            authorization_id: None,
-            dpop_jkt: None,
-            live_until_ms: now,
-            authorization_details: request.details,
-        },
-    );
+    let grant_id = store.add_grant(Grant {
+        auth_time_s: Some(now / 1000),
+        authorization_details: request.details,
+        ..Grant::new(client, &request.subject, &request.scope, now)
+    });
     mint(
         issuer,
         store,
