@@ -23,6 +23,7 @@ const COMMANDS: &[&str] = &[
     "complete_login",
     "cancel_login",
     "begin_device_login",
+    "begin_ciba_login",
     "wait_device_login",
     "open_device_verification",
     "refresh_token",

@@ -169,6 +169,7 @@ pub fn run() {
             commands::login::complete_login,
             commands::login::cancel_login,
             commands::login::begin_device_login,
+            commands::login::begin_ciba_login,
             commands::login::wait_device_login,
             commands::login::open_device_verification,
             commands::settings::get_settings,

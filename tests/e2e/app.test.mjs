@@ -772,6 +772,37 @@ test('a device sign-in: the code, the address and a QR code; approved on the oth
   assert.doesNotMatch(await text('validation'), /fail/i, 'the ID token of a device sign-in is checked');
 });
 
+test('a CIBA sign-in: the waiting view shows the binding message and ends when the phone approves', async () => {
+  await createProfile(
+    {
+      name: 'bank-ciba', environment: 'test', grant: 'ciba', issuer: provider.issuer, client_id: 'ciba-app',
+      auth_method: 'client_secret_basic', scopes: 'openid offline_access',
+      'ciba.login_hint': 'alice', 'ciba.binding_message': 'TD-4711',
+    },
+    'ciba-app-secret',
+  );
+  await openProfile('bank-ciba');
+  await click('sign-in');
+  assert.equal(await text('ciba-binding-message'), 'TD-4711', 'the binding message is shown');
+  assert.equal(await text('ciba-login-hint'), 'alice');
+  const left = await text('ciba-expires');
+  assert.match(left, /request expires in (9|10):\d\d/, `a countdown to the request's expiry: "${left}"`);
+  const size = await (await el('ciba-binding-message')).getSize();
+  assert.ok(size.height >= 40, `the binding message is shown large: ${JSON.stringify(size)}`);
+  // The phone: the provider's pending request shows the same binding message.
+  const pending = await (await fetch(`${provider.issuer}/test/ciba/pending?login_hint=alice`)).json();
+  assert.equal(pending[0]?.binding_message, 'TD-4711');
+  await screenshot('ciba-waiting');
+  const approved = await fetch(`${provider.issuer}/test/ciba/approve?login_hint=alice`, { method: 'POST' });
+  assert.equal(approved.status, 200);
+  await click('nav-dashboard');
+  await el('token-card-bank-ciba').waitForDisplayed({ timeout: 30000 }).catch(async (e) => {
+    await openProfile('bank-ciba');
+    const err = await el('error-message');
+    throw new Error((await err.isExisting()) ? `the CIBA sign-in failed: ${await err.getText()}` : e.message);
+  });
+});
+
 test('token rows fit the window: default size and the narrowest one', async () => {
   await click('nav-dashboard');
   await el('token-card-web-app').waitForDisplayed({ timeout: 20000 });

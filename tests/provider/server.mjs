@@ -22,6 +22,9 @@ import https from 'node:https';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { cibaClient, cibaClients, cibaFeature, cibaSlowDown, deliverPings, handleCibaTest } from './ciba.mjs';
+import { RAR_TYPES, rarFeature } from './rar.mjs';
+
 // ---------------------------------------------------------------------------
 // Command line
 // ---------------------------------------------------------------------------
@@ -29,7 +32,8 @@ import { parseArgs } from 'node:util';
 const USAGE = `usage: node server.mjs [--port N] [--access-ttl S] [--refresh-ttl S] [--id-ttl S]
                       [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR]
                       [--tamper-hybrid c_hash|s_hash ...] [--device-interval S]
-                      [--clock-offset S] [--quiet]`;
+                      [--clock-offset S] [--ciba-interval S] [--ciba-notify URL]
+                      [--quiet]`;
 
 /** What --tamper-hybrid may break in a front-channel (hybrid) ID token. */
 const TAMPERABLE_HASHES = ['c_hash', 's_hash'];
@@ -51,6 +55,9 @@ function parseCli(argv) {
         'tls-dir': { type: 'string' },
         'tamper-hybrid': { type: 'string', multiple: true, default: [] },
         'device-interval': { type: 'string', default: '1' },
+        // CIBA (ciba.mjs): the interval its answers announce, and where ciba-ping is notified.
+        'ciba-interval': { type: 'string', default: '1' },
+        'ciba-notify': { type: 'string', default: 'http://127.0.0.1:9/ciba' },
         // The Date header of every answer is this many seconds off (negative: behind), as from a
         // provider whose clock is wrong.
         'clock-offset': { type: 'string', default: '0' },
@@ -99,6 +106,8 @@ function parseCli(argv) {
     tlsDir: values['tls-dir'],
     tamperHybrid,
     deviceInterval: int('device-interval', 1),
+    cibaInterval: int('ciba-interval', 1),
+    cibaNotify: values['ciba-notify'],
     clockOffset: (() => {
       const raw = values['clock-offset'];
       if (!/^-?\d+$/.test(raw)) {
@@ -204,6 +213,7 @@ const CLIENT_KEYS = {
   'web-app-jar': clientKeyPair('ec', 'web-app-jar-ec'),
   [PSD2_CLIENT_ID]: clientKeyPair('rsa', 'psd2-tpp-rsa'),
   'fapi-app': clientKeyPair('rsa', 'fapi-app-rsa'),
+  'ciba-jar': clientKeyPair('ec', 'ciba-jar-ec'),
 };
 
 const CLIENTS = [
@@ -399,6 +409,35 @@ CLIENTS.push(
 // web-app may also sign in on another device: an authorization-code client used over SSH.
 CLIENTS.find((c) => c.client_id === 'web-app').grant_types.push(DEVICE_GRANT);
 
+// Rich Authorization Requests (rar.mjs) and CIBA (ciba.mjs).
+CLIENTS.push(
+  interactiveClient({
+    client_id: 'rar-app',
+    client_secret: 'rar-app-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    authorization_details_types: RAR_TYPES,
+  }),
+  {
+    client_id: 'rar-cc',
+    client_secret: 'rar-cc-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    authorization_details_types: RAR_TYPES,
+    scope: 'api:read api:write',
+  },
+  ...cibaClients(opts),
+  // CIBA with signed authentication requests (CIBA Core §7.1.1) and private_key_jwt, ES256.
+  (({ client_secret, ...c }) => c)(cibaClient({
+    client_id: 'ciba-jar',
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    backchannel_authentication_request_signing_alg: 'ES256',
+    jwks: CLIENT_KEYS['ciba-jar'].jwks,
+  })),
+);
+
 // With --tls-dir: HTTPS, client certificates asked for, and a client that authenticates with
 // one (RFC 8705 tls_client_auth) and gets certificate-bound access tokens.
 if (opts.tlsDir) {
@@ -584,6 +623,8 @@ function providerConfiguration() {
     features: {
       devInteractions: { enabled: true }, // built-in login + consent pages
       deviceFlow: { enabled: true }, // /device/auth, the verification page at /device
+      ciba: cibaFeature(opts, log, errors), // /backchannel; see ciba.mjs
+      richAuthorizationRequests: rarFeature(errors), // see rar.mjs
       clientCredentials: { enabled: true },
       jwtResponseModes: { enabled: true },
       fapi: { enabled: true, profile: (ctx, client) => (client?.clientId === 'fapi-app' ? '2.0' : undefined) },
@@ -618,6 +659,8 @@ function providerConfiguration() {
         // `oneOf` is set when a stored grant holds several resources.
         async defaultResource(ctx, client, oneOf) {
           if (oneOf) return oneOf.includes(API_RESOURCE) ? API_RESOURCE : oneOf;
+          // Rich Authorization Requests need a resource (oidc-provider): the API's.
+          if (ctx.oidc.params?.authorization_details) return API_RESOURCE;
           if (ctx.oidc.params?.grant_type === 'client_credentials') {
             return requestsPsd2Scope(ctx.oidc.params?.scope) ? PSD2_RESOURCE : API_RESOURCE;
           }
@@ -667,6 +710,7 @@ function providerConfiguration() {
       DeviceCode: (ctx, token, client) => (
         ['device-expiring', 'device-short'].includes(client?.clientId) ? DEVICE_SHORT_TTL : DEVICE_TTL),
       Interaction: 60 * 60,
+      BackchannelAuthenticationRequest: (ctx) => Math.min(600, Number(ctx?.oidc?.params.requested_expiry) || 600),
       Session: 14 * DAY,
       // A refresh token is useless once its grant expires: keep grants longer.
       Grant: Math.max(14 * DAY, opts.refreshTtl * 2),
@@ -737,7 +781,7 @@ const sendJson = (res, status, obj, extraHeaders) => send(res, status, JSON.stri
 // indistinguishable, so requests to the client-authenticating endpoints are
 // checked here first and a mismatch is rejected like oidc-provider would.
 
-const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth']);
+const CLIENT_AUTH_PATHS = new Set(['/token', '/token/introspection', '/token/revocation', '/request', '/device/auth', '/backchannel']);
 const REGISTERED_AUTH_METHOD = new Map(CLIENTS.map((c) => [c.client_id, c.token_endpoint_auth_method]));
 
 function decodeBasicPart(s) {
@@ -1466,9 +1510,16 @@ const server = (tls ? (handler) => https.createServer(tls, handler) : http.creat
     return;
   }
   if (!oidcCallback) return send(res, 503, 'starting\n', 'text/plain');
+  if (url.pathname.startsWith('/test/ciba/')) {
+    handleCibaTest(req, res, url, { provider, errors, log, sendJson }).catch((err) => {
+      console.error('[provider] ciba test route error:', err);
+      if (!res.headersSent) sendJson(res, 500, { error: String(err?.message ?? err) });
+    });
+    return undefined;
+  }
   if (req.method === 'POST' && CLIENT_AUTH_PATHS.has(url.pathname)) {
     rejectWrongClientAuthMethod(req, res).then((handled) => {
-      if (!handled && !deviceSlowDown(req, res, url)) oidcCallback(req, res);
+      if (!handled && !deviceSlowDown(req, res, url) && !cibaSlowDown(req, res, url, { opts, log, sendJson })) oidcCallback(req, res);
     }, (err) => {
       console.error('[provider] client auth check failed:', err);
       if (!res.headersSent) send(res, 400, 'bad request\n', 'text/plain');
@@ -1496,6 +1547,7 @@ const provider = new Provider(issuer, providerConfiguration());
 provider.proxy = false;
 
 provider.registerGrantType(JWT_BEARER_GRANT, jwtBearerGrant, ['assertion', 'scope']);
+deliverPings(provider, opts);
 provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeGrant, [
   'subject_token', 'subject_token_type', 'actor_token', 'actor_token_type',
   'requested_token_type', 'audience', 'scope',
@@ -1534,7 +1586,7 @@ provider.IdToken.prototype.issue = async function issue(options = {}) {
 for (const event of [
   'authorization.error', 'grant.error', 'introspection.error', 'revocation.error',
   'userinfo.error', 'end_session.error', 'server_error', 'discovery.error', 'jwks.error',
-  'pushed_authorization_request.error',
+  'pushed_authorization_request.error', 'backchannel_authentication.error',
 ]) {
   provider.on(event, (ctx, err) => {
     // error_detail / cause hold the real reason behind e.g. "grant request is invalid".

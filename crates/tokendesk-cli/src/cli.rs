@@ -285,6 +285,11 @@ pub struct LoginArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout: u64,
+    /// CIBA: the user to authenticate this time, instead of the profile's login hint. (A
+    /// user_code the provider asks for is read from $TOKENDESK_USER_CODE, never from the
+    /// command line.)
+    #[arg(long, value_name = "HINT")]
+    pub login_hint: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -329,6 +334,65 @@ pub enum ProfileCommand {
     /// Store the private key of a profile's TLS client certificate (a PEM file, `-` for stdin)
     /// in the OS keychain, replacing the one stored.
     SetTlsKey { profile: String, file: String },
+    /// Change a profile's authorization details (RFC 9396) and CIBA settings; what is not
+    /// given stays as it is.
+    Edit(EditArgs),
+}
+
+/// The authorization details and CIBA settings of `profile add` and `profile edit`.
+#[derive(Args, Debug, Default)]
+pub struct RichArgs {
+    /// Rich Authorization Requests (RFC 9396): a JSON array of objects with a "type", or
+    /// @FILE; string values may hold {{placeholders}} filled by the steps. Sent as
+    /// authorization_details. `profile edit --authorization-details ''` removes them.
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub authorization_details: Option<String>,
+    /// CIBA: the backchannel authentication endpoint, when discovery does not find it.
+    #[arg(long, value_name = "URL")]
+    pub backchannel_url: Option<String>,
+    /// CIBA: the user to authenticate (login_hint; with --hint-kind, an ID token or a
+    /// login_hint_token).
+    #[arg(long, value_name = "HINT")]
+    pub login_hint: Option<String>,
+    /// CIBA: how --login-hint names the user.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub hint_kind: Option<HintKindArg>,
+    /// CIBA: a short text shown here and on the user's device (a template).
+    #[arg(long, value_name = "TEXT")]
+    pub binding_message: Option<String>,
+    /// CIBA: acr_values, space separated.
+    #[arg(long, value_name = "ACR")]
+    pub acr_values: Option<String>,
+    /// CIBA: requested_expiry, seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub requested_expiry: Option<u32>,
+    /// CIBA: poll the token endpoint, or wait for the provider's ping on --notify-url.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub ciba_mode: Option<CibaModeArg>,
+    /// CIBA ping mode: the client notification endpoint registered for the client, a loopback
+    /// address TokenDesk listens on (http://127.0.0.1:PORT/path).
+    #[arg(long, value_name = "URL")]
+    pub notify_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    pub profile: String,
+    #[command(flatten)]
+    pub rich: RichArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HintKindArg {
+    LoginHint,
+    IdTokenHint,
+    LoginHintToken,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CibaModeArg {
+    Poll,
+    Ping,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -568,6 +632,8 @@ pub struct ProfileAddArgs {
     /// An API URL for copied curl lines.
     #[arg(long)]
     pub api_url: Option<String>,
+    #[command(flatten)]
+    pub rich: RichArgs,
 }
 
 #[derive(Args, Debug)]

@@ -56,6 +56,7 @@ pub fn main() -> ExitCode {
     }
     if let Command::Inspect(args) = &cli.command
         && args.profile.is_none()
+        && inspect::names_profile(args.token.as_deref()).is_none()
     {
         return done(inspect::from_input(args.token.as_deref(), args.json));
     }
@@ -111,7 +112,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Introspect { profile, refresh } => ops::introspect(&core, profile, *refresh).await,
         Command::Userinfo { profile } => ops::userinfo(&core, profile).await,
         Command::Inspect(args) => {
-            inspect::stored(&core, args, args.profile.as_deref().unwrap_or_default()).await
+            let name = args
+                .profile
+                .as_deref()
+                .or(inspect::names_profile(args.token.as_deref()))
+                .unwrap_or_default();
+            inspect::stored(&core, args, name).await
         }
         Command::History { profile, limit } => ops::history(&core, profile, *limit),
         Command::Profile(p) => match p {
@@ -129,6 +135,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 profile: name,
                 file,
             } => profile::set_tls_key(&core, name, file).await,
+            ProfileCommand::Edit(a) => profile::edit(&core, a).await,
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Open { profile } => open::run(&core, profile.as_deref()),

@@ -2288,3 +2288,156 @@ fn open_starts_the_app_at_the_profile_and_names_what_is_missing() {
         String::from_utf8_lossy(&missing.stderr)
     );
 }
+
+/// Rich Authorization Requests from the command line: details refused at `profile add` when
+/// not an array of objects with a type (nothing stored), given as @FILE, the narrowed amount
+/// pointed out by `inspect P` (and `--json`), `profile edit` changing them.
+#[test]
+fn authorization_details_from_the_command_line() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let add = |details: &str| {
+        run_with_stdin(
+            home.path(),
+            &[
+                "profile",
+                "add",
+                "pay",
+                "--issuer",
+                &p.issuer,
+                "--client-id",
+                "rar-cc",
+                "--client-secret-stdin",
+                "--grant",
+                "client-credentials",
+                "--scope",
+                "api:read",
+                "--authorization-details",
+                details,
+            ],
+            "rar-cc-secret\n",
+        )
+    };
+    let refused = add(r#"{"type":"payment_initiation"}"#);
+    assert_ne!(code(&refused), 0);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("JSON array"), "{err}");
+    assert!(
+        !ok(&run(home.path(), &["profile", "list"])).contains("pay"),
+        "nothing stored"
+    );
+
+    let file = home.path().join("payment.json");
+    std::fs::write(
+        &file,
+        r#"[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"150.00"}}]"#,
+    )
+    .unwrap();
+    ok(&add(&format!("@{}", file.display())));
+    ok(&run(home.path(), &["token", "pay"]));
+    let text = ok(&run(home.path(), &["inspect", "pay"]));
+    assert!(
+        text.contains("/instructedAmount/amount asked 150.00, granted 100.00"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["inspect", "pay", "--json"]))).unwrap();
+    assert_eq!(
+        json["authorization_details"]["granted"][0]["instructedAmount"]["amount"],
+        "100.00"
+    );
+    assert_eq!(
+        json["authorization_details"]["differences"][0]["path"],
+        "/instructedAmount/amount"
+    );
+
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "edit",
+            "pay",
+            "--authorization-details",
+            r#"[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"12.34"}}]"#,
+        ],
+    ));
+    ok(&run(home.path(), &["refresh", "pay"]));
+    assert!(ok(&run(home.path(), &["inspect", "pay"])).contains("Granted as asked."));
+}
+
+/// `tokendesk login P` for a CIBA profile prints the binding message, waits, and stores the
+/// token the phone approved; `--login-hint` names another user.
+#[test]
+fn a_ciba_login_from_the_command_line() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "bank",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "ciba-app",
+            "--client-secret-stdin",
+            "--grant",
+            "ciba",
+            "--scope",
+            "openid offline_access",
+            "--login-hint",
+            "alice",
+            "--binding-message",
+            "TD-9",
+        ],
+        "ciba-app-secret\n",
+    ));
+    let mut child = tokendesk(home.path())
+        .args(["login", "bank", "--login-hint", "bob"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rx = stderr_lines(&mut child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut lines = Vec::new();
+    while !lines
+        .iter()
+        .any(|l: &String| l.contains("Waiting for the approval"))
+    {
+        lines.push(
+            rx.recv_timeout(deadline - Instant::now())
+                .unwrap_or_else(|_| panic!("it says it waits; got {lines:?}")),
+        );
+    }
+    assert!(lines.iter().any(|l| l.contains("(bob)")), "{lines:?}");
+    std::thread::spawn(move || for _ in rx {});
+    let approved = Command::new("curl")
+        .args([
+            "-sf",
+            "-X",
+            "POST",
+            &p.url("/test/ciba/approve?login_hint=bob"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        approved.status.success(),
+        "the phone approves bob's request"
+    );
+    let out = wait_bounded(child, Duration::from_secs(30), "tokendesk login bank");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("TD-9"),
+        "the binding message is printed"
+    );
+    let history = ok(&run(home.path(), &["history", "bank"]));
+    assert!(history.contains("ciba"), "{history}");
+    ok(&run(home.path(), &["token", "bank"]));
+}

@@ -35,6 +35,9 @@ fn export_all(dir: &Path) {
     Exchange::export_all(&cfg).unwrap();
     LoginStarted::export_all(&cfg).unwrap();
     DeviceLoginStarted::export_all(&cfg).unwrap();
+    crate::api::CibaLoginStarted::export_all(&cfg).unwrap();
+    crate::api::CibaLoginOptions::export_all(&cfg).unwrap();
+    crate::flow::rar::DetailsComparison::export_all(&cfg).unwrap();
     ExportFormat::export_all(&cfg).unwrap();
     CoreEvent::export_all(&cfg).unwrap();
     Error::export_all(&cfg).unwrap();

@@ -77,4 +77,9 @@ pub struct TokenEvent {
     /// failure. `None` when the attempt sent nothing, or for events recorded before.
     #[serde(default)]
     pub exchange_id: Option<i64>,
+    /// Rich Authorization Requests (RFC 9396): what the new token was granted, beside what was
+    /// asked, and every difference.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub authorization_details: Option<crate::flow::rar::DetailsComparison>,
 }

@@ -29,6 +29,7 @@ pub mod inspect;
 pub mod json_object;
 pub mod keychain;
 pub mod loopback;
+pub mod ping;
 pub mod presets;
 pub mod profile;
 pub mod provider;
@@ -46,8 +47,8 @@ pub mod warnings;
 pub mod www_authenticate;
 
 pub use api::{
-    ApiRequest, ApiResponse, Core, CoreOptions, DeviceLoginStarted, ExportFormat, LoginStarted,
-    Schedule, TokenInspection, TypedSecrets,
+    ApiRequest, ApiResponse, CibaLoginOptions, CibaLoginStarted, Core, CoreOptions,
+    DeviceLoginStarted, ExportFormat, LoginStarted, Schedule, TokenInspection, TypedSecrets,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use tokio_util::sync::CancellationToken;

@@ -15,6 +15,9 @@ pub const SANDBOX_ENVIRONMENT: &str = "sandbox";
 pub const BANK_CC_PRESET: &str = "Sandbox bank · PSD2 client credentials";
 /// The sandbox bank's sign-in profile: a consent, a signed hybrid sign-in, the accounts API.
 pub const BANK_ACCOUNTS_PRESET: &str = "Sandbox bank · PSD2 accounts";
+/// The sandbox bank's CIBA profile: a payment of 12.34 EUR approved on the user's "phone" (the
+/// sandbox page `{bank}/ciba`).
+pub const BANK_CIBA_PRESET: &str = "Sandbox bank · CIBA payment";
 /// The sandbox's FAPI 2.0 sign-in: PAR, PKCE, private_key_jwt to the issuer, DPoP-bound tokens.
 pub const FAPI_PRESET: &str = "Sandbox FAPI 2.0";
 
@@ -114,8 +117,37 @@ pub fn sandbox(c: &SandboxClients<'_>) -> Vec<Preset> {
         ),
         bank_cc,
         bank_accounts,
+        bank_ciba(&c.bank),
         fapi(&c.fapi),
     ]
+}
+
+/// The bank's CIBA profile: the TPP asks the bank to reach "alice", who approves a payment of
+/// 12.34 EUR (`payment_initiation` authorization details) on the sandbox's approval page,
+/// checking the binding message; TokenDesk polls meanwhile.
+fn bank_ciba(b: &SandboxBank<'_>) -> Preset {
+    let mut p = base(
+        BANK_CIBA_PRESET,
+        b.issuer,
+        GrantKind::Ciba,
+        b.client,
+        "openid offline_access payments",
+    );
+    let c = &mut p.config;
+    c.auth_method = AuthMethod::ClientSecretPost;
+    c.headers = vec![Param::new("x-api-key", b.client.0)];
+    c.ciba.login_hint = Some("alice".into());
+    c.ciba.binding_message = Some("PAY-1234".into());
+    c.authorization_details = Some(
+        serde_json::json!([{
+            "type": "payment_initiation",
+            "instructedAmount": {"currency": "EUR", "amount": "12.34"},
+            "creditorName": "Merchant A",
+            "creditorAccount": {"iban": "DE02100100109307118603"}
+        }])
+        .to_string(),
+    );
+    p
 }
 
 /// The FAPI 2.0 sign-in (Security Profile): the request pushed (PAR) with PKCE S256, the client
@@ -273,7 +305,7 @@ mod tests {
     #[test]
     fn sandbox_presets_cover_both_grants_and_styles_and_are_valid() {
         let presets = sandbox(&clients());
-        assert_eq!(presets.len(), 7);
+        assert_eq!(presets.len(), 8);
         for p in &presets {
             p.config.validate().unwrap();
             assert!(p.secret.is_some());

@@ -166,6 +166,9 @@ pub struct Endpoints {
     pub par: Option<String>,
     /// The device authorization endpoint (RFC 8628): where a device sign-in starts.
     pub device_authorization: Option<String>,
+    /// The backchannel authentication endpoint (OpenID CIBA): where a CIBA sign-in starts.
+    #[ts(optional = nullable)]
+    pub backchannel_authentication: Option<String>,
 }
 
 /// A name/value pair: an extra parameter or header.
@@ -259,6 +262,14 @@ pub struct ProfileConfig {
     pub jwt_bearer: crate::flow::jwt_bearer::JwtBearer,
     /// With the token-exchange grant: whose tokens are exchanged, and for what.
     pub token_exchange: crate::flow::token_exchange::TokenExchange,
+    /// With the CIBA grant: whom to authenticate, the binding message, poll or ping.
+    pub ciba: crate::flow::ciba::Ciba,
+    /// Rich Authorization Requests (RFC 9396): a JSON array template of objects with a `type`
+    /// (`[{"type": "payment_initiation", "instructedAmount": {…}}]`), sent as
+    /// `authorization_details` on the authorization request (plain, signed or pushed), the
+    /// client-credentials, token-exchange and CIBA requests.
+    #[ts(optional = nullable)]
+    pub authorization_details: Option<String>,
     pub scopes: Vec<String>,
     /// Sent as `audience` on token requests (Auth0 and others).
     pub audience: Option<String>,
@@ -311,10 +322,12 @@ pub enum Endpoint {
     PushedAuthorization,
     /// RFC 8628: where a device sign-in gets its user code.
     DeviceAuthorization,
+    /// OpenID CIBA: where a decoupled sign-in is asked for.
+    BackchannelAuthentication,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Authorization,
         Endpoint::Token,
         Endpoint::Revocation,
@@ -323,6 +336,7 @@ impl Endpoint {
         Endpoint::Jwks,
         Endpoint::PushedAuthorization,
         Endpoint::DeviceAuthorization,
+        Endpoint::BackchannelAuthentication,
     ];
 
     pub fn label(self) -> &'static str {
@@ -335,6 +349,7 @@ impl Endpoint {
             Endpoint::Jwks => "JWKS URI",
             Endpoint::PushedAuthorization => "pushed authorization request endpoint",
             Endpoint::DeviceAuthorization => "device authorization endpoint",
+            Endpoint::BackchannelAuthentication => "backchannel authentication endpoint",
         }
     }
 }
@@ -351,6 +366,7 @@ impl Endpoints {
             Endpoint::Jwks => &self.jwks,
             Endpoint::PushedAuthorization => &self.par,
             Endpoint::DeviceAuthorization => &self.device_authorization,
+            Endpoint::BackchannelAuthentication => &self.backchannel_authentication,
         }
         .as_deref()
     }
@@ -512,6 +528,15 @@ impl ProfileConfig {
         let mut step_errs = Vec::new();
         crate::steps::validate(&self.steps, &self.name, &mut step_errs);
         crate::flow::token_exchange::validate(self, &mut step_errs);
+        crate::flow::ciba::validate(self, &mut step_errs);
+        if let Some(details) = self
+            .authorization_details
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            && let Err(m) = crate::flow::rar::parse(details)
+        {
+            step_errs.push(("authorization_details".into(), m));
+        }
         for (f, m) in step_errs {
             err(&f, m);
         }
@@ -536,6 +561,10 @@ impl ProfileConfig {
             ("endpoints.jwks", &e.jwks),
             ("endpoints.par", &e.par),
             ("endpoints.device_authorization", &e.device_authorization),
+            (
+                "endpoints.backchannel_authentication",
+                &e.backchannel_authentication,
+            ),
             ("api_url", &self.api_url),
         ] {
             if let Some(v) = value

@@ -18,6 +18,12 @@ const SECRET_NAMES: &[&str] = &[
     "password",
     "token",
     "device_code",
+    // CIBA: the request's id and the notification's bearer token are credentials, and so are
+    // the hints that are tokens.
+    "auth_req_id",
+    "client_notification_token",
+    "id_token_hint",
+    "login_hint_token",
     "subject_token",
     "actor_token",
     "private_key",

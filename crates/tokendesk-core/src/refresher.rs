@@ -295,6 +295,7 @@ mod tests {
             issued_token_type: None,
             exchanged_from: None,
             exchange_actor: None,
+            authorization_details: None,
         }
     }
 

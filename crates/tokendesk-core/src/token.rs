@@ -62,6 +62,11 @@ pub struct TokenSet {
     /// With a token exchange on behalf of an actor: the actor token it carried.
     #[serde(default)]
     pub exchange_actor: Option<ChainLink>,
+    /// Rich Authorization Requests (RFC 9396): the details the profile asks for and those the
+    /// token response granted, with every difference.
+    #[serde(default)]
+    #[ts(optional = nullable)]
+    pub authorization_details: Option<crate::flow::rar::DetailsComparison>,
 }
 
 /// Which profile's token another token was exchanged from: never the value, its fingerprint
@@ -198,6 +203,7 @@ impl TokenSet {
                 .map(str::to_owned),
             exchanged_from: previous.and_then(|p| p.exchanged_from.clone()),
             exchange_actor: previous.and_then(|p| p.exchange_actor.clone()),
+            authorization_details: None,
         }
     }
 

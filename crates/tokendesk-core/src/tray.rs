@@ -309,6 +309,7 @@ pub(crate) mod tests {
             issued_token_type: None,
             exchanged_from: None,
             exchange_actor: None,
+            authorization_details: None,
         }
     }
 

@@ -527,8 +527,8 @@ async fn the_sandbox_bank_presets_sign_in_in_one_click() {
         .unwrap();
     assert_eq!(
         created.len(),
-        7,
-        "the four sandbox profiles, the bank's two and the FAPI one"
+        8,
+        "the four sandbox profiles, the bank's three and the FAPI one"
     );
     let web = t.core.profile(BANK_ACCOUNTS_PRESET).unwrap();
     assert!(
@@ -725,4 +725,78 @@ async fn a_siblings_token_the_api_refuses_is_renewed_once() {
         .await
         .unwrap();
     assert_ne!(fresh.expose(), dead.expose(), "the sibling has a new token");
+}
+
+/// The sandbox bank's CIBA preset: the request reaches the sandbox's approval page ("the
+/// phone") with its binding message and payment; approved there, the poll brings a token with
+/// the payment_initiation details granted as asked; a denial ends the next wait plainly.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_bank_ciba_preset_is_approved_on_the_sandbox_page() {
+    use tokendesk_core::CibaLoginOptions;
+    use tokendesk_core::presets::BANK_CIBA_PRESET;
+    let sandbox = tokendesk_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let t = TestCore::new();
+    t.core
+        .add_presets(tokendesk_sandbox::presets::presets(&sandbox))
+        .await
+        .unwrap();
+    let profile = t.core.profile(BANK_CIBA_PRESET).unwrap();
+    let page_url = format!("{}/ciba", sandbox.issuer(tokendesk_sandbox::Style::Bank));
+    tokendesk_core::http::install_tls_provider();
+    let http = reqwest::Client::new();
+    for approve in [true, false] {
+        let started = t
+            .core
+            .begin_ciba_login(&profile.id, CibaLoginOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(started.binding_message.as_deref(), Some("PAY-1234"));
+        let core = t.core.clone();
+        let login_id = started.login_id.clone();
+        let waiting = tokio::spawn(async move { core.wait_device_login(&login_id).await });
+        let page = http
+            .get(&page_url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("PAY-1234"),
+            "the phone shows the binding message: {page}"
+        );
+        assert!(page.contains("12.34"), "and the payment");
+        let id = page
+            .split("name=\"id\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("a pending request on the page")
+            .to_owned();
+        let decision = if approve { "approve" } else { "deny" };
+        let r = http
+            .post(format!("{page_url}/decision"))
+            .form(&[("id", id.as_str()), ("decision", decision)])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success() || r.status().is_redirection(),
+            "{}",
+            r.status()
+        );
+        let result = waiting.await.unwrap();
+        if approve {
+            let token = result.unwrap_or_else(|e| panic!("{}", e.message));
+            assert_eq!(token.grant, GrantKind::Ciba);
+            let d = token.authorization_details.expect("details granted");
+            assert!(d.differences.is_empty(), "{:?}", d.differences);
+            assert_eq!(d.granted.unwrap()[0]["instructedAmount"]["amount"], "12.34");
+        } else {
+            let e = result.unwrap_err();
+            assert_eq!(e.code, ErrorCode::AuthorizationDenied, "{}", e.message);
+        }
+    }
 }

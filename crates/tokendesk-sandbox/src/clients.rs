@@ -97,6 +97,7 @@ pub const DEMO_CLIENTS: &[DemoClient] = &[
             "refresh_token",
             "client_credentials",
             JWT_BEARER,
+            crate::bank::ciba::GRANT_TYPE,
         ],
         scopes: BANK_SCOPES,
         auth_methods: &["client_secret_post"],

@@ -78,7 +78,21 @@ fn document(issuer: &Issuer) -> Value {
 /// `code id_token`, acr values, and `client_secret_post` only.
 fn bank_rules(doc: &mut Value) {
     let methods = json!(["client_secret_post"]);
+    let issuer = doc["issuer"].as_str().unwrap_or_default().to_owned();
     for (field, value) in [
+        (
+            "backchannel_authentication_endpoint",
+            json!(format!("{issuer}{}", crate::bank::ciba::BACKCHANNEL_PATH)),
+        ),
+        (
+            "backchannel_token_delivery_modes_supported",
+            json!(["poll"]),
+        ),
+        ("backchannel_user_code_parameter_supported", json!(false)),
+        (
+            "authorization_details_types_supported",
+            json!([crate::bank::ciba::DETAILS_TYPE]),
+        ),
         ("response_types_supported", json!(["code id_token", "code"])),
         ("response_modes_supported", json!(["query", "fragment"])),
         ("token_endpoint_auth_methods_supported", methods.clone()),

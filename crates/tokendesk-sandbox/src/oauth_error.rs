@@ -34,6 +34,12 @@ impl OAuthError {
         error
     }
 
+    /// Any other 400 answer: CIBA's `authorization_pending`, `access_denied`, `expired_token`,
+    /// `unknown_user_id`, RFC 9396's `invalid_authorization_details`.
+    pub(crate) fn bad_request(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, description)
+    }
+
     pub(crate) fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
     }

@@ -16,7 +16,7 @@ button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.6rem;border-radius:.3re
 button.approve{background:#1f7a3a;color:#fff;border-color:#1f7a3a}\
 .error{color:#a4161a}";
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\

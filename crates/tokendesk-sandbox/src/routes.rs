@@ -59,7 +59,8 @@ fn issuer_routes(issuer: Issuer) -> Router {
         Style::Standard | Style::Gateway => back_channel,
         Style::Bank => back_channel
             .merge(bank::api_routes())
-            .layer(middleware::from_fn(bank::require_api_key)),
+            .layer(middleware::from_fn(bank::require_api_key))
+            .merge(bank::public_routes()),
         Style::Fapi => back_channel.merge(fapi::routes()),
     };
     public.merge(back_channel).with_state(issuer)

@@ -158,6 +158,30 @@ pub(crate) struct Grant {
     pub dpop_jkt: Option<String>,
     /// The grant is forgotten after its last token has expired.
     pub live_until_ms: u64,
+    /// The bank: the authorization details (RFC 9396) granted, sent back with every token.
+    pub authorization_details: Option<serde_json::Value>,
+}
+
+impl Grant {
+    /// A new grant of `client` for `subject`: no login time, no refresh yet, nothing bound.
+    pub(crate) fn new(
+        client: &'static DemoClient,
+        subject: &str,
+        scope: &[String],
+        now: u64,
+    ) -> Self {
+        Grant {
+            client,
+            subject: subject.to_owned(),
+            scope: scope.to_vec(),
+            auth_time_s: None,
+            refresh_count: 0,
+            authorization_id: None,
+            dpop_jkt: None,
+            live_until_ms: now,
+            authorization_details: None,
+        }
+    }
 }
 
 pub(crate) struct TokenRecord {
@@ -195,6 +219,13 @@ pub(crate) struct Store {
 }
 
 impl Store {
+    /// Keeps a new grant under a fresh id, and returns the id.
+    pub(crate) fn add_grant(&mut self, grant: Grant) -> String {
+        let id = crate::random::url_safe(16);
+        self.grants.insert(id.clone(), grant);
+        id
+    }
+
     fn prune(&mut self, now_ms: u64) {
         self.pending.retain(|_, p| now_ms < p.expires_ms);
         self.codes.retain(|_, c| now_ms < c.keep_until_ms);

@@ -67,6 +67,8 @@ pub(crate) struct Issued {
     pub refresh: Option<IssuedRefresh>,
     pub refresh_count: u32,
     pub id_token: Option<String>,
+    /// The authorization details granted (RFC 9396 §7), if the grant has any.
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 pub(crate) struct IssuedRefresh {
@@ -104,6 +106,9 @@ fn standard_body(issued: &Issued) -> Value {
             "refresh_token_expires_in".into(),
             json!(refresh.expires_in_s),
         );
+    }
+    if let Some(details) = &issued.authorization_details {
+        body.insert("authorization_details".into(), details.clone());
     }
     if let Some(id_token) = &issued.id_token {
         body.insert("id_token".into(), json!(id_token));

@@ -27,6 +27,7 @@ const BANK_GRANT_TYPES: &[&str] = &[
     "refresh_token",
     "client_credentials",
     JWT_BEARER,
+    bank::ciba::GRANT_TYPE,
 ];
 
 /// The grant types the issuer of `style` takes at `/token`, in discovery order.
@@ -101,6 +102,7 @@ fn exchange(issuer: &Issuer, headers: &HeaderMap, body: &[u8]) -> Result<Issued,
             authorization_code(issuer, &mut store, client, &params, dpop_jkt, now)
         }
         JWT_BEARER => bank::jwt_bearer::grant(issuer, &mut store, client, &params, now),
+        bank::ciba::GRANT_TYPE => bank::ciba::grant(issuer, &mut store, client, &params, now),
         _ => refresh_token(issuer, &mut store, client, &params, dpop_jkt, now),
     }
 }
@@ -115,20 +117,10 @@ fn client_credentials(
     let scope = client
         .grant_scopes(issuer.style, params.get("scope"))
         .map_err(OAuthError::invalid_scope)?;
-    let grant_id = random::url_safe(16);
-    store.grants.insert(
-        grant_id.clone(),
-        Grant {
-            client,
-            subject: client.id.to_owned(),
-            scope: scope.clone(),
-            auth_time_s: None,
-            refresh_count: 0,
-            authorization_id: None,
-            dpop_jkt: None,
-            live_until_ms: now,
-        },
-    );
+    let grant_id = store.add_grant(Grant {
+        authorization_details: bank::ciba::details(issuer, params)?,
+        ..Grant::new(client, client.id, &scope, now)
+    });
     // RFC 6749 §4.4.3: no refresh token for client credentials; the gateway sends one anyway.
     let with_refresh = issuer.style == Style::Gateway;
     mint(
@@ -223,6 +215,7 @@ fn authorization_code(
     let scope = code.scope.clone();
     let nonce = code.nonce.clone();
     let grant = Grant {
+        authorization_details: None,
         client,
         subject: code.subject.clone(),
         scope: scope.clone(),
@@ -347,6 +340,7 @@ pub(crate) fn mint(
     let auth_time_s = grant.auth_time_s;
     let authorization_id = grant.authorization_id.clone();
     let jkt = grant.dpop_jkt.clone();
+    let authorization_details = grant.authorization_details.clone();
     let iat = now / 1000;
     let access_expires_ms = now.saturating_add(ttls.access_ms);
 
@@ -458,5 +452,6 @@ pub(crate) fn mint(
         refresh,
         refresh_count,
         id_token,
+        authorization_details,
     })
 }

@@ -2,7 +2,7 @@ use tokendesk_core::api::DEFAULT_LOGIN_TIMEOUT;
 use tokendesk_core::browser::{BrowserLauncher, SystemBrowser};
 use tokendesk_core::profile::ProfileId;
 use tokendesk_core::token::TokenSet;
-use tokendesk_core::{DeviceLoginStarted, Error, LoginStarted};
+use tokendesk_core::{CibaLoginOptions, CibaLoginStarted, DeviceLoginStarted, Error, LoginStarted};
 
 use super::Cmd;
 
@@ -53,7 +53,18 @@ pub async fn begin_device_login(
     state.core.begin_device_login(&id).await
 }
 
-/// Polls until the device sign-in ends; `cancel_login` stops it.
+/// Starts a CIBA sign-in: the provider reaches the user's device; the binding message to show.
+/// `wait_device_login` then waits for the approval.
+#[tauri::command]
+pub async fn begin_ciba_login(
+    state: Cmd<'_>,
+    id: ProfileId,
+    options: CibaLoginOptions,
+) -> Result<CibaLoginStarted, Error> {
+    state.core.begin_ciba_login(&id, options).await
+}
+
+/// Polls until the device (or CIBA) sign-in ends; `cancel_login` stops it.
 #[tauri::command]
 pub async fn wait_device_login(state: Cmd<'_>, login_id: String) -> Result<TokenSet, Error> {
     state.core.wait_device_login(&login_id).await

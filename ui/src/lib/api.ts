@@ -10,6 +10,8 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
 import type { SetupReport } from './bindings/SetupReport';
 import type { ApiRequest } from './bindings/ApiRequest';
+import type { CibaLoginOptions } from './bindings/CibaLoginOptions';
+import type { CibaLoginStarted } from './bindings/CibaLoginStarted';
 import type { ApiResponse } from './bindings/ApiResponse';
 import type { Check } from './bindings/Check';
 import type { CoreEvent } from './bindings/CoreEvent';
@@ -173,6 +175,10 @@ export const cancelLogin = (loginId: string) => call<void>('cancel_login', { log
 
 /** Starts a device sign-in (RFC 8628): a code to enter on another device, and its QR code. */
 export const beginDeviceLogin = (id: ProfileId) => call<DeviceLoginStarted>('begin_device_login', { id });
+
+/** Starts a CIBA sign-in: the provider reaches the user's device; the binding message to show. */
+export const beginCibaLogin = (id: ProfileId, options: CibaLoginOptions = { login_hint: null, user_code: null }) =>
+  call<CibaLoginStarted>('begin_ciba_login', { id, options });
 
 /** Resolves when the user approved on the other device (rejects on denial, expiry, cancel). */
 export const waitDeviceLogin = (loginId: string) => call<TokenSet>('wait_device_login', { loginId });

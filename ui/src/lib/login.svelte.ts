@@ -4,6 +4,7 @@
 
 import * as api from './api';
 import type { AppError } from './api';
+import type { CibaLoginStarted } from './bindings/CibaLoginStarted';
 import type { DeviceLoginStarted } from './bindings/DeviceLoginStarted';
 import type { LoginStarted } from './bindings/LoginStarted';
 import type { ProfileId } from './bindings/ProfileId';
@@ -21,6 +22,8 @@ export interface LoginAttempt {
   cancelling: boolean;
   /** A device sign-in (RFC 8628): the code to show while the backend polls. */
   device?: DeviceLoginStarted;
+  /** A CIBA sign-in: the binding message to show while the user approves on their device. */
+  ciba?: CibaLoginStarted;
 }
 
 class Logins {
@@ -63,6 +66,7 @@ class Logins {
   async signIn(id: ProfileId): Promise<void> {
     const grant = desk.profileById.get(id)?.grant;
     if (grant !== undefined && signInKind(grant) === 'device') return this.signInDevice(id);
+    if (grant !== undefined && signInKind(grant) === 'decoupled') return this.signInCiba(id);
     const begun = await this.#begin(id, () => api.beginLogin(id));
     if (begun === null) return;
     const { seq, value: started } = begun;
@@ -92,8 +96,22 @@ class Logins {
     if (begun === null) return;
     const { seq, value: device } = begun;
     this.attempts[id] = { phase: 'waiting', started: null, device, error: null, cancelling: false };
+    await this.#waitElsewhere(id, seq, device.login_id);
+  }
+
+  /** Starts a CIBA sign-in; resolves when it ends (approved, denied, expired, cancelled). */
+  async signInCiba(id: ProfileId, loginHint: string | null = null): Promise<void> {
+    const begun = await this.#begin(id, () => api.beginCibaLogin(id, { login_hint: loginHint, user_code: null }));
+    if (begun === null) return;
+    const { seq, value: ciba } = begun;
+    this.attempts[id] = { phase: 'waiting', started: null, ciba, error: null, cancelling: false };
+    await this.#waitElsewhere(id, seq, ciba.login_id);
+  }
+
+  /** Waits for a sign-in approved on another device (device code or CIBA). */
+  async #waitElsewhere(id: ProfileId, seq: number, loginId: string): Promise<void> {
     try {
-      const token = await api.waitDeviceLogin(device.login_id);
+      const token = await api.waitDeviceLogin(loginId);
       if (!this.#isCurrent(id, seq)) return;
       desk.putToken(token);
       this.#finish(id, seq);
@@ -130,7 +148,7 @@ class Logins {
     const a = this.attempts[id];
     const seq = this.#current[id];
     if (!a || seq === undefined) return;
-    const loginId = a.started?.login_id ?? a.device?.login_id;
+    const loginId = a.started?.login_id ?? a.device?.login_id ?? a.ciba?.login_id;
     if (loginId === undefined) {
       this.#finish(id, seq);
       return;

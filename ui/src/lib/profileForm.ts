@@ -4,6 +4,9 @@
 import type { DpopAlg } from './bindings/DpopAlg';
 import type { AssertionAlg } from './bindings/AssertionAlg';
 import type { AuthMethod } from './bindings/AuthMethod';
+import type { Ciba } from './bindings/Ciba';
+import type { DeliveryMode } from './bindings/DeliveryMode';
+import type { HintKind } from './bindings/HintKind';
 import type { Endpoints } from './bindings/Endpoints';
 import type { ExchangeToken } from './bindings/ExchangeToken';
 import type { FieldError } from './bindings/FieldError';
@@ -25,6 +28,11 @@ export const ENDPOINTS: { key: EndpointName; label: string; meta: string }[] = [
   { key: 'jwks', label: 'JWKS URI', meta: 'jwks_uri' },
   { key: 'par', label: 'PAR endpoint', meta: 'pushed_authorization_request_endpoint' },
   { key: 'device_authorization', label: 'Device authorization endpoint', meta: 'device_authorization_endpoint' },
+  {
+    key: 'backchannel_authentication',
+    label: 'Backchannel authentication endpoint (CIBA)',
+    meta: 'backchannel_authentication_endpoint',
+  },
 ];
 
 export type ParamList = 'authorize_params' | 'token_params' | 'headers';
@@ -61,6 +69,18 @@ export interface ProfileForm {
   };
   /** Requests sent before the sign-in or token request (consent registration). */
   steps: Step[];
+  /** Rich Authorization Requests (RFC 9396): a JSON array template; '' = none. */
+  authorization_details: string;
+  /** With the CIBA grant: whom to authenticate, the binding message, poll or ping. */
+  ciba: {
+    hint_kind: HintKind;
+    login_hint: string;
+    binding_message: string;
+    acr_values: string;
+    requested_expiry: string;
+    mode: DeliveryMode;
+    notification_endpoint: string;
+  };
   /** The ID-token algorithm the client registered ('' = any the provider's JWKS verifies). */
   id_token_alg: string;
   /** DPoP (RFC 9449): the algorithm of the profile's proof key; '' = off. */
@@ -97,6 +117,7 @@ export function emptyConfig(): ProfileConfig {
       jwks: null,
       par: null,
       device_authorization: null,
+      backchannel_authentication: null,
     },
     client_id: '',
     auth_method: 'client_secret_basic',
@@ -116,6 +137,8 @@ export function emptyConfig(): ProfileConfig {
       requested_token_type: null,
     },
     steps: [],
+    authorization_details: null,
+    ciba: emptyCiba(),
     id_token_alg: null,
     dpop: null,
     tls_client_cert: null,
@@ -131,6 +154,19 @@ export function emptyConfig(): ProfileConfig {
     refresh: { auto: true, remaining_percent: 20, min_seconds_before: 30 },
     api_url: null,
     preset: null,
+  };
+}
+
+/** The core's `Ciba::default()`. */
+export function emptyCiba(): Ciba {
+  return {
+    hint_kind: 'login_hint',
+    login_hint: null,
+    binding_message: null,
+    acr_values: null,
+    requested_expiry: null,
+    mode: 'poll',
+    notification_endpoint: null,
   };
 }
 
@@ -153,6 +189,8 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     jwt_bearer: { ...p.jwt_bearer },
     token_exchange: { ...p.token_exchange },
     steps: p.steps.map(copyStep),
+    authorization_details: p.authorization_details ?? null,
+    ciba: { ...(p.ciba ?? emptyCiba()) },
     id_token_alg: p.id_token_alg,
     dpop: p.dpop,
     tls_client_cert: p.tls_client_cert,
@@ -186,6 +224,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       jwks: e.jwks ?? '',
       par: e.par ?? '',
       device_authorization: e.device_authorization ?? '',
+      backchannel_authentication: e.backchannel_authentication ?? '',
     },
     client_id: c.client_id,
     auth_method: c.auth_method,
@@ -214,6 +253,16 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       requested_token_type: c.token_exchange.requested_token_type ?? '',
     },
     steps: c.steps.map(copyStep),
+    authorization_details: c.authorization_details ?? '',
+    ciba: {
+      hint_kind: c.ciba?.hint_kind ?? 'login_hint',
+      login_hint: c.ciba?.login_hint ?? '',
+      binding_message: c.ciba?.binding_message ?? '',
+      acr_values: c.ciba?.acr_values ?? '',
+      requested_expiry: c.ciba?.requested_expiry == null ? '' : String(c.ciba.requested_expiry),
+      mode: c.ciba?.mode ?? 'poll',
+      notification_endpoint: c.ciba?.notification_endpoint ?? '',
+    },
     id_token_alg: c.id_token_alg ?? '',
     dpop: c.dpop ?? '',
     tls_client_cert: c.tls_client_cert ?? '',
@@ -304,6 +353,19 @@ export function configFromForm(f: ProfileForm): Converted {
       requested_token_type: opt(f.token_exchange.requested_token_type),
     },
     steps: f.steps.map(cleanStep),
+    authorization_details: opt(f.authorization_details),
+    ciba: {
+      hint_kind: f.ciba.hint_kind,
+      login_hint: opt(f.ciba.login_hint),
+      binding_message: opt(f.ciba.binding_message),
+      acr_values: opt(f.ciba.acr_values),
+      requested_expiry:
+        f.ciba.requested_expiry.trim() === ''
+          ? null
+          : wholeNumber(f.ciba.requested_expiry, 'ciba.requested_expiry', 4294967295, errors),
+      mode: f.ciba.mode,
+      notification_endpoint: opt(f.ciba.notification_endpoint),
+    },
     id_token_alg: opt(f.id_token_alg),
     dpop: f.dpop === '' ? null : f.dpop,
     tls_client_cert: opt(f.tls_client_cert),

@@ -38,6 +38,9 @@ pub fn from_input(token: Option<&str>, json: bool) -> Result<()> {
 
 pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()> {
     let p = core.profile(profile)?;
+    if let Some(w) = tokendesk_core::flow::rar::unsupported_warning(&p) {
+        eprintln!("warning: {w}");
+    }
     let kind = match args.kind {
         Kind::Access => SecretKind::AccessToken,
         Kind::Refresh => SecretKind::RefreshToken,
@@ -129,8 +132,12 @@ fn print(
     Ok(())
 }
 
-/// What an exchanged token was exchanged from, in the JSON document.
+/// What an exchanged token was exchanged from, and the authorization details asked and granted
+/// (RFC 9396), in the JSON document.
 fn add_chain(out: &mut Value, set: Option<&TokenSet>) -> Result<()> {
+    if let Some(d) = set.and_then(|t| t.authorization_details.as_ref()) {
+        out["authorization_details"] = serde_json::to_value(d)?;
+    }
     if let Some(t) = set.filter(|t| t.exchanged_from.is_some()) {
         out["exchanged_from"] = serde_json::to_value(&t.exchanged_from)?;
         if t.exchange_actor.is_some() {
@@ -141,9 +148,12 @@ fn add_chain(out: &mut Value, set: Option<&TokenSet>) -> Result<()> {
     Ok(())
 }
 
-/// What an exchanged token was exchanged from, as text.
+/// What an exchanged token was exchanged from, and the authorization details, as text.
 fn print_chain(set: Option<&TokenSet>) {
     let Some(t) = set else { return };
+    if let Some(d) = &t.authorization_details {
+        print_details(d);
+    }
     for (what, link) in [
         ("Exchanged from", &t.exchanged_from),
         ("Actor token", &t.exchange_actor),
@@ -155,4 +165,28 @@ fn print_chain(set: Option<&TokenSet>) {
     if let Some(issued) = t.issued_token_type.as_deref() {
         println!("Issued token type: {issued}");
     }
+}
+
+/// The details granted beside those asked, and every difference (a narrowed amount, a dropped
+/// type), so nothing the provider changed goes unnoticed.
+fn print_details(d: &tokendesk_core::flow::rar::DetailsComparison) {
+    let pretty = |v: &Option<Vec<Value>>| match v {
+        Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        None => "(none)".into(),
+    };
+    println!("Authorization details granted:\n{}", pretty(&d.granted));
+    println!("Authorization details asked:\n{}", pretty(&d.requested));
+    if d.differences.is_empty() {
+        println!("Granted as asked.");
+    } else {
+        println!("Granted otherwise than asked:");
+        for x in &d.differences {
+            println!("  - {}", x.describe());
+        }
+    }
+}
+
+/// `tokendesk inspect P`: a word that is not a JWT (nor `-`) names a profile.
+pub fn names_profile(token: Option<&str>) -> Option<&str> {
+    token.filter(|t| *t != "-" && t.split('.').count() != 3 && !t.trim().is_empty())
 }

@@ -15,10 +15,18 @@ use crate::output::left;
 
 pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
     let profile = core.profile(&args.profile)?;
+    if profile.config.grant.spec().sign_in == SignIn::Decoupled {
+        let token = ciba(core, args).await?;
+        signed_in(core, &profile, &token);
+        return Ok(());
+    }
     if args.device || profile.config.grant.spec().sign_in == SignIn::Device {
         let token = device(core, args).await?;
         signed_in(core, &profile, &token);
         return Ok(());
+    }
+    if let Some(w) = tokendesk_core::flow::rar::unsupported_warning(&profile) {
+        eprintln!("warning: {w}");
     }
     let started = core.begin_login(&profile.id).await?;
     let mut paste = args.no_browser || !started.listening;
@@ -123,6 +131,53 @@ async fn device(core: &Core, args: &LoginArgs) -> Result<TokenSet> {
         "Waiting for the approval (the code expires in {}; Ctrl-C cancels) …",
         left(Some(started.expires_at), core.now())
     );
+    wait_elsewhere(core, args, &started.login_id, started.expires_at).await
+}
+
+/// A CIBA sign-in: the provider reaches the user, who approves on their own device; the
+/// binding message printed here is what that device must show.
+async fn ciba(core: &Core, args: &LoginArgs) -> Result<TokenSet> {
+    let profile = core.profile(&args.profile)?;
+    let options = tokendesk_core::CibaLoginOptions {
+        login_hint: args.login_hint.clone(),
+        user_code: std::env::var("TOKENDESK_USER_CODE").ok(),
+    };
+    let started = core.begin_ciba_login(&profile.id, options).await?;
+    for w in &started.warnings {
+        eprintln!("warning: {w}");
+    }
+    let who = started
+        .login_hint
+        .as_deref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    eprintln!("Asked the provider to reach the user{who}: approve on their device.");
+    match &started.binding_message {
+        Some(m) => {
+            eprintln!("Approve only if the device shows:\n");
+            println!("  {m}\n");
+        }
+        None => eprintln!("(No binding message: the device shows none to compare.)"),
+    }
+    eprintln!(
+        "Waiting for the approval ({} mode; the request expires in {}; Ctrl-C cancels) …",
+        match started.mode {
+            tokendesk_core::flow::ciba::DeliveryMode::Poll => "poll",
+            tokendesk_core::flow::ciba::DeliveryMode::Ping => "ping",
+        },
+        left(Some(started.expires_at), core.now())
+    );
+    wait_elsewhere(core, args, &started.login_id, started.expires_at).await
+}
+
+/// Waits for a sign-in approved on another device (device code or CIBA), with a countdown on
+/// a terminal; `--timeout` and Ctrl-C cancel it, and no further poll is sent.
+async fn wait_elsewhere(
+    core: &Core,
+    args: &LoginArgs,
+    login_id: &str,
+    expires_at: tokendesk_core::clock::Millis,
+) -> Result<TokenSet> {
     let ticking = std::io::stderr().is_terminal();
     let countdown = async {
         if !ticking {
@@ -130,26 +185,23 @@ async fn device(core: &Core, args: &LoginArgs) -> Result<TokenSet> {
         }
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            eprint!(
-                "\r  waiting … {} left ",
-                left(Some(started.expires_at), core.now())
-            );
+            eprint!("\r  waiting … {} left ", left(Some(expires_at), core.now()));
             let _ = std::io::stderr().flush();
         }
     };
     let give_up = Duration::from_secs(args.timeout);
     let result = tokio::select! {
-        r = core.wait_device_login(&started.login_id) => r,
+        r = core.wait_device_login(login_id) => r,
         _ = countdown => unreachable!("the countdown never ends"),
         _ = tokio::time::sleep(give_up) => {
-            core.cancel_login(&started.login_id);
+            core.cancel_login(login_id);
             Err(Error::new(
                 ErrorCode::Timeout,
                 format!("Nobody approved the sign-in within {} s (--timeout).", args.timeout),
             ))
         }
         _ = tokio::signal::ctrl_c() => {
-            core.cancel_login(&started.login_id);
+            core.cancel_login(login_id);
             Err(Error::new(ErrorCode::Cancelled, "Sign-in cancelled."))
         }
     };

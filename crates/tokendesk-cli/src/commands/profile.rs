@@ -11,7 +11,10 @@ use tokendesk_core::profile::{
 use tokendesk_core::secret::Sensitive;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
-use crate::cli::{AssertionAlgArg, AuthMethodArg, ExchangeTokenArg, ImportArgs, ProfileAddArgs};
+use crate::cli::{
+    AssertionAlgArg, AuthMethodArg, CibaModeArg, EditArgs, ExchangeTokenArg, HintKindArg,
+    ImportArgs, ProfileAddArgs, RichArgs,
+};
 use crate::output::table;
 
 fn pairs(values: &[String], sep: char, what: &str) -> Result<Vec<Param>> {
@@ -140,6 +143,9 @@ fn over_preset(a: &ProfileAddArgs, id: &str, mine: ProfileConfig) -> Result<Prof
             jwks: e.jwks.or(b.jwks),
             par: e.par.or(b.par),
             device_authorization: e.device_authorization.or(b.device_authorization),
+            backchannel_authentication: e
+                .backchannel_authentication
+                .or(b.backchannel_authentication),
         },
         auth_method: if a.auth_method.is_some() {
             mine.auth_method
@@ -183,6 +189,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             jwks: a.jwks_url.clone(),
             par: a.par_url.clone(),
             device_authorization: a.device_url.clone(),
+            backchannel_authentication: None,
         },
         client_id: a.client_id.clone(),
         auth_method: a.auth_method.map(auth_method).unwrap_or_default(),
@@ -245,10 +252,11 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         api_url: a.api_url.clone(),
         ..Default::default()
     };
-    let config = match &a.preset {
+    let mut config = match &a.preset {
         Some(id) => over_preset(a, id, config)?,
         None => config,
     };
+    apply_rich(&mut config, &a.rich)?;
     if a.subject_profile.is_some() && config.grant != GrantKind::TokenExchange {
         return Err(Error::new(
             ErrorCode::InvalidInput,
@@ -339,6 +347,97 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         profile.config.name,
         profile.config.grant.as_str().replace('_', " ")
     );
+    warn_details(core, &profile.config.name);
+    Ok(())
+}
+
+/// `profile edit`: the authorization details and CIBA settings given, the rest as it was.
+/// Nothing is stored when the result does not validate.
+pub async fn edit(core: &Core, a: &EditArgs) -> Result<()> {
+    let profile = core.profile(&a.profile)?;
+    let mut config = profile.config.clone();
+    apply_rich(&mut config, &a.rich)?;
+    if config == profile.config {
+        eprintln!("Nothing to change in profile \"{}\".", profile.config.name);
+        return Ok(());
+    }
+    let updated = core.update_profile(&profile.id, config).await?;
+    eprintln!("Updated profile \"{}\".", updated.config.name);
+    warn_details(core, &updated.config.name);
+    Ok(())
+}
+
+/// A details type the provider does not list, said before anything is sent.
+fn warn_details(core: &Core, name: &str) {
+    if let Ok(p) = core.profile(name)
+        && let Some(w) = tokendesk_core::flow::rar::unsupported_warning(&p)
+    {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// Sets what `RichArgs` gives: authorization details (JSON or @FILE, `''` removes them) and
+/// the CIBA settings.
+fn apply_rich(config: &mut ProfileConfig, r: &RichArgs) -> Result<()> {
+    use tokendesk_core::flow::ciba::{DeliveryMode, HintKind};
+    if let Some(d) = &r.authorization_details {
+        let text = match d.strip_prefix('@') {
+            Some(file) => std::fs::read_to_string(file).map_err(|e| {
+                Error::new(
+                    ErrorCode::InvalidInput,
+                    format!("Could not read the authorization details from {file}: {e}."),
+                )
+            })?,
+            None => d.clone(),
+        };
+        if text.trim().is_empty() {
+            config.authorization_details = None;
+        } else {
+            tokendesk_core::flow::rar::parse(&text).map_err(|m| {
+                Error::invalid_field(
+                    "authorization_details",
+                    format!("--authorization-details: {m}"),
+                )
+            })?;
+            config.authorization_details = Some(text.trim().to_owned());
+        }
+    }
+    let set = |v: &Option<String>| {
+        v.as_ref()
+            .map(|s| Some(s.clone()).filter(|s| !s.is_empty()))
+    };
+    if let Some(u) = set(&r.backchannel_url) {
+        config.endpoints.backchannel_authentication = u;
+    }
+    let c = &mut config.ciba;
+    if let Some(h) = set(&r.login_hint) {
+        c.login_hint = h;
+    }
+    if let Some(k) = r.hint_kind {
+        c.hint_kind = match k {
+            HintKindArg::LoginHint => HintKind::LoginHint,
+            HintKindArg::IdTokenHint => HintKind::IdTokenHint,
+            HintKindArg::LoginHintToken => HintKind::LoginHintToken,
+        };
+    }
+    if let Some(m) = set(&r.binding_message) {
+        c.binding_message = m;
+    }
+    if let Some(a) = set(&r.acr_values) {
+        c.acr_values = a;
+    }
+    if let Some(e) = r.requested_expiry {
+        c.requested_expiry = Some(e);
+    }
+    if let Some(m) = r.ciba_mode {
+        c.mode = match m {
+            CibaModeArg::Poll => DeliveryMode::Poll,
+            CibaModeArg::Ping => DeliveryMode::Ping,
+        };
+    }
+    if let Some(u) = set(&r.notify_url) {
+        c.notification_endpoint = u;
+    }
     Ok(())
 }
 

@@ -81,6 +81,7 @@ impl Core {
             error_code: None,
             error_message: None,
             exchange_id,
+            authorization_details: None,
         };
         match result {
             Ok(Some(t)) => {
@@ -88,6 +89,7 @@ impl Core {
                 event.refresh_expires_at = t.refresh_expires_at;
                 event.refresh_count = t.refresh_count;
                 event.rotated = t.rotated_from(previous);
+                event.authorization_details = t.authorization_details.clone();
             }
             Ok(None) => {}
             Err(e) => {

@@ -107,14 +107,21 @@ impl Core {
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn begin_login(&self, id: &ProfileId) -> Result<LoginStarted> {
         let profile = self.ready_profile(id).await?;
-        if profile.config.grant.spec().sign_in == flow::SignIn::Device {
+        let elsewhere = match profile.config.grant.spec().sign_in {
+            flow::SignIn::Device => Some(
+                "with a device code, not in a browser here: start a \
+                 device sign-in",
+            ),
+            flow::SignIn::Decoupled => Some(
+                "on the user's own device (CIBA), not in a browser \
+                 here: start a CIBA sign-in",
+            ),
+            _ => None,
+        };
+        if let Some(how) = elsewhere {
             return Err(Error::new(
                 ErrorCode::Unsupported,
-                format!(
-                    "Profile \"{}\" signs in with a device code, not in a browser here: start a \
-                     device sign-in.",
-                    profile.config.name
-                ),
+                format!("Profile \"{}\" signs in {how}.", profile.config.name),
             ));
         }
         let target = RedirectTarget::parse(profile.config.redirect_uri.as_deref())?;

@@ -18,7 +18,7 @@ mod reveal;
 mod steps;
 mod tokens;
 
-pub use device::DeviceLoginStarted;
+pub use device::{CibaLoginOptions, CibaLoginStarted, DeviceLoginStarted};
 pub use doctor::{Schedule, TypedSecrets};
 pub use dpop::TokenUse;
 pub use exchange::chain_changed;

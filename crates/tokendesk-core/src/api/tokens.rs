@@ -305,6 +305,7 @@ impl Core {
         // A token that is dead on arrival is never stored, so never handed out.
         let now = self.now();
         let mut token = TokenSet::from_response(id.clone(), grant, response, now, previous);
+        token.authorization_details = flow::rar::comparison(profile, &token.raw);
         if chain.subject.is_some() {
             token.exchanged_from = chain.subject;
             token.exchange_actor = chain.actor;

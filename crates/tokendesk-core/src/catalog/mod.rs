@@ -271,6 +271,7 @@ impl Preset {
                 jwks: fill(&e.jwks)?,
                 par: fill(&e.par)?,
                 device_authorization: fill(&e.device_authorization)?,
+                backchannel_authentication: None,
             },
             auth_method: self.client.auth_method,
             scopes,

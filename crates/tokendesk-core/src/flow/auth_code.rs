@@ -94,6 +94,9 @@ pub fn authorization(
         request = request.add_extra_param("claims", rendered.to_string());
         claims = Some(rendered);
     }
+    if let Some((name, value)) = super::rar::param(profile, ctx)? {
+        request = request.add_extra_param(name, value);
+    }
     if let Some(mode) = super::jarm::response_mode(profile) {
         request = request.add_extra_param("response_mode", mode);
     }

@@ -42,6 +42,9 @@ pub async fn request(
     for (name, value) in token_params(profile, secret, call)? {
         request = request.add_extra_param(name, value);
     }
+    if let Some((name, value)) = super::rar::param(profile, &call.template())? {
+        request = request.add_extra_param(name, value);
+    }
     request
         .request_async(call)
         .await

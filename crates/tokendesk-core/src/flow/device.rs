@@ -114,23 +114,7 @@ pub fn read_authorization(
     response: &oauth2::HttpResponse,
     last: &LastResponse,
 ) -> Result<DeviceAuthorization> {
-    let body = response.body();
-    if !response.status().is_success() {
-        return Err(match serde_json::from_slice::<ProviderError>(body) {
-            Ok(pe) if !pe.error.is_empty() => {
-                hints::provider_error(&pe, last.status, Operation::DeviceAuthorization)
-            }
-            _ => hints::unusable_body(body, last, Operation::DeviceAuthorization, None),
-        });
-    }
-    let v: Value = serde_json::from_slice(body).map_err(|e| {
-        hints::unusable_body(
-            body,
-            last,
-            Operation::DeviceAuthorization,
-            Some(&e.to_string()),
-        )
-    })?;
+    let v = answer_json(response, last, Operation::DeviceAuthorization)?;
     let text = |name: &str| {
         v.get(name)
             .and_then(Value::as_str)
@@ -173,6 +157,25 @@ pub fn read_authorization(
         expires_in_secs: positive("expires_in", MAX_EXPIRES_SECS).unwrap_or(DEFAULT_EXPIRES_SECS),
         interval_secs: positive("interval", MAX_INTERVAL_SECS).unwrap_or(DEFAULT_INTERVAL_SECS),
     })
+}
+
+/// The JSON of a successful answer to a request that starts a sign-in elsewhere (the device
+/// authorization request, CIBA's backchannel request); the provider's error, or what is wrong
+/// with the body, otherwise.
+pub(super) fn answer_json(
+    response: &oauth2::HttpResponse,
+    last: &LastResponse,
+    op: Operation,
+) -> Result<Value> {
+    let body = response.body();
+    if !response.status().is_success() {
+        return Err(match serde_json::from_slice::<ProviderError>(body) {
+            Ok(pe) if !pe.error.is_empty() => hints::provider_error(&pe, last.status, op),
+            _ => hints::unusable_body(body, last, op, None),
+        });
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| hints::unusable_body(body, last, op, Some(&e.to_string())))
 }
 
 /// A verification address is opened in the user's browser: only http(s).
@@ -218,15 +221,24 @@ pub async fn poll(
     form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let request = token_ops::authenticated_post(profile, secret, &url, form, call.now_ms())?;
     let response = call.send_for_oauth(request).await?;
-    Ok(classify(&response, &call.last_response()))
+    Ok(classify(
+        &response,
+        &call.last_response(),
+        Operation::DeviceToken,
+    ))
 }
 
 /// Sorts a poll's answer: a token, keep waiting, wait longer, or the end with a message that
-/// says what happened and what to do.
-pub fn classify(response: &oauth2::HttpResponse, last: &LastResponse) -> Poll {
+/// says what happened and what to do. `op` is the device grant's poll or CIBA's (CIBA Core §11
+/// answers with the same errors).
+pub fn classify(response: &oauth2::HttpResponse, last: &LastResponse, op: Operation) -> Poll {
     let body = response.body();
+    let (place, what) = match op {
+        Operation::CibaToken => ("on the user's device", "request"),
+        _ => ("on the verification page", "code"),
+    };
     if response.status().is_success() {
-        return match hints::token_answer(response, last, Operation::DeviceToken) {
+        return match hints::token_answer(response, last, op) {
             Ok(token) => Poll::Token(Box::new(token)),
             Err(e) => Poll::End(e),
         };
@@ -234,20 +246,10 @@ pub fn classify(response: &oauth2::HttpResponse, last: &LastResponse) -> Poll {
     let pe = match serde_json::from_slice::<ProviderError>(body) {
         Ok(pe) if !pe.error.is_empty() => pe,
         Ok(_) => {
-            return Poll::End(hints::unusable_body(
-                body,
-                last,
-                Operation::DeviceToken,
-                None,
-            ));
+            return Poll::End(hints::unusable_body(body, last, op, None));
         }
         Err(e) => {
-            return Poll::End(hints::unusable_body(
-                body,
-                last,
-                Operation::DeviceToken,
-                Some(&e.to_string()),
-            ));
+            return Poll::End(hints::unusable_body(body, last, op, Some(&e.to_string())));
         }
     };
     match pe.error.as_str() {
@@ -255,25 +257,28 @@ pub fn classify(response: &oauth2::HttpResponse, last: &LastResponse) -> Poll {
         "slow_down" => Poll::SlowDown,
         "access_denied" => Poll::End(Error::new(
             ErrorCode::AuthorizationDenied,
-            "The sign-in was denied on the verification page (access_denied). Nothing was \
-             stored; start the sign-in again to get a new code.",
+            format!(
+                "The sign-in was denied {place} (access_denied). Nothing was stored; start the \
+                 sign-in again to get a new {what}."
+            ),
         )),
-        "expired_token" => Poll::End(expired("the provider answered expired_token")),
-        _ => Poll::End(hints::provider_error(
-            &pe,
-            last.status,
-            Operation::DeviceToken,
-        )),
+        "expired_token" => Poll::End(expired_what(what, "the provider answered expired_token")),
+        _ => Poll::End(hints::provider_error(&pe, last.status, op)),
     }
 }
 
 /// The device code ran out before the user approved.
 pub fn expired(why: &str) -> Error {
+    expired_what("code", why)
+}
+
+/// A device code (`code`) or a CIBA request (`request`) ran out before the user approved.
+pub fn expired_what(what: &str, why: &str) -> Error {
     Error::new(
         ErrorCode::Timeout,
         format!(
-            "The code expired before the sign-in was approved ({why}). Nothing was stored; start \
-             the sign-in again to get a new code."
+            "The {what} expired before the sign-in was approved ({why}). Nothing was stored; \
+             start the sign-in again to get a new {what}."
         ),
     )
 }
@@ -298,7 +303,7 @@ mod tests {
 
     fn poll_of(status: u16, body: &str) -> Poll {
         let (r, l) = answer(status, body);
-        classify(&r, &l)
+        classify(&r, &l, Operation::DeviceToken)
     }
 
     #[test]
@@ -351,7 +356,7 @@ mod tests {
         r.headers_mut()
             .insert("content-type", "text/html".parse().unwrap());
         l.content_type = Some("text/html".into());
-        match classify(&r, &l) {
+        match classify(&r, &l, Operation::DeviceToken) {
             Poll::End(e) => assert_eq!(e.code, ErrorCode::BadResponse),
             other => panic!("an HTML page is no answer to wait on: {other:?}"),
         }

@@ -6,12 +6,14 @@
 
 pub mod assertion;
 pub mod auth_code;
+pub mod ciba;
 pub mod client_credentials;
 pub mod device;
 pub mod jarm;
 pub mod jwt_bearer;
 pub mod par;
 pub mod public_key;
+pub mod rar;
 pub mod refresh;
 pub mod request_object;
 pub mod token_exchange;
@@ -99,6 +101,9 @@ pub enum SignIn {
     /// The user approves on another device (a phone, a laptop) by entering a code shown here;
     /// no browser on this machine (RFC 8628).
     Device,
+    /// The client asks the provider to reach the user, who approves on their own device (the
+    /// bank's app) a request shown with a binding message here; no code to type (CIBA).
+    Decoupled,
 }
 
 impl GrantSpec {
@@ -140,6 +145,7 @@ grants! {
     JwtBearer => jwt_bearer,
     TokenExchange => token_exchange,
     DeviceCode => device,
+    Ciba => ciba,
 }
 
 impl GrantKind {
@@ -269,12 +275,17 @@ mod tests {
             let needs = |e| g.needs.contains(&e);
             match g.sign_in {
                 SignIn::None => assert!(
-                    !needs(Endpoint::Authorization) && !needs(Endpoint::DeviceAuthorization),
+                    !needs(Endpoint::Authorization)
+                        && !needs(Endpoint::DeviceAuthorization)
+                        && !needs(Endpoint::BackchannelAuthentication),
                     "{}: a headless grant sends no user anywhere",
                     g.name
                 ),
                 SignIn::Browser => assert!(needs(Endpoint::Authorization), "{}", g.name),
                 SignIn::Device => assert!(needs(Endpoint::DeviceAuthorization), "{}", g.name),
+                SignIn::Decoupled => {
+                    assert!(needs(Endpoint::BackchannelAuthentication), "{}", g.name)
+                }
             }
             assert!(
                 needs(Endpoint::Token),

@@ -235,7 +235,8 @@ async fn request(input: FetchInput<'_>) -> Result<TokenResponse> {
     }
     // audience, resource and the profile's extra parameters; the client assertion (if any)
     // comes with the authenticated post.
-    let extra = profile_token_params(profile, input.call)?;
+    let mut extra = profile_token_params(profile, input.call)?;
+    extra.extend(super::rar::param(profile, &input.call.template())?);
     form.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let now = input.call.now_ms();
     let request = token_ops::authenticated_post(profile, input.credential, &url, form, now)?;

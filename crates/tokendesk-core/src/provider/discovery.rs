@@ -27,6 +27,9 @@ pub struct ProviderMetadata {
     pub require_pushed_authorization_requests: bool,
     /// RFC 8628.
     pub device_authorization_endpoint: Option<String>,
+    /// OpenID CIBA.
+    #[ts(optional = nullable)]
+    pub backchannel_authentication_endpoint: Option<String>,
     /// RFC 9207: the provider puts `iss` in authorization responses, so we require it.
     pub authorization_response_iss_parameter_supported: bool,
     pub code_challenge_methods_supported: Vec<String>,
@@ -56,6 +59,9 @@ impl ProviderMetadata {
             Endpoint::Jwks => self.jwks_uri.as_deref(),
             Endpoint::PushedAuthorization => self.pushed_authorization_request_endpoint.as_deref(),
             Endpoint::DeviceAuthorization => self.device_authorization_endpoint.as_deref(),
+            Endpoint::BackchannelAuthentication => {
+                self.backchannel_authentication_endpoint.as_deref()
+            }
         }
     }
 
@@ -69,6 +75,7 @@ impl ProviderMetadata {
             Endpoint::Userinfo => "userinfo_endpoint",
             Endpoint::PushedAuthorization => "pushed_authorization_request_endpoint",
             Endpoint::DeviceAuthorization => "device_authorization_endpoint",
+            Endpoint::BackchannelAuthentication => "backchannel_authentication_endpoint",
             Endpoint::Authorization | Endpoint::Jwks => return None,
         };
         self.raw.get("mtls_endpoint_aliases")?.get(key)?.as_str()

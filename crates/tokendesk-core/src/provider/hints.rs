@@ -18,6 +18,9 @@ pub enum Operation {
     /// RFC 8628: the request for a user code, and the polls of the token endpoint.
     DeviceAuthorization,
     DeviceToken,
+    /// CIBA: the backchannel authentication request, and the polls of the token endpoint.
+    BackchannelAuthentication,
+    CibaToken,
 }
 
 impl Operation {
@@ -31,6 +34,8 @@ impl Operation {
             Operation::TokenExchange => "token exchange",
             Operation::DeviceAuthorization => "device authorization request",
             Operation::DeviceToken => "device-code token request",
+            Operation::BackchannelAuthentication => "backchannel authentication request (CIBA)",
+            Operation::CibaToken => "CIBA token request",
         }
     }
 }
@@ -69,6 +74,30 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
         ("invalid_grant", Operation::DeviceToken) => {
             "The device code is unknown to the provider, was already used, or belongs to another \
              client. Start the device sign-in again."
+        }
+        ("invalid_grant", Operation::CibaToken) => {
+            "The auth_req_id is unknown to the provider, was already used, or belongs to another \
+             client. Start the sign-in again."
+        }
+        ("unknown_user_id", _) => {
+            "The provider knows no user by the login hint sent: check the profile's login hint \
+             (or --login-hint), and the hint kind (login_hint, id_token_hint, login_hint_token)."
+        }
+        ("expired_login_hint_token", _) => {
+            "The login_hint_token has expired: get a fresh one and start again."
+        }
+        ("invalid_binding_message", _) => {
+            "The provider refuses the binding message: keep it short, in plain letters and digits \
+             (oidc-provider allows 1-20 of A-Z a-z 0-9 - . _ + / ! ? #)."
+        }
+        ("missing_user_code", _) | ("invalid_user_code", _) => {
+            "The provider asks for the user's user_code: give it at sign-in (--user-code)."
+        }
+        ("transaction_failed", _) => "The provider could not complete the request; try again.",
+        ("invalid_authorization_details", _) => {
+            "The provider refused the authorization details: check each detail's type (the \
+             provider's authorization_details_types_supported) and its fields; the description \
+             says which."
         }
         ("invalid_grant", Operation::ClientCredentials) => {
             "Check the extra token parameters and the audience/resource the request carries."

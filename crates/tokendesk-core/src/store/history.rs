@@ -90,6 +90,7 @@ mod tests {
             error_code: None,
             error_message: None,
             exchange_id: None,
+            authorization_details: None,
         };
         for at in 0..(EVENTS_KEPT_PER_PROFILE as i64 + 5) {
             s.append_event(&event(at)).unwrap();

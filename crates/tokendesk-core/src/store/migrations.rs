@@ -78,13 +78,16 @@ mod tests {
                 let path = path.clone();
                 std::thread::spawn(move || {
                     let mut conn = Connection::open(&path).unwrap();
-                    conn.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                    conn.busy_timeout(std::time::Duration::from_secs(10))
+                        .unwrap();
                     migrate(&mut conn)
                 })
             })
             .collect();
         for t in threads {
-            t.join().unwrap().expect("every opener migrates or finds it done");
+            t.join()
+                .unwrap()
+                .expect("every opener migrates or finds it done");
         }
         let conn = Connection::open(&path).unwrap();
         let v: usize = conn

@@ -52,7 +52,11 @@ pub fn authorization(bytes: &[u8]) {
     }
     for status in [200u16, 400] {
         let (response, last) = answer(status, bytes);
-        if let Poll::Token(_) = classify(&response, &last) {
+        if let Poll::Token(_) = classify(
+            &response,
+            &last,
+            tokendesk_core::provider::hints::Operation::DeviceToken,
+        ) {
             assert_eq!(status, 200, "a refusal is no token");
         }
     }

@@ -148,6 +148,7 @@ fn metadata() -> impl Strategy<Value = ProviderMetadata> {
                     jwks_uri: j,
                     pushed_authorization_request_endpoint: p,
                     require_pushed_authorization_requests: rp,
+                    backchannel_authentication_endpoint: None,
                     device_authorization_endpoint: d,
                     authorization_response_iss_parameter_supported: iss,
                     code_challenge_methods_supported: cc,

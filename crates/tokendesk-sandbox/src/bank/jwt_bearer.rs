@@ -8,7 +8,6 @@ use crate::client_key::{LEEWAY_S, check_lifetime};
 use crate::clients::DemoClient;
 use crate::oauth_error::OAuthError;
 use crate::params::Params;
-use crate::random;
 use crate::state::{Grant, Issuer, Store};
 use crate::style::Issued;
 use crate::token::{IdTokenWanted, mint};
@@ -87,20 +86,10 @@ pub(crate) fn grant(
     if scope.is_empty() {
         scope.push(purpose.scope().to_owned());
     }
-    let grant_id = random::url_safe(16);
-    store.grants.insert(
-        grant_id.clone(),
-        Grant {
-            client,
-            subject: subject.to_owned(),
-            scope: scope.clone(),
-            auth_time_s: None,
-            refresh_count: 0,
-            authorization_id: Some(authorization_id.to_owned()),
-            dpop_jkt: None,
-            live_until_ms: now,
-        },
-    );
+    let grant_id = store.add_grant(Grant {
+        authorization_id: Some(authorization_id.to_owned()),
+        ..Grant::new(client, subject, &scope, now)
+    });
     mint(
         issuer,
         store,

@@ -23,6 +23,7 @@
 mod accounts;
 mod api;
 mod api_key;
+pub(crate) mod ciba;
 mod claims;
 mod consent;
 pub(crate) mod jwt_bearer;
@@ -58,4 +59,12 @@ pub(crate) fn api_routes() -> Router<Issuer> {
         .route(BANK_CONSENTS_PATH, post(consent::register))
         .route(BANK_ACCOUNTS_PATH, get(accounts::list))
         .route(BANK_PAYMENTS_PATH, post(payments::initiate))
+        .route(ciba::BACKCHANNEL_PATH, post(ciba::backchannel))
+}
+
+/// The page where the sandbox's user approves or denies CIBA requests (a browser: no API key).
+pub(crate) fn public_routes() -> Router<Issuer> {
+    Router::new()
+        .route(ciba::APPROVE_PATH, get(ciba::page))
+        .route(ciba::DECISION_PATH, post(ciba::decide))
 }

@@ -48,12 +48,16 @@ pub(crate) struct Registry {
     payments: HashMap<(String, String), Payment>,
     /// (client id, jti) → when the assertion expires, epoch ms.
     assertions: HashMap<(String, String), u64>,
+    /// CIBA requests by auth_req_id, until redeemed or expired.
+    pub ciba: HashMap<String, super::ciba::CibaRequest>,
 }
 
 impl Registry {
     pub(crate) fn prune(&mut self, now_ms: u64) {
         let fresh = |registered: u64| now_ms < registered.saturating_add(KEPT_MS);
         self.authorizations.retain(|_, a| fresh(a.registered_ms));
+        self.ciba
+            .retain(|_, r| now_ms < r.expires_ms.saturating_add(60_000));
         self.payments.retain(|_, p| fresh(p.registered_ms));
         self.assertions.retain(|_, expires| now_ms < *expires);
     }

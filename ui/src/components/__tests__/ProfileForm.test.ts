@@ -225,7 +225,7 @@ describe('profile form', () => {
   it('the grant list comes from the core’s registry; JWT bearer shows its assertion', async () => {
     render(ProfileForm);
     const options = [...(screen.getByTestId('field-grant') as HTMLSelectElement).options].map((o) => o.value);
-    expect(options).toEqual(['authorization_code', 'client_credentials', 'jwt_bearer', 'token_exchange', 'device_code']);
+    expect(options).toEqual(['authorization_code', 'client_credentials', 'jwt_bearer', 'token_exchange', 'device_code', 'ciba']);
     expect(screen.queryByTestId('section-jwt-bearer')).toBeNull();
     await choose('field-grant', 'jwt_bearer');
     expect(screen.getByTestId('section-jwt-bearer')).toBeTruthy();

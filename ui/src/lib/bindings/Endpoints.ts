@@ -11,4 +11,8 @@ par: string | null,
 /**
  * The device authorization endpoint (RFC 8628): where a device sign-in starts.
  */
-device_authorization: string | null, };
+device_authorization: string | null, 
+/**
+ * The backchannel authentication endpoint (OpenID CIBA): where a CIBA sign-in starts.
+ */
+backchannel_authentication?: string | null, };

@@ -3,4 +3,4 @@
 /**
  * Which grant a profile uses to get a token.
  */
-export type GrantKind = "authorization_code" | "client_credentials" | "jwt_bearer" | "token_exchange" | "device_code";
+export type GrantKind = "authorization_code" | "client_credentials" | "jwt_bearer" | "token_exchange" | "device_code" | "ciba";

@@ -14,6 +14,10 @@ pushed_authorization_request_endpoint: string | null, require_pushed_authorizati
  */
 device_authorization_endpoint: string | null, 
 /**
+ * OpenID CIBA.
+ */
+backchannel_authentication_endpoint?: string | null, 
+/**
  * RFC 9207: the provider puts `iss` in authorization responses, so we require it.
  */
 authorization_response_iss_parameter_supported: boolean, code_challenge_methods_supported: Array<string>, grant_types_supported: Array<string>, token_endpoint_auth_methods_supported: Array<string>, scopes_supported: Array<string>, response_types_supported: Array<string>, 

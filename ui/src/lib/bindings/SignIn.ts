@@ -3,4 +3,4 @@
 /**
  * How a user takes part in a grant.
  */
-export type SignIn = "none" | "browser" | "device";
+export type SignIn = "none" | "browser" | "device" | "decoupled";

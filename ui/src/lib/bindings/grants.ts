@@ -41,5 +41,13 @@ export const GRANTS: GrantInfo[] = [
     "interactive": true,
     "sign_in": "device",
     "signs": false
+  },
+  {
+    "kind": "ciba",
+    "label": "CIBA (decoupled)",
+    "summary": "The user approves on their own device (the bank's app on a phone) a request this client sends for them (OpenID CIBA): poll or ping.",
+    "interactive": true,
+    "sign_in": "decoupled",
+    "signs": false
   }
 ];
