@@ -14,18 +14,8 @@ use tokendesk_testkit::*;
 
 const POLL: &str = "token:device_code";
 
-/// The profile's exchanges, oldest first.
-fn exchanges(core: &Core, profile: &Profile) -> Vec<Exchange> {
-    let mut all = core.exchanges(&profile.id, 500).unwrap();
-    all.sort_by_key(|e| e.at);
-    all
-}
-
 fn polls(core: &Core, profile: &Profile) -> Vec<Exchange> {
-    exchanges(core, profile)
-        .into_iter()
-        .filter(|e| e.operation == POLL)
-        .collect()
+    exchanges_of(core, profile, POLL)
 }
 
 /// Starts waiting for the sign-in in the background.

@@ -8,27 +8,35 @@ use tokendesk_core::profile::GrantKind;
 use tokendesk_testkit::TestCore;
 use tokendesk_testkit::hostile::{Answer, CLIENT_ID, CLIENT_SECRET, Hostile, Scenario, Stored};
 
+/// The preset's profile with every host parameter pointed at the imitation.
+fn imitating(h: &Hostile, preset: &str, hosts: &[&str]) -> tokendesk_core::profile::ProfileConfig {
+    let base = h.url("");
+    let base = base.trim_end_matches('/');
+    let mut config = catalog::find(preset)
+        .unwrap()
+        .profile(
+            &hosts
+                .iter()
+                .map(|p| ((*p).to_owned(), base.to_owned()))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    config.name = format!("{preset}-imitation");
+    config.client_id = CLIENT_ID.into();
+    config
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_google_error_is_explained_with_googles_cause_and_fix() {
     let h = Hostile::start().await;
     let t = TestCore::new();
     // Google's preset with both of its hosts pointed at the imitation: the token request goes
     // to {token_base_url}/token as the preset builds it.
-    let base = h.url("");
-    let base = base.trim_end_matches('/');
-    let mut config = catalog::find("google")
-        .unwrap()
-        .profile(&[
-            ("base_url".into(), base.into()),
-            ("token_base_url".into(), base.into()),
-        ])
-        .unwrap();
+    let mut config = imitating(&h, "google", &["base_url", "token_base_url"]);
     assert_eq!(
         config.endpoints.token.as_deref(),
         Some(h.url("/token").as_str())
     );
-    config.name = "google-imitation".into();
-    config.client_id = CLIENT_ID.into();
     config.issuer = None; // the imitation's discovery is not Google's
     config.grant = GrantKind::ClientCredentials;
     let profile = t.add(config, Some(CLIENT_SECRET)).await;
@@ -83,17 +91,7 @@ async fn a_google_error_is_explained_with_googles_cause_and_fix() {
 async fn errors_in_a_200_answer_are_the_providers_errors() {
     let h = Hostile::start().await;
     let t = TestCore::new();
-    let base = h.url("");
-    let base = base.trim_end_matches('/');
-    let mut config = catalog::find("github")
-        .unwrap()
-        .profile(&[
-            ("base_url".into(), base.into()),
-            ("api_base_url".into(), base.into()),
-        ])
-        .unwrap();
-    config.name = "github-imitation".into();
-    config.client_id = CLIENT_ID.into();
+    let mut config = imitating(&h, "github", &["base_url", "api_base_url"]);
     config.grant = GrantKind::ClientCredentials;
     config.endpoints.token = Some(h.url("/token"));
     let profile = t.add(config, Some(CLIENT_SECRET)).await;
@@ -141,20 +139,16 @@ async fn googles_scheme_less_iss_is_accepted_only_through_the_preset() {
     let h = Hostile::start().await;
     let t = TestCore::new();
     let base = h.url("");
-    let base = base.trim_end_matches('/').to_owned();
-    let host = base.split_once("://").unwrap().1.to_owned();
-    let mut config = catalog::find("google")
+    let host = base
+        .trim_end_matches('/')
+        .split_once("://")
         .unwrap()
-        .profile(&[
-            ("base_url".into(), base.clone()),
-            ("token_base_url".into(), base.clone()),
-        ])
-        .unwrap();
+        .1
+        .to_owned();
+    let mut config = imitating(&h, "google", &["base_url", "token_base_url"]);
     // The imitation's own endpoints (its paths are not Google's); the issuer is the preset's.
     config.endpoints = Default::default();
     config.authorize_params.clear();
-    config.name = "google-imitation".into();
-    config.client_id = CLIENT_ID.into();
     config.scopes = vec!["openid".into()];
     let google = t.add(config.clone(), Some(CLIENT_SECRET)).await;
     let mut plain = config;

@@ -22,17 +22,8 @@ use tokendesk_testkit::*;
 const POLL: &str = "token:ciba";
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn exchanges(core: &Core, profile: &Profile) -> Vec<Exchange> {
-    let mut all = core.exchanges(&profile.id, 500).unwrap();
-    all.sort_by_key(|e| e.id);
-    all
-}
-
 fn polls(core: &Core, profile: &Profile) -> Vec<Exchange> {
-    exchanges(core, profile)
-        .into_iter()
-        .filter(|e| e.operation == POLL)
-        .collect()
+    exchanges_of(core, profile, POLL)
 }
 
 fn payment(amount: &str) -> String {

@@ -404,3 +404,22 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
+
+/// A profile's exchange log, oldest first.
+pub fn exchanges(core: &Core, profile: &Profile) -> Vec<tokendesk_core::http::Exchange> {
+    let mut all = core.exchanges(&profile.id, 500).unwrap();
+    all.sort_by_key(|e| (e.at, e.id));
+    all
+}
+
+/// The profile's exchanges of one operation (`token:device_code`), oldest first.
+pub fn exchanges_of(
+    core: &Core,
+    profile: &Profile,
+    operation: &str,
+) -> Vec<tokendesk_core::http::Exchange> {
+    exchanges(core, profile)
+        .into_iter()
+        .filter(|e| e.operation == operation)
+        .collect()
+}
