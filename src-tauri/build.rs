@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "has_signing_key",
     "discover",
     "discover_issuer",
+    "list_presets",
+    "preset_profile",
     "check_setup",
     "check_config",
     "list_tokens",

@@ -147,6 +147,8 @@ pub fn run() {
             commands::profiles::has_signing_key,
             commands::profiles::discover,
             commands::profiles::discover_issuer,
+            commands::profiles::list_presets,
+            commands::profiles::preset_profile,
             commands::profiles::check_setup,
             commands::profiles::check_config,
             commands::tokens::list_tokens,

@@ -803,6 +803,38 @@ test('a CIBA sign-in: the waiting view shows the binding message and ends when t
   });
 });
 
+test('a profile from a provider preset: search, what it sends and why, a bad parameter named, the profile made', async () => {
+  await click('new-profile');
+  await el('profile-form').waitForDisplayed({ timeout: 10000 });
+  await type('field-client_id', 'Iv1.0123456789abcdef');
+  await click('preset-open');
+  await type('preset-search', 'github');
+  await click('preset-github');
+  const sends = await text('preset-sends');
+  assert.match(sends, /Accept: application\/json/, `what it sends: ${sends}`);
+  assert.match(sends, /form-encoded unless asked for JSON/, 'and why');
+  // A base URL that is neither https nor loopback is refused before anything is stored.
+  await type('preset-param-base_url', 'http://github.corp.example');
+  await click('preset-apply');
+  const refused = await text('preset-param-error-base_url');
+  assert.match(refused, /loopback/, refused);
+  await type('preset-param-base_url', 'https://github.com');
+  await click('preset-apply');
+  await browser.waitUntil(
+    async () => (await (await el('field-endpoints.token')).getValue()) === 'https://github.com/login/oauth/access_token',
+    { timeout: 10000, timeoutMsg: "the preset's token endpoint in the form" },
+  );
+  assert.equal(await (await el('field-client_id')).getValue(), 'Iv1.0123456789abcdef', 'the client id typed first stays');
+  await type('field-name', 'gh-preset');
+  await click('profile-save');
+  await browser.$('[data-testid="profile-row-gh-preset"]').waitForDisplayed({ timeout: 10000 });
+  const env = { ...process.env, TOKENDESK_HOME: home };
+  const shown = JSON.parse(execFileSync(cli, ['profile', 'show', 'gh-preset'], { env, encoding: 'utf8' }));
+  assert.equal(shown.preset?.id, 'github', 'the profile keeps its preset');
+  assert.equal(shown.endpoints.device_authorization, 'https://github.com/login/device/code');
+  assert.equal(shown.client_id, 'Iv1.0123456789abcdef');
+});
+
 test('token rows fit the window: default size and the narrowest one', async () => {
   await click('nav-dashboard');
   await el('token-card-web-app').waitForDisplayed({ timeout: 20000 });

@@ -127,6 +127,22 @@ pub async fn check_config(
         .await
 }
 
+/// The provider presets, for "New profile → from a provider".
+#[tauri::command]
+pub fn list_presets() -> Vec<tokendesk_core::catalog::PresetInfo> {
+    tokendesk_core::catalog::presets()
+        .iter()
+        .map(tokendesk_core::catalog::Preset::info)
+        .collect()
+}
+
+/// A profile from a preset and its parameter values (checked: field errors name each bad one);
+/// nothing is stored until the form is saved.
+#[tauri::command]
+pub fn preset_profile(id: String, params: Vec<(String, String)>) -> Result<ProfileConfig, Error> {
+    tokendesk_core::catalog::find(&id)?.profile(&params)
+}
+
 #[tauri::command]
 pub async fn discover_issuer(state: Cmd<'_>, issuer: String) -> Result<ProviderMetadata, Error> {
     state.core.discover_issuer(&issuer).await

@@ -9,6 +9,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
 import type { SetupReport } from './bindings/SetupReport';
+import type { PresetInfo } from './bindings/PresetInfo';
 import type { ApiRequest } from './bindings/ApiRequest';
 import type { CibaLoginOptions } from './bindings/CibaLoginOptions';
 import type { CibaLoginStarted } from './bindings/CibaLoginStarted';
@@ -149,6 +150,13 @@ export const checkConfig = (
     tlsKey: secrets.tlsKey || null,
     signingKey: secrets.signingKey || null,
   });
+
+/** The provider presets ("New profile → from a provider"). */
+export const listPresets = () => call<PresetInfo[]>('list_presets');
+
+/** A profile config from a preset and its parameters (field errors name bad parameters). */
+export const presetProfile = (id: string, params: [string, string][]) =>
+  call<ProfileConfig>('preset_profile', { id, params });
 
 export const discoverIssuer = (issuer: string) =>
   call<ProviderMetadata>('discover_issuer', { issuer });

@@ -23,6 +23,34 @@ import type { SecretKind } from '../lib/bindings/SecretKind';
 import type { SetupReport } from '../lib/bindings/SetupReport';
 import type { TokenInspection } from '../lib/bindings/TokenInspection';
 import type { TokenRef } from '../lib/bindings/TokenRef';
+import type { PresetInfo } from '../lib/bindings/PresetInfo';
+
+/** Two presets for the browser preview and component tests (the real ones are the core's). */
+const MOCK_PRESETS: PresetInfo[] = [
+  {
+    id: 'google',
+    name: 'Google',
+    summary: 'Google APIs and Sign in with Google (OpenID Connect), Desktop app clients',
+    docs: 'https://developers.google.com/identity/protocols/oauth2/native-app',
+    checked: 'documents',
+    params: [],
+    sends: [{ what: 'access_type=offline on sign-in', why: 'Google returns a refresh token only with access_type=offline' }],
+    device_flow: true,
+  },
+  {
+    id: 'keycloak',
+    name: 'Keycloak',
+    summary: 'Keycloak 17 and later (Quarkus): a realm as OpenID Connect provider',
+    docs: 'https://www.keycloak.org/docs/latest/server_admin/',
+    checked: 'documents',
+    params: [
+      { name: 'base_url', label: 'Keycloak URL', kind: 'base_url', default: null, example: 'https://sso.example.com', required: true, help: "The server's URL as clients reach it" },
+      { name: 'realm', label: 'Realm', kind: 'slug', default: 'master', example: null, required: false, help: "The realm's name" },
+    ],
+    sends: [],
+    device_flow: true,
+  },
+];
 import type { TokenSet } from '../lib/bindings/TokenSet';
 import type { JsonValue } from '../lib/bindings/serde_json/JsonValue';
 import { emptyConfig } from '../lib/profileForm';
@@ -299,6 +327,30 @@ export class MockBackend {
           ],
         };
         return report;
+      }
+      case 'list_presets':
+        return structuredClone(MOCK_PRESETS);
+      case 'preset_profile': {
+        // The mock knows one preset (the real list and checks are the core's).
+        if (args.id !== 'keycloak') fail('invalid_input', `There is no provider preset "${String(args.id)}".`);
+        const given = new Map(args.params as [string, string][]);
+        const base = (given.get('base_url') ?? '').replace(/\/+$/, '');
+        if (!/^https:\/\//.test(base)) {
+          const message = 'The Keycloak preset needs the keycloak url: give it with --preset-param base_url=… (The server\'s URL).';
+          fail('invalid_input', message, [{ field: 'preset_params.base_url', message }]);
+        }
+        const realm = given.get('realm') ?? 'master';
+        const root = `${base}/realms/${realm}`;
+        return {
+          ...emptyConfig(),
+          name: 'Keycloak',
+          issuer: root,
+          endpoints: { ...emptyConfig().endpoints, authorization: `${root}/protocol/openid-connect/auth`, token: `${root}/protocol/openid-connect/token` },
+          auth_method: 'none',
+          scopes: ['openid', 'profile'],
+          redirect_uri: 'http://127.0.0.1:8765/callback',
+          preset: { id: 'keycloak', params: [{ name: 'base_url', value: base }, { name: 'realm', value: realm }] },
+        };
       }
       case 'discover_issuer': {
         const issuer = String(args.issuer);
