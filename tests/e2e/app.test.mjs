@@ -813,6 +813,7 @@ test('a profile from a provider preset: search, what it sends and why, a bad par
   const sends = await text('preset-sends');
   assert.match(sends, /Accept: application\/json/, `what it sends: ${sends}`);
   assert.match(sends, /form-encoded unless asked for JSON/, 'and why');
+  await screenshot('preset-picker');
   // A base URL that is neither https nor loopback is refused before anything is stored.
   await type('preset-param-base_url', 'http://github.corp.example');
   await click('preset-apply');
