@@ -17,26 +17,14 @@ use tokendesk_core::history::Trigger;
 use tokendesk_core::http::HttpOptions;
 use tokendesk_core::profile::{AuthMethod, Endpoints, GrantKind, Profile, ProfileConfig};
 use tokendesk_core::secret::SecretKind;
-use tokendesk_core::token::TokenSet;
 use tokendesk_testkit::hostile::{
     Answer, CLIENT_ID, CLIENT_SECRET, ELSEWHERE, Hostile, Scenario, Signing, Stored, peak_rss,
+    sign_in,
 };
 use tokendesk_testkit::*;
 
 fn web_profile(h: &Hostile) -> ProfileConfig {
     h.web_config()
-}
-
-/// One sign-in through the paste path: the provider's 302 is the address the user pastes.
-async fn sign_in(t: &TestCore, profile: &Profile) -> Result<TokenSet, Error> {
-    let started = t.core.begin_login(&profile.id).await?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = client.get(&started.auth_url).send().await.unwrap();
-    let location = answer.headers()["location"].to_str().unwrap().to_owned();
-    t.core.complete_login(&started.login_id, &location).await
 }
 
 fn claims(pairs: Value) -> Map<String, Value> {

@@ -6,7 +6,9 @@ use tokendesk_core::ErrorCode;
 use tokendesk_core::catalog;
 use tokendesk_core::profile::GrantKind;
 use tokendesk_testkit::TestCore;
-use tokendesk_testkit::hostile::{Answer, CLIENT_ID, CLIENT_SECRET, Hostile, Scenario, Stored};
+use tokendesk_testkit::hostile::{
+    Answer, CLIENT_ID, CLIENT_SECRET, Hostile, Scenario, Stored, sign_in,
+};
 
 /// The preset's profile with every host parameter pointed at the imitation.
 fn imitating(h: &Hostile, preset: &str, hosts: &[&str]) -> tokendesk_core::profile::ProfileConfig {
@@ -199,18 +201,4 @@ async fn googles_scheme_less_iss_is_accepted_only_through_the_preset() {
         before,
         "nothing stored changed"
     );
-}
-
-async fn sign_in(
-    t: &TestCore,
-    profile: &tokendesk_core::profile::Profile,
-) -> Result<tokendesk_core::token::TokenSet, tokendesk_core::Error> {
-    let started = t.core.begin_login(&profile.id).await?;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let answer = client.get(&started.auth_url).send().await.unwrap();
-    let location = answer.headers()["location"].to_str().unwrap().to_owned();
-    t.core.complete_login(&started.login_id, &location).await
 }

@@ -637,3 +637,18 @@ pub fn peak_rss() -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
+
+/// One sign-in through the paste path: the provider's 302 is the address the user pastes.
+pub async fn sign_in(
+    t: &crate::TestCore,
+    profile: &tokendesk_core::profile::Profile,
+) -> Result<tokendesk_core::token::TokenSet, tokendesk_core::Error> {
+    let started = t.core.begin_login(&profile.id).await?;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = client.get(&started.auth_url).send().await.unwrap();
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    t.core.complete_login(&started.login_id, &location).await
+}
