@@ -303,13 +303,17 @@ impl Preset {
     }
 }
 
+/// The preset a profile was made from (`None` without one, or for an id this build lacks).
+pub fn preset_of(config: &ProfileConfig) -> Option<&'static Preset> {
+    find(&config.preset.as_ref()?.id).ok()
+}
+
 /// Another spelling of `issuer` that the profile's provider documents for its ID tokens'
 /// `iss` (Google's scheme-less `accounts.google.com`): for that issuer only, as the preset
 /// builds it from the profile's parameters.
 pub fn issuer_alias(config: &ProfileConfig, issuer: &str) -> Option<String> {
     let r = config.preset.as_ref()?;
-    let preset = find(&r.id).ok()?;
-    preset.issuer_aliases.iter().find_map(|a| {
+    preset_of(config)?.issuer_aliases.iter().find_map(|a| {
         let own = schema::fill(&a.issuer, &r.params).ok()?;
         (crate::ident::same(&own, issuer))
             .then(|| schema::fill(&a.alias, &r.params).ok())
@@ -320,7 +324,7 @@ pub fn issuer_alias(config: &ProfileConfig, issuer: &str) -> Option<String> {
 /// The error with what the profile's provider preset knows about it: the provider-specific
 /// cause and fix of an OAuth error the preset lists. Other errors pass unchanged.
 pub fn explain(config: &ProfileConfig, mut error: Error) -> Error {
-    let Some(preset) = config.preset.as_ref().and_then(|r| find(&r.id).ok()) else {
+    let Some(preset) = preset_of(config) else {
         return error;
     };
     let Some((code, description)) = error.oauth.as_deref() else {

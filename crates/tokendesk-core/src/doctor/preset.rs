@@ -12,11 +12,7 @@ use crate::profile::{AuthMethod, ProfileConfig};
 /// The preset's checks of the profile; none when it was not made from a preset. (A missing
 /// credential is the client-authentication check's to report.)
 pub fn pitfalls(config: &ProfileConfig) -> Vec<CheckRow> {
-    let Some(preset) = config
-        .preset
-        .as_ref()
-        .and_then(|r| catalog::find(&r.id).ok())
-    else {
+    let Some(preset) = catalog::preset_of(config) else {
         return Vec::new();
     };
     let mut rows = Vec::new();
