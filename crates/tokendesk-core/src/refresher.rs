@@ -296,6 +296,7 @@ mod tests {
             exchanged_from: None,
             exchange_actor: None,
             authorization_details: None,
+            notes: Vec::new(),
         }
     }
 

@@ -67,6 +67,28 @@ pub struct TokenSet {
     #[serde(default)]
     #[ts(optional = nullable)]
     pub authorization_details: Option<crate::flow::rar::DetailsComparison>,
+    /// What TokenDesk read into the answer beyond its plain words: a lifetime it could not
+    /// know, a refresh token kept, a provider quirk its preset switched on. Shown in the
+    /// inspector, so nobody has to guess why a field looks the way it does.
+    #[serde(default)]
+    pub notes: Vec<TokenNote>,
+}
+
+/// One thing TokenDesk read into a token answer, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TokenNote {
+    /// A stable name (`no_expires_in`, `kept_refresh_token`, `comma_separated_scope`, …).
+    pub kind: String,
+    pub text: String,
+}
+
+impl TokenNote {
+    pub fn new(kind: &str, text: impl Into<String>) -> Self {
+        Self {
+            kind: kind.to_owned(),
+            text: text.into(),
+        }
+    }
 }
 
 /// Which profile's token another token was exchanged from: never the value, its fingerprint
@@ -156,6 +178,23 @@ impl TokenSet {
             None => previous.and_then(|p| p.refresh_expires_at),
         };
 
+        let mut notes = Vec::new();
+        if access_expires_at.is_none() {
+            notes.push(TokenNote::new(
+                "no_expires_in",
+                "The answer has no expires_in, and the access token carries no exp: its \
+                 lifetime is unknown. TokenDesk counts it as valid until an API answers 401, \
+                 then renews it.",
+            ));
+        }
+        if new_refresh.is_none() && refresh.is_some() {
+            notes.push(TokenNote::new(
+                "kept_refresh_token",
+                "The answer carried no refresh token: the one held before is kept (RFC 6749 \
+                 §6 lets a provider keep it unchanged).",
+            ));
+        }
+
         let id_token = response.id_token();
         let (id_ref, id_exp) = match id_token {
             Some(t) => (Some(TokenRef::of(t)), jwt_exp_ms(t)),
@@ -204,6 +243,7 @@ impl TokenSet {
             exchanged_from: previous.and_then(|p| p.exchanged_from.clone()),
             exchange_actor: previous.and_then(|p| p.exchange_actor.clone()),
             authorization_details: None,
+            notes,
         }
     }
 

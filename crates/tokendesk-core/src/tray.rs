@@ -310,6 +310,7 @@ pub(crate) mod tests {
             exchanged_from: None,
             exchange_actor: None,
             authorization_details: None,
+            notes: Vec::new(),
         }
     }
 

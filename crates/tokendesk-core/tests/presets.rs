@@ -2,6 +2,8 @@
 //! the preset's provider does: the preset's endpoints are the ones called, and an error the
 //! preset knows comes back with the provider-specific cause and fix.
 
+use std::time::Duration;
+
 use tokendesk_core::ErrorCode;
 use tokendesk_core::catalog;
 use tokendesk_core::profile::GrantKind;
@@ -200,5 +202,275 @@ async fn googles_scheme_less_iss_is_accepted_only_through_the_preset() {
         t.core.token(&google.id).unwrap(),
         before,
         "nothing stored changed"
+    );
+}
+
+/// Salesforce sends no `expires_in` and serves its APIs on the `instance_url` of the token
+/// answer. The preset's profile gets a usable token whose lifetime is unknown (said in its
+/// notes), and a request path without a host goes to the instance — for the preset's profile
+/// only.
+#[tokio::test(flavor = "multi_thread")]
+async fn salesforce_answers_without_a_lifetime_and_with_its_instance() {
+    use tokendesk_core::api::ApiRequest;
+    use tokendesk_core::history::Trigger;
+    let h = Hostile::start().await;
+    let t = TestCore::new();
+    let mut config = imitating(&h, "salesforce", &["base_url"]);
+    config.issuer = None;
+    config.endpoints.token = Some(h.url("/token"));
+    config.grant = GrantKind::ClientCredentials;
+    assert_eq!(config.api_url, None, "the preset names no fixed API host");
+    let profile = t.add(config.clone(), Some(CLIENT_SECRET)).await;
+    let answer = format!(
+        r#"{{"access_token":"00D5g000004ABCD!AQ0AQNotAJwtAtAll","signature":"Zm9vYmFy","scope":"api","instance_url":"{}","id":"{}/id/00D5g000004ABCD/0055g00000ABCDE","token_type":"Bearer","issued_at":"1764855600000"}}"#,
+        h.url("").trim_end_matches('/'),
+        h.url("")
+    );
+    let sf = || Scenario {
+        token_answer: Some(Answer::Body(
+            200,
+            "application/json",
+            answer.clone().into_bytes(),
+        )),
+        ..Default::default()
+    };
+    h.set(sf());
+    t.core
+        .fetch_token(&profile.id)
+        .await
+        .expect("a usable token");
+    let token = t.core.token(&profile.id).unwrap().expect("stored");
+    assert_eq!(
+        token.access_expires_at, None,
+        "no lifetime was sent or invented"
+    );
+    assert_eq!(
+        token.state(i64::MAX / 2),
+        tokendesk_core::token::TokenState::Valid,
+        "valid until an API says otherwise"
+    );
+    let note = |kind: &str| {
+        token
+            .notes
+            .iter()
+            .find(|n| n.kind == kind)
+            .map(|n| n.text.clone())
+            .unwrap_or_else(|| panic!("a {kind} note in {:?}", token.notes))
+    };
+    assert!(note("no_expires_in").contains("Salesforce is known for it"));
+    assert!(note("instance_url").contains(h.url("").trim_end_matches('/')));
+
+    let get = |url: &str| ApiRequest {
+        method: "GET".into(),
+        url: url.into(),
+        ..Default::default()
+    };
+    let response = t
+        .core
+        .request(
+            &profile.id,
+            &get("/userinfo"),
+            Duration::ZERO,
+            Trigger::Manual,
+        )
+        .await
+        .expect("the path goes to the instance");
+    assert_eq!(response.url, h.url("/userinfo"));
+
+    // Without the preset the same answer is read the same, but nothing says where APIs live.
+    let mut plain = config;
+    plain.name = "plain".into();
+    plain.preset = None;
+    let plain = t.add(plain, Some(CLIENT_SECRET)).await;
+    h.set(sf());
+    t.core.fetch_token(&plain.id).await.unwrap();
+    let e = t
+        .core
+        .request(
+            &plain.id,
+            &get("/userinfo"),
+            Duration::ZERO,
+            Trigger::Manual,
+        )
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("no API URL"), "{}", e.message);
+}
+
+/// Cognito answers a refresh without a new refresh token: the one held is kept, and the note
+/// says so and that Cognito is known for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn cognito_refreshes_without_a_new_refresh_token() {
+    use tokendesk_core::history::Trigger;
+    let h = Hostile::start().await;
+    let t = TestCore::new();
+    let base = h.url("");
+    let base = base.trim_end_matches('/');
+    let params: Vec<(String, String)> = [
+        ("region", "eu-west-1"),
+        ("user_pool_id", "eu-west-1_AbCdEf123"),
+        ("base_url", base),
+        ("idp_base_url", base),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let mut config = catalog::find("cognito").unwrap().profile(&params).unwrap();
+    config.name = "cognito-imitation".into();
+    config.client_id = CLIENT_ID.into();
+    // The imitation's own endpoints and issuer (its paths are not Cognito's).
+    config.issuer = Some(base.to_owned());
+    config.endpoints = Default::default();
+    config.scopes = vec!["openid".into()];
+    let profile = t.add(config, Some(CLIENT_SECRET)).await;
+    let first = sign_in(&t, &profile).await.expect("signed in");
+    assert!(
+        first.refresh.is_some() && first.notes.is_empty(),
+        "{:?}",
+        first.notes
+    );
+
+    h.set(Scenario {
+        token_answer: Some(Answer::Body(
+            200,
+            "application/json",
+            br#"{"access_token":"eyJraWQiOiJub3QtYS1qd3QifQ.cognito-access","expires_in":3600,"token_type":"Bearer"}"#.to_vec(),
+        )),
+        ..Default::default()
+    });
+    let refreshed = t
+        .core
+        .refresh(&profile.id, Trigger::Manual)
+        .await
+        .expect("refreshed");
+    assert_eq!(
+        refreshed.refresh, first.refresh,
+        "the refresh token held is kept"
+    );
+    assert!(refreshed.refresh_usable(refreshed.obtained_at));
+    let note = refreshed
+        .notes
+        .iter()
+        .find(|n| n.kind == "kept_refresh_token")
+        .expect("a note");
+    assert!(
+        note.text.contains("Amazon Cognito is known for it"),
+        "{}",
+        note.text
+    );
+}
+
+/// Entra: multi-tenant discovery names the issuer `…/{tenantid}/v2.0`, and each ID token's
+/// `iss` carries the user's tenant (its `tid`). Through the preset, discovery accepts the
+/// template and an ID token is checked against the template filled from its own `tid`; a
+/// token whose `iss` names another tenant than its `tid`, or a `tid` that would reshape the
+/// URL, is refused. Without the preset, the template is an issuer mismatch. AADSTS errors are
+/// explained with Entra's cause and fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn entras_tenant_template_and_its_errors() {
+    use serde_json::json;
+    let h = Hostile::start().await;
+    let t = TestCore::new();
+    let base = h.url("");
+    let base = base.trim_end_matches('/').to_owned();
+    h.set_issuer(&format!("{base}/{{tenantid}}/v2.0"));
+    let mut config = imitating(&h, "entra", &["base_url"]);
+    assert_eq!(
+        config.issuer.as_deref(),
+        Some(format!("{base}/organizations/v2.0").as_str())
+    );
+    config.endpoints = Default::default(); // the imitation's paths are not Entra's
+    config.scopes = vec!["openid".into()];
+    let entra = t.add(config.clone(), None).await;
+    let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let tenant = |iss_tenant: &str, tid: &str| Scenario {
+        set: json!({ "iss": format!("{base}/{iss_tenant}/v2.0"), "tid": tid })
+            .as_object()
+            .unwrap()
+            .clone(),
+        iss_param: Some(String::new()), // Entra sends no iss in the redirect
+        ..Default::default()
+    };
+
+    h.set(tenant(tid, tid));
+    sign_in(&t, &entra)
+        .await
+        .expect("the user's tenant, through the template");
+    let profile = t.core.profile(entra.id.as_str()).unwrap();
+    assert_eq!(
+        profile.config.issuer, config.issuer,
+        "the profile keeps its issuer"
+    );
+    let notes = &profile.metadata.as_ref().unwrap().notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("{tenantid}") && n.contains("tid")),
+        "{notes:?}"
+    );
+    let inspection = t
+        .core
+        .inspect(&entra.id, tokendesk_core::secret::SecretKind::IdToken)
+        .await
+        .unwrap();
+    let iss = inspection
+        .validation
+        .as_ref()
+        .and_then(|v| v.checks.iter().find(|c| c.name == "iss").cloned())
+        .unwrap();
+    assert!(iss.ok && iss.detail.contains(tid), "{iss:?}");
+
+    let before = t.core.token(&entra.id).unwrap();
+    for (iss_tenant, claimed, why) in [
+        (
+            "0000aaaa-11bb-cccc-dd22-eeeeee333333",
+            tid,
+            "iss names another tenant than tid",
+        ),
+        ("..", "..", "a tid that reshapes the URL"),
+        ("{tenantid}", "{tenantid}", "the template itself"),
+    ] {
+        h.set(tenant(iss_tenant, claimed));
+        let e = sign_in(&t, &entra).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::CheckFailed, "{why}: {}", e.message);
+        assert_eq!(
+            t.core.token(&entra.id).unwrap(),
+            before,
+            "{why}: nothing stored"
+        );
+    }
+
+    let mut plain = config;
+    plain.name = "plain".into();
+    plain.preset = None;
+    let plain = t.add(plain, None).await;
+    let e = t.core.discover(&plain.id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::IssuerMismatch, "{}", e.message);
+
+    // An AADSTS error body, as Entra sends it.
+    let mut cc = imitating(&h, "entra", &["base_url"]);
+    cc.name = "entra-cc".into();
+    cc.issuer = None;
+    cc.endpoints.token = Some(h.url("/token"));
+    cc.grant = GrantKind::ClientCredentials;
+    cc.scopes = vec!["api://tokendesk-test/.default".into()];
+    let cc = t.add(cc, None).await;
+    h.set(Scenario {
+        token_answer: Some(Answer::Body(
+            401,
+            "application/json; charset=utf-8",
+            br#"{"error":"invalid_client","error_description":"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'. Trace ID: 0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9 Correlation ID: 11111111-2222-3333-4444-555555555555 Timestamp: 2026-12-04 21:00:00Z","error_codes":[7000218],"timestamp":"2026-12-04 21:00:00Z","trace_id":"0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9","correlation_id":"11111111-2222-3333-4444-555555555555","error_uri":"https://login.microsoftonline.com/error?code=7000218"}"#.to_vec(),
+        )),
+        ..Default::default()
+    });
+    let e = t.core.fetch_token(&cc.id).await.unwrap_err();
+    assert!(
+        e.message.contains("AADSTS7000218")
+            && e.message
+                .contains("Microsoft Entra ID: Entra treats this client as confidential")
+            && e.message
+                .contains("Fix: Add the loopback redirect under 'Mobile and desktop"),
+        "{}",
+        e.message
     );
 }

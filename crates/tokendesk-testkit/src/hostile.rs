@@ -61,7 +61,8 @@ pub struct Scenario {
     pub set: Map<String, Value>,
     /// Claims removed from the ID token.
     pub remove: Vec<String>,
-    /// The `iss` of the authorization response; `None`: the issuer.
+    /// The `iss` of the authorization response; `None`: the issuer; empty: none sent (as
+    /// providers without RFC 9207 do).
     pub iss_param: Option<String>,
     /// The `sub` userinfo answers with; `None`: the ID token's.
     pub userinfo_sub: Option<String>,
@@ -128,6 +129,8 @@ struct Shared {
     counter: u64,
     /// The issuer (discovery says it; a test can make discovery name another spelling).
     issuer: String,
+    /// Where the endpoints are (the server's own address, whatever the issuer says).
+    base: String,
     jwks_cache: Option<(usize, Value)>,
     /// Bytes of [`Answer::Huge`] bodies handed to the connection so far.
     streamed: Arc<AtomicU64>,
@@ -154,6 +157,7 @@ impl Hostile {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let shared: St = Arc::new(Mutex::new(Shared {
             issuer: base.clone(),
+            base: base.clone(),
             ..Default::default()
         }));
         let app = Router::new()
@@ -171,6 +175,7 @@ impl Hostile {
             .route("/token/gzip", post(gzip))
             .route("/token/deep", post(deep))
             .route("/token/cc", post(token_cc))
+            .fallback(nested_discovery)
             .with_state(shared.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -213,13 +218,23 @@ impl Hostile {
     }
 }
 
+/// Discovery under a path too (an issuer with a path, as `…/{tenant}/v2.0`); anything else
+/// is not found.
+async fn nested_discovery(state: State<St>, uri: Uri) -> Response {
+    if uri.path().ends_with("/.well-known/openid-configuration") {
+        return discovery(state, uri).await;
+    }
+    StatusCode::NOT_FOUND.into_response()
+}
+
 async fn discovery(State(s): State<St>, uri: Uri) -> Response {
-    let (issuer, base) = {
+    let (issuer, base, sends_iss) = {
         let s = s.lock().unwrap();
         if let Some(answer) = &s.scenario.discovery_answer {
             return misbehave(answer, &s, &uri);
         }
-        (s.issuer.clone(), s.issuer.trim_end_matches('/').to_owned())
+        let sends_iss = s.scenario.iss_param.as_deref() != Some("");
+        (s.issuer.clone(), s.base.clone(), sends_iss)
     };
     axum::Json(json!({
         "issuer": issuer,
@@ -229,7 +244,7 @@ async fn discovery(State(s): State<St>, uri: Uri) -> Response {
         "userinfo_endpoint": format!("{base}/userinfo"),
         "response_types_supported": ["code"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256", "HS256", "none"],
-        "authorization_response_iss_parameter_supported": true,
+        "authorization_response_iss_parameter_supported": sends_iss,
     }))
     .into_response()
 }
@@ -246,11 +261,15 @@ async fn authorize(State(s): State<St>, uri: Uri) -> Response {
         .clone()
         .unwrap_or_else(|| s.issuer.clone());
     let mut target = url::Url::parse(&q["redirect_uri"]).unwrap();
-    target
-        .query_pairs_mut()
-        .append_pair("code", &code)
-        .append_pair("state", q.get("state").map(String::as_str).unwrap_or(""))
-        .append_pair("iss", &iss);
+    {
+        let mut pairs = target.query_pairs_mut();
+        pairs
+            .append_pair("code", &code)
+            .append_pair("state", q.get("state").map(String::as_str).unwrap_or(""));
+        if !iss.is_empty() {
+            pairs.append_pair("iss", &iss);
+        }
+    }
     (StatusCode::FOUND, [(header::LOCATION, target.to_string())]).into_response()
 }
 

@@ -203,6 +203,7 @@ export class MockBackend {
       retry_at: null,
       last_error: null,
       dpop_jkt: null,
+      notes: [],
       issued_token_type: null,
       exchanged_from: null,
       exchange_actor: null,

@@ -27,6 +27,7 @@ export function makeToken(over: Partial<TokenSet> = {}): TokenSet {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    notes: [],
     issued_token_type: null,
     exchanged_from: null,
     exchange_actor: null,

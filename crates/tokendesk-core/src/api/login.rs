@@ -439,7 +439,10 @@ impl Core {
             false => (None, None),
         };
         let issuer = profile.issuer().unwrap_or_default();
-        let issuer_alias = catalog::issuer_alias(&profile.config, issuer);
+        let issuer_alias = catalog::issuer_alias(&profile.config, issuer).or_else(|| {
+            let template = catalog::issuer_template(&profile.config, issuer)?;
+            template.for_claims(&decoded.as_ref()?.claims)
+        });
         // HS* ID tokens are keyed by the client secret, when the credential is one.
         let secret_based =
             profile.config.auth_method.credential() == Some(SecretKind::ClientSecret);

@@ -230,7 +230,8 @@ impl Core {
             ));
         };
         let call = self.public_call(&profile, "discovery").await?;
-        let result = discovery::discover(&call, &issuer, self.now()).await;
+        let template = crate::catalog::issuer_template(&profile.config, &issuer);
+        let result = discovery::discover(&call, &issuer, template.as_ref(), self.now()).await;
         self.record(&call);
         let metadata = result?;
         // The provider's own spelling of its issuer (a typed trailing slash differs) is kept.
@@ -251,7 +252,7 @@ impl Core {
             "discovery",
             &[],
         );
-        discovery::discover(&call, issuer, self.now()).await
+        discovery::discover(&call, issuer, None, self.now()).await
     }
 
     /// The profile, with discovery run first if it has an issuer and no metadata yet.

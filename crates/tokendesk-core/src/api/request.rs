@@ -13,6 +13,7 @@ use ts_rs::TS;
 
 use super::Core;
 use super::dpop::api_url;
+use crate::catalog;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::Trigger;
 use crate::profile::{Param, Profile, ProfileId};
@@ -91,8 +92,23 @@ impl Core {
         trigger: Trigger,
     ) -> Result<ApiResponse> {
         let profile = self.profile_by_id(id)?;
-        let prepared = prepare(&profile, request)?;
-        self.ensure_token(id, min_valid, trigger).await?;
+        // A provider that names its API host in the token answer (Salesforce's instance_url):
+        // a path without a host resolves once the token is there.
+        let prepared = if profile.config.api_url.is_none()
+            && catalog::preset_of(&profile.config)
+                .is_some_and(|p| p.quirks.contains(&catalog::Quirk::InstanceUrl))
+        {
+            self.ensure_token(id, min_valid, trigger).await?;
+            let token = self.store.get_token(id)?;
+            let base = token
+                .as_ref()
+                .and_then(|t| catalog::quirks::api_base(&profile.config, t));
+            prepare(&profile, request, base)?
+        } else {
+            let prepared = prepare(&profile, request, None)?;
+            self.ensure_token(id, min_valid, trigger).await?;
+            prepared
+        };
         let (first, used) = self.send_with_token(&profile, &prepared).await?;
         let refused = first.status == 401
             && first
@@ -199,7 +215,7 @@ struct Prepared {
     body: Option<String>,
 }
 
-fn prepare(profile: &Profile, request: &ApiRequest) -> Result<Prepared> {
+fn prepare(profile: &Profile, request: &ApiRequest, api_base: Option<&str>) -> Result<Prepared> {
     let method = match request.method.trim() {
         "" => "GET".to_owned(),
         m => m.to_ascii_uppercase(),
@@ -210,7 +226,7 @@ fn prepare(profile: &Profile, request: &ApiRequest) -> Result<Prepared> {
             format!("\"{method}\" is not an HTTP method (GET, POST, PUT, PATCH, DELETE, …)."),
         ));
     }
-    let url = resolve_url(profile, request.url.trim())?;
+    let url = resolve_url(profile, request.url.trim(), api_base)?;
     let mut headers = Vec::new();
     for h in &request.headers {
         let name = h.name.trim();
@@ -252,7 +268,8 @@ fn prepare(profile: &Profile, request: &ApiRequest) -> Result<Prepared> {
 
 /// The request's URL: absolute as given, a path relative to the profile's API URL, or (none
 /// given) where the token is used by default: the API URL, else the userinfo endpoint.
-fn resolve_url(profile: &Profile, given: &str) -> Result<String> {
+/// `api_base` stands in for a missing API URL (the token answer's `instance_url`).
+fn resolve_url(profile: &Profile, given: &str, api_base: Option<&str>) -> Result<String> {
     let name = &profile.config.name;
     let bad = |why: String| Error::invalid_field("url", why);
     let parse = |u: &str, what: &str| {
@@ -263,7 +280,7 @@ fn resolve_url(profile: &Profile, given: &str) -> Result<String> {
     }
     let base = match given {
         "" => api_url(profile),
-        _ => profile.config.api_url.as_deref(),
+        _ => profile.config.api_url.as_deref().or(api_base),
     };
     let Some(base) = base else {
         return Err(bad(format!(
@@ -312,17 +329,17 @@ mod tests {
     #[test]
     fn urls_resolve_against_the_api_url() {
         let p = profile(Some("https://api.example/v1/accounts"));
-        let r = |url: &str| prepare(&p, &req("get", url)).map(|x| (x.method, x.url));
+        let r = |url: &str| prepare(&p, &req("get", url), None).map(|x| (x.method, x.url));
         assert_eq!(
             r("").unwrap(),
             ("GET".into(), "https://api.example/v1/accounts".into())
         );
         assert_eq!(r("/v2/me").unwrap().1, "https://api.example/v2/me");
         assert_eq!(r("http://other:8080/x").unwrap().1, "http://other:8080/x");
-        let e = prepare(&profile(None), &req("GET", "/v1")).unwrap_err();
+        let e = prepare(&profile(None), &req("GET", "/v1"), None).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput);
         assert!(e.message.contains("has no API URL"), "{}", e.message);
-        assert!(prepare(&p, &req("GE T", "")).is_err(), "not a method");
+        assert!(prepare(&p, &req("GE T", ""), None).is_err(), "not a method");
     }
 
     #[test]
@@ -330,20 +347,20 @@ mod tests {
         let p = profile(Some("https://api.example/"));
         let mut r = req("POST", "");
         r.headers = vec![Param::new("Authorization", "Bearer mine")];
-        let e = prepare(&p, &r).unwrap_err();
+        let e = prepare(&p, &r, None).unwrap_err();
         assert!(e.message.contains("TokenDesk adds"), "{}", e.message);
         r.headers = vec![Param::new("bad header", "x")];
-        assert!(prepare(&p, &r).is_err());
+        assert!(prepare(&p, &r, None).is_err());
         r.headers = vec![];
         r.body = Some(r#"{"amount": 1}"#.into());
-        let x = prepare(&p, &r).unwrap();
+        let x = prepare(&p, &r, None).unwrap();
         assert_eq!(
             x.headers,
             vec![Param::new("content-type", "application/json")]
         );
         r.body = Some("a=1&b=2".into());
         assert!(
-            prepare(&p, &r).unwrap().headers.is_empty(),
+            prepare(&p, &r, None).unwrap().headers.is_empty(),
             "not JSON: no type guessed"
         );
     }

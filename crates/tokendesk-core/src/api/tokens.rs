@@ -306,6 +306,7 @@ impl Core {
         let now = self.now();
         let mut token = TokenSet::from_response(id.clone(), grant, response, now, previous);
         token.authorization_details = flow::rar::comparison(profile, &token.raw);
+        crate::catalog::quirks::apply(&profile.config, &mut token);
         if chain.subject.is_some() {
             token.exchanged_from = chain.subject;
             token.exchange_actor = chain.actor;

@@ -9,12 +9,13 @@
 //! profile keeps a [`PresetRef`] so the rest of TokenDesk can explain the provider's errors.
 
 mod params;
+pub mod quirks;
 mod schema;
 
 pub use params::ParamKind;
 pub use schema::{
-    ClientSpec, EndpointSpec, ErrorSpec, Evidence, IssuerAlias, ParamSpec, Preset, Quirk,
-    RedirectSpec, RefreshTokenSpec, Source,
+    ClientSpec, EndpointSpec, ErrorSpec, Evidence, IssuerAlias, IssuerTemplate, ParamSpec, Preset,
+    Quirk, RedirectSpec, RefreshTokenSpec, Source,
 };
 
 use std::collections::BTreeMap;
@@ -319,6 +320,54 @@ pub fn issuer_alias(config: &ProfileConfig, issuer: &str) -> Option<String> {
             .then(|| schema::fill(&a.alias, &r.params).ok())
             .flatten()
     })
+}
+
+/// The templated issuer of the profile's provider for `issuer`, filled from its parameters
+/// (the placeholder left as it is): what multi-tenant discovery names (Entra's
+/// `…/{tenantid}/v2.0`).
+pub fn issuer_template(config: &ProfileConfig, issuer: &str) -> Option<FilledTemplate> {
+    let r = config.preset.as_ref()?;
+    preset_of(config)?.issuer_templates.iter().find_map(|t| {
+        let own = schema::fill(&t.issuer, &r.params).ok()?;
+        if !crate::ident::same(&own, issuer) {
+            return None;
+        }
+        let mut params = r.params.clone();
+        params.push(Param::new(&t.placeholder, format!("{{{}}}", t.placeholder)));
+        Some(FilledTemplate {
+            template: schema::fill(&t.template, &params).ok()?,
+            placeholder: format!("{{{}}}", t.placeholder),
+            claim: t.claim.clone(),
+        })
+    })
+}
+
+/// A templated issuer for one profile: the template as discovery names it, and how an ID
+/// token fills it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilledTemplate {
+    pub template: String,
+    /// `{tenantid}`.
+    pub placeholder: String,
+    /// `tid`.
+    pub claim: String,
+}
+
+impl FilledTemplate {
+    /// The issuer for the token with these claims: the template filled from the claim, which
+    /// must be a plain identifier (letters, digits, `-`, `.`, `_`; at most 64) — a claim that
+    /// could reshape the URL fills nothing.
+    pub fn for_claims(&self, claims: &serde_json::Value) -> Option<String> {
+        let value = claims.get(&self.claim)?.as_str()?;
+        let plain = !value.is_empty()
+            && value.len() <= 64
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+            && value != "."
+            && value != "..";
+        plain.then(|| self.template.replace(&self.placeholder, value))
+    }
 }
 
 /// The error with what the profile's provider preset knows about it: the provider-specific

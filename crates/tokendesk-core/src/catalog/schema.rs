@@ -49,6 +49,8 @@ pub struct Preset {
     pub quirks: Vec<Quirk>,
     #[serde(default, rename = "issuer_alias")]
     pub issuer_aliases: Vec<IssuerAlias>,
+    #[serde(default, rename = "issuer_template")]
+    pub issuer_templates: Vec<IssuerTemplate>,
     #[serde(default, rename = "error")]
     pub errors: Vec<ErrorSpec>,
     #[serde(rename = "source")]
@@ -273,6 +275,8 @@ pub enum Quirk {
     KeepRefreshToken,
     /// The granted `scope` is comma-separated (GitHub, Strava, Slack).
     CommaSeparatedScope,
+    /// API calls go to the token answer's `instance_url`, not the login host (Salesforce).
+    InstanceUrl,
 }
 
 impl Quirk {
@@ -284,6 +288,7 @@ impl Quirk {
             Quirk::NoExpiresIn => "no expires_in: expiry unknown until a 401",
             Quirk::KeepRefreshToken => "keep the refresh token when a refresh returns none",
             Quirk::CommaSeparatedScope => "granted scope read as comma-separated",
+            Quirk::InstanceUrl => "API paths resolved against the answer's instance_url",
         }
     }
 
@@ -295,6 +300,9 @@ impl Quirk {
             Quirk::NoExpiresIn => "the provider sends no expires_in",
             Quirk::KeepRefreshToken => "the provider returns no new refresh token on refresh",
             Quirk::CommaSeparatedScope => "the provider separates granted scopes with commas",
+            Quirk::InstanceUrl => {
+                "the provider serves its APIs on the instance_url it answers with"
+            }
         }
     }
 }
@@ -305,6 +313,23 @@ impl Quirk {
 pub struct IssuerAlias {
     pub issuer: String,
     pub alias: String,
+    pub evidence: Evidence,
+}
+
+/// A multi-tenant issuer the provider's discovery names as a template (Entra's
+/// `https://login.microsoftonline.com/{tenantid}/v2.0` for `common` and `organizations`): each
+/// ID token's issuer is the template with the placeholder filled from one of its claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerTemplate {
+    /// The preset's issuer this applies to (`endpoints.issuer`).
+    pub issuer: String,
+    /// What discovery names as the issuer, with `{placeholder}` left as it is.
+    pub template: String,
+    /// The name in braces that the provider leaves in the template (`tenantid`).
+    pub placeholder: String,
+    /// The ID token claim that fills it (`tid`).
+    pub claim: String,
     pub evidence: Evidence,
 }
 
@@ -606,6 +631,35 @@ impl Preset {
                     "issuer_alias.alias",
                     Some(&a.alias),
                     "must be another spelling of the issuer, naming only its parameters".into(),
+                );
+            }
+        }
+        for t in &self.issuer_templates {
+            if self.endpoints.issuer.as_deref() != Some(t.issuer.as_str()) {
+                return fail(
+                    "issuer_template.issuer",
+                    Some(&t.issuer),
+                    "a template is for the preset's own issuer only (endpoints.issuer)".into(),
+                );
+            }
+            let mut with_placeholder = sample.clone();
+            with_placeholder.push(Param::new(&t.placeholder, format!("{{{}}}", t.placeholder)));
+            let filled = fill(&t.template, &with_placeholder);
+            if t.placeholder.is_empty()
+                || !t.template.contains(&format!("{{{}}}", t.placeholder))
+                || filled.is_err()
+            {
+                return fail(
+                    "issuer_template.template",
+                    Some(&t.template),
+                    "must name {placeholder} and otherwise only the preset's parameters".into(),
+                );
+            }
+            if t.claim.trim().is_empty() {
+                return fail(
+                    "issuer_template.claim",
+                    Some(&t.template),
+                    "name the ID token claim that fills the placeholder".into(),
                 );
             }
         }

@@ -538,3 +538,57 @@ fn googles_scheme_less_issuer_is_accepted_for_googles_issuer_only() {
         None
     );
 }
+
+#[test]
+fn entras_tenant_template_fills_from_a_plain_tid_only() {
+    let entra = build("entra", &[]);
+    let t = issuer_template(
+        &entra,
+        "https://login.microsoftonline.com/organizations/v2.0",
+    )
+    .expect("the multi-tenant template");
+    assert_eq!(
+        t.template,
+        "https://login.microsoftonline.com/{tenantid}/v2.0"
+    );
+    let tid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    assert_eq!(
+        t.for_claims(&serde_json::json!({ "tid": tid })).as_deref(),
+        Some(format!("https://login.microsoftonline.com/{tid}/v2.0").as_str())
+    );
+    for bad in ["", "..", "a/b", "x?y", "evil.example#", &"a".repeat(65)] {
+        assert_eq!(
+            t.for_claims(&serde_json::json!({ "tid": bad })),
+            None,
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        t.for_claims(&serde_json::json!({})),
+        None,
+        "no tid, no alias"
+    );
+    assert_eq!(
+        issuer_template(&entra, "https://login.microsoftonline.com/common/v2.0"),
+        None,
+        "for the profile's own issuer only"
+    );
+    assert_eq!(
+        issuer_template(&build("google", &[]), "https://accounts.google.com"),
+        None
+    );
+
+    let good = FILES.iter().find(|(n, _)| *n == "entra.toml").unwrap().1;
+    let no_placeholder = good.replace(
+        "template = \"{base_url}/{tenantid}/v2.0\"",
+        "template = \"{base_url}/common/v2.0\"",
+    );
+    let e = Preset::parse("entra.toml", &no_placeholder).unwrap_err();
+    assert!(e.contains("issuer_template.template"), "{e}");
+    let other_issuer = good.replace(
+        "issuer = \"{base_url}/{tenant}/v2.0\"\ntemplate",
+        "issuer = \"{base_url}/v2.0\"\ntemplate",
+    );
+    let e = Preset::parse("entra.toml", &other_issuer).unwrap_err();
+    assert!(e.contains("issuer_template.issuer"), "{e}");
+}

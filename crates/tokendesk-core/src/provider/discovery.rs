@@ -127,8 +127,15 @@ pub fn candidate_urls(issuer: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Fetches and checks the provider metadata for `issuer`.
-pub async fn discover(call: &Call<'_>, issuer: &str, now_ms: i64) -> Result<ProviderMetadata> {
+/// Fetches and checks the provider metadata for `issuer`. `template`: a templated issuer the
+/// profile's preset documents for it (Entra's multi-tenant `…/{tenantid}/v2.0`), accepted in
+/// the document's `issuer` in place of `issuer`.
+pub async fn discover(
+    call: &Call<'_>,
+    issuer: &str,
+    template: Option<&crate::catalog::FilledTemplate>,
+    now_ms: i64,
+) -> Result<ProviderMetadata> {
     let mut tried = Vec::new();
     for url in candidate_urls(issuer)? {
         let request = http::Request::get(&url)
@@ -163,6 +170,16 @@ pub async fn discover(call: &Call<'_>, issuer: &str, now_ms: i64) -> Result<Prov
                  responses must name exactly that.",
                 meta.issuer, meta.issuer
             ));
+        } else if let Some(t) = template.filter(|t| ident::same(&meta.issuer, &t.template)) {
+            // The provider's documented multi-tenant template: the profile's issuer stays, and
+            // each ID token is checked against the template filled from its own claim.
+            meta.notes.push(format!(
+                "The provider calls itself \"{}\", a template for every tenant: its preset \
+                 documents this. TokenDesk keeps \"{issuer}\" as the issuer and checks each ID \
+                 token's iss against the template with {} filled from the token's {} claim.",
+                meta.issuer, t.placeholder, t.claim
+            ));
+            meta.issuer = issuer.to_owned();
         } else if !ident::same(&meta.issuer, issuer) {
             return Err(Error::new(
                 ErrorCode::IssuerMismatch,

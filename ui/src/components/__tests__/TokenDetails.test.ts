@@ -53,3 +53,28 @@ describe('token details of an exchanged token', () => {
     expect(screen.queryByTestId('issued-token-type')).toBeNull();
   });
 });
+
+describe('how a token answer was read', () => {
+  it('lists the notes the core made, and shows no section without any', () => {
+    const profile = makeProfile({ id: 'sf', name: 'salesforce' });
+    const token = makeToken({
+      profile_id: 'sf',
+      access_expires_at: null,
+      notes: [
+        { kind: 'no_expires_in', text: 'The answer has no expires_in. Expected: Salesforce is known for it.' },
+        { kind: 'instance_url', text: 'Salesforce: API calls go to https://acme.my.salesforce.com.' },
+      ],
+    });
+    desk.profiles = [profile];
+    desk.tokens = [token];
+    const { unmount } = render(TokenDetails, { token, profile });
+    const items = screen.getByTestId('token-notes').querySelectorAll('li');
+    expect([...items].map((li) => li.dataset.kind)).toEqual(['no_expires_in', 'instance_url']);
+    expect(items[0].textContent).toContain('Salesforce is known for it');
+    unmount();
+
+    const plain = makeToken({ profile_id: 'sf' });
+    render(TokenDetails, { token: plain, profile });
+    expect(screen.queryByTestId('token-notes')).toBeNull();
+  });
+});

@@ -26,6 +26,7 @@ function token(over: Partial<TokenSet> = {}): TokenSet {
     retry_at: null,
     last_error: null,
     dpop_jkt: null,
+    notes: [],
     issued_token_type: null,
     exchanged_from: null,
     exchange_actor: null,

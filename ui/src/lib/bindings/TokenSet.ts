@@ -4,6 +4,7 @@ import type { DetailsComparison } from "./DetailsComparison";
 import type { GrantKind } from "./GrantKind";
 import type { IdTokenValidation } from "./IdTokenValidation";
 import type { ProfileId } from "./ProfileId";
+import type { TokenNote } from "./TokenNote";
 import type { TokenRef } from "./TokenRef";
 import type { JsonValue } from "./serde_json/JsonValue";
 
@@ -68,4 +69,10 @@ exchange_actor: ChainLink | null,
  * Rich Authorization Requests (RFC 9396): the details the profile asks for and those the
  * token response granted, with every difference.
  */
-authorization_details?: DetailsComparison | null, };
+authorization_details?: DetailsComparison | null, 
+/**
+ * What TokenDesk read into the answer beyond its plain words: a lifetime it could not
+ * know, a refresh token kept, a provider quirk its preset switched on. Shown in the
+ * inspector, so nobody has to guess why a field looks the way it does.
+ */
+notes: Array<TokenNote>, };

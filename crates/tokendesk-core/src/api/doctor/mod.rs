@@ -255,7 +255,8 @@ impl Core {
             );
         };
         let call = self.plain_call(profile, "discovery").with_tls(tls.clone());
-        let result = discovery::discover(&call, &issuer, self.now()).await;
+        let template = crate::catalog::issuer_template(&profile.config, &issuer);
+        let result = discovery::discover(&call, &issuer, template.as_ref(), self.now()).await;
         let records = call.take_records();
         let sample = clock_sample(&records);
         let mut rows = Vec::new();
