@@ -138,6 +138,9 @@ fn add_chain(out: &mut Value, set: Option<&TokenSet>) -> Result<()> {
     if let Some(d) = set.and_then(|t| t.authorization_details.as_ref()) {
         out["authorization_details"] = serde_json::to_value(d)?;
     }
+    if let Some(t) = set.filter(|t| !t.notes.is_empty()) {
+        out["notes"] = serde_json::to_value(&t.notes)?;
+    }
     if let Some(t) = set.filter(|t| t.exchanged_from.is_some()) {
         out["exchanged_from"] = serde_json::to_value(&t.exchanged_from)?;
         if t.exchange_actor.is_some() {
@@ -164,6 +167,12 @@ fn print_chain(set: Option<&TokenSet>) {
     }
     if let Some(issued) = t.issued_token_type.as_deref() {
         println!("Issued token type: {issued}");
+    }
+    if !t.notes.is_empty() {
+        println!("How the answer was read:");
+        for n in &t.notes {
+            println!("  - {}", n.text);
+        }
     }
 }
 
