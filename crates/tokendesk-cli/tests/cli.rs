@@ -2441,3 +2441,76 @@ fn a_ciba_login_from_the_command_line() {
     assert!(history.contains("ciba"), "{history}");
     ok(&run(home.path(), &["token", "bank"]));
 }
+
+/// Sign in with Apple from the command line: the preset with the Team ID and Key ID makes its
+/// client secret from the .p8 key, which `--private-key-file` stores in the keychain; `presets
+/// apple` says so before anything is made; a key that cannot sign ES256 is refused and nothing
+/// is stored.
+#[test]
+fn the_apple_preset_makes_its_client_secret_from_the_key() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let shown = ok(&run(h, &["presets", "apple"]));
+    assert!(
+        shown.contains("a client secret made from your key"),
+        "{shown}"
+    );
+    let keys = tempfile::tempdir().unwrap();
+    let ec = keys.path().join("AuthKey_ABC123DEFG.p8");
+    std::fs::write(
+        &ec,
+        include_str!("../../tokendesk-core/src/flow/testdata/ec-p256.pem"),
+    )
+    .unwrap();
+    let rsa = keys.path().join("rsa.pem");
+    std::fs::write(
+        &rsa,
+        include_str!("../../tokendesk-core/src/flow/testdata/rsa-2048.pem"),
+    )
+    .unwrap();
+    let add = |name: &str, key: &std::path::Path| {
+        run(
+            h,
+            &[
+                "profile",
+                "add",
+                name,
+                "--preset",
+                "apple",
+                "--preset-param",
+                "team_id=A1B2C3D4E5",
+                "--preset-param",
+                "key_id=ABC123DEFG",
+                "--client-id",
+                "com.example.web",
+                "--no-discover",
+                "--private-key-file",
+                key.to_str().unwrap(),
+            ],
+        )
+    };
+    let o = add("wrong", &rsa);
+    assert_eq!(code(&o), 2);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("P-256"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!ok(&run(h, &["profile", "list"])).contains("wrong"));
+
+    ok(&add("siwa", &ec));
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&run(h, &["profile", "show", "siwa"]))).unwrap();
+    assert_eq!(
+        shown["generated_secret"],
+        serde_json::json!({
+            "issuer": "A1B2C3D4E5",
+            "key_id": "ABC123DEFG",
+            "audience": "https://appleid.apple.com",
+            "lifetime_secs": 300
+        })
+    );
+    assert_eq!(shown["client_assertion"]["alg"], "ES256");
+    assert_eq!(shown["auth_method"], "client_secret_post");
+    assert_eq!(shown["private_key"], "stored in the OS keychain");
+}

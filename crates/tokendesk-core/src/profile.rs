@@ -92,6 +92,13 @@ impl AuthMethod {
             AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
+    /// Whether the method sends a client secret as it is (Basic or in the body).
+    pub fn sends_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
+    }
     /// Whether the method is a TLS client certificate (RFC 8705).
     pub fn is_mtls(self) -> bool {
         matches!(
@@ -148,6 +155,25 @@ pub struct ClientAssertion {
     /// `aud` of the assertion; `None`: the token endpoint URL (RFC 7523 §3, OIDC Core §9).
     pub audience: Option<String>,
 }
+
+/// A client secret TokenDesk makes instead of storing one: a JWT signed with the profile's
+/// private key (its signing algorithm), `sub` the client id, made fresh for every request that
+/// authenticates the client — so it never runs out. Sign in with Apple's shape: ES256, `kid`
+/// the Key ID, `iss` the Team ID, `aud` `https://appleid.apple.com`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct GeneratedSecret {
+    /// `iss` (Apple: the Team ID).
+    pub issuer: String,
+    /// `kid` in the header (Apple: the Key ID).
+    pub key_id: String,
+    /// `aud` (Apple: `https://appleid.apple.com`).
+    pub audience: String,
+    /// How long each secret is valid, in seconds: at most 15,777,000 (Apple's six months).
+    pub lifetime_secs: u32,
+}
+
+/// The longest a generated client secret may live: Apple's six months.
+pub const GENERATED_SECRET_MAX_SECS: u32 = 15_777_000;
 
 /// Which grant a profile uses: one per file in [`crate::flow`], registered there.
 pub use crate::flow::GrantKind;
@@ -228,6 +254,10 @@ pub struct ProfileConfig {
     pub auth_method: AuthMethod,
     /// With `private_key_jwt`: how to sign the client assertion.
     pub client_assertion: ClientAssertion,
+    /// The client secret is a JWT TokenDesk signs with the private key (Sign in with Apple),
+    /// sent as the auth method sends a secret.
+    #[ts(optional = nullable)]
+    pub generated_secret: Option<GeneratedSecret>,
     /// Push the authorization request to the provider first (PAR, RFC 9126) and send the
     /// browser only `client_id` and the `request_uri` it returns. Also done whenever the
     /// provider requires it (`require_pushed_authorization_requests`).
@@ -450,10 +480,17 @@ impl ProfileConfig {
         self.refresh.auto && (self.grant.interactive() || self.steps.is_empty())
     }
 
+    /// Whether the client's credential is its private key (`private_key_jwt`, or a client
+    /// secret generated from the key) rather than a stored secret.
+    pub fn key_is_credential(&self) -> bool {
+        self.auth_method == AuthMethod::PrivateKeyJwt
+            || (self.generated_secret.is_some() && self.auth_method.sends_secret())
+    }
+
     /// Whether the profile signs anything with the client's private key: assertions, request
     /// objects, a JWT-bearer grant, step bodies.
     pub fn signs(&self) -> bool {
-        self.auth_method == AuthMethod::PrivateKeyJwt
+        self.key_is_credential()
             || self.signed_request
             || self.grant.spec().signs
             || self.steps.iter().any(|s| s.jws_header.is_some())
@@ -591,6 +628,36 @@ impl ProfileConfig {
                     self.auth_method.as_str()
                 ),
             );
+        }
+        if let Some(g) = &self.generated_secret {
+            if !self.auth_method.sends_secret() {
+                err(
+                    "generated_secret",
+                    format!(
+                        "A generated client secret is sent as a client secret: use \
+                         client_secret_post or client_secret_basic, not {}.",
+                        self.auth_method.as_str()
+                    ),
+                );
+            }
+            for (field, value) in [
+                ("generated_secret.issuer", &g.issuer),
+                ("generated_secret.key_id", &g.key_id),
+                ("generated_secret.audience", &g.audience),
+            ] {
+                if value.trim().is_empty() {
+                    err(field, "Needed to make the client secret.".into());
+                }
+            }
+            if g.lifetime_secs == 0 || g.lifetime_secs > GENERATED_SECRET_MAX_SECS {
+                err(
+                    "generated_secret.lifetime_secs",
+                    format!(
+                        "Between 1 and {GENERATED_SECRET_MAX_SECS} seconds (six months, Apple's \
+                         limit)."
+                    ),
+                );
+            }
         }
         let a = &self.client_assertion;
         for (field, value) in [

@@ -474,3 +474,87 @@ async fn entras_tenant_template_and_its_errors() {
         e.message
     );
 }
+
+/// Sign in with Apple takes no stored client secret: it wants an ES256 JWT made from the
+/// developer's .p8 key (kid the Key ID, iss the Team ID, sub the Services ID, aud Apple). The
+/// preset's profile keeps the key in the keychain and sends a JWT made fresh for the request;
+/// neither the key nor the JWT reaches the exchange log. Without the key, the error says how to
+/// store it.
+#[tokio::test(flavor = "multi_thread")]
+async fn apples_client_secret_is_made_from_the_key() {
+    const EC_KEY: &str = include_str!("../src/flow/testdata/ec-p256.pem");
+    const EC_PUB: &str = include_str!("../src/flow/testdata/ec-p256.pub.pem");
+    let h = Hostile::start().await;
+    let t = TestCore::new();
+    let base = h.url("");
+    let base = base.trim_end_matches('/').to_owned();
+    let params: Vec<(String, String)> = [
+        ("base_url", base.as_str()),
+        ("team_id", "A1B2C3D4E5"),
+        ("key_id", "ABC123DEFG"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect();
+    let mut config = catalog::find("apple").unwrap().profile(&params).unwrap();
+    config.name = "apple-imitation".into();
+    config.client_id = "com.example.web".into();
+    assert!(config.key_is_credential(), "{:?}", config.generated_secret);
+    config.issuer = None;
+    config.endpoints.token = Some(h.url("/token"));
+    config.grant = GrantKind::ClientCredentials;
+
+    let keyless = t.add(config.clone(), None).await;
+    let e = t.core.fetch_token(&keyless.id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidClient, "{}", e.message);
+    assert!(
+        e.message
+            .contains("tokendesk profile set-key apple-imitation"),
+        "{}",
+        e.message
+    );
+
+    config.name = "apple".into();
+    let profile = t.add(config, Some(EC_KEY)).await;
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    t.core.fetch_token(&profile.id).await.expect("a token");
+    let sent = h.last_token_form();
+    let secret = sent
+        .get("client_secret")
+        .expect("a client secret sent")
+        .clone();
+    assert_eq!(
+        sent.get("client_id").map(String::as_str),
+        Some("com.example.web")
+    );
+    let header = jsonwebtoken::decode_header(&secret).unwrap();
+    assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    assert_eq!(header.kid.as_deref(), Some("ABC123DEFG"));
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    v.set_audience(&[base.as_str()]);
+    v.set_issuer(&["A1B2C3D4E5"]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(
+        &secret,
+        &jsonwebtoken::DecodingKey::from_ec_pem(EC_PUB.as_bytes()).unwrap(),
+        &v,
+    )
+    .expect("signed with the profile's key")
+    .claims;
+    assert_eq!(claims["sub"], "com.example.web");
+    let iat = claims["iat"].as_i64().unwrap();
+    assert!(
+        (started - 5..=started + 60).contains(&iat),
+        "made now: {iat}"
+    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - iat, 300);
+
+    let log = serde_json::to_string(&t.core.exchanges(&profile.id, 50).unwrap()).unwrap();
+    assert!(
+        !log.contains(&secret),
+        "the generated secret is scrubbed from the log"
+    );
+    assert!(!log.contains("BEGIN"), "the key never appears");
+}

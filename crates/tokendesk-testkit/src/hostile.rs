@@ -131,6 +131,8 @@ struct Shared {
     issuer: String,
     /// Where the endpoints are (the server's own address, whatever the issuer says).
     base: String,
+    /// The form of the last request to `/token`.
+    last_token_form: HashMap<String, String>,
     jwks_cache: Option<(usize, Value)>,
     /// Bytes of [`Answer::Huge`] bodies handed to the connection so far.
     streamed: Arc<AtomicU64>,
@@ -210,6 +212,11 @@ impl Hostile {
     /// early stops the stream).
     pub fn streamed(&self) -> u64 {
         self.shared.lock().unwrap().streamed.load(Ordering::Relaxed)
+    }
+
+    /// The form the token endpoint last received (client authentication included).
+    pub fn last_token_form(&self) -> HashMap<String, String> {
+        self.shared.lock().unwrap().last_token_form.clone()
     }
 
     /// The issuer discovery announces (default: the base URL, no trailing slash).
@@ -294,7 +301,8 @@ fn half_hash(value: &str) -> String {
 
 async fn token(State(s): State<St>, uri: Uri, body: String) -> Response {
     let f = form(&body);
-    let s = s.lock().unwrap();
+    let mut s = s.lock().unwrap();
+    s.last_token_form = f.clone();
     if let Some(answer) = &s.scenario.token_answer {
         return misbehave(answer, &s, &uri);
     }

@@ -47,6 +47,8 @@ export interface ProfileForm {
   auth_method: AuthMethod;
   /** With private_key_jwt: how the client assertion is signed. */
   assertion: { alg: AssertionAlg; kid: string; audience: string };
+  /** A client secret made from the private key (Sign in with Apple): iss, kid, aud, lifetime. */
+  generated: { on: boolean; issuer: string; key_id: string; audience: string; lifetime_secs: string };
   signed_request: boolean;
   /** Push the authorization request first (PAR, RFC 9126). */
   par: boolean;
@@ -122,6 +124,7 @@ export function emptyConfig(): ProfileConfig {
     client_id: '',
     auth_method: 'client_secret_basic',
     client_assertion: { alg: 'RS256', kid: null, audience: null },
+    generated_secret: null,
     signed_request: false,
     par: false,
     jarm: false,
@@ -180,6 +183,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     client_id: p.client_id,
     auth_method: p.auth_method,
     client_assertion: { ...p.client_assertion },
+    generated_secret: p.generated_secret ? { ...p.generated_secret } : null,
     signed_request: p.signed_request,
     par: p.par,
     jarm: p.jarm,
@@ -233,6 +237,15 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
       kid: c.client_assertion.kid ?? '',
       audience: c.client_assertion.audience ?? '',
     },
+    generated: c.generated_secret
+      ? {
+          on: true,
+          issuer: c.generated_secret.issuer,
+          key_id: c.generated_secret.key_id,
+          audience: c.generated_secret.audience,
+          lifetime_secs: String(c.generated_secret.lifetime_secs),
+        }
+      : { on: false, issuer: '', key_id: '', audience: 'https://appleid.apple.com', lifetime_secs: '300' },
     signed_request: c.signed_request,
     par: c.par,
     jarm: c.jarm,
@@ -332,6 +345,14 @@ export function configFromForm(f: ProfileForm): Converted {
       kid: opt(f.assertion.kid),
       audience: opt(f.assertion.audience),
     },
+    generated_secret: f.generated.on
+      ? {
+          issuer: f.generated.issuer.trim(),
+          key_id: f.generated.key_id.trim(),
+          audience: f.generated.audience.trim(),
+          lifetime_secs: wholeNumber(f.generated.lifetime_secs, 'generated_secret.lifetime_secs', 15777000, errors),
+        }
+      : null,
     signed_request: f.signed_request,
     par: f.par,
     jarm: f.jarm,
@@ -420,6 +441,11 @@ export function knownFieldKeys(f: ProfileForm): (key: string) => boolean {
     'client_assertion.alg',
     'client_assertion.kid',
     'client_assertion.audience',
+    'generated_secret',
+    'generated_secret.issuer',
+    'generated_secret.key_id',
+    'generated_secret.audience',
+    'generated_secret.lifetime_secs',
     'signed_request',
     'par',
     'jarm',

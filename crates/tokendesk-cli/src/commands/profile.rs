@@ -169,6 +169,16 @@ fn over_preset(a: &ProfileAddArgs, id: &str, mine: ProfileConfig) -> Result<Prof
         authorize_params: merge(base.authorize_params, mine.authorize_params),
         token_params: merge(base.token_params, mine.token_params),
         headers: merge(base.headers, mine.headers),
+        // The preset's signing algorithm (Apple's ES256) unless --assertion-alg says another.
+        client_assertion: ClientAssertion {
+            alg: if a.assertion_alg.is_some() || base.generated_secret.is_none() {
+                mine.client_assertion.alg
+            } else {
+                base.client_assertion.alg
+            },
+            ..mine.client_assertion
+        },
+        generated_secret: mine.generated_secret.or(base.generated_secret),
         preset: base.preset,
         ..mine
     })
@@ -266,7 +276,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             ),
         ));
     }
-    let uses_key = config.auth_method == AuthMethod::PrivateKeyJwt;
+    let uses_key = config.key_is_credential();
     let wrong = match (
         uses_key,
         a.private_key_file.is_some(),
@@ -492,7 +502,7 @@ pub fn list(core: &Core) -> Result<()> {
 pub async fn show(core: &Core, name: &str) -> Result<()> {
     let p = core.profile(name)?;
     let mut v = serde_json::to_value(&p)?;
-    let credential = if p.config.auth_method == AuthMethod::PrivateKeyJwt {
+    let credential = if p.config.key_is_credential() {
         "private_key"
     } else {
         "client_secret"
@@ -569,9 +579,7 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
     })?;
     for config in in_link_order(configs) {
         // A private key is a file, not a line: `profile set-key` stores it afterwards.
-        let secret = if !config.auth_method.needs_secret()
-            || config.auth_method == AuthMethod::PrivateKeyJwt
-        {
+        let secret = if !config.auth_method.needs_secret() || config.key_is_credential() {
             None
         } else if a.client_secret_stdin {
             Some(read_secret_line()?)
@@ -579,7 +587,7 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
             prompt_secret(&config.name)?
         };
         let missing = config.auth_method.needs_secret() && secret.is_none();
-        let config_uses_key = config.auth_method == AuthMethod::PrivateKeyJwt;
+        let config_uses_key = config.key_is_credential();
         let p = core.create_profile(config, secret).await?;
         eprintln!(
             "Imported \"{}\"{}.",

@@ -19,10 +19,13 @@ impl Core {
         operation: &str,
         scrub: &[&str],
     ) -> Result<(Call<'a>, Option<Sensitive<String>>)> {
-        let secret = self
+        let mut secret = self
             .vault
             .get(&profile.id, credential_kind(&profile.config))
             .await?;
+        if profile.config.generated_secret.is_some() {
+            secret = self.generated_secret(profile, secret.as_ref())?;
+        }
         let mut call = self.call(profile, operation).await?;
         if let Some(key) = secret.clone().filter(|_| {
             call.dpop_key().is_some()
@@ -45,6 +48,27 @@ impl Core {
             call.scrub(value);
         }
         Ok((call, secret))
+    }
+
+    /// The client secret a profile makes from its private key (Sign in with Apple), fresh for
+    /// this request; an error saying how to store the key when there is none.
+    fn generated_secret(
+        &self,
+        profile: &Profile,
+        key: Option<&Sensitive<String>>,
+    ) -> Result<Option<Sensitive<String>>> {
+        let Some(key) = key else {
+            return Err(Error::new(
+                ErrorCode::InvalidClient,
+                format!(
+                    "Profile \"{name}\" makes its client secret from a private key, and none is \
+                     stored. Store the key (the .p8 file): `tokendesk profile set-key {name} \
+                     FILE`, or in the app.",
+                    name = profile.config.name
+                ),
+            ));
+        };
+        crate::flow::assertion::generated_secret(profile, key, self.clock.now_ms())
     }
 
     /// A call for one of the profile's operations as its client, over its own TLS settings

@@ -444,8 +444,9 @@ impl Core {
             template.for_claims(&decoded.as_ref()?.claims)
         });
         // HS* ID tokens are keyed by the client secret, when the credential is one.
-        let secret_based =
-            profile.config.auth_method.credential() == Some(SecretKind::ClientSecret);
+        let secret_based = super::profiles::credential_kind(&profile.config)
+            == SecretKind::ClientSecret
+            && profile.config.auth_method.credential().is_some();
         let mut validation = id_token::validate(
             id_token,
             jwks.as_ref(),
@@ -526,8 +527,9 @@ impl Core {
                 super::profiles::credential_kind(&profile.config),
             )
             .await?;
-        let secret_based =
-            profile.config.auth_method.credential() == Some(SecretKind::ClientSecret);
+        let secret_based = super::profiles::credential_kind(&profile.config)
+            == SecretKind::ClientSecret
+            && profile.config.auth_method.credential().is_some();
         let (jwks, jwks_problem) = self.provider_jwks(profile).await;
         let mut validation = flow::jarm::validate(
             token,

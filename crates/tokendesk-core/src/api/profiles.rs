@@ -7,7 +7,7 @@ use crate::events::CoreEvent;
 use crate::http::Call;
 use crate::http::TlsSetup;
 use crate::presets::Preset;
-use crate::profile::{AuthMethod, Profile, ProfileConfig, ProfileId};
+use crate::profile::{Profile, ProfileConfig, ProfileId};
 use crate::provider::discovery::{self, ProviderMetadata};
 use crate::secret::{SecretKind, Sensitive};
 
@@ -293,7 +293,11 @@ impl Core {
 
 /// The keychain entry of the client's credential: the private key for `private_key_jwt`, else
 /// the client secret (kept for a public client too, so switching methods does not lose it).
+/// A generated client secret is made from the private key too.
 pub(super) fn credential_kind(config: &ProfileConfig) -> SecretKind {
+    if config.key_is_credential() {
+        return SecretKind::PrivateKey;
+    }
     config
         .auth_method
         .credential()
@@ -302,7 +306,7 @@ pub(super) fn credential_kind(config: &ProfileConfig) -> SecretKind {
 
 /// A private key must sign with the profile's algorithm before it is stored.
 pub(super) fn check_credential(config: &ProfileConfig, value: &Sensitive<String>) -> Result<()> {
-    if config.auth_method == AuthMethod::PrivateKeyJwt {
+    if config.key_is_credential() {
         crate::flow::assertion::signing_key(config.client_assertion.alg, value.expose())?;
     }
     Ok(())

@@ -152,6 +152,20 @@ impl Preset {
                 why: h.why.clone(),
             });
         }
+        if let Some(g) = &self.client.generated_secret {
+            out.push(Sent {
+                what: format!(
+                    "a client secret made from your key: a {} JWT (kid Key ID, iss Team ID, sub \
+                     the client id), made fresh for each request",
+                    g.alg.as_str()
+                ),
+                why: format!(
+                    "{} takes no stored secret: it wants one signed with your private key, valid \
+                     at most six months",
+                    self.name
+                ),
+            });
+        }
         for q in &self.quirks {
             out.push(Sent {
                 what: q.label().into(),
@@ -260,8 +274,34 @@ impl Preset {
         } else {
             GrantKind::ClientCredentials
         });
+        // A secret made from the key, when the user gave what it names (else they store one).
+        let generated_secret = match &self.client.generated_secret {
+            Some(g) => match (
+                fill(&Some(g.issuer.clone()))?,
+                fill(&Some(g.key_id.clone()))?,
+                fill(&Some(g.audience.clone()))?,
+            ) {
+                (Some(issuer), Some(key_id), Some(audience)) => Some((
+                    crate::profile::GeneratedSecret {
+                        issuer,
+                        key_id,
+                        audience,
+                        lifetime_secs: g.lifetime_secs,
+                    },
+                    g.alg,
+                )),
+                _ => None,
+            },
+            None => None,
+        };
+        let mut client_assertion = crate::profile::ClientAssertion::default();
+        if let Some((_, alg)) = &generated_secret {
+            client_assertion.alg = *alg;
+        }
         Ok(ProfileConfig {
             grant,
+            client_assertion,
+            generated_secret: generated_secret.map(|(g, _)| g),
             issuer: fill(&e.issuer)?,
             endpoints: Endpoints {
                 authorization: fill(&e.authorization)?,

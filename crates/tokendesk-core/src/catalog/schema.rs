@@ -149,9 +149,24 @@ pub struct ClientSpec {
     pub token_params: Vec<SentParam>,
     #[serde(default)]
     pub headers: Vec<SentParam>,
+    /// The client secret is a JWT TokenDesk makes from the private key (Apple); made only when
+    /// every template it names has a value.
+    #[serde(default)]
+    pub generated_secret: Option<GeneratedSecretSpec>,
     #[serde(default)]
     pub note: Option<String>,
     pub evidence: Evidence,
+}
+
+/// How the provider wants its client secret made from the client's key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratedSecretSpec {
+    pub issuer: String,
+    pub key_id: String,
+    pub audience: String,
+    pub lifetime_secs: u32,
+    pub alg: crate::profile::AssertionAlg,
 }
 
 impl Default for ClientSpec {
@@ -166,6 +181,7 @@ impl Default for ClientSpec {
             authorize_params: Vec::new(),
             token_params: Vec::new(),
             headers: Vec::new(),
+            generated_secret: None,
             note: None,
             evidence: Evidence::NotVerified,
         }
@@ -575,6 +591,29 @@ impl Preset {
                         "say why the preset sends it (why = \"…\")".into(),
                     );
                 }
+            }
+        }
+        if let Some(g) = &self.client.generated_secret {
+            for (what, t) in [
+                ("issuer", &g.issuer),
+                ("key_id", &g.key_id),
+                ("audience", &g.audience),
+            ] {
+                texts.push((format!("client.generated_secret.{what}"), t));
+            }
+            if g.lifetime_secs == 0 || g.lifetime_secs > crate::profile::GENERATED_SECRET_MAX_SECS {
+                return fail(
+                    "client.generated_secret.lifetime_secs",
+                    None,
+                    "between 1 s and six months".into(),
+                );
+            }
+            if g.alg.is_hmac() {
+                return fail(
+                    "client.generated_secret.alg",
+                    None,
+                    "a secret made from a private key is signed with RS256, PS256 or ES256".into(),
+                );
             }
         }
         for (field, t) in [

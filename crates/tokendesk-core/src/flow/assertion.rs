@@ -121,6 +121,34 @@ pub fn sign(profile: &Profile, key_pem: &Sensitive<String>, now: Millis) -> Resu
     sign_jwt(profile, key_pem, "JWT", &claims)
 }
 
+/// Makes the profile's generated client secret (Sign in with Apple): `iss` and `kid` as the
+/// profile says, `sub` the client id, `aud` the audience, valid from `now` for the profile's
+/// lifetime; signed with the profile's algorithm. `None` for a profile without one.
+pub fn generated_secret(
+    profile: &Profile,
+    key_pem: &Sensitive<String>,
+    now: Millis,
+) -> Result<Option<Sensitive<String>>> {
+    let Some(g) = &profile.config.generated_secret else {
+        return Ok(None);
+    };
+    let alg = profile.config.client_assertion.alg;
+    let key = signing_key(alg, key_pem.expose())?;
+    let iat = now / 1000;
+    let claims = serde_json::json!({
+        "iss": g.issuer,
+        "iat": iat,
+        "exp": iat + i64::from(g.lifetime_secs),
+        "aud": g.audience,
+        "sub": profile.config.client_id,
+    });
+    let mut header = Header::new(algorithm(alg));
+    header.kid = Some(g.key_id.clone());
+    jsonwebtoken::encode(&header, &claims, &key)
+        .map(|jwt| Some(Sensitive::new(jwt)))
+        .map_err(|e| Error::internal(e.to_string()))
+}
+
 /// Signs `claims` with the client's key, algorithm and `kid`, with the given `typ`.
 pub(crate) fn sign_jwt(
     profile: &Profile,
@@ -184,6 +212,60 @@ mod tests {
         v.validate_exp = false;
         let data = jsonwebtoken::decode::<serde_json::Value>(jwt, &key, &v).expect("verifies");
         (data.header, data.claims)
+    }
+
+    #[test]
+    fn a_generated_secret_is_apples_es256_jwt_made_fresh() {
+        let mut p = profile(AssertionAlg::ES256);
+        p.config.auth_method = AuthMethod::ClientSecretPost;
+        p.config.client_id = "com.example.web".into();
+        p.config.generated_secret = Some(crate::profile::GeneratedSecret {
+            issuer: "TEAM123456".into(),
+            key_id: "KEY1234567".into(),
+            audience: "https://appleid.apple.com".into(),
+            lifetime_secs: 600,
+        });
+        let key = Sensitive::new(EC_KEY.to_owned());
+        let first = generated_secret(&p, &key, 1_700_000_000_000)
+            .unwrap()
+            .unwrap();
+        let header = jsonwebtoken::decode_header(first.expose()).unwrap();
+        assert_eq!(header.alg, Algorithm::ES256);
+        assert_eq!(header.kid.as_deref(), Some("KEY1234567"));
+        let mut v = Validation::new(Algorithm::ES256);
+        v.set_audience(&["https://appleid.apple.com"]);
+        v.set_issuer(&["TEAM123456"]);
+        v.validate_exp = false;
+        let claims = jsonwebtoken::decode::<serde_json::Value>(
+            first.expose(),
+            &DecodingKey::from_ec_pem(EC_PUB.as_bytes()).unwrap(),
+            &v,
+        )
+        .unwrap()
+        .claims;
+        assert_eq!(claims["sub"], "com.example.web");
+        assert_eq!(claims["iat"], 1_700_000_000);
+        assert_eq!(claims["exp"], 1_700_000_600);
+        let later = generated_secret(&p, &key, 1_700_000_300_000)
+            .unwrap()
+            .unwrap();
+        assert_ne!(
+            later.expose(),
+            first.expose(),
+            "made fresh, never reused past its time"
+        );
+
+        p.config.generated_secret = None;
+        assert!(generated_secret(&p, &key, 0).unwrap().is_none());
+        let mut rsa = profile(AssertionAlg::ES256);
+        rsa.config.generated_secret = Some(crate::profile::GeneratedSecret {
+            issuer: "T".into(),
+            key_id: "K".into(),
+            audience: "A".into(),
+            lifetime_secs: 60,
+        });
+        let e = generated_secret(&rsa, &Sensitive::new(RSA_KEY.to_owned()), 0).unwrap_err();
+        assert!(e.message.contains("P-256"), "{}", e.message);
     }
 
     #[test]

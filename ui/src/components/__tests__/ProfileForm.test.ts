@@ -123,6 +123,40 @@ describe('profile form', () => {
     expect(args.clientSecret).toContain('BEGIN PRIVATE KEY');
   });
 
+  it('a client secret made from a private key (Sign in with Apple): its settings, and the key sent with create', async () => {
+    render(ProfileForm);
+    await choose('field-auth_method', 'client_secret_post');
+    expect(screen.queryByTestId('field-generated_secret.issuer')).toBeNull();
+    expect((screen.getByTestId('field-client_secret') as HTMLElement).tagName).toBe('INPUT');
+    await fireEvent.click(screen.getByTestId('field-generated_secret'));
+    const key = screen.getByTestId('field-client_secret') as HTMLTextAreaElement;
+    expect(key.tagName).toBe('TEXTAREA');
+    expect(screen.getByTestId('secret-generated').textContent).toContain('Makes the client secret from this key');
+    expect(screen.queryByTestId('field-client_assertion.kid')).toBeNull();
+    await choose('field-client_assertion.alg', 'ES256');
+    await type('field-generated_secret.issuer', ' A1B2C3D4E5 ');
+    await type('field-generated_secret.key_id', 'ABC123DEFG');
+    await type('field-generated_secret.lifetime_secs', '600');
+    await type('field-client_secret', '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    const args = call![1] as { config: ProfileConfig; clientSecret: string | null };
+    expect(args.config.generated_secret).toEqual({
+      issuer: 'A1B2C3D4E5',
+      key_id: 'ABC123DEFG',
+      audience: 'https://appleid.apple.com',
+      lifetime_secs: 600,
+    });
+    expect(args.config.client_assertion.alg).toBe('ES256');
+    expect(args.clientSecret).toContain('BEGIN PRIVATE KEY');
+    // Turned off, nothing of it is sent.
+    await fireEvent.click(screen.getByTestId('field-generated_secret'));
+    invokeMock.mockClear();
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    const again = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    expect((again![1] as { config: ProfileConfig }).config.generated_secret).toBeNull();
+  });
+
   it('shows the core’s refusal of a key under the key field', async () => {
     invokeMock.mockImplementation(async (cmd: string) => {
       if (cmd === 'create_profile') {

@@ -18,6 +18,7 @@ describe('profile form ↔ ProfileConfig', () => {
       api_url: 'https://api.example.com/v1',
       client_assertion: { alg: 'ES256' as const, kid: 'key-2', audience: 'https://idp.example.com' },
       signed_request: true,
+      generated_secret: { issuer: 'TEAM', key_id: 'KID', audience: 'https://appleid.apple.com', lifetime_secs: 300 },
       tls_client_cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
       tls_ca: '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----',
     };

@@ -4,6 +4,7 @@ import type { Ciba } from "./Ciba";
 import type { ClientAssertion } from "./ClientAssertion";
 import type { DpopAlg } from "./DpopAlg";
 import type { Endpoints } from "./Endpoints";
+import type { GeneratedSecret } from "./GeneratedSecret";
 import type { GrantKind } from "./GrantKind";
 import type { JwtBearer } from "./JwtBearer";
 import type { Param } from "./Param";
@@ -28,6 +29,11 @@ issuer: string | null, endpoints: Endpoints, client_id: string, auth_method: Aut
  * With `private_key_jwt`: how to sign the client assertion.
  */
 client_assertion: ClientAssertion, 
+/**
+ * The client secret is a JWT TokenDesk signs with the private key (Sign in with Apple),
+ * sent as the auth method sends a secret.
+ */
+generated_secret?: GeneratedSecret | null, 
 /**
  * Push the authorization request to the provider first (PAR, RFC 9126) and send the
  * browser only `client_id` and the `request_uri` it returns. Also done whenever the
