@@ -403,10 +403,7 @@ async fn an_imported_postman_profile_gets_a_token() {
         shop.config.endpoints.token.as_deref(),
         Some(p.url("/token").as_str())
     );
-    let stored = t
-        .keychain
-        .get(&shop.id, SecretKind::ClientSecret)
-        .unwrap();
+    let stored = t.keychain.get(&shop.id, SecretKind::ClientSecret).unwrap();
     assert_eq!(
         stored.map(|s| s.into_inner()).as_deref(),
         Some("cc-basic-secret"),

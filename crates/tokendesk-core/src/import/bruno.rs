@@ -4,6 +4,7 @@
 //! whose method block says `auth: inherit` (or nothing) takes its folder's. `{{var}}` comes from
 //! the request's, the folder's, the environment's and the collection's variables, in that order.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -221,7 +222,7 @@ pub fn plan(path: &Path, input: &Input) -> Result<ImportPlan> {
             }
         }
     }
-    root.children = folder_children(path)?;
+    root.children = folder_children(path, &mut HashSet::new())?;
     planner.walk(&root, &Vars::new());
     Ok(planner.finish())
 }
@@ -266,7 +267,12 @@ fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(entries)
 }
 
-fn folder_children(dir: &Path) -> Result<Vec<Node>> {
+/// The requests and folders of a folder; each folder is read once, so a symbolic link to a
+/// parent ends.
+fn folder_children(dir: &Path, seen: &mut HashSet<PathBuf>) -> Result<Vec<Node>> {
+    if !seen.insert(dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf())) {
+        return Ok(Vec::new());
+    }
     let mut requests: Vec<(i64, Node)> = Vec::new();
     let mut folders = Vec::new();
     for entry in sorted_entries(dir)? {
@@ -290,7 +296,7 @@ fn folder_children(dir: &Path) -> Result<Vec<Node>> {
                 folder.auth = bru.auth();
                 folder.vars = bru.vars();
             }
-            folder.children = folder_children(&entry)?;
+            folder.children = folder_children(&entry, seen)?;
             folders.push(folder);
         } else if file_name.ends_with(".bru")
             && !matches!(file_name.as_str(), "folder.bru" | "collection.bru")
@@ -504,5 +510,19 @@ auth:oauth2 {
             },
         );
         assert!(wrong.unwrap_err().message.contains("\"Staging\""));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_to_a_parent_folder_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("bruno.json"), r#"{"name": "Loop"}"#).unwrap();
+        std::fs::create_dir(root.join("sub")).unwrap();
+        std::os::unix::fs::symlink(root, root.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink(root, root.join("sub/up2")).unwrap();
+        std::fs::write(root.join("sub/r.bru"), REQUEST).unwrap();
+        let plan = plan(root, &Input::default()).unwrap();
+        assert_eq!(plan.profiles.len(), 1, "each folder is read once");
     }
 }

@@ -4,6 +4,8 @@
 //! request or folder with no authentication (or `inherit`) takes its parent's. `{{ _.var }}`
 //! comes from the folder's environment, else the chosen sub-environment, else the base one.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::{
@@ -92,7 +94,7 @@ fn v4(doc: &Value, input: &Input, planner: &mut Planner) -> Result<Vec<Node>> {
             .filter_map(|e| Some((text(e, "name")?, e.get("data")?)))
             .collect();
         root.vars = choose_environment(base.and_then(|b| b.get("data")), &subs, input, planner)?;
-        root.children = v4_children(&resources, &ws_id);
+        root.children = v4_children(&resources, &ws_id, &mut HashSet::new());
         roots.push(root);
     }
     if roots.is_empty() {
@@ -104,7 +106,11 @@ fn v4(doc: &Value, input: &Input, planner: &mut Planner) -> Result<Vec<Node>> {
     Ok(roots)
 }
 
-fn v4_children(resources: &[&Value], parent: &str) -> Vec<Node> {
+/// The children of `parent`; each folder is read once, so a loop of parentIds ends.
+fn v4_children(resources: &[&Value], parent: &str, seen: &mut HashSet<String>) -> Vec<Node> {
+    if !seen.insert(parent.to_owned()) || seen.len() > resources.len() + 1 {
+        return Vec::new();
+    }
     let mut children: Vec<&Value> = resources
         .iter()
         .copied()
@@ -123,7 +129,8 @@ fn v4_children(resources: &[&Value], parent: &str) -> Vec<Node> {
                     let mut folder = Node::new(name, NodeKind::Folder);
                     folder.auth = auth(r.get("authentication"));
                     folder.vars = r.get("environment").map(flatten).unwrap_or_default();
-                    folder.children = v4_children(resources, &text(r, "_id").unwrap_or_default());
+                    folder.children =
+                        v4_children(resources, &text(r, "_id").unwrap_or_default(), seen);
                     Some(folder)
                 }
                 "request" | "grpc_request" | "websocket_request" => {
@@ -352,5 +359,21 @@ environments:
                 .iter()
                 .any(|w| w.contains("Old") && w.contains("implicit"))
         );
+    }
+
+    #[test]
+    fn a_loop_of_parents_ends() {
+        let doc = json!({
+            "_type": "export", "__export_format": 4,
+            "resources": [
+                {"_id": "wrk", "_type": "workspace", "name": "W"},
+                {"_id": "a", "_type": "request_group", "parentId": "wrk", "name": "A"},
+                {"_id": "a", "_type": "request_group", "parentId": "a", "name": "A again"},
+                {"_id": "a", "_type": "request_group", "parentId": "a", "name": "A once more"},
+                {"_id": "wrk", "_type": "request_group", "parentId": "a", "name": "Back to the top"},
+            ]
+        });
+        let plan = plan(&doc, &Input::default()).unwrap();
+        assert!(plan.profiles.is_empty());
     }
 }
