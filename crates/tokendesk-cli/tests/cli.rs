@@ -2596,13 +2596,18 @@ fn import_refuses_wrong_formats_and_plans_with_errors() {
             && err.contains("Postman collection v2.0 is not supported: export as v2.1 from Postman (Collection → Export → v2.1)."),
         "{err}"
     );
-    // A Postman file read as Insomnia says so.
+    // A Postman file read as OpenAPI says so.
     let shop = import_fixture("postman/shop.postman_collection.json");
     let out = run(
         home.path(),
         &["profile", "import", &shop, "--format", "openapi"],
     );
-    assert_ne!(code(&out), 0);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the file is a Postman collection v2.1, while --format says OpenAPI document"),
+        "{err}"
+    );
 
     // An OpenAPI document names no client: an error until --client-id, and nothing is created.
     let pets = import_fixture("openapi/petstore-3.0.json");

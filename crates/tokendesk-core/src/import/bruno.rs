@@ -411,6 +411,17 @@ auth:oauth2 {
 ";
 
     #[test]
+    fn a_request_file_as_text() {
+        let input = Input {
+            format: Some(Format::Bruno),
+            ..Input::default()
+        };
+        let plan = crate::import::plan_text(REQUEST, &input).unwrap();
+        assert_eq!(plan.profiles.len(), 1);
+        assert_eq!(plan.profiles[0].config.name, "Bruno / Get token");
+    }
+
+    #[test]
     fn a_request_file() {
         let bru = Bru::parse(REQUEST);
         assert_eq!(bru.get("meta", "name").as_deref(), Some("Get token"));

@@ -220,11 +220,34 @@ pub fn plan(input: &Input) -> Result<ImportPlan> {
 
 /// Plans an import from a file's text (any format but a Bruno folder).
 pub fn plan_text(text: &str, input: &Input) -> Result<ImportPlan> {
+    if input.format == Some(Format::Bruno) {
+        return bruno::plan_file_text(text, input);
+    }
     let doc = parse_document(text)?;
-    let format = match input.format {
-        Some(f) => f,
-        None => detect(&doc)?,
+    let format = match (input.format, detect(&doc)) {
+        (None, found) => found?,
+        (Some(f), Ok(found)) if found != f => {
+            return Err(wrong(format!(
+                "the file is a {}, while --format says {}: leave --format out, or name the \
+                 right file.",
+                found.label(),
+                f.label()
+            )));
+        }
+        (Some(f), _) => f,
     };
+    if input.environment.is_some() && matches!(format, Format::Tokendesk | Format::Openapi) {
+        let mut plan = plan_format(text, &doc, format, input)?;
+        plan.warnings.push(format!(
+            "an environment is not used: a {} has no variables.",
+            format.label()
+        ));
+        return Ok(plan);
+    }
+    plan_format(text, &doc, format, input)
+}
+
+fn plan_format(text: &str, doc: &Value, format: Format, input: &Input) -> Result<ImportPlan> {
     match format {
         Format::Tokendesk => {
             let configs = export::read(text)?;
@@ -243,9 +266,9 @@ pub fn plan_text(text: &str, input: &Input) -> Result<ImportPlan> {
                 errors: Vec::new(),
             })
         }
-        Format::Postman => postman::plan(&doc, input),
-        Format::Insomnia => insomnia::plan(&doc, input),
-        Format::Openapi => openapi::plan(&doc, input),
+        Format::Postman => postman::plan(doc, input),
+        Format::Insomnia => insomnia::plan(doc, input),
+        Format::Openapi => openapi::plan(doc, input),
         Format::Bruno => bruno::plan_file_text(text, input),
     }
 }

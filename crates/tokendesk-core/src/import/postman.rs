@@ -196,6 +196,16 @@ fn block(value: Option<&Value>) -> Block {
             "clientId" => b.client_id = s,
             "clientSecret" => b.client_secret = s,
             "scope" => b.scope = s,
+            // Postman's own callback page (with "Authorize using browser") is no place TokenDesk
+            // can receive a code: its loopback listener takes the place.
+            "redirect_uri" if s.as_deref().is_some_and(|u| u.contains("oauth.pstmn.io")) => {
+                b.ignored.push(format!(
+                    "the redirect URI {} is Postman's own callback page; TokenDesk uses its \
+                     loopback listener (http://127.0.0.1:PORT/callback) instead: register that \
+                     redirect with the provider, or set a redirect URI in the profile.",
+                    s.as_deref().unwrap_or_default()
+                ))
+            }
             "redirect_uri" => b.redirect_uri = s,
             "state" => b.state = s,
             "challengeAlgorithm" => b.pkce_method = s,
@@ -406,5 +416,29 @@ mod tests {
         assert_eq!(plan.profiles.len(), 1);
         assert_eq!(plan.profiles[0].config.name, "C / a");
         assert_eq!(plan.profiles[0].used_by, ["C / a", "C / b"]);
+    }
+
+    #[test]
+    fn postmans_own_callback_is_not_a_redirect() {
+        let doc = json!({
+            "info": {"name": "C", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "auth": {"type": "oauth2", "oauth2": kv(&[
+                ("authUrl", "https://a.example/authorize"),
+                ("accessTokenUrl", "https://a.example/token"),
+                ("clientId", "c"),
+                ("redirect_uri", "https://oauth.pstmn.io/v1/callback"),
+                ("useBrowser", "true"),
+            ])},
+        });
+        let plan = plan(&doc, &Input::default()).unwrap();
+        assert_eq!(
+            plan.profiles[0].config.redirect_uri, None,
+            "the loopback listener instead"
+        );
+        assert!(
+            plan.warnings
+                .iter()
+                .any(|w| w.contains("oauth.pstmn.io") && w.contains("loopback"))
+        );
     }
 }
