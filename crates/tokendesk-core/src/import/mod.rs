@@ -609,6 +609,13 @@ impl Planner {
                 return None;
             }
         };
+        if token_url.is_none() && auth_url.is_none() && device_url.is_none() && issuer.is_none() {
+            self.warn(format!(
+                "{origin}: OAuth 2.0 without an access token URL or authorization URL; not \
+                 imported (fill them in the file, or add the profile by hand)."
+            ));
+            return None;
+        }
         for ignored in &block.ignored {
             self.warn(format!("{origin}: {ignored}"));
         }

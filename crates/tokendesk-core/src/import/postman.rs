@@ -441,4 +441,19 @@ mod tests {
                 .any(|w| w.contains("oauth.pstmn.io") && w.contains("loopback"))
         );
     }
+
+    #[test]
+    fn an_empty_block_is_skipped_not_an_error() {
+        let doc = json!({
+            "info": {"name": "C", "schema": "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"},
+            "item": [{"name": "half", "request": {"auth": {"type": "oauth2", "oauth2": kv(&[("clientId", "c")])}}}],
+        });
+        let plan = plan(&doc, &Input::default()).unwrap();
+        assert!(plan.profiles.is_empty() && plan.errors.is_empty());
+        assert!(
+            plan.warnings
+                .iter()
+                .any(|w| w.contains("half") && w.contains("access token URL"))
+        );
+    }
 }
