@@ -326,7 +326,9 @@ pub enum ProfileCommand {
     Rm { profile: String },
     /// Write profiles as JSON without any secret (all profiles when none is named).
     Export { profiles: Vec<String> },
-    /// Create profiles from an export; secrets are asked for, or read from stdin.
+    /// Create profiles from a TokenDesk export, a Postman, Insomnia or Bruno collection or an
+    /// OpenAPI document: shows the plan, then creates all its profiles or none; secrets found
+    /// go to the OS keychain (asked first), others are asked for or read from stdin.
     Import(ImportArgs),
     /// Store the private key of a private_key_jwt profile (a PEM file, `-` for stdin) in the OS
     /// keychain, replacing the one stored.
@@ -638,12 +640,48 @@ pub struct ProfileAddArgs {
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// The export file, or `-` for stdin.
+    /// A TokenDesk export, Postman collection (v2.1), Insomnia export (v4 JSON, v5 YAML),
+    /// OpenAPI 3 document or Bruno collection folder (or .bru file); `-` for stdin.
     pub file: String,
-    /// Read each profile's client secret from stdin, one line per profile that needs one, in
-    /// the file's order (the file itself must then not come from stdin).
+    /// The file's format; `auto` tells it by the content.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: ImportFormatArg,
+    /// The environment that fills `{{variables}}`: a Postman environment file, a Bruno
+    /// environment (a .bru file or its name in the collection's environments/), an Insomnia
+    /// sub-environment's name.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub environment: Option<String>,
+    /// The client id of profiles the file names none for (OpenAPI documents name none).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Only show what would be created, which secrets were found and the warnings.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The plan (and with an import, the profiles created) as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Store the client secrets found in the file in the OS keychain without asking.
+    #[arg(long)]
+    pub store_found_secrets: bool,
+    /// Give a profile whose name is taken a free name (`Shop (2)`) instead of refusing.
+    #[arg(long)]
+    pub rename: bool,
+    /// Read each profile's client secret from stdin, one line per profile that needs one and
+    /// has none stored from the file, in the plan's order (the file itself must then not come
+    /// from stdin).
     #[arg(long)]
     pub client_secret_stdin: bool,
+}
+
+/// `profile import --format`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportFormatArg {
+    Auto,
+    Tokendesk,
+    Postman,
+    Insomnia,
+    Bruno,
+    Openapi,
 }
 
 #[derive(Args, Debug)]

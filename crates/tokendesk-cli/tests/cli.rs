@@ -2514,3 +2514,237 @@ fn the_apple_preset_makes_its_client_secret_from_the_key() {
     assert_eq!(shown["auth_method"], "client_secret_post");
     assert_eq!(shown["private_key"], "stored in the OS keychain");
 }
+
+/// A file of the core's import fixtures (written from each format's published schema).
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+fn import_fixture(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tokendesk-core/tests/import_fixtures")
+        .join(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn import_dry_run_shows_the_plan_and_creates_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let collection = import_fixture("postman/shop.postman_collection.json");
+    let env = import_fixture("postman/staging.postman_environment.json");
+    let args = [
+        "profile",
+        "import",
+        collection.as_str(),
+        "--environment",
+        env.as_str(),
+        "--dry-run",
+    ];
+    let out = ok(&run(home.path(), &args));
+    assert!(
+        out.contains("Postman collection v2.1: 3 profiles to create"),
+        "{out}"
+    );
+    assert!(out.contains("+ \"Shop / Admin\""), "{out}");
+    assert!(
+        out.contains("client secret: found in clientSecret"),
+        "{out}"
+    );
+    assert!(
+        out.contains("warning: ") && out.contains("password"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("staging-machine-secret"),
+        "a secret value is never printed"
+    );
+
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let v: serde_json::Value = serde_json::from_str(&ok(&run(home.path(), &json_args))).unwrap();
+    assert_eq!(v["format"], "postman");
+    assert_eq!(v["profiles"][0]["name"], "Shop");
+    assert_eq!(v["profiles"][0]["secret_found"], "clientSecret");
+    assert_eq!(
+        v["profiles"][0]["used_by"][0],
+        "Shop / Orders / List orders"
+    );
+    assert!(!v.to_string().contains("staging-machine-secret"));
+    assert!(
+        app_core(home.path()).list_profiles().unwrap().is_empty(),
+        "a dry run creates nothing"
+    );
+}
+
+#[test]
+fn import_a_postman_collection_and_get_a_token() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let files = tempfile::tempdir().unwrap();
+    let env = files.path().join("local.postman_environment.json");
+    std::fs::write(
+        &env,
+        serde_json::json!({
+            "name": "local",
+            "_postman_variable_scope": "environment",
+            "values": [
+                {"key": "idp", "value": p.issuer, "enabled": true},
+                {"key": "clientId", "value": "cc-basic", "enabled": true},
+                {"key": "clientSecret", "value": "cc-basic-secret", "type": "secret", "enabled": true},
+                {"key": "exportSecret", "value": "cc-post-secret", "type": "secret", "enabled": true},
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let collection = import_fixture("postman/shop.postman_collection.json");
+    let args = |extra: &[&'static str]| {
+        let mut v = vec![
+            "profile".to_owned(),
+            "import".into(),
+            collection.clone(),
+            "--environment".into(),
+            env.display().to_string(),
+        ];
+        v.extend(extra.iter().map(|s| (*s).to_owned()));
+        v
+    };
+
+    // Off a terminal, found secrets are stored only when told to.
+    let told = args(&["--store-found-secrets"]);
+    let out = run(home.path(), &refs(&told));
+    ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("Imported \"Shop\".") && err.contains("token endpoint"),
+        "{err}"
+    );
+    assert!(!err.contains("cc-basic-secret"));
+    assert!(
+        ok(&run(home.path(), &["token", "Shop"])).len() > 10,
+        "the imported profile gets a token"
+    );
+
+    // Again: every name is taken, nothing is created; --rename adds a suffix.
+    let again = run(home.path(), &refs(&args(&[])));
+    assert_ne!(code(&again), 0);
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        err.contains("\"Shop\"") && err.contains("--rename"),
+        "{err}"
+    );
+    assert_eq!(app_core(home.path()).list_profiles().unwrap().len(), 3);
+    let renamed = run(home.path(), &refs(&args(&["--rename"])));
+    let err = String::from_utf8_lossy(&renamed.stderr).into_owned();
+    ok(&renamed);
+    assert!(
+        err.contains("client secrets: not stored") && err.contains("--store-found-secrets"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Imported \"Shop (2)\" (no client secret yet)."),
+        "{err}"
+    );
+    let core = app_core(home.path());
+    let copy = core.profile("Shop (2)").unwrap();
+    assert!(
+        !tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(core.has_client_secret(&copy.id))
+            .unwrap(),
+        "not told to: the found secret is not stored"
+    );
+}
+
+#[test]
+fn import_refuses_wrong_formats_and_plans_with_errors() {
+    let home = tempfile::tempdir().unwrap();
+    let old = import_fixture("postman/old-v2.0.postman_collection.json");
+    let out = run(home.path(), &["profile", "import", &old]);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("old-v2.0.postman_collection.json")
+            && err.contains("Postman collection v2.0 is not supported: export as v2.1 from Postman (Collection → Export → v2.1)."),
+        "{err}"
+    );
+    // A Postman file read as OpenAPI says so.
+    let shop = import_fixture("postman/shop.postman_collection.json");
+    let out = run(
+        home.path(),
+        &["profile", "import", &shop, "--format", "openapi"],
+    );
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the file is a Postman collection v2.1, while --format says OpenAPI document"),
+        "{err}"
+    );
+
+    // An OpenAPI document names no client: an error until --client-id, and nothing is created.
+    let pets = import_fixture("openapi/petstore-3.0.json");
+    let out = run(home.path(), &["profile", "import", &pets]);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--client-id") && err.contains("nothing imported"),
+        "{err}"
+    );
+    assert!(app_core(home.path()).list_profiles().unwrap().is_empty());
+    let out = run(
+        home.path(),
+        &[
+            "profile",
+            "import",
+            &pets,
+            "--client-id",
+            "pets-app",
+            "--client-secret-stdin",
+        ],
+    );
+    assert_ne!(
+        code(&out),
+        0,
+        "stdin has no secret lines: nothing is created"
+    );
+    assert!(app_core(home.path()).list_profiles().unwrap().is_empty());
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "import",
+            &pets,
+            "--client-id",
+            "pets-app",
+            "--client-secret-stdin",
+        ],
+        "code-secret\nmachine-secret\n",
+    ));
+    let names: Vec<String> = app_core(home.path())
+        .list_profiles()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.config.name)
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.contains(&"Petstore / petAuth / clientCredentials".to_owned()));
+
+    // A Bruno collection folder with its environment.
+    let bruno = import_fixture("bruno/payments");
+    let out = ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "import",
+            &bruno,
+            "--environment",
+            "Local",
+            "--dry-run",
+        ],
+    ));
+    assert!(
+        out.contains("Bruno collection: 2 profiles") && out.contains("found in client_secret"),
+        "{out}"
+    );
+}

@@ -25,6 +25,7 @@ pub mod home;
 pub mod http;
 pub mod id_token;
 pub mod ident;
+pub mod import;
 pub mod inspect;
 pub mod json_object;
 pub mod keychain;

@@ -2,9 +2,11 @@
 
 use std::io::{BufRead, IsTerminal, Read};
 
+use tokendesk_core::api::ImportItem;
 use tokendesk_core::catalog;
 use tokendesk_core::flow::jwt_bearer::JwtBearer;
 use tokendesk_core::flow::token_exchange::{self, ExchangeToken, TokenExchange};
+use tokendesk_core::import::{self, Format};
 use tokendesk_core::profile::{
     AssertionAlg, AuthMethod, ClientAssertion, Endpoints, GrantKind, Param, ProfileConfig, export,
 };
@@ -13,7 +15,7 @@ use tokendesk_core::{Core, Error, ErrorCode, Result};
 
 use crate::cli::{
     AssertionAlgArg, AuthMethodArg, CibaModeArg, EditArgs, ExchangeTokenArg, HintKindArg,
-    ImportArgs, ProfileAddArgs, RichArgs,
+    ImportArgs, ImportFormatArg, ProfileAddArgs, RichArgs,
 };
 use crate::output::table;
 
@@ -559,49 +561,143 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
             "Read the file or the secrets from stdin, not both.",
         ));
     }
-    let text = if a.file == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+    let input = import::Input {
+        path: a.file.clone().into(),
+        format: match a.format {
+            ImportFormatArg::Auto => None,
+            ImportFormatArg::Tokendesk => Some(Format::Tokendesk),
+            ImportFormatArg::Postman => Some(Format::Postman),
+            ImportFormatArg::Insomnia => Some(Format::Insomnia),
+            ImportFormatArg::Bruno => Some(Format::Bruno),
+            ImportFormatArg::Openapi => Some(Format::Openapi),
+        },
+        environment: a.environment.clone(),
+        client_id: a.client_id.clone(),
+    };
+    let mut plan = if a.file == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
             Error::new(
                 ErrorCode::InvalidInput,
                 format!("Could not read stdin: {e}."),
             )
         })?;
-        s
+        import::plan_text(&text, &input).map_err(|mut e| {
+            e.message = format!("stdin: {}", e.message);
+            e
+        })?
     } else {
-        std::fs::read_to_string(&a.file)
-            .map_err(|e| Error::new(ErrorCode::NotFound, format!("Cannot read {}: {e}.", a.file)))?
+        import::plan(&input)?
     };
-    // Every profile is checked before the first is saved.
-    let configs = export::read(&text).map_err(|mut e| {
-        e.message = format!("{}: {}", a.file, e.message);
-        e
-    })?;
-    for config in in_link_order(configs) {
-        // A private key is a file, not a line: `profile set-key` stores it afterwards.
-        let secret = if !config.auth_method.needs_secret() || config.key_is_credential() {
-            None
+    if plan.format == Format::Tokendesk {
+        // A profile whose grant takes another's tokens comes after that one.
+        let mut by_name: Vec<_> = plan.profiles.drain(..).collect();
+        let order = in_link_order(by_name.iter().map(|p| p.config.clone()).collect());
+        for config in order {
+            if let Some(i) = by_name.iter().position(|p| p.config.name == config.name) {
+                plan.profiles.push(by_name.remove(i));
+            }
+        }
+    }
+    let summary = plan.summary();
+    if a.json && a.dry_run {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        );
+    } else if a.dry_run {
+        print!("{}", plan.describe());
+    } else {
+        eprint!("{}", plan.describe());
+    }
+    if !plan.errors.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "{}: nothing {}imported: {} problem{} to fix first (listed above).",
+                a.file,
+                if a.dry_run { "would be " } else { "" },
+                plan.errors.len(),
+                if plan.errors.len() == 1 { "" } else { "s" }
+            ),
+        ));
+    }
+    if a.dry_run {
+        return Ok(());
+    }
+    if plan.profiles.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!("{}: nothing to import (see the warnings above).", a.file),
+        ));
+    }
+    let found = plan.profiles.iter().filter(|p| p.secret.is_some()).count();
+    let store_found = found > 0 && (a.store_found_secrets || confirm_found_secrets(found)?);
+    // Every secret is asked for before the first profile is created.
+    let mut items = Vec::with_capacity(plan.profiles.len());
+    let mut notes = Vec::with_capacity(plan.profiles.len());
+    for p in plan.profiles {
+        let config = p.config;
+        let uses_key = config.key_is_credential();
+        let found = p.secret.filter(|_| store_found).map(|s| s.value);
+        let secret = if found.is_some() || !config.auth_method.needs_secret() || uses_key {
+            found
         } else if a.client_secret_stdin {
             Some(read_secret_line()?)
         } else {
             prompt_secret(&config.name)?
         };
-        let missing = config.auth_method.needs_secret() && secret.is_none();
-        let config_uses_key = config.key_is_credential();
-        let p = core.create_profile(config, secret).await?;
-        eprintln!(
-            "Imported \"{}\"{}.",
-            p.config.name,
-            if missing && config_uses_key {
-                " (no private key yet: tokendesk profile set-key)"
-            } else if missing {
-                " (no client secret yet)"
-            } else {
-                ""
-            }
+        notes.push(if !config.auth_method.needs_secret() || secret.is_some() {
+            ""
+        } else if uses_key {
+            " (no private key yet: tokendesk profile set-key)"
+        } else {
+            " (no client secret yet)"
+        });
+        items.push(ImportItem { config, secret });
+    }
+    let created = core.import_profiles(items, a.rename).await?;
+    for (p, note) in created.iter().zip(notes) {
+        eprintln!("Imported \"{}\"{note}.", p.config.name);
+    }
+    if a.json {
+        let created: Vec<_> = created
+            .iter()
+            .map(|p| serde_json::json!({"id": p.id, "name": p.config.name}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"plan": summary, "created": created}))
+                .unwrap_or_default()
         );
     }
     Ok(())
+}
+
+/// On a terminal: whether to store the secrets found in the file. Elsewhere: no (pass
+/// --store-found-secrets).
+fn confirm_found_secrets(count: usize) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        eprintln!(
+            "The file holds {count} client secret{}: not stored (pass --store-found-secrets to \
+             store {} in the OS keychain).",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "it" } else { "them" }
+        );
+        return Ok(false);
+    }
+    eprint!(
+        "Store the {count} client secret{} found in the file in the OS keychain? [y/N] ",
+        if count == 1 { "" } else { "s" }
+    );
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            format!("Could not read the answer: {e}."),
+        )
+    })?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
 /// Profiles ordered so that one whose grant takes another's tokens (a token exchange) comes

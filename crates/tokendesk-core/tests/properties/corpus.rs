@@ -40,6 +40,7 @@ fn check_for(parser: &str) -> Option<Check> {
         "redirect_url" => Text(crate::redirect::callback),
         "agent_line" => Text(crate::agent_request::line),
         "profile_import" => Text(crate::profile_import::text),
+        "foreign_import" => Text(crate::foreign_import::text),
         "profile_config" => Bytes(crate::profile_config::object),
         "template" => Text(crate::template::text),
         _ => return None,

@@ -19,6 +19,7 @@ mod device;
 mod discovery;
 mod dpop;
 mod error_body;
+mod foreign_import;
 mod id_token;
 mod input;
 mod jarm;
