@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 
 import { cibaClient, cibaClients, cibaFeature, cibaSlowDown, deliverPings, handleCibaTest } from './ciba.mjs';
 import { RAR_TYPES, rarFeature } from './rar.mjs';
+import { TEST_API_SCOPES, handleTestApi, isTestApiPath, testApiResource } from './api.mjs';
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -673,6 +674,16 @@ function providerConfiguration() {
         },
         async getResourceServerInfo(ctx, resourceIndicator) {
           if (resourceIndicator === PSD2_RESOURCE) return psd2ResourceServerInfo();
+          // The protected test API of api.mjs (its resource is on this server's origin).
+          if (resourceIndicator === testApiResource(ctx.oidc.issuer)) {
+            return {
+              scope: TEST_API_SCOPES.join(' '),
+              audience: resourceIndicator,
+              accessTokenFormat: 'jwt',
+              accessTokenTTL: opts.accessTtl,
+              jwt: { sign: { alg: 'RS256' } },
+            };
+          }
           if (resourceIndicator !== API_RESOURCE) throw new errors.InvalidTarget();
           return {
             scope: API_SCOPES.join(' '),
@@ -1501,6 +1512,16 @@ const server = (tls ? (handler) => https.createServer(tls, handler) : http.creat
     : url.pathname.startsWith('/broken/') ? handleBroken
       : /^\/(accounts|payments)-psd2\//.test(url.pathname) ? handlePsd2
         : null;
+  if (!custom && isTestApiPath(url.pathname)) {
+    const verify = async (token) => {
+      try { return verifyOwnJwt(token).claims; } catch { return null; }
+    };
+    handleTestApi(req, res, url, { issuer, sendJson, send, verify }).catch((err) => {
+      console.error('[provider] test API error:', err);
+      if (!res.headersSent) send(res, 500, 'internal error\n', 'text/plain');
+    });
+    return undefined;
+  }
   if (custom) {
     custom(req, res, url).catch((err) => {
       console.error('[provider] handler error:', err);

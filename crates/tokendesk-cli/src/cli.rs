@@ -104,6 +104,10 @@ pub enum Command {
     /// keys, client authentication, the authorization request, what is stored. Changes
     /// nothing. Exit 0 when every check passes or only warns, 1 when one fails.
     Doctor(DoctorArgs),
+    /// Start from an API URL: ask it without a token, read its protected-resource metadata
+    /// (RFC 9728) and its authorization server's metadata, and print every link of the chain.
+    /// Stores nothing.
+    Discover(DiscoverArgs),
     /// Manage profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
@@ -147,6 +151,22 @@ pub enum GenerateCommand {
         shell: clap_complete::Shell,
         dir: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct DiscoverArgs {
+    /// The API's URL (an MCP server, a REST endpoint).
+    pub url: String,
+    /// The authorization server to use when the API names several (one of them).
+    #[arg(long, value_name = "ISSUER")]
+    pub authorization_server: Option<String>,
+    /// The token will come from the client-credentials grant: PKCE S256 is not required of the
+    /// authorization server.
+    #[arg(long)]
+    pub client_credentials: bool,
+    /// The walk as JSON: every step, and what it led to or the error that ended it.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

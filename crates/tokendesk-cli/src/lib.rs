@@ -21,8 +21,8 @@ use std::time::Duration;
 use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
-    credential, doctor, exec, generate, inspect, list, login, open, ops, presets, profile, request,
-    sandbox, token,
+    credential, discover, doctor, exec, generate, inspect, list, login, open, ops, presets,
+    profile, request, sandbox, token,
 };
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
@@ -103,6 +103,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Exec(args) => return exec::run(&core, args).await,
         Command::Credential(c) => return credential::run(&core, c).await,
         Command::Doctor(args) => return doctor::run(&core, args).await,
+        Command::Discover(args) => return discover::run(&core, args).await,
 
         Command::Token(args) => token::run(&core, args).await,
         Command::List => list::run(&core),

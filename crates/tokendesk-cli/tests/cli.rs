@@ -2441,3 +2441,56 @@ fn a_ciba_login_from_the_command_line() {
     assert!(history.contains("ciba"), "{history}");
     ok(&run(home.path(), &["token", "bank"]));
 }
+
+// --- Start from an API URL (tests/provider/api.mjs) ---
+
+#[test]
+fn discover_prints_the_chain_and_stores_nothing() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api/me");
+    let out = ok(&run(home.path(), &["discover", &api]));
+    for says in [
+        "1. API — GET",
+        "WWW-Authenticate: Bearer resource_metadata=",
+        "2. protected-resource metadata — GET",
+        "3. authorization server metadata — GET",
+        &format!("Resource (RFC 8707):  {}", p.url("/api")),
+        &format!("Authorization server: {}", p.issuer),
+        "Scopes to ask for:    api:read",
+        "Nothing was stored.",
+    ] {
+        assert!(out.contains(says), "says {says:?}:\n{out}");
+    }
+    let json = ok(&run(home.path(), &["discover", &api, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["steps"].as_array().unwrap().len(), 3, "{json}");
+    assert_eq!(v["steps"][0]["link"], "api");
+    assert_eq!(v["discovered"]["resource"], p.url("/api"));
+    assert!(v["error"].is_null());
+    let list = ok(&run(home.path(), &["profile", "list"]));
+    assert!(!list.contains("api"), "discover made no profile: {list}");
+
+    // A broken link: the steps up to it on stdout, the error on stderr, a telling exit code.
+    let o = run(home.path(), &["discover", &p.url("/api-wrong/me")]);
+    assert_eq!(
+        code(&o),
+        8,
+        "a resource that does not stand for the URL is a failed check"
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("protected-resource metadata") && stderr.contains("RFC 9728 §3.3"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2. protected-resource metadata"));
+    let o = run(home.path(), &["discover", &p.url("/api-none/me"), "--json"]);
+    assert_eq!(code(&o), 6, "no metadata anywhere: not found");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "not_found");
+    assert_eq!(
+        v["steps"].as_array().unwrap().len(),
+        3,
+        "the API and both well-known locations"
+    );
+}

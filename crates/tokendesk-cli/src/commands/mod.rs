@@ -1,6 +1,7 @@
 //! One module per command group.
 
 pub mod credential;
+pub mod discover;
 pub mod doctor;
 pub mod exec;
 pub mod generate;

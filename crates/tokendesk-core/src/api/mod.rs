@@ -14,6 +14,7 @@ mod login;
 mod profiles;
 mod provider_calls;
 mod request;
+mod resource;
 mod reveal;
 mod steps;
 mod tokens;
