@@ -34,7 +34,7 @@ const USAGE = `usage: node server.mjs [--port N] [--access-ttl S] [--refresh-ttl
                       [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR]
                       [--tamper-hybrid c_hash|s_hash ...] [--device-interval S]
                       [--clock-offset S] [--ciba-interval S] [--ciba-notify URL]
-                      [--quiet]`;
+                      [--registration off|open|iat] [--quiet]`;
 
 /** What --tamper-hybrid may break in a front-channel (hybrid) ID token. */
 const TAMPERABLE_HASHES = ['c_hash', 's_hash'];
@@ -62,6 +62,9 @@ function parseCli(argv) {
         // The Date header of every answer is this many seconds off (negative: behind), as from a
         // provider whose clock is wrong.
         'clock-offset': { type: 'string', default: '0' },
+        // Dynamic client registration (RFC 7591) and its management (RFC 7592): off, open to
+        // anyone, or only with the initial access token printed in the ready line.
+        registration: { type: 'string', default: 'off' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -96,7 +99,12 @@ function parseCli(argv) {
       process.exit(2);
     }
   }
+  if (!['off', 'open', 'iat'].includes(values.registration)) {
+    console.error(`--registration must be off, open or iat, got ${JSON.stringify(values.registration)}\n${USAGE}`);
+    process.exit(2);
+  }
   return {
+    registration: values.registration,
     port,
     accessTtl,
     refreshTtl: int('refresh-ttl', 1),
@@ -647,6 +655,16 @@ function providerConfiguration() {
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // --registration: /reg (RFC 7591) and /reg/:id (RFC 7592, the registration access token
+      // rotated on every update).
+      registration: {
+        enabled: opts.registration !== 'off',
+        initialAccessToken: opts.registration === 'iat',
+      },
+      registrationManagement: {
+        enabled: opts.registration !== 'off',
+        rotateRegistrationAccessToken: true,
+      },
       resourceIndicators: {
         enabled: true,
         // Decides which resource a request is for when it names none.
@@ -1629,7 +1647,9 @@ provider.on('grant.success', (ctx) => log(`grant.success: ${ctx.oidc.params.gran
 oidcCallback = provider.callback();
 
 const clientKeys = Object.fromEntries(Object.entries(CLIENT_KEYS).map(([id, k]) => [id, k.pem]));
-process.stdout.write(`${JSON.stringify({ issuer, port, client_keys: clientKeys })}\n`);
+// --registration iat: the one initial access token that lets a client register.
+const initialAccessToken = opts.registration === 'iat' ? await new provider.InitialAccessToken({}).save() : undefined;
+process.stdout.write(`${JSON.stringify({ issuer, port, client_keys: clientKeys, initial_access_token: initialAccessToken })}\n`);
 log(`listening on ${issuer} (access-ttl=${opts.accessTtl}s refresh-ttl=${opts.refreshTtl}s id-ttl=${opts.idTtl}s cc-ttl=${opts.ccTtl}s gateway-refresh-ttl=${opts.gatewayRefreshTtl}s${opts.tamperHybrid.size ? ` tamper-hybrid=${[...opts.tamperHybrid].join(',')}` : ''})`);
 
 // ---------------------------------------------------------------------------

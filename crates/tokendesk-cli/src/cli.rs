@@ -111,6 +111,9 @@ pub enum Command {
     /// Manage profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// A dynamically registered client's registration at the server (RFC 7592).
+    #[command(subcommand)]
+    Registration(RegistrationCommand),
     /// List the provider presets (Google, Entra ID, GitHub, Okta, Keycloak…): their parameters
     /// and what each sends and why. Use one with `profile add NAME --preset ID`.
     Presets {
@@ -151,6 +154,24 @@ pub enum GenerateCommand {
         shell: clap_complete::Shell,
         dir: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistrationCommand {
+    /// The registration as the server has it (its secrets left out).
+    Show { profile: String },
+    /// Change the registration: add or remove redirect URIs.
+    Update {
+        profile: String,
+        /// A redirect URI to add (repeatable).
+        #[arg(long = "add-redirect-uri", value_name = "URI")]
+        add: Vec<String>,
+        /// A redirect URI to remove (repeatable).
+        #[arg(long = "remove-redirect-uri", value_name = "URI")]
+        remove: Vec<String>,
+    },
+    /// Delete the registration at the server; the profile stays, without it.
+    Delete { profile: String },
 }
 
 #[derive(Args, Debug)]
@@ -343,7 +364,14 @@ pub enum ProfileCommand {
     /// Show a profile (never its secret).
     Show { profile: String },
     /// Remove a profile, its keychain entries, tokens and history.
-    Rm { profile: String },
+    #[command(alias = "remove")]
+    Rm {
+        profile: String,
+        /// Delete the client's dynamic registration at the server first (RFC 7592); when that
+        /// fails, the profile stays.
+        #[arg(long)]
+        deregister: bool,
+    },
     /// Write profiles as JSON without any secret (all profiles when none is named).
     Export { profiles: Vec<String> },
     /// Create profiles from an export; secrets are asked for, or read from stdin.
@@ -526,11 +554,29 @@ pub struct ProfileAddArgs {
     pub userinfo_url: Option<String>,
     #[arg(long)]
     pub jwks_url: Option<String>,
-    #[arg(long)]
-    pub client_id: String,
+    /// The client id (a client registered by hand). With --from-api and none, TokenDesk
+    /// registers a client dynamically (RFC 7591) when the server offers it.
+    #[arg(long, required_unless_present = "from_api")]
+    pub client_id: Option<String>,
     /// Read the client secret from stdin (one line).
     #[arg(long)]
     pub client_secret_stdin: bool,
+    /// Start from an API URL: its protected-resource metadata (RFC 9728) names the
+    /// authorization server and the `resource` every token is requested for (RFC 8707); see
+    /// `tokendesk discover URL`.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["issuer", "preset", "token_url", "auth_url", "resource", "api_url"])]
+    pub from_api: Option<String>,
+    /// With --from-api: the authorization server to use when the API names several.
+    #[arg(long, value_name = "ISSUER", requires = "from_api")]
+    pub authorization_server: Option<String>,
+    /// With --from-api and dynamic registration: register a confidential client
+    /// (client_secret_basic, its secret kept in the keychain) instead of a public one.
+    #[arg(long, requires = "from_api", conflicts_with = "client_id")]
+    pub confidential: bool,
+    /// With --from-api and dynamic registration: read the initial access token the server
+    /// requires (RFC 7591 §3) from stdin (one line).
+    #[arg(long, requires = "from_api", conflicts_with_all = ["client_id", "client_secret_stdin"])]
+    pub initial_access_token_stdin: bool,
     /// Default: basic, or what the preset says.
     #[arg(long, value_enum)]
     pub auth_method: Option<AuthMethodArg>,

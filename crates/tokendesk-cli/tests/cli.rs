@@ -2494,3 +2494,99 @@ fn discover_prints_the_chain_and_stores_nothing() {
         "the API and both well-known locations"
     );
 }
+
+#[test]
+fn a_profile_from_an_api_url_registers_signs_in_and_deregisters() {
+    let p = Provider::start(&["--registration", "iat"]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api/me");
+    let iat = p.initial_access_token.clone().unwrap();
+
+    // Without the initial access token the server refuses; the message names the option.
+    let o = run(home.path(), &["profile", "add", "api", "--from-api", &api]);
+    assert_ne!(code(&o), 0);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("--initial-access-token-stdin"), "{stderr}");
+    assert!(!ok(&run(home.path(), &["profile", "list"])).contains("api"));
+
+    let o = run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "api",
+            "--from-api",
+            &api,
+            "--initial-access-token-stdin",
+        ],
+        &format!("{iat}\n"),
+    );
+    ok(&o);
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("registered dynamically"), "{said}");
+    assert!(
+        said.contains(&format!("resource {}", p.url("/api"))),
+        "{said}"
+    );
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["profile", "show", "api"]))).unwrap();
+    assert_eq!(show["resource"], p.url("/api"));
+    assert_eq!(show["api_url"], api);
+    assert!(
+        show["registration_client_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with(&p.url("/reg/"))
+    );
+    for (file, bytes) in tokendesk_testkit::all_bytes(home.path()) {
+        assert!(
+            !contains(&bytes, &iat),
+            "the initial access token is in {file:?}"
+        );
+    }
+
+    let out = browser_login(home.path(), "api")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = ok(&run(home.path(), &["request", "api"]));
+    assert!(
+        body.contains(&p.url("/api")),
+        "the API took the token: {body}"
+    );
+
+    let doc = ok(&run(home.path(), &["registration", "show", "api"]));
+    assert!(doc.contains("\"client_name\": \"TokenDesk: api\""), "{doc}");
+    assert!(!doc.contains("registration_access_token"), "{doc}");
+    let doc = ok(&run(
+        home.path(),
+        &[
+            "registration",
+            "update",
+            "api",
+            "--add-redirect-uri",
+            "http://127.0.0.1:8999/cb",
+        ],
+    ));
+    assert!(doc.contains("http://127.0.0.1:8999/cb"), "{doc}");
+
+    let o = run(home.path(), &["profile", "rm", "api", "--deregister"]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Deleted the client's registration"));
+    let uri = show["registration_client_uri"].as_str().unwrap();
+    let left = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", uri])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&left.stdout),
+        "401",
+        "no such registration any more"
+    );
+    assert!(!ok(&run(home.path(), &["profile", "list"])).contains("api"));
+}

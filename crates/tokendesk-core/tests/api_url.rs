@@ -239,3 +239,339 @@ async fn every_broken_link_is_named_with_what_to_check() {
     assert!(e.message.starts_with(Link::Api.label()), "{}", e.message);
     assert_eq!(w.steps[0].status, None);
 }
+
+// --- A profile from an API: the client pre-registered or registered dynamically ---
+
+use std::time::Duration;
+
+use tokendesk_core::ApiRequest;
+use tokendesk_core::api::{ClientSource, FromApi};
+use tokendesk_core::history::Trigger;
+use tokendesk_core::inspect::decode_jwt;
+use tokendesk_core::profile::{AuthMethod, GrantKind, ProfileConfig};
+use tokendesk_core::secret::{SecretKind, Sensitive};
+
+fn base(name: &str, api_url: &str) -> ProfileConfig {
+    ProfileConfig {
+        name: name.into(),
+        api_url: Some(api_url.into()),
+        grant: GrantKind::AuthorizationCode,
+        ..Default::default()
+    }
+}
+
+fn register(confidential: bool, iat: Option<&str>) -> ClientSource {
+    ClientSource::Register {
+        confidential,
+        initial_access_token: iat.map(|t| Sensitive::new(t.to_owned())),
+        software_statement: None,
+    }
+}
+
+async fn get(t: &TestCore, id: &tokendesk_core::profile::ProfileId, url: &str) -> u16 {
+    let request = ApiRequest {
+        method: "GET".into(),
+        url: url.into(),
+        headers: Vec::new(),
+        body: None,
+    };
+    t.core
+        .request(id, &request, Duration::from_secs(10), Trigger::CommandLine)
+        .await
+        .unwrap()
+        .status
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registered_client_signs_in_for_the_resource_and_its_registration_is_managed() {
+    let p = Provider::start(&["--registration", "open"]);
+    let t = TestCore::new();
+    let walk = t
+        .core
+        .discover_api(&p.url("/api/me"), &code_grant())
+        .await
+        .unwrap();
+    assert_eq!(
+        walk.discovered.unwrap().client_options,
+        ["pre_registered", "dynamic_registration"],
+        "a registration_endpoint offers dynamic registration"
+    );
+    let FromApi {
+        profile,
+        registered,
+        ..
+    } = t
+        .core
+        .create_profile_from_api(
+            base("api", &p.url("/api/me")),
+            &code_grant(),
+            register(false, None),
+        )
+        .await
+        .unwrap();
+    assert!(registered);
+    let c = &profile.config;
+    assert_eq!(c.issuer.as_deref(), Some(p.issuer.as_str()));
+    assert_eq!(c.resource.as_deref(), Some(p.url("/api").as_str()));
+    assert_eq!(c.api_url.as_deref(), Some(p.url("/api/me").as_str()));
+    assert_eq!(c.scopes, ["api:read"], "the challenge's scope");
+    assert_eq!(
+        c.auth_method,
+        AuthMethod::None,
+        "a public native client by default"
+    );
+    let uri = c
+        .registration_client_uri
+        .clone()
+        .expect("the registration URI is kept");
+    assert!(uri.starts_with(&p.url("/reg/")), "{uri}");
+    assert!(
+        profile.metadata.is_some(),
+        "the walk's authorization-server metadata is kept"
+    );
+    let rat = secret(&t, &profile.id, SecretKind::RegistrationAccessToken)
+        .expect("the registration access token is in the keychain");
+    assert!(
+        secret(&t, &profile.id, SecretKind::ClientSecret).is_none(),
+        "a public client has no secret"
+    );
+    let stored = serde_json::to_string(&t.core.profile("api").unwrap()).unwrap();
+    assert!(
+        !stored.contains(&rat),
+        "the registration access token is not in the store"
+    );
+
+    // Sign in: the token is for the resource, and the API takes it.
+    t.core
+        .login(
+            &profile.id,
+            &HeadlessLogin::default(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let access = t
+        .core
+        .reveal(&profile.id, SecretKind::AccessToken)
+        .await
+        .unwrap();
+    let jwt = decode_jwt(access.expose()).unwrap();
+    assert_eq!(
+        jwt.claims["aud"],
+        p.url("/api"),
+        "the token's audience is the resource"
+    );
+    assert_eq!(get(&t, &profile.id, &p.url("/api/me")).await, 200);
+    // The refresh names the resource too (RFC 8707 §2.2).
+    t.core
+        .refresh(&profile.id, Trigger::CommandLine)
+        .await
+        .unwrap();
+    let refresh = exchanges_of(&t.core, &profile, "token:refresh_token");
+    assert!(
+        refresh
+            .last()
+            .unwrap()
+            .request_body
+            .contains(&format!("resource={}", urlencode(&p.url("/api")))),
+        "{:?}",
+        refresh.last().unwrap().request_body
+    );
+    assert_eq!(get(&t, &profile.id, &p.url("/api/me")).await, 200);
+
+    // RFC 7592: read, update (the server rotates the token; the new one is kept), delete.
+    let doc = t.core.registration(&profile.id).await.unwrap();
+    assert_eq!(doc["client_id"], c.client_id);
+    assert!(
+        doc.get("registration_access_token").is_none(),
+        "secrets are left out"
+    );
+    let extra = "http://127.0.0.1:8999/cb".to_owned();
+    let doc = t
+        .core
+        .update_registration(&profile.id, std::slice::from_ref(&extra), &[])
+        .await
+        .unwrap();
+    assert!(
+        doc["redirect_uris"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u == &extra),
+        "{doc}"
+    );
+    let rotated = secret(&t, &profile.id, SecretKind::RegistrationAccessToken).unwrap();
+    assert_ne!(
+        rotated, rat,
+        "oidc-provider rotates the token on update; the new one is kept"
+    );
+    let read_again = t.core.registration(&profile.id).await.unwrap();
+    assert_eq!(read_again["redirect_uris"], doc["redirect_uris"]);
+
+    t.core
+        .delete_profile_and_registration(&profile.id)
+        .await
+        .unwrap();
+    assert!(t.core.list_profiles().unwrap().is_empty());
+    let gone = reqwest::Client::new()
+        .get(&uri)
+        .bearer_auth(&rotated)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.status(),
+        401,
+        "the registration is deleted at the server"
+    );
+}
+
+fn secret(
+    t: &TestCore,
+    id: &tokendesk_core::profile::ProfileId,
+    kind: SecretKind,
+) -> Option<String> {
+    use tokendesk_core::secret::SecretStore;
+    t.keychain
+        .get(id, kind)
+        .unwrap()
+        .map(|s| s.expose().clone())
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registration_that_needs_an_initial_access_token_and_refusals() {
+    let p = Provider::start(&["--registration", "iat"]);
+    let t = TestCore::new();
+    let api = p.url("/api/me");
+
+    // Without the initial access token: refused, nothing stored, the option named.
+    let e = t
+        .core
+        .create_profile_from_api(base("api", &api), &code_grant(), register(false, None))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidClient, "{}", e.message);
+    assert!(
+        e.message.contains("--initial-access-token-stdin"),
+        "{}",
+        e.message
+    );
+    assert!(t.core.list_profiles().unwrap().is_empty());
+
+    // A redirect URI the server refuses for a native client.
+    let mut odd = base("api", &api);
+    odd.redirect_uri = Some("http://example.com/cb".into());
+    let iat = p.initial_access_token.clone().unwrap();
+    let e = t
+        .core
+        .create_profile_from_api(odd, &code_grant(), register(false, Some(&iat)))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("invalid_redirect_uri"), "{}", e.message);
+    assert!(t.core.list_profiles().unwrap().is_empty());
+
+    // With it, a confidential client: its secret goes to the keychain.
+    let made = t
+        .core
+        .create_profile_from_api(base("api", &api), &code_grant(), register(true, Some(&iat)))
+        .await
+        .unwrap();
+    assert_eq!(
+        made.profile.config.auth_method,
+        AuthMethod::ClientSecretBasic
+    );
+    assert!(secret(&t, &made.profile.id, SecretKind::ClientSecret).is_some());
+    t.core
+        .login(
+            &made.profile.id,
+            &HeadlessLogin::default(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(get(&t, &made.profile.id, &api).await, 200);
+
+    // A profile that cannot be stored after the client was registered: the registration is
+    // deleted again, and the message says so.
+    let mut unstorable = base("x", &api);
+    unstorable.grant = GrantKind::TokenExchange;
+    unstorable.token_exchange.subject_profile = Some("nobody".into());
+    let e = t
+        .core
+        .create_profile_from_api(
+            unstorable,
+            &DiscoverOptions::default(),
+            register(false, Some(&iat)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("No profile named \"nobody\""),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("deleted again"), "{}", e.message);
+    assert_eq!(
+        t.core.list_profiles().unwrap().len(),
+        1,
+        "only the first profile"
+    );
+
+    // A name already taken is refused before anything is registered.
+    let e = t
+        .core
+        .create_profile_from_api(
+            base("api", &api),
+            &code_grant(),
+            register(false, Some(&iat)),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+
+    // No registration endpoint: dynamic registration is refused, saying to give a client id.
+    let q = Provider::start(&[]);
+    let e = t
+        .core
+        .create_profile_from_api(
+            base("q", &q.url("/api/me")),
+            &code_grant(),
+            register(false, None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unsupported);
+    assert!(e.message.contains("--client-id"), "{}", e.message);
+
+    // A pre-registered client: the walk's server and resource, the given client.
+    let made = t
+        .core
+        .create_profile_from_api(
+            ProfileConfig {
+                auth_method: AuthMethod::None,
+                ..base("pre", &q.url("/api/me"))
+            },
+            &code_grant(),
+            ClientSource::PreRegistered {
+                client_id: "public-app".into(),
+                secret: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(made.profile.config.client_id, "public-app");
+    assert!(made.profile.config.registration_client_uri.is_none());
+    t.core
+        .login(
+            &made.profile.id,
+            &HeadlessLogin::default(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(get(&t, &made.profile.id, &q.url("/api/me")).await, 200);
+}

@@ -4,6 +4,7 @@ pub mod credential;
 pub mod discover;
 pub mod doctor;
 pub mod exec;
+pub mod from_api;
 pub mod generate;
 pub mod inspect;
 pub mod list;

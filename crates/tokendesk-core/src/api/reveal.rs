@@ -48,6 +48,7 @@ impl Core {
                 | SecretKind::PrivateKey
                 | SecretKind::TlsKey
                 | SecretKind::DpopKey
+                | SecretKind::RegistrationAccessToken
         ) {
             return Err(Error::new(
                 ErrorCode::Unsupported,

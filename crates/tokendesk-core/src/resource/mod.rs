@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod metadata;
+pub mod registration;
 
 pub use chain::{DiscoverOptions, Discovered, Link, Step, Walk};
 pub use metadata::ResourceMetadata;
