@@ -163,7 +163,9 @@ const TOKEN_TYPE = (t) => `urn:ietf:params:oauth:token-type:${t}`;
 /** Audiences an exchanged token may be for (RFC 8693 `audience`); the first is the default. */
 const EXCHANGE_AUDIENCES = ['https://downstream.tokendesk.test', API_RESOURCE];
 const ACR_SCA = 'urn:openbanking:psd2:sca';
-const ACR_VALUES = [ACR_SCA, 'urn:openbanking:psd2:ca'];
+/** The acr of a multi-factor sign-in, which the test API's RFC 9470 route demands (api.mjs). */
+const ACR_MFA = 'urn:tokendesk:mfa';
+const ACR_VALUES = [ACR_SCA, 'urn:openbanking:psd2:ca', ACR_MFA];
 
 const LOOPBACK_REDIRECTS = [
   'http://127.0.0.1/callback',
@@ -623,9 +625,14 @@ function providerConfiguration() {
     // The JWT-bearer grant's token remembers its authorizationId (see jwtBearerGrant).
     // A token-exchange token remembers whom it acts for (see tokenExchangeGrant).
     async extraTokenClaims(ctx, token) {
+      // Tokens for the test API (api.mjs) say how the user signed in, for its RFC 9470 route.
+      const grant = ctx.oidc?.entities?.AuthorizationCode ?? ctx.oidc?.entities?.RefreshToken;
+      const forTestApi = token.resourceServer?.audience === testApiResource(ctx.oidc.issuer);
       const extra = {
         ...(token.psd2AuthorizationId ? { authorizationId: token.psd2AuthorizationId } : {}),
         ...(token.exchange ?? {}),
+        ...(forTestApi && grant?.acr ? { acr: grant.acr } : {}),
+        ...(forTestApi && grant?.authTime ? { auth_time: grant.authTime } : {}),
       };
       return Object.keys(extra).length ? extra : undefined;
     },
@@ -1599,6 +1606,8 @@ provider.interactionResult = async (req, res, result, options) => {
   if (result?.login && result.login.acr === undefined) {
     const { params } = await provider.interactionDetails(req, res);
     if (params.client_id === PSD2_CLIENT_ID) result.login.acr = psd2LoginAcr(params);
+    // Any other client asking for the multi-factor acr "passes" it (the test API's step-up).
+    else if (String(params.acr_values ?? '').split(' ').includes(ACR_MFA)) result.login.acr = ACR_MFA;
   }
   return interactionResult(req, res, result, options);
 };

@@ -188,6 +188,10 @@ pub struct DiscoverArgs {
     /// The walk as JSON: every step, and what it led to or the error that ended it.
     #[arg(long)]
     pub json: bool,
+    /// Then request the URL with this profile's token, and explain a step-up challenge
+    /// (insufficient_scope, RFC 9470) with the command that answers it.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -331,6 +335,18 @@ pub struct LoginArgs {
     /// command line.)
     #[arg(long, value_name = "HINT")]
     pub login_hint: Option<String>,
+    /// Add a scope to the profile before signing in (an API answered insufficient_scope);
+    /// repeatable.
+    #[arg(long = "scope-add", value_name = "SCOPE")]
+    pub scope_add: Vec<String>,
+    /// Step-up (RFC 9470): the acr_values this sign-in asks for; the new token's acr must be
+    /// one of them.
+    #[arg(long, value_name = "ACR")]
+    pub acr: Option<String>,
+    /// Step-up (RFC 9470): the sign-in's max_age in seconds; the new token's auth_time must be
+    /// at most that old.
+    #[arg(long, value_name = "SECONDS")]
+    pub max_age: Option<u32>,
 }
 
 #[derive(Args, Debug)]

@@ -2590,3 +2590,71 @@ fn a_profile_from_an_api_url_registers_signs_in_and_deregisters() {
     );
     assert!(!ok(&run(home.path(), &["profile", "list"])).contains("api"));
 }
+
+#[test]
+fn step_up_challenges_name_the_login_command_that_answers_them() {
+    // A registered client: the test provider's static ones may not ask for api:write.
+    let p = Provider::start(&["--registration", "open"]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api/me");
+    ok(&run(
+        home.path(),
+        &["profile", "add", "api", "--from-api", &api],
+    ));
+    let login = |extra: &[&str]| {
+        let out = browser_login(home.path(), "api")
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            code(&out),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (c, err) = login(&[]);
+    assert_eq!(c, 0, "{err}");
+
+    // 403 insufficient_scope: the scope the profile lacks, as a command.
+    let o = run(home.path(), &["request", "api", &p.url("/api/admin")]);
+    assert_eq!(code(&o), 9);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("insufficient_scope"), "{err}");
+    assert!(
+        err.contains("tokendesk login api --scope-add api:write\n"),
+        "{err}"
+    );
+    let o = run(
+        home.path(),
+        &["discover", &p.url("/api/admin"), "--profile", "api"],
+    );
+    assert_eq!(code(&o), 9);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("→ HTTP 403"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("tokendesk login api --scope-add api:write")
+    );
+    let (c, err) = login(&["--scope-add", "api:write"]);
+    assert_eq!(c, 0, "{err}");
+    ok(&run(home.path(), &["request", "api", &p.url("/api/admin")]));
+
+    // 401 insufficient_user_authentication (RFC 9470): acr_values and max_age, as a command.
+    let o = run(home.path(), &["request", "api", &p.url("/api/stepup")]);
+    assert_eq!(code(&o), 9);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("tokendesk login api --acr urn:tokendesk:mfa --max-age 60"),
+        "{err}"
+    );
+    let (c, err) = login(&["--acr", "urn:tokendesk:mfa", "--max-age", "60"]);
+    assert_eq!(c, 0, "{err}");
+    assert!(err.contains("meets the demanded authentication"), "{err}");
+    ok(&run(
+        home.path(),
+        &["request", "api", &p.url("/api/stepup")],
+    ));
+
+    // A sign-in that does not bring the demanded acr fails its check.
+    let (c, err) = login(&["--acr", "urn:openbanking:psd2:ca"]);
+    assert_eq!(c, 8, "{err}");
+    assert!(err.contains("did not meet the API's demand"), "{err}");
+}

@@ -575,3 +575,136 @@ async fn registration_that_needs_an_initial_access_token_and_refusals() {
         .unwrap();
     assert_eq!(get(&t, &made.profile.id, &q.url("/api/me")).await, 200);
 }
+
+// --- Step-up: insufficient_scope and RFC 9470 ---
+
+#[tokio::test(flavor = "multi_thread")]
+async fn step_up_challenges_are_read_and_a_demanded_sign_in_is_checked() {
+    use tokendesk_core::browser::BrowserLauncher;
+    use tokendesk_core::resource::step_up::LoginDemand;
+    use tokendesk_core::www_authenticate::StepUp;
+
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let made = t
+        .core
+        .create_profile_from_api(
+            ProfileConfig {
+                auth_method: AuthMethod::None,
+                ..base("api", &p.url("/api/me"))
+            },
+            &code_grant(),
+            ClientSource::PreRegistered {
+                client_id: "public-app".into(),
+                secret: None,
+            },
+        )
+        .await
+        .unwrap();
+    let id = made.profile.id.clone();
+    t.core
+        .login(&id, &HeadlessLogin::default(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let send = |path: &str| {
+        let request = ApiRequest {
+            method: "GET".into(),
+            url: p.url(path),
+            headers: Vec::new(),
+            body: None,
+        };
+        let core = t.core.clone();
+        let id = id.clone();
+        async move {
+            core.request(&id, &request, Duration::from_secs(10), Trigger::CommandLine)
+                .await
+                .unwrap()
+        }
+    };
+
+    let r = send("/api/stepup").await;
+    assert_eq!(r.status, 401);
+    assert!(
+        !r.refreshed,
+        "a step-up challenge is not answered by a refresh"
+    );
+    let demand = match r.challenge.unwrap().step_up() {
+        Some(StepUp::Authentication {
+            acr_values,
+            max_age,
+        }) => {
+            assert_eq!(acr_values.as_deref(), Some("urn:tokendesk:mfa"));
+            assert_eq!(max_age, Some(60));
+            LoginDemand {
+                acr_values,
+                max_age: max_age.map(|m| m as u32),
+            }
+        }
+        other => panic!("an RFC 9470 challenge, got {other:?}"),
+    };
+    let r = send("/api/admin").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        r.challenge.unwrap().step_up(),
+        Some(StepUp::Scope {
+            scope: "api:read api:write".into()
+        })
+    );
+
+    // The demanded sign-in: acr_values and max_age on the request, the result checked.
+    let started = t.core.begin_login_with(&id, &demand).await.unwrap();
+    assert!(
+        started
+            .auth_url
+            .contains("acr_values=urn%3Atokendesk%3Amfa"),
+        "{}",
+        started.auth_url
+    );
+    assert!(
+        started.auth_url.contains("max_age=60"),
+        "{}",
+        started.auth_url
+    );
+    let browser = HeadlessLogin::default();
+    browser.open(&started.auth_url).unwrap();
+    t.core
+        .wait_login(&started.login_id, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(t.core.check_login_demand(&id, &demand).await.unwrap());
+    assert_eq!(
+        send("/api/stepup").await.status,
+        200,
+        "the API takes the stepped-up token"
+    );
+    assert!(
+        !t.core
+            .profile("api")
+            .unwrap()
+            .config
+            .authorize_params
+            .iter()
+            .any(|p| p.name == "acr_values"),
+        "the demand was for that sign-in only"
+    );
+
+    // A provider that does not give the demanded acr: the check says so.
+    let other = LoginDemand {
+        acr_values: Some("urn:openbanking:psd2:ca".into()),
+        max_age: None,
+    };
+    let started = t.core.begin_login_with(&id, &other).await.unwrap();
+    let browser = HeadlessLogin::default();
+    browser.open(&started.auth_url).unwrap();
+    t.core
+        .wait_login(&started.login_id, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let e = t.core.check_login_demand(&id, &other).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::CheckFailed);
+    assert!(
+        e.message.contains("the new ID token has no acr"),
+        "{}",
+        e.message
+    );
+}

@@ -2,6 +2,10 @@
 //! request and what it led to; stores nothing.
 
 use std::process::ExitCode;
+use std::time::Duration;
+
+use tokendesk_core::ApiRequest;
+use tokendesk_core::history::Trigger;
 
 use tokendesk_core::resource::{DiscoverOptions, Discovered, Link, Walk};
 use tokendesk_core::{Core, Result};
@@ -23,10 +27,51 @@ pub async fn run(core: &Core, args: &DiscoverArgs) -> Result<ExitCode> {
         });
     }
     crate::output::emit(&walk_text(&walk, &args.url));
-    match walk.into_result() {
-        Ok(_) => Ok(ExitCode::SUCCESS),
-        Err(e) => Ok(crate::exit::report(&e)),
+    if let Err(e) = walk.into_result() {
+        return Ok(crate::exit::report(&e));
     }
+    match &args.profile {
+        Some(name) => with_profile(core, name, &args.url).await,
+        None => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// The URL requested with the profile's token: the status, and a step-up challenge explained.
+async fn with_profile(core: &Core, name: &str, url: &str) -> Result<ExitCode> {
+    let profile = core.profile(name)?;
+    let request = ApiRequest {
+        method: "GET".into(),
+        url: url.to_owned(),
+        headers: Vec::new(),
+        body: None,
+    };
+    let response = core
+        .request(
+            &profile.id,
+            &request,
+            Duration::from_secs(60),
+            Trigger::CommandLine,
+        )
+        .await
+        .map_err(|e| crate::exit::with_login_hint(e, name))?;
+    let mut out = format!(
+        "\nWith profile \"{}\"'s token: GET {} → HTTP {}\n",
+        profile.config.name, response.url, response.status
+    );
+    if let Some(c) = &response.challenge {
+        out.push_str(&format!("  WWW-Authenticate: {}\n", c.summary()));
+    }
+    crate::output::emit(&out);
+    if let Some(advice) = response.challenge.as_ref().and_then(|c| {
+        crate::commands::step_up::advice(name, &profile.config.scopes, response.status, c)
+    }) {
+        eprintln!("{advice}");
+    } else if let Some(m) = response.still_refused() {
+        eprintln!("error: {m}");
+    }
+    Ok(ExitCode::from(crate::commands::request::status_code(
+        response.status,
+    )))
 }
 
 fn link_name(link: Link) -> &'static str {

@@ -15,4 +15,5 @@ pub mod presets;
 pub mod profile;
 pub mod request;
 pub mod sandbox;
+pub mod step_up;
 pub mod token;

@@ -10,6 +10,7 @@ use crate::events::CoreEvent;
 use crate::http::Call;
 use crate::profile::{AuthMethod, Profile, ProfileConfig, ProfileId};
 use crate::resource::registration::{self, ClientRequest, LOOPBACK_REDIRECT_URIS, Registered};
+use crate::resource::step_up::LoginDemand;
 use crate::resource::{DiscoverOptions, Discovered, Walk, chain};
 use crate::secret::{SecretKind, Sensitive};
 
@@ -227,6 +228,29 @@ impl Core {
             return Err(e);
         }
         Ok(profile)
+    }
+
+    /// Whether the token of the sign-in that just finished meets a step-up demand (RFC 9470):
+    /// the ID token's `acr` and `auth_time`, else a JWT access token's. `Ok(false)` when no
+    /// token says (no ID token, an opaque access token): the API has the last word.
+    pub async fn check_login_demand(&self, id: &ProfileId, demand: &LoginDemand) -> Result<bool> {
+        if demand.is_empty() {
+            return Ok(true);
+        }
+        for (kind, what) in [
+            (SecretKind::IdToken, "ID token"),
+            (SecretKind::AccessToken, "access token"),
+        ] {
+            let Some(value) = self.token_value(id, kind).await? else {
+                continue;
+            };
+            let Ok(jwt) = crate::inspect::decode_jwt(value.expose()) else {
+                continue;
+            };
+            demand.check(&jwt.claims, what, self.now() / 1000)?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// The registration access token and URI of a dynamically registered profile.
