@@ -708,3 +708,68 @@ async fn step_up_challenges_are_read_and_a_demanded_sign_in_is_checked() {
         e.message
     );
 }
+
+// --- The built-in sandbox's protected API ---
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_api_advertises_its_metadata_and_its_first_run_profile_is_what_discovery_makes()
+{
+    use tokendesk_core::presets::API_PRESET;
+    let sandbox = tokendesk_sandbox::Sandbox::start(Default::default())
+        .await
+        .unwrap();
+    let t = TestCore::new();
+    let url = format!("{}/api/me", sandbox.base_url());
+    let w = walk(&t, &url, &code_grant()).await;
+    assert!(w.error.is_none(), "{:?}", w.error);
+    let d = w.discovered.unwrap();
+    assert_eq!(w.steps[0].status, Some(401));
+    assert_eq!(d.resource, format!("{}/api", sandbox.base_url()));
+    assert_eq!(
+        d.authorization_server,
+        sandbox.issuer(tokendesk_sandbox::Style::Standard)
+    );
+    assert_eq!(d.scopes, [tokendesk_sandbox::API_SCOPE]);
+
+    t.core
+        .add_presets(tokendesk_sandbox::presets::presets(&sandbox))
+        .await
+        .unwrap();
+    let preset = t.core.profile(API_PRESET).unwrap();
+    let c = &preset.config;
+    assert_eq!(c.issuer.as_deref(), Some(d.authorization_server.as_str()));
+    assert_eq!(c.resource.as_deref(), Some(d.resource.as_str()));
+    assert_eq!(c.api_url.as_deref(), Some(url.as_str()));
+    assert_eq!(
+        c.scopes, d.scopes,
+        "the first-run profile is what the walk finds"
+    );
+
+    t.core
+        .login(
+            &preset.id,
+            &SandboxLogin::default(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let request = ApiRequest {
+        method: "GET".into(),
+        url: String::new(),
+        headers: Vec::new(),
+        body: None,
+    };
+    let r = t
+        .core
+        .request(
+            &preset.id,
+            &request,
+            Duration::from_secs(10),
+            Trigger::CommandLine,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("accounts:read"), "{}", r.body);
+    sandbox.shutdown().await;
+}
