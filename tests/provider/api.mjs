@@ -52,6 +52,9 @@ export async function handleTestApi(req, res, url, { issuer, sendJson, send, ver
       authorization_servers: [`${issuer}/fake-as/nopkce`],
     }),
     '/api-noas': prm(issuer, `${issuer}/api-noas`, { authorization_servers: [] }),
+    '/api-cimd': prm(issuer, `${issuer}/api-cimd`, {
+      authorization_servers: [`${issuer}/fake-as/cimd`],
+    }),
     '/api-two': prm(issuer, `${issuer}/api-two`, {
       authorization_servers: [`${issuer}/fake-as/nopkce`, issuer],
     }),
@@ -70,6 +73,18 @@ export async function handleTestApi(req, res, url, { issuer, sendJson, send, ver
       response_types_supported: ['code'],
     });
   }
+  // An authorization server that accepts client ID metadata documents (metadata only).
+  if (p === '/.well-known/oauth-authorization-server/fake-as/cimd') {
+    const as = `${issuer}/fake-as/cimd`;
+    return json(200, {
+      issuer: as,
+      authorization_endpoint: `${as}/auth`,
+      token_endpoint: `${as}/token`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      client_id_metadata_document_supported: true,
+    });
+  }
   if (p === '/api-html/meta') {
     return send(res, 200, '<!doctype html><html><head><title>Sign in</title></head><body>Portal</body></html>', 'text/html');
   }
@@ -77,7 +92,7 @@ export async function handleTestApi(req, res, url, { issuer, sendJson, send, ver
   if (p === '/api-loop/meta2') return send(res, 302, '', 'text/plain', { location: '/api-loop/meta' });
   if (p === '/api-none/me') return json(401, { error: 'unauthorized' });
   if (p === '/api-wk/me') return unauthorized('realm="api-wk"');
-  for (const name of ['api-wrong', 'api-badissuer', 'api-nopkce', 'api-noas', 'api-two']) {
+  for (const name of ['api-wrong', 'api-badissuer', 'api-nopkce', 'api-noas', 'api-two', 'api-cimd']) {
     if (p.startsWith(`/${name}/`)) return unauthorized(`resource_metadata="${metaUrl(`/${name}`)}"`);
   }
   if (p.startsWith('/api-html/')) return unauthorized(`resource_metadata="${issuer}/api-html/meta"`);

@@ -114,6 +114,16 @@ pub enum Command {
     /// A dynamically registered client's registration at the server (RFC 7592).
     #[command(subcommand)]
     Registration(RegistrationCommand),
+    /// Print a client ID metadata document to host at an https URL: loopback redirect URIs
+    /// that fit TokenDesk's listener, the name, token_endpoint_auth_method none. Then
+    /// `profile add NAME --from-api API --client-metadata-url URL`.
+    ClientMetadata {
+        /// The profile's name (it need not exist yet).
+        name: String,
+        /// The https URL where the document will live (it is the client id).
+        #[arg(long, value_name = "URL")]
+        url: String,
+    },
     /// List the provider presets (Google, Entra ID, GitHub, Okta, Keycloak…): their parameters
     /// and what each sends and why. Use one with `profile add NAME --preset ID`.
     Presets {
@@ -582,6 +592,11 @@ pub struct ProfileAddArgs {
     /// `tokendesk discover URL`.
     #[arg(long, value_name = "URL", conflicts_with_all = ["issuer", "preset", "token_url", "auth_url", "resource", "api_url"])]
     pub from_api: Option<String>,
+    /// With --from-api: the https URL where you host the client ID metadata document
+    /// `tokendesk client-metadata NAME --url URL` prints; it is the client id (for servers
+    /// that accept such documents).
+    #[arg(long, value_name = "URL", requires = "from_api", conflicts_with_all = ["client_id", "confidential", "initial_access_token_stdin"])]
+    pub client_metadata_url: Option<String>,
     /// With --from-api: the authorization server to use when the API names several.
     #[arg(long, value_name = "ISSUER", requires = "from_api")]
     pub authorization_server: Option<String>,

@@ -142,6 +142,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ProfileCommand::Edit(a) => profile::edit(&core, a).await,
         },
         Command::Registration(r) => from_api::registration(&core, r).await,
+        Command::ClientMetadata { name, url } => from_api::client_metadata(name, url),
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Open { profile } => open::run(&core, profile.as_deref()),
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,

@@ -2658,3 +2658,20 @@ fn step_up_challenges_name_the_login_command_that_answers_them() {
     assert_eq!(c, 8, "{err}");
     assert!(err.contains("did not meet the API's demand"), "{err}");
 }
+
+#[test]
+fn client_metadata_prints_a_document_to_host() {
+    let home = tempfile::tempdir().unwrap();
+    let url = "https://me.example/tokendesk.json";
+    let out = ok(&run(home.path(), &["client-metadata", "mcp", "--url", url]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["client_id"], url);
+    assert_eq!(doc["client_name"], "TokenDesk: mcp");
+    assert_eq!(doc["token_endpoint_auth_method"], "none");
+    assert_eq!(doc["redirect_uris"][0], "http://127.0.0.1/callback");
+    let o = run(
+        home.path(),
+        &["client-metadata", "mcp", "--url", "http://me.example/x"],
+    );
+    assert_eq!(code(&o), 2, "not https: an input error");
+}

@@ -773,3 +773,51 @@ async fn the_sandbox_api_advertises_its_metadata_and_its_first_run_profile_is_wh
     assert!(r.body.contains("accounts:read"), "{}", r.body);
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_id_metadata_document_only_where_the_server_accepts_one() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let doc_url = "https://me.example/tokendesk-client.json";
+    let source = || ClientSource::MetadataDocument {
+        url: doc_url.into(),
+    };
+    let e = t
+        .core
+        .create_profile_from_api(base("a", &p.url("/api/me")), &code_grant(), source())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unsupported);
+    assert!(
+        e.message.contains("client_id_metadata_document_supported"),
+        "{}",
+        e.message
+    );
+    let made = t
+        .core
+        .create_profile_from_api(base("b", &p.url("/api-cimd/me")), &code_grant(), source())
+        .await
+        .unwrap();
+    assert_eq!(
+        made.discovered.client_options,
+        ["pre_registered", "client_id_metadata_document"]
+    );
+    assert_eq!(
+        made.profile.config.client_id, doc_url,
+        "the document's URL is the client id"
+    );
+    assert_eq!(made.profile.config.auth_method, AuthMethod::None);
+    let e = t
+        .core
+        .create_profile_from_api(
+            base("c", &p.url("/api-cimd/me")),
+            &code_grant(),
+            ClientSource::MetadataDocument {
+                url: "http://me.example/c.json".into(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    assert_eq!(t.core.list_profiles().unwrap().len(), 1);
+}

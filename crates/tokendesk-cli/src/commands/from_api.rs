@@ -21,34 +21,9 @@ pub async fn add(
         authorization_server: a.authorization_server.clone(),
         code_grant: config.grant == GrantKind::AuthorizationCode,
     };
-    let client = match &a.client_id {
-        Some(id) => {
-            let secret = if a.client_secret_stdin {
-                Some(read_secret_line()?)
-            } else {
-                None
-            };
-            if a.auth_method.is_none() {
-                config.auth_method = if secret.is_some() {
-                    AuthMethod::ClientSecretBasic
-                } else {
-                    AuthMethod::None
-                };
-            }
-            ClientSource::PreRegistered {
-                client_id: id.clone(),
-                secret,
-            }
-        }
-        None => ClientSource::Register {
-            confidential: a.confidential,
-            initial_access_token: if a.initial_access_token_stdin {
-                Some(read_secret_line()?)
-            } else {
-                None
-            },
-            software_statement: None,
-        },
+    let client = match (&a.client_id, &a.client_metadata_url) {
+        (None, Some(url)) => ClientSource::MetadataDocument { url: url.clone() },
+        (client_id, _) => client_source(a, &mut config, client_id.as_deref())?,
     };
     let made = core
         .create_profile_from_api(config, &options, client)
@@ -72,6 +47,52 @@ pub async fn add(
         }
     );
     eprintln!("Sign in with: tokendesk login {name}");
+    Ok(())
+}
+
+fn client_source(
+    a: &ProfileAddArgs,
+    config: &mut ProfileConfig,
+    client_id: Option<&str>,
+) -> Result<ClientSource> {
+    Ok(match client_id {
+        Some(id) => {
+            let secret = if a.client_secret_stdin {
+                Some(read_secret_line()?)
+            } else {
+                None
+            };
+            if a.auth_method.is_none() {
+                config.auth_method = if secret.is_some() {
+                    AuthMethod::ClientSecretBasic
+                } else {
+                    AuthMethod::None
+                };
+            }
+            ClientSource::PreRegistered {
+                client_id: id.to_owned(),
+                secret,
+            }
+        }
+        None => ClientSource::Register {
+            confidential: a.confidential,
+            initial_access_token: if a.initial_access_token_stdin {
+                Some(read_secret_line()?)
+            } else {
+                None
+            },
+            software_statement: None,
+        },
+    })
+}
+
+/// `tokendesk client-metadata NAME --url URL`: the document to host at URL.
+pub fn client_metadata(name: &str, url: &str) -> Result<()> {
+    use tokendesk_core::resource::registration;
+    registration::check_client_metadata_url(url)
+        .map_err(|m| tokendesk_core::Error::invalid_field("url", m))?;
+    let doc = registration::client_metadata_document(url, &format!("TokenDesk: {name}"));
+    crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
     Ok(())
 }
 

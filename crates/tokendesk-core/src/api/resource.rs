@@ -22,6 +22,9 @@ pub enum ClientSource {
         client_id: String,
         secret: Option<Sensitive<String>>,
     },
+    /// A client ID metadata document the user hosts at this https URL, which is the client id
+    /// (for servers that advertise `client_id_metadata_document_supported`).
+    MetadataDocument { url: String },
     /// Dynamic registration (RFC 7591) at the server's `registration_endpoint`.
     Register {
         /// A confidential client (`client_secret_basic`) instead of a public one.
@@ -92,6 +95,29 @@ impl Core {
             ClientSource::PreRegistered { client_id, secret } => {
                 config.client_id = client_id;
                 (self.create_profile(config, secret).await?, false)
+            }
+            ClientSource::MetadataDocument { url } => {
+                registration::check_client_metadata_url(&url)
+                    .map_err(|m| Error::invalid_field("client_metadata_url", m))?;
+                if !discovered
+                    .client_options
+                    .iter()
+                    .any(|o| o == "client_id_metadata_document")
+                {
+                    return Err(Error::new(
+                        ErrorCode::Unsupported,
+                        format!(
+                            "The authorization server {} does not accept client ID metadata \
+                             documents (its metadata has no \
+                             client_id_metadata_document_supported: true). Use a client \
+                             registered there (--client-id) or dynamic registration.",
+                            discovered.authorization_server
+                        ),
+                    ));
+                }
+                config.client_id = url;
+                config.auth_method = AuthMethod::None;
+                (self.create_profile(config, None).await?, false)
             }
             ClientSource::Register {
                 confidential,

@@ -288,6 +288,38 @@ pub async fn delete(call: &Call<'_>, uri: &str, token: &Sensitive<String>) -> Re
     }
 }
 
+/// A client ID metadata document (OAuth Client ID Metadata Document draft, as the MCP
+/// authorization specification uses it) for a public native client whose `client_id` is the
+/// https URL where the user hosts this very document.
+pub fn client_metadata_document(client_id_url: &str, client_name: &str) -> Value {
+    let mut doc = ClientRequest {
+        client_name: client_name.to_owned(),
+        redirect_uris: LOOPBACK_REDIRECT_URIS.map(String::from).to_vec(),
+        ..Default::default()
+    }
+    .body();
+    doc["client_id"] = json!(client_id_url);
+    doc
+}
+
+/// Whether `url` can be a client ID metadata document's URL: https, a host, a path, no
+/// fragment. `Err` says why not.
+pub fn check_client_metadata_url(url: &str) -> std::result::Result<(), String> {
+    let u = url::Url::parse(url).map_err(|e| format!("\"{url}\" is not a URL ({e})"))?;
+    if u.scheme() != "https" || u.host().is_none() {
+        return Err(format!("\"{url}\" must be an https URL"));
+    }
+    if u.path().trim_matches('/').is_empty() {
+        return Err(format!(
+            "\"{url}\" must have a path (the document's own address)"
+        ));
+    }
+    if u.fragment().is_some() {
+        return Err(format!("\"{url}\" must not have a fragment"));
+    }
+    Ok(())
+}
+
 /// Whether a member is a secret of the registration (kept out of what is shown).
 pub fn is_secret_member(name: &str) -> bool {
     SECRET_MEMBERS.contains(&name)
@@ -319,6 +351,18 @@ mod tests {
             "client_secret_basic"
         );
         assert_eq!(c.body()["scope"], "a b");
+    }
+
+    #[test]
+    fn a_client_metadata_document_names_its_own_url() {
+        let d = client_metadata_document("https://me.example/tokendesk.json", "TokenDesk: api");
+        assert_eq!(d["client_id"], "https://me.example/tokendesk.json");
+        assert_eq!(d["token_endpoint_auth_method"], "none");
+        assert_eq!(d["redirect_uris"].as_array().unwrap().len(), 3);
+        assert!(check_client_metadata_url("https://me.example/c.json").is_ok());
+        assert!(check_client_metadata_url("http://me.example/c.json").is_err());
+        assert!(check_client_metadata_url("https://me.example/").is_err());
+        assert!(check_client_metadata_url("https://me.example/c#x").is_err());
     }
 
     #[test]
