@@ -55,6 +55,8 @@ export async function handleTestApi(req, res, url, { issuer, sendJson, send, ver
     '/api-cimd': prm(issuer, `${issuer}/api-cimd`, {
       authorization_servers: [`${issuer}/fake-as/cimd`],
     }),
+    // A resource the authorization server does not know (invalid_target).
+    '/api-unknown': prm(issuer, `${issuer}/api-unknown`),
     '/api-two': prm(issuer, `${issuer}/api-two`, {
       authorization_servers: [`${issuer}/fake-as/nopkce`, issuer],
     }),
@@ -92,7 +94,7 @@ export async function handleTestApi(req, res, url, { issuer, sendJson, send, ver
   if (p === '/api-loop/meta2') return send(res, 302, '', 'text/plain', { location: '/api-loop/meta' });
   if (p === '/api-none/me') return json(401, { error: 'unauthorized' });
   if (p === '/api-wk/me') return unauthorized('realm="api-wk"');
-  for (const name of ['api-wrong', 'api-badissuer', 'api-nopkce', 'api-noas', 'api-two', 'api-cimd']) {
+  for (const name of ['api-wrong', 'api-badissuer', 'api-nopkce', 'api-noas', 'api-two', 'api-cimd', 'api-unknown']) {
     if (p.startsWith(`/${name}/`)) return unauthorized(`resource_metadata="${metaUrl(`/${name}`)}"`);
   }
   if (p.startsWith('/api-html/')) return unauthorized(`resource_metadata="${issuer}/api-html/meta"`);

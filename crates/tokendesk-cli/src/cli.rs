@@ -454,6 +454,10 @@ pub struct EditArgs {
     pub profile: String,
     #[command(flatten)]
     pub rich: RichArgs,
+    /// Stop sending `resource` (RFC 8707): for a provider that refuses it (`invalid_target`, as
+    /// Microsoft Entra ID does for some values). The token may then not be meant for the API.
+    #[arg(long)]
+    pub no_resource: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

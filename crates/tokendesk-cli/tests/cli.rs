@@ -2675,3 +2675,51 @@ fn client_metadata_prints_a_document_to_host() {
     );
     assert_eq!(code(&o), 2, "not https: an input error");
 }
+
+#[test]
+fn a_resource_the_provider_refuses_says_how_to_try_without_it() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api-unknown/me");
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "api",
+            "--from-api",
+            &api,
+            "--client-id",
+            "public-app",
+            "--scope",
+            "api:read",
+        ],
+    ));
+    let out = browser_login(home.path(), "api")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(code(&out), 0, "{err}");
+    assert!(err.contains("invalid_target"), "{err}");
+    assert!(
+        err.contains("tokendesk profile edit PROFILE --no-resource"),
+        "{err}"
+    );
+    ok(&run(
+        home.path(),
+        &["profile", "edit", "api", "--no-resource"],
+    ));
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["profile", "show", "api"]))).unwrap();
+    assert!(show["resource"].is_null(), "{show}");
+    let out = browser_login(home.path(), "api")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "without the resource the sign-in goes through: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

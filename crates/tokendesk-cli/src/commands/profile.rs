@@ -360,6 +360,9 @@ pub async fn edit(core: &Core, a: &EditArgs) -> Result<()> {
     let profile = core.profile(&a.profile)?;
     let mut config = profile.config.clone();
     apply_rich(&mut config, &a.rich)?;
+    if a.no_resource {
+        config.resource = None;
+    }
     if config == profile.config {
         eprintln!("Nothing to change in profile \"{}\".", profile.config.name);
         return Ok(());
