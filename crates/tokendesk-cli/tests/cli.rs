@@ -2559,6 +2559,14 @@ fn a_profile_from_an_api_url_registers_signs_in_and_deregisters() {
         body.contains(&p.url("/api")),
         "the API took the token: {body}"
     );
+    let shown = ok(&run(home.path(), &["inspect", "api"]));
+    assert!(
+        shown.contains(&format!(
+            "Audience: the token is for the profile's resource {}.",
+            p.url("/api")
+        )),
+        "{shown}"
+    );
 
     let doc = ok(&run(home.path(), &["registration", "show", "api"]));
     assert!(doc.contains("\"client_name\": \"TokenDesk: api\""), "{doc}");

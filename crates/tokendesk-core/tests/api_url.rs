@@ -361,6 +361,14 @@ async fn a_registered_client_signs_in_for_the_resource_and_its_registration_is_m
         p.url("/api"),
         "the token's audience is the resource"
     );
+    let seen = t
+        .core
+        .inspect(&profile.id, SecretKind::AccessToken)
+        .await
+        .unwrap()
+        .audience
+        .expect("an access token of a profile with a resource has its audience checked");
+    assert!(seen.matches, "{seen:?}");
     assert_eq!(get(&t, &profile.id, &p.url("/api/me")).await, 200);
     // The refresh names the resource too (RFC 8707 §2.2).
     t.core

@@ -26,7 +26,7 @@ pub use exchange::chain_changed;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
 pub use request::{ApiRequest, ApiResponse};
 pub use resource::{ClientSource, FromApi};
-pub use reveal::{ExportFormat, TokenInspection, format_token};
+pub use reveal::{AudienceCheck, ExportFormat, TokenInspection, format_token};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
