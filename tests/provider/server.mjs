@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 
 import { cibaClient, cibaClients, cibaFeature, cibaSlowDown, deliverPings, handleCibaTest } from './ciba.mjs';
 import { RAR_TYPES, rarFeature } from './rar.mjs';
+import { TEST_API_SCOPES, handleTestApi, isTestApiPath, testApiResource } from './api.mjs';
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -33,7 +34,7 @@ const USAGE = `usage: node server.mjs [--port N] [--access-ttl S] [--refresh-ttl
                       [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR]
                       [--tamper-hybrid c_hash|s_hash ...] [--device-interval S]
                       [--clock-offset S] [--ciba-interval S] [--ciba-notify URL]
-                      [--quiet]`;
+                      [--registration off|open|iat] [--quiet]`;
 
 /** What --tamper-hybrid may break in a front-channel (hybrid) ID token. */
 const TAMPERABLE_HASHES = ['c_hash', 's_hash'];
@@ -61,6 +62,9 @@ function parseCli(argv) {
         // The Date header of every answer is this many seconds off (negative: behind), as from a
         // provider whose clock is wrong.
         'clock-offset': { type: 'string', default: '0' },
+        // Dynamic client registration (RFC 7591) and its management (RFC 7592): off, open to
+        // anyone, or only with the initial access token printed in the ready line.
+        registration: { type: 'string', default: 'off' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -95,7 +99,12 @@ function parseCli(argv) {
       process.exit(2);
     }
   }
+  if (!['off', 'open', 'iat'].includes(values.registration)) {
+    console.error(`--registration must be off, open or iat, got ${JSON.stringify(values.registration)}\n${USAGE}`);
+    process.exit(2);
+  }
   return {
+    registration: values.registration,
     port,
     accessTtl,
     refreshTtl: int('refresh-ttl', 1),
@@ -154,7 +163,9 @@ const TOKEN_TYPE = (t) => `urn:ietf:params:oauth:token-type:${t}`;
 /** Audiences an exchanged token may be for (RFC 8693 `audience`); the first is the default. */
 const EXCHANGE_AUDIENCES = ['https://downstream.tokendesk.test', API_RESOURCE];
 const ACR_SCA = 'urn:openbanking:psd2:sca';
-const ACR_VALUES = [ACR_SCA, 'urn:openbanking:psd2:ca'];
+/** The acr of a multi-factor sign-in, which the test API's RFC 9470 route demands (api.mjs). */
+const ACR_MFA = 'urn:tokendesk:mfa';
+const ACR_VALUES = [ACR_SCA, 'urn:openbanking:psd2:ca', ACR_MFA];
 
 const LOOPBACK_REDIRECTS = [
   'http://127.0.0.1/callback',
@@ -614,9 +625,14 @@ function providerConfiguration() {
     // The JWT-bearer grant's token remembers its authorizationId (see jwtBearerGrant).
     // A token-exchange token remembers whom it acts for (see tokenExchangeGrant).
     async extraTokenClaims(ctx, token) {
+      // Tokens for the test API (api.mjs) say how the user signed in, for its RFC 9470 route.
+      const grant = ctx.oidc?.entities?.AuthorizationCode ?? ctx.oidc?.entities?.RefreshToken;
+      const forTestApi = token.resourceServer?.audience === testApiResource(ctx.oidc.issuer);
       const extra = {
         ...(token.psd2AuthorizationId ? { authorizationId: token.psd2AuthorizationId } : {}),
         ...(token.exchange ?? {}),
+        ...(forTestApi && grant?.acr ? { acr: grant.acr } : {}),
+        ...(forTestApi && grant?.authTime ? { auth_time: grant.authTime } : {}),
       };
       return Object.keys(extra).length ? extra : undefined;
     },
@@ -646,6 +662,16 @@ function providerConfiguration() {
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      // --registration: /reg (RFC 7591) and /reg/:id (RFC 7592, the registration access token
+      // rotated on every update).
+      registration: {
+        enabled: opts.registration !== 'off',
+        initialAccessToken: opts.registration === 'iat',
+      },
+      registrationManagement: {
+        enabled: opts.registration !== 'off',
+        rotateRegistrationAccessToken: true,
+      },
       resourceIndicators: {
         enabled: true,
         // Decides which resource a request is for when it names none.
@@ -673,6 +699,16 @@ function providerConfiguration() {
         },
         async getResourceServerInfo(ctx, resourceIndicator) {
           if (resourceIndicator === PSD2_RESOURCE) return psd2ResourceServerInfo();
+          // The protected test API of api.mjs (its resource is on this server's origin).
+          if (resourceIndicator === testApiResource(ctx.oidc.issuer)) {
+            return {
+              scope: TEST_API_SCOPES.join(' '),
+              audience: resourceIndicator,
+              accessTokenFormat: 'jwt',
+              accessTokenTTL: opts.accessTtl,
+              jwt: { sign: { alg: 'RS256' } },
+            };
+          }
           if (resourceIndicator !== API_RESOURCE) throw new errors.InvalidTarget();
           return {
             scope: API_SCOPES.join(' '),
@@ -1501,6 +1537,16 @@ const server = (tls ? (handler) => https.createServer(tls, handler) : http.creat
     : url.pathname.startsWith('/broken/') ? handleBroken
       : /^\/(accounts|payments)-psd2\//.test(url.pathname) ? handlePsd2
         : null;
+  if (!custom && isTestApiPath(url.pathname)) {
+    const verify = async (token) => {
+      try { return verifyOwnJwt(token).claims; } catch { return null; }
+    };
+    handleTestApi(req, res, url, { issuer, sendJson, send, verify }).catch((err) => {
+      console.error('[provider] test API error:', err);
+      if (!res.headersSent) send(res, 500, 'internal error\n', 'text/plain');
+    });
+    return undefined;
+  }
   if (custom) {
     custom(req, res, url).catch((err) => {
       console.error('[provider] handler error:', err);
@@ -1560,6 +1606,8 @@ provider.interactionResult = async (req, res, result, options) => {
   if (result?.login && result.login.acr === undefined) {
     const { params } = await provider.interactionDetails(req, res);
     if (params.client_id === PSD2_CLIENT_ID) result.login.acr = psd2LoginAcr(params);
+    // Any other client asking for the multi-factor acr "passes" it (the test API's step-up).
+    else if (String(params.acr_values ?? '').split(' ').includes(ACR_MFA)) result.login.acr = ACR_MFA;
   }
   return interactionResult(req, res, result, options);
 };
@@ -1608,7 +1656,9 @@ provider.on('grant.success', (ctx) => log(`grant.success: ${ctx.oidc.params.gran
 oidcCallback = provider.callback();
 
 const clientKeys = Object.fromEntries(Object.entries(CLIENT_KEYS).map(([id, k]) => [id, k.pem]));
-process.stdout.write(`${JSON.stringify({ issuer, port, client_keys: clientKeys })}\n`);
+// --registration iat: the one initial access token that lets a client register.
+const initialAccessToken = opts.registration === 'iat' ? await new provider.InitialAccessToken({}).save() : undefined;
+process.stdout.write(`${JSON.stringify({ issuer, port, client_keys: clientKeys, initial_access_token: initialAccessToken })}\n`);
 log(`listening on ${issuer} (access-ttl=${opts.accessTtl}s refresh-ttl=${opts.refreshTtl}s id-ttl=${opts.idTtl}s cc-ttl=${opts.ccTtl}s gateway-refresh-ttl=${opts.gatewayRefreshTtl}s${opts.tamperHybrid.size ? ` tamper-hybrid=${[...opts.tamperHybrid].join(',')}` : ''})`);
 
 // ---------------------------------------------------------------------------

@@ -104,9 +104,26 @@ pub enum Command {
     /// keys, client authentication, the authorization request, what is stored. Changes
     /// nothing. Exit 0 when every check passes or only warns, 1 when one fails.
     Doctor(DoctorArgs),
+    /// Start from an API URL: ask it without a token, read its protected-resource metadata
+    /// (RFC 9728) and its authorization server's metadata, and print every link of the chain.
+    /// Stores nothing.
+    Discover(DiscoverArgs),
     /// Manage profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// A dynamically registered client's registration at the server (RFC 7592).
+    #[command(subcommand)]
+    Registration(RegistrationCommand),
+    /// Print a client ID metadata document to host at an https URL: loopback redirect URIs
+    /// that fit TokenDesk's listener, the name, token_endpoint_auth_method none. Then
+    /// `profile add NAME --from-api API --client-metadata-url URL`.
+    ClientMetadata {
+        /// The profile's name (it need not exist yet).
+        name: String,
+        /// The https URL where the document will live (it is the client id).
+        #[arg(long, value_name = "URL")]
+        url: String,
+    },
     /// List the provider presets (Google, Entra ID, GitHub, Okta, Keycloak…): their parameters
     /// and what each sends and why. Use one with `profile add NAME --preset ID`.
     Presets {
@@ -147,6 +164,44 @@ pub enum GenerateCommand {
         shell: clap_complete::Shell,
         dir: Option<std::path::PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RegistrationCommand {
+    /// The registration as the server has it (its secrets left out).
+    Show { profile: String },
+    /// Change the registration: add or remove redirect URIs.
+    Update {
+        profile: String,
+        /// A redirect URI to add (repeatable).
+        #[arg(long = "add-redirect-uri", value_name = "URI")]
+        add: Vec<String>,
+        /// A redirect URI to remove (repeatable).
+        #[arg(long = "remove-redirect-uri", value_name = "URI")]
+        remove: Vec<String>,
+    },
+    /// Delete the registration at the server; the profile stays, without it.
+    Delete { profile: String },
+}
+
+#[derive(Args, Debug)]
+pub struct DiscoverArgs {
+    /// The API's URL (an MCP server, a REST endpoint).
+    pub url: String,
+    /// The authorization server to use when the API names several (one of them).
+    #[arg(long, value_name = "ISSUER")]
+    pub authorization_server: Option<String>,
+    /// The token will come from the client-credentials grant: PKCE S256 is not required of the
+    /// authorization server.
+    #[arg(long)]
+    pub client_credentials: bool,
+    /// The walk as JSON: every step, and what it led to or the error that ended it.
+    #[arg(long)]
+    pub json: bool,
+    /// Then request the URL with this profile's token, and explain a step-up challenge
+    /// (insufficient_scope, RFC 9470) with the command that answers it.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -290,6 +345,18 @@ pub struct LoginArgs {
     /// command line.)
     #[arg(long, value_name = "HINT")]
     pub login_hint: Option<String>,
+    /// Add a scope to the profile before signing in (an API answered insufficient_scope);
+    /// repeatable.
+    #[arg(long = "scope-add", value_name = "SCOPE")]
+    pub scope_add: Vec<String>,
+    /// Step-up (RFC 9470): the acr_values this sign-in asks for; the new token's acr must be
+    /// one of them.
+    #[arg(long, value_name = "ACR")]
+    pub acr: Option<String>,
+    /// Step-up (RFC 9470): the sign-in's max_age in seconds; the new token's auth_time must be
+    /// at most that old.
+    #[arg(long, value_name = "SECONDS")]
+    pub max_age: Option<u32>,
 }
 
 #[derive(Args, Debug)]
@@ -323,7 +390,14 @@ pub enum ProfileCommand {
     /// Show a profile (never its secret).
     Show { profile: String },
     /// Remove a profile, its keychain entries, tokens and history.
-    Rm { profile: String },
+    #[command(alias = "remove")]
+    Rm {
+        profile: String,
+        /// Delete the client's dynamic registration at the server first (RFC 7592); when that
+        /// fails, the profile stays.
+        #[arg(long)]
+        deregister: bool,
+    },
     /// Write profiles as JSON without any secret (all profiles when none is named).
     Export { profiles: Vec<String> },
     /// Create profiles from a TokenDesk export, a Postman, Insomnia or Bruno collection or an
@@ -382,6 +456,10 @@ pub struct EditArgs {
     pub profile: String,
     #[command(flatten)]
     pub rich: RichArgs,
+    /// Stop sending `resource` (RFC 8707): for a provider that refuses it (`invalid_target`, as
+    /// Microsoft Entra ID does for some values). The token may then not be meant for the API.
+    #[arg(long)]
+    pub no_resource: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -508,11 +586,34 @@ pub struct ProfileAddArgs {
     pub userinfo_url: Option<String>,
     #[arg(long)]
     pub jwks_url: Option<String>,
-    #[arg(long)]
-    pub client_id: String,
+    /// The client id (a client registered by hand). With --from-api and none, TokenDesk
+    /// registers a client dynamically (RFC 7591) when the server offers it.
+    #[arg(long, required_unless_present = "from_api")]
+    pub client_id: Option<String>,
     /// Read the client secret from stdin (one line).
     #[arg(long)]
     pub client_secret_stdin: bool,
+    /// Start from an API URL: its protected-resource metadata (RFC 9728) names the
+    /// authorization server and the `resource` every token is requested for (RFC 8707); see
+    /// `tokendesk discover URL`.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["issuer", "preset", "token_url", "auth_url", "resource", "api_url"])]
+    pub from_api: Option<String>,
+    /// With --from-api: the https URL where you host the client ID metadata document
+    /// `tokendesk client-metadata NAME --url URL` prints; it is the client id (for servers
+    /// that accept such documents).
+    #[arg(long, value_name = "URL", requires = "from_api", conflicts_with_all = ["client_id", "confidential", "initial_access_token_stdin"])]
+    pub client_metadata_url: Option<String>,
+    /// With --from-api: the authorization server to use when the API names several.
+    #[arg(long, value_name = "ISSUER", requires = "from_api")]
+    pub authorization_server: Option<String>,
+    /// With --from-api and dynamic registration: register a confidential client
+    /// (client_secret_basic, its secret kept in the keychain) instead of a public one.
+    #[arg(long, requires = "from_api", conflicts_with = "client_id")]
+    pub confidential: bool,
+    /// With --from-api and dynamic registration: read the initial access token the server
+    /// requires (RFC 7591 §3) from stdin (one line).
+    #[arg(long, requires = "from_api", conflicts_with_all = ["client_id", "client_secret_stdin"])]
+    pub initial_access_token_stdin: bool,
     /// Default: basic, or what the preset says.
     #[arg(long, value_enum)]
     pub auth_method: Option<AuthMethodArg>,

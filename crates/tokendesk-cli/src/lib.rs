@@ -21,8 +21,8 @@ use std::time::Duration;
 use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
-    credential, doctor, exec, generate, inspect, list, login, open, ops, presets, profile, request,
-    sandbox, token,
+    credential, discover, doctor, exec, from_api, generate, inspect, list, login, open, ops,
+    presets, profile, request, sandbox, token,
 };
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
@@ -103,6 +103,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Exec(args) => return exec::run(&core, args).await,
         Command::Credential(c) => return credential::run(&core, c).await,
         Command::Doctor(args) => return doctor::run(&core, args).await,
+        Command::Discover(args) => return discover::run(&core, args).await,
 
         Command::Token(args) => token::run(&core, args).await,
         Command::List => list::run(&core),
@@ -124,7 +125,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ProfileCommand::Add(a) => profile::add(&core, a).await,
             ProfileCommand::List => profile::list(&core),
             ProfileCommand::Show { profile: name } => profile::show(&core, name).await,
-            ProfileCommand::Rm { profile: name } => profile::rm(&core, name).await,
+            ProfileCommand::Rm {
+                profile: name,
+                deregister,
+            } => profile::rm(&core, name, *deregister).await,
             ProfileCommand::Export { profiles } => profile::export(&core, profiles),
             ProfileCommand::Import(a) => profile::import(&core, a).await,
             ProfileCommand::SetKey {
@@ -137,6 +141,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } => profile::set_tls_key(&core, name, file).await,
             ProfileCommand::Edit(a) => profile::edit(&core, a).await,
         },
+        Command::Registration(r) => from_api::registration(&core, r).await,
+        Command::ClientMetadata { name, url } => from_api::client_metadata(name, url),
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Open { profile } => open::run(&core, profile.as_deref()),
         Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,

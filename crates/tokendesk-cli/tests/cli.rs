@@ -2748,3 +2748,293 @@ fn import_refuses_wrong_formats_and_plans_with_errors() {
         "{out}"
     );
 }
+
+// --- Start from an API URL (tests/provider/api.mjs) ---
+
+#[test]
+fn discover_prints_the_chain_and_stores_nothing() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api/me");
+    let out = ok(&run(home.path(), &["discover", &api]));
+    for says in [
+        "1. API — GET",
+        "WWW-Authenticate: Bearer resource_metadata=",
+        "2. protected-resource metadata — GET",
+        "3. authorization server metadata — GET",
+        &format!("Resource (RFC 8707):  {}", p.url("/api")),
+        &format!("Authorization server: {}", p.issuer),
+        "Scopes to ask for:    api:read",
+        "Nothing was stored.",
+    ] {
+        assert!(out.contains(says), "says {says:?}:\n{out}");
+    }
+    let json = ok(&run(home.path(), &["discover", &api, "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["steps"].as_array().unwrap().len(), 3, "{json}");
+    assert_eq!(v["steps"][0]["link"], "api");
+    assert_eq!(v["discovered"]["resource"], p.url("/api"));
+    assert!(v["error"].is_null());
+    let list = ok(&run(home.path(), &["profile", "list"]));
+    assert!(!list.contains("api"), "discover made no profile: {list}");
+
+    // A broken link: the steps up to it on stdout, the error on stderr, a telling exit code.
+    let o = run(home.path(), &["discover", &p.url("/api-wrong/me")]);
+    assert_eq!(
+        code(&o),
+        8,
+        "a resource that does not stand for the URL is a failed check"
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("protected-resource metadata") && stderr.contains("RFC 9728 §3.3"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("2. protected-resource metadata"));
+    let o = run(home.path(), &["discover", &p.url("/api-none/me"), "--json"]);
+    assert_eq!(code(&o), 6, "no metadata anywhere: not found");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"]["code"], "not_found");
+    assert_eq!(
+        v["steps"].as_array().unwrap().len(),
+        3,
+        "the API and both well-known locations"
+    );
+}
+
+#[test]
+fn a_profile_from_an_api_url_registers_signs_in_and_deregisters() {
+    let p = Provider::start(&["--registration", "iat"]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api/me");
+    let iat = p.initial_access_token.clone().unwrap();
+
+    // Without the initial access token the server refuses; the message names the option.
+    let o = run(home.path(), &["profile", "add", "api", "--from-api", &api]);
+    assert_ne!(code(&o), 0);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("--initial-access-token-stdin"), "{stderr}");
+    assert!(!ok(&run(home.path(), &["profile", "list"])).contains("api"));
+
+    let o = run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "api",
+            "--from-api",
+            &api,
+            "--initial-access-token-stdin",
+        ],
+        &format!("{iat}\n"),
+    );
+    ok(&o);
+    let said = String::from_utf8_lossy(&o.stderr);
+    assert!(said.contains("registered dynamically"), "{said}");
+    assert!(
+        said.contains(&format!("resource {}", p.url("/api"))),
+        "{said}"
+    );
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["profile", "show", "api"]))).unwrap();
+    assert_eq!(show["resource"], p.url("/api"));
+    assert_eq!(show["api_url"], api);
+    assert!(
+        show["registration_client_uri"]
+            .as_str()
+            .unwrap()
+            .starts_with(&p.url("/reg/"))
+    );
+    for (file, bytes) in tokendesk_testkit::all_bytes(home.path()) {
+        assert!(
+            !contains(&bytes, &iat),
+            "the initial access token is in {file:?}"
+        );
+    }
+
+    let out = browser_login(home.path(), "api")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body = ok(&run(home.path(), &["request", "api"]));
+    assert!(
+        body.contains(&p.url("/api")),
+        "the API took the token: {body}"
+    );
+    let shown = ok(&run(home.path(), &["inspect", "api"]));
+    assert!(
+        shown.contains(&format!(
+            "Audience: the token is for the profile's resource {}.",
+            p.url("/api")
+        )),
+        "{shown}"
+    );
+
+    let doc = ok(&run(home.path(), &["registration", "show", "api"]));
+    assert!(doc.contains("\"client_name\": \"TokenDesk: api\""), "{doc}");
+    assert!(!doc.contains("registration_access_token"), "{doc}");
+    let doc = ok(&run(
+        home.path(),
+        &[
+            "registration",
+            "update",
+            "api",
+            "--add-redirect-uri",
+            "http://127.0.0.1:8999/cb",
+        ],
+    ));
+    assert!(doc.contains("http://127.0.0.1:8999/cb"), "{doc}");
+
+    let o = run(home.path(), &["profile", "rm", "api", "--deregister"]);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("Deleted the client's registration"));
+    let uri = show["registration_client_uri"].as_str().unwrap();
+    let left = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", uri])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&left.stdout),
+        "401",
+        "no such registration any more"
+    );
+    assert!(!ok(&run(home.path(), &["profile", "list"])).contains("api"));
+}
+
+#[test]
+fn step_up_challenges_name_the_login_command_that_answers_them() {
+    // A registered client: the test provider's static ones may not ask for api:write.
+    let p = Provider::start(&["--registration", "open"]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api/me");
+    ok(&run(
+        home.path(),
+        &["profile", "add", "api", "--from-api", &api],
+    ));
+    let login = |extra: &[&str]| {
+        let out = browser_login(home.path(), "api")
+            .args(extra)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        (
+            code(&out),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (c, err) = login(&[]);
+    assert_eq!(c, 0, "{err}");
+
+    // 403 insufficient_scope: the scope the profile lacks, as a command.
+    let o = run(home.path(), &["request", "api", &p.url("/api/admin")]);
+    assert_eq!(code(&o), 9);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("insufficient_scope"), "{err}");
+    assert!(
+        err.contains("tokendesk login api --scope-add api:write\n"),
+        "{err}"
+    );
+    let o = run(
+        home.path(),
+        &["discover", &p.url("/api/admin"), "--profile", "api"],
+    );
+    assert_eq!(code(&o), 9);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("→ HTTP 403"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("tokendesk login api --scope-add api:write")
+    );
+    let (c, err) = login(&["--scope-add", "api:write"]);
+    assert_eq!(c, 0, "{err}");
+    ok(&run(home.path(), &["request", "api", &p.url("/api/admin")]));
+
+    // 401 insufficient_user_authentication (RFC 9470): acr_values and max_age, as a command.
+    let o = run(home.path(), &["request", "api", &p.url("/api/stepup")]);
+    assert_eq!(code(&o), 9);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("tokendesk login api --acr urn:tokendesk:mfa --max-age 60"),
+        "{err}"
+    );
+    let (c, err) = login(&["--acr", "urn:tokendesk:mfa", "--max-age", "60"]);
+    assert_eq!(c, 0, "{err}");
+    assert!(err.contains("meets the demanded authentication"), "{err}");
+    ok(&run(
+        home.path(),
+        &["request", "api", &p.url("/api/stepup")],
+    ));
+
+    // A sign-in that does not bring the demanded acr fails its check.
+    let (c, err) = login(&["--acr", "urn:openbanking:psd2:ca"]);
+    assert_eq!(c, 8, "{err}");
+    assert!(err.contains("did not meet the API's demand"), "{err}");
+}
+
+#[test]
+fn client_metadata_prints_a_document_to_host() {
+    let home = tempfile::tempdir().unwrap();
+    let url = "https://me.example/tokendesk.json";
+    let out = ok(&run(home.path(), &["client-metadata", "mcp", "--url", url]));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["client_id"], url);
+    assert_eq!(doc["client_name"], "TokenDesk: mcp");
+    assert_eq!(doc["token_endpoint_auth_method"], "none");
+    assert_eq!(doc["redirect_uris"][0], "http://127.0.0.1/callback");
+    let o = run(
+        home.path(),
+        &["client-metadata", "mcp", "--url", "http://me.example/x"],
+    );
+    assert_eq!(code(&o), 2, "not https: an input error");
+}
+
+#[test]
+fn a_resource_the_provider_refuses_says_how_to_try_without_it() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api-unknown/me");
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "api",
+            "--from-api",
+            &api,
+            "--client-id",
+            "public-app",
+            "--scope",
+            "api:read",
+        ],
+    ));
+    let out = browser_login(home.path(), "api")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(code(&out), 0, "{err}");
+    assert!(err.contains("invalid_target"), "{err}");
+    assert!(
+        err.contains("tokendesk profile edit PROFILE --no-resource"),
+        "{err}"
+    );
+    ok(&run(
+        home.path(),
+        &["profile", "edit", "api", "--no-resource"],
+    ));
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["profile", "show", "api"]))).unwrap();
+    assert!(show["resource"].is_null(), "{show}");
+    let out = browser_login(home.path(), "api")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "without the resource the sign-in goes through: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

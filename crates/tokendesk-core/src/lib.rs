@@ -37,6 +37,7 @@ pub mod provider;
 pub mod qr;
 pub mod redact;
 pub mod refresher;
+pub mod resource;
 pub mod secret;
 pub mod settings;
 pub mod steps;

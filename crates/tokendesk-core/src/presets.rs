@@ -20,6 +20,9 @@ pub const BANK_ACCOUNTS_PRESET: &str = "Sandbox bank · PSD2 accounts";
 pub const BANK_CIBA_PRESET: &str = "Sandbox bank · CIBA payment";
 /// The sandbox's FAPI 2.0 sign-in: PAR, PKCE, private_key_jwt to the issuer, DPoP-bound tokens.
 pub const FAPI_PRESET: &str = "Sandbox FAPI 2.0";
+/// The profile made from the sandbox's protected API URL (RFC 9728): what
+/// `tokendesk profile add … --from-api {base}/api/me --client-id sandbox-web` makes.
+pub const API_PRESET: &str = "Sandbox API · from its URL";
 
 /// What the sandbox offers, as its crate describes it.
 pub struct SandboxClients<'a> {
@@ -33,6 +36,17 @@ pub struct SandboxClients<'a> {
     pub user_scopes: &'a str,
     pub bank: SandboxBank<'a>,
     pub fapi: SandboxFapi<'a>,
+    pub api: SandboxApi<'a>,
+}
+
+/// The sandbox's protected API, as its metadata (RFC 9728) describes it.
+pub struct SandboxApi<'a> {
+    /// The URL a user would start from (`{base}/api/me`).
+    pub url: &'a str,
+    /// The metadata's `resource` (`{base}/api`).
+    pub resource: &'a str,
+    /// The scope its challenge names.
+    pub scope: &'a str,
 }
 
 /// What the sandbox's FAPI 2.0 issuer offers.
@@ -119,7 +133,23 @@ pub fn sandbox(c: &SandboxClients<'_>) -> Vec<Preset> {
         bank_accounts,
         bank_ciba(&c.bank),
         fapi(&c.fapi),
+        api(c),
     ]
+}
+
+/// The profile "start from an API URL" makes from the sandbox's API: the standard issuer its
+/// metadata names, the `resource` every request carries, the scope its challenge asks for.
+fn api(c: &SandboxClients<'_>) -> Preset {
+    let mut p = base(
+        API_PRESET,
+        c.standard_issuer,
+        GrantKind::AuthorizationCode,
+        c.web,
+        c.api.scope,
+    );
+    p.config.resource = Some(c.api.resource.to_owned());
+    p.config.api_url = Some(c.api.url.to_owned());
+    p
 }
 
 /// The bank's CIBA profile: the TPP asks the bank to reach "alice", who approves a payment of
@@ -299,13 +329,18 @@ mod tests {
                 kid: "fapi-rsa",
                 userinfo_url: "http://127.0.0.1:47111/fapi/userinfo",
             },
+            api: SandboxApi {
+                url: "http://127.0.0.1:47111/api/me",
+                resource: "http://127.0.0.1:47111/api",
+                scope: "accounts:read",
+            },
         }
     }
 
     #[test]
     fn sandbox_presets_cover_both_grants_and_styles_and_are_valid() {
         let presets = sandbox(&clients());
-        assert_eq!(presets.len(), 8);
+        assert_eq!(presets.len(), 9);
         for p in &presets {
             p.config.validate().unwrap();
             assert!(p.secret.is_some());

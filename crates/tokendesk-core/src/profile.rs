@@ -322,6 +322,10 @@ pub struct ProfileConfig {
     pub refresh: RefreshPolicy,
     /// An API URL to put in copied curl lines.
     pub api_url: Option<String>,
+    /// Where the client's dynamic registration is managed (RFC 7592 `registration_client_uri`);
+    /// its registration access token is in the keychain.
+    #[ts(optional = nullable)]
+    pub registration_client_uri: Option<String>,
     /// The provider preset the profile was made from: its quirks apply, its known errors
     /// are explained.
     pub preset: Option<crate::catalog::PresetRef>,
@@ -603,6 +607,7 @@ impl ProfileConfig {
                 &e.backchannel_authentication,
             ),
             ("api_url", &self.api_url),
+            ("registration_client_uri", &self.registration_client_uri),
         ] {
             if let Some(v) = value
                 && let Err(m) = check_http_url(v)
@@ -773,7 +778,7 @@ pub(crate) fn check_issuer(issuer: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
-fn check_http_url(value: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_http_url(value: &str) -> std::result::Result<(), String> {
     match Url::parse(value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
         Ok(u) => Err(format!(

@@ -79,10 +79,13 @@ pub enum SecretKind {
     TlsKey,
     /// The key that signs DPoP proofs (RFC 9449), a private JWK; made by TokenDesk.
     DpopKey,
+    /// The registration access token of a dynamically registered client (RFC 7591 §3.2.1),
+    /// which reads, updates and deletes its registration (RFC 7592).
+    RegistrationAccessToken,
 }
 
 impl SecretKind {
-    pub const ALL: [SecretKind; 7] = [
+    pub const ALL: [SecretKind; 8] = [
         SecretKind::ClientSecret,
         SecretKind::AccessToken,
         SecretKind::RefreshToken,
@@ -90,6 +93,7 @@ impl SecretKind {
         SecretKind::PrivateKey,
         SecretKind::TlsKey,
         SecretKind::DpopKey,
+        SecretKind::RegistrationAccessToken,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +105,7 @@ impl SecretKind {
             SecretKind::PrivateKey => "private_key",
             SecretKind::TlsKey => "tls_key",
             SecretKind::DpopKey => "dpop_key",
+            SecretKind::RegistrationAccessToken => "registration_access_token",
         }
     }
 }

@@ -42,6 +42,28 @@ pub struct AuthChallenge {
     pub dpop_nonce: Option<String>,
     /// Where the resource describes itself (OAuth protected resource metadata, RFC 9728).
     pub resource_metadata: Option<String>,
+    /// RFC 9470: the authentication context the resource demands (`insufficient_user_authentication`).
+    #[ts(optional = nullable)]
+    pub acr_values: Option<String>,
+    /// RFC 9470: how long ago, in seconds, the user may have authenticated at most.
+    #[ts(optional = nullable)]
+    pub max_age: Option<u64>,
+}
+
+/// What a resource's challenge asks of the next sign-in, when a new token of the same kind
+/// would not do (RFC 6750 §3.1 `insufficient_scope`, RFC 9470).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum StepUp {
+    /// A token with more scope: `scope` is what the resource needs.
+    Scope { scope: String },
+    /// A stronger or more recent authentication of the user.
+    Authentication {
+        #[ts(optional = nullable)]
+        acr_values: Option<String>,
+        #[ts(optional = nullable)]
+        max_age: Option<u64>,
+    },
 }
 
 impl AuthChallenge {
@@ -76,7 +98,23 @@ impl AuthChallenge {
             algs: p("algs"),
             dpop_nonce,
             resource_metadata: p("resource_metadata"),
+            acr_values: p("acr_values"),
+            max_age: chosen.param("max_age").and_then(|v| v.trim().parse().ok()),
         })
+    }
+
+    /// What the challenge asks of a new sign-in, when it is a step-up challenge.
+    pub fn step_up(&self) -> Option<StepUp> {
+        match self.error.as_deref()? {
+            "insufficient_scope" => Some(StepUp::Scope {
+                scope: self.scope.clone().unwrap_or_default(),
+            }),
+            "insufficient_user_authentication" => Some(StepUp::Authentication {
+                acr_values: self.acr_values.clone(),
+                max_age: self.max_age,
+            }),
+            _ => None,
+        }
     }
 
     /// Whether a new token may help: the resource says the token is invalid (expired, revoked),
@@ -99,6 +137,12 @@ impl AuthChallenge {
         }
         if let Some(s) = &self.scope {
             out.push_str(&format!(" (scope \"{s}\" needed)"));
+        }
+        if let Some(a) = &self.acr_values {
+            out.push_str(&format!(" (acr_values \"{a}\" demanded)"));
+        }
+        if let Some(m) = self.max_age {
+            out.push_str(&format!(" (a sign-in at most {m} s old demanded)"));
         }
         out
     }
@@ -295,6 +339,39 @@ mod tests {
         let all = parse(r#"Basic realm="git, mostly", Bearer realm="api""#);
         assert_eq!(all.len(), 2);
         assert_eq!(all[0].param("REALM"), Some("git, mostly"));
+    }
+
+    #[test]
+    fn reads_an_rfc_9470_step_up_challenge() {
+        let c = AuthChallenge::of(&headers(&[
+            r#"Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="myACR", max_age="5""#,
+        ]))
+        .unwrap();
+        assert_eq!(c.acr_values.as_deref(), Some("myACR"));
+        assert_eq!(c.max_age, Some(5));
+        assert_eq!(
+            c.step_up(),
+            Some(StepUp::Authentication {
+                acr_values: Some("myACR".into()),
+                max_age: Some(5)
+            })
+        );
+        assert!(
+            !c.wants_new_token(),
+            "a refresh keeps the old authentication"
+        );
+        let c = AuthChallenge::of(&headers(&[
+            r#"Bearer error="insufficient_scope", scope="a b""#,
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.step_up(),
+            Some(StepUp::Scope {
+                scope: "a b".into()
+            })
+        );
+        let c = AuthChallenge::of(&headers(&[r#"Bearer error="invalid_token""#])).unwrap();
+        assert_eq!(c.step_up(), None);
     }
 
     #[test]

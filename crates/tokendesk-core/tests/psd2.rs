@@ -527,8 +527,8 @@ async fn the_sandbox_bank_presets_sign_in_in_one_click() {
         .unwrap();
     assert_eq!(
         created.len(),
-        8,
-        "the four sandbox profiles, the bank's three and the FAPI one"
+        9,
+        "the four sandbox profiles, the bank's three, the FAPI one and the API one"
     );
     let web = t.core.profile(BANK_ACCOUNTS_PRESET).unwrap();
     assert!(

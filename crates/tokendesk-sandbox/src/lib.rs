@@ -48,6 +48,7 @@
 //! loopback redirect URI (`http://127.0.0.1:ANY/…`, `http://[::1]:ANY/…`,
 //! `http://localhost:ANY/…`).
 
+mod api;
 mod authorize;
 mod bank;
 mod client_auth;
@@ -78,6 +79,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use api::{API_PATH, API_SCOPE};
 pub use bank::{
     BANK_ACCOUNTS_PATH, BANK_ACR_SCA, BANK_CONSENTS_PATH, BANK_PAYMENTS_PATH, BANK_TPP_KID,
 };

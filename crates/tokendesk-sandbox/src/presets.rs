@@ -2,7 +2,7 @@
 //! which issuer, client, scopes, URLs and key each preset gets, for the app, the command line and
 //! the tests alike.
 
-use tokendesk_core::presets::{self, Preset, SandboxBank, SandboxClients, SandboxFapi};
+use tokendesk_core::presets::{self, Preset, SandboxApi, SandboxBank, SandboxClients, SandboxFapi};
 use tokendesk_core::{Core, Result};
 
 use crate::{
@@ -21,6 +21,8 @@ pub fn presets(s: &Sandbox) -> Vec<Preset> {
     let userinfo_url = format!("{fapi}/userinfo");
     let consents_url = format!("{bank}{BANK_CONSENTS_PATH}");
     let accounts_url = format!("{bank}{BANK_ACCOUNTS_PATH}");
+    let api_resource = format!("{}{}", s.base_url(), crate::API_PATH);
+    let api_url = format!("{api_resource}/me");
     presets::sandbox(&SandboxClients {
         standard_issuer: &standard,
         gateway_issuer: &gateway,
@@ -42,6 +44,11 @@ pub fn presets(s: &Sandbox) -> Vec<Preset> {
             signing_key: s.fapi_client_key_pem(),
             kid: FAPI_CLIENT_KID,
             userinfo_url: &userinfo_url,
+        },
+        api: SandboxApi {
+            url: &api_url,
+            resource: &api_resource,
+            scope: crate::API_SCOPE,
         },
     })
 }

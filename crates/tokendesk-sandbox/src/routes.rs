@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 
 use crate::state::{Issuer, Shared};
 use crate::style::Style;
-use crate::{authorize, bank, discovery, fapi, introspect, pages, revoke, token, userinfo};
+use crate::{api, authorize, bank, discovery, fapi, introspect, pages, revoke, token, userinfo};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new()
@@ -21,7 +21,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/.well-known/oauth-authorization-server/{style}",
             get(discovery::metadata_by_path),
         )
-        .with_state(shared.clone());
+        .with_state(shared.clone())
+        .merge(api::routes(shared.clone()));
     for style in Style::ALL {
         let issuer = Issuer {
             shared: shared.clone(),

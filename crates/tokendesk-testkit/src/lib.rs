@@ -46,6 +46,8 @@ pub struct Provider {
     /// The private keys (PKCS#8 PEM) of its `private_key_jwt` clients, by client id; made
     /// fresh by every run of the provider.
     pub client_keys: std::collections::BTreeMap<String, String>,
+    /// With `--registration iat`: the initial access token that lets a client register.
+    pub initial_access_token: Option<String>,
 }
 
 /// Certificates for a provider that speaks HTTPS and asks for client certificates: a CA, the
@@ -190,6 +192,7 @@ impl Provider {
             child,
             issuer: v["issuer"].as_str().unwrap().to_owned(),
             client_keys: serde_json::from_value(v["client_keys"].clone()).unwrap_or_default(),
+            initial_access_token: v["initial_access_token"].as_str().map(str::to_owned),
         })
     }
 

@@ -102,6 +102,8 @@ export interface ProfileForm {
   refresh: { auto: boolean; remaining_percent: string; min_seconds_before: string };
   /** The provider preset the profile was made from; kept as it is through edits. */
   preset: PresetRef | null;
+  /** Where the client's dynamic registration is managed (RFC 7592); kept as it is. */
+  registration_client_uri: string | null;
 }
 
 /** The core's defaults (`RefreshPolicy::default()`, `GrantKind::default()`). */
@@ -157,6 +159,7 @@ export function emptyConfig(): ProfileConfig {
     refresh: { auto: true, remaining_percent: 20, min_seconds_before: 30 },
     api_url: null,
     preset: null,
+    registration_client_uri: null,
   };
 }
 
@@ -210,6 +213,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     refresh: { ...p.refresh },
     api_url: p.api_url,
     preset: p.preset,
+    registration_client_uri: p.registration_client_uri ?? null,
   };
 }
 
@@ -290,6 +294,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
     headers: c.headers.map((p) => ({ ...p })),
     api_url: c.api_url ?? '',
     preset: c.preset,
+    registration_client_uri: c.registration_client_uri ?? null,
     refresh: {
       auto: c.refresh.auto,
       remaining_percent: String(c.refresh.remaining_percent),
@@ -411,6 +416,7 @@ export function configFromForm(f: ProfileForm): Converted {
     },
     api_url: opt(f.api_url),
     preset: f.preset,
+    registration_client_uri: f.registration_client_uri,
   };
   return { config, rows, errors };
 }

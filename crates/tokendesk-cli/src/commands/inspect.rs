@@ -33,7 +33,7 @@ pub fn from_input(token: Option<&str>, json: bool) -> Result<()> {
             format!("The token cannot be read: {why}."),
         )
     })?;
-    print(&jwt, None, None, json)
+    print(&jwt, None, None, None, json)
 }
 
 pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()> {
@@ -67,8 +67,28 @@ pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()
         &jwt,
         inspection.validation.as_ref(),
         set.as_ref(),
+        inspection.audience.as_ref(),
         args.json,
     )?;
+    if let Some(a) = inspection.audience.as_ref().filter(|_| !args.json) {
+        if a.matches {
+            println!(
+                "Audience: the token is for the profile's resource {}.",
+                a.resource
+            );
+        } else {
+            println!(
+                "Audience: the token's aud ({}) does not name the profile's resource {}: the API \
+                 may refuse it.",
+                if a.aud.is_empty() {
+                    "none".to_owned()
+                } else {
+                    a.aud.join(", ")
+                },
+                a.resource
+            );
+        }
+    }
     match inspection.validation {
         Some(v) if !v.valid() => Err(Error::new(
             ErrorCode::CheckFailed,
@@ -88,6 +108,7 @@ fn print(
     jwt: &DecodedJwt,
     checks: Option<&IdTokenValidation>,
     set: Option<&TokenSet>,
+    audience: Option<&tokendesk_core::api::AudienceCheck>,
     json: bool,
 ) -> Result<()> {
     let times: serde_json::Map<String, Value> = ["iat", "exp", "nbf", "auth_time", "updated_at"]
@@ -107,6 +128,9 @@ fn print(
         if let Some(v) = checks {
             out["checks"] = serde_json::to_value(&v.checks)?;
             out["valid"] = v.valid().into();
+        }
+        if let Some(a) = audience {
+            out["audience"] = serde_json::to_value(a)?;
         }
         add_chain(&mut out, set)?;
         println!("{}", serde_json::to_string_pretty(&out)?);

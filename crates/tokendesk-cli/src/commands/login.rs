@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokendesk_core::browser::{BrowserLauncher, SystemBrowser};
 use tokendesk_core::flow::SignIn;
 use tokendesk_core::profile::Profile;
+use tokendesk_core::resource::step_up::LoginDemand;
 use tokendesk_core::token::TokenSet;
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
@@ -28,7 +29,12 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
     if let Some(w) = tokendesk_core::flow::rar::unsupported_warning(&profile) {
         eprintln!("warning: {w}");
     }
-    let started = core.begin_login(&profile.id).await?;
+    let profile = add_scopes(core, profile, &args.scope_add).await?;
+    let demand = LoginDemand {
+        acr_values: args.acr.clone(),
+        max_age: args.max_age,
+    };
+    let started = core.begin_login_with(&profile.id, &demand).await?;
     let mut paste = args.no_browser || !started.listening;
     if !paste {
         let url = started.auth_url.clone();
@@ -106,7 +112,37 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
     };
     let token = result?;
     signed_in(core, &profile, &token);
+    if !demand.is_empty() {
+        if core.check_login_demand(&profile.id, &demand).await? {
+            eprintln!("The new token meets the demanded authentication (acr, auth_time).");
+        } else {
+            eprintln!(
+                "note: neither an ID token nor a JWT access token says how the user signed in; \
+                 the API will tell whether the sign-in was strong enough."
+            );
+        }
+    }
     Ok(())
+}
+
+/// The profile with `scopes` added to its own (kept: later sign-ins and refreshes ask for them
+/// too).
+async fn add_scopes(core: &Core, profile: Profile, scopes: &[String]) -> Result<Profile> {
+    let mut config = profile.config.clone();
+    let before = config.scopes.len();
+    for s in scopes.iter().flat_map(|s| s.split_whitespace()) {
+        if !config.scopes.iter().any(|have| have == s) {
+            config.scopes.push(s.to_owned());
+        }
+    }
+    if config.scopes.len() == before {
+        return Ok(profile);
+    }
+    eprintln!(
+        "The profile's scope is now \"{}\".",
+        config.scopes.join(" ")
+    );
+    core.update_profile(&profile.id, config).await
 }
 
 /// A device sign-in (RFC 8628): the address and the code (and a QR code on a terminal), then

@@ -1,8 +1,10 @@
 //! One module per command group.
 
 pub mod credential;
+pub mod discover;
 pub mod doctor;
 pub mod exec;
+pub mod from_api;
 pub mod generate;
 pub mod inspect;
 pub mod list;
@@ -13,4 +15,5 @@ pub mod presets;
 pub mod profile;
 pub mod request;
 pub mod sandbox;
+pub mod step_up;
 pub mod token;

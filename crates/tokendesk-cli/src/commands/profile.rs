@@ -42,7 +42,7 @@ fn pairs(values: &[String], sep: char, what: &str) -> Result<Vec<Param>> {
         .collect()
 }
 
-fn read_secret_line() -> Result<Sensitive<String>> {
+pub(crate) fn read_secret_line() -> Result<Sensitive<String>> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| {
         Error::new(
@@ -187,7 +187,7 @@ fn over_preset(a: &ProfileAddArgs, id: &str, mine: ProfileConfig) -> Result<Prof
 }
 
 pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
-    let can_sign_in = a.issuer.is_some() || a.auth_url.is_some();
+    let can_sign_in = a.issuer.is_some() || a.auth_url.is_some() || a.from_api.is_some();
     let config = ProfileConfig {
         name: a.name.clone(),
         environment: a.environment.clone(),
@@ -203,7 +203,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             device_authorization: a.device_url.clone(),
             backchannel_authentication: None,
         },
-        client_id: a.client_id.clone(),
+        client_id: a.client_id.clone().unwrap_or_default(),
         auth_method: a.auth_method.map(auth_method).unwrap_or_default(),
         client_assertion: ClientAssertion {
             alg: match a.assertion_alg.unwrap_or(match a.auth_method {
@@ -277,6 +277,9 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
                 config.grant.as_str().replace('_', "-")
             ),
         ));
+    }
+    if let Some(url) = &a.from_api {
+        return crate::commands::from_api::add(core, a, config, url).await;
     }
     let uses_key = config.key_is_credential();
     let wrong = match (
@@ -369,6 +372,9 @@ pub async fn edit(core: &Core, a: &EditArgs) -> Result<()> {
     let profile = core.profile(&a.profile)?;
     let mut config = profile.config.clone();
     apply_rich(&mut config, &a.rich)?;
+    if a.no_resource {
+        config.resource = None;
+    }
     if config == profile.config {
         eprintln!("Nothing to change in profile \"{}\".", profile.config.name);
         return Ok(());
@@ -530,9 +536,23 @@ pub async fn show(core: &Core, name: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn rm(core: &Core, name: &str) -> Result<()> {
+pub async fn rm(core: &Core, name: &str, deregister: bool) -> Result<()> {
     let p = core.profile(name)?;
-    core.delete_profile(&p.id).await?;
+    if deregister {
+        core.delete_profile_and_registration(&p.id).await?;
+        if p.config.registration_client_uri.is_some() {
+            eprintln!("Deleted the client's registration at the server.");
+        }
+    } else {
+        core.delete_profile(&p.id).await?;
+        if let Some(uri) = &p.config.registration_client_uri {
+            eprintln!(
+                "note: the client {} stays registered at {uri}; `profile rm --deregister` would \
+                 have deleted it.",
+                p.config.client_id
+            );
+        }
+    }
     eprintln!(
         "Removed profile \"{}\", its keychain entries, token and history.",
         p.config.name

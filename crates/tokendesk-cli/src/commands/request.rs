@@ -33,6 +33,11 @@ pub async fn run(core: &Core, args: &RequestArgs) -> Result<ExitCode> {
     if let Some(message) = response.still_refused() {
         eprintln!("error: {message}");
     }
+    if let Some(advice) = response.challenge.as_ref().and_then(|c| {
+        crate::commands::step_up::advice(&args.profile, &profile.config.scopes, response.status, c)
+    }) {
+        eprintln!("{advice}");
+    }
     Ok(ExitCode::from(status_code(response.status)))
 }
 

@@ -24,6 +24,7 @@ use crate::id_token::{self, Channel, Expectations};
 use crate::inspect::{self, IdTokenValidation};
 use crate::loopback::{Callback, Listener, RedirectTarget};
 use crate::profile::{Endpoint, GrantKind, Profile, ProfileId};
+use crate::resource::step_up::LoginDemand;
 use crate::secret::{SecretKind, Sensitive};
 use crate::template::Context;
 use crate::token::TokenSet;
@@ -106,7 +107,19 @@ impl Core {
     /// completes the sign-in, and the other one returns the same outcome.
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
     pub async fn begin_login(&self, id: &ProfileId) -> Result<LoginStarted> {
-        let profile = self.ready_profile(id).await?;
+        self.begin_login_with(id, &LoginDemand::default()).await
+    }
+
+    /// [`Core::begin_login`] for a step-up (RFC 9470): the demand's `acr_values` and `max_age`
+    /// go on this authorization request only; [`Core::check_login_demand`] checks the result.
+    #[tracing::instrument(skip_all, fields(profile = %id), err)]
+    pub async fn begin_login_with(
+        &self,
+        id: &ProfileId,
+        demand: &LoginDemand,
+    ) -> Result<LoginStarted> {
+        let mut profile = self.ready_profile(id).await?;
+        demand.apply(&mut profile.config);
         let elsewhere = match profile.config.grant.spec().sign_in {
             flow::SignIn::Device => Some(
                 "with a device code, not in a browser here: start a \

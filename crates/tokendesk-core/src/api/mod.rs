@@ -15,6 +15,7 @@ mod login;
 mod profiles;
 mod provider_calls;
 mod request;
+mod resource;
 mod reveal;
 mod steps;
 mod tokens;
@@ -26,7 +27,8 @@ pub use exchange::chain_changed;
 pub use import::ImportItem;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
 pub use request::{ApiRequest, ApiResponse};
-pub use reveal::{ExportFormat, TokenInspection, format_token};
+pub use resource::{ClientSource, FromApi};
+pub use reveal::{AudienceCheck, ExportFormat, TokenInspection, format_token};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

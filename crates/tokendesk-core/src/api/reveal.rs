@@ -37,6 +37,38 @@ pub struct TokenInspection {
     /// Why the value could not be decoded as a JWT (opaque, encrypted, malformed).
     pub not_jwt: Option<String>,
     pub validation: Option<IdTokenValidation>,
+    /// For a JWT access token of a profile with a `resource` (RFC 8707): whether the token's
+    /// `aud` names it.
+    #[ts(optional = nullable)]
+    pub audience: Option<AudienceCheck>,
+}
+
+/// Whether an access token is for the profile's resource.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AudienceCheck {
+    pub resource: String,
+    /// The token's `aud`, as one string or several.
+    pub aud: Vec<String>,
+    pub matches: bool,
+}
+
+impl AudienceCheck {
+    /// The check of `claims` against `resource`.
+    pub fn of(claims: &serde_json::Value, resource: &str) -> Self {
+        let aud: Vec<String> = match claims.get("aud") {
+            Some(serde_json::Value::String(a)) => vec![a.clone()],
+            Some(serde_json::Value::Array(list)) => list
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        };
+        Self {
+            matches: crate::ident::listed(&aud, resource),
+            resource: resource.to_owned(),
+            aud,
+        }
+    }
 }
 
 impl Core {
@@ -48,6 +80,7 @@ impl Core {
                 | SecretKind::PrivateKey
                 | SecretKind::TlsKey
                 | SecretKind::DpopKey
+                | SecretKind::RegistrationAccessToken
         ) {
             return Err(Error::new(
                 ErrorCode::Unsupported,
@@ -85,12 +118,21 @@ impl Core {
             SecretKind::IdToken => Some(self.recheck_id_token(id, value.expose(), set).await?),
             _ => None,
         };
+        let audience = match (&jwt, kind) {
+            (Some(j), SecretKind::AccessToken) => self
+                .profile_by_id(id)?
+                .config
+                .resource
+                .map(|r| AudienceCheck::of(&j.claims, &r)),
+            _ => None,
+        };
         Ok(TokenInspection {
             kind,
             token: TokenRef::of(value.expose()),
             jwt,
             not_jwt,
             validation,
+            audience,
         })
     }
 

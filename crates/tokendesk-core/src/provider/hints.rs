@@ -118,7 +118,13 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
             "A parameter is missing or malformed: check the extra parameters, the redirect URI \
              and the scopes. The exchange log shows exactly what was sent."
         }
-        ("invalid_target", _) => "The audience/resource is not known to the provider.",
+        ("invalid_target", _) => {
+            "The provider refuses the profile's resource or audience (RFC 8707): it does not \
+             know it, or will not issue tokens for it (Microsoft Entra ID refuses some resource \
+             values). Check the resource; to try without it, `tokendesk profile edit PROFILE \
+             --no-resource` (or clear Resource in the profile) — the token may then not be \
+             meant for the API."
+        }
         ("use_dpop_nonce", _) => {
             "The provider kept asking for a new DPoP nonce: TokenDesk sent the request again with \
              each nonce it was given (up to 3 times) and every answer asked for another. The \

@@ -19,6 +19,7 @@ describe('profile form ↔ ProfileConfig', () => {
       client_assertion: { alg: 'ES256' as const, kid: 'key-2', audience: 'https://idp.example.com' },
       signed_request: true,
       generated_secret: { issuer: 'TEAM', key_id: 'KID', audience: 'https://appleid.apple.com', lifetime_secs: 300 },
+      registration_client_uri: 'https://idp.example.com/reg/abc',
       tls_client_cert: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
       tls_ca: '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----',
     };

@@ -27,4 +27,12 @@ dpop_nonce: string | null,
 /**
  * Where the resource describes itself (OAuth protected resource metadata, RFC 9728).
  */
-resource_metadata: string | null, };
+resource_metadata: string | null, 
+/**
+ * RFC 9470: the authentication context the resource demands (`insufficient_user_authentication`).
+ */
+acr_values?: string | null, 
+/**
+ * RFC 9470: how long ago, in seconds, the user may have authenticated at most.
+ */
+max_age?: number | null, };

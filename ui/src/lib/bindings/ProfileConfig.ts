@@ -130,6 +130,11 @@ steps: Array<Step>, token_params: Array<Param>, headers: Array<Param>, refresh: 
  */
 api_url: string | null, 
 /**
+ * Where the client's dynamic registration is managed (RFC 7592 `registration_client_uri`);
+ * its registration access token is in the keychain.
+ */
+registration_client_uri?: string | null, 
+/**
  * The provider preset the profile was made from: its quirks apply, its known errors
  * are explained.
  */

@@ -3,4 +3,4 @@
 /**
  * What a keychain entry holds; the entry's account is `{profile_id}/{kind}`.
  */
-export type SecretKind = "client_secret" | "access_token" | "refresh_token" | "id_token" | "private_key" | "tls_key" | "dpop_key";
+export type SecretKind = "client_secret" | "access_token" | "refresh_token" | "id_token" | "private_key" | "tls_key" | "dpop_key" | "registration_access_token";
