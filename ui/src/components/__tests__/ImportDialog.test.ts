@@ -160,10 +160,12 @@ describe('Import dialog', () => {
     expect(err.textContent).toContain('already exists ("Shop")');
     expect(closed).toBe(0);
     expect(nav.view.kind).toBe('dashboard');
+    expect(screen.getByTestId('import-rename-hint').textContent).toContain('Rename on name clash');
   });
 
   it('sends a chosen file as text with its name', async () => {
     render(ImportDialog, { props: { onclose: () => closed++ } });
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('import-path')));
     const file = new File(['{"info":{}}'], 'shop.postman_collection.json', { type: 'application/json' });
     await fireEvent.change(screen.getByTestId('import-file'), { target: { files: [file] } });
     await screen.findByTestId('import-plan');
@@ -171,6 +173,19 @@ describe('Import dialog', () => {
       expect.objectContaining({ path: null, text: '{"info":{}}', fileName: 'shop.postman_collection.json' }),
     );
     expect(screen.getByTestId('import-picked').textContent).toContain('shop.postman_collection.json');
+  });
+
+  it('closes on Escape and keeps Tab inside', async () => {
+    await showPlan();
+    const dialog = screen.getByTestId('import-dialog');
+    const run = screen.getByTestId('import-run');
+    run.focus();
+    await fireEvent.keyDown(dialog, { key: 'Tab' });
+    expect(document.activeElement).toBe(screen.getByLabelText('Close'));
+    await fireEvent.keyDown(dialog, { key: 'Tab', shiftKey: true });
+    expect(document.activeElement).toBe(run);
+    await fireEvent.keyDown(dialog, { key: 'Escape' });
+    expect(closed).toBe(1);
   });
 
   it('drops the plan when what to import changes', async () => {
