@@ -18,6 +18,8 @@ const COMMANDS: &[&str] = &[
     "preset_profile",
     "check_setup",
     "check_config",
+    "plan_import",
+    "import_file",
     "list_tokens",
     "fetch_token",
     "begin_login",

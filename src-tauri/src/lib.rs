@@ -151,6 +151,8 @@ pub fn run() {
             commands::profiles::preset_profile,
             commands::profiles::check_setup,
             commands::profiles::check_config,
+            commands::import::plan_import,
+            commands::import::import_file,
             commands::tokens::list_tokens,
             commands::tokens::fetch_token,
             commands::tokens::refresh_token,

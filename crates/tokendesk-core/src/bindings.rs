@@ -48,6 +48,8 @@ fn export_all(dir: &Path) {
     crate::flow::GrantInfo::export_all(&cfg).unwrap();
     crate::doctor::SetupReport::export_all(&cfg).unwrap();
     crate::catalog::PresetInfo::export_all(&cfg).unwrap();
+    crate::import::PlanSummary::export_all(&cfg).unwrap();
+    crate::import::ImportReq::export_all(&cfg).unwrap();
     // The grant registry as data: the UI's grant list reads it.
     let grants = serde_json::to_string_pretty(&crate::flow::grant_infos()).unwrap();
     std::fs::write(

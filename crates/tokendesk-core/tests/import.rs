@@ -488,3 +488,114 @@ async fn a_failed_import_leaves_nothing() {
     assert!(e.message.contains("nobody"), "{}", e.message);
     assert!(t.core.list_profiles().unwrap().is_empty(), "all or nothing");
 }
+
+/// What the app does: a plan from a path or from a file's text (`ImportReq`), then
+/// `Core::import_plan`: the found secrets stored only when asked, a plan with errors refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_app_imports_from_a_path_or_text() {
+    let t = TestCore::new();
+    let env = fixture("postman/staging.postman_environment.json")
+        .display()
+        .to_string();
+    let by_path = import::ImportReq {
+        path: Some(
+            fixture("postman/shop.postman_collection.json")
+                .display()
+                .to_string(),
+        ),
+        environment: Some(env.clone()),
+        ..Default::default()
+    }
+    .plan()
+    .unwrap();
+    let text = std::fs::read_to_string(fixture("postman/shop.postman_collection.json")).unwrap();
+    let by_text = import::ImportReq {
+        text: Some(text.clone()),
+        file_name: Some("shop.postman_collection.json".into()),
+        environment: Some(format!("  {env} ")),
+        ..Default::default()
+    }
+    .plan()
+    .unwrap();
+    assert_eq!(names(&by_path), names(&by_text));
+    let summary = by_text.summary();
+    let found = summary
+        .profiles
+        .iter()
+        .filter(|p| p.secret_found.is_some())
+        .count();
+    assert!(found > 0, "the staging environment holds a client secret");
+    let shown = serde_json::to_string(&summary).unwrap();
+    for p in &by_text.profiles {
+        if let Some(s) = &p.secret {
+            assert!(
+                !shown.contains(s.value.expose().as_str()),
+                "no secret shown"
+            );
+        }
+    }
+
+    // Nothing to read, or text that is no export: an error naming the file.
+    let e = import::ImportReq::default().plan().unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    let e = import::ImportReq {
+        text: Some("not json".into()),
+        file_name: Some("notes.txt".into()),
+        ..Default::default()
+    }
+    .plan()
+    .unwrap_err();
+    assert!(e.message.starts_with("notes.txt: "), "{}", e.message);
+
+    // A plan with an error creates nothing.
+    let mut broken = import::ImportReq {
+        text: Some(text.clone()),
+        environment: Some(env.clone()),
+        ..Default::default()
+    }
+    .plan()
+    .unwrap();
+    broken.errors.push("folder \"X\": not a URL.".into());
+    let e = t.core.import_plan(broken, true, false).await.unwrap_err();
+    assert!(e.message.contains("not a URL"), "{}", e.message);
+    assert!(t.core.list_profiles().unwrap().is_empty());
+
+    // Without store_found, the secrets found are not kept; with it, they are.
+    let created = t.core.import_plan(by_path, false, false).await.unwrap();
+    assert_eq!(created.len(), by_text.profiles.len());
+    for p in &created {
+        assert!(
+            t.keychain
+                .get(&p.id, SecretKind::ClientSecret)
+                .unwrap()
+                .is_none()
+        );
+    }
+    let again = t.core.import_plan(by_text, true, false).await.unwrap_err();
+    assert_eq!(again.code, ErrorCode::Conflict);
+    let renamed = import::ImportReq {
+        text: Some(text),
+        environment: Some(env),
+        ..Default::default()
+    }
+    .plan()
+    .unwrap();
+    let with_secret: Vec<String> = renamed
+        .profiles
+        .iter()
+        .filter(|p| p.secret.is_some())
+        .map(|p| format!("{} (2)", p.config.name))
+        .collect();
+    let created = t.core.import_plan(renamed, true, true).await.unwrap();
+    let stored = created
+        .iter()
+        .filter(|p| with_secret.contains(&p.config.name))
+        .filter(|p| {
+            t.keychain
+                .get(&p.id, SecretKind::ClientSecret)
+                .unwrap()
+                .is_some()
+        })
+        .count();
+    assert_eq!(stored, with_secret.len());
+}

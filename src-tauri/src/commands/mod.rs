@@ -2,6 +2,7 @@
 //! result. Errors cross as `{code, message, fields}`.
 
 pub mod desktop;
+pub mod import;
 pub mod login;
 pub mod profiles;
 pub mod sandbox;

@@ -10,6 +10,8 @@ import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
 import type { SetupReport } from './bindings/SetupReport';
 import type { PresetInfo } from './bindings/PresetInfo';
+import type { ImportReq } from './bindings/ImportReq';
+import type { PlanSummary } from './bindings/PlanSummary';
 import type { ApiRequest } from './bindings/ApiRequest';
 import type { CibaLoginOptions } from './bindings/CibaLoginOptions';
 import type { CibaLoginStarted } from './bindings/CibaLoginStarted';
@@ -157,6 +159,12 @@ export const listPresets = () => call<PresetInfo[]>('list_presets');
 /** A profile config from a preset and its parameters (field errors name bad parameters). */
 export const presetProfile = (id: string, params: [string, string][]) =>
   call<ProfileConfig>('preset_profile', { id, params });
+
+/** What importing a file (or a Bruno folder) would create: no secret values, only where. */
+export const planImport = (req: ImportReq) => call<PlanSummary>('plan_import', { req });
+
+/** Imports every planned profile or none (plans the file again first). */
+export const importFile = (req: ImportReq) => call<Profile[]>('import_file', { req });
 
 export const discoverIssuer = (issuer: string) =>
   call<ProviderMetadata>('discover_issuer', { issuer });

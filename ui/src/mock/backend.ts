@@ -24,6 +24,43 @@ import type { SetupReport } from '../lib/bindings/SetupReport';
 import type { TokenInspection } from '../lib/bindings/TokenInspection';
 import type { TokenRef } from '../lib/bindings/TokenRef';
 import type { PresetInfo } from '../lib/bindings/PresetInfo';
+import type { ImportReq } from '../lib/bindings/ImportReq';
+import type { PlanSummary } from '../lib/bindings/PlanSummary';
+
+/** The plan of a Postman collection with a folder and a request of their own (the real readers
+ * are the core's): any path or file ending in .json is read as it; "broken" gives an error. */
+function mockImportPlan(req: ImportReq): PlanSummary {
+  const source = req.fileName ?? req.path ?? '';
+  if (!/\.json$/.test(source)) {
+    fail('invalid_input', `${source}: not a Postman, Insomnia, OpenAPI or TokenDesk file (the mock reads only .json files).`);
+  }
+  const base = 'https://idp.example.com/realms/shop/protocol/openid-connect';
+  const config = (name: string, grant: ProfileConfig['grant'], scopes: string[], clientId: string): ProfileConfig => ({
+    ...emptyConfig(),
+    name,
+    environment: req.environment ?? '',
+    grant,
+    client_id: clientId,
+    issuer: 'https://idp.example.com/realms/shop',
+    endpoints: { ...emptyConfig().endpoints, authorization: grant === 'authorization_code' ? `${base}/auth` : null, token: `${base}/token` },
+    auth_method: grant === 'authorization_code' ? 'none' : 'client_secret_basic',
+    scopes,
+    redirect_uri: grant === 'authorization_code' ? 'http://127.0.0.1:8765/callback' : null,
+  });
+  return {
+    format: 'postman',
+    profiles: [
+      { name: 'Shop', origin: 'collection "Shop"', used_by: ['Shop / List products', 'Shop / Cart'], secret_found: 'clientSecret', config: config('Shop', 'client_credentials', ['products:read'], req.clientId ?? 'shop-backend') },
+      { name: 'Shop / Admin', origin: 'folder "Shop / Admin"', used_by: ['Shop / Admin / Refund'], secret_found: 'clientSecret', config: config('Shop / Admin', 'client_credentials', ['orders:write', 'refunds'], 'shop-admin') },
+      { name: 'Shop / Account / Me', origin: 'request "Shop / Account / Me"', used_by: ['Shop / Account / Me'], secret_found: null, config: config('Shop / Account / Me', 'authorization_code', ['openid', 'profile'], 'shop-web') },
+    ],
+    warnings: [
+      'request "Shop / Legacy login": the password grant is not run by TokenDesk; skipped.',
+      'folder "Shop / Admin": {{adminAudience}} is not defined (no environment sets it); the audience is left out.',
+    ],
+    errors: source.includes('broken') ? ['folder "Shop / Broken": the token URL "{{idp}}/token" is not a URL once its variables are read: pass --environment.'] : [],
+  };
+}
 
 /** Two presets for the browser preview and component tests (the real ones are the core's). */
 const MOCK_PRESETS: PresetInfo[] = [
@@ -352,6 +389,29 @@ export class MockBackend {
           redirect_uri: 'http://127.0.0.1:8765/callback',
           preset: { id: 'keycloak', params: [{ name: 'base_url', value: base }, { name: 'realm', value: realm }] },
         };
+      }
+      case 'plan_import':
+        return mockImportPlan(args.req as ImportReq);
+      case 'import_file': {
+        const req = args.req as ImportReq;
+        const plan = mockImportPlan(req);
+        if (plan.errors.length) fail('invalid_input', `Nothing imported: ${plan.errors.length} problem to fix first.`);
+        const names = new Set(d.profiles.map((p) => p.name));
+        const clashes = plan.profiles.filter((p) => names.has(p.name)).map((p) => `"${p.name}"`);
+        if (clashes.length && !req.rename) fail('conflict', `Nothing imported: profiles of those names already exist (${clashes.join(', ')}). Rename or remove them, or import with --rename to add a " (2)" suffix.`);
+        const now = Date.now();
+        const created: Profile[] = plan.profiles.map((p) => {
+          let name = p.name;
+          for (let n = 2; names.has(name); n++) name = `${p.name} (${n})`;
+          names.add(name);
+          return { ...p.config, name, id: `p${this.#seq++}`, metadata: null, created_at: now, updated_at: now };
+        });
+        for (const [i, p] of created.entries()) {
+          d.profiles.push(p);
+          d.secrets[p.id] = req.storeFoundSecrets && plan.profiles[i].secret_found !== null;
+        }
+        this.#emit({ type: 'profiles_changed' });
+        return created;
       }
       case 'discover_issuer': {
         const issuer = String(args.issuer);

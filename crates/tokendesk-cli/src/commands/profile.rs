@@ -594,7 +594,7 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
         environment: a.environment.clone(),
         client_id: a.client_id.clone(),
     };
-    let mut plan = if a.file == "-" {
+    let plan = if a.file == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map_err(|e| {
             Error::new(
@@ -609,16 +609,6 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
     } else {
         import::plan(&input)?
     };
-    if plan.format == Format::Tokendesk {
-        // A profile whose grant takes another's tokens comes after that one.
-        let mut by_name: Vec<_> = plan.profiles.drain(..).collect();
-        let order = in_link_order(by_name.iter().map(|p| p.config.clone()).collect());
-        for config in order {
-            if let Some(i) = by_name.iter().position(|p| p.config.name == config.name) {
-                plan.profiles.push(by_name.remove(i));
-            }
-        }
-    }
     let summary = plan.summary();
     if a.json && a.dry_run {
         println!(
@@ -718,28 +708,6 @@ fn confirm_found_secrets(count: usize) -> Result<bool> {
         )
     })?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
-}
-
-/// Profiles ordered so that one whose grant takes another's tokens (a token exchange) comes
-/// after that one; a profile is only saved when the profiles it names exist.
-fn in_link_order(mut pending: Vec<ProfileConfig>) -> Vec<ProfileConfig> {
-    let mut out: Vec<ProfileConfig> = Vec::new();
-    while !pending.is_empty() {
-        let waits = |c: &ProfileConfig, pending: &[ProfileConfig]| {
-            token_exchange::links(c).iter().any(|l| {
-                pending
-                    .iter()
-                    .any(|p| p.name == l.profile && p.name != c.name)
-            })
-        };
-        let Some(i) = (0..pending.len()).find(|&i| !waits(&pending[i], &pending)) else {
-            // A cycle: saving says what is wrong.
-            out.append(&mut pending);
-            break;
-        };
-        out.push(pending.remove(i));
-    }
-    out
 }
 
 pub async fn set_key(core: &Core, name: &str, file: &str) -> Result<()> {

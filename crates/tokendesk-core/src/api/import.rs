@@ -5,6 +5,7 @@ use super::Core;
 use super::profiles::{check_credential, credential_kind};
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::events::CoreEvent;
+use crate::import::ImportPlan;
 use crate::profile::{Profile, ProfileConfig, ProfileId};
 use crate::secret::Sensitive;
 
@@ -15,6 +16,44 @@ pub struct ImportItem {
 }
 
 impl Core {
+    /// What the app's Import does: a plan's profiles created, all or none, with the client
+    /// secrets the file held when `store_found` (otherwise none is kept). A plan with errors,
+    /// or with no profile, creates nothing.
+    pub async fn import_plan(
+        &self,
+        plan: ImportPlan,
+        store_found: bool,
+        rename: bool,
+    ) -> Result<Vec<Profile>> {
+        if !plan.errors.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "Nothing imported: {} problem{} to fix first: {}",
+                    plan.errors.len(),
+                    if plan.errors.len() == 1 { "" } else { "s" },
+                    plan.errors.join(" ")
+                ),
+            ));
+        }
+        if plan.profiles.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                "Nothing to import: the file defines no OAuth 2.0 settings TokenDesk can use \
+                 (see the warnings).",
+            ));
+        }
+        let items = plan
+            .profiles
+            .into_iter()
+            .map(|p| ImportItem {
+                config: p.config,
+                secret: p.secret.filter(|_| store_found).map(|s| s.value),
+            })
+            .collect();
+        self.import_profiles(items, rename).await
+    }
+
     /// Creates every profile or none: all are checked first (valid, names free — or, with
     /// `rename`, given a free name with a ` (2)` suffix), then created with their secrets; a
     /// failure half-way takes back what was created.

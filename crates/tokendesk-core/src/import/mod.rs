@@ -10,8 +10,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{ProfileConfig, export};
@@ -32,7 +33,7 @@ pub(crate) use planner::{Auth, Block, Node, NodeKind, Planner};
 pub use vars::{Style, Vars};
 
 /// The file formats TokenDesk imports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// TokenDesk's own export (`tokendesk profile export`).
@@ -69,6 +70,61 @@ pub struct Input {
     pub client_id: Option<String>,
 }
 
+/// An import as the app asks for it: a file or folder by path, or a file's text read by the UI.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ImportReq {
+    /// The file, or a Bruno collection's folder.
+    pub path: Option<String>,
+    /// The file's text (when the UI read it); `path` is then not read.
+    pub text: Option<String>,
+    /// The name of the file whose text this is, for messages (and `.bru` tells Bruno).
+    pub file_name: Option<String>,
+    /// `None`: told by the content.
+    pub format: Option<Format>,
+    pub environment: Option<String>,
+    pub client_id: Option<String>,
+    /// Importing: store the client secrets found in the file in the OS keychain.
+    pub store_found_secrets: bool,
+    /// Importing: a name already taken gets a ` (2)` suffix instead of refusing the import.
+    pub rename: bool,
+}
+
+impl ImportReq {
+    /// The plan of this import (nothing is stored).
+    pub fn plan(&self) -> Result<ImportPlan> {
+        let given = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let mut input = Input {
+            path: given(&self.path).unwrap_or_default().into(),
+            format: self.format,
+            environment: given(&self.environment),
+            client_id: given(&self.client_id),
+        };
+        match &self.text {
+            Some(text) => {
+                let name = given(&self.file_name).unwrap_or_else(|| "the file".into());
+                if input.format.is_none() && name.ends_with(".bru") {
+                    input.format = Some(Format::Bruno);
+                }
+                plan_text(text, &input).map_err(|mut e| {
+                    e.message = format!("{name}: {}", e.message);
+                    e
+                })
+            }
+            None if input.path.as_os_str().is_empty() => Err(Error::new(
+                ErrorCode::InvalidInput,
+                "Choose a file (or a Bruno collection's folder) to import.",
+            )),
+            None => plan(&input),
+        }
+    }
+}
+
 /// A client secret found in the file.
 #[derive(Debug)]
 pub struct FoundSecret {
@@ -99,7 +155,7 @@ pub struct ImportPlan {
 }
 
 /// A plan as shown (`--dry-run`, `--json`, the app): no secret values, only where they were.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct PlanSummary {
     pub format: Format,
     pub profiles: Vec<PlannedSummary>,
@@ -107,7 +163,7 @@ pub struct PlanSummary {
     pub errors: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct PlannedSummary {
     pub name: String,
     pub origin: String,
@@ -256,7 +312,7 @@ pub fn plan_text(text: &str, input: &Input) -> Result<ImportPlan> {
 fn plan_format(text: &str, doc: &Value, format: Format, input: &Input) -> Result<ImportPlan> {
     match format {
         Format::Tokendesk => {
-            let configs = export::read(text)?;
+            let configs = in_link_order(export::read(text)?);
             Ok(ImportPlan {
                 format,
                 profiles: configs
@@ -277,6 +333,28 @@ fn plan_format(text: &str, doc: &Value, format: Format, input: &Input) -> Result
         Format::Openapi => openapi::plan(doc, input),
         Format::Bruno => bruno::plan_file_text(text, input),
     }
+}
+
+/// Profiles ordered so that one whose grant takes another's tokens (a token exchange) comes
+/// after that one; a profile is only saved when the profiles it names exist.
+fn in_link_order(mut pending: Vec<ProfileConfig>) -> Vec<ProfileConfig> {
+    let mut out: Vec<ProfileConfig> = Vec::new();
+    while !pending.is_empty() {
+        let waits = |c: &ProfileConfig, pending: &[ProfileConfig]| {
+            crate::flow::token_exchange::links(c).iter().any(|l| {
+                pending
+                    .iter()
+                    .any(|p| p.name == l.profile && p.name != c.name)
+            })
+        };
+        let Some(i) = (0..pending.len()).find(|&i| !waits(&pending[i], &pending)) else {
+            // A cycle: saving says what is wrong.
+            out.append(&mut pending);
+            break;
+        };
+        out.push(pending.remove(i));
+    }
+    out
 }
 
 /// The string members of a JSON object, nested objects flattened to `a.b` (Insomnia reads
