@@ -334,9 +334,9 @@ pub enum ProfileCommand {
     /// Store the private key of a profile's TLS client certificate (a PEM file, `-` for stdin)
     /// in the OS keychain, replacing the one stored.
     SetTlsKey { profile: String, file: String },
-    /// Change a profile's authorization details (RFC 9396) and CIBA settings; what is not
-    /// given stays as it is.
-    Edit(EditArgs),
+    /// Change where a profile's secrets come from (keychain, command, environment variable), its
+    /// authorization details (RFC 9396) and CIBA settings; what is not given stays as it is.
+    Edit(Box<EditArgs>),
 }
 
 /// The authorization details and CIBA settings of `profile add` and `profile edit`.
@@ -379,7 +379,47 @@ pub struct RichArgs {
 pub struct EditArgs {
     pub profile: String,
     #[command(flatten)]
+    pub sources: SourceArgs,
+    /// Keep the client secret in the OS keychain again (set it with `profile add` or the app).
+    #[arg(long, conflicts_with_all = ["secret_command", "secret_env"])]
+    pub secret_keychain: bool,
+    /// Keep the private key in the OS keychain again (`profile set-key`).
+    #[arg(long, conflicts_with_all = ["key_command", "key_env"])]
+    pub key_keychain: bool,
+    /// Keep the TLS key in the OS keychain again (`profile set-tls-key`).
+    #[arg(long, conflicts_with_all = ["tls_key_command", "tls_key_env"])]
+    pub tls_key_keychain: bool,
+    #[command(flatten)]
     pub rich: RichArgs,
+}
+
+/// Where the client secret and keys come from, when not the OS keychain: a command (one
+/// argument, split into words as a shell would, but run without one) or an environment variable.
+#[derive(Args, Debug, Default)]
+pub struct SourceArgs {
+    /// Read the client secret from a command's output (its first line), e.g. 'pass show
+    /// team/op/client', 'op read op://team/op/secret', 'vault kv get -field=secret kv/op'. Run
+    /// without a shell when a token is needed; the value is held in memory only.
+    #[arg(long, value_name = "COMMAND", conflicts_with = "secret_env")]
+    pub secret_command: Option<String>,
+    /// Read the client secret from this environment variable (CI jobs).
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
+    /// Read the private key (PEM) from a command's output.
+    #[arg(long, value_name = "COMMAND", conflicts_with = "key_env")]
+    pub key_command: Option<String>,
+    /// Read the private key (PEM) from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// Read the TLS client certificate's key (PEM) from a command's output.
+    #[arg(long, value_name = "COMMAND", conflicts_with = "tls_key_env")]
+    pub tls_key_command: Option<String>,
+    /// Read the TLS client certificate's key (PEM) from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub tls_key_env: Option<String>,
+    /// How long a secret command may run before it counts as hung (default 10 s).
+    #[arg(long, value_name = "SECONDS")]
+    pub secret_timeout: Option<u32>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -479,6 +519,8 @@ fn grant_parser() -> impl clap::builder::TypedValueParser<Value = tokendesk_core
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("tls_key_source")
+    .args(["tls_key_file", "tls_key_command", "tls_key_env"])))]
 pub struct ProfileAddArgs {
     pub name: String,
     /// Start from a provider preset (`tokendesk presets` lists them): its endpoints, scopes,
@@ -509,14 +551,14 @@ pub struct ProfileAddArgs {
     #[arg(long)]
     pub client_id: String,
     /// Read the client secret from stdin (one line).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["secret_command", "secret_env"])]
     pub client_secret_stdin: bool,
     /// Default: basic, or what the preset says.
     #[arg(long, value_enum)]
     pub auth_method: Option<AuthMethodArg>,
     /// The client's private key, a PEM file (`-`: stdin), stored in the OS keychain: for
     /// private-key-jwt, signed request objects, the JWT-bearer grant and signed step bodies.
-    #[arg(long, value_name = "FILE", conflicts_with = "client_secret_stdin")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["client_secret_stdin", "key_command", "key_env"])]
     pub private_key_file: Option<String>,
     /// With private-key-jwt: the signing algorithm of the assertion.
     /// Default: RS256, or HS256 with client-secret-jwt.
@@ -559,7 +601,7 @@ pub struct ProfileAddArgs {
     #[arg(long, value_enum, value_name = "ALG")]
     pub dpop: Option<DpopAlgArg>,
     /// A TLS client certificate (PEM file, chain after it) for mutual TLS (RFC 8705).
-    #[arg(long, value_name = "FILE", requires = "tls_key_file")]
+    #[arg(long, value_name = "FILE", requires = "tls_key_source")]
     pub tls_cert: Option<String>,
     /// The private key of --tls-cert (PEM file); it is stored in the OS keychain.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
@@ -632,6 +674,8 @@ pub struct ProfileAddArgs {
     /// An API URL for copied curl lines.
     #[arg(long)]
     pub api_url: Option<String>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
     #[command(flatten)]
     pub rich: RichArgs,
 }

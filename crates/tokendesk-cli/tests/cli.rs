@@ -2441,3 +2441,122 @@ fn a_ciba_login_from_the_command_line() {
     assert!(history.contains("ciba"), "{history}");
     ok(&run(home.path(), &["token", "bank"]));
 }
+
+/// `--secret-env` and `--secret-command`: the secret from the job's environment or a command,
+/// never stored; `profile edit` switches between them and back to the keychain.
+#[test]
+fn secrets_from_an_environment_variable_and_a_command() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "ci",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "cc-basic",
+            "--grant",
+            "client-credentials",
+            "--secret-env",
+            "CI_CLIENT_SECRET",
+        ],
+    ));
+    let missing = run(home.path(), &["token", "ci"]);
+    assert_eq!(code(&missing), 7, "a local problem");
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        said.contains("$CI_CLIENT_SECRET") && said.contains("not set"),
+        "{said}"
+    );
+    let token = tokendesk(home.path())
+        .args(["token", "ci"])
+        .env("CI_CLIENT_SECRET", "cc-basic-secret")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        !ok(&token).trim().is_empty(),
+        "a token with the variable set"
+    );
+    let shown = ok(&run(home.path(), &["profile", "show", "ci"]));
+    assert!(
+        shown.contains("from environment variable $CI_CLIENT_SECRET"),
+        "{shown}"
+    );
+
+    // Switched to a command: split like a shell would, run without one.
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "edit",
+            "ci",
+            "--secret-command",
+            // Made inside, so the command line itself does not hold the value.
+            "sh -c 'printf \"cc-basic-%s\\n\" secret'",
+            "--secret-timeout",
+            "5",
+        ],
+    ));
+    ok(&run(home.path(), &["refresh", "ci"]));
+    let core = app_core(home.path());
+    let stored = core.profile("ci").unwrap();
+    assert_eq!(
+        serde_json::to_value(&stored.config.secrets.client_secret).unwrap(),
+        serde_json::json!({
+            "from": "command",
+            "argv": ["sh", "-c", "printf \"cc-basic-%s\\n\" secret"],
+            "timeout_secs": 5
+        })
+    );
+    // A failing command: its stderr shown, the exit code of a local problem.
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "edit",
+            "ci",
+            "--secret-command",
+            "sh -c 'echo vault is sealed >&2; exit 2'",
+        ],
+    ));
+    let failed = run(home.path(), &["refresh", "ci"]);
+    assert_eq!(code(&failed), 7);
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.contains("vault is sealed"), "{said}");
+    // Back to the keychain, where no secret is stored yet.
+    ok(&run(
+        home.path(),
+        &["profile", "edit", "ci", "--secret-keychain"],
+    ));
+    let shown = ok(&run(home.path(), &["profile", "show", "ci"]));
+    assert!(
+        shown.contains("\"client_secret\": \"not stored\""),
+        "{shown}"
+    );
+    // Both sources at once is a usage error.
+    let both = run(
+        home.path(),
+        &[
+            "profile",
+            "edit",
+            "ci",
+            "--secret-env",
+            "A",
+            "--secret-command",
+            "b",
+        ],
+    );
+    assert_eq!(code(&both), 2);
+    // Nothing of the secret in the home.
+    for (path, bytes) in tokendesk_testkit::all_bytes(home.path()) {
+        assert!(
+            !contains(&bytes, "cc-basic-secret"),
+            "the secret is in {}",
+            path.display()
+        );
+    }
+}

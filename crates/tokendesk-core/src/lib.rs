@@ -37,6 +37,7 @@ pub mod qr;
 pub mod redact;
 pub mod refresher;
 pub mod secret;
+pub mod secret_source;
 pub mod settings;
 pub mod steps;
 pub mod store;

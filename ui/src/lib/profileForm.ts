@@ -14,6 +14,7 @@ import type { GrantKind } from './bindings/GrantKind';
 import type { Param } from './bindings/Param';
 import type { PresetRef } from './bindings/PresetRef';
 import type { ProfileConfig } from './bindings/ProfileConfig';
+import type { SecretSources } from './bindings/SecretSources';
 import type { Step } from './bindings/Step';
 import { fieldKey } from './fieldErrors';
 import { formatScopes, parseScopes } from './scopes';
@@ -100,6 +101,8 @@ export interface ProfileForm {
   refresh: { auto: boolean; remaining_percent: string; min_seconds_before: string };
   /** The provider preset the profile was made from; kept as it is through edits. */
   preset: PresetRef | null;
+  /** Where the secrets come from (keychain, command, variable); kept as it is through edits. */
+  secrets: SecretSources;
 }
 
 /** The core's defaults (`RefreshPolicy::default()`, `GrantKind::default()`). */
@@ -154,6 +157,16 @@ export function emptyConfig(): ProfileConfig {
     refresh: { auto: true, remaining_percent: 20, min_seconds_before: 30 },
     api_url: null,
     preset: null,
+    secrets: emptySecrets(),
+  };
+}
+
+/** The core's `SecretSources::default()`: every secret in the OS keychain. */
+export function emptySecrets(): SecretSources {
+  return {
+    client_secret: { from: 'keychain' },
+    private_key: { from: 'keychain' },
+    tls_key: { from: 'keychain' },
   };
 }
 
@@ -206,6 +219,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     refresh: { ...p.refresh },
     api_url: p.api_url,
     preset: p.preset,
+    secrets: p.secrets ?? emptySecrets(),
   };
 }
 
@@ -277,6 +291,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
     headers: c.headers.map((p) => ({ ...p })),
     api_url: c.api_url ?? '',
     preset: c.preset,
+    secrets: c.secrets ?? emptySecrets(),
     refresh: {
       auto: c.refresh.auto,
       remaining_percent: String(c.refresh.remaining_percent),
@@ -390,6 +405,7 @@ export function configFromForm(f: ProfileForm): Converted {
     },
     api_url: opt(f.api_url),
     preset: f.preset,
+    secrets: f.secrets,
   };
   return { config, rows, errors };
 }

@@ -13,4 +13,5 @@ pub mod presets;
 pub mod profile;
 pub mod request;
 pub mod sandbox;
+pub mod sources;
 pub mod token;

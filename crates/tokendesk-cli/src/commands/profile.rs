@@ -8,7 +8,7 @@ use tokendesk_core::flow::token_exchange::{self, ExchangeToken, TokenExchange};
 use tokendesk_core::profile::{
     AssertionAlg, AuthMethod, ClientAssertion, Endpoints, GrantKind, Param, ProfileConfig, export,
 };
-use tokendesk_core::secret::Sensitive;
+use tokendesk_core::secret::{SecretKind, Sensitive};
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
 use crate::cli::{
@@ -257,6 +257,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         None => config,
     };
     apply_rich(&mut config, &a.rich)?;
+    super::sources::apply(&mut config, &a.sources, &[])?;
     if a.subject_profile.is_some() && config.grant != GrantKind::TokenExchange {
         return Err(Error::new(
             ErrorCode::InvalidInput,
@@ -267,6 +268,14 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         ));
     }
     let uses_key = config.auth_method == AuthMethod::PrivateKeyJwt;
+    // A credential from a command or a variable is not asked for.
+    let credential_elsewhere = !config
+        .secrets
+        .of(config
+            .auth_method
+            .credential()
+            .unwrap_or(SecretKind::ClientSecret))
+        .is_keychain();
     let wrong = match (
         uses_key,
         a.private_key_file.is_some(),
@@ -294,12 +303,12 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         Some(read_key_file(file)?)
     } else if a.client_secret_stdin {
         Some(read_secret_line()?)
-    } else if config.auth_method.needs_secret() && !uses_key {
+    } else if config.auth_method.needs_secret() && !uses_key && !credential_elsewhere {
         prompt_secret(&config.name)?
     } else {
         None
     };
-    if config.auth_method.needs_secret() && secret.is_none() {
+    if config.auth_method.needs_secret() && secret.is_none() && !credential_elsewhere {
         eprintln!(
             "{}",
             if uses_key {
@@ -356,6 +365,15 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
 pub async fn edit(core: &Core, a: &EditArgs) -> Result<()> {
     let profile = core.profile(&a.profile)?;
     let mut config = profile.config.clone();
+    let to_keychain: Vec<SecretKind> = [
+        (a.secret_keychain, SecretKind::ClientSecret),
+        (a.key_keychain, SecretKind::PrivateKey),
+        (a.tls_key_keychain, SecretKind::TlsKey),
+    ]
+    .into_iter()
+    .filter_map(|(on, kind)| on.then_some(kind))
+    .collect();
+    super::sources::apply(&mut config, &a.sources, &to_keychain)?;
     apply_rich(&mut config, &a.rich)?;
     if config == profile.config {
         eprintln!("Nothing to change in profile \"{}\".", profile.config.name);
@@ -497,25 +515,30 @@ pub async fn show(core: &Core, name: &str) -> Result<()> {
     } else {
         "client_secret"
     };
-    v[credential] = if core.has_client_secret(&p.id).await? {
-        "stored in the OS keychain"
+    let kind = if credential == "private_key" {
+        SecretKind::PrivateKey
     } else {
-        "not stored"
-    }
-    .into();
+        SecretKind::ClientSecret
+    };
+    v[credential] = stored(&p, kind, core.has_client_secret(&p.id).await?).into();
     if p.config.tls_client_cert.is_some() {
-        v["tls_key"] = if core.has_tls_key(&p.id).await? {
-            "stored in the OS keychain"
-        } else {
-            "not stored"
-        }
-        .into();
+        v["tls_key"] = stored(&p, SecretKind::TlsKey, core.has_tls_key(&p.id).await?).into();
     }
     if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("raw");
     }
     println!("{}", serde_json::to_string_pretty(&v)?);
     Ok(())
+}
+
+/// Where a secret is, in words: a command or a variable is named, not run.
+fn stored(p: &tokendesk_core::profile::Profile, kind: SecretKind, present: bool) -> String {
+    let source = p.config.secrets.of(kind);
+    match (source.is_keychain(), present) {
+        (true, true) => "stored in the OS keychain".into(),
+        (true, false) => "not stored".into(),
+        (false, _) => format!("from {}", source.describe()),
+    }
 }
 
 pub async fn rm(core: &Core, name: &str) -> Result<()> {

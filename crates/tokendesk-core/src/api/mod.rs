@@ -15,6 +15,7 @@ mod profiles;
 mod provider_calls;
 mod request;
 mod reveal;
+mod secrets;
 mod steps;
 mod tokens;
 
@@ -84,6 +85,8 @@ pub struct Core {
     dpop_nonces: Arc<crate::dpop::Nonces>,
     /// The latest setup check of each profile in this process (for the support bundle).
     last_checks: Mutex<HashMap<ProfileId, crate::doctor::SetupReport>>,
+    /// Secrets read from commands in this process: memory only, never written.
+    command_answers: Mutex<secrets::CommandAnswers>,
 }
 
 impl Core {
@@ -104,6 +107,7 @@ impl Core {
             dpop_keys: Mutex::new(HashMap::new()),
             dpop_nonces: Arc::default(),
             last_checks: Mutex::new(HashMap::new()),
+            command_answers: Mutex::new(HashMap::new()),
         })
     }
 

@@ -11,6 +11,7 @@ import type { PresetRef } from "./PresetRef";
 import type { ProfileId } from "./ProfileId";
 import type { ProviderMetadata } from "./ProviderMetadata";
 import type { RefreshPolicy } from "./RefreshPolicy";
+import type { SecretSources } from "./SecretSources";
 import type { Step } from "./Step";
 import type { TokenExchange } from "./TokenExchange";
 
@@ -133,4 +134,9 @@ api_url: string | null,
  * The provider preset the profile was made from: its quirks apply, its known errors
  * are explained.
  */
-preset: PresetRef | null, };
+preset: PresetRef | null, 
+/**
+ * Where the client secret, private key and TLS key come from: the OS keychain (default),
+ * a command or an environment variable. Sources only, never values.
+ */
+secrets: SecretSources, };
