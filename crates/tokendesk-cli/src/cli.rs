@@ -54,6 +54,10 @@ Limits:
 #[derive(Parser, Debug)]
 #[command(name = "tokendesk", version, after_help = AFTER_HELP)]
 pub struct Cli {
+    /// Open this workspace (a folder of profile files, e.g. a git checkout) beside the local
+    /// profiles; repeatable. Also: $TOKENDESK_WORKSPACE (a path list) and `workspace add`.
+    #[arg(long = "workspace", value_name = "DIR", global = true)]
+    pub workspaces: Vec<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -107,6 +111,9 @@ pub enum Command {
     /// Manage profiles.
     #[command(subcommand)]
     Profile(ProfileCommand),
+    /// Team workspaces: folders of profile files (TOML, no secret values) kept in git.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
     /// List the provider presets (Google, Entra ID, GitHub, Okta, Keycloak…): their parameters
     /// and what each sends and why. Use one with `profile add NAME --preset ID`.
     Presets {
@@ -133,6 +140,20 @@ pub enum Command {
     /// Write the man pages, or a shell's completion script (the packages install both).
     #[command(subcommand)]
     Generate(GenerateCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkspaceCommand {
+    /// Write the local profiles as files into DIR (no secret values: their sources only) and a
+    /// README for the team. Existing files are never overwritten.
+    Init { dir: std::path::PathBuf },
+    /// List the open workspaces' files and what is wrong with any of them (line and column).
+    /// Exit 1 when a file has a problem.
+    Status,
+    /// Open DIR on every run from now on (the app's Settings list).
+    Add { dir: std::path::PathBuf },
+    /// Stop opening DIR (its profiles stay until removed by hand).
+    Remove { dir: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]

@@ -22,7 +22,7 @@ use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
     credential, doctor, exec, generate, inspect, list, login, open, ops, presets, profile, request,
-    sandbox, token,
+    sandbox, token, workspace,
 };
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
@@ -98,7 +98,13 @@ fn done(result: Result<()>) -> ExitCode {
 /// Commands that choose their own exit code (a request's status, an exec'd command's).
 async fn run(cli: Cli) -> Result<ExitCode> {
     let core = open(&cli)?;
+    let dirs = workspace::dirs(&core, &cli.workspaces);
+    let status_cmd = matches!(cli.command, Command::Workspace(_));
+    if !dirs.is_empty() && !status_cmd {
+        workspace::open(&core, &dirs, false);
+    }
     let done = match &cli.command {
+        Command::Workspace(w) => return workspace::run(&core, w, &dirs),
         Command::Request(args) => return request::run(&core, args).await,
         Command::Exec(args) => return exec::run(&core, args).await,
         Command::Credential(c) => return credential::run(&core, c).await,

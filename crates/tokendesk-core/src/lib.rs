@@ -45,6 +45,7 @@ pub mod template;
 pub mod token;
 pub mod tray;
 pub mod warnings;
+pub mod workspace;
 pub mod www_authenticate;
 
 pub use api::{

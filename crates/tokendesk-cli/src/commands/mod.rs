@@ -15,3 +15,4 @@ pub mod request;
 pub mod sandbox;
 pub mod sources;
 pub mod token;
+pub mod workspace;

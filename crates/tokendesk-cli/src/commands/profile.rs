@@ -592,8 +592,10 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
     })?;
     for config in in_link_order(configs) {
         // A private key is a file, not a line: `profile set-key` stores it afterwards.
+        // Nor is a secret that comes from a command or a variable.
         let secret = if !config.auth_method.needs_secret()
             || config.auth_method == AuthMethod::PrivateKeyJwt
+            || !config.secrets.client_secret.is_keychain()
         {
             None
         } else if a.client_secret_stdin {
@@ -601,7 +603,9 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
         } else {
             prompt_secret(&config.name)?
         };
-        let missing = config.auth_method.needs_secret() && secret.is_none();
+        let missing = config.auth_method.needs_secret()
+            && secret.is_none()
+            && config.secrets.client_secret.is_keychain();
         let config_uses_key = config.auth_method == AuthMethod::PrivateKeyJwt;
         let p = core.create_profile(config, secret).await?;
         eprintln!(

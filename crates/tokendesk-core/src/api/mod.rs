@@ -18,6 +18,7 @@ mod reveal;
 mod secrets;
 mod steps;
 mod tokens;
+mod workspaces;
 
 pub use device::{CibaLoginOptions, CibaLoginStarted, DeviceLoginStarted};
 pub use doctor::{Schedule, TypedSecrets};

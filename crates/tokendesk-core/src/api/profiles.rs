@@ -80,6 +80,8 @@ impl Core {
         if profile.config.secrets != config.secrets {
             self.forget_command_answers(id);
         }
+        // A workspace profile's file is the source of truth: it is written first.
+        self.write_back(id, &config)?;
         let old_name = std::mem::replace(&mut profile.config, config).name;
         profile.updated_at = self.now();
         self.store.update_profile(&profile)?;
@@ -125,6 +127,7 @@ impl Core {
     pub async fn delete_profile(&self, id: &ProfileId) -> Result<()> {
         let profile = self.profile_by_id(id)?;
         self.refuse_if_exchanged_from(&profile)?;
+        self.refuse_if_from_workspace(id)?;
         self.forget_values(id);
         self.forget_dpop_key(id);
         self.forget_command_answers(id);
