@@ -169,3 +169,35 @@ fn problems_of_one_file_leave_the_others_and_name_what_to_fix() {
         "the missing endpoint: {text:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watcher_picks_up_a_changed_added_and_removed_file() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let ws = tempfile::tempdir().unwrap();
+    write(ws.path(), "gateway.toml", &cc_file(&p, "gw-1", "gateway"));
+    t.core.open_workspaces(&[ws.path().to_path_buf()]);
+    let _watch =
+        workspace::watch::WorkspaceWatch::start(t.core.clone(), vec![ws.path().to_path_buf()])
+            .unwrap();
+    let until = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the watcher saw: {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    write(ws.path(), "gateway.toml", &cc_file(&p, "gw-1", "gateway-2"));
+    until("the change", &|| t.core.profile("gateway-2").is_ok());
+    write(ws.path(), "prod/new.toml", &cc_file(&p, "new-1", "fresh"));
+    until("the new file", &|| {
+        t.core
+            .profile("fresh")
+            .is_ok_and(|p| p.config.environment == "prod")
+    });
+    std::fs::remove_file(ws.path().join("gateway.toml")).unwrap();
+    until("the removal", &|| t.core.profile("gw-1").is_err());
+}

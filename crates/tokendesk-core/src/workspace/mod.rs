@@ -4,6 +4,7 @@
 //! folder; the core syncs the result into its store (`Core::open_workspaces`).
 
 pub mod file;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
