@@ -98,7 +98,7 @@ fn done(result: Result<()>) -> ExitCode {
 /// Commands that choose their own exit code (a request's status, an exec'd command's).
 async fn run(cli: Cli) -> Result<ExitCode> {
     let core = open(&cli)?;
-    let dirs = workspace::dirs(&core, &cli.workspaces);
+    let dirs = core.workspace_dirs(&cli.workspaces);
     let status_cmd = matches!(cli.command, Command::Workspace(_));
     if !dirs.is_empty() && !status_cmd {
         workspace::open(&core, &dirs, false);
@@ -145,7 +145,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         },
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Open { profile } => open::run(&core, profile.as_deref()),
-        Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
+        Command::Agent { idle_exit } => {
+            // The agent follows the workspaces' files while it runs (a `git pull`).
+            let _watch = (!dirs.is_empty())
+                .then(|| {
+                    tokendesk_core::workspace::watch::WorkspaceWatch::start(
+                        core.clone(),
+                        dirs.clone(),
+                    )
+                })
+                .transpose()?;
+            agent_command(core.clone(), *idle_exit).await
+        }
         Command::Presets { preset, json } => presets::run(preset.as_deref(), *json),
         Command::Generate(g) => generate::run(g),
     };

@@ -8,29 +8,6 @@ use tokendesk_core::{Core, Error, ErrorCode, Result};
 
 use crate::cli::WorkspaceCommand;
 
-/// The workspaces of this run: `--workspace`, then `$TOKENDESK_WORKSPACE`, then the saved list;
-/// each once.
-pub fn dirs(core: &Core, flags: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = flags.to_vec();
-    if let Some(v) = std::env::var_os(workspace::ENV) {
-        out.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
-    }
-    out.extend(
-        core.saved_workspaces()
-            .unwrap_or_default()
-            .into_iter()
-            .map(PathBuf::from),
-    );
-    let mut seen = Vec::new();
-    out.retain(|d| {
-        let key = std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
-        let new = !seen.contains(&key);
-        seen.push(key);
-        new
-    });
-    out
-}
-
 /// Opens the run's workspaces; a file with a problem is one warning line, the rest still open.
 pub fn open(core: &Core, dirs: &[PathBuf], quiet: bool) -> Vec<WorkspaceStatus> {
     let statuses = core.open_workspaces(dirs);

@@ -54,6 +54,29 @@ impl Core {
             .unwrap_or_default())
     }
 
+    /// The workspaces to open: `extra` (the command line's `--workspace`), then
+    /// `$TOKENDESK_WORKSPACE` (a path list), then the saved ones; each once.
+    pub fn workspace_dirs(&self, extra: &[PathBuf]) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = extra.to_vec();
+        if let Some(v) = std::env::var_os(workspace::ENV) {
+            out.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
+        }
+        out.extend(
+            self.saved_workspaces()
+                .unwrap_or_default()
+                .into_iter()
+                .map(PathBuf::from),
+        );
+        let mut seen = Vec::new();
+        out.retain(|d| {
+            let key = key(d);
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
+        out
+    }
+
     pub fn set_saved_workspaces(&self, dirs: &[String]) -> Result<()> {
         self.store.put_state(SAVED, &serde_json::to_string(dirs)?)
     }
