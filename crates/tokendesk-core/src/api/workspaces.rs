@@ -2,6 +2,7 @@
 //! stable id (so tokens, history, the refresher and the agent work as for any profile), edits
 //! written back to the file, and every file's problems said without disturbing the others.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::Core;
@@ -27,6 +28,11 @@ fn stamp(path: &Path) -> String {
             format!("{}:{t}", m.len())
         })
         .unwrap_or_default()
+}
+
+/// `None` for a file not read again (nothing to write), else its stamp.
+fn unchanged_stamp(st: String, unchanged: bool) -> Option<String> {
+    (!unchanged).then_some(st)
 }
 
 fn key(dir: &Path) -> String {
@@ -109,19 +115,28 @@ impl Core {
             }
         };
         let known = self.store.origins(Some(&ws)).unwrap_or_default();
+        let by_file: HashMap<&str, &Origin> = known.iter().map(|o| (o.file.as_str(), o)).collect();
+        let mut stored: HashMap<ProfileId, Profile> = match full {
+            true => HashMap::new(),
+            false => self
+                .store
+                .list_profiles()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+        };
         let mut reads = Vec::with_capacity(paths.len());
         let mut stamps = Vec::with_capacity(paths.len());
         for path in &paths {
             let rel = workspace::relative(dir, path);
             let st = stamp(path);
-            let unchanged = match full {
-                true => None,
-                false => known
-                    .iter()
-                    .find(|o| o.file == rel)
-                    .filter(|o| o.stamp == st)
-                    .and_then(|o| self.store.get_profile(&o.profile_id).ok().flatten()),
-            };
+            // An unchanged file (same size and time) is not read again, nor written.
+            let unchanged = by_file
+                .get(rel.as_str())
+                .filter(|o| o.stamp == st)
+                .and_then(|o| stored.remove(&o.profile_id));
+            stamps.push(unchanged_stamp(st, unchanged.is_some()));
             reads.push(match unchanged {
                 Some(p) => workspace::Read {
                     file: rel,
@@ -132,7 +147,6 @@ impl Core {
                 },
                 None => workspace::read(dir, path),
             });
-            stamps.push(st);
         }
         workspace::refuse_duplicates(&mut reads, &|id, file| {
             known
@@ -151,6 +165,10 @@ impl Core {
                 Ok(p) => {
                     file.id = Some(p.id.to_string());
                     file.name = Some(p.config.name.clone());
+                    let Some(st) = st else {
+                        status.files.push(file);
+                        continue;
+                    };
                     match self.adopt(&ws, &read.file, &st, p) {
                         Ok(c) => changed |= c,
                         Err(e) => file.problems.push(problem(e.message)),
@@ -160,17 +178,20 @@ impl Core {
             }
             status.files.push(file);
         }
-        // Profiles whose file is gone (deleted, renamed, or now holding another id).
-        for o in known {
-            let still = status
-                .files
-                .iter()
-                .any(|f| f.file == o.file && f.id.as_deref() == Some(o.profile_id.as_str()));
-            let broken = status
-                .files
-                .iter()
-                .any(|f| f.file == o.file && f.id.is_none());
-            if !still && !broken {
+        // Profiles whose file is gone (deleted, renamed, or now holding another id); a file that
+        // does not parse keeps its last good profile.
+        let now: HashMap<&str, Option<&str>> = status
+            .files
+            .iter()
+            .map(|f| (f.file.as_str(), f.id.as_deref()))
+            .collect();
+        for o in &known {
+            let keep = match now.get(o.file.as_str()) {
+                Some(Some(id)) => *id == o.profile_id.as_str(),
+                Some(None) => true,
+                None => false,
+            };
+            if !keep {
                 self.forget_values(&o.profile_id);
                 let _ = self.store.delete_profile(&o.profile_id);
                 changed = true;

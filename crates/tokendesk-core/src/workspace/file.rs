@@ -2,6 +2,7 @@
 //! the defaults, in the order of [`ProfileConfig`]; secret *sources* only, never values. Read with
 //! the line and column of what is wrong; written back in place, keeping comments and key order.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use toml_edit::{DocumentMut, Item, TableLike};
 
@@ -56,12 +57,23 @@ pub fn parse(text: &str) -> Result<ProfileFile, Vec<FileProblem>> {
         Ok(d) => d,
         Err(e) => return Err(vec![at(text, e.span(), e.message().trim().to_owned())]),
     };
-    let config: ProfileConfig = match toml_edit::de::from_str(text) {
-        Ok(c) => c,
+    // Parsed once; the profile read from the parsed values. Only a value of the wrong type is
+    // read again, through toml_edit's deserializer, for its line and column.
+    let raw = match Value::deserialize(toml_edit::de::Deserializer::from(doc.clone())) {
+        Ok(v) => v,
         Err(e) => return Err(vec![at(text, e.span(), e.message().trim().to_owned())]),
     };
+    let config: ProfileConfig = match serde_json::from_value(raw.clone()) {
+        Ok(c) => c,
+        Err(json) => {
+            let e = toml_edit::de::from_str::<ProfileConfig>(text).err();
+            return Err(vec![match e {
+                Some(e) => at(text, e.span(), e.message().trim().to_owned()),
+                None => at(text, None, json.to_string()),
+            }]);
+        }
+    };
     let mut problems = Vec::new();
-    let raw: Value = toml_edit::de::from_str(text).unwrap_or(Value::Null);
     let id = match raw.get("id") {
         Some(Value::String(id)) if valid_id(id) => Some(ProfileId::from(id.as_str())),
         Some(_) => {
