@@ -6,4 +6,5 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
-exec cargo bench -q -p tokendesk-core --bench workspace
+# PROFILE=dev measures a debug build (as recorded in README.md); default: the bench profile.
+exec cargo bench -q --profile "${PROFILE:-bench}" -p tokendesk-core --bench workspace
