@@ -19,6 +19,8 @@ if [ "$want_test" = 1 ]; then
   # app, the desktop entry, the AppStream metainfo and the man pages; x11-utils (xwininfo) also
   # lets the e2e tests see the window hidden and shown.
   pkgs+=(rpm x11-utils desktop-file-utils appstream man-db)
+  # Secret sources (tests/secret_sources.rs): a real `pass` store with a GPG key made in the test.
+  pkgs+=(pass gnupg)
 fi
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -23,6 +23,8 @@ pub struct AppState {
     pub sandbox: sandbox::SandboxHost,
     /// The profile this launch was asked to show (`--profile`), until the window takes it.
     pub launch_profile: Mutex<Option<String>>,
+    /// The open workspaces' file watcher (changes on disk show up live).
+    pub workspace_watch: Option<tokendesk_core::workspace::watch::WorkspaceWatch>,
 }
 
 /// One running app per TokenDesk home: the identifier for the default home, a name of its own
@@ -91,6 +93,19 @@ pub fn run() {
                 );
             }
             let core = Arc::new(core);
+            // Team workspaces (Settings, $TOKENDESK_WORKSPACE): synced now, then watched.
+            let dirs = core.workspace_dirs(&[]);
+            for w in core.open_workspaces(&dirs) {
+                if w.problem_count() > 0 {
+                    tracing::warn!(workspace = %w.dir, problems = w.problem_count(), "workspace files with problems");
+                }
+            }
+            let workspace_watch = match dirs.is_empty() {
+                true => None,
+                false => tokendesk_core::workspace::watch::WorkspaceWatch::start(core.clone(), dirs)
+                    .inspect_err(|e| tracing::warn!(error = %e, "workspaces not watched"))
+                    .ok(),
+            };
             // Tokens are renewed before they expire, for as long as the app runs.
             tauri::async_runtime::spawn(tokendesk_core::refresher::run(
                 core.clone(),
@@ -115,6 +130,7 @@ pub fn run() {
                 core,
                 sandbox: sandbox::SandboxHost::default(),
                 launch_profile: Mutex::new(launch.profile.clone()),
+                workspace_watch,
             };
             let handle = app.handle().clone();
             app.manage(state);

@@ -54,6 +54,10 @@ Limits:
 #[derive(Parser, Debug)]
 #[command(name = "tokendesk", version, after_help = AFTER_HELP)]
 pub struct Cli {
+    /// Open this workspace (a folder of profile files, e.g. a git checkout) beside the local
+    /// profiles; repeatable. Also: $TOKENDESK_WORKSPACE (a path list) and `workspace add`.
+    #[arg(long = "workspace", value_name = "DIR", global = true)]
+    pub workspaces: Vec<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -124,6 +128,9 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         url: String,
     },
+    /// Team workspaces: folders of profile files (TOML, no secret values) kept in git.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
     /// List the provider presets (Google, Entra ID, GitHub, Okta, Keycloak…): their parameters
     /// and what each sends and why. Use one with `profile add NAME --preset ID`.
     Presets {
@@ -150,6 +157,20 @@ pub enum Command {
     /// Write the man pages, or a shell's completion script (the packages install both).
     #[command(subcommand)]
     Generate(GenerateCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WorkspaceCommand {
+    /// Write the local profiles as files into DIR (no secret values: their sources only) and a
+    /// README for the team. Existing files are never overwritten.
+    Init { dir: std::path::PathBuf },
+    /// List the open workspaces' files and what is wrong with any of them (line and column).
+    /// Exit 1 when a file has a problem.
+    Status,
+    /// Open DIR on every run from now on (the app's Settings list).
+    Add { dir: std::path::PathBuf },
+    /// Stop opening DIR (its profiles stay until removed by hand).
+    Remove { dir: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -410,9 +431,9 @@ pub enum ProfileCommand {
     /// Store the private key of a profile's TLS client certificate (a PEM file, `-` for stdin)
     /// in the OS keychain, replacing the one stored.
     SetTlsKey { profile: String, file: String },
-    /// Change a profile's authorization details (RFC 9396) and CIBA settings; what is not
-    /// given stays as it is.
-    Edit(EditArgs),
+    /// Change where a profile's secrets come from (keychain, command, environment variable), its
+    /// authorization details (RFC 9396) and CIBA settings; what is not given stays as it is.
+    Edit(Box<EditArgs>),
 }
 
 /// The authorization details and CIBA settings of `profile add` and `profile edit`.
@@ -455,11 +476,51 @@ pub struct RichArgs {
 pub struct EditArgs {
     pub profile: String,
     #[command(flatten)]
+    pub sources: SourceArgs,
+    /// Keep the client secret in the OS keychain again (set it with `profile add` or the app).
+    #[arg(long, conflicts_with_all = ["secret_command", "secret_env"])]
+    pub secret_keychain: bool,
+    /// Keep the private key in the OS keychain again (`profile set-key`).
+    #[arg(long, conflicts_with_all = ["key_command", "key_env"])]
+    pub key_keychain: bool,
+    /// Keep the TLS key in the OS keychain again (`profile set-tls-key`).
+    #[arg(long, conflicts_with_all = ["tls_key_command", "tls_key_env"])]
+    pub tls_key_keychain: bool,
+    #[command(flatten)]
     pub rich: RichArgs,
     /// Stop sending `resource` (RFC 8707): for a provider that refuses it (`invalid_target`, as
     /// Microsoft Entra ID does for some values). The token may then not be meant for the API.
     #[arg(long)]
     pub no_resource: bool,
+}
+
+/// Where the client secret and keys come from, when not the OS keychain: a command (one
+/// argument, split into words as a shell would, but run without one) or an environment variable.
+#[derive(Args, Debug, Default)]
+pub struct SourceArgs {
+    /// Read the client secret from a command's output (its first line), e.g. 'pass show
+    /// team/op/client', 'op read op://team/op/secret', 'vault kv get -field=secret kv/op'. Run
+    /// without a shell when a token is needed; the value is held in memory only.
+    #[arg(long, value_name = "COMMAND", conflicts_with = "secret_env")]
+    pub secret_command: Option<String>,
+    /// Read the client secret from this environment variable (CI jobs).
+    #[arg(long, value_name = "VAR")]
+    pub secret_env: Option<String>,
+    /// Read the private key (PEM) from a command's output.
+    #[arg(long, value_name = "COMMAND", conflicts_with = "key_env")]
+    pub key_command: Option<String>,
+    /// Read the private key (PEM) from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub key_env: Option<String>,
+    /// Read the TLS client certificate's key (PEM) from a command's output.
+    #[arg(long, value_name = "COMMAND", conflicts_with = "tls_key_env")]
+    pub tls_key_command: Option<String>,
+    /// Read the TLS client certificate's key (PEM) from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub tls_key_env: Option<String>,
+    /// How long a secret command may run before it counts as hung (default 10 s).
+    #[arg(long, value_name = "SECONDS")]
+    pub secret_timeout: Option<u32>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -559,6 +620,8 @@ fn grant_parser() -> impl clap::builder::TypedValueParser<Value = tokendesk_core
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("tls_key_source")
+    .args(["tls_key_file", "tls_key_command", "tls_key_env"])))]
 pub struct ProfileAddArgs {
     pub name: String,
     /// Start from a provider preset (`tokendesk presets` lists them): its endpoints, scopes,
@@ -591,7 +654,7 @@ pub struct ProfileAddArgs {
     #[arg(long, required_unless_present = "from_api")]
     pub client_id: Option<String>,
     /// Read the client secret from stdin (one line).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["secret_command", "secret_env"])]
     pub client_secret_stdin: bool,
     /// Start from an API URL: its protected-resource metadata (RFC 9728) names the
     /// authorization server and the `resource` every token is requested for (RFC 8707); see
@@ -619,7 +682,7 @@ pub struct ProfileAddArgs {
     pub auth_method: Option<AuthMethodArg>,
     /// The client's private key, a PEM file (`-`: stdin), stored in the OS keychain: for
     /// private-key-jwt, signed request objects, the JWT-bearer grant and signed step bodies.
-    #[arg(long, value_name = "FILE", conflicts_with = "client_secret_stdin")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["client_secret_stdin", "key_command", "key_env"])]
     pub private_key_file: Option<String>,
     /// With private-key-jwt: the signing algorithm of the assertion.
     /// Default: RS256, or HS256 with client-secret-jwt.
@@ -662,7 +725,7 @@ pub struct ProfileAddArgs {
     #[arg(long, value_enum, value_name = "ALG")]
     pub dpop: Option<DpopAlgArg>,
     /// A TLS client certificate (PEM file, chain after it) for mutual TLS (RFC 8705).
-    #[arg(long, value_name = "FILE", requires = "tls_key_file")]
+    #[arg(long, value_name = "FILE", requires = "tls_key_source")]
     pub tls_cert: Option<String>,
     /// The private key of --tls-cert (PEM file); it is stored in the OS keychain.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
@@ -735,6 +798,8 @@ pub struct ProfileAddArgs {
     /// An API URL for copied curl lines.
     #[arg(long)]
     pub api_url: Option<String>,
+    #[command(flatten)]
+    pub sources: SourceArgs,
     #[command(flatten)]
     pub rich: RichArgs,
 }

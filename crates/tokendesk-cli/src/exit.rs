@@ -35,7 +35,7 @@ pub fn code_for(e: &Error) -> u8 {
         }
         ErrorCode::Network | ErrorCode::Timeout | ErrorCode::Tls => UNREACHABLE,
         ErrorCode::NotFound => NOT_FOUND,
-        ErrorCode::Keychain | ErrorCode::Storage => LOCAL,
+        ErrorCode::Keychain | ErrorCode::Storage | ErrorCode::SecretSource => LOCAL,
         ErrorCode::Cancelled => CANCELLED,
         ErrorCode::InvalidInput => 2,
         _ => 1,

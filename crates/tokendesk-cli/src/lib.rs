@@ -22,7 +22,7 @@ use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
     credential, discover, doctor, exec, from_api, generate, inspect, list, login, open, ops,
-    presets, profile, request, sandbox, token,
+    presets, profile, request, sandbox, token, workspace,
 };
 use tokendesk_core::events::NoEvents;
 use tokendesk_core::{Core, Result};
@@ -98,7 +98,13 @@ fn done(result: Result<()>) -> ExitCode {
 /// Commands that choose their own exit code (a request's status, an exec'd command's).
 async fn run(cli: Cli) -> Result<ExitCode> {
     let core = open(&cli)?;
+    let dirs = core.workspace_dirs(&cli.workspaces);
+    let status_cmd = matches!(cli.command, Command::Workspace(_));
+    if !dirs.is_empty() && !status_cmd {
+        workspace::open(&core, &dirs, false);
+    }
     let done = match &cli.command {
+        Command::Workspace(w) => return workspace::run(&core, w, &dirs),
         Command::Request(args) => return request::run(&core, args).await,
         Command::Exec(args) => return exec::run(&core, args).await,
         Command::Credential(c) => return credential::run(&core, c).await,
@@ -145,7 +151,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::ClientMetadata { name, url } => from_api::client_metadata(name, url),
         Command::Sandbox(args) => sandbox::run(&core, args).await,
         Command::Open { profile } => open::run(&core, profile.as_deref()),
-        Command::Agent { idle_exit } => agent_command(core.clone(), *idle_exit).await,
+        Command::Agent { idle_exit } => {
+            // The agent follows the workspaces' files while it runs (a `git pull`).
+            let _watch = (!dirs.is_empty())
+                .then(|| {
+                    tokendesk_core::workspace::watch::WorkspaceWatch::start(
+                        core.clone(),
+                        dirs.clone(),
+                    )
+                })
+                .transpose()?;
+            agent_command(core.clone(), *idle_exit).await
+        }
         Command::Presets { preset, json } => presets::run(preset.as_deref(), *json),
         Command::Generate(g) => generate::run(g),
     };

@@ -3038,3 +3038,236 @@ fn a_resource_the_provider_refuses_says_how_to_try_without_it() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--secret-env` and `--secret-command`: the secret from the job's environment or a command,
+/// never stored; `profile edit` switches between them and back to the keychain.
+#[test]
+fn secrets_from_an_environment_variable_and_a_command() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "ci",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "cc-basic",
+            "--grant",
+            "client-credentials",
+            "--secret-env",
+            "CI_CLIENT_SECRET",
+        ],
+    ));
+    let missing = run(home.path(), &["token", "ci"]);
+    assert_eq!(code(&missing), 7, "a local problem");
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        said.contains("$CI_CLIENT_SECRET") && said.contains("not set"),
+        "{said}"
+    );
+    let token = tokendesk(home.path())
+        .args(["token", "ci"])
+        .env("CI_CLIENT_SECRET", "cc-basic-secret")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        !ok(&token).trim().is_empty(),
+        "a token with the variable set"
+    );
+    let shown = ok(&run(home.path(), &["profile", "show", "ci"]));
+    assert!(
+        shown.contains("from environment variable $CI_CLIENT_SECRET"),
+        "{shown}"
+    );
+
+    // Switched to a command: split like a shell would, run without one.
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "edit",
+            "ci",
+            "--secret-command",
+            // Made inside, so the command line itself does not hold the value.
+            "sh -c 'printf \"cc-basic-%s\\n\" secret'",
+            "--secret-timeout",
+            "5",
+        ],
+    ));
+    ok(&run(home.path(), &["refresh", "ci"]));
+    let core = app_core(home.path());
+    let stored = core.profile("ci").unwrap();
+    assert_eq!(
+        serde_json::to_value(&stored.config.secrets.client_secret).unwrap(),
+        serde_json::json!({
+            "from": "command",
+            "argv": ["sh", "-c", "printf \"cc-basic-%s\\n\" secret"],
+            "timeout_secs": 5
+        })
+    );
+    // A failing command: its stderr shown, the exit code of a local problem.
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "edit",
+            "ci",
+            "--secret-command",
+            "sh -c 'echo vault is sealed >&2; exit 2'",
+        ],
+    ));
+    let failed = run(home.path(), &["refresh", "ci"]);
+    assert_eq!(code(&failed), 7);
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.contains("vault is sealed"), "{said}");
+    // Back to the keychain, where no secret is stored yet.
+    ok(&run(
+        home.path(),
+        &["profile", "edit", "ci", "--secret-keychain"],
+    ));
+    let shown = ok(&run(home.path(), &["profile", "show", "ci"]));
+    assert!(
+        shown.contains("\"client_secret\": \"not stored\""),
+        "{shown}"
+    );
+    // Both sources at once is a usage error.
+    let both = run(
+        home.path(),
+        &[
+            "profile",
+            "edit",
+            "ci",
+            "--secret-env",
+            "A",
+            "--secret-command",
+            "b",
+        ],
+    );
+    assert_eq!(code(&both), 2);
+    // Nothing of the secret in the home.
+    for (path, bytes) in tokendesk_testkit::all_bytes(home.path()) {
+        assert!(
+            !contains(&bytes, "cc-basic-secret"),
+            "the secret is in {}",
+            path.display()
+        );
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@tokendesk.invalid")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@tokendesk.invalid")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A team's workspace in a real git repository: one machine writes its profiles with
+/// `workspace init` and pushes; another clones, opens it with $TOKENDESK_WORKSPACE, gets a token
+/// (its secret from the job's environment); a change pushed by the first shows up in the
+/// second's command line after `git pull`, the token kept.
+#[test]
+fn a_workspace_in_git_shared_by_two_clones() {
+    let p = Provider::start(&[]);
+    let root = tempfile::tempdir().unwrap();
+    let origin = root.path().join("origin.git");
+    std::fs::create_dir(&origin).unwrap();
+    git(&origin, &["init", "-q", "--bare", "-b", "main"]);
+    let (one, two) = (root.path().join("one"), root.path().join("two"));
+    git(
+        root.path(),
+        &["clone", "-q", origin.to_str().unwrap(), "one"],
+    );
+
+    // Machine one: a local profile whose secret comes from the environment, written as files.
+    let home1 = tempfile::tempdir().unwrap();
+    ok(&run(
+        home1.path(),
+        &[
+            "profile",
+            "add",
+            "gateway",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "cc-basic",
+            "--grant",
+            "client-credentials",
+            "--env",
+            "test",
+            "--secret-env",
+            "TEAM_CC_SECRET",
+        ],
+    ));
+    ok(&run(
+        home1.path(),
+        &["workspace", "init", one.to_str().unwrap()],
+    ));
+    let file = one.join("test/gateway.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("var = \"TEAM_CC_SECRET\""), "{text}");
+    git(&one, &["checkout", "-q", "-b", "main"]);
+    git(&one, &["add", "."]);
+    git(&one, &["commit", "-q", "-m", "Team profiles"]);
+    git(&one, &["push", "-q", "origin", "main"]);
+
+    // Machine two: a clone, opened through the environment variable.
+    git(
+        root.path(),
+        &["clone", "-q", "-b", "main", origin.to_str().unwrap(), "two"],
+    );
+    let home2 = tempfile::tempdir().unwrap();
+    let on_two = |args: &[&str]| {
+        tokendesk(home2.path())
+            .args(args)
+            .env("TOKENDESK_WORKSPACE", &two)
+            .env("TEAM_CC_SECRET", "cc-basic-secret")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let list = ok(&on_two(&["list"]));
+    assert!(
+        list.contains("gateway") && list.contains("test/gateway.toml"),
+        "{list}"
+    );
+    assert!(!ok(&on_two(&["token", "gateway"])).trim().is_empty());
+
+    // Machine one renames the profile and adds a scope, commits and pushes; two pulls.
+    let changed = text.replace("name = \"gateway\"", "name = \"gateway-eu\"");
+    std::fs::write(&file, changed).unwrap();
+    git(&one, &["commit", "-q", "-am", "Rename the gateway"]);
+    git(&one, &["push", "-q", "origin", "main"]);
+    git(&two, &["pull", "-q", "--ff-only"]);
+    let list = ok(&on_two(&["list"]));
+    assert!(
+        list.contains("gateway-eu"),
+        "the pulled change is seen: {list}"
+    );
+    assert!(
+        list.contains("valid"),
+        "the token stays with the profile's id: {list}"
+    );
+
+    // A broken file in the pull is named with its line; the other profiles still work.
+    std::fs::write(two.join("broken.toml"), "id = \"x\"\nname = \n").unwrap();
+    let status = on_two(&["workspace", "status"]);
+    assert_eq!(code(&status), 1);
+    let said = String::from_utf8_lossy(&status.stdout);
+    assert!(said.contains("broken.toml:2:"), "{said}");
+    assert!(said.contains("test/gateway.toml  gateway-eu"), "{said}");
+    ok(&on_two(&["token", "gateway-eu"]));
+}

@@ -15,6 +15,9 @@ pub enum ErrorCode {
     Conflict,
     /// The OS keychain is unreachable or refused.
     Keychain,
+    /// A profile's secret command failed, hung or printed nothing, or its environment variable
+    /// is not set.
+    SecretSource,
     /// The local database failed.
     Storage,
     /// The provider could not be reached.

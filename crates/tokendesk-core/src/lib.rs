@@ -39,6 +39,7 @@ pub mod redact;
 pub mod refresher;
 pub mod resource;
 pub mod secret;
+pub mod secret_source;
 pub mod settings;
 pub mod steps;
 pub mod store;
@@ -46,6 +47,7 @@ pub mod template;
 pub mod token;
 pub mod tray;
 pub mod warnings;
+pub mod workspace;
 pub mod www_authenticate;
 
 pub use api::{

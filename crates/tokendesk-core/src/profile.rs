@@ -329,6 +329,9 @@ pub struct ProfileConfig {
     /// The provider preset the profile was made from: its quirks apply, its known errors
     /// are explained.
     pub preset: Option<crate::catalog::PresetRef>,
+    /// Where the client secret, private key and TLS key come from: the OS keychain (default),
+    /// a command or an environment variable. Sources only, never values.
+    pub secrets: crate::secret_source::SecretSources,
 }
 
 /// A stored profile.
@@ -517,6 +520,9 @@ impl ProfileConfig {
         }
         if self.client_id.trim().is_empty() {
             err("client_id", "The client id is required.".into());
+        }
+        for f in self.secrets.check() {
+            err(&f.field, f.message);
         }
         if let Some(issuer) = &self.issuer
             && let Err(m) = check_issuer(issuer)

@@ -14,6 +14,7 @@ import type { GrantKind } from './bindings/GrantKind';
 import type { Param } from './bindings/Param';
 import type { PresetRef } from './bindings/PresetRef';
 import type { ProfileConfig } from './bindings/ProfileConfig';
+import type { SecretSources } from './bindings/SecretSources';
 import type { Step } from './bindings/Step';
 import { fieldKey } from './fieldErrors';
 import { formatScopes, parseScopes } from './scopes';
@@ -104,6 +105,8 @@ export interface ProfileForm {
   preset: PresetRef | null;
   /** Where the client's dynamic registration is managed (RFC 7592); kept as it is. */
   registration_client_uri: string | null;
+  /** Where the secrets come from (keychain, command, variable); kept as it is through edits. */
+  secrets: SecretSources;
 }
 
 /** The core's defaults (`RefreshPolicy::default()`, `GrantKind::default()`). */
@@ -160,6 +163,16 @@ export function emptyConfig(): ProfileConfig {
     api_url: null,
     preset: null,
     registration_client_uri: null,
+    secrets: emptySecrets(),
+  };
+}
+
+/** The core's `SecretSources::default()`: every secret in the OS keychain. */
+export function emptySecrets(): SecretSources {
+  return {
+    client_secret: { from: 'keychain' },
+    private_key: { from: 'keychain' },
+    tls_key: { from: 'keychain' },
   };
 }
 
@@ -214,6 +227,7 @@ export function configOf(p: ProfileConfig): ProfileConfig {
     api_url: p.api_url,
     preset: p.preset,
     registration_client_uri: p.registration_client_uri ?? null,
+    secrets: p.secrets ?? emptySecrets(),
   };
 }
 
@@ -295,6 +309,7 @@ export function formFromConfig(c: ProfileConfig): ProfileForm {
     api_url: c.api_url ?? '',
     preset: c.preset,
     registration_client_uri: c.registration_client_uri ?? null,
+    secrets: c.secrets ?? emptySecrets(),
     refresh: {
       auto: c.refresh.auto,
       remaining_percent: String(c.refresh.remaining_percent),
@@ -417,6 +432,7 @@ export function configFromForm(f: ProfileForm): Converted {
     api_url: opt(f.api_url),
     preset: f.preset,
     registration_client_uri: f.registration_client_uri,
+    secrets: f.secrets,
   };
   return { config, rows, errors };
 }

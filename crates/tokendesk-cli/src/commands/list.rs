@@ -7,6 +7,7 @@ use crate::output::{left, table};
 pub fn run(core: &Core) -> Result<()> {
     let now = core.now();
     let tokens = core.tokens()?;
+    let origins = core.origins()?;
     let rows: Vec<Vec<String>> = core
         .list_profiles()?
         .into_iter()
@@ -32,6 +33,15 @@ pub fn run(core: &Core) -> Result<()> {
                 t.and_then(|t| t.refresh_count)
                     .map(|c| c.to_string())
                     .unwrap_or_default(),
+                origins
+                    .iter()
+                    .find(|o| o.profile_id == p.id)
+                    .map(|o| {
+                        let ws = std::path::Path::new(&o.workspace);
+                        let name = ws.file_name().unwrap_or(ws.as_os_str());
+                        format!("{}/{}", name.to_string_lossy(), o.file)
+                    })
+                    .unwrap_or_else(|| "local".into()),
             ]
         })
         .collect();
@@ -50,6 +60,7 @@ pub fn run(core: &Core) -> Result<()> {
             "ACCESS",
             "REFRESH",
             "REFRESHES",
+            "FROM",
         ],
         &rows,
     );

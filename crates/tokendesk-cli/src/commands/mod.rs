@@ -15,5 +15,7 @@ pub mod presets;
 pub mod profile;
 pub mod request;
 pub mod sandbox;
+pub mod sources;
 pub mod step_up;
 pub mod token;
+pub mod workspace;

@@ -10,7 +10,7 @@ use tokendesk_core::import::{self, Format};
 use tokendesk_core::profile::{
     AssertionAlg, AuthMethod, ClientAssertion, Endpoints, GrantKind, Param, ProfileConfig, export,
 };
-use tokendesk_core::secret::Sensitive;
+use tokendesk_core::secret::{SecretKind, Sensitive};
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
 use crate::cli::{
@@ -269,6 +269,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         None => config,
     };
     apply_rich(&mut config, &a.rich)?;
+    super::sources::apply(&mut config, &a.sources, &[])?;
     if a.subject_profile.is_some() && config.grant != GrantKind::TokenExchange {
         return Err(Error::new(
             ErrorCode::InvalidInput,
@@ -282,6 +283,8 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         return crate::commands::from_api::add(core, a, config, url).await;
     }
     let uses_key = config.key_is_credential();
+    // A credential from a command or a variable is not asked for.
+    let credential_elsewhere = !config.secrets.of(credential_of(&config)).is_keychain();
     let wrong = match (
         uses_key,
         a.private_key_file.is_some(),
@@ -309,12 +312,12 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         Some(read_key_file(file)?)
     } else if a.client_secret_stdin {
         Some(read_secret_line()?)
-    } else if config.auth_method.needs_secret() && !uses_key {
+    } else if config.auth_method.needs_secret() && !uses_key && !credential_elsewhere {
         prompt_secret(&config.name)?
     } else {
         None
     };
-    if config.auth_method.needs_secret() && secret.is_none() {
+    if config.auth_method.needs_secret() && secret.is_none() && !credential_elsewhere {
         eprintln!(
             "{}",
             if uses_key {
@@ -371,6 +374,15 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
 pub async fn edit(core: &Core, a: &EditArgs) -> Result<()> {
     let profile = core.profile(&a.profile)?;
     let mut config = profile.config.clone();
+    let to_keychain: Vec<SecretKind> = [
+        (a.secret_keychain, SecretKind::ClientSecret),
+        (a.key_keychain, SecretKind::PrivateKey),
+        (a.tls_key_keychain, SecretKind::TlsKey),
+    ]
+    .into_iter()
+    .filter_map(|(on, kind)| on.then_some(kind))
+    .collect();
+    super::sources::apply(&mut config, &a.sources, &to_keychain)?;
     apply_rich(&mut config, &a.rich)?;
     if a.no_resource {
         config.resource = None;
@@ -515,25 +527,30 @@ pub async fn show(core: &Core, name: &str) -> Result<()> {
     } else {
         "client_secret"
     };
-    v[credential] = if core.has_client_secret(&p.id).await? {
-        "stored in the OS keychain"
+    let kind = if credential == "private_key" {
+        SecretKind::PrivateKey
     } else {
-        "not stored"
-    }
-    .into();
+        SecretKind::ClientSecret
+    };
+    v[credential] = stored(&p, kind, core.has_client_secret(&p.id).await?).into();
     if p.config.tls_client_cert.is_some() {
-        v["tls_key"] = if core.has_tls_key(&p.id).await? {
-            "stored in the OS keychain"
-        } else {
-            "not stored"
-        }
-        .into();
+        v["tls_key"] = stored(&p, SecretKind::TlsKey, core.has_tls_key(&p.id).await?).into();
     }
     if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("raw");
     }
     println!("{}", serde_json::to_string_pretty(&v)?);
     Ok(())
+}
+
+/// Where a secret is, in words: a command or a variable is named, not run.
+fn stored(p: &tokendesk_core::profile::Profile, kind: SecretKind, present: bool) -> String {
+    let source = p.config.secrets.of(kind);
+    match (source.is_keychain(), present) {
+        (true, true) => "stored in the OS keychain".into(),
+        (true, false) => "not stored".into(),
+        (false, _) => format!("from {}", source.describe()),
+    }
 }
 
 pub async fn rm(core: &Core, name: &str, deregister: bool) -> Result<()> {
@@ -649,21 +666,29 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
     for p in plan.profiles {
         let config = p.config;
         let uses_key = config.key_is_credential();
-        let found = p.secret.filter(|_| store_found).map(|s| s.value);
-        let secret = if found.is_some() || !config.auth_method.needs_secret() || uses_key {
-            found
-        } else if a.client_secret_stdin {
-            Some(read_secret_line()?)
-        } else {
-            prompt_secret(&config.name)?
-        };
-        notes.push(if !config.auth_method.needs_secret() || secret.is_some() {
-            ""
-        } else if uses_key {
-            " (no private key yet: tokendesk profile set-key)"
-        } else {
-            " (no client secret yet)"
-        });
+        // Nor is a secret asked for that comes from a command or a variable.
+        let elsewhere = !config.secrets.of(credential_of(&config)).is_keychain();
+        let found = p
+            .secret
+            .filter(|_| store_found && !elsewhere)
+            .map(|s| s.value);
+        let secret =
+            if found.is_some() || !config.auth_method.needs_secret() || uses_key || elsewhere {
+                found
+            } else if a.client_secret_stdin {
+                Some(read_secret_line()?)
+            } else {
+                prompt_secret(&config.name)?
+            };
+        notes.push(
+            if !config.auth_method.needs_secret() || secret.is_some() || elsewhere {
+                ""
+            } else if uses_key {
+                " (no private key yet: tokendesk profile set-key)"
+            } else {
+                " (no client secret yet)"
+            },
+        );
         items.push(ImportItem { config, secret });
     }
     let created = core.import_profiles(items, a.rename).await?;
@@ -739,4 +764,17 @@ pub async fn set_tls_key(core: &Core, name: &str, file: &str) -> Result<()> {
         p.config.name
     );
     Ok(())
+}
+
+/// The keychain entry (and so the source) of the client's credential: the private key when
+/// the key is the credential, else the secret the auth method sends.
+fn credential_of(config: &ProfileConfig) -> SecretKind {
+    if config.key_is_credential() {
+        SecretKind::PrivateKey
+    } else {
+        config
+            .auth_method
+            .credential()
+            .unwrap_or(SecretKind::ClientSecret)
+    }
 }

@@ -20,8 +20,7 @@ impl Core {
         scrub: &[&str],
     ) -> Result<(Call<'a>, Option<Sensitive<String>>)> {
         let mut secret = self
-            .vault
-            .get(&profile.id, credential_kind(&profile.config))
+            .secret(profile, credential_kind(&profile.config))
             .await?;
         if profile.config.generated_secret.is_some() {
             secret = self.generated_secret(profile, secret.as_ref())?;
@@ -116,7 +115,7 @@ impl Core {
         let c = &profile.config;
         let identity_pem = match &c.tls_client_cert {
             None => None,
-            Some(cert) => match self.vault.get(&profile.id, SecretKind::TlsKey).await? {
+            Some(cert) => match self.secret(profile, SecretKind::TlsKey).await? {
                 Some(key) => Some(TlsSetup::identity(cert, &key)),
                 None if !key_required => None,
                 None => {

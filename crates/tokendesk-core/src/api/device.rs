@@ -238,7 +238,7 @@ impl Core {
             inputs.id_token = self.token_value(&profile.id, SecretKind::IdToken).await?;
         }
         if profile.config.signed_request {
-            inputs.signing_key = self.vault.get(&profile.id, SecretKind::PrivateKey).await?;
+            inputs.signing_key = self.secret(&profile, SecretKind::PrivateKey).await?;
         }
         // Listen before asking: the provider may ping as soon as the user approves.
         let socket = match c.mode {

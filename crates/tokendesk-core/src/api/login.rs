@@ -162,7 +162,7 @@ impl Core {
                 .append_pair("dpop_jkt", key.thumbprint());
         }
         if profile.config.signed_request {
-            let key = self.vault.get(&profile.id, SecretKind::PrivateKey).await?;
+            let key = self.secret(&profile, SecretKind::PrivateKey).await?;
             auth.url = flow::request_object::wrap(&profile, &auth.url, key.as_ref(), self.now())?;
         }
         if flow::par::wanted(&profile) {

@@ -17,8 +17,10 @@ mod provider_calls;
 mod request;
 mod resource;
 mod reveal;
+mod secrets;
 mod steps;
 mod tokens;
+mod workspaces;
 
 pub use device::{CibaLoginOptions, CibaLoginStarted, DeviceLoginStarted};
 pub use doctor::{Schedule, TypedSecrets};
@@ -88,6 +90,8 @@ pub struct Core {
     dpop_nonces: Arc<crate::dpop::Nonces>,
     /// The latest setup check of each profile in this process (for the support bundle).
     last_checks: Mutex<HashMap<ProfileId, crate::doctor::SetupReport>>,
+    /// Secrets read from commands in this process: memory only, never written.
+    command_answers: Mutex<secrets::CommandAnswers>,
 }
 
 impl Core {
@@ -108,6 +112,7 @@ impl Core {
             dpop_keys: Mutex::new(HashMap::new()),
             dpop_nonces: Arc::default(),
             last_checks: Mutex::new(HashMap::new()),
+            command_answers: Mutex::new(HashMap::new()),
         })
     }
 

@@ -41,6 +41,7 @@ impl Core {
         config.validate()?;
         self.check_links(None, &config)?;
         if let Some(secret) = &client_secret {
+            kept_in_keychain(&config, credential_kind(&config))?;
             check_credential(&config, secret)?;
         }
         let now = self.now();
@@ -76,6 +77,11 @@ impl Core {
         if profile.config.issuer != config.issuer {
             profile.metadata = None;
         }
+        if profile.config.secrets != config.secrets {
+            self.forget_command_answers(id);
+        }
+        // A workspace profile's file is the source of truth: it is written first.
+        self.write_back(id, &config)?;
         let old_name = std::mem::replace(&mut profile.config, config).name;
         profile.updated_at = self.now();
         self.store.update_profile(&profile)?;
@@ -121,8 +127,10 @@ impl Core {
     pub async fn delete_profile(&self, id: &ProfileId) -> Result<()> {
         let profile = self.profile_by_id(id)?;
         self.refuse_if_exchanged_from(&profile)?;
+        self.refuse_if_from_workspace(id)?;
         self.forget_values(id);
         self.forget_dpop_key(id);
+        self.forget_command_answers(id);
         self.vault.delete_all(id).await?;
         self.store.delete_profile(id)?;
         tracing::info!("profile deleted");
@@ -145,6 +153,7 @@ impl Core {
         let kind = credential_kind(&profile.config);
         match secret {
             Some(s) if !s.expose().is_empty() => {
+                kept_in_keychain(&profile.config, kind)?;
                 check_credential(&profile.config, &s)?;
                 self.vault.set(id, kind, s).await
             }
@@ -153,8 +162,17 @@ impl Core {
     }
 
     /// Whether the credential the profile's auth method needs is stored.
+    /// A secret from a command or an environment variable counts as there (it is not read).
     pub async fn has_client_secret(&self, id: &ProfileId) -> Result<bool> {
         let profile = self.profile_by_id(id)?;
+        if !profile
+            .config
+            .secrets
+            .of(credential_kind(&profile.config))
+            .is_keychain()
+        {
+            return Ok(true);
+        }
         Ok(self
             .vault
             .get(id, credential_kind(&profile.config))
@@ -169,6 +187,7 @@ impl Core {
         let profile = self.profile_by_id(id)?;
         match key {
             Some(k) if !k.expose().is_empty() => {
+                kept_in_keychain(&profile.config, SecretKind::TlsKey)?;
                 let Some(cert) = &profile.config.tls_client_cert else {
                     return Err(Error::invalid_field(
                         "tls_key",
@@ -199,6 +218,7 @@ impl Core {
         let profile = self.profile_by_id(id)?;
         match key {
             Some(k) if !k.expose().is_empty() => {
+                kept_in_keychain(&profile.config, SecretKind::PrivateKey)?;
                 crate::flow::assertion::signing_key(
                     profile.config.client_assertion.alg,
                     k.expose(),
@@ -210,12 +230,18 @@ impl Core {
     }
 
     pub async fn has_signing_key(&self, id: &ProfileId) -> Result<bool> {
-        self.profile_by_id(id)?;
+        let profile = self.profile_by_id(id)?;
+        if !profile.config.secrets.private_key.is_keychain() {
+            return Ok(true);
+        }
         Ok(self.vault.get(id, SecretKind::PrivateKey).await?.is_some())
     }
 
     pub async fn has_tls_key(&self, id: &ProfileId) -> Result<bool> {
-        self.profile_by_id(id)?;
+        let profile = self.profile_by_id(id)?;
+        if !profile.config.secrets.tls_key.is_keychain() {
+            return Ok(true);
+        }
         Ok(self.vault.get(id, SecretKind::TlsKey).await?.is_some())
     }
 
@@ -310,4 +336,23 @@ pub(super) fn check_credential(config: &ProfileConfig, value: &Sensitive<String>
         crate::flow::assertion::signing_key(config.client_assertion.alg, value.expose())?;
     }
     Ok(())
+}
+
+/// A value typed for a secret whose source is a command or a variable would lie unused in the
+/// keychain: refused, naming the source.
+fn kept_in_keychain(config: &ProfileConfig, kind: SecretKind) -> Result<()> {
+    let source = config.secrets.of(kind);
+    if source.is_keychain() {
+        return Ok(());
+    }
+    Err(Error::invalid_field(
+        kind.as_str(),
+        format!(
+            "Profile \"{}\" reads its {} from {}, not from the keychain. Switch its source to \
+             the keychain first to store a value.",
+            config.name,
+            kind.as_str().replace('_', " "),
+            source.describe()
+        ),
+    ))
 }

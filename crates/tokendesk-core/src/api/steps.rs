@@ -70,8 +70,7 @@ impl Core {
             .collect::<Result<_>>()?;
         if let Some(header) = step.jws_header.as_deref().filter(|h| !h.trim().is_empty()) {
             let key = self
-                .vault
-                .get(&profile.id, SecretKind::PrivateKey)
+                .secret(profile, SecretKind::PrivateKey)
                 .await?
                 .ok_or_else(|| {
                     Error::new(

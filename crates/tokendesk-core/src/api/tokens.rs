@@ -68,7 +68,7 @@ impl Core {
         let related = self.related_tokens(profile).await?;
         let values = self.run_steps(profile).await?;
         let signing_key = match spec.signs {
-            true => self.vault.get(&profile.id, SecretKind::PrivateKey).await?,
+            true => self.secret(profile, SecretKind::PrivateKey).await?,
             false => None,
         };
         let (mut call, secret) = self

@@ -37,6 +37,15 @@ const STEPS: &[&str] = &[
     CREATE INDEX exchanges_by_profile ON exchanges(profile_id, id);",
     // 2: application settings.
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    // 3: profiles that come from a workspace folder's files (issue #15): which file, and the
+    // file's size and modification time when it was last read.
+    "CREATE TABLE workspace_files (
+        profile_id TEXT PRIMARY KEY REFERENCES profiles(id) ON DELETE CASCADE,
+        workspace TEXT NOT NULL,
+        file TEXT NOT NULL,
+        stamp TEXT NOT NULL
+    );
+    CREATE INDEX workspace_files_by_workspace ON workspace_files(workspace);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

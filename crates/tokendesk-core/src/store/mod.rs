@@ -6,6 +6,8 @@ mod history;
 mod migrations;
 mod profiles;
 mod settings;
+mod workspaces;
+pub use workspaces::Origin;
 mod tokens;
 
 use std::path::Path;

@@ -12,6 +12,7 @@ import type { PresetRef } from "./PresetRef";
 import type { ProfileId } from "./ProfileId";
 import type { ProviderMetadata } from "./ProviderMetadata";
 import type { RefreshPolicy } from "./RefreshPolicy";
+import type { SecretSources } from "./SecretSources";
 import type { Step } from "./Step";
 import type { TokenExchange } from "./TokenExchange";
 
@@ -144,4 +145,9 @@ registration_client_uri?: string | null,
  * The provider preset the profile was made from: its quirks apply, its known errors
  * are explained.
  */
-preset: PresetRef | null, };
+preset: PresetRef | null, 
+/**
+ * Where the client secret, private key and TLS key come from: the OS keychain (default),
+ * a command or an environment variable. Sources only, never values.
+ */
+secrets: SecretSources, };

@@ -10,6 +10,7 @@ import type { JwtBearer } from "./JwtBearer";
 import type { Param } from "./Param";
 import type { PresetRef } from "./PresetRef";
 import type { RefreshPolicy } from "./RefreshPolicy";
+import type { SecretSources } from "./SecretSources";
 import type { Step } from "./Step";
 import type { TokenExchange } from "./TokenExchange";
 
@@ -138,4 +139,9 @@ registration_client_uri?: string | null,
  * The provider preset the profile was made from: its quirks apply, its known errors
  * are explained.
  */
-preset: PresetRef | null, };
+preset: PresetRef | null, 
+/**
+ * Where the client secret, private key and TLS key come from: the OS keychain (default),
+ * a command or an environment variable. Sources only, never values.
+ */
+secrets: SecretSources, };

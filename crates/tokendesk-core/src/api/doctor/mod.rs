@@ -145,7 +145,7 @@ impl Core {
             (SecretKind::PrivateKey, &mut creds.request_key),
         ];
         for (kind, slot) in kinds {
-            match self.vault.get(id, kind).await {
+            match self.secret_of(id, config, kind).await {
                 Ok(v) => *slot = v,
                 Err(e) => creds.keychain_error = Some(e.message),
             }

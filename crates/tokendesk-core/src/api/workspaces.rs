@@ -1,0 +1,419 @@
+//! Workspaces opened beside the local profiles: each file synced into the store under its
+//! stable id (so tokens, history, the refresher and the agent work as for any profile), edits
+//! written back to the file, and every file's problems said without disturbing the others.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::Core;
+use crate::error::{Error, ErrorCode, Result};
+use crate::events::CoreEvent;
+use crate::profile::{Profile, ProfileConfig, ProfileId};
+use crate::store::Origin;
+use crate::workspace::{self, FileProblem, FileStatus, WorkspaceStatus};
+
+/// The store's state entry holding the workspaces opened from Settings (a JSON list of paths).
+const SAVED: &str = "workspaces";
+
+/// A file's size and modification time: a changed stamp means read it again.
+fn stamp(path: &Path) -> String {
+    std::fs::metadata(path)
+        .map(|m| {
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
+            format!("{}:{t}", m.len())
+        })
+        .unwrap_or_default()
+}
+
+/// `None` for a file not read again (nothing to write), else its stamp.
+fn unchanged_stamp(st: String, unchanged: bool) -> Option<String> {
+    (!unchanged).then_some(st)
+}
+
+fn key(dir: &Path) -> String {
+    std::fs::canonicalize(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
+}
+
+fn problem(message: String) -> FileProblem {
+    FileProblem {
+        line: None,
+        column: None,
+        message,
+    }
+}
+
+impl Core {
+    /// The workspaces saved in settings (the app's list, `tokendesk workspace add`).
+    pub fn saved_workspaces(&self) -> Result<Vec<String>> {
+        Ok(self
+            .store
+            .state(SAVED)?
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
+    }
+
+    /// The workspaces to open: `extra` (the command line's `--workspace`), then
+    /// `$TOKENDESK_WORKSPACE` (a path list), then the saved ones; each once.
+    pub fn workspace_dirs(&self, extra: &[PathBuf]) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = extra.to_vec();
+        if let Some(v) = std::env::var_os(workspace::ENV) {
+            out.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
+        }
+        out.extend(
+            self.saved_workspaces()
+                .unwrap_or_default()
+                .into_iter()
+                .map(PathBuf::from),
+        );
+        let mut seen = Vec::new();
+        out.retain(|d| {
+            let key = key(d);
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
+        out
+    }
+
+    pub fn set_saved_workspaces(&self, dirs: &[String]) -> Result<()> {
+        self.store.put_state(SAVED, &serde_json::to_string(dirs)?)
+    }
+
+    /// Opens workspaces: each one's files read (unchanged ones skipped) and synced into the
+    /// store. A folder or file with a problem is reported in its status, never raised.
+    pub fn open_workspaces(&self, dirs: &[PathBuf]) -> Vec<WorkspaceStatus> {
+        dirs.iter().map(|d| self.sync_workspace(d, false)).collect()
+    }
+
+    /// Reads a workspace (every file with `full`, else only the files changed since the last
+    /// read) and syncs it; profiles whose file is gone are removed.
+    pub fn sync_workspace(&self, dir: &Path, full: bool) -> WorkspaceStatus {
+        let ws = key(dir);
+        let mut status = WorkspaceStatus {
+            dir: dir.display().to_string(),
+            files: Vec::new(),
+            problem: None,
+        };
+        let paths = match workspace::files(dir) {
+            Ok(p) => p,
+            Err(e) => {
+                status.problem = Some(format!(
+                    "Cannot read workspace {}: {e}. Check the path (Settings, --workspace, \
+                     ${}).",
+                    dir.display(),
+                    workspace::ENV
+                ));
+                return status;
+            }
+        };
+        let known = self.store.origins(Some(&ws)).unwrap_or_default();
+        let by_file: HashMap<&str, &Origin> = known.iter().map(|o| (o.file.as_str(), o)).collect();
+        let mut stored: HashMap<ProfileId, Profile> = match full {
+            true => HashMap::new(),
+            false => self
+                .store
+                .list_profiles()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+        };
+        let mut reads = Vec::with_capacity(paths.len());
+        let mut stamps = Vec::with_capacity(paths.len());
+        for path in &paths {
+            let rel = workspace::relative(dir, path);
+            let st = stamp(path);
+            // An unchanged file (same size and time) is not read again, nor written.
+            let unchanged = by_file
+                .get(rel.as_str())
+                .filter(|o| o.stamp == st)
+                .and_then(|o| stored.remove(&o.profile_id));
+            stamps.push(unchanged_stamp(st, unchanged.is_some()));
+            reads.push(match unchanged {
+                Some(p) => workspace::Read {
+                    file: rel,
+                    result: Ok(workspace::ProfileFile {
+                        id: p.id,
+                        config: p.config,
+                    }),
+                },
+                None => workspace::read(dir, path),
+            });
+        }
+        workspace::refuse_duplicates(&mut reads, &|id, file| {
+            known
+                .iter()
+                .any(|o| o.profile_id.as_str() == id && o.file == file)
+        });
+        let mut changed = false;
+        for (read, st) in reads.into_iter().zip(stamps) {
+            let mut file = FileStatus {
+                file: read.file.clone(),
+                id: None,
+                name: None,
+                problems: Vec::new(),
+            };
+            match read.result {
+                Ok(p) => {
+                    file.id = Some(p.id.to_string());
+                    file.name = Some(p.config.name.clone());
+                    let Some(st) = st else {
+                        status.files.push(file);
+                        continue;
+                    };
+                    match self.adopt(&ws, &read.file, &st, p) {
+                        Ok(c) => changed |= c,
+                        Err(e) => file.problems.push(problem(e.message)),
+                    }
+                }
+                Err(problems) => file.problems = problems,
+            }
+            status.files.push(file);
+        }
+        // Profiles whose file is gone (deleted, renamed, or now holding another id); a file that
+        // does not parse keeps its last good profile.
+        let now: HashMap<&str, Option<&str>> = status
+            .files
+            .iter()
+            .map(|f| (f.file.as_str(), f.id.as_deref()))
+            .collect();
+        for o in &known {
+            let keep = match now.get(o.file.as_str()) {
+                Some(Some(id)) => *id == o.profile_id.as_str(),
+                Some(None) => true,
+                None => false,
+            };
+            if !keep {
+                self.forget_values(&o.profile_id);
+                let _ = self.store.delete_profile(&o.profile_id);
+                changed = true;
+            }
+        }
+        if changed {
+            self.emit(CoreEvent::ProfilesChanged);
+        }
+        status
+    }
+
+    /// Re-reads one file of a workspace (a watcher saw it change) and syncs it; a deleted file
+    /// removes its profile.
+    pub fn sync_workspace_file(&self, dir: &Path, path: &Path) -> FileStatus {
+        let ws = key(dir);
+        let rel = workspace::relative(dir, path);
+        let mut file = FileStatus {
+            file: rel.clone(),
+            id: None,
+            name: None,
+            problems: Vec::new(),
+        };
+        let previous = self
+            .store
+            .origins(Some(&ws))
+            .unwrap_or_default()
+            .into_iter()
+            .find(|o| o.file == rel);
+        if !path.exists() {
+            if let Some(o) = previous {
+                self.forget_values(&o.profile_id);
+                let _ = self.store.delete_profile(&o.profile_id);
+                self.emit(CoreEvent::ProfilesChanged);
+            }
+            return file;
+        }
+        let read = workspace::read(dir, path);
+        match read.result {
+            Ok(p) => {
+                file.id = Some(p.id.to_string());
+                file.name = Some(p.config.name.clone());
+                // Another file of the workspace already has this id: a duplicate.
+                let taken =
+                    self.store.origin(&p.id).ok().flatten().filter(|o| {
+                        o.workspace == ws && o.file != rel && dir.join(&o.file).exists()
+                    });
+                if let Some(o) = taken {
+                    file.problems.push(problem(format!(
+                        "Duplicate id \"{}\": {} has it too. Give this file a new id.",
+                        p.id, o.file
+                    )));
+                    return file;
+                }
+                if let Some(o) = previous.filter(|o| o.profile_id != p.id) {
+                    self.forget_values(&o.profile_id);
+                    let _ = self.store.delete_profile(&o.profile_id);
+                }
+                match self.adopt(&ws, &rel, &stamp(path), p) {
+                    Ok(true) => self.emit(CoreEvent::ProfilesChanged),
+                    Ok(false) => {}
+                    Err(e) => file.problems.push(problem(e.message)),
+                }
+            }
+            Err(problems) => file.problems = problems,
+        }
+        file
+    }
+
+    /// Puts a file's profile in the store under its id; `true` when something changed.
+    fn adopt(&self, ws: &str, file: &str, st: &str, p: workspace::ProfileFile) -> Result<bool> {
+        let origin = Origin {
+            profile_id: p.id.clone(),
+            workspace: ws.to_owned(),
+            file: file.to_owned(),
+            stamp: st.to_owned(),
+        };
+        let changed = match self.store.get_profile(&p.id)? {
+            Some(existing) if existing.config == p.config => false,
+            Some(mut existing) => {
+                if existing.config.issuer != p.config.issuer {
+                    existing.metadata = None;
+                }
+                if existing.config.secrets != p.config.secrets {
+                    self.forget_command_answers(&p.id);
+                }
+                existing.config = p.config;
+                existing.updated_at = self.now();
+                self.store
+                    .update_profile(&existing)
+                    .map_err(|e| named(e, file))?;
+                true
+            }
+            None => {
+                let now = self.now();
+                self.store
+                    .insert_profile(&Profile {
+                        id: p.id.clone(),
+                        config: p.config,
+                        metadata: None,
+                        created_at: now,
+                        updated_at: now,
+                    })
+                    .map_err(|e| named(e, file))?;
+                true
+            }
+        };
+        self.store.put_origin(&origin)?;
+        Ok(changed)
+    }
+
+    /// Where a profile comes from: its workspace and file, `None` for a local profile.
+    pub fn origin(&self, id: &ProfileId) -> Result<Option<Origin>> {
+        self.store.origin(id)
+    }
+
+    pub fn origins(&self) -> Result<Vec<Origin>> {
+        self.store.origins(None)
+    }
+
+    /// Writes an edit of a workspace profile back to its file, in place (comments and key order
+    /// kept). Called before the store changes, so a file that cannot be written changes nothing.
+    pub(super) fn write_back(&self, id: &ProfileId, config: &ProfileConfig) -> Result<()> {
+        let Some(o) = self.store.origin(id)? else {
+            return Ok(());
+        };
+        let path = Path::new(&o.workspace).join(&o.file);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::new(
+                ErrorCode::Storage,
+                format!("Cannot read the profile's file {}: {e}.", path.display()),
+            )
+        })?;
+        let updated = workspace::file::update(&text, id, config).map_err(|p| {
+            Error::new(
+                ErrorCode::Conflict,
+                format!(
+                    "The profile's file {} does not parse ({p}); fix it first.",
+                    path.display()
+                ),
+            )
+        })?;
+        write_atomic(&path, &updated)?;
+        self.store.put_origin(&Origin {
+            stamp: stamp(&path),
+            ..o
+        })
+    }
+
+    /// Writes the local profiles as files into `dir` (no secret values: sources only) with a
+    /// README for the team; returns the files written. Existing files are not overwritten.
+    pub fn init_workspace(&self, dir: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let mut written = Vec::new();
+        let readme = dir.join("README.md");
+        if !readme.exists() {
+            std::fs::write(&readme, workspace::README).map_err(|e| io(&readme, e))?;
+            written.push(readme);
+        }
+        for p in self.store.list_profiles()? {
+            if self.store.origin(&p.id)?.is_some() {
+                continue;
+            }
+            let folder = match p.config.environment.trim() {
+                "" => dir.to_path_buf(),
+                env => dir.join(workspace::file_name(env).trim_end_matches(".toml")),
+            };
+            std::fs::create_dir_all(&folder).map_err(|e| io(&folder, e))?;
+            let path = folder.join(workspace::file_name(&p.config.name));
+            if path.exists() {
+                return Err(Error::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "{} exists already; nothing was overwritten. Move it away or init \
+                         another folder.",
+                        path.display()
+                    ),
+                ));
+            }
+            std::fs::write(&path, workspace::file::render(&p.id, &p.config))
+                .map_err(|e| io(&path, e))?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+
+    /// A workspace profile is removed by removing its file.
+    pub(super) fn refuse_if_from_workspace(&self, id: &ProfileId) -> Result<()> {
+        match self.store.origin(id)? {
+            Some(o) => Err(Error::new(
+                ErrorCode::Conflict,
+                format!(
+                    "This profile comes from the workspace file {}/{}: delete the file (and \
+                     commit) to remove it for the team.",
+                    o.workspace, o.file
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+fn named(mut e: Error, file: &str) -> Error {
+    if e.code == ErrorCode::Conflict {
+        e.message = format!(
+            "{} (a local profile or another workspace has this name; rename one).",
+            e.message.trim_end_matches('.')
+        );
+    }
+    let _ = file;
+    e
+}
+
+fn io(path: &Path, e: std::io::Error) -> Error {
+    Error::new(
+        ErrorCode::Storage,
+        format!("Cannot write {}: {e}.", path.display()),
+    )
+}
+
+/// Writes through a temporary file and a rename: a watcher or a reader never sees half a file.
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("toml.tokendesk-tmp");
+    std::fs::write(&tmp, text).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io(path, e))
+}

@@ -1,0 +1,60 @@
+//! Which profiles come from which workspace file, and the file's stamp (size and modification
+//! time) when it was last read: an unchanged file is not read again.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Store;
+use crate::error::Result;
+use crate::profile::ProfileId;
+
+/// Where a workspace profile comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub profile_id: ProfileId,
+    pub workspace: String,
+    pub file: String,
+    pub stamp: String,
+}
+
+fn origin(r: &rusqlite::Row<'_>) -> rusqlite::Result<Origin> {
+    Ok(Origin {
+        profile_id: ProfileId::from(r.get::<_, String>(0)?.as_str()),
+        workspace: r.get(1)?,
+        file: r.get(2)?,
+        stamp: r.get(3)?,
+    })
+}
+
+impl Store {
+    pub fn put_origin(&self, o: &Origin) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO workspace_files (profile_id, workspace, file, stamp) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(profile_id) DO UPDATE SET workspace = excluded.workspace,
+                 file = excluded.file, stamp = excluded.stamp",
+            params![o.profile_id.as_str(), o.workspace, o.file, o.stamp],
+        )?;
+        Ok(())
+    }
+
+    pub fn origin(&self, id: &ProfileId) -> Result<Option<Origin>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT profile_id, workspace, file, stamp FROM workspace_files WHERE profile_id = ?1",
+                [id.as_str()],
+                origin,
+            )
+            .optional()?)
+    }
+
+    /// Every workspace profile, or those of one workspace.
+    pub fn origins(&self, workspace: Option<&str>) -> Result<Vec<Origin>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT profile_id, workspace, file, stamp FROM workspace_files
+             WHERE ?1 IS NULL OR workspace = ?1 ORDER BY workspace, file",
+        )?;
+        let rows = stmt.query_map([workspace], origin)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,203 @@
+//! Workspaces: profile files synced into the store under their ids, tokens kept across file
+//! changes, edits written back in place, bad files reported without disturbing the others.
+
+use std::path::Path;
+
+use tokendesk_core::profile::{AuthMethod, ProfileId};
+use tokendesk_core::workspace;
+use tokendesk_testkit::*;
+
+fn write(dir: &Path, file: &str, text: &str) {
+    let path = dir.join(file);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn cc_file(p: &Provider, id: &str, name: &str) -> String {
+    format!(
+        "# Shared by the team.\nid = \"{id}\"\nname = \"{name}\"\nissuer = \"{}\"\nclient_id = \"cc-post\"\nauth_method = \"client_secret_post\" # the gateway wants it in the body\ngrant = \"client_credentials\"\nscopes = [\"api:read\"]\n\n[secrets.client_secret]\nfrom = \"command\"\nargv = [\"sh\", \"-c\", \"printf 'cc-post-%s' secret\"]\n",
+        p.issuer
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_workspace_profile_gets_tokens_keeps_them_across_changes_and_is_written_back() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let ws = tempfile::tempdir().unwrap();
+    write(
+        ws.path(),
+        "test/gateway.toml",
+        &cc_file(&p, "gw-1", "gateway"),
+    );
+    write(
+        ws.path(),
+        "broken.toml",
+        "id = \"b-1\"\nname = \"broken\"\nclient_id = \n",
+    );
+
+    let status = t.core.open_workspaces(&[ws.path().to_path_buf()]);
+    let files = &status[0].files;
+    assert_eq!(files.len(), 2);
+    let broken = files.iter().find(|f| f.file == "broken.toml").unwrap();
+    assert_eq!(broken.problems[0].line, Some(3), "{:?}", broken.problems);
+    let id = ProfileId::from("gw-1");
+    let profile = t.core.profile("gateway").unwrap();
+    assert_eq!(profile.id, id, "keyed by the file's id");
+    assert_eq!(
+        profile.config.environment, "test",
+        "the subfolder is the environment"
+    );
+    assert_eq!(
+        t.core.origin(&id).unwrap().unwrap().file,
+        "test/gateway.toml"
+    );
+    // Everything works as for a local profile: a token from the real provider.
+    t.core.fetch_token(&id).await.unwrap();
+
+    // A change on disk (a git pull): the profile follows, its token stays.
+    let changed = cc_file(&p, "gw-1", "gateway-renamed");
+    write(ws.path(), "test/gateway.toml", &changed);
+    let file = t
+        .core
+        .sync_workspace_file(ws.path(), &ws.path().join("test/gateway.toml"));
+    assert!(file.problems.is_empty(), "{:?}", file.problems);
+    assert_eq!(
+        t.core.profile("gw-1").unwrap().config.name,
+        "gateway-renamed"
+    );
+    assert!(
+        t.core.token(&id).unwrap().is_some(),
+        "the token is keyed by the id, not the name"
+    );
+
+    // An edit in the app writes the file back in place: comments and order kept.
+    let mut config = t.core.profile("gw-1").unwrap().config;
+    config.scopes = vec!["api:read".into(), "api:write".into()];
+    t.core.update_profile(&id, config).await.unwrap();
+    let text = std::fs::read_to_string(ws.path().join("test/gateway.toml")).unwrap();
+    assert!(
+        text.starts_with("# Shared by the team.\nid = \"gw-1\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("auth_method = \"client_secret_post\" # the gateway wants it in the body"),
+        "{text}"
+    );
+    assert!(
+        text.contains("scopes = [\"api:read\", \"api:write\"]"),
+        "{text}"
+    );
+    assert!(!text.contains("cc-post-secret"), "never a secret value");
+
+    // Deleting it through TokenDesk is refused: the file is the team's.
+    let e = t.core.delete_profile(&id).await.unwrap_err();
+    assert!(e.message.contains("test/gateway.toml"), "{}", e.message);
+
+    // A file that stops parsing keeps the last good profile; a removed file removes it.
+    write(ws.path(), "test/gateway.toml", "id = \"gw-1\"\nname = [");
+    let file = t
+        .core
+        .sync_workspace_file(ws.path(), &ws.path().join("test/gateway.toml"));
+    assert!(!file.problems.is_empty());
+    assert!(
+        t.core.profile("gw-1").is_ok(),
+        "a broken file disturbs nothing"
+    );
+    std::fs::remove_file(ws.path().join("test/gateway.toml")).unwrap();
+    t.core.sync_workspace(ws.path(), false);
+    assert!(t.core.profile("gw-1").is_err(), "its file is gone");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn init_writes_local_profiles_as_files_that_open_as_the_same_profiles() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let local = t
+        .add(
+            cc_config(&p, "cc-post", AuthMethod::ClientSecretPost),
+            Some("cc-post-secret"),
+        )
+        .await;
+    t.core.fetch_token(&local.id).await.unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let written = t.core.init_workspace(ws.path()).unwrap();
+    assert!(ws.path().join("README.md").exists());
+    assert_eq!(written.len(), 2, "{written:?}");
+    for (path, bytes) in all_bytes(ws.path()) {
+        assert!(
+            !contains(&bytes, "cc-post-secret"),
+            "no secret in {}",
+            path.display()
+        );
+    }
+    // Opened, the files adopt the local profiles (same id): the token is still there.
+    let status = t.core.open_workspaces(&[ws.path().to_path_buf()]);
+    assert!(
+        status[0].files.iter().all(|f| f.problems.is_empty()),
+        "{status:?}"
+    );
+    assert!(t.core.origin(&local.id).unwrap().is_some());
+    assert!(t.core.token(&local.id).unwrap().is_some());
+    // Init again: every profile is in the workspace already, the README there: nothing written.
+    assert!(t.core.init_workspace(ws.path()).unwrap().is_empty());
+}
+
+#[test]
+fn problems_of_one_file_leave_the_others_and_name_what_to_fix() {
+    let ws = tempfile::tempdir().unwrap();
+    write(
+        ws.path(),
+        "a.toml",
+        "id = \"a\"\nname = \"a\"\nclient_id = \"c\"\ngrant = \"client_credentials\"\nscope = [\"x\"]\n",
+    );
+    let mut reads: Vec<workspace::Read> = workspace::files(ws.path())
+        .unwrap()
+        .iter()
+        .map(|f| workspace::read(ws.path(), f))
+        .collect();
+    workspace::refuse_duplicates(&mut reads, &|_, _| false);
+    let problems = reads[0].result.as_ref().unwrap_err();
+    let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|m| m.starts_with("line 5, column 1: Unknown field `scope`")),
+        "{text:?}"
+    );
+    assert!(
+        text.iter().any(|m| m.contains("token endpoint")),
+        "the missing endpoint: {text:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watcher_picks_up_a_changed_added_and_removed_file() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let ws = tempfile::tempdir().unwrap();
+    write(ws.path(), "gateway.toml", &cc_file(&p, "gw-1", "gateway"));
+    t.core.open_workspaces(&[ws.path().to_path_buf()]);
+    let _watch =
+        workspace::watch::WorkspaceWatch::start(t.core.clone(), vec![ws.path().to_path_buf()])
+            .unwrap();
+    let until = |what: &str, ok: &dyn Fn() -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the watcher saw: {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    write(ws.path(), "gateway.toml", &cc_file(&p, "gw-1", "gateway-2"));
+    until("the change", &|| t.core.profile("gateway-2").is_ok());
+    write(ws.path(), "prod/new.toml", &cc_file(&p, "new-1", "fresh"));
+    until("the new file", &|| {
+        t.core
+            .profile("fresh")
+            .is_ok_and(|p| p.config.environment == "prod")
+    });
+    std::fs::remove_file(ws.path().join("gateway.toml")).unwrap();
+    until("the removal", &|| t.core.profile("gw-1").is_err());
+}
