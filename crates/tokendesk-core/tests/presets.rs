@@ -30,6 +30,31 @@ fn imitating(h: &Hostile, preset: &str, hosts: &[&str]) -> tokendesk_core::profi
     config
 }
 
+/// Parameter pairs as `Preset::profile` takes them.
+fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The `iss` check of the profile's stored ID token, as the inspector shows it.
+async fn iss_check(
+    t: &TestCore,
+    profile: &tokendesk_core::profile::Profile,
+) -> tokendesk_core::inspect::Check {
+    let inspection = t
+        .core
+        .inspect(&profile.id, tokendesk_core::secret::SecretKind::IdToken)
+        .await
+        .unwrap();
+    inspection
+        .validation
+        .as_ref()
+        .and_then(|v| v.checks.iter().find(|c| c.name == "iss").cloned())
+        .expect("an iss check")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_google_error_is_explained_with_googles_cause_and_fix() {
     let h = Hostile::start().await;
@@ -168,16 +193,7 @@ async fn googles_scheme_less_iss_is_accepted_only_through_the_preset() {
     sign_in(&t, &google)
         .await
         .expect("the documented spelling, through the preset");
-    let inspection = t
-        .core
-        .inspect(&google.id, tokendesk_core::secret::SecretKind::IdToken)
-        .await
-        .unwrap();
-    let iss = inspection
-        .validation
-        .as_ref()
-        .and_then(|v| v.checks.iter().find(|c| c.name == "iss").cloned())
-        .expect("an iss check");
+    let iss = iss_check(&t, &google).await;
     assert!(iss.ok && iss.detail.contains("documents"), "{iss:?}");
 
     h.set(scheme_less(&host));
@@ -306,15 +322,12 @@ async fn cognito_refreshes_without_a_new_refresh_token() {
     let t = TestCore::new();
     let base = h.url("");
     let base = base.trim_end_matches('/');
-    let params: Vec<(String, String)> = [
+    let params = owned(&[
         ("region", "eu-west-1"),
         ("user_pool_id", "eu-west-1_AbCdEf123"),
         ("base_url", base),
         ("idp_base_url", base),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    ]);
     let mut config = catalog::find("cognito").unwrap().profile(&params).unwrap();
     config.name = "cognito-imitation".into();
     config.client_id = CLIENT_ID.into();
@@ -408,16 +421,7 @@ async fn entras_tenant_template_and_its_errors() {
             .any(|n| n.contains("{tenantid}") && n.contains("tid")),
         "{notes:?}"
     );
-    let inspection = t
-        .core
-        .inspect(&entra.id, tokendesk_core::secret::SecretKind::IdToken)
-        .await
-        .unwrap();
-    let iss = inspection
-        .validation
-        .as_ref()
-        .and_then(|v| v.checks.iter().find(|c| c.name == "iss").cloned())
-        .unwrap();
+    let iss = iss_check(&t, &entra).await;
     assert!(iss.ok && iss.detail.contains(tid), "{iss:?}");
 
     let before = t.core.token(&entra.id).unwrap();
@@ -488,14 +492,11 @@ async fn apples_client_secret_is_made_from_the_key() {
     let t = TestCore::new();
     let base = h.url("");
     let base = base.trim_end_matches('/').to_owned();
-    let params: Vec<(String, String)> = [
+    let params = owned(&[
         ("base_url", base.as_str()),
         ("team_id", "A1B2C3D4E5"),
         ("key_id", "ABC123DEFG"),
-    ]
-    .iter()
-    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-    .collect();
+    ]);
     let mut config = catalog::find("apple").unwrap().profile(&params).unwrap();
     config.name = "apple-imitation".into();
     config.client_id = "com.example.web".into();

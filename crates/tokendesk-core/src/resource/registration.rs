@@ -227,18 +227,7 @@ pub async fn register(
 pub async fn read(call: &Call<'_>, uri: &str, token: &Sensitive<String>) -> Result<Registered> {
     let what = format!("Reading the registration at {uri}");
     let req = json_request(http::Method::GET, uri, Some(token), None)?;
-    let response = call.send(req).await.map_err(Error::from)?;
-    let status = response.status().as_u16();
-    if status != 200 {
-        return Err(refused(&what, status, response.body(), true, true));
-    }
-    let doc: Value = serde_json::from_slice(response.body()).map_err(|_| {
-        Error::new(
-            ErrorCode::BadResponse,
-            format!("{what}: the answer is not JSON."),
-        )
-    })?;
-    Registered::from_answer(doc, &what)
+    managed(call, req, &what).await
 }
 
 /// Replaces a registration's metadata (RFC 7592 §2.2): `metadata` is the whole client metadata
@@ -263,10 +252,16 @@ pub async fn update(
         }
     }
     let req = json_request(http::Method::PUT, uri, Some(token), Some(&body))?;
+    managed(call, req, &what).await
+}
+
+/// Sends a read or an update of a registration (RFC 7592) and reads the registration the
+/// server answers with (HTTP 200, JSON).
+async fn managed(call: &Call<'_>, req: http::Request<Vec<u8>>, what: &str) -> Result<Registered> {
     let response = call.send(req).await.map_err(Error::from)?;
     let status = response.status().as_u16();
     if status != 200 {
-        return Err(refused(&what, status, response.body(), true, true));
+        return Err(refused(what, status, response.body(), true, true));
     }
     let doc: Value = serde_json::from_slice(response.body()).map_err(|_| {
         Error::new(
@@ -274,7 +269,7 @@ pub async fn update(
             format!("{what}: the answer is not JSON."),
         )
     })?;
-    Registered::from_answer(doc, &what)
+    Registered::from_answer(doc, what)
 }
 
 /// Deletes a registration (RFC 7592 §2.3). A registration already gone counts as deleted.
