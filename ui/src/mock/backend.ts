@@ -736,7 +736,9 @@ export class MockBackend {
         ? [200, { sub: 'user-58213', name: 'Demo User', email: 'demo.user@example.com' }]
         : /admin/.test(path)
           ? [403, { error: 'insufficient_scope', error_description: 'the token lacks scope admin' }]
-          : [404, { error: 'not_found', error_description: `nothing at ${path}` }];
+          : /step-up/.test(path)
+            ? [401, { error: 'insufficient_user_authentication', error_description: 'a stronger sign-in is needed' }]
+            : [404, { error: 'not_found', error_description: `nothing at ${path}` }];
     const text = JSON.stringify(body);
     this.#log(p, method, url, r, status, text);
     return {
@@ -753,7 +755,9 @@ export class MockBackend {
       challenge:
         status === 403
           ? { scheme: 'Bearer', realm: 'api', error: 'insufficient_scope', error_description: 'the token lacks scope admin', scope: 'admin', algs: null, dpop_nonce: null, resource_metadata: null }
-          : null,
+          : status === 401
+            ? { scheme: 'Bearer', realm: 'api', error: 'insufficient_user_authentication', error_description: 'a stronger sign-in is needed', scope: null, algs: null, dpop_nonce: null, resource_metadata: null, acr_values: 'urn:example:mfa', max_age: 300 }
+            : null,
     };
   }
 
