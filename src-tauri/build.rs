@@ -50,6 +50,14 @@ const COMMANDS: &[&str] = &[
     "launch_view",
     "remember_view",
     "close_window",
+    "discover_api",
+    "create_profile_from_api",
+    "registration",
+    "update_registration",
+    "delete_registration",
+    "delete_profile_and_registration",
+    "begin_step_up_login",
+    "check_login_demand",
 ];
 
 fn main() {

@@ -199,6 +199,14 @@ pub fn run() {
             commands::desktop::launch_view,
             commands::desktop::remember_view,
             commands::desktop::close_window,
+            commands::resource::discover_api,
+            commands::resource::create_profile_from_api,
+            commands::resource::registration,
+            commands::resource::update_registration,
+            commands::resource::delete_registration,
+            commands::resource::delete_profile_and_registration,
+            commands::resource::begin_step_up_login,
+            commands::resource::check_login_demand,
         ])
         .run(tauri::generate_context!())
         .expect("TokenDesk failed to start");

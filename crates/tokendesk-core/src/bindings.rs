@@ -50,6 +50,9 @@ fn export_all(dir: &Path) {
     crate::catalog::PresetInfo::export_all(&cfg).unwrap();
     crate::import::PlanSummary::export_all(&cfg).unwrap();
     crate::import::ImportReq::export_all(&cfg).unwrap();
+    crate::resource::Walk::export_all(&cfg).unwrap();
+    crate::api::ClientChoice::export_all(&cfg).unwrap();
+    crate::resource::step_up::LoginDemand::export_all(&cfg).unwrap();
     // The grant registry as data: the UI's grant list reads it.
     let grants = serde_json::to_string_pretty(&crate::flow::grant_infos()).unwrap();
     std::fs::write(

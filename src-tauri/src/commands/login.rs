@@ -9,7 +9,13 @@ use super::Cmd;
 /// Starts a sign-in and opens the system browser on the authorization URL.
 #[tauri::command]
 pub async fn begin_login(state: Cmd<'_>, id: ProfileId) -> Result<LoginStarted, Error> {
-    let mut started = state.core.begin_login(&id).await?;
+    let started = state.core.begin_login(&id).await?;
+    open_browser(started).await
+}
+
+/// Opens the system browser on a started sign-in's authorization URL; a failure is noted in
+/// `browser_error`.
+pub(crate) async fn open_browser(mut started: LoginStarted) -> Result<LoginStarted, Error> {
     let url = started.auth_url.clone();
     let opened = tokio::task::spawn_blocking(move || SystemBrowser.open(&url))
         .await

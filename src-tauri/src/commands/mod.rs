@@ -5,6 +5,7 @@ pub mod desktop;
 pub mod import;
 pub mod login;
 pub mod profiles;
+pub mod resource;
 pub mod sandbox;
 pub mod settings;
 pub mod tokens;

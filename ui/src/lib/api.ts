@@ -12,6 +12,9 @@ import type { SetupReport } from './bindings/SetupReport';
 import type { PresetInfo } from './bindings/PresetInfo';
 import type { ImportReq } from './bindings/ImportReq';
 import type { PlanSummary } from './bindings/PlanSummary';
+import type { Walk } from './bindings/Walk';
+import type { ClientChoice } from './bindings/ClientChoice';
+import type { LoginDemand } from './bindings/LoginDemand';
 import type { ApiRequest } from './bindings/ApiRequest';
 import type { CibaLoginOptions } from './bindings/CibaLoginOptions';
 import type { CibaLoginStarted } from './bindings/CibaLoginStarted';
@@ -168,6 +171,40 @@ export const importFile = (req: ImportReq) => call<Profile[]>('import_file', { r
 
 export const discoverIssuer = (issuer: string) =>
   call<ProviderMetadata>('discover_issuer', { issuer });
+
+// ---- from an API URL ----------------------------------------------------------------------
+
+/** The walk from an API URL to its authorization server (RFC 9728 → RFC 8414); stores nothing.
+ * A broken link is `walk.error`, not a rejection. */
+export const discoverApi = (apiUrl: string, authorizationServer: string | null = null, codeGrant = true) =>
+  call<Walk>('discover_api', { apiUrl, authorizationServer, codeGrant });
+
+/** A profile from `config` (name, `api_url`…) and the API's chain, with the chosen client. */
+export const createProfileFromApi = (
+  config: ProfileConfig,
+  client: ClientChoice,
+  authorizationServer: string | null = null,
+) => call<Profile>('create_profile_from_api', { config, authorizationServer, client });
+
+/** The dynamic registration as the server has it (RFC 7592), secrets left out. */
+export const registration = (id: ProfileId) => call<Record<string, unknown>>('registration', { id });
+
+export const updateRegistration = (id: ProfileId, addRedirectUris: string[], removeRedirectUris: string[]) =>
+  call<Record<string, unknown>>('update_registration', { id, addRedirectUris, removeRedirectUris });
+
+/** Deletes the registration at the server; the profile stays, without it. */
+export const deleteRegistration = (id: ProfileId) => call<Profile>('delete_registration', { id });
+
+export const deleteProfileAndRegistration = (id: ProfileId) =>
+  call<void>('delete_profile_and_registration', { id });
+
+/** A step-up sign-in (RFC 9470): scopes added to the profile, the demand on this request only. */
+export const beginStepUpLogin = (id: ProfileId, scopeAdd: string[], demand: LoginDemand) =>
+  call<LoginStarted>('begin_step_up_login', { id, scopeAdd, demand });
+
+/** Whether the new token's acr/auth_time meet the demand; `false` when no token says. */
+export const checkLoginDemand = (id: ProfileId, demand: LoginDemand) =>
+  call<boolean>('check_login_demand', { id, demand });
 
 // ---- tokens ------------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ export interface ConfirmRequest {
   message: string;
   confirmLabel: string;
   danger?: boolean;
+  /** The other answer's label ("Cancel" unless set). */
+  cancelLabel?: string;
 }
 
 interface Pending extends ConfirmRequest {

@@ -67,26 +67,34 @@ class Logins {
     const grant = desk.profileById.get(id)?.grant;
     if (grant !== undefined && signInKind(grant) === 'device') return this.signInDevice(id);
     if (grant !== undefined && signInKind(grant) === 'decoupled') return this.signInCiba(id);
-    const begun = await this.#begin(id, () => api.beginLogin(id));
-    if (begun === null) return;
+    await this.signInBrowser(id, () => api.beginLogin(id));
+  }
+
+  /** A browser sign-in started by `begin` (a plain one, or a step-up); `true` once the browser
+   * came back and the token is stored (`false`: failed, cancelled, or waiting for a paste). */
+  async signInBrowser(id: ProfileId, begin: () => Promise<LoginStarted>): Promise<boolean> {
+    const begun = await this.#begin(id, begin);
+    if (begun === null) return false;
     const { seq, value: started } = begun;
     this.attempts[id] = { phase: 'waiting', started, error: null, cancelling: false };
-    if (!started.listening) return; // the user pastes the redirect URL
+    if (!started.listening) return false; // the user pastes the redirect URL
     try {
       const token = await api.waitLogin(started.login_id);
-      if (!this.#isCurrent(id, seq)) return;
+      if (!this.#isCurrent(id, seq)) return false;
       desk.putToken(token);
       this.#finish(id, seq);
+      return true;
     } catch (e) {
-      if (!this.#isCurrent(id, seq)) return;
+      if (!this.#isCurrent(id, seq)) return false;
       const a = this.attempts[id];
       if (a?.cancelling) {
         this.#finish(id, seq);
-        return;
+        return false;
       }
       // A pasted URL may be completing this same login: its outcome decides.
-      if (a?.phase === 'completing') return;
+      if (a?.phase === 'completing') return false;
       this.attempts[id] = { ...a, phase: 'failed', error: api.toAppError(e) };
+      return false;
     }
   }
 

@@ -8,6 +8,7 @@ export type View =
   | { kind: 'dashboard' }
   | { kind: 'settings' }
   | { kind: 'new-profile' }
+  | { kind: 'new-from-api' }
   /** `exchange`: on the debug tab, the exchange-log entry to open (a history mark's). */
   | { kind: 'profile'; id: ProfileId; tab: ProfileTab; exchange?: number };
 
@@ -17,7 +18,8 @@ const TABS: readonly ProfileTab[] = ['token', 'inspect', 'try', 'history', 'chec
 export function parseView(text: string): View | null {
   try {
     const v = JSON.parse(text) as Partial<{ kind: string; id: unknown; tab: unknown }>;
-    if (v.kind === 'dashboard' || v.kind === 'settings' || v.kind === 'new-profile') return { kind: v.kind };
+    if (v.kind === 'dashboard' || v.kind === 'settings' || v.kind === 'new-profile' || v.kind === 'new-from-api')
+      return { kind: v.kind };
     if (v.kind === 'profile' && typeof v.id === 'string') {
       const tab = TABS.includes(v.tab as ProfileTab) ? (v.tab as ProfileTab) : 'token';
       return { kind: 'profile', id: v.id, tab };

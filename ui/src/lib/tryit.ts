@@ -4,6 +4,8 @@
 
 import type { Exchange } from './bindings/Exchange';
 import type { Param } from './bindings/Param';
+import type { AuthChallenge } from './bindings/AuthChallenge';
+import type { LoginDemand } from './bindings/LoginDemand';
 
 /** Headers TokenDesk adds from the token: never copied, `$(tokendesk token …)` stands in. */
 const TOKEN_HEADERS = new Set(['authorization', 'dpop']);
@@ -44,4 +46,36 @@ export function curlLine(e: Exchange, profileName: string, profileHeaders: Param
   if (e.request_body) parts.push('--data', quote(e.request_body));
   parts.push(quote(e.url));
   return parts.join(' ');
+}
+
+/** A step-up the API demands (RFC 6750 `insufficient_scope`, RFC 9470
+ * `insufficient_user_authentication`): what to add and ask for, and how to say it. */
+export interface StepUp {
+  scopeAdd: string[];
+  demand: LoginDemand;
+  /** "scope files:write" / "acr_values … and max_age 300" */
+  label: string;
+  what: string;
+}
+
+export function stepUpOf(c: AuthChallenge | null): StepUp | null {
+  if (!c) return null;
+  if (c.error === 'insufficient_scope' && c.scope) {
+    return { scopeAdd: [c.scope], demand: {}, label: `scope ${c.scope}`, what: `the scope "${c.scope}"` };
+  }
+  if (c.error === 'insufficient_user_authentication' && (c.acr_values || c.max_age != null)) {
+    const demand: LoginDemand = { acr_values: c.acr_values ?? null, max_age: c.max_age ?? null };
+    const parts = [
+      c.acr_values ? `acr_values ${c.acr_values}` : null,
+      c.max_age != null ? `max_age ${c.max_age}` : null,
+    ].filter((x): x is string => x !== null);
+    const what = [
+      c.acr_values ? `an authentication of class ${c.acr_values}` : null,
+      c.max_age != null ? `a sign-in at most ${c.max_age} s ago` : null,
+    ]
+      .filter((x): x is string => x !== null)
+      .join(' and ');
+    return { scopeAdd: [], demand, label: parts.join(' and '), what };
+  }
+  return null;
 }

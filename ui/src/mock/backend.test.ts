@@ -53,3 +53,16 @@ describe('mock send_request', () => {
     ).rejects.toMatchObject({ code: 'invalid_input' });
   });
 });
+
+describe('mock discover_api', () => {
+  it('walks three steps to the authorization server, and breaks at an issuer mismatch', async () => {
+    const { MockBackend: B } = await import('./backend');
+    const b = new B(demoData(Date.now()), { latencyMs: 0 });
+    const w = (await b.handle('discover_api', { apiUrl: 'https://mcp.files.example/mcp' })) as import('../lib/bindings/Walk').Walk;
+    expect(w.steps.map((s) => s.link)).toEqual(['api', 'resource_metadata', 'authorization_server']);
+    expect(w.discovered?.authorization_server).toBe('https://auth.files.example');
+    const broken = (await b.handle('discover_api', { apiUrl: 'https://broken.example/api' })) as import('../lib/bindings/Walk').Walk;
+    expect(broken.discovered).toBeNull();
+    expect(broken.error?.code).toBe('issuer_mismatch');
+  });
+});

@@ -26,6 +26,8 @@ import type { TokenRef } from '../lib/bindings/TokenRef';
 import type { PresetInfo } from '../lib/bindings/PresetInfo';
 import type { ImportReq } from '../lib/bindings/ImportReq';
 import type { PlanSummary } from '../lib/bindings/PlanSummary';
+import type { Walk } from '../lib/bindings/Walk';
+import type { ClientChoice } from '../lib/bindings/ClientChoice';
 
 /** The plan of a Postman collection with a folder and a request of their own (the real readers
  * are the core's): any path or file ending in .json is read as it; "broken" gives an error. */
@@ -280,6 +282,8 @@ export class MockBackend {
     this.#emit({ type: 'exchanges_appended', profile_id: p.id });
   }
 
+  #registrations: Record<string, string[]> = {};
+
   async handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
     if (this.opts.latencyMs > 0 && !['list_profiles', 'list_tokens'].includes(cmd)) {
       await sleep(this.opts.latencyMs);
@@ -287,6 +291,75 @@ export class MockBackend {
     const d = this.data;
     const id = args.id as ProfileId;
     switch (cmd) {
+      case 'discover_api':
+        return mockWalk(String(args.apiUrl ?? ''), (u) => this.#metadata(u));
+      case 'create_profile_from_api': {
+        const c = args.config as ProfileConfig;
+        const client = args.client as ClientChoice;
+        const w = mockWalk(c.api_url ?? '', (u) => this.#metadata(u));
+        if (!w.discovered) throw w.error;
+        const reg = client.kind === 'register';
+        const config: ProfileConfig = {
+          ...c,
+          issuer: w.discovered.authorization_server,
+          resource: w.discovered.resource,
+          scopes: c.scopes.length ? c.scopes : w.discovered.scopes,
+          client_id:
+            client.kind === 'pre_registered' ? client.client_id : client.kind === 'metadata_document' ? client.url : `dcr-${this.#seq}`,
+          auth_method: reg && !client.confidential ? 'none' : c.auth_method,
+          registration_client_uri: reg ? `https://auth.example/register/dcr-${this.#seq}` : null,
+        };
+        this.#validate(config);
+        const now = Date.now();
+        const p: Profile = { ...config, id: `p${this.#seq++}`, metadata: w.discovered.provider, created_at: now, updated_at: now };
+        d.profiles.push(p);
+        this.#emit({ type: 'profiles_changed' });
+        return p;
+      }
+      case 'registration':
+      case 'update_registration': {
+        const p = this.#profile(id);
+        if (!p.registration_client_uri) fail('unsupported', `Profile "${p.name}" has no dynamic registration to manage.`);
+        const key = p.id;
+        const uris = (this.#registrations[key] ??= ['http://127.0.0.1/callback', 'http://[::1]/callback', 'http://localhost/callback']);
+        if (cmd === 'update_registration') {
+          const add = (args.addRedirectUris as string[]) ?? [];
+          const remove = (args.removeRedirectUris as string[]) ?? [];
+          const next = [...uris, ...add.filter((u) => !uris.includes(u))].filter((u) => !remove.includes(u));
+          if (next.length === 0) fail('invalid_input', 'A registration needs at least one redirect URI.');
+          this.#registrations[key] = next;
+        }
+        return {
+          client_id: p.client_id,
+          client_name: `TokenDesk (${p.name})`,
+          redirect_uris: this.#registrations[key],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: p.auth_method === 'none' ? 'none' : 'client_secret_basic',
+          application_type: 'native',
+          registration_client_uri: p.registration_client_uri,
+        };
+      }
+      case 'delete_registration': {
+        const p: Profile = { ...this.#profile(id), registration_client_uri: null, updated_at: Date.now() };
+        d.profiles = d.profiles.map((x) => (x.id === id ? p : x));
+        this.#emit({ type: 'profiles_changed' });
+        return p;
+      }
+      case 'delete_profile_and_registration':
+        return this.handle('delete_profile', { id });
+      case 'begin_step_up_login': {
+        const add = (args.scopeAdd as string[]) ?? [];
+        const p = this.#profile(id);
+        if (add.length) {
+          const scopes = [...p.scopes, ...add.flatMap((s) => s.split(/\s+/)).filter((s) => s && !p.scopes.includes(s))];
+          d.profiles = d.profiles.map((x) => (x.id === id ? { ...x, scopes } : x));
+          this.#emit({ type: 'profiles_changed' });
+        }
+        return this.handle('begin_login', { id });
+      }
+      case 'check_login_demand':
+        return true;
       case 'list_profiles':
         return structuredClone(d.profiles);
       case 'create_profile': {
@@ -663,7 +736,9 @@ export class MockBackend {
         ? [200, { sub: 'user-58213', name: 'Demo User', email: 'demo.user@example.com' }]
         : /admin/.test(path)
           ? [403, { error: 'insufficient_scope', error_description: 'the token lacks scope admin' }]
-          : [404, { error: 'not_found', error_description: `nothing at ${path}` }];
+          : /step-up/.test(path)
+            ? [401, { error: 'insufficient_user_authentication', error_description: 'a stronger sign-in is needed' }]
+            : [404, { error: 'not_found', error_description: `nothing at ${path}` }];
     const text = JSON.stringify(body);
     this.#log(p, method, url, r, status, text);
     return {
@@ -680,7 +755,9 @@ export class MockBackend {
       challenge:
         status === 403
           ? { scheme: 'Bearer', realm: 'api', error: 'insufficient_scope', error_description: 'the token lacks scope admin', scope: 'admin', algs: null, dpop_nonce: null, resource_metadata: null }
-          : null,
+          : status === 401
+            ? { scheme: 'Bearer', realm: 'api', error: 'insufficient_user_authentication', error_description: 'a stronger sign-in is needed', scope: null, algs: null, dpop_nonce: null, resource_metadata: null, acr_values: 'urn:example:mfa', max_age: 300 }
+            : null,
     };
   }
 
@@ -740,4 +817,80 @@ export function installMockBackend(data: MockData, opts: MockOptions = {}): Mock
     shouldMockEvents: true,
   });
   return backend;
+}
+
+/** A realistic walk: the API's 401 challenge, its protected-resource metadata (RFC 9728), the
+ * authorization server's metadata. A URL with "broken" in it stops at an issuer mismatch. */
+export function mockWalk(apiUrl: string, metadata: (issuer: string) => ProviderMetadata): Walk {
+  let u: URL;
+  try {
+    u = new URL(apiUrl);
+  } catch {
+    return { steps: [], discovered: null, error: { code: 'invalid_input', message: `"${apiUrl}" is not a URL.`, fields: [{ field: 'api_url', message: 'Give an absolute https URL.' }], checks: [] } };
+  }
+  const path = u.pathname === '/' ? '' : u.pathname;
+  const prm = `${u.origin}/.well-known/oauth-protected-resource${path}`;
+  const issuer = `https://auth.${u.hostname.replace(/^(api|mcp)\./, '')}`;
+  const steps: Walk['steps'] = [
+    {
+      link: 'api',
+      method: 'GET',
+      url: u.href,
+      status: 401,
+      found: `WWW-Authenticate: Bearer resource_metadata="${prm}", scope="files:read"`,
+      chosen: prm,
+    },
+    {
+      link: 'resource_metadata',
+      method: 'GET',
+      url: prm,
+      status: 200,
+      found: `resource "${u.href}", authorization_servers ["${issuer}"], scopes_supported ["files:read", "files:write"], bearer_methods_supported ["header"]`,
+      chosen: `resource ${u.href}; authorization server ${issuer}`,
+    },
+  ];
+  const asUrl = `${issuer}/.well-known/oauth-authorization-server`;
+  if (apiUrl.includes('broken')) {
+    steps.push({ link: 'authorization_server', method: 'GET', url: asUrl, status: 200, found: `issuer "https://login.elsewhere.example"`, chosen: null });
+    return {
+      steps,
+      discovered: null,
+      error: {
+        code: 'issuer_mismatch',
+        message: `The authorization server's metadata at ${asUrl} says issuer "https://login.elsewhere.example", not "${issuer}" as the API names it. Check the API's authorization_servers and the server's issuer: they must be the same string.`,
+        fields: [],
+        checks: [],
+      },
+    };
+  }
+  steps.push({
+    link: 'authorization_server',
+    method: 'GET',
+    url: asUrl,
+    status: 200,
+    found: `issuer "${issuer}", code_challenge_methods_supported ["S256"], registration_endpoint`,
+    chosen: issuer,
+  });
+  return {
+    steps,
+    discovered: {
+      api_url: u.href,
+      resource: u.href,
+      challenge: null,
+      resource_metadata: {
+        resource: u.href,
+        authorization_servers: [issuer],
+        scopes_supported: ['files:read', 'files:write'],
+        bearer_methods_supported: ['header'],
+        resource_name: 'Files API',
+        source_url: prm,
+        raw: {},
+      },
+      authorization_server: issuer,
+      provider: metadata(issuer),
+      scopes: ['files:read'],
+      client_options: ['pre_registered', 'dynamic_registration'],
+    },
+    error: null,
+  };
 }

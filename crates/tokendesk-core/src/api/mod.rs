@@ -29,7 +29,7 @@ pub use exchange::chain_changed;
 pub use import::ImportItem;
 pub use login::{DEFAULT_LOGIN_TIMEOUT, LoginStarted};
 pub use request::{ApiRequest, ApiResponse};
-pub use resource::{ClientSource, FromApi};
+pub use resource::{ClientChoice, ClientSource, FromApi};
 pub use reveal::{AudienceCheck, ExportFormat, TokenInspection, format_token};
 
 use std::collections::HashMap;

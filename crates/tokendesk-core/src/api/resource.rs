@@ -2,7 +2,9 @@
 //! profile made from it with a pre-registered or dynamically registered client (RFC 7591);
 //! the registration's management (RFC 7592).
 
+use serde::Deserialize;
 use serde_json::Value;
+use ts_rs::TS;
 
 use super::Core;
 use crate::error::{Error, ErrorCode, Result};
@@ -33,6 +35,53 @@ pub enum ClientSource {
         /// A signed JWT of client metadata the user provides (RFC 7591 §2.3).
         software_statement: Option<String>,
     },
+}
+
+/// The client the app asks for (`ClientSource` as it crosses from the UI): the secrets are
+/// plain strings until they are wrapped here.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ClientChoice {
+    PreRegistered {
+        client_id: String,
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        client_secret: Option<String>,
+    },
+    MetadataDocument {
+        url: String,
+    },
+    Register {
+        #[serde(default)]
+        confidential: bool,
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        initial_access_token: Option<String>,
+    },
+}
+
+impl From<ClientChoice> for ClientSource {
+    fn from(c: ClientChoice) -> Self {
+        let secret = |s: Option<String>| s.filter(|s| !s.is_empty()).map(Sensitive::new);
+        match c {
+            ClientChoice::PreRegistered {
+                client_id,
+                client_secret,
+            } => ClientSource::PreRegistered {
+                client_id,
+                secret: secret(client_secret),
+            },
+            ClientChoice::MetadataDocument { url } => ClientSource::MetadataDocument { url },
+            ClientChoice::Register {
+                confidential,
+                initial_access_token,
+            } => ClientSource::Register {
+                confidential,
+                initial_access_token: secret(initial_access_token),
+                software_statement: None,
+            },
+        }
+    }
 }
 
 /// A profile made from an API, and the chain that led to it.
@@ -254,6 +303,23 @@ impl Core {
             return Err(e);
         }
         Ok(profile)
+    }
+
+    /// Adds scopes (space-separated entries allowed) to a profile, as a step-up for
+    /// `insufficient_scope` asks; the profile unchanged when it has them all.
+    pub async fn add_scopes(&self, id: &ProfileId, scopes: &[String]) -> Result<Profile> {
+        let profile = self.profile_by_id(id)?;
+        let mut config = profile.config.clone();
+        let before = config.scopes.len();
+        for s in scopes.iter().flat_map(|s| s.split_whitespace()) {
+            if !config.scopes.iter().any(|have| have == s) {
+                config.scopes.push(s.to_owned());
+            }
+        }
+        if config.scopes.len() == before {
+            return Ok(profile);
+        }
+        self.update_profile(id, config).await
     }
 
     /// Whether the token of the sign-in that just finished meets a step-up demand (RFC 9470):

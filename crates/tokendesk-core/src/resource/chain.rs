@@ -43,6 +43,7 @@ impl Link {
 
 /// One request of the walk: what was asked, what came back, what it led to.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[ts(rename = "WalkStep")]
 pub struct Step {
     pub link: Link,
     pub method: String,

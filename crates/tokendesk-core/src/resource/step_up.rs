@@ -1,17 +1,22 @@
 //! Step-up authentication (RFC 9470): what a sign-in must bring when an API demands a stronger
 //! or more recent authentication, and the check that the new token brings it.
 
+use serde::Deserialize;
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{Param, ProfileConfig};
 
 /// What a step-up sign-in asks for: sent as `acr_values` and `max_age` on the authorization
 /// request, then checked in the new token's `acr` and `auth_time`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(default)]
 pub struct LoginDemand {
     /// Space-separated, as in the challenge; the new token's `acr` must be one of them.
+    #[ts(optional = nullable)]
     pub acr_values: Option<String>,
+    #[ts(optional = nullable)]
     pub max_age: Option<u32>,
 }
 
