@@ -126,23 +126,16 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
 }
 
 /// The profile with `scopes` added to its own (kept: later sign-ins and refreshes ask for them
-/// too).
+/// too), said when its scope changed.
 async fn add_scopes(core: &Core, profile: Profile, scopes: &[String]) -> Result<Profile> {
-    let mut config = profile.config.clone();
-    let before = config.scopes.len();
-    for s in scopes.iter().flat_map(|s| s.split_whitespace()) {
-        if !config.scopes.iter().any(|have| have == s) {
-            config.scopes.push(s.to_owned());
-        }
+    let updated = core.add_scopes(&profile.id, scopes).await?;
+    if updated.config.scopes != profile.config.scopes {
+        eprintln!(
+            "The profile's scope is now \"{}\".",
+            updated.config.scopes.join(" ")
+        );
     }
-    if config.scopes.len() == before {
-        return Ok(profile);
-    }
-    eprintln!(
-        "The profile's scope is now \"{}\".",
-        config.scopes.join(" ")
-    );
-    core.update_profile(&profile.id, config).await
+    Ok(updated)
 }
 
 /// A device sign-in (RFC 8628): the address and the code (and a QR code on a terminal), then
