@@ -9,7 +9,7 @@ use super::Core;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::profile::{Profile, ProfileConfig, ProfileId};
-use crate::store::Origin;
+use crate::store::{Origin, Tx};
 use crate::workspace::{self, FileProblem, FileStatus, WorkspaceStatus};
 
 /// The store's state entry holding the workspaces opened from Settings (a JSON list of paths).
@@ -153,50 +153,62 @@ impl Core {
                 .iter()
                 .any(|o| o.profile_id.as_str() == id && o.file == file)
         });
-        let mut changed = false;
-        for (read, st) in reads.into_iter().zip(stamps) {
-            let mut file = FileStatus {
-                file: read.file.clone(),
-                id: None,
-                name: None,
-                problems: Vec::new(),
-            };
-            match read.result {
-                Ok(p) => {
-                    file.id = Some(p.id.to_string());
-                    file.name = Some(p.config.name.clone());
-                    let Some(st) = st else {
-                        status.files.push(file);
-                        continue;
-                    };
-                    match self.adopt(&ws, &read.file, &st, p) {
-                        Ok(c) => changed |= c,
-                        Err(e) => file.problems.push(problem(e.message)),
+        // Every write of the sync in one transaction (issue #15: one per profile and origin made
+        // a first open of 1,000 files take over a second).
+        let files = &mut status.files;
+        let batch = self.store.batch(|tx| {
+            let mut changed = false;
+            for (read, st) in reads.into_iter().zip(stamps) {
+                let mut file = FileStatus {
+                    file: read.file.clone(),
+                    id: None,
+                    name: None,
+                    problems: Vec::new(),
+                };
+                match read.result {
+                    Ok(p) => {
+                        file.id = Some(p.id.to_string());
+                        file.name = Some(p.config.name.clone());
+                        let Some(st) = st else {
+                            files.push(file);
+                            continue;
+                        };
+                        match self.adopt(tx, &ws, &read.file, &st, p) {
+                            Ok(c) => changed |= c,
+                            Err(e) => file.problems.push(problem(e.message)),
+                        }
                     }
+                    Err(problems) => file.problems = problems,
                 }
-                Err(problems) => file.problems = problems,
+                files.push(file);
             }
-            status.files.push(file);
-        }
-        // Profiles whose file is gone (deleted, renamed, or now holding another id); a file that
-        // does not parse keeps its last good profile.
-        let now: HashMap<&str, Option<&str>> = status
-            .files
-            .iter()
-            .map(|f| (f.file.as_str(), f.id.as_deref()))
-            .collect();
-        for o in &known {
-            let keep = match now.get(o.file.as_str()) {
-                Some(Some(id)) => *id == o.profile_id.as_str(),
-                Some(None) => true,
-                None => false,
-            };
-            if !keep {
-                self.forget_values(&o.profile_id);
-                let _ = self.store.delete_profile(&o.profile_id);
-                changed = true;
+            // Profiles whose file is gone (deleted, renamed, or now holding another id); a file
+            // that does not parse keeps its last good profile.
+            let now: HashMap<&str, Option<&str>> = files
+                .iter()
+                .map(|f| (f.file.as_str(), f.id.as_deref()))
+                .collect();
+            for o in &known {
+                let keep = match now.get(o.file.as_str()) {
+                    Some(Some(id)) => *id == o.profile_id.as_str(),
+                    Some(None) => true,
+                    None => false,
+                };
+                if !keep {
+                    self.forget_values(&o.profile_id);
+                    let _ = tx.delete_profile(&o.profile_id);
+                    changed = true;
+                }
             }
-        }
+            changed
+        });
+        let changed = match batch {
+            Ok(changed) => changed,
+            Err(e) => {
+                status.problem = Some(format!("Cannot save the workspace: {}", e.message));
+                false
+            }
+        };
         if changed {
             self.emit(CoreEvent::ProfilesChanged);
         }
@@ -249,10 +261,11 @@ impl Core {
                     self.forget_values(&o.profile_id);
                     let _ = self.store.delete_profile(&o.profile_id);
                 }
-                match self.adopt(&ws, &rel, &stamp(path), p) {
-                    Ok(true) => self.emit(CoreEvent::ProfilesChanged),
-                    Ok(false) => {}
-                    Err(e) => file.problems.push(problem(e.message)),
+                let st = stamp(path);
+                match self.store.batch(|tx| self.adopt(tx, &ws, &rel, &st, p)) {
+                    Ok(Ok(true)) => self.emit(CoreEvent::ProfilesChanged),
+                    Ok(Ok(false)) => {}
+                    Ok(Err(e)) | Err(e) => file.problems.push(problem(e.message)),
                 }
             }
             Err(problems) => file.problems = problems,
@@ -261,14 +274,21 @@ impl Core {
     }
 
     /// Puts a file's profile in the store under its id; `true` when something changed.
-    fn adopt(&self, ws: &str, file: &str, st: &str, p: workspace::ProfileFile) -> Result<bool> {
+    fn adopt(
+        &self,
+        tx: &Tx<'_>,
+        ws: &str,
+        file: &str,
+        st: &str,
+        p: workspace::ProfileFile,
+    ) -> Result<bool> {
         let origin = Origin {
             profile_id: p.id.clone(),
             workspace: ws.to_owned(),
             file: file.to_owned(),
             stamp: st.to_owned(),
         };
-        let changed = match self.store.get_profile(&p.id)? {
+        let changed = match tx.get_profile(&p.id)? {
             Some(existing) if existing.config == p.config => false,
             Some(mut existing) => {
                 if existing.config.issuer != p.config.issuer {
@@ -279,26 +299,23 @@ impl Core {
                 }
                 existing.config = p.config;
                 existing.updated_at = self.now();
-                self.store
-                    .update_profile(&existing)
-                    .map_err(|e| named(e, file))?;
+                tx.update_profile(&existing).map_err(|e| named(e, file))?;
                 true
             }
             None => {
                 let now = self.now();
-                self.store
-                    .insert_profile(&Profile {
-                        id: p.id.clone(),
-                        config: p.config,
-                        metadata: None,
-                        created_at: now,
-                        updated_at: now,
-                    })
-                    .map_err(|e| named(e, file))?;
+                tx.insert_profile(&Profile {
+                    id: p.id.clone(),
+                    config: p.config,
+                    metadata: None,
+                    created_at: now,
+                    updated_at: now,
+                })
+                .map_err(|e| named(e, file))?;
                 true
             }
         };
-        self.store.put_origin(&origin)?;
+        tx.put_origin(&origin)?;
         Ok(changed)
     }
 

@@ -3,7 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::Store;
+use super::{Store, Tx};
 use crate::error::Result;
 use crate::profile::ProfileId;
 
@@ -25,15 +25,21 @@ fn origin(r: &rusqlite::Row<'_>) -> rusqlite::Result<Origin> {
     })
 }
 
-impl Store {
+impl Tx<'_> {
     pub fn put_origin(&self, o: &Origin) -> Result<()> {
-        self.conn().execute(
+        self.0.execute(
             "INSERT INTO workspace_files (profile_id, workspace, file, stamp) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(profile_id) DO UPDATE SET workspace = excluded.workspace,
                  file = excluded.file, stamp = excluded.stamp",
             params![o.profile_id.as_str(), o.workspace, o.file, o.stamp],
         )?;
         Ok(())
+    }
+}
+
+impl Store {
+    pub fn put_origin(&self, o: &Origin) -> Result<()> {
+        Tx(&self.conn()).put_origin(o)
     }
 
     pub fn origin(&self, id: &ProfileId) -> Result<Option<Origin>> {
