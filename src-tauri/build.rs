@@ -50,6 +50,11 @@ const COMMANDS: &[&str] = &[
     "launch_view",
     "remember_view",
     "close_window",
+    "list_workspaces",
+    "sync_workspaces",
+    "add_workspace",
+    "remove_workspace",
+    "profile_origins",
 ];
 
 fn main() {

@@ -50,6 +50,8 @@ fn export_all(dir: &Path) {
     crate::catalog::PresetInfo::export_all(&cfg).unwrap();
     crate::import::PlanSummary::export_all(&cfg).unwrap();
     crate::import::ImportReq::export_all(&cfg).unwrap();
+    crate::workspace::WorkspaceStatus::export_all(&cfg).unwrap();
+    crate::store::Origin::export_all(&cfg).unwrap();
     // The grant registry as data: the UI's grant list reads it.
     let grants = serde_json::to_string_pretty(&crate::flow::grant_infos()).unwrap();
     std::fs::write(

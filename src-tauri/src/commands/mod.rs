@@ -8,6 +8,7 @@ pub mod profiles;
 pub mod sandbox;
 pub mod settings;
 pub mod tokens;
+pub mod workspaces;
 
 use tauri::State;
 

@@ -87,6 +87,47 @@ impl Core {
         self.store.put_state(SAVED, &serde_json::to_string(dirs)?)
     }
 
+    /// Adds a folder to the saved workspaces (once) and reads it in full.
+    pub fn add_saved_workspace(&self, dir: &Path) -> Result<WorkspaceStatus> {
+        if !dir.is_dir() {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("{} is not a folder.", dir.display()),
+            ));
+        }
+        let dir = key(dir);
+        let mut saved = self.saved_workspaces()?;
+        if !saved.iter().any(|d| key(Path::new(d)) == dir) {
+            saved.push(dir.clone());
+            self.set_saved_workspaces(&saved)?;
+        }
+        Ok(self.sync_workspace(Path::new(&dir), true))
+    }
+
+    /// Removes a folder from the saved workspaces: no longer opened or watched (its profiles
+    /// stay in the store, as with `tokendesk workspace remove`).
+    pub fn remove_saved_workspace(&self, dir: &str) -> Result<()> {
+        let mut saved = self.saved_workspaces()?;
+        let before = saved.len();
+        let k = key(Path::new(dir));
+        saved.retain(|d| d != dir && key(Path::new(d)) != k);
+        if saved.len() == before {
+            return Err(Error::not_found(format!(
+                "{dir} is not in the saved workspaces."
+            )));
+        }
+        self.set_saved_workspaces(&saved)
+    }
+
+    /// The open workspaces (command line, environment, saved) synced and their status; `full`
+    /// reads every file again.
+    pub fn workspace_statuses(&self, full: bool) -> Vec<WorkspaceStatus> {
+        self.workspace_dirs(&[])
+            .iter()
+            .map(|d| self.sync_workspace(d, full))
+            .collect()
+    }
+
     /// Opens workspaces: each one's files read (unchanged ones skipped) and synced into the
     /// store. A folder or file with a problem is reported in its status, never raised.
     pub fn open_workspaces(&self, dirs: &[PathBuf]) -> Vec<WorkspaceStatus> {

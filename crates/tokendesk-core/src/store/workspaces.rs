@@ -7,12 +7,15 @@ use super::{Store, Tx};
 use crate::error::Result;
 use crate::profile::ProfileId;
 
-/// Where a workspace profile comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a workspace profile comes from: the workspace folder and the file's path inside it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Origin {
     pub profile_id: ProfileId,
     pub workspace: String,
     pub file: String,
+    /// The file's size and modification time when last read (not for the UI).
+    #[serde(skip)]
+    #[ts(skip)]
     pub stamp: String,
 }
 
