@@ -58,6 +58,11 @@ const COMMANDS: &[&str] = &[
     "delete_profile_and_registration",
     "begin_step_up_login",
     "check_login_demand",
+    "list_workspaces",
+    "sync_workspaces",
+    "add_workspace",
+    "remove_workspace",
+    "profile_origins",
 ];
 
 fn main() {

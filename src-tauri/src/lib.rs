@@ -24,7 +24,30 @@ pub struct AppState {
     /// The profile this launch was asked to show (`--profile`), until the window takes it.
     pub launch_profile: Mutex<Option<String>>,
     /// The open workspaces' file watcher (changes on disk show up live).
-    pub workspace_watch: Option<tokendesk_core::workspace::watch::WorkspaceWatch>,
+    pub workspace_watch: Mutex<Option<tokendesk_core::workspace::watch::WorkspaceWatch>>,
+}
+
+impl AppState {
+    /// Watches the open workspaces again (a folder was added or removed in Settings).
+    pub fn rewatch(&self) {
+        *self
+            .workspace_watch
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) =
+            watch_workspaces(&self.core, self.core.workspace_dirs(&[]));
+    }
+}
+
+fn watch_workspaces(
+    core: &Arc<Core>,
+    dirs: Vec<std::path::PathBuf>,
+) -> Option<tokendesk_core::workspace::watch::WorkspaceWatch> {
+    match dirs.is_empty() {
+        true => None,
+        false => tokendesk_core::workspace::watch::WorkspaceWatch::start(core.clone(), dirs)
+            .inspect_err(|e| tracing::warn!(error = %e, "workspaces not watched"))
+            .ok(),
+    }
 }
 
 /// One running app per TokenDesk home: the identifier for the default home, a name of its own
@@ -100,12 +123,7 @@ pub fn run() {
                     tracing::warn!(workspace = %w.dir, problems = w.problem_count(), "workspace files with problems");
                 }
             }
-            let workspace_watch = match dirs.is_empty() {
-                true => None,
-                false => tokendesk_core::workspace::watch::WorkspaceWatch::start(core.clone(), dirs)
-                    .inspect_err(|e| tracing::warn!(error = %e, "workspaces not watched"))
-                    .ok(),
-            };
+            let workspace_watch = Mutex::new(watch_workspaces(&core, dirs));
             // Tokens are renewed before they expire, for as long as the app runs.
             tauri::async_runtime::spawn(tokendesk_core::refresher::run(
                 core.clone(),
@@ -207,6 +225,11 @@ pub fn run() {
             commands::resource::delete_profile_and_registration,
             commands::resource::begin_step_up_login,
             commands::resource::check_login_demand,
+            commands::workspaces::list_workspaces,
+            commands::workspaces::sync_workspaces,
+            commands::workspaces::add_workspace,
+            commands::workspaces::remove_workspace,
+            commands::workspaces::profile_origins,
         ])
         .run(tauri::generate_context!())
         .expect("TokenDesk failed to start");

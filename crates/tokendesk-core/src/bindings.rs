@@ -53,6 +53,8 @@ fn export_all(dir: &Path) {
     crate::resource::Walk::export_all(&cfg).unwrap();
     crate::api::ClientChoice::export_all(&cfg).unwrap();
     crate::resource::step_up::LoginDemand::export_all(&cfg).unwrap();
+    crate::workspace::WorkspaceStatus::export_all(&cfg).unwrap();
+    crate::store::Origin::export_all(&cfg).unwrap();
     // The grant registry as data: the UI's grant list reads it.
     let grants = serde_json::to_string_pretty(&crate::flow::grant_infos()).unwrap();
     std::fs::write(

@@ -201,3 +201,37 @@ async fn the_watcher_picks_up_a_changed_added_and_removed_file() {
     std::fs::remove_file(ws.path().join("gateway.toml")).unwrap();
     until("the removal", &|| t.core.profile("gw-1").is_err());
 }
+
+#[test]
+fn a_folder_added_from_settings_is_saved_once_listed_and_removed() {
+    let t = TestCore::new();
+    let ws = tempfile::tempdir().unwrap();
+    write(
+        ws.path(),
+        "dev/a.toml",
+        "id = \"a-1\"\nname = \"alpha\"\nclient_id = \"c\"\nissuer = \"https://a.example\"\n",
+    );
+    let dir = ws.path().display().to_string();
+    let status = t.core.add_saved_workspace(ws.path()).unwrap();
+    assert_eq!(status.files.len(), 1);
+    t.core.add_saved_workspace(ws.path()).unwrap();
+    assert_eq!(t.core.saved_workspaces().unwrap().len(), 1, "saved once");
+    let listed = t.core.workspace_statuses(false);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].files[0].name.as_deref(), Some("alpha"));
+    let origins = t.core.origins().unwrap();
+    assert_eq!(origins[0].file, "dev/a.toml");
+    let e = t
+        .core
+        .add_saved_workspace(&ws.path().join("missing"))
+        .unwrap_err();
+    assert_eq!(e.code, tokendesk_core::ErrorCode::NotFound);
+
+    t.core.remove_saved_workspace(&dir).unwrap();
+    assert!(t.core.saved_workspaces().unwrap().is_empty());
+    assert!(t.core.workspace_statuses(false).is_empty());
+    assert!(
+        t.core.remove_saved_workspace(&dir).is_err(),
+        "not saved any more"
+    );
+}

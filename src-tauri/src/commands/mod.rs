@@ -9,6 +9,7 @@ pub mod resource;
 pub mod sandbox;
 pub mod settings;
 pub mod tokens;
+pub mod workspaces;
 
 use tauri::State;
 

@@ -39,8 +39,10 @@ import type { TokenHint } from './bindings/TokenHint';
 import type { TokenInspection } from './bindings/TokenInspection';
 import type { TokenSet } from './bindings/TokenSet';
 import type { JsonValue } from './bindings/serde_json/JsonValue';
+import type { WorkspaceStatus } from './bindings/WorkspaceStatus';
+import type { Origin } from './bindings/Origin';
 
-export type { Settings };
+export type { Settings, WorkspaceStatus, Origin };
 
 export interface SandboxStatus {
   running: boolean;
@@ -311,6 +313,23 @@ export const rememberView = (view: string) => call<void>('remember_view', { view
 
 /** Closes the window as its close button does: to the tray when the setting says so. */
 export const closeWindow = () => call<void>('close_window');
+
+// ---- workspaces ----------------------------------------------------------------------------
+
+/** The open workspaces, their files and each file's problems. */
+export const listWorkspaces = () => call<WorkspaceStatus[]>('list_workspaces');
+
+/** Reads every workspace file again. */
+export const syncWorkspaces = () => call<WorkspaceStatus[]>('sync_workspaces');
+
+/** Saves a workspace folder, reads and watches it; resolves to every workspace's status. */
+export const addWorkspace = (dir: string) => call<WorkspaceStatus[]>('add_workspace', { dir });
+
+export const removeWorkspace = (dir: string) =>
+  call<WorkspaceStatus[]>('remove_workspace', { dir });
+
+/** Where each workspace profile comes from (local profiles are not listed). */
+export const profileOrigins = () => call<Origin[]>('profile_origins');
 
 /** The event a second launch (or the tray) sends to show a profile. */
 export const OPEN_PROFILE = 'open-profile';

@@ -7,6 +7,7 @@
 import * as api from './api';
 import type { AppError } from './api';
 import type { CoreEvent } from './bindings/CoreEvent';
+import type { Origin } from './bindings/Origin';
 import type { Profile } from './bindings/Profile';
 import type { ProfileId } from './bindings/ProfileId';
 import type { TokenSet } from './bindings/TokenSet';
@@ -29,6 +30,8 @@ export function reconcile<T>(prev: readonly T[], next: T[], key: (t: T) => strin
 
 export class Desk {
   profiles = $state.raw<Profile[]>([]);
+  /** Where each workspace profile comes from (its folder and file); local profiles are absent. */
+  origins = $state.raw<ReadonlyMap<ProfileId, Origin>>(new Map());
   #tokens = $state.raw<TokenSet[]>([]);
   loaded = $state(false);
   loadError = $state<AppError | null>(null);
@@ -140,8 +143,12 @@ export class Desk {
   reloadProfiles(): Promise<void> {
     return this.#coalesce('profiles', async () => {
       try {
-        const next = await api.listProfiles();
+        const [next, origins] = await Promise.all([
+          api.listProfiles(),
+          api.profileOrigins().catch(() => [] as Origin[]),
+        ]);
         this.profiles = reconcile(this.profiles, next, (p) => p.id);
+        this.origins = new Map((origins ?? []).map((o) => [o.profile_id, o]));
         this.loadError = null;
       } catch (e) {
         this.loadError = api.toAppError(e);

@@ -548,3 +548,41 @@ export function cleanStep(s: Step): Step {
       .map((c) => ({ name: c.name.trim(), pointer: c.pointer.trim() })),
   };
 }
+
+/** A command's argv as one line, each word quoted as a shell would need (the core splits it
+ * back the same way, with shlex). */
+export function joinArgv(argv: string[]): string {
+  return argv.map((w) => (w !== '' && /^[A-Za-z0-9_@%+=:,./~-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** A command line split into words as a shell would (quotes and backslashes; no variables,
+ * pipes or globs); `null` for an unclosed quote. */
+export function splitArgv(text: string): string[] | null {
+  const out: string[] = [];
+  let word: string | null = null;
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote === "'") {
+      if (ch === "'") quote = null;
+      else word += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = null;
+      else if (ch === '\\' && i + 1 < text.length && '"\\$`'.includes(text[i + 1])) word += text[++i];
+      else word += ch;
+    } else if (/\s/.test(ch)) {
+      if (word !== null) out.push(word);
+      word = null;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      word ??= '';
+    } else if (ch === '\\' && i + 1 < text.length) {
+      word = (word ?? '') + text[++i];
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (quote) return null;
+  if (word !== null) out.push(word);
+  return out;
+}

@@ -5,7 +5,7 @@
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 
-import type { Settings, SandboxStatus } from '../lib/api';
+import type { Settings, SandboxStatus, WorkspaceStatus, Origin } from '../lib/api';
 import type { ApiRequest } from '../lib/bindings/ApiRequest';
 import type { ApiResponse } from '../lib/bindings/ApiResponse';
 import type { CoreEvent } from '../lib/bindings/CoreEvent';
@@ -158,6 +158,34 @@ export class MockBackend {
   #logins = new Map<string, { cancel: () => void; done: (t: TokenSet) => void }>();
   #loginOwner = new Map<string, ProfileId>();
   #seq = 1000;
+  /** Two team workspaces, one with a file that does not parse. */
+  workspaces: WorkspaceStatus[] = [
+    {
+      dir: '/home/me/src/platform-workspace',
+      files: [
+        { file: 'test/staging-m2m.toml', id: 'stg-m2m', name: 'Staging M2M', problems: [] },
+        { file: 'test/auth0-dev.toml', id: 'auth0-dev', name: 'Auth0 dev tenant', problems: [] },
+        {
+          file: 'prod/billing.toml',
+          id: null,
+          name: null,
+          problems: [{ line: 7, column: 14, message: 'invalid string: expected `"`, found a newline' }],
+        },
+      ],
+      problem: null,
+    },
+    {
+      dir: '/home/me/src/bank-apis',
+      files: [{ file: 'sandbox/accounts.toml', id: 'gw-accounts', name: 'Accounts API (gateway)', problems: [] }],
+      problem: null,
+    },
+  ];
+
+  #origins(): Origin[] {
+    return this.workspaces.flatMap((w) =>
+      w.files.filter((f) => f.id).map((f) => ({ profile_id: f.id!, workspace: w.dir, file: f.file })),
+    );
+  }
 
   constructor(data: MockData, opts: MockOptions = {}) {
     this.data = data;
@@ -362,6 +390,23 @@ export class MockBackend {
         return true;
       case 'list_profiles':
         return structuredClone(d.profiles);
+      case 'list_workspaces':
+      case 'sync_workspaces':
+        return structuredClone(this.workspaces);
+      case 'add_workspace': {
+        const dir = String(args.dir ?? '').trim();
+        if (!dir.startsWith('/')) fail('not_found', `${dir} is not a folder.`);
+        if (!this.workspaces.some((w) => w.dir === dir)) this.workspaces.push({ dir, files: [], problem: null });
+        return structuredClone(this.workspaces);
+      }
+      case 'remove_workspace': {
+        const before = this.workspaces.length;
+        this.workspaces = this.workspaces.filter((w) => w.dir !== args.dir);
+        if (this.workspaces.length === before) fail('not_found', `${String(args.dir)} is not in the saved workspaces.`);
+        return structuredClone(this.workspaces);
+      }
+      case 'profile_origins':
+        return this.#origins();
       case 'create_profile': {
         const c = args.config as ProfileConfig;
         this.#validate(c);

@@ -85,6 +85,12 @@ export function demoData(now: number): MockData {
         client_id: 'svc-reporting',
         issuer: 'https://auth.staging.example.com',
         scopes: ['reports:read', 'reports:write'],
+        auth_method: 'client_secret_post',
+        secrets: {
+          client_secret: { from: 'command', argv: ['pass', 'show', 'team/staging/svc-reporting'], timeout_secs: 20 },
+          private_key: { from: 'keychain' },
+          tls_key: { from: 'env', var: 'STAGING_TLS_KEY' },
+        },
       },
       now,
     ),

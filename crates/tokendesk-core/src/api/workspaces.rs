@@ -9,7 +9,7 @@ use super::Core;
 use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::profile::{Profile, ProfileConfig, ProfileId};
-use crate::store::Origin;
+use crate::store::{Origin, Tx};
 use crate::workspace::{self, FileProblem, FileStatus, WorkspaceStatus};
 
 /// The store's state entry holding the workspaces opened from Settings (a JSON list of paths).
@@ -87,6 +87,47 @@ impl Core {
         self.store.put_state(SAVED, &serde_json::to_string(dirs)?)
     }
 
+    /// Adds a folder to the saved workspaces (once) and reads it in full.
+    pub fn add_saved_workspace(&self, dir: &Path) -> Result<WorkspaceStatus> {
+        if !dir.is_dir() {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("{} is not a folder.", dir.display()),
+            ));
+        }
+        let dir = key(dir);
+        let mut saved = self.saved_workspaces()?;
+        if !saved.iter().any(|d| key(Path::new(d)) == dir) {
+            saved.push(dir.clone());
+            self.set_saved_workspaces(&saved)?;
+        }
+        Ok(self.sync_workspace(Path::new(&dir), true))
+    }
+
+    /// Removes a folder from the saved workspaces: no longer opened or watched (its profiles
+    /// stay in the store, as with `tokendesk workspace remove`).
+    pub fn remove_saved_workspace(&self, dir: &str) -> Result<()> {
+        let mut saved = self.saved_workspaces()?;
+        let before = saved.len();
+        let k = key(Path::new(dir));
+        saved.retain(|d| d != dir && key(Path::new(d)) != k);
+        if saved.len() == before {
+            return Err(Error::not_found(format!(
+                "{dir} is not in the saved workspaces."
+            )));
+        }
+        self.set_saved_workspaces(&saved)
+    }
+
+    /// The open workspaces (command line, environment, saved) synced and their status; `full`
+    /// reads every file again.
+    pub fn workspace_statuses(&self, full: bool) -> Vec<WorkspaceStatus> {
+        self.workspace_dirs(&[])
+            .iter()
+            .map(|d| self.sync_workspace(d, full))
+            .collect()
+    }
+
     /// Opens workspaces: each one's files read (unchanged ones skipped) and synced into the
     /// store. A folder or file with a problem is reported in its status, never raised.
     pub fn open_workspaces(&self, dirs: &[PathBuf]) -> Vec<WorkspaceStatus> {
@@ -153,50 +194,62 @@ impl Core {
                 .iter()
                 .any(|o| o.profile_id.as_str() == id && o.file == file)
         });
-        let mut changed = false;
-        for (read, st) in reads.into_iter().zip(stamps) {
-            let mut file = FileStatus {
-                file: read.file.clone(),
-                id: None,
-                name: None,
-                problems: Vec::new(),
-            };
-            match read.result {
-                Ok(p) => {
-                    file.id = Some(p.id.to_string());
-                    file.name = Some(p.config.name.clone());
-                    let Some(st) = st else {
-                        status.files.push(file);
-                        continue;
-                    };
-                    match self.adopt(&ws, &read.file, &st, p) {
-                        Ok(c) => changed |= c,
-                        Err(e) => file.problems.push(problem(e.message)),
+        // Every write of the sync in one transaction (issue #15: one per profile and origin made
+        // a first open of 1,000 files take over a second).
+        let files = &mut status.files;
+        let batch = self.store.batch(|tx| {
+            let mut changed = false;
+            for (read, st) in reads.into_iter().zip(stamps) {
+                let mut file = FileStatus {
+                    file: read.file.clone(),
+                    id: None,
+                    name: None,
+                    problems: Vec::new(),
+                };
+                match read.result {
+                    Ok(p) => {
+                        file.id = Some(p.id.to_string());
+                        file.name = Some(p.config.name.clone());
+                        let Some(st) = st else {
+                            files.push(file);
+                            continue;
+                        };
+                        match self.adopt(tx, &ws, &read.file, &st, p) {
+                            Ok(c) => changed |= c,
+                            Err(e) => file.problems.push(problem(e.message)),
+                        }
                     }
+                    Err(problems) => file.problems = problems,
                 }
-                Err(problems) => file.problems = problems,
+                files.push(file);
             }
-            status.files.push(file);
-        }
-        // Profiles whose file is gone (deleted, renamed, or now holding another id); a file that
-        // does not parse keeps its last good profile.
-        let now: HashMap<&str, Option<&str>> = status
-            .files
-            .iter()
-            .map(|f| (f.file.as_str(), f.id.as_deref()))
-            .collect();
-        for o in &known {
-            let keep = match now.get(o.file.as_str()) {
-                Some(Some(id)) => *id == o.profile_id.as_str(),
-                Some(None) => true,
-                None => false,
-            };
-            if !keep {
-                self.forget_values(&o.profile_id);
-                let _ = self.store.delete_profile(&o.profile_id);
-                changed = true;
+            // Profiles whose file is gone (deleted, renamed, or now holding another id); a file
+            // that does not parse keeps its last good profile.
+            let now: HashMap<&str, Option<&str>> = files
+                .iter()
+                .map(|f| (f.file.as_str(), f.id.as_deref()))
+                .collect();
+            for o in &known {
+                let keep = match now.get(o.file.as_str()) {
+                    Some(Some(id)) => *id == o.profile_id.as_str(),
+                    Some(None) => true,
+                    None => false,
+                };
+                if !keep {
+                    self.forget_values(&o.profile_id);
+                    let _ = tx.delete_profile(&o.profile_id);
+                    changed = true;
+                }
             }
-        }
+            changed
+        });
+        let changed = match batch {
+            Ok(changed) => changed,
+            Err(e) => {
+                status.problem = Some(format!("Cannot save the workspace: {}", e.message));
+                false
+            }
+        };
         if changed {
             self.emit(CoreEvent::ProfilesChanged);
         }
@@ -249,10 +302,11 @@ impl Core {
                     self.forget_values(&o.profile_id);
                     let _ = self.store.delete_profile(&o.profile_id);
                 }
-                match self.adopt(&ws, &rel, &stamp(path), p) {
-                    Ok(true) => self.emit(CoreEvent::ProfilesChanged),
-                    Ok(false) => {}
-                    Err(e) => file.problems.push(problem(e.message)),
+                let st = stamp(path);
+                match self.store.batch(|tx| self.adopt(tx, &ws, &rel, &st, p)) {
+                    Ok(Ok(true)) => self.emit(CoreEvent::ProfilesChanged),
+                    Ok(Ok(false)) => {}
+                    Ok(Err(e)) | Err(e) => file.problems.push(problem(e.message)),
                 }
             }
             Err(problems) => file.problems = problems,
@@ -261,14 +315,21 @@ impl Core {
     }
 
     /// Puts a file's profile in the store under its id; `true` when something changed.
-    fn adopt(&self, ws: &str, file: &str, st: &str, p: workspace::ProfileFile) -> Result<bool> {
+    fn adopt(
+        &self,
+        tx: &Tx<'_>,
+        ws: &str,
+        file: &str,
+        st: &str,
+        p: workspace::ProfileFile,
+    ) -> Result<bool> {
         let origin = Origin {
             profile_id: p.id.clone(),
             workspace: ws.to_owned(),
             file: file.to_owned(),
             stamp: st.to_owned(),
         };
-        let changed = match self.store.get_profile(&p.id)? {
+        let changed = match tx.get_profile(&p.id)? {
             Some(existing) if existing.config == p.config => false,
             Some(mut existing) => {
                 if existing.config.issuer != p.config.issuer {
@@ -279,26 +340,23 @@ impl Core {
                 }
                 existing.config = p.config;
                 existing.updated_at = self.now();
-                self.store
-                    .update_profile(&existing)
-                    .map_err(|e| named(e, file))?;
+                tx.update_profile(&existing).map_err(|e| named(e, file))?;
                 true
             }
             None => {
                 let now = self.now();
-                self.store
-                    .insert_profile(&Profile {
-                        id: p.id.clone(),
-                        config: p.config,
-                        metadata: None,
-                        created_at: now,
-                        updated_at: now,
-                    })
-                    .map_err(|e| named(e, file))?;
+                tx.insert_profile(&Profile {
+                    id: p.id.clone(),
+                    config: p.config,
+                    metadata: None,
+                    created_at: now,
+                    updated_at: now,
+                })
+                .map_err(|e| named(e, file))?;
                 true
             }
         };
-        self.store.put_origin(&origin)?;
+        tx.put_origin(&origin)?;
         Ok(changed)
     }
 

@@ -21,6 +21,9 @@ use crate::error::Result;
 pub use exchanges::EXCHANGES_KEPT_PER_PROFILE;
 pub use history::EVENTS_KEPT_PER_PROFILE;
 
+/// The writes of a batch ([`Store::batch`]), on its transaction.
+pub struct Tx<'a>(&'a Connection);
+
 pub struct Store {
     conn: Mutex<Connection>,
 }
@@ -56,6 +59,17 @@ impl Store {
         Ok(Self {
             conn: Mutex::new(conn),
         })
+    }
+
+    /// Runs `f` in one immediate transaction holding the connection: a whole workspace sync is
+    /// one write instead of one per profile and origin. A statement that fails (a name taken)
+    /// fails alone, as outside a batch; `f` must not call the store's own methods.
+    pub fn batch<R>(&self, f: impl FnOnce(&Tx<'_>) -> R) -> Result<R> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let r = f(&Tx(&tx));
+        tx.commit()?;
+        Ok(r)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {

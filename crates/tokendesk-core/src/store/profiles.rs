@@ -1,6 +1,6 @@
 use rusqlite::{OptionalExtension, params};
 
-use super::Store;
+use super::{Store, Tx};
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{Profile, ProfileConfig, ProfileId};
 use crate::provider::discovery::ProviderMetadata;
@@ -43,9 +43,9 @@ fn decode(
     })
 }
 
-impl Store {
+impl Tx<'_> {
     pub fn insert_profile(&self, p: &Profile) -> Result<()> {
-        self.conn()
+        self.0
             .execute(
                 "INSERT INTO profiles (id, name, environment, config, metadata, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -65,7 +65,7 @@ impl Store {
 
     pub fn update_profile(&self, p: &Profile) -> Result<()> {
         let n = self
-            .conn()
+            .0
             .execute(
                 "UPDATE profiles SET name = ?2, environment = ?3, config = ?4, metadata = ?5,
                  updated_at = ?6 WHERE id = ?1",
@@ -88,13 +88,13 @@ impl Store {
     /// Deletes the profile and, by cascade, its token metadata, history and exchange log.
     pub fn delete_profile(&self, id: &ProfileId) -> Result<bool> {
         Ok(self
-            .conn()
+            .0
             .execute("DELETE FROM profiles WHERE id = ?1", [id.as_str()])?
             > 0)
     }
 
     pub fn get_profile(&self, id: &ProfileId) -> Result<Option<Profile>> {
-        self.conn()
+        self.0
             .query_row(
                 &format!("SELECT {COLUMNS} FROM profiles WHERE id = ?1"),
                 [id.as_str()],
@@ -103,6 +103,25 @@ impl Store {
             .optional()?
             .map(decode)
             .transpose()
+    }
+}
+
+impl Store {
+    pub fn insert_profile(&self, p: &Profile) -> Result<()> {
+        Tx(&self.conn()).insert_profile(p)
+    }
+
+    pub fn update_profile(&self, p: &Profile) -> Result<()> {
+        Tx(&self.conn()).update_profile(p)
+    }
+
+    /// Deletes the profile and, by cascade, its token metadata, history and exchange log.
+    pub fn delete_profile(&self, id: &ProfileId) -> Result<bool> {
+        Tx(&self.conn()).delete_profile(id)
+    }
+
+    pub fn get_profile(&self, id: &ProfileId) -> Result<Option<Profile>> {
+        Tx(&self.conn()).get_profile(id)
     }
 
     /// A profile by exact id or by name (names first: they are what people type).

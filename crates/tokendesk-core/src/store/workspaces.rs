@@ -3,16 +3,19 @@
 
 use rusqlite::{OptionalExtension, params};
 
-use super::Store;
+use super::{Store, Tx};
 use crate::error::Result;
 use crate::profile::ProfileId;
 
-/// Where a workspace profile comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a workspace profile comes from: the workspace folder and the file's path inside it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
 pub struct Origin {
     pub profile_id: ProfileId,
     pub workspace: String,
     pub file: String,
+    /// The file's size and modification time when last read (not for the UI).
+    #[serde(skip)]
+    #[ts(skip)]
     pub stamp: String,
 }
 
@@ -25,15 +28,21 @@ fn origin(r: &rusqlite::Row<'_>) -> rusqlite::Result<Origin> {
     })
 }
 
-impl Store {
+impl Tx<'_> {
     pub fn put_origin(&self, o: &Origin) -> Result<()> {
-        self.conn().execute(
+        self.0.execute(
             "INSERT INTO workspace_files (profile_id, workspace, file, stamp) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(profile_id) DO UPDATE SET workspace = excluded.workspace,
                  file = excluded.file, stamp = excluded.stamp",
             params![o.profile_id.as_str(), o.workspace, o.file, o.stamp],
         )?;
         Ok(())
+    }
+}
+
+impl Store {
+    pub fn put_origin(&self, o: &Origin) -> Result<()> {
+        Tx(&self.conn()).put_origin(o)
     }
 
     pub fn origin(&self, id: &ProfileId) -> Result<Option<Origin>> {

@@ -437,4 +437,29 @@ describe('profile form', () => {
     expect(screen.getByTestId('field-error-scopes').textContent).toContain('is not a scope token');
     expect(screen.queryByTestId('form-check-summary')).toBeNull();
   });
+
+  it('secret sources: a command or a variable instead of the keychain, sent with create, the secret input hidden', async () => {
+    render(ProfileForm);
+    await choose('field-auth_method', 'client_secret_post');
+    expect(screen.getByTestId('field-client_secret')).toBeTruthy();
+    await choose('secret-source-client_secret-from', 'command');
+    expect(screen.queryByTestId('field-client_secret')).toBeNull();
+    expect(screen.getByTestId('secret-source-client_secret-hint').textContent).toContain('never stored');
+    await type('secret-source-client_secret-argv', `op read 'op://team/gw/client secret'`);
+    await type('secret-source-client_secret-timeout', '30');
+    await choose('secret-source-tls_key-from', 'env');
+    await type('secret-source-tls_key-var', 'QWAC_KEY');
+    expect(screen.getByLabelText('TLS key from')).toBeTruthy();
+    await type('field-name', 'gw');
+    await type('field-client_id', 'c');
+    await fireEvent.submit(screen.getByTestId('profile-form'));
+    const call = invokeMock.mock.calls.find(([cmd]) => cmd === 'create_profile');
+    const args = call![1] as { config: ProfileConfig; clientSecret: string | null };
+    expect(args.config.secrets).toEqual({
+      client_secret: { from: 'command', argv: ['op', 'read', 'op://team/gw/client secret'], timeout_secs: 30 },
+      private_key: { from: 'keychain' },
+      tls_key: { from: 'env', var: 'QWAC_KEY' },
+    });
+    expect(args.clientSecret).toBeNull();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configFromForm, emptyConfig, formFromConfig, knownFieldKeys, remapRowErrors } from '../profileForm';
+import { configFromForm, emptyConfig, formFromConfig, joinArgv, knownFieldKeys, remapRowErrors, splitArgv } from '../profileForm';
 
 describe('profile form ↔ ProfileConfig', () => {
   it('round-trips a config, all fields present', () => {
@@ -82,5 +82,19 @@ describe('profile form ↔ ProfileConfig', () => {
     expect(known('headers[2]')).toBe(true);
     expect(known('headers[3]')).toBe(false);
     expect(known('endpoints.token')).toBe(true);
+  });
+
+  it('keeps secret sources through the form, and a command line splits and joins as a shell would', () => {
+    const c = emptyConfig();
+    c.secrets = {
+      client_secret: { from: 'command', argv: ['pass', 'show', "team/it's here"], timeout_secs: 30 },
+      private_key: { from: 'env', var: 'KEY' },
+      tls_key: { from: 'keychain' },
+    };
+    expect(configFromForm(formFromConfig(c)).config.secrets).toEqual(c.secrets);
+    const argv = ['op', 'read', 'op://team/a b', '', `x"y`, "it's"];
+    expect(splitArgv(joinArgv(argv))).toEqual(argv);
+    expect(splitArgv(`vault kv get "-field=a b" kv\\ x`)).toEqual(['vault', 'kv', 'get', '-field=a b', 'kv x']);
+    expect(splitArgv(`pass 'open`)).toBeNull();
   });
 });
