@@ -494,6 +494,18 @@ impl ProfileConfig {
             || (self.generated_secret.is_some() && self.auth_method.sends_secret())
     }
 
+    /// The keychain entry (and so the source) of the client's credential: the private key when
+    /// the key is the credential (`private_key_jwt`, a generated secret), else the client
+    /// secret — kept for a public client too, so switching methods does not lose it.
+    pub fn credential_kind(&self) -> SecretKind {
+        if self.key_is_credential() {
+            return SecretKind::PrivateKey;
+        }
+        self.auth_method
+            .credential()
+            .unwrap_or(SecretKind::ClientSecret)
+    }
+
     /// Whether the profile signs anything with the client's private key: assertions, request
     /// objects, a JWT-bearer grant, step bodies.
     pub fn signs(&self) -> bool {

@@ -284,7 +284,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
     }
     let uses_key = config.key_is_credential();
     // A credential from a command or a variable is not asked for.
-    let credential_elsewhere = !config.secrets.of(credential_of(&config)).is_keychain();
+    let credential_elsewhere = !config.secrets.of(config.credential_kind()).is_keychain();
     let wrong = match (
         uses_key,
         a.private_key_file.is_some(),
@@ -667,7 +667,7 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
         let config = p.config;
         let uses_key = config.key_is_credential();
         // Nor is a secret asked for that comes from a command or a variable.
-        let elsewhere = !config.secrets.of(credential_of(&config)).is_keychain();
+        let elsewhere = !config.secrets.of(config.credential_kind()).is_keychain();
         let found = p
             .secret
             .filter(|_| store_found && !elsewhere)
@@ -764,17 +764,4 @@ pub async fn set_tls_key(core: &Core, name: &str, file: &str) -> Result<()> {
         p.config.name
     );
     Ok(())
-}
-
-/// The keychain entry (and so the source) of the client's credential: the private key when
-/// the key is the credential, else the secret the auth method sends.
-fn credential_of(config: &ProfileConfig) -> SecretKind {
-    if config.key_is_credential() {
-        SecretKind::PrivateKey
-    } else {
-        config
-            .auth_method
-            .credential()
-            .unwrap_or(SecretKind::ClientSecret)
-    }
 }

@@ -321,13 +321,7 @@ impl Core {
 /// the client secret (kept for a public client too, so switching methods does not lose it).
 /// A generated client secret is made from the private key too.
 pub(super) fn credential_kind(config: &ProfileConfig) -> SecretKind {
-    if config.key_is_credential() {
-        return SecretKind::PrivateKey;
-    }
-    config
-        .auth_method
-        .credential()
-        .unwrap_or(SecretKind::ClientSecret)
+    config.credential_kind()
 }
 
 /// A private key must sign with the profile's algorithm before it is stored.

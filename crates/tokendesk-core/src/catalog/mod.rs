@@ -399,13 +399,8 @@ impl FilledTemplate {
     /// could reshape the URL fills nothing.
     pub fn for_claims(&self, claims: &serde_json::Value) -> Option<String> {
         let value = claims.get(&self.claim)?.as_str()?;
-        let plain = !value.is_empty()
-            && value.len() <= 64
-            && value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-            && value != "."
-            && value != "..";
+        // The slug parameters' rule (letters, digits, `-`, `_`, `.`; not `.` or `..`).
+        let plain = value.len() <= 64 && ParamKind::Slug.check(value).is_ok_and(|v| v == value);
         plain.then(|| self.template.replace(&self.placeholder, value))
     }
 }
