@@ -161,7 +161,11 @@ impl Named {
             tracing::info!(workspace = %status.dir, files = status.files.len(), "workspace opened for a caller");
         }
         match crate::workspace::watch::WorkspaceWatch::start(core.clone(), fresh) {
-            Ok(w) => self.watches.lock().unwrap_or_else(|e| e.into_inner()).push(w),
+            Ok(w) => self
+                .watches
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(w),
             Err(e) => tracing::warn!(error = %e, "workspace not watched"),
         }
     }

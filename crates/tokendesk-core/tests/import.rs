@@ -640,7 +640,10 @@ async fn a_found_secret_goes_to_the_source_chosen_for_it() {
         let mut r = req(sources);
         r.rename = rename;
         let chosen = r.plan_to_import().unwrap();
-        assert!(chosen.profiles[found].secret.is_none(), "the value is dropped");
+        assert!(
+            chosen.profiles[found].secret.is_none(),
+            "the value is dropped"
+        );
         let created = t.core.import_plan(chosen, true, rename).await.unwrap();
         let p = created
             .iter()

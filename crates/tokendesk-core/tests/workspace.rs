@@ -253,7 +253,11 @@ async fn a_profile_gone_from_the_workspace_leaves_nothing_in_the_keychain() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let ws = tempfile::tempdir().unwrap();
-    write(ws.path(), "gateway.toml", &keychain_file(&p, "gw-k", "gateway"));
+    write(
+        ws.path(),
+        "gateway.toml",
+        &keychain_file(&p, "gw-k", "gateway"),
+    );
     t.core.open_workspaces(&[ws.path().to_path_buf()]);
     let id = ProfileId::from("gw-k");
     t.core
@@ -286,18 +290,29 @@ async fn a_profile_gone_from_the_workspace_leaves_nothing_in_the_keychain() {
         .sync_workspace_file(ws.path(), &ws.path().join("gateway.toml"));
     let s = t.core.sync_workspace(ws.path(), false);
     assert!(s.removed.is_empty(), "{:?}", s.removed);
-    assert_eq!(t.core.origin(&id).unwrap().unwrap().file, "prod/gateway.toml");
+    assert_eq!(
+        t.core.origin(&id).unwrap().unwrap().file,
+        "prod/gateway.toml"
+    );
     keeps_everything("moved");
 
     // Moved again and broken in the same pull: the broken file still names the id.
     std::fs::remove_file(ws.path().join("prod/gateway.toml")).unwrap();
-    write(ws.path(), "test/gw.toml", "id = \"gw-k\"\nname = \"gateway\"\nissuer = \n");
+    write(
+        ws.path(),
+        "test/gw.toml",
+        "id = \"gw-k\"\nname = \"gateway\"\nissuer = \n",
+    );
     let s = t.core.sync_workspace(ws.path(), false);
     assert!(s.removed.is_empty(), "{:?}", s.removed);
     assert!(s.files[0].problems[0].line.is_some(), "{:?}", s.files);
     keeps_everything("moved and broken");
     // Broken in place: its last good profile stays.
-    write(ws.path(), "test/gw.toml", &keychain_file(&p, "gw-k", "gateway"));
+    write(
+        ws.path(),
+        "test/gw.toml",
+        &keychain_file(&p, "gw-k", "gateway"),
+    );
     t.core.sync_workspace(ws.path(), false);
     assert_eq!(t.core.origin(&id).unwrap().unwrap().file, "test/gw.toml");
     write(ws.path(), "test/gw.toml", "id = \"gw-k\"\nname = [\n");
