@@ -3270,6 +3270,35 @@ fn a_workspace_in_git_shared_by_two_clones() {
     assert!(said.contains("broken.toml:2:"), "{said}");
     assert!(said.contains("test/gateway.toml  gateway-eu"), "{said}");
     ok(&on_two(&["token", "gateway-eu"]));
+
+    // The team retires the profile: after the pull, the next run says so and leaves nothing of
+    // it in the keychain.
+    let id = app_core(home2.path()).profile("gateway-eu").unwrap().id;
+    git(&one, &["rm", "-q", "test/gateway.toml"]);
+    git(&one, &["commit", "-q", "-m", "Retire the gateway"]);
+    git(&one, &["push", "-q", "origin", "main"]);
+    git(&two, &["pull", "-q", "--ff-only"]);
+    let listed = on_two(&["list"]);
+    let said = String::from_utf8_lossy(&listed.stderr);
+    assert!(
+        said.contains("gateway-eu (test/gateway.toml) is no longer in workspace")
+            && said.contains("keychain entries were deleted"),
+        "{said}"
+    );
+    assert!(!ok(&listed).contains("gateway-eu"));
+    let keychain = Keychain::new(
+        Home::at(home2.path().to_path_buf())
+            .unwrap()
+            .keychain_service(),
+    );
+    for kind in tokendesk_core::secret::SecretKind::ALL {
+        assert!(
+            tokendesk_core::secret::SecretStore::get(&keychain, &id, kind)
+                .unwrap()
+                .is_none(),
+            "{kind:?} left in the keychain"
+        );
+    }
 }
 
 /// `tokendesk --workspace DIR token P` through an agent that was started without DIR: the
