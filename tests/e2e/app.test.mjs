@@ -1175,3 +1175,40 @@ test('a team workspace in git: a pulled profile and a pulled scope change show u
     rmSync(team, { recursive: true, force: true });
   }
 });
+
+test('Settings → Workspaces: "Choose folder…" opens the native folder picker, and the folder chosen there is added', async () => {
+  const picked = mkdtempSync(path.join(tmpdir(), 'tokendesk-e2e-picked-'));
+  const title = 'Open a workspace folder';
+  const xdo = (...args) => execFileSync('xdotool', args, { encoding: 'utf8', timeout: 10000 }).trim();
+  const picker = () => {
+    try {
+      return xdo('search', '--onlyvisible', '--name', title).split('\n')[0];
+    } catch {
+      return '';
+    }
+  };
+  try {
+    await click('nav-settings');
+    await click('workspace-choose');
+    let id = '';
+    await browser.waitUntil(() => (id = picker()) !== '', { timeout: 15000, timeoutMsg: 'the native folder picker opens' });
+    // Typed as a person would: the location (Ctrl+L), the folder, Enter (again while it shows).
+    xdo('windowfocus', '--sync', id);
+    xdo('key', '--clearmodifiers', 'ctrl+l');
+    xdo('type', '--delay', '15', `${picked}/`);
+    for (let i = 0; i < 3 && picker() !== ''; i++) {
+      xdo('key', '--clearmodifiers', 'Return');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await browser
+      .$(`[data-testid="workspace"] [title="${picked}"]`)
+      .waitForExist({ timeout: 15000, timeoutMsg: 'the folder chosen in the picker is added' });
+  } finally {
+    try {
+      execFileSync(cli, ['workspace', 'remove', picked], { env: { ...process.env, TOKENDESK_HOME: home }, stdio: 'ignore', timeout: 30000 });
+    } catch {
+      // not added
+    }
+    rmSync(picked, { recursive: true, force: true });
+  }
+});

@@ -39,14 +39,18 @@ pub fn remove_workspace(state: Cmd<'_>, dir: String) -> Result<Vec<WorkspaceStat
 pub async fn choose_workspace_folder(window: tauri::WebviewWindow) -> Option<String> {
     use tauri_plugin_dialog::DialogExt;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    window
+    let mut picker = window
         .dialog()
         .file()
         .set_title("Open a workspace folder")
-        .set_parent(&window)
-        .pick_folder(move |folder| {
-            let _ = tx.send(folder);
-        });
+        .set_parent(&window);
+    // Starts in the home folder, where checkouts usually live (GTK would show "Recent").
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        picker = picker.set_directory(home);
+    }
+    picker.pick_folder(move |folder| {
+        let _ = tx.send(folder);
+    });
     let folder = rx.await.ok().flatten()?;
     folder.into_path().ok().map(|p| p.display().to_string())
 }
