@@ -12,9 +12,10 @@ pkgs=(build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libsoup-3.0-de
       libayatana-appindicator3-dev librsvg2-dev
       gnome-keyring dbus-x11 libsecret-tools procps xdg-utils)
 if [ "$want_test" = 1 ]; then
-  # python3-dbus, python3-gi: the e2e tests' StatusNotifierWatcher (a panel's tray host).
+  # python3-dbus, python3-gi: the e2e tests' StatusNotifierWatcher (a panel's tray host);
+  # xdotool: typing into the native folder picker (a GTK window, out of WebDriver's reach).
   pkgs+=(xvfb xauth imagemagick webkit2gtk-driver xclip chromium fonts-dejavu-core curl git
-        python3-dbus python3-gi)
+        python3-dbus python3-gi xdotool)
   # The package test (scripts/package-test.sh): the .rpm's contents, the window of the installed
   # app, the desktop entry, the AppStream metainfo and the man pages; x11-utils (xwininfo) also
   # lets the e2e tests see the window hidden and shown.

@@ -63,6 +63,7 @@ const COMMANDS: &[&str] = &[
     "add_workspace",
     "remove_workspace",
     "profile_origins",
+    "choose_workspace_folder",
 ];
 
 fn main() {

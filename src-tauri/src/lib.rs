@@ -99,6 +99,7 @@ pub fn run() {
         ))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .on_window_event(desktop::on_window_event)
         .setup(move |app| {
             let core = Core::open_default(
@@ -230,6 +231,7 @@ pub fn run() {
             commands::workspaces::add_workspace,
             commands::workspaces::remove_workspace,
             commands::workspaces::profile_origins,
+            commands::workspaces::choose_workspace_folder,
         ])
         .run(tauri::generate_context!())
         .expect("TokenDesk failed to start");

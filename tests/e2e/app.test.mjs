@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -1051,4 +1051,164 @@ test('the window comes back at its saved size and view after a restart', async (
   await el('shortcuts').waitForDisplayed({ timeout: 15000 });
   assert.equal(appProcesses().length, 1);
   await browser.setWindowSize(1400, 900);
+});
+
+test('a team workspace in git: a pulled profile and a pulled scope change show up live; a broken file names its line and column; a removed file takes its profile away', async () => {
+  // A bare repository and two clones, as two machines of a team.
+  const team = mkdtempSync(path.join(tmpdir(), 'tokendesk-e2e-team-'));
+  const git = (cwd, ...args) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000 });
+  const one = path.join(team, 'one');
+  const two = path.join(team, 'two');
+  try {
+    git(team, 'init', '-q', '--bare', '-b', 'main', 'origin.git');
+    git(team, 'clone', '-q', 'origin.git', 'one');
+    const identity = (clone) => {
+      git(clone, 'config', 'user.name', 'TokenDesk e2e');
+      git(clone, 'config', 'user.email', 'e2e@tokendesk.invalid');
+    };
+    identity(one);
+    writeFileSync(path.join(one, 'README.md'), '# Team profiles\n');
+    git(one, 'checkout', '-q', '-b', 'main');
+    git(one, 'add', '.');
+    git(one, 'commit', '-q', '-m', 'Start');
+    git(one, 'push', '-q', 'origin', 'main');
+    git(team, 'clone', '-q', '-b', 'main', 'origin.git', 'two');
+    identity(two);
+    const push = (message) => {
+      git(one, 'add', '-A');
+      git(one, 'commit', '-q', '-m', message);
+      git(one, 'push', '-q', 'origin', 'main');
+      git(two, 'pull', '-q', '--ff-only');
+    };
+
+    // The running app opens the second clone (Settings → Workspaces, by its path).
+    await click('nav-settings');
+    await type('workspace-path', two);
+    await click('workspace-add');
+    await browser.waitUntil(async () => (await browser.$$('[data-testid="workspace"]')).length === 1, {
+      timeout: 10000,
+      timeoutMsg: 'the workspace is listed',
+    });
+    assert.equal(await text('workspace-count'), '0 files');
+
+    // Machine one adds a profile file (its secret from a command, never in the file); two pulls.
+    const profile = (scopes) =>
+      [
+        '# The team gateway: client credentials.',
+        'id = "e2e-team-gw"',
+        'name = "Team gateway"',
+        `issuer = "${provider.issuer}"`,
+        'client_id = "cc-basic"',
+        'grant = "client_credentials"',
+        `scopes = ${JSON.stringify(scopes)}`,
+        '',
+        '[secrets.client_secret]',
+        'from = "command"',
+        'argv = ["printf", "cc-basic-secret"]',
+        '',
+      ].join('\n');
+    mkdirSync(path.join(one, 'test'));
+    writeFileSync(path.join(one, 'test/gateway.toml'), profile(['api:read']));
+    push('Add the team gateway');
+    const row = browser.$('[data-testid="profile-row-Team gateway"]');
+    await row.waitForDisplayed({ timeout: 15000, timeoutMsg: 'the pulled profile appears without a restart' });
+    assert.ok(await el('profile-workspace-Team gateway').isExisting(), 'marked as a workspace profile');
+    await browser.waitUntil(async () => (await text('workspace-count')) === '1 file', {
+      timeout: 10000,
+      timeoutMsg: 'Settings counts the pulled file',
+    });
+    await getToken('Team gateway');
+    // The command line sees it too (same home, the workspace named on the command line).
+    const env = { ...process.env, TOKENDESK_HOME: home };
+    const listed = execFileSync(cli, ['list', '--workspace', two], { env, encoding: 'utf8', timeout: 30000 });
+    assert.match(listed, /Team gateway/);
+    assert.match(listed, /test\/gateway\.toml/);
+
+    // A scope added on machine one shows up in the running app after the pull.
+    writeFileSync(path.join(one, 'test/gateway.toml'), profile(['api:read', 'api:write']));
+    push('The gateway needs api:write');
+    await click('tab-config');
+    await browser.waitUntil(async () => (await (await el('field-scopes')).getValue()) === 'api:read api:write', {
+      timeout: 15000,
+      timeoutMsg: 'the pulled scope is shown',
+    });
+
+    // A file that does not parse: its line and column in Settings; the other profile stays.
+    writeFileSync(path.join(one, 'broken.toml'), 'id = "e2e-broken"\nname = \n');
+    push('A broken file');
+    await click('nav-settings');
+    await browser.waitUntil(async () => {
+      const p = await el('workspace-problem');
+      return (await p.isExisting()) && (await p.getText()).startsWith('broken.toml:2:');
+    }, { timeout: 15000, timeoutMsg: 'the broken file is named with its line and column' });
+    assert.ok(await row.isDisplayed(), 'the other profile is untouched');
+    const status = (() => {
+      try {
+        execFileSync(cli, ['workspace', 'status', '--workspace', two], { env, encoding: 'utf8', timeout: 30000 });
+        return null;
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.equal(status?.status, 1, 'the command line reports the broken file too');
+    assert.match(status.stdout, /broken\.toml:2:\d+/);
+
+    // The profile's file removed on machine one: gone from the app, its local tokens with it.
+    git(one, 'rm', '-q', 'test/gateway.toml');
+    push('Retire the team gateway');
+    await row.waitForDisplayed({ reverse: true, timeout: 15000, timeoutMsg: 'the removed profile leaves the sidebar' });
+    await browser.waitUntil(
+      async () => {
+        for (const t of await browser.$$('[data-testid="toast"]')) {
+          if ((await t.getText()).includes('left the workspace')) return true;
+        }
+        return false;
+      },
+      { timeout: 10000, timeoutMsg: 'the app says which profile left and that its tokens were deleted' },
+    );
+  } finally {
+    try {
+      execFileSync(cli, ['workspace', 'remove', two], { env: { ...process.env, TOKENDESK_HOME: home }, stdio: 'ignore', timeout: 30000 });
+    } catch {
+      // not saved
+    }
+    rmSync(team, { recursive: true, force: true });
+  }
+});
+
+test('Settings → Workspaces: "Choose folder…" opens the native folder picker, and the folder chosen there is added', async () => {
+  const picked = mkdtempSync(path.join(tmpdir(), 'tokendesk-e2e-picked-'));
+  const title = 'Open a workspace folder';
+  const xdo = (...args) => execFileSync('xdotool', args, { encoding: 'utf8', timeout: 10000 }).trim();
+  const picker = () => {
+    try {
+      return xdo('search', '--onlyvisible', '--name', title).split('\n')[0];
+    } catch {
+      return '';
+    }
+  };
+  try {
+    await click('nav-settings');
+    await click('workspace-choose');
+    let id = '';
+    await browser.waitUntil(() => (id = picker()) !== '', { timeout: 15000, timeoutMsg: 'the native folder picker opens' });
+    // Typed as a person would: the location (Ctrl+L), the folder, Enter (again while it shows).
+    xdo('windowfocus', '--sync', id);
+    xdo('key', '--clearmodifiers', 'ctrl+l');
+    xdo('type', '--delay', '15', `${picked}/`);
+    for (let i = 0; i < 3 && picker() !== ''; i++) {
+      xdo('key', '--clearmodifiers', 'Return');
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await browser
+      .$(`[data-testid="workspace"] [title="${picked}"]`)
+      .waitForExist({ timeout: 15000, timeoutMsg: 'the folder chosen in the picker is added' });
+  } finally {
+    try {
+      execFileSync(cli, ['workspace', 'remove', picked], { env: { ...process.env, TOKENDESK_HOME: home }, stdio: 'ignore', timeout: 30000 });
+    } catch {
+      // not added
+    }
+    rmSync(picked, { recursive: true, force: true });
+  }
 });

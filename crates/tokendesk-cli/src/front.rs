@@ -17,9 +17,11 @@ const FULL: &str = "tokendesk-cli";
 
 fn main() -> ExitCode {
     let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    // `tokendesk --workspace DIR token P`: the workspaces go to the agent with the request.
+    let (workspaces, raw) = leading_workspaces(raw);
     // An exec'd command's arguments need not be UTF-8.
     if let Some(args) = exec::quick_args(&raw)
-        && let Some(code) = exec::fast_path(&args)
+        && let Some(code) = exec::fast_path(&args, &workspaces)
     {
         return code;
     }
@@ -27,17 +29,41 @@ fn main() -> ExitCode {
     let args: Option<Vec<String>> = raw.into_iter().map(|a| a.into_string().ok()).collect();
     if let Some(args) = args {
         if let Some(t) = token::quick_args(args.iter().cloned())
-            && let Some(code) = token::fast_path(&t)
+            && let Some(code) = token::fast_path(&t, &workspaces)
         {
             return code;
         }
         if let Some(c) = credential::quick_args(&args)
-            && let Some(code) = credential::fast_path(&c)
+            && let Some(code) = credential::fast_path(&c, &workspaces)
         {
             return code;
         }
     }
     hand_over()
+}
+
+/// The `--workspace DIR` (or `--workspace=DIR`) options before the command, and the rest.
+fn leading_workspaces(
+    mut raw: Vec<std::ffi::OsString>,
+) -> (Vec<std::path::PathBuf>, Vec<std::ffi::OsString>) {
+    let mut dirs = Vec::new();
+    let mut taken = 0;
+    while let Some(a) = raw.get(taken) {
+        if a == "--workspace" {
+            match raw.get(taken + 1) {
+                Some(dir) => dirs.push(dir.into()),
+                None => break,
+            }
+            taken += 2;
+        } else if let Some(dir) = a.to_str().and_then(|a| a.strip_prefix("--workspace=")) {
+            dirs.push(dir.into());
+            taken += 1;
+        } else {
+            break;
+        }
+    }
+    let rest = raw.split_off(taken.min(raw.len()));
+    (dirs, rest)
 }
 
 fn hand_over() -> ExitCode {

@@ -37,17 +37,17 @@ pub fn main() -> ExitCode {
     }
     // The hot path: a cached token from the agent, before any runtime, store or keychain.
     if let Command::Token(args) = &cli.command
-        && let Some(code) = token::fast_path(args)
+        && let Some(code) = token::fast_path(args, &cli.workspaces)
     {
         return code;
     }
     if let Command::Exec(args) = &cli.command
-        && let Some(code) = exec::fast_path(args)
+        && let Some(code) = exec::fast_path(args, &cli.workspaces)
     {
         return code;
     }
     if let Command::Credential(c) = &cli.command
-        && let Some(code) = credential::fast_path(c)
+        && let Some(code) = credential::fast_path(c, &cli.workspaces)
     {
         return code;
     }

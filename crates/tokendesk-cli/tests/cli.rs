@@ -3270,4 +3270,101 @@ fn a_workspace_in_git_shared_by_two_clones() {
     assert!(said.contains("broken.toml:2:"), "{said}");
     assert!(said.contains("test/gateway.toml  gateway-eu"), "{said}");
     ok(&on_two(&["token", "gateway-eu"]));
+
+    // The team retires the profile: after the pull, the next run says so and leaves nothing of
+    // it in the keychain.
+    let id = app_core(home2.path()).profile("gateway-eu").unwrap().id;
+    git(&one, &["rm", "-q", "test/gateway.toml"]);
+    git(&one, &["commit", "-q", "-m", "Retire the gateway"]);
+    git(&one, &["push", "-q", "origin", "main"]);
+    git(&two, &["pull", "-q", "--ff-only"]);
+    let listed = on_two(&["list"]);
+    let said = String::from_utf8_lossy(&listed.stderr);
+    assert!(
+        said.contains("gateway-eu (test/gateway.toml) is no longer in workspace")
+            && said.contains("keychain entries were deleted"),
+        "{said}"
+    );
+    assert!(!ok(&listed).contains("gateway-eu"));
+    let keychain = Keychain::new(
+        Home::at(home2.path().to_path_buf())
+            .unwrap()
+            .keychain_service(),
+    );
+    for kind in tokendesk_core::secret::SecretKind::ALL {
+        assert!(
+            tokendesk_core::secret::SecretStore::get(&keychain, &id, kind)
+                .unwrap()
+                .is_none(),
+            "{kind:?} left in the keychain"
+        );
+    }
+}
+
+/// `tokendesk --workspace DIR token P` through an agent that was started without DIR: the
+/// request names the workspace, the agent opens it, answers, and follows its files from then
+/// on (a profile renamed in the file is served under its new name, no sync by the caller).
+#[cfg(target_os = "linux")]
+#[test]
+fn the_agent_opens_the_callers_workspace() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let _stop = StopAgent(agent_socket(home.path()));
+    // An agent started by a call that named no workspace.
+    ok(&tokendesk(home.path())
+        .env_remove("TOKENDESK_NO_AGENT")
+        .env_remove("TOKENDESK_WORKSPACE")
+        .args(["token", "cc"])
+        .output()
+        .unwrap());
+    wait_for_agent(&agent_socket(home.path()));
+    let ws = tempfile::tempdir().unwrap();
+    let file = ws.path().join("gateway.toml");
+    let profile = |name: &str| {
+        format!(
+            "id = \"gw-agent\"\nname = \"{name}\"\nissuer = \"{}\"\nclient_id = \"cc-basic\"\n\
+             grant = \"client_credentials\"\n\n[secrets.client_secret]\nfrom = \"command\"\n\
+             argv = [\"printf\", \"cc-basic-secret\"]\n",
+            p.issuer
+        )
+    };
+    std::fs::write(&file, profile("team-gw")).unwrap();
+    // Only the agent can answer: this caller has no keychain to fall back on.
+    let through_agent = |args: &[&str], env_ws: bool| {
+        let mut c = tokendesk(home.path());
+        c.env_remove("TOKENDESK_NO_AGENT")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .args(args);
+        match env_ws {
+            true => c.env("TOKENDESK_WORKSPACE", ws.path()),
+            false => c.env_remove("TOKENDESK_WORKSPACE"),
+        };
+        c.output().unwrap()
+    };
+    let ws_arg = ws.path().to_str().unwrap();
+    let served = through_agent(&["--workspace", ws_arg, "token", "team-gw"], false);
+    assert!(!ok(&served).trim().is_empty());
+    // `--workspace=DIR` after the command (parsed by tokendesk-cli) and the variable reach it too.
+    let after = format!("--workspace={ws_arg}");
+    ok(&through_agent(
+        &["token", "team-gw", &after, "--header"],
+        false,
+    ));
+    ok(&through_agent(&["token", "team-gw"], true));
+    // The agent watches the folder now: a rename in the file is served without a sync here.
+    std::fs::write(&file, profile("team-gw-eu")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let o = through_agent(&["--workspace", ws_arg, "token", "team-gw-eu"], false);
+        if o.status.success() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent follows the file: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -7,7 +7,9 @@
 //! - **reopen**: the same workspace opened again unchanged (each file's stamp checked, none
 //!   parsed) and listed — what every `tokendesk` run and app start pays;
 //! - **full re-read**: every file parsed again and compared;
-//! - **one file**: one changed file re-synced, as the watcher does.
+//! - **one file**: one changed file re-synced, as the watcher does;
+//! - **baseline, raw read**: the same files found and read from disk, nothing parsed or stored —
+//!   measured in the same run, alternating with the rest, so the ratios hold on a busy machine.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,7 +54,16 @@ fn main() {
     }
     let dirs = vec![ws.path().to_path_buf()];
     let (mut first, mut reopen, mut full, mut one) = (vec![], vec![], vec![], vec![]);
+    let mut raw = vec![];
     for run in 0..runs {
+        let t = Instant::now();
+        let mut bytes = 0;
+        for path in tokendesk_core::workspace::files(ws.path()).unwrap() {
+            bytes += std::fs::read_to_string(path).unwrap().len();
+        }
+        raw.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(bytes > 0);
+
         let home = tempfile::tempdir().unwrap();
         let core = Core::open(
             Home::at(home.path().to_path_buf()).unwrap(),
@@ -92,8 +103,13 @@ fn main() {
         );
     }
     let (first, reopen, full, one) = (median(first), median(reopen), median(full), median(one));
+    let raw = median(raw);
     println!("workspace of {n} profile files, median of {runs} runs (ms):");
-    println!("  first open + list   {first:8.1}");
+    println!("  baseline: raw read  {raw:8.1}   (files found and read, nothing parsed)");
+    println!(
+        "  first open + list   {first:8.1}   first / raw = {:.1}x",
+        first / raw
+    );
     println!("  reopen + list       {reopen:8.1}   (unchanged files: stamps only)");
     println!("  full re-read        {full:8.1}");
     println!(

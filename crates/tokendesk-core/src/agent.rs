@@ -59,6 +59,10 @@ pub struct Request {
         deserialize_with = "present"
     )]
     pub header: Option<Option<String>>,
+    /// The caller's workspaces (`--workspace`, `$TOKENDESK_WORKSPACE`), absolute: an agent
+    /// started without them opens them before it answers, and watches them from then on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workspaces: Vec<String>,
 }
 
 /// A member that is present, even as `null`, is `Some`.
@@ -74,7 +78,18 @@ impl Request {
             min_valid_secs,
             id_token,
             header: None,
+            workspaces: Vec::new(),
         }
+    }
+
+    /// Names the caller's workspaces (made absolute), so the agent knows their profiles.
+    pub fn with_workspaces(mut self, dirs: &[PathBuf]) -> Self {
+        self.workspaces = dirs
+            .iter()
+            .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+            .map(|d| d.display().to_string())
+            .collect();
+        self
     }
 
     /// Asks for the header lines too, for `target` (`METHOD URL`) when given.
@@ -101,6 +116,59 @@ pub enum Response {
     },
     /// The agent runs another version: ask the store directly.
     Mismatch,
+}
+
+/// Workspaces the agent was asked about that its owner did not open: each synced when first
+/// named, then watched while the agent runs (a `git pull` shows up as in the app).
+struct Named {
+    /// The folders already open: the owner's (watched by it) and those named since.
+    known: Mutex<Vec<PathBuf>>,
+    watches: Mutex<Vec<crate::workspace::watch::WorkspaceWatch>>,
+}
+
+impl Named {
+    fn new(core: &Core) -> Self {
+        let known = core
+            .workspace_dirs(&[])
+            .into_iter()
+            .map(|d| std::fs::canonicalize(&d).unwrap_or(d))
+            .collect();
+        Self {
+            known: Mutex::new(known),
+            watches: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Opens and watches the folders of `dirs` not open yet.
+    fn open(&self, core: &Arc<Core>, dirs: &[String]) {
+        let fresh: Vec<PathBuf> = {
+            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            dirs.iter()
+                .map(PathBuf::from)
+                .filter(|d| {
+                    let new = !known.contains(d);
+                    if new {
+                        known.push(d.clone());
+                    }
+                    new
+                })
+                .collect()
+        };
+        if fresh.is_empty() {
+            return;
+        }
+        for status in core.open_workspaces(&fresh) {
+            tracing::info!(workspace = %status.dir, files = status.files.len(), "workspace opened for a caller");
+        }
+        match crate::workspace::watch::WorkspaceWatch::start(core.clone(), fresh) {
+            Ok(w) => self
+                .watches
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(w),
+            Err(e) => tracing::warn!(error = %e, "workspace not watched"),
+        }
+    }
 }
 
 /// What the agent handed out.
@@ -176,6 +244,7 @@ pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error>
     let owner = std::fs::metadata(&path).map_err(local)?.uid();
     tracing::info!(socket = %path.display(), "token agent listening");
     let connections = Connections::new(MAX_CONNECTIONS);
+    let named = Arc::new(Named::new(&core));
     let last_request = Arc::new(Mutex::new(Instant::now()));
     let idle_for = || {
         last_request
@@ -212,8 +281,9 @@ pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error>
         let core = core.clone();
         let socket = path.clone();
         let last_request = last_request.clone();
+        let named = named.clone();
         tokio::spawn(async move {
-            let _ = handle(stream, &core, &socket, admitted, &last_request).await;
+            let _ = handle(stream, &core, &named, &socket, admitted, &last_request).await;
         });
         // The new connection's request is usually there already: let it be read before the next
         // accept, so a flood of new connections cannot evict it first.
@@ -225,7 +295,8 @@ pub async fn serve(core: Arc<Core>, idle: Option<Duration>) -> Result<(), Error>
 
 async fn handle(
     stream: UnixStream,
-    core: &Core,
+    core: &Arc<Core>,
+    named: &Named,
     socket: &Path,
     mut admitted: Admitted,
     last_request: &Mutex<Instant>,
@@ -245,6 +316,7 @@ async fn handle(
     let response = match serde_json::from_str::<Request>(&line) {
         Ok(r) if r.protocol == PROTOCOL => {
             *last_request.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            named.open(core, &r.workspaces);
             answer(core, &r).await
         }
         _ => {

@@ -28,6 +28,11 @@ pub enum CoreEvent {
         profile_id: ProfileId,
         message: String,
     },
+    /// Workspace files changed on disk (a `git pull`): their status may have changed. `removed`
+    /// names the profiles removed because their file is gone (their local tokens deleted).
+    WorkspacesChanged {
+        removed: Vec<String>,
+    },
     /// Automatic refresh cannot go on without the user signing in again.
     NeedsLogin {
         profile_id: ProfileId,

@@ -211,6 +211,14 @@ impl Vault {
         self.blocking(move |s| s.delete(&profile, kind)).await
     }
 
+    /// Removes every entry a profile may have, blocking the calling thread (not for a runtime's
+    /// worker: see [`Vault::delete_all`]).
+    pub fn delete_all_now(&self, profile: &ProfileId) -> Result<()> {
+        SecretKind::ALL
+            .iter()
+            .try_for_each(|kind| self.inner.delete(profile, *kind))
+    }
+
     /// Removes every entry a profile may have.
     pub async fn delete_all(&self, profile: &ProfileId) -> Result<()> {
         let profile = profile.clone();

@@ -599,3 +599,70 @@ async fn the_app_imports_from_a_path_or_text() {
         .count();
     assert_eq!(stored, with_secret.len());
 }
+
+/// The app's import dialog chooses where each found secret comes from: a command or a variable
+/// sets the profile's source and drops the value found in the file (never stored); the
+/// keychain (or no choice) stores it when asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_found_secret_goes_to_the_source_chosen_for_it() {
+    use tokendesk_core::secret_source::SecretSource;
+    let t = TestCore::new();
+    let req = |sources: Vec<Option<SecretSource>>| import::ImportReq {
+        path: Some(
+            fixture("postman/shop.postman_collection.json")
+                .display()
+                .to_string(),
+        ),
+        environment: Some(
+            fixture("postman/staging.postman_environment.json")
+                .display()
+                .to_string(),
+        ),
+        store_found_secrets: true,
+        secret_sources: sources,
+        ..Default::default()
+    };
+    let plan = req(vec![]).plan().unwrap();
+    let found = (0..plan.profiles.len())
+        .find(|i| plan.profiles[*i].secret.is_some())
+        .expect("a profile with a secret in the fixture");
+    let name = plan.profiles[found].config.name.clone();
+    let command = SecretSource::Command {
+        argv: vec!["pass".into(), "show".into(), "shop/client".into()],
+        timeout_secs: None,
+    };
+    let env = SecretSource::Env {
+        var: "SHOP_SECRET".into(),
+    };
+    for (source, rename) in [(command, false), (env, true)] {
+        let mut sources = vec![None; plan.profiles.len()];
+        sources[found] = Some(source.clone());
+        let mut r = req(sources);
+        r.rename = rename;
+        let chosen = r.plan_to_import().unwrap();
+        assert!(
+            chosen.profiles[found].secret.is_none(),
+            "the value is dropped"
+        );
+        let created = t.core.import_plan(chosen, true, rename).await.unwrap();
+        let p = created
+            .iter()
+            .find(|p| p.config.name.starts_with(&name) && p.config.secrets.client_secret == source)
+            .unwrap_or_else(|| panic!("{name} takes its secret from {source:?}"));
+        assert!(
+            t.keychain
+                .get(&p.id, SecretKind::ClientSecret)
+                .unwrap()
+                .is_none(),
+            "nothing stored for a secret from elsewhere"
+        );
+        // The others (no choice: the keychain) still get the value found, when asked.
+        let others = created.iter().filter(|q| q.id != p.id);
+        for q in others {
+            assert!(q.config.secrets.client_secret.is_keychain());
+        }
+    }
+    // A list longer than the plan (a stale dialog) is refused.
+    let e = req(vec![None; 99]).plan_to_import().unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+}

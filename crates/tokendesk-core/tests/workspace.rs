@@ -235,3 +235,105 @@ fn a_folder_added_from_settings_is_saved_once_listed_and_removed() {
         "not saved any more"
     );
 }
+
+/// A profile whose client secret is kept in this machine's keychain (no `[secrets]`).
+fn keychain_file(p: &Provider, id: &str, name: &str) -> String {
+    format!(
+        "id = \"{id}\"\nname = \"{name}\"\nissuer = \"{}\"\nclient_id = \"cc-post\"\nauth_method = \"client_secret_post\"\ngrant = \"client_credentials\"\n",
+        p.issuer
+    )
+}
+
+/// Issue #15: a profile whose file leaves the workspace leaves nothing behind in the keychain
+/// (its tokens, its keychain-kept client secret) and the sync names it; a moved file keeps
+/// everything, and so does a file that stops parsing, even one moved in the same change.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_gone_from_the_workspace_leaves_nothing_in_the_keychain() {
+    use tokendesk_core::secret::{SecretKind, SecretStore, Sensitive};
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let ws = tempfile::tempdir().unwrap();
+    write(
+        ws.path(),
+        "gateway.toml",
+        &keychain_file(&p, "gw-k", "gateway"),
+    );
+    t.core.open_workspaces(&[ws.path().to_path_buf()]);
+    let id = ProfileId::from("gw-k");
+    t.core
+        .set_client_secret(&id, Some(Sensitive::new("cc-post-secret".to_owned())))
+        .await
+        .unwrap();
+    t.core.fetch_token(&id).await.unwrap();
+    let entries = || {
+        SecretKind::ALL
+            .iter()
+            .filter(|k| t.keychain.get(&id, **k).unwrap().is_some())
+            .count()
+    };
+    let kept = entries();
+    assert!(kept >= 2, "the client secret and the access token: {kept}");
+    let keeps_everything = |what: &str| {
+        assert!(t.core.token(&id).unwrap().is_some(), "{what}: the token");
+        assert_eq!(entries(), kept, "{what}: the keychain entries");
+    };
+
+    // Moved into a subfolder (`git mv`): the same id, everything kept.
+    std::fs::create_dir(ws.path().join("prod")).unwrap();
+    std::fs::rename(
+        ws.path().join("gateway.toml"),
+        ws.path().join("prod/gateway.toml"),
+    )
+    .unwrap();
+    // The watcher sees the old path go first: that alone removes nothing.
+    t.core
+        .sync_workspace_file(ws.path(), &ws.path().join("gateway.toml"));
+    let s = t.core.sync_workspace(ws.path(), false);
+    assert!(s.removed.is_empty(), "{:?}", s.removed);
+    assert_eq!(
+        t.core.origin(&id).unwrap().unwrap().file,
+        "prod/gateway.toml"
+    );
+    keeps_everything("moved");
+
+    // Moved again and broken in the same pull: the broken file still names the id.
+    std::fs::remove_file(ws.path().join("prod/gateway.toml")).unwrap();
+    write(
+        ws.path(),
+        "test/gw.toml",
+        "id = \"gw-k\"\nname = \"gateway\"\nissuer = \n",
+    );
+    let s = t.core.sync_workspace(ws.path(), false);
+    assert!(s.removed.is_empty(), "{:?}", s.removed);
+    assert!(s.files[0].problems[0].line.is_some(), "{:?}", s.files);
+    keeps_everything("moved and broken");
+    // Broken in place: its last good profile stays.
+    write(
+        ws.path(),
+        "test/gw.toml",
+        &keychain_file(&p, "gw-k", "gateway"),
+    );
+    t.core.sync_workspace(ws.path(), false);
+    assert_eq!(t.core.origin(&id).unwrap().unwrap().file, "test/gw.toml");
+    write(ws.path(), "test/gw.toml", "id = \"gw-k\"\nname = [\n");
+    let s = t.core.sync_workspace(ws.path(), true);
+    assert!(s.removed.is_empty());
+    keeps_everything("broken in place");
+
+    // Deleted (pulled away): the profile, its tokens and every keychain entry go, and the
+    // sync says which profile left.
+    std::fs::remove_file(ws.path().join("test/gw.toml")).unwrap();
+    let s = t.core.sync_workspace(ws.path(), false);
+    assert_eq!(
+        s.removed,
+        vec![workspace::RemovedProfile {
+            id: "gw-k".into(),
+            name: "gateway".into(),
+            file: "test/gw.toml".into(),
+        }]
+    );
+    assert!(t.core.profile("gw-k").is_err());
+    assert_eq!(entries(), 0, "no keychain entry left behind");
+    // A second sync has nothing more to say.
+    assert!(t.core.sync_workspace(ws.path(), false).removed.is_empty());
+}

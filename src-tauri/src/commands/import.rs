@@ -16,7 +16,7 @@ pub async fn plan_import(req: ImportReq) -> Result<PlanSummary, Error> {
 /// Plans again and creates every planned profile or none.
 #[tauri::command]
 pub async fn import_file(state: Cmd<'_>, req: ImportReq) -> Result<Vec<Profile>, Error> {
-    let plan = req.plan()?;
+    let plan = req.plan_to_import()?;
     state
         .core
         .import_plan(plan, req.store_found_secrets, req.rename)

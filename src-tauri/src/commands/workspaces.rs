@@ -33,6 +33,28 @@ pub fn remove_workspace(state: Cmd<'_>, dir: String) -> Result<Vec<WorkspaceStat
     Ok(state.core.workspace_statuses(false))
 }
 
+/// The native folder picker for Settings → Workspaces → Add folder, over the window; the
+/// folder chosen, or `None` when cancelled. (The window gets no dialog API of its own.)
+#[tauri::command]
+pub async fn choose_workspace_folder(window: tauri::WebviewWindow) -> Option<String> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut picker = window
+        .dialog()
+        .file()
+        .set_title("Open a workspace folder")
+        .set_parent(&window);
+    // Starts in the home folder, where checkouts usually live (GTK would show "Recent").
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        picker = picker.set_directory(home);
+    }
+    picker.pick_folder(move |folder| {
+        let _ = tx.send(folder);
+    });
+    let folder = rx.await.ok().flatten()?;
+    folder.into_path().ok().map(|p| p.display().to_string())
+}
+
 /// Where each workspace profile comes from (local profiles are not listed).
 #[tauri::command]
 pub fn profile_origins(state: Cmd<'_>) -> Result<Vec<Origin>, Error> {

@@ -328,6 +328,9 @@ export const addWorkspace = (dir: string) => call<WorkspaceStatus[]>('add_worksp
 export const removeWorkspace = (dir: string) =>
   call<WorkspaceStatus[]>('remove_workspace', { dir });
 
+/** The native folder picker; the folder chosen, or null when cancelled. */
+export const chooseWorkspaceFolder = () => call<string | null>('choose_workspace_folder');
+
 /** Where each workspace profile comes from (local profiles are not listed). */
 export const profileOrigins = () => call<Origin[]>('profile_origins');
 

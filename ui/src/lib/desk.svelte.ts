@@ -16,6 +16,7 @@ import { SvelteMap } from 'svelte/reactivity';
 import { clock } from './clock.svelte';
 import { onTick } from './countdowns.svelte';
 import { type Health, HealthBoard } from './tokenState';
+import { toasts } from './toast.svelte';
 
 /** Keeps `prev`'s object wherever the new one has the same content (stable identity). */
 export function reconcile<T>(prev: readonly T[], next: T[], key: (t: T) => string): T[] {
@@ -37,6 +38,8 @@ export class Desk {
   loadError = $state<AppError | null>(null);
   /** Bumped per profile when its history or exchange log grows, so open views reload. */
   historyRev = $state<Record<ProfileId, number>>({});
+  /** Counts workspace file changes seen on disk (Settings → Workspaces reads them again). */
+  workspacesRev = $state(0);
   /** What the steps of the sign-in (or token request) in progress reported, per profile. */
   progress = $state<Record<ProfileId, string[]>>({});
   exchangesRev = $state<Record<ProfileId, number>>({});
@@ -130,6 +133,17 @@ export class Desk {
       case 'progress':
         // A step of a sign-in or token request went through (consent registered, checks passed).
         (this.progress[e.profile_id] ??= []).push(e.message);
+        break;
+      case 'workspaces_changed':
+        this.workspacesRev++;
+        if (e.removed.length > 0) {
+          const names = e.removed.map((n) => `“${n}”`).join(', ');
+          toasts.show(
+            `${names} left the workspace (file removed); ${e.removed.length === 1 ? 'its' : 'their'} local tokens and keychain entries were deleted`,
+            'info',
+            8000,
+          );
+        }
         break;
       case 'needs_login':
         // The background refresher gave up: the token set now carries the reason.

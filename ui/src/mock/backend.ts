@@ -172,11 +172,13 @@ export class MockBackend {
           problems: [{ line: 7, column: 14, message: 'invalid string: expected `"`, found a newline' }],
         },
       ],
+      removed: [],
       problem: null,
     },
     {
       dir: '/home/me/src/bank-apis',
       files: [{ file: 'sandbox/accounts.toml', id: 'gw-accounts', name: 'Accounts API (gateway)', problems: [] }],
+      removed: [],
       problem: null,
     },
   ];
@@ -396,7 +398,7 @@ export class MockBackend {
       case 'add_workspace': {
         const dir = String(args.dir ?? '').trim();
         if (!dir.startsWith('/')) fail('not_found', `${dir} is not a folder.`);
-        if (!this.workspaces.some((w) => w.dir === dir)) this.workspaces.push({ dir, files: [], problem: null });
+        if (!this.workspaces.some((w) => w.dir === dir)) this.workspaces.push({ dir, files: [], removed: [], problem: null });
         return structuredClone(this.workspaces);
       }
       case 'remove_workspace': {
@@ -405,6 +407,8 @@ export class MockBackend {
         if (this.workspaces.length === before) fail('not_found', `${String(args.dir)} is not in the saved workspaces.`);
         return structuredClone(this.workspaces);
       }
+      case 'choose_workspace_folder':
+        return '/home/me/src/chosen-workspace';
       case 'profile_origins':
         return this.#origins();
       case 'create_profile': {
@@ -518,15 +522,17 @@ export class MockBackend {
         const clashes = plan.profiles.filter((p) => names.has(p.name)).map((p) => `"${p.name}"`);
         if (clashes.length && !req.rename) fail('conflict', `Nothing imported: profiles of those names already exist (${clashes.join(', ')}). Rename or remove them, or import with --rename to add a " (2)" suffix.`);
         const now = Date.now();
-        const created: Profile[] = plan.profiles.map((p) => {
+        const created: Profile[] = plan.profiles.map((p, i) => {
           let name = p.name;
           for (let n = 2; names.has(name); n++) name = `${p.name} (${n})`;
           names.add(name);
-          return { ...p.config, name, id: `p${this.#seq++}`, metadata: null, created_at: now, updated_at: now };
+          const source = req.secretSources?.[i];
+          const secrets = source ? { ...p.config.secrets, client_secret: source } : p.config.secrets;
+          return { ...p.config, secrets, name, id: `p${this.#seq++}`, metadata: null, created_at: now, updated_at: now };
         });
         for (const [i, p] of created.entries()) {
           d.profiles.push(p);
-          d.secrets[p.id] = req.storeFoundSecrets && plan.profiles[i].secret_found !== null;
+          d.secrets[p.id] = req.storeFoundSecrets && plan.profiles[i].secret_found !== null && !req.secretSources?.[i];
         }
         this.#emit({ type: 'profiles_changed' });
         return created;

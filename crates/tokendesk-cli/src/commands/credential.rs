@@ -57,12 +57,15 @@ pub fn quick_args(args: &[String]) -> Option<CredentialCommand> {
 }
 
 /// Answers with a token from the agent; `None` when no agent answers (or nothing to fetch).
-pub fn fast_path(command: &CredentialCommand) -> Option<ExitCode> {
+pub fn fast_path(
+    command: &CredentialCommand,
+    workspaces: &[std::path::PathBuf],
+) -> Option<ExitCode> {
     let common = command.common();
     if !needs_token(command) {
         return Some(answer(command, None));
     }
-    match token::from_agent(&common.profile, common.min_valid, false, None)? {
+    match token::from_agent(&common.profile, common.min_valid, false, None, workspaces)? {
         Ok(served) => Some(answer(command, Some(&served))),
         Err(e) => Some(exit::report(&exit::with_login_hint(e, &common.profile))),
     }

@@ -55,8 +55,8 @@ pub fn quick_args(args: &[OsString]) -> Option<ExecArgs> {
 }
 
 /// Runs the command with a token from the agent; `None` when no agent answers.
-pub fn fast_path(args: &ExecArgs) -> Option<ExitCode> {
-    match token::from_agent(&args.profile, args.min_valid, false, None)? {
+pub fn fast_path(args: &ExecArgs, workspaces: &[std::path::PathBuf]) -> Option<ExitCode> {
+    match token::from_agent(&args.profile, args.min_valid, false, None, workspaces)? {
         Ok(served) => Some(run_with(args, &served)),
         Err(e) => Some(exit::report(&exit::with_login_hint(e, &args.profile))),
     }

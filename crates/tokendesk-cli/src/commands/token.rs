@@ -1,5 +1,6 @@
 //! `tokendesk token`: a valid token for scripts, from the agent when one runs.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -51,12 +52,18 @@ pub fn quick_args(mut args: impl Iterator<Item = String>) -> Option<TokenArgs> {
 
 /// Serves the request through the agent, without opening the store or the keychain; `None`
 /// when no agent answers (or --json wants what only the store has).
-pub fn fast_path(args: &TokenArgs) -> Option<ExitCode> {
+pub fn fast_path(args: &TokenArgs, workspaces: &[PathBuf]) -> Option<ExitCode> {
     if args.json {
         return None;
     }
     let header = wants_header_lines(args).then_some(args.for_request.as_deref());
-    match from_agent(&args.profile, args.min_valid, args.id_token, header)? {
+    match from_agent(
+        &args.profile,
+        args.min_valid,
+        args.id_token,
+        header,
+        workspaces,
+    )? {
         Ok(served) => {
             print(args, &served.token, served.header, served.expires_at);
             Some(ExitCode::SUCCESS)
@@ -66,12 +73,15 @@ pub fn fast_path(args: &TokenArgs) -> Option<ExitCode> {
 }
 
 /// A token from the running agent (with the header lines for `header`'s request when asked);
-/// `None` when no agent answers, or it is turned off (`TOKENDESK_NO_AGENT`).
+/// `None` when no agent answers, or it is turned off (`TOKENDESK_NO_AGENT`). The agent is told
+/// the caller's workspaces (`workspaces` from `--workspace`, and `$TOKENDESK_WORKSPACE`): one
+/// started without them opens them first.
 pub fn from_agent(
     profile: &str,
     min_valid: u64,
     id_token: bool,
     header: Option<Option<&str>>,
+    workspaces: &[PathBuf],
 ) -> Option<Result<Served>> {
     #[cfg(unix)]
     {
@@ -79,7 +89,12 @@ pub fn from_agent(
             return None;
         }
         let home = Home::from_env().ok()?;
-        let mut request = tokendesk_core::agent::Request::new(profile, min_valid, id_token);
+        let mut dirs = workspaces.to_vec();
+        if let Some(v) = std::env::var_os(tokendesk_core::workspace::ENV) {
+            dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
+        }
+        let mut request = tokendesk_core::agent::Request::new(profile, min_valid, id_token)
+            .with_workspaces(&dirs);
         if let Some(target) = header {
             request = request.with_header(target);
         }
@@ -92,7 +107,7 @@ pub fn from_agent(
     }
     #[cfg(not(unix))]
     {
-        let _ = (profile, min_valid, id_token, header);
+        let _ = (profile, min_valid, id_token, header, workspaces);
         None
     }
 }

@@ -13,6 +13,7 @@ pub fn open(core: &Core, dirs: &[PathBuf], quiet: bool) -> Vec<WorkspaceStatus> 
     let statuses = core.open_workspaces(dirs);
     if !quiet {
         for s in &statuses {
+            say_removed(s);
             if let Some(p) = &s.problem {
                 eprintln!("warning: {p}");
             } else if s.problem_count() > 0 {
@@ -58,6 +59,7 @@ pub fn run(core: &Core, c: &WorkspaceCommand, dirs: &[PathBuf]) -> Result<ExitCo
                 core.set_saved_workspaces(&saved)?;
             }
             let s = core.sync_workspace(Path::new(&dir), true);
+            say_removed(&s);
             eprintln!(
                 "Opened workspace {dir}: {} profile file(s), {} with problems.",
                 s.files.len(),
@@ -82,6 +84,17 @@ pub fn run(core: &Core, c: &WorkspaceCommand, dirs: &[PathBuf]) -> Result<ExitCo
     }
 }
 
+/// One line on stderr for each profile a sync removed (its file gone from the workspace).
+fn say_removed(s: &WorkspaceStatus) {
+    for r in &s.removed {
+        eprintln!(
+            "{} ({}) is no longer in workspace {}: its local tokens, history and keychain \
+             entries were deleted.",
+            r.name, r.file, s.dir
+        );
+    }
+}
+
 fn absolute(dir: &Path) -> String {
     std::fs::canonicalize(dir)
         .unwrap_or_else(|_| dir.to_path_buf())
@@ -100,6 +113,7 @@ fn status(core: &Core, dirs: &[PathBuf]) -> Result<ExitCode> {
     let mut bad = false;
     for d in dirs {
         let s = core.sync_workspace(d, true);
+        say_removed(&s);
         println!("{}", s.dir);
         if let Some(p) = &s.problem {
             println!("  {p}");

@@ -2,7 +2,7 @@
 //! stable id (so tokens, history, the refresher and the agent work as for any profile), edits
 //! written back to the file, and every file's problems said without disturbing the others.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::Core;
@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::profile::{Profile, ProfileConfig, ProfileId};
 use crate::store::{Origin, Tx};
-use crate::workspace::{self, FileProblem, FileStatus, WorkspaceStatus};
+use crate::workspace::{self, FileProblem, FileStatus, RemovedProfile, WorkspaceStatus};
 
 /// The store's state entry holding the workspaces opened from Settings (a JSON list of paths).
 const SAVED: &str = "workspaces";
@@ -141,6 +141,7 @@ impl Core {
         let mut status = WorkspaceStatus {
             dir: dir.display().to_string(),
             files: Vec::new(),
+            removed: Vec::new(),
             problem: None,
         };
         let paths = match workspace::files(dir) {
@@ -197,6 +198,8 @@ impl Core {
         // Every write of the sync in one transaction (issue #15: one per profile and origin made
         // a first open of 1,000 files take over a second).
         let files = &mut status.files;
+        let removed = &mut status.removed;
+        let folder_problem = &mut status.problem;
         let batch = self.store.batch(|tx| {
             let mut changed = false;
             for (read, st) in reads.into_iter().zip(stamps) {
@@ -223,23 +226,52 @@ impl Core {
                 }
                 files.push(file);
             }
-            // Profiles whose file is gone (deleted, renamed, or now holding another id); a file
-            // that does not parse keeps its last good profile.
+            // Profiles whose file is gone (deleted, or now holding another id) and whose id no
+            // other file has: removed with everything kept locally for them. A file that does
+            // not parse keeps its last good profile; a moved file (its id in another file, even
+            // one that does not parse) keeps it too.
             let now: HashMap<&str, Option<&str>> = files
                 .iter()
                 .map(|f| (f.file.as_str(), f.id.as_deref()))
                 .collect();
+            let present: HashSet<String> = files
+                .iter()
+                .filter_map(|f| match (&f.id, f.problems.is_empty()) {
+                    (Some(id), true) => Some(id.clone()),
+                    _ => workspace::claimed_id(&dir.join(&f.file)),
+                })
+                .collect();
             for o in &known {
                 let keep = match now.get(o.file.as_str()) {
-                    Some(Some(id)) => *id == o.profile_id.as_str(),
+                    Some(Some(id)) if *id == o.profile_id.as_str() => true,
                     Some(None) => true,
-                    None => false,
+                    _ => present.contains(o.profile_id.as_str()),
                 };
-                if !keep {
-                    self.forget_values(&o.profile_id);
-                    let _ = tx.delete_profile(&o.profile_id);
-                    changed = true;
+                if keep {
+                    continue;
                 }
+                let name = tx
+                    .get_profile(&o.profile_id)
+                    .ok()
+                    .flatten()
+                    .map(|p| p.config.name)
+                    .unwrap_or_default();
+                if let Err(e) = self.forget_profile_locally(&o.profile_id) {
+                    // Kept (and tried again at the next sync) rather than orphan its entries.
+                    *folder_problem = Some(format!(
+                        "{} ({}) is no longer in the workspace, but its keychain entries could \
+                         not be deleted: {} It stays until they can be.",
+                        name, o.file, e.message
+                    ));
+                    continue;
+                }
+                let _ = tx.delete_profile(&o.profile_id);
+                removed.push(RemovedProfile {
+                    id: o.profile_id.to_string(),
+                    name,
+                    file: o.file.clone(),
+                });
+                changed = true;
             }
             changed
         });
@@ -253,7 +285,36 @@ impl Core {
         if changed {
             self.emit(CoreEvent::ProfilesChanged);
         }
+        for r in &status.removed {
+            tracing::info!(profile = %r.id, file = %r.file, "workspace profile removed with its local data");
+        }
+        if !status.removed.is_empty() {
+            self.emit(CoreEvent::WorkspacesChanged {
+                removed: status.removed.iter().map(|r| r.name.clone()).collect(),
+            });
+        }
         status
+    }
+
+    /// Deletes what this machine keeps for a profile outside the store: its keychain entries
+    /// (tokens, DPoP key, a client secret or key kept there) and the values held in memory.
+    /// Runs on a thread of its own: the keychain client blocks, and callers may be async.
+    fn forget_profile_locally(&self, id: &ProfileId) -> Result<()> {
+        self.forget_values(id);
+        self.forget_dpop_key(id);
+        self.forget_command_answers(id);
+        std::thread::scope(|s| {
+            s.spawn(|| self.vault.delete_all_now(id))
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("keychain thread failed")))
+        })
+    }
+
+    /// Tells listeners (the app's Settings) that workspace files changed on disk.
+    pub fn workspace_files_changed(&self) {
+        self.emit(CoreEvent::WorkspacesChanged {
+            removed: Vec::new(),
+        });
     }
 
     /// Re-reads one file of a workspace (a watcher saw it change) and syncs it; a deleted file
@@ -273,13 +334,17 @@ impl Core {
             .unwrap_or_default()
             .into_iter()
             .find(|o| o.file == rel);
+        // A file gone, or now holding another id: whether its profile moved to another file
+        // or left the workspace is for the whole workspace's sync to say.
+        let whole = |file: FileStatus| {
+            let s = self.sync_workspace(dir, false);
+            s.files.into_iter().find(|f| f.file == rel).unwrap_or(file)
+        };
         if !path.exists() {
-            if let Some(o) = previous {
-                self.forget_values(&o.profile_id);
-                let _ = self.store.delete_profile(&o.profile_id);
-                self.emit(CoreEvent::ProfilesChanged);
-            }
-            return file;
+            return match previous {
+                Some(_) => whole(file),
+                None => file,
+            };
         }
         let read = workspace::read(dir, path);
         match read.result {
@@ -298,9 +363,8 @@ impl Core {
                     )));
                     return file;
                 }
-                if let Some(o) = previous.filter(|o| o.profile_id != p.id) {
-                    self.forget_values(&o.profile_id);
-                    let _ = self.store.delete_profile(&o.profile_id);
+                if previous.is_some_and(|o| o.profile_id != p.id) {
+                    return whole(file);
                 }
                 let st = stamp(path);
                 match self.store.batch(|tx| self.adopt(tx, &ws, &rel, &st, p)) {

@@ -17,6 +17,7 @@ use ts_rs::TS;
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{ProfileConfig, export};
 use crate::secret::Sensitive;
+use crate::secret_source::SecretSource;
 
 pub mod bruno;
 mod detect;
@@ -88,9 +89,20 @@ pub struct ImportReq {
     pub store_found_secrets: bool,
     /// Importing: a name already taken gets a ` (2)` suffix instead of refusing the import.
     pub rename: bool,
+    /// Importing: where each planned profile's credential comes from, in the plan's order
+    /// (`null` or absent: the OS keychain, where a found secret is stored when
+    /// `store_found_secrets`). A command or a variable drops the secret found in the file.
+    pub secret_sources: Vec<Option<SecretSource>>,
 }
 
 impl ImportReq {
+    /// The plan to import: [`ImportReq::plan`] with each profile's chosen secret source set.
+    pub fn plan_to_import(&self) -> Result<ImportPlan> {
+        let mut plan = self.plan()?;
+        plan.take_sources(&self.secret_sources)?;
+        Ok(plan)
+    }
+
     /// The plan of this import (nothing is stored).
     pub fn plan(&self) -> Result<ImportPlan> {
         let given = |s: &Option<String>| {
@@ -174,6 +186,31 @@ pub struct PlannedSummary {
 }
 
 impl ImportPlan {
+    /// Sets each profile's credential source (`sources` in the plan's order, `None`: the
+    /// keychain). A profile whose secret comes from a command or a variable keeps no secret
+    /// found in the file: it is never stored.
+    pub fn take_sources(&mut self, sources: &[Option<SecretSource>]) -> Result<()> {
+        if sources.len() > self.profiles.len() {
+            return Err(Error::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "{} secret sources for {} profiles: read the file again and choose anew.",
+                    sources.len(),
+                    self.profiles.len()
+                ),
+            ));
+        }
+        for (p, source) in self.profiles.iter_mut().zip(sources) {
+            let Some(source) = source else { continue };
+            let kind = p.config.credential_kind();
+            p.config.secrets.set(kind, source.clone())?;
+            if !source.is_keychain() {
+                p.secret = None;
+            }
+        }
+        Ok(())
+    }
+
     pub fn summary(&self) -> PlanSummary {
         PlanSummary {
             format: self.format,

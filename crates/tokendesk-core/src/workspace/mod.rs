@@ -30,11 +30,23 @@ pub struct FileStatus {
     pub problems: Vec<FileProblem>,
 }
 
+/// A workspace profile removed by a sync: its file is gone and no other file of the workspace
+/// has its id. Its local tokens, history, exchange log and keychain entries were deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct RemovedProfile {
+    pub id: String,
+    pub name: String,
+    /// The file it came from.
+    pub file: String,
+}
+
 /// A workspace and its files.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct WorkspaceStatus {
     pub dir: String,
     pub files: Vec<FileStatus>,
+    /// Profiles this sync removed (their file gone, their id in no other file).
+    pub removed: Vec<RemovedProfile>,
     /// A problem with the folder itself (missing, unreadable).
     #[ts(optional = nullable)]
     pub problem: Option<String>,
@@ -115,6 +127,29 @@ pub fn read(dir: &Path, path: &Path) -> Read {
         }]),
     };
     Read { file, result }
+}
+
+/// The id a file that does not parse still names (a top-level `id = "…"` line before any
+/// table): such a file may be a moved profile whose tokens must not be deleted.
+pub fn claimed_id(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            return None;
+        }
+        let Some(rest) = line.strip_prefix("id") else {
+            continue;
+        };
+        let Some(value) = rest.trim_start().strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start();
+        let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let end = value[1..].find(quote)?;
+        return Some(value[1..1 + end].to_owned());
+    }
+    None
 }
 
 /// Marks every file but one that claims an id as a duplicate: the one that already had it
@@ -234,6 +269,18 @@ mod tests {
         refuse_duplicates(&mut again, &|_, file| file == "test/a.toml");
         assert!(again[1].result.is_ok());
         assert!(again[0].result.is_err());
+    }
+
+    #[test]
+    fn a_broken_file_still_names_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gw.toml");
+        std::fs::write(&path, "# moved\nid = \"a1\"   # kept\nname = \n").unwrap();
+        assert_eq!(claimed_id(&path).as_deref(), Some("a1"));
+        std::fs::write(&path, "name = \"x\"\n[endpoints]\nid = \"b2\"\n").unwrap();
+        assert_eq!(claimed_id(&path), None, "only a top-level id counts");
+        std::fs::write(&path, "identity = \"x\"\nid = 'c3'\n").unwrap();
+        assert_eq!(claimed_id(&path).as_deref(), Some("c3"));
     }
 
     #[test]

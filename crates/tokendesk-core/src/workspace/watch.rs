@@ -61,11 +61,14 @@ impl WorkspaceWatch {
         let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
             let Ok(events) = result else { return };
             let mut folders = Vec::new();
+            let mut seen = false;
             for event in events {
                 let Some(dir) = watched.iter().find(|d| event.path.starts_with(d)) else {
                     continue;
                 };
-                match classify(dir, &event.path) {
+                let change = classify(dir, &event.path);
+                seen |= change != Change::Ignored;
+                match change {
                     Change::File(path) => {
                         let status = core.sync_workspace_file(dir, &path);
                         for p in &status.problems {
@@ -78,6 +81,9 @@ impl WorkspaceWatch {
             }
             for dir in folders {
                 core.sync_workspace(&dir, false);
+            }
+            if seen {
+                core.workspace_files_changed();
             }
         })
         .map_err(watch_error)?;

@@ -14,6 +14,7 @@ const FIELDS: &[&str] = &[
     "min_valid_secs",
     "id_token",
     "header",
+    "workspaces",
 ];
 
 fn protocol() -> String {
@@ -66,11 +67,13 @@ proptest! {
         min_valid_secs in any::<u64>(),
         id_token in any::<bool>(),
         header in prop::option::of(prop::option::of(input::text())),
+        workspaces in prop::collection::vec(input::text(), 0..3),
     ) {
         let mut r = Request::new(&profile, min_valid_secs, id_token);
         if let Some(h) = &header {
             r = r.with_header(h.as_deref());
         }
+        r.workspaces = workspaces.clone();
         let text = serde_json::to_string(&r).unwrap();
         prop_assert!(!text.contains('\n'), "one request, one line");
         let back: Request = serde_json::from_str(&text).unwrap();
@@ -78,6 +81,7 @@ proptest! {
         prop_assert_eq!(back.min_valid_secs, min_valid_secs);
         prop_assert_eq!(back.id_token, id_token);
         prop_assert_eq!(back.header, header);
+        prop_assert_eq!(back.workspaces, workspaces);
         prop_assert!(!other_version(&text));
         line(&text);
     }

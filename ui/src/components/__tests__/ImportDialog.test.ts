@@ -194,4 +194,50 @@ describe('Import dialog', () => {
     expect(screen.queryByTestId('import-plan')).toBeNull();
     expect((screen.getByTestId('import-run') as HTMLButtonElement).disabled).toBe(true);
   });
+
+  it('takes a found secret from the source chosen for it: a command or a variable drops the value', async () => {
+    await showPlan();
+    // Only the profile with a secret found gets a source picker, the keychain first.
+    const from = screen.getByTestId('secret-source-import-0-from') as HTMLSelectElement;
+    expect(from.value).toBe('keychain');
+    expect(screen.queryByTestId('secret-source-import-1-from')).toBeNull();
+    await fireEvent.change(from, { target: { value: 'command' } });
+    await fireEvent.input(screen.getByTestId('secret-source-import-0-argv'), {
+      target: { value: "pass show 'shop/client secret'" },
+    });
+    expect(screen.getByTestId('import-secret-dropped-0').textContent).toContain('not kept');
+    // Nothing is left for the keychain: no "store" choice.
+    expect(screen.queryByTestId('import-store-secrets')).toBeNull();
+    await fireEvent.click(screen.getByTestId('import-run'));
+    await waitFor(() => expect(closed).toBe(1));
+    const imp = sent.find((s) => s.cmd === 'import_file')!;
+    expect(imp.req.secretSources).toEqual([{ from: 'command', argv: ['pass', 'show', 'shop/client secret'] }, null]);
+    expect(imp.req.storeFoundSecrets).toBe(false);
+  });
+
+  it('an environment variable as the source; back to the keychain offers storing it again', async () => {
+    await showPlan();
+    const from = screen.getByTestId('secret-source-import-0-from') as HTMLSelectElement;
+    await fireEvent.change(from, { target: { value: 'env' } });
+    await fireEvent.input(screen.getByTestId('secret-source-import-0-var'), { target: { value: 'SHOP_SECRET' } });
+    await fireEvent.click(screen.getByTestId('import-run'));
+    await waitFor(() => expect(closed).toBe(1));
+    expect(sent.find((s) => s.cmd === 'import_file')!.req.secretSources).toEqual([
+      { from: 'env', var: 'SHOP_SECRET' },
+      null,
+    ]);
+  });
+
+  it('the keychain (the default) sends no source and stores the value when asked', async () => {
+    await showPlan();
+    const from = screen.getByTestId('secret-source-import-0-from') as HTMLSelectElement;
+    await fireEvent.change(from, { target: { value: 'env' } });
+    await fireEvent.change(from, { target: { value: 'keychain' } });
+    await fireEvent.click(screen.getByTestId('import-store-secrets'));
+    await fireEvent.click(screen.getByTestId('import-run'));
+    await waitFor(() => expect(closed).toBe(1));
+    const imp = sent.find((s) => s.cmd === 'import_file')!;
+    expect(imp.req.secretSources).toEqual([null, null]);
+    expect(imp.req.storeFoundSecrets).toBe(true);
+  });
 });

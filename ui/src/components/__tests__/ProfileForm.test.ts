@@ -462,4 +462,17 @@ describe('profile form', () => {
     });
     expect(args.clientSecret).toBeNull();
   });
+
+  it('follows a change made elsewhere (a pulled workspace file) while untouched, never over typing', async () => {
+    const first = makeProfile({ scopes: ['api:read'] });
+    const view = render(ProfileForm, { props: { profile: first } });
+    const scopes = screen.getByTestId('field-scopes') as HTMLInputElement;
+    expect(scopes.value).toBe('api:read');
+    await view.rerender({ profile: { ...first, scopes: ['api:read', 'api:write'] } });
+    expect(scopes.value).toBe('api:read api:write');
+    await type('field-client_id', 'typed-by-me');
+    await view.rerender({ profile: { ...first, client_id: 'from-disk', scopes: ['x'] } });
+    expect((screen.getByTestId('field-client_id') as HTMLInputElement).value).toBe('typed-by-me');
+    expect(scopes.value).toBe('api:read api:write');
+  });
 });

@@ -9,6 +9,7 @@ vi.mock('@tauri-apps/api/event', () => ({ listen: vi.fn(async () => () => {}) })
 
 import { invoke } from '@tauri-apps/api/core';
 import { desk } from '../../lib/desk.svelte';
+import { toasts } from '../../lib/toast.svelte';
 import type { WorkspaceStatus } from '../../lib/api';
 import { makeProfile, settle } from '../../test/fixtures';
 import Sidebar from '../Sidebar.svelte';
@@ -31,9 +32,10 @@ const TEAM: WorkspaceStatus = {
       problems: [{ line: 3, column: 12, message: 'expected a value' }],
     },
   ],
+  removed: [],
   problem: null,
 };
-const OTHER: WorkspaceStatus = { dir: '/srv/other', files: [], problem: null };
+const OTHER: WorkspaceStatus = { dir: '/srv/other', files: [], removed: [], problem: null };
 
 describe('sidebar', () => {
   it('marks a workspace profile with its workspace and says its file', async () => {
@@ -107,5 +109,45 @@ describe('settings: workspaces', () => {
     await fireEvent.click(screen.getByTestId('workspace-add'));
     await settle();
     expect(document.body.textContent).toContain('/nope is not a folder.');
+  });
+
+  it('adds the folder chosen in the native picker; a cancelled picker adds nothing', async () => {
+    const calls: [string, unknown][] = [];
+    let chosen: string | null = '/home/me/picked';
+    vi.mocked(invoke).mockImplementation(async (cmd: string, args?: unknown) => {
+      calls.push([cmd, args]);
+      if (cmd === 'list_workspaces') return [];
+      if (cmd === 'choose_workspace_folder') return chosen;
+      if (cmd === 'add_workspace') return [{ ...OTHER, dir: '/home/me/picked' }];
+      return null;
+    });
+    render(WorkspacesSettings);
+    await settle();
+    await fireEvent.click(screen.getByTestId('workspace-choose'));
+    await settle();
+    expect(calls).toContainEqual(['add_workspace', { dir: '/home/me/picked' }]);
+    expect(screen.getAllByTestId('workspace')).toHaveLength(1);
+    chosen = null;
+    calls.length = 0;
+    await fireEvent.click(screen.getByTestId('workspace-choose'));
+    await settle();
+    expect(calls.map(([c]) => c)).toEqual(['choose_workspace_folder']);
+  });
+
+  it('reads the folders again when their files change on disk, and says which profiles left', async () => {
+    let listed = 0;
+    vi.mocked(invoke).mockImplementation(async (cmd: string) => {
+      if (cmd === 'list_workspaces') return listed++ === 0 ? [OTHER] : [TEAM];
+      return null;
+    });
+    render(WorkspacesSettings);
+    await settle();
+    expect(screen.queryByTestId('workspace-problem')).toBeNull();
+    desk.handle({ type: 'workspaces_changed', removed: [] });
+    await settle();
+    expect(screen.getByTestId('workspace-problem').textContent).toBe('broken.toml:3:12 expected a value');
+    desk.handle({ type: 'workspaces_changed', removed: ['gateway'] });
+    expect(toasts.items.at(-1)?.message).toContain('“gateway” left the workspace');
+    expect(toasts.items.at(-1)?.message).toContain('keychain entries were deleted');
   });
 });
