@@ -81,7 +81,7 @@ curl -sf -o /dev/null '${urls[2]}'
 SH
 chmod +x "$T/curl-chain.sh"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-log "measuring ($RUNS runs each, interleaved by hyperfine one command after the other)"
+log "measuring ($RUNS runs of each command, one command after the other, in one hyperfine run)"
 hyperfine -N --style basic --runs "$RUNS" --warmup "$WARMUP" --output null \
   --export-json "$T/hf.json" \
   --command-name discover "$TD discover $api --json" \
