@@ -81,7 +81,9 @@ fn client_source(
                 if !config.key_is_credential() {
                     return Err(Error::new(
                         ErrorCode::InvalidInput,
-                        "--private-key-file with --from-api and --client-id is the key of a                          private-key-jwt client (--auth-method private-key-jwt); with dynamic                          registration it signs --software-statement-claims.",
+                        "--private-key-file with --from-api and --client-id is the key of a \
+                         private-key-jwt client (--auth-method private-key-jwt); with dynamic \
+                         registration it signs --software-statement-claims.",
                     ));
                 }
                 Some(read_key_file(file)?)
@@ -136,7 +138,8 @@ fn software_statement(
         if a.private_key_file.is_some() {
             return Err(Error::new(
                 ErrorCode::InvalidInput,
-                "--software-statement-file is sent as it was signed: --private-key-file signs                  only a statement made from --software-statement-claims.",
+                "--software-statement-file is sent as it was signed: --private-key-file signs only \
+                 a statement made from --software-statement-claims.",
             ));
         }
         return read(file, "software statement").map(Some);
@@ -145,7 +148,8 @@ fn software_statement(
         if a.private_key_file.is_some() {
             return Err(Error::new(
                 ErrorCode::InvalidInput,
-                "--private-key-file with dynamic registration signs a software statement: give                  its claims with --software-statement-claims.",
+                "--private-key-file with dynamic registration signs a software statement: give its \
+                 claims with --software-statement-claims.",
             ));
         }
         return Ok(None);
@@ -171,13 +175,17 @@ fn software_statement(
 
 /// The private key from --key-command or --key-env, to sign a software statement with.
 fn key_from_source(config: &ProfileConfig) -> Result<Sensitive<String>> {
-    tokendesk_core::secret_source::read(config.secrets.of(SecretKind::PrivateKey), SecretKind::PrivateKey)?
-        .ok_or_else(|| {
-            Error::new(
-                ErrorCode::InvalidInput,
-                "--software-statement-claims needs the private key that signs the statement:                  --private-key-file FILE (`-`: stdin), --key-command or --key-env.",
-            )
-        })
+    tokendesk_core::secret_source::read(
+        config.secrets.of(SecretKind::PrivateKey),
+        SecretKind::PrivateKey,
+    )?
+    .ok_or_else(|| {
+        Error::new(
+            ErrorCode::InvalidInput,
+            "--software-statement-claims needs the private key that signs the statement: \
+             --private-key-file FILE (`-`: stdin), --key-command or --key-env.",
+        )
+    })
 }
 
 /// `tokendesk client-metadata NAME --url URL`: the document to host at URL.
