@@ -1112,3 +1112,41 @@ test('a profile from an API: the chain shown, a client registered, sign in, Try 
   const body = await text('try-body-view');
   assert.ok(body.includes(`"aud": "${as.issuer}/api"`), `the token's audience is the resource: ${body.slice(0, 200)}`);
 });
+
+test('a resource the provider refuses: Retry without the resource turns it off, says so, and signs in', async () => {
+  // The test API's /api-unknown names a resource the provider does not know (invalid_target).
+  const as = await startProvider(['--registration', 'open']);
+  const resource = `${as.issuer}/api-unknown`;
+  await click('new-from-api');
+  await type('from-api-url', `${resource}/me`);
+  await click('from-api-discover');
+  await el('from-api-form').waitForDisplayed({ timeout: 20000 });
+  await type('from-api-name', 'unknown-api');
+  await click('from-api-create');
+  await openProfile('unknown-api');
+  await click('sign-in');
+  await el('resource-refused-offer').waitForDisplayed({ timeout: 30000 });
+  assert.match(await text('error-message'), /invalid_target/);
+  assert.ok((await text('resource-refused-offer')).includes(resource), 'the offer names the resource');
+  await click('retry-without-resource');
+  await browser.waitUntil(
+    async () => {
+      const err = await el('error-message');
+      if ((await err.isExisting()) && !(await el('resource-refused-offer').isExisting())) {
+        throw new Error(`the retry failed: ${await err.getText()}`);
+      }
+      return (await el('countdown-access')).isExisting();
+    },
+    { timeout: 30000, timeoutMsg: 'signed in without the resource' },
+  ).catch(async (e) => {
+    await browser.saveScreenshot(path.join(root, 'target/e2e/retry-without-resource.png'));
+    const panel = await el('login-panel');
+    throw new Error(`${e.message}: ${(await panel.isExisting()) ? await panel.getText() : 'no sign-in panel'}`);
+  });
+  // The profile says what it no longer sends; the store agrees.
+  assert.ok((await text('resource-refused')).includes(resource));
+  const cliEnv = { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' };
+  const shown = JSON.parse(execFileSync(cli, ['profile', 'show', 'unknown-api'], { env: cliEnv, encoding: 'utf8' }));
+  assert.equal(shown.resource, null);
+  assert.equal(shown.resource_refused, resource);
+});

@@ -241,6 +241,17 @@ describe('New profile from an API', () => {
     );
   });
 
+  it('a pre-registered client without a secret is a public client', async () => {
+    await discover();
+    await screen.findByTestId('from-api-form');
+    await fireEvent.click(screen.getByTestId('from-api-kind-pre_registered'));
+    await fireEvent.input(screen.getByTestId('from-api-client-id'), { target: { value: 'public-app' } });
+    await fireEvent.click(screen.getByTestId('from-api-create'));
+    await waitFor(() => expect(invokeMock.mock.calls.some((c) => c[0] === 'create_profile_from_api')).toBe(true));
+    const call = invokeMock.mock.calls.find((c) => c[0] === 'create_profile_from_api');
+    expect((call?.[1] as { config: { auth_method: string } }).config.auth_method).toBe('none');
+  });
+
   it('names a create error and stays', async () => {
     invokeMock.mockImplementation(async (cmd: string) => {
       if (cmd === 'discover_api') return walk;
