@@ -55,6 +55,7 @@ const COMMANDS: &[&str] = &[
     "registration",
     "update_registration",
     "delete_registration",
+    "stop_sending_resource",
     "delete_profile_and_registration",
     "begin_step_up_login",
     "check_login_demand",

@@ -221,6 +221,7 @@ pub fn run() {
             commands::resource::discover_api,
             commands::resource::create_profile_from_api,
             commands::resource::registration,
+            commands::resource::stop_sending_resource,
             commands::resource::update_registration,
             commands::resource::delete_registration,
             commands::resource::delete_profile_and_registration,

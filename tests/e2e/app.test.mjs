@@ -1212,3 +1212,101 @@ test('Settings → Workspaces: "Choose folder…" opens the native folder picker
     rmSync(picked, { recursive: true, force: true });
   }
 });
+
+test('a profile from an API: the chain shown, a client registered, sign in, Try it answers 200', async () => {
+  // A provider that registers clients (RFC 7591) and serves the protected test API
+  // (tests/provider/api.mjs): its 401 names its metadata, which names the provider.
+  const as = await startProvider(['--registration', 'open']);
+  const apiUrl = `${as.issuer}/api/me`;
+  await click('new-from-api');
+  await el('from-api').waitForDisplayed({ timeout: 10000 });
+  await type('from-api-url', apiUrl);
+  await click('from-api-discover');
+  await el('from-api-steps').waitForDisplayed({ timeout: 20000 });
+  const steps = await browser.$$('[data-testid="from-api-step"]');
+  assert.equal(steps.length, 3, 'one step per link: the API, its metadata, the authorization server');
+  assert.match(await steps[0].getText(), /The API[\s\S]*401[\s\S]*resource_metadata=/);
+  assert.match(await steps[1].getText(), /Protected-resource metadata[\s\S]*200[\s\S]*oauth-protected-resource\/api/);
+  assert.match(await steps[2].getText(), /Authorization server[\s\S]*200[\s\S]*oauth-authorization-server/);
+  assert.equal(await browser.$('[data-testid="from-api-broken"]').isExisting(), false, 'no broken link');
+  const result = await text('from-api-result');
+  assert.ok(result.includes(`${as.issuer}/api`), `the resource: ${result}`);
+  assert.ok(result.includes(as.issuer), 'the authorization server');
+  assert.equal(await (await el('from-api-kind-register')).isSelected(), true, 'dynamic registration preselected');
+  // The page from its top: the URL, the chain, where it led, the start of the form.
+  await (await el('from-api')).scrollIntoView({ block: 'start' });
+  await browser.pause(300); // let WebKit paint the scrolled page before the screenshot
+  await screenshot('from-api');
+  await type('from-api-name', 'test-api');
+  await click('from-api-create');
+  await openProfile('test-api');
+
+  // The registered client lives in the profile; its registration access token in the keychain only.
+  const cliEnv = { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' };
+  const shown = JSON.parse(execFileSync(cli, ['profile', 'show', 'test-api'], { env: cliEnv, encoding: 'utf8' }));
+  const config = shown.config ?? shown;
+  assert.equal(config.resource, `${as.issuer}/api`);
+  assert.match(config.registration_client_uri, new RegExp(`^${as.issuer}/reg/`));
+
+  await click('sign-in');
+  await browser.waitUntil(
+    async () => {
+      const err = await el('error-message');
+      if (await err.isExisting()) throw new Error(`the sign-in failed: ${await err.getText()}`);
+      return (await el('countdown-access')).isExisting();
+    },
+    { timeout: 30000, timeoutMsg: 'a token for "test-api"' },
+  );
+  await click('tab-try');
+  const url = await el('try-url');
+  await url.waitForDisplayed({ timeout: 10000 });
+  assert.equal(await url.getValue(), apiUrl, "Try it starts at the profile's API URL");
+  await click('try-send');
+  await browser.waitUntil(async () => (await el('try-status').isExisting()) && (await text('try-status')) === '200', {
+    timeout: 20000,
+    timeoutMsg: 'the API accepts the token issued for its resource',
+  }).catch(async (e) => {
+    const status = await el('try-status');
+    throw new Error(`${e.message}: ${(await status.isExisting()) ? await status.getText() : 'no answer'}`);
+  });
+  const body = await text('try-body-view');
+  assert.ok(body.includes(`"aud": "${as.issuer}/api"`), `the token's audience is the resource: ${body.slice(0, 200)}`);
+});
+
+test('a resource the provider refuses: Retry without the resource turns it off, says so, and signs in', async () => {
+  // The test API's /api-unknown names a resource the provider does not know (invalid_target).
+  const as = await startProvider(['--registration', 'open']);
+  const resource = `${as.issuer}/api-unknown`;
+  await click('new-from-api');
+  await type('from-api-url', `${resource}/me`);
+  await click('from-api-discover');
+  await el('from-api-form').waitForDisplayed({ timeout: 20000 });
+  await type('from-api-name', 'unknown-api');
+  await click('from-api-create');
+  await openProfile('unknown-api');
+  await click('sign-in');
+  await el('resource-refused-offer').waitForDisplayed({ timeout: 30000 });
+  assert.match(await text('error-message'), /invalid_target/);
+  assert.ok((await text('resource-refused-offer')).includes(resource), 'the offer names the resource');
+  await click('retry-without-resource');
+  await browser.waitUntil(
+    async () => {
+      const err = await el('error-message');
+      if ((await err.isExisting()) && !(await el('resource-refused-offer').isExisting())) {
+        throw new Error(`the retry failed: ${await err.getText()}`);
+      }
+      return (await el('countdown-access')).isExisting();
+    },
+    { timeout: 30000, timeoutMsg: 'signed in without the resource' },
+  ).catch(async (e) => {
+    await browser.saveScreenshot(path.join(root, 'target/e2e/retry-without-resource.png'));
+    const panel = await el('login-panel');
+    throw new Error(`${e.message}: ${(await panel.isExisting()) ? await panel.getText() : 'no sign-in panel'}`);
+  });
+  // The profile says what it no longer sends; the store agrees.
+  assert.ok((await text('resource-refused')).includes(resource));
+  const cliEnv = { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' };
+  const shown = JSON.parse(execFileSync(cli, ['profile', 'show', 'unknown-api'], { env: cliEnv, encoding: 'utf8' }));
+  assert.equal(shown.resource, null);
+  assert.equal(shown.resource_refused, resource);
+});

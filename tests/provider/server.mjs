@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { cibaClient, cibaClients, cibaFeature, cibaSlowDown, deliverPings, handleCibaTest } from './ciba.mjs';
 import { RAR_TYPES, rarFeature } from './rar.mjs';
 import { TEST_API_SCOPES, handleTestApi, isTestApiPath, testApiResource } from './api.mjs';
+import { directoryKeys, softwareStatementMetadata } from './software_statement.mjs';
 
 // ---------------------------------------------------------------------------
 // Command line
@@ -34,7 +35,7 @@ const USAGE = `usage: node server.mjs [--port N] [--access-ttl S] [--refresh-ttl
                       [--cc-ttl S] [--gateway-refresh-ttl S] [--tls-dir DIR]
                       [--tamper-hybrid c_hash|s_hash ...] [--device-interval S]
                       [--clock-offset S] [--ciba-interval S] [--ciba-notify URL]
-                      [--registration off|open|iat] [--quiet]`;
+                      [--registration off|open|iat] [--software-statement] [--quiet]`;
 
 /** What --tamper-hybrid may break in a front-channel (hybrid) ID token. */
 const TAMPERABLE_HASHES = ['c_hash', 's_hash'];
@@ -65,6 +66,9 @@ function parseCli(argv) {
         // Dynamic client registration (RFC 7591) and its management (RFC 7592): off, open to
         // anyone, or only with the initial access token printed in the ready line.
         registration: { type: 'string', default: 'off' },
+        // With --registration: a registration must bring a software statement (RFC 7591 §2.3)
+        // signed by the test directory's keys (printed in the ready line).
+        'software-statement': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -103,8 +107,13 @@ function parseCli(argv) {
     console.error(`--registration must be off, open or iat, got ${JSON.stringify(values.registration)}\n${USAGE}`);
     process.exit(2);
   }
+  if (values['software-statement'] && values.registration === 'off') {
+    console.error(`--software-statement needs --registration open or iat\n${USAGE}`);
+    process.exit(2);
+  }
   return {
     registration: values.registration,
+    softwareStatement: values['software-statement'],
     port,
     accessTtl,
     refreshTtl: int('refresh-ttl', 1),
@@ -217,6 +226,8 @@ function newKeyPair(type) {
     privatePem: privateKey,
   };
 }
+// --software-statement: the test directory that signs software statements.
+const DIRECTORY_KEYS = opts.softwareStatement ? directoryKeys() : undefined;
 const CLIENT_KEYS = {
   'cc-jwt': clientKeyPair('rsa', 'cc-jwt-rsa'),
   'cc-jwt-ec': clientKeyPair('ec', 'cc-jwt-ec'),
@@ -720,6 +731,7 @@ function providerConfiguration() {
         },
       },
     },
+    ...(opts.softwareStatement ? { extraClientMetadata: softwareStatementMetadata(DIRECTORY_KEYS, errors) } : {}),
     pkce: {
       // Every authorization-code request needs code_challenge (S256 is the
       // only method oidc-provider 9 supports at all).
@@ -1658,7 +1670,8 @@ oidcCallback = provider.callback();
 const clientKeys = Object.fromEntries(Object.entries(CLIENT_KEYS).map(([id, k]) => [id, k.pem]));
 // --registration iat: the one initial access token that lets a client register.
 const initialAccessToken = opts.registration === 'iat' ? await new provider.InitialAccessToken({}).save() : undefined;
-process.stdout.write(`${JSON.stringify({ issuer, port, client_keys: clientKeys, initial_access_token: initialAccessToken })}\n`);
+const softwareStatementKeys = DIRECTORY_KEYS && { rsa: DIRECTORY_KEYS.rsa.privatePem, ec: DIRECTORY_KEYS.ec.privatePem };
+process.stdout.write(`${JSON.stringify({ issuer, port, client_keys: clientKeys, initial_access_token: initialAccessToken, software_statement_keys: softwareStatementKeys })}\n`);
 log(`listening on ${issuer} (access-ttl=${opts.accessTtl}s refresh-ttl=${opts.refreshTtl}s id-ttl=${opts.idTtl}s cc-ttl=${opts.ccTtl}s gateway-refresh-ttl=${opts.gatewayRefreshTtl}s${opts.tamperHybrid.size ? ` tamper-hybrid=${[...opts.tamperHybrid].join(',')}` : ''})`);
 
 // ---------------------------------------------------------------------------

@@ -219,8 +219,9 @@ pub struct DiscoverArgs {
     /// The walk as JSON: every step, and what it led to or the error that ended it.
     #[arg(long)]
     pub json: bool,
-    /// Then request the URL with this profile's token, and explain a step-up challenge
-    /// (insufficient_scope, RFC 9470) with the command that answers it.
+    /// Walk with this profile's TLS settings (its CA certificates, its TLS client certificate),
+    /// then request the URL with its token and explain a step-up challenge (insufficient_scope,
+    /// RFC 9470) with the command that answers it.
     #[arg(long, value_name = "PROFILE")]
     pub profile: Option<String>,
 }
@@ -260,6 +261,10 @@ pub struct TokenArgs {
     /// The ID token instead of the access token.
     #[arg(long)]
     pub id_token: bool,
+    /// The provider refused the profile's resource (invalid_target): stop sending it (the
+    /// profile keeps it as refused, and says so), then get the token.
+    #[arg(long)]
+    pub without_resource: bool,
 }
 
 #[derive(Args, Debug)]
@@ -378,6 +383,10 @@ pub struct LoginArgs {
     /// at most that old.
     #[arg(long, value_name = "SECONDS")]
     pub max_age: Option<u32>,
+    /// The provider refused the profile's resource (invalid_target): stop sending it (the
+    /// profile keeps it as refused, and says so), then sign in.
+    #[arg(long)]
+    pub without_resource: bool,
 }
 
 #[derive(Args, Debug)]
@@ -492,6 +501,9 @@ pub struct EditArgs {
     /// Microsoft Entra ID does for some values). The token may then not be meant for the API.
     #[arg(long)]
     pub no_resource: bool,
+    /// Send this `resource` (RFC 8707) on authorize and token requests again, or another one.
+    #[arg(long, value_name = "URL", conflicts_with = "no_resource")]
+    pub resource: Option<String>,
 }
 
 /// Where the client secret and keys come from, when not the OS keychain: a command (one
@@ -677,6 +689,16 @@ pub struct ProfileAddArgs {
     /// requires (RFC 7591 §3) from stdin (one line).
     #[arg(long, requires = "from_api", conflicts_with_all = ["client_id", "client_secret_stdin"])]
     pub initial_access_token_stdin: bool,
+    /// With --from-api and dynamic registration: a software statement (RFC 7591 §2.3), the
+    /// signed JWT a directory issued, from a file (`-`: stdin); sent as given.
+    #[arg(long, value_name = "FILE", requires = "from_api", conflicts_with_all = ["client_id", "client_metadata_url", "software_statement_claims"])]
+    pub software_statement_file: Option<String>,
+    /// With --from-api and dynamic registration: a software statement TokenDesk signs with the
+    /// private key (--private-key-file, --key-command or --key-env; RS256 for RSA, ES256 for
+    /// P-256, or --assertion-alg; --assertion-kid) from these claims, JSON or @FILE (`iss`
+    /// required; `iat` and `jti` added when missing).
+    #[arg(long, value_name = "JSON|@FILE", requires = "from_api", conflicts_with_all = ["client_id", "client_metadata_url"])]
+    pub software_statement_claims: Option<String>,
     /// Default: basic, or what the preset says.
     #[arg(long, value_enum)]
     pub auth_method: Option<AuthMethodArg>,

@@ -27,6 +27,7 @@ pub fn code_for(e: &Error) -> u8 {
         ErrorCode::InvalidClient
         | ErrorCode::InvalidScope
         | ErrorCode::UnauthorizedClient
+        | ErrorCode::InvalidTarget
         | ErrorCode::ProviderError
         | ErrorCode::BadResponse
         | ErrorCode::AuthorizationDenied => PROVIDER,

@@ -430,6 +430,24 @@ fn mutual_tls_from_certificate_and_key_files() {
         2
     );
     ok(&run(home.path(), &["profile", "set-tls-key", "mtls", &key]));
+
+    // `discover --profile` walks with the profile's TLS settings: its CA is what makes the
+    // provider's API reachable here.
+    let api = p.url("/api/me");
+    let o = run(home.path(), &["discover", &api]);
+    assert_eq!(
+        code(&o),
+        5,
+        "the system's CAs do not know the test CA: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = run(home.path(), &["discover", &api, "--profile", "mtls"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("protected-resource metadata") && out.contains("→ HTTP 401"),
+        "the walk went through, then the profile's token (not for this API) was tried: {out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 #[test]
@@ -2975,6 +2993,137 @@ fn step_up_challenges_name_the_login_command_that_answers_them() {
 }
 
 #[test]
+fn a_software_statement_signed_here_or_given_as_a_file_registers_a_bad_one_stores_nothing() {
+    let p = Provider::start(&["--registration", "open", "--software-statement"]);
+    let home = tempfile::tempdir().unwrap();
+    let api = p.url("/api/me");
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        f.to_str().unwrap().to_owned()
+    };
+    let directory_key = write("directory.pem", &p.software_statement_keys["ec"]);
+    let claims = write(
+        "claims.json",
+        r#"{"iss": "tokendesk-test-directory", "software_id": "sw-cli", "software_roles": ["AISP"]}"#,
+    );
+    let registered_software = |name: &str| -> String {
+        let doc = ok(&run(home.path(), &["registration", "show", name]));
+        let v: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        v["software_id"].as_str().unwrap_or_default().to_owned()
+    };
+
+    // Signed here from the claims with the directory's key (ES256 by the key).
+    let o = run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "signed",
+            "--from-api",
+            &api,
+            "--software-statement-claims",
+            &format!("@{claims}"),
+            "--private-key-file",
+            &directory_key,
+        ],
+    );
+    ok(&o);
+    assert_eq!(registered_software("signed"), "sw-cli");
+    for (file, bytes) in tokendesk_testkit::all_bytes(home.path()) {
+        assert!(
+            !contains(&bytes, "BEGIN PRIVATE KEY"),
+            "the signing key is kept nowhere: {file:?}"
+        );
+    }
+
+    // A JWT given on stdin, as a directory issued it, sent as given.
+    let jwt = tokendesk_core::resource::software_statement::sign(
+        &serde_json::json!({"iss": "tokendesk-test-directory", "software_id": "sw-given"}),
+        &tokendesk_core::secret::Sensitive::new(p.software_statement_keys["rsa"].clone()),
+        None,
+        None,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+    .unwrap();
+    let o = run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "given",
+            "--from-api",
+            &api,
+            "--software-statement-file",
+            "-",
+        ],
+        &format!("{jwt}\n"),
+    );
+    ok(&o);
+    assert_eq!(registered_software("given"), "sw-given");
+
+    // Signed with a key the directory does not own: the server's refusal, explained; no profile.
+    let rogue = write("rogue.pem", &p.client_keys["cc-jwt-ec"]);
+    let o = run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "rogue",
+            "--from-api",
+            &api,
+            "--software-statement-claims",
+            r#"{"iss": "tokendesk-test-directory", "software_id": "sw-x"}"#,
+            "--private-key-file",
+            &rogue,
+        ],
+    );
+    assert_ne!(code(&o), 0);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("invalid_software_statement") && err.contains("Check the software statement"),
+        "{err}"
+    );
+    // Claims without iss, and a file that holds no JWT: named before anything is sent.
+    let o = run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "rogue",
+            "--from-api",
+            &api,
+            "--software-statement-claims",
+            r#"{"software_id": "sw-x"}"#,
+            "--private-key-file",
+            &directory_key,
+        ],
+    );
+    assert_eq!(code(&o), 2, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("need an iss"));
+    let o = run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "rogue",
+            "--from-api",
+            &api,
+            "--software-statement-file",
+            &claims,
+        ],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a signed JWT"));
+    let list = ok(&run(home.path(), &["profile", "list"]));
+    assert!(!list.contains("rogue"), "{list}");
+}
+
+#[test]
 fn client_metadata_prints_a_document_to_host() {
     let home = tempfile::tempdir().unwrap();
     let url = "https://me.example/tokendesk.json";
@@ -3017,26 +3166,84 @@ fn a_resource_the_provider_refuses_says_how_to_try_without_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_ne!(code(&out), 0, "{err}");
     assert!(err.contains("invalid_target"), "{err}");
-    assert!(
-        err.contains("tokendesk profile edit PROFILE --no-resource"),
-        "{err}"
-    );
-    ok(&run(
-        home.path(),
-        &["profile", "edit", "api", "--no-resource"],
-    ));
+    assert!(err.contains("again with --without-resource"), "{err}");
     let show: serde_json::Value =
         serde_json::from_str(&ok(&run(home.path(), &["profile", "show", "api"]))).unwrap();
-    assert!(show["resource"].is_null(), "{show}");
+    assert_eq!(
+        show["resource"],
+        p.url("/api-unknown"),
+        "a refusal changes nothing by itself"
+    );
+
+    // Again with --without-resource: the profile stops sending it, says so, and signs in.
     let out = browser_login(home.path(), "api")
+        .arg("--without-resource")
         .stdin(Stdio::null())
         .output()
         .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
-        "without the resource the sign-in goes through: {}",
-        String::from_utf8_lossy(&out.stderr)
+        "without the resource the sign-in goes through: {err}"
     );
+    assert!(
+        err.contains(&format!(
+            "no longer sends resource {}",
+            p.url("/api-unknown")
+        )) && err.contains("tokendesk profile edit api --resource"),
+        "{err}"
+    );
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["profile", "show", "api"]))).unwrap();
+    assert!(show["resource"].is_null(), "{show}");
+    assert_eq!(
+        show["resource_refused"],
+        p.url("/api-unknown"),
+        "the profile says what it no longer sends"
+    );
+    // The token command does the same for a client-credentials profile, and sending a resource
+    // again clears the note.
+    let o = run(
+        home.path(),
+        &[
+            "profile",
+            "edit",
+            "api",
+            "--resource",
+            &p.url("/api-unknown"),
+        ],
+    );
+    ok(&o);
+    let show: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["profile", "show", "api"]))).unwrap();
+    assert!(show.get("resource_refused").is_none(), "{show}");
+    ok(&run_with_stdin(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "cc",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "cc-basic",
+            "--grant",
+            "client-credentials",
+            "--client-secret-stdin",
+            "--scope",
+            "api:read",
+            "--resource",
+            &p.url("/api-unknown"),
+        ],
+        "cc-basic-secret\n",
+    ));
+    let o = run(home.path(), &["token", "cc"]);
+    assert_eq!(code(&o), 4, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--without-resource"));
+    let o = run(home.path(), &["token", "cc", "--without-resource"]);
+    let token = ok(&o);
+    assert!(token.trim().len() > 20);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no longer sends resource"));
 }
 
 /// `--secret-env` and `--secret-command`: the secret from the job's environment or a command,

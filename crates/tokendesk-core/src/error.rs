@@ -30,6 +30,9 @@ pub enum ErrorCode {
     InvalidGrant,
     InvalidScope,
     UnauthorizedClient,
+    /// The provider refuses the profile's resource or audience (`invalid_target`, RFC 8707):
+    /// the request can be made again without it ([`crate::Core::retry_without_resource`]).
+    InvalidTarget,
     /// Any other OAuth error answer from the provider.
     ProviderError,
     /// The provider answered something that is not a usable OAuth answer (HTML, empty, bad JSON).

@@ -305,6 +305,11 @@ pub struct ProfileConfig {
     pub audience: Option<String>,
     /// Sent as `resource` (RFC 8707) on authorize and token requests.
     pub resource: Option<String>,
+    /// The resource TokenDesk stopped sending because the provider refused it
+    /// (`invalid_target`): said with the profile, cleared when a resource is set again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional = nullable)]
+    pub resource_refused: Option<String>,
     /// `None`: a loopback listener on 127.0.0.1 with an ephemeral port at `/callback`.
     pub redirect_uri: Option<String>,
     pub authorize_params: Vec<Param>,

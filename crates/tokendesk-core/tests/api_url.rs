@@ -195,7 +195,15 @@ async fn every_broken_link_is_named_with_what_to_check() {
         "an issuer with a path: RFC 8414 path-inserted first"
     );
 
-    // The user picks among the servers the API names, and only among those.
+    // The user picks among the servers the API names, and only among those. Without a
+    // choice the first is walked (here it lacks PKCE and breaks), and the walk lists them all
+    // so the app can offer the others.
+    let w = walk(&t, &p.url("/api-two/me"), &code_grant()).await;
+    assert!(w.error.is_some());
+    assert_eq!(
+        w.authorization_servers,
+        [p.url("/fake-as/nopkce"), p.issuer.clone()]
+    );
     let w = walk(
         &t,
         &p.url("/api-two/me"),
@@ -248,7 +256,7 @@ use tokendesk_core::ApiRequest;
 use tokendesk_core::api::{ClientSource, FromApi};
 use tokendesk_core::history::Trigger;
 use tokendesk_core::inspect::decode_jwt;
-use tokendesk_core::profile::{AuthMethod, GrantKind, ProfileConfig};
+use tokendesk_core::profile::{AssertionAlg, AuthMethod, GrantKind, ProfileConfig};
 use tokendesk_core::secret::{SecretKind, Sensitive};
 
 fn base(name: &str, api_url: &str) -> ProfileConfig {
@@ -582,6 +590,217 @@ async fn registration_that_needs_an_initial_access_token_and_refusals() {
         .await
         .unwrap();
     assert_eq!(get(&t, &made.profile.id, &q.url("/api/me")).await, 200);
+}
+
+// --- Software statements (RFC 7591 §2.3) ---
+
+fn with_statement(jwt: &str) -> ClientSource {
+    ClientSource::Register {
+        confidential: false,
+        initial_access_token: None,
+        software_statement: Some(jwt.to_owned()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_software_statement_the_server_trusts_registers_and_a_bad_one_stores_nothing() {
+    let p = Provider::start(&["--registration", "open", "--software-statement"]);
+    let t = TestCore::new();
+    let api = p.url("/api/me");
+    let claims = serde_json::json!({
+        "iss": "tokendesk-test-directory",
+        "software_id": "sw-tokendesk-1",
+        "software_client_name": "TokenDesk tests",
+        "org_id": "org-1",
+    });
+    let key = |k: &str| Sensitive::new(p.software_statement_keys[k].clone());
+    let nothing_stored = |t: &TestCore| {
+        assert!(t.core.list_profiles().unwrap().is_empty(), "no profile");
+    };
+
+    // Without one, the server refuses; nothing is stored.
+    let e = t
+        .core
+        .create_profile_from_api(base("api", &api), &code_grant(), register(false, None))
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("invalid_client_metadata"),
+        "{}",
+        e.message
+    );
+    nothing_stored(&t);
+
+    // Signed by a key the server does not trust (a client's, not the directory's).
+    let untrusted = t
+        .core
+        .sign_software_statement(
+            &claims,
+            &Sensitive::new(p.client_keys["cc-jwt"].clone()),
+            None,
+            None,
+        )
+        .unwrap();
+    let e = t
+        .core
+        .create_profile_from_api(base("api", &api), &code_grant(), with_statement(&untrusted))
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("invalid_software_statement")
+            && e.message.contains("the signature does not verify")
+            && e.message.contains("Check the software statement"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        e.oauth.as_ref().map(|o| o.0.as_str()),
+        Some("invalid_software_statement")
+    );
+    nothing_stored(&t);
+
+    // Not a JWT at all: refused before anything is sent, naming the field.
+    let e = t
+        .core
+        .create_profile_from_api(base("api", &api), &code_grant(), with_statement("sw-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    assert_eq!(e.fields[0].field, "software_statement");
+    nothing_stored(&t);
+
+    // Signed by the directory: RS256 with its RSA key (by the key), PS256, ES256 with its EC key.
+    for (name, k, alg) in [
+        ("rs", "rsa", None),
+        ("ps", "rsa", Some(AssertionAlg::PS256)),
+        ("es", "ec", None),
+    ] {
+        let jwt = t
+            .core
+            .sign_software_statement(&claims, &key(k), alg, Some("dir-1"))
+            .unwrap();
+        let made = t
+            .core
+            .create_profile_from_api(base(name, &api), &code_grant(), with_statement(&jwt))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {}", e.message));
+        let doc = t.core.registration(&made.profile.id).await.unwrap();
+        assert_eq!(
+            doc["software_id"], "sw-tokendesk-1",
+            "{name}: the server took the statement's software_id"
+        );
+    }
+    // The one given as a JWT is sent as given, and signs in for the resource.
+    let profile = t.core.profile("rs").unwrap();
+    t.core
+        .login(
+            &profile.id,
+            &HeadlessLogin::default(),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(get(&t, &profile.id, &api).await, 200);
+}
+
+// --- Check setup of a profile made from an API URL ---
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_setup_follows_the_api_metadata_the_registration_and_the_tokens_audience() {
+    use tokendesk_core::doctor::{SetupReport, Status};
+    let row = |r: &SetupReport, id: &str| {
+        r.checks
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap_or_else(|| panic!("no {id} row: {:#?}", r.checks))
+            .clone()
+    };
+    let p = Provider::start(&["--registration", "open"]);
+    let t = TestCore::new();
+    let api = p.url("/api/me");
+    let made = t
+        .core
+        .create_profile_from_api(base("api", &api), &code_grant(), register(false, None))
+        .await
+        .unwrap();
+    let id = made.profile.id.clone();
+    let r = t.core.check_setup(&id).await.unwrap();
+    let meta = row(&r, "provider:resource_metadata");
+    assert_eq!(meta.status, Status::Pass, "{}", meta.seen);
+    assert!(meta.seen.contains(&p.url("/api")), "{}", meta.seen);
+    assert_eq!(
+        meta.exchanges.len(),
+        3,
+        "the walk's requests travel in the row"
+    );
+    let reg = row(&r, "client:registration");
+    assert_eq!(reg.status, Status::Pass, "{}", reg.seen);
+    assert_eq!(
+        row(&r, "tokens:audience").status,
+        Status::Skipped,
+        "no token yet"
+    );
+
+    t.core
+        .login(&id, &HeadlessLogin::default(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let r = t.core.check_setup(&id).await.unwrap();
+    let aud = row(&r, "tokens:audience");
+    assert_eq!(aud.status, Status::Pass, "{}", aud.seen);
+    // The registration still works after the check (a rotated token would have been kept).
+    t.core.registration(&id).await.unwrap();
+
+    // The profile drifts from what the API says: another resource, a registration URI that is
+    // not its client's.
+    let mut config = t.core.profile("api").unwrap().config;
+    config.resource = Some(p.url("/api-other"));
+    config.registration_client_uri = Some(p.url("/reg/no-such-client"));
+    t.core.update_profile(&id, config).await.unwrap();
+    let r = t.core.check_setup(&id).await.unwrap();
+    let meta = row(&r, "provider:resource_metadata");
+    assert_eq!(meta.status, Status::Fail, "{}", meta.seen);
+    assert!(
+        meta.seen
+            .contains(&format!("names resource {}", p.url("/api")))
+            && meta.seen.contains(&p.url("/api-other")),
+        "{}",
+        meta.seen
+    );
+    let reg = row(&r, "client:registration");
+    assert_eq!(reg.status, Status::Fail, "{}", reg.seen);
+    assert!(
+        reg.fix.unwrap().contains("deleted"),
+        "the fix says what may have happened"
+    );
+    let aud = row(&r, "tokens:audience");
+    assert_eq!(aud.status, Status::Warn, "{}", aud.seen);
+    assert!(aud.seen.contains(&p.url("/api-other")), "{}", aud.seen);
+
+    // A profile that is not from an API gets none of these rows.
+    let plain = t
+        .core
+        .create_profile(
+            ProfileConfig {
+                name: "plain".into(),
+                issuer: Some(p.issuer.clone()),
+                client_id: "public-app".into(),
+                auth_method: AuthMethod::None,
+                grant: GrantKind::AuthorizationCode,
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let r = t.core.check_setup(&plain.id).await.unwrap();
+    assert!(
+        !r.checks.iter().any(|c| c.id.contains("resource")
+            || c.id == "client:registration"
+            || c.id == "tokens:audience"),
+        "{:#?}",
+        r.checks.iter().map(|c| &c.id).collect::<Vec<_>>()
+    );
 }
 
 // --- Step-up: insufficient_scope and RFC 9470 ---

@@ -48,6 +48,9 @@ pub struct Provider {
     pub client_keys: std::collections::BTreeMap<String, String>,
     /// With `--registration iat`: the initial access token that lets a client register.
     pub initial_access_token: Option<String>,
+    /// With `--software-statement`: the private keys (PKCS#8 PEM) of the directory whose
+    /// software statements the provider trusts, `rsa` and `ec` (P-256).
+    pub software_statement_keys: std::collections::BTreeMap<String, String>,
 }
 
 /// Certificates for a provider that speaks HTTPS and asks for client certificates: a CA, the
@@ -193,6 +196,8 @@ impl Provider {
             issuer: v["issuer"].as_str().unwrap().to_owned(),
             client_keys: serde_json::from_value(v["client_keys"].clone()).unwrap_or_default(),
             initial_access_token: v["initial_access_token"].as_str().map(str::to_owned),
+            software_statement_keys: serde_json::from_value(v["software_statement_keys"].clone())
+                .unwrap_or_default(),
         })
     }
 

@@ -44,6 +44,12 @@ pub async fn create_profile_from_api(
     Ok(made.profile)
 }
 
+/// After an `invalid_target`: the profile stops sending its resource (and says so).
+#[tauri::command]
+pub async fn stop_sending_resource(state: Cmd<'_>, id: ProfileId) -> Result<Profile, Error> {
+    state.core.stop_sending_resource(&id).await
+}
+
 #[tauri::command]
 pub async fn registration(state: Cmd<'_>, id: ProfileId) -> Result<Value, Error> {
     state.core.registration(&id).await

@@ -188,6 +188,9 @@ export const createProfileFromApi = (
   authorizationServer: string | null = null,
 ) => call<Profile>('create_profile_from_api', { config, authorizationServer, client });
 
+/** After an `invalid_target`: the profile stops sending its resource, keeping it as `resource_refused`. */
+export const stopSendingResource = (id: ProfileId) => call<Profile>('stop_sending_resource', { id });
+
 /** The dynamic registration as the server has it (RFC 7592), secrets left out. */
 export const registration = (id: ProfileId) => call<Record<string, unknown>>('registration', { id });
 

@@ -30,6 +30,15 @@ class Logins {
   attempts = $state<Record<ProfileId, LoginAttempt>>({});
   #seq = 0;
   #current: Record<ProfileId, number> = {};
+  /** How each browser sign-in in progress ends, by its seq: whichever channel completes it
+   * (the loopback listener or a pasted URL) settles it. */
+  #outcomes = new Map<number, (signedIn: boolean) => void>();
+
+  #settle(seq: number, signedIn: boolean) {
+    const resolve = this.#outcomes.get(seq);
+    this.#outcomes.delete(seq);
+    resolve?.(signedIn);
+  }
 
   get(id: ProfileId): LoginAttempt | undefined {
     return this.attempts[id];
@@ -41,6 +50,7 @@ class Logins {
 
   #finish(id: ProfileId, seq: number) {
     if (!this.#isCurrent(id, seq)) return;
+    this.#settle(seq, false);
     delete this.#current[id];
     delete this.attempts[id];
   }
@@ -49,6 +59,8 @@ class Logins {
    * (the attempt shows why) or a newer attempt took over meanwhile. */
   async #begin<T>(id: ProfileId, first: () => Promise<T>): Promise<{ seq: number; value: T } | null> {
     const seq = ++this.#seq;
+    const previous = this.#current[id];
+    if (previous !== undefined) this.#settle(previous, false);
     this.#current[id] = seq;
     this.attempts[id] = { phase: 'starting', started: null, error: null, cancelling: false };
     desk.progress[id] = [];
@@ -70,31 +82,38 @@ class Logins {
     await this.signInBrowser(id, () => api.beginLogin(id));
   }
 
-  /** A browser sign-in started by `begin` (a plain one, or a step-up); `true` once the browser
-   * came back and the token is stored (`false`: failed, cancelled, or waiting for a paste). */
+  /** A browser sign-in started by `begin` (a plain one, or a step-up); resolves `true` once the
+   * token is stored, whether the browser came back to the listener or the redirect URL was
+   * pasted, and `false` when it failed, was cancelled or another attempt took over. */
   async signInBrowser(id: ProfileId, begin: () => Promise<LoginStarted>): Promise<boolean> {
     const begun = await this.#begin(id, begin);
     if (begun === null) return false;
     const { seq, value: started } = begun;
+    const outcome = new Promise<boolean>((resolve) => this.#outcomes.set(seq, resolve));
     this.attempts[id] = { phase: 'waiting', started, error: null, cancelling: false };
-    if (!started.listening) return false; // the user pastes the redirect URL
+    // Without a listener the user pastes the redirect URL (`paste` settles the outcome).
+    if (started.listening) void this.#waitBrowser(id, seq, started.login_id);
+    return outcome;
+  }
+
+  async #waitBrowser(id: ProfileId, seq: number, loginId: string): Promise<void> {
     try {
-      const token = await api.waitLogin(started.login_id);
-      if (!this.#isCurrent(id, seq)) return false;
+      const token = await api.waitLogin(loginId);
+      if (!this.#isCurrent(id, seq)) return;
       desk.putToken(token);
+      this.#settle(seq, true);
       this.#finish(id, seq);
-      return true;
     } catch (e) {
-      if (!this.#isCurrent(id, seq)) return false;
+      if (!this.#isCurrent(id, seq)) return;
       const a = this.attempts[id];
       if (a?.cancelling) {
         this.#finish(id, seq);
-        return false;
+        return;
       }
       // A pasted URL may be completing this same login: its outcome decides.
-      if (a?.phase === 'completing') return false;
+      if (a?.phase === 'completing') return;
       this.attempts[id] = { ...a, phase: 'failed', error: api.toAppError(e) };
-      return false;
+      this.#settle(seq, false);
     }
   }
 
@@ -144,6 +163,7 @@ class Logins {
       const token = await api.completeLogin(a.started.login_id, redirectUrl.trim());
       if (!this.#isCurrent(id, seq)) return;
       desk.putToken(token);
+      this.#settle(seq, true);
       this.#finish(id, seq);
     } catch (e) {
       if (!this.#isCurrent(id, seq)) return;

@@ -430,6 +430,14 @@ export class MockBackend {
         this.#emit({ type: 'profiles_changed' });
         return p;
       }
+      case 'stop_sending_resource': {
+        const old = this.#profile(id);
+        if (!old.resource) fail('conflict', `Profile "${old.name}" sends no resource: there is none to stop sending.`);
+        const p: Profile = { ...old, resource: null, resource_refused: old.resource, updated_at: Date.now() };
+        d.profiles = d.profiles.map((x) => (x.id === id ? p : x));
+        this.#emit({ type: 'profiles_changed' });
+        return p;
+      }
       case 'duplicate_profile': {
         const old = this.#profile(id);
         const name = String(args.name);
@@ -877,7 +885,7 @@ export function mockWalk(apiUrl: string, metadata: (issuer: string) => ProviderM
   try {
     u = new URL(apiUrl);
   } catch {
-    return { steps: [], discovered: null, error: { code: 'invalid_input', message: `"${apiUrl}" is not a URL.`, fields: [{ field: 'api_url', message: 'Give an absolute https URL.' }], checks: [] } };
+    return { steps: [], discovered: null, authorization_servers: [], error: { code: 'invalid_input', message: `"${apiUrl}" is not a URL.`, fields: [{ field: 'api_url', message: 'Give an absolute https URL.' }], checks: [] } };
   }
   const path = u.pathname === '/' ? '' : u.pathname;
   const prm = `${u.origin}/.well-known/oauth-protected-resource${path}`;
@@ -906,6 +914,7 @@ export function mockWalk(apiUrl: string, metadata: (issuer: string) => ProviderM
     return {
       steps,
       discovered: null,
+      authorization_servers: [issuer],
       error: {
         code: 'issuer_mismatch',
         message: `The authorization server's metadata at ${asUrl} says issuer "https://login.elsewhere.example", not "${issuer}" as the API names it. Check the API's authorization_servers and the server's issuer: they must be the same string.`,
@@ -943,5 +952,6 @@ export function mockWalk(apiUrl: string, metadata: (issuer: string) => ProviderM
       client_options: ['pre_registered', 'dynamic_registration'],
     },
     error: null,
+    authorization_servers: [issuer],
   };
 }

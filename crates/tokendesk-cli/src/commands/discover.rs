@@ -18,7 +18,14 @@ pub async fn run(core: &Core, args: &DiscoverArgs) -> Result<ExitCode> {
         authorization_server: args.authorization_server.clone(),
         code_grant: !args.client_credentials,
     };
-    let walk = core.discover_api(&args.url, &options).await?;
+    // With a profile, its TLS settings (CA, client certificate) apply to the walk too.
+    let walk = match &args.profile {
+        Some(name) => {
+            let p = core.profile(name)?;
+            core.discover_api_as(&p.id, &args.url, &options).await?
+        }
+        None => core.discover_api(&args.url, &options).await?,
+    };
     if args.json {
         crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&walk)?));
         return Ok(match &walk.error {

@@ -15,7 +15,10 @@ use crate::cli::LoginArgs;
 use crate::output::left;
 
 pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
-    let profile = core.profile(&args.profile)?;
+    let mut profile = core.profile(&args.profile)?;
+    if args.without_resource {
+        profile = super::without_resource::apply(core, profile).await?;
+    }
     if profile.config.grant.spec().sign_in == SignIn::Decoupled {
         let token = ciba(core, args).await?;
         signed_in(core, &profile, &token);

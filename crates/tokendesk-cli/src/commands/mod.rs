@@ -18,4 +18,5 @@ pub mod sandbox;
 pub mod sources;
 pub mod step_up;
 pub mod token;
+pub mod without_resource;
 pub mod workspace;

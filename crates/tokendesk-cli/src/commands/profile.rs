@@ -71,7 +71,7 @@ fn read_pem_file(file: &str) -> Result<String> {
 }
 
 /// A PEM private key from a file, or from stdin with `-`.
-fn read_key_file(file: &str) -> Result<Sensitive<String>> {
+pub(crate) fn read_key_file(file: &str) -> Result<Sensitive<String>> {
     let text = if file == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map(|_| s)
@@ -386,6 +386,10 @@ pub async fn edit(core: &Core, a: &EditArgs) -> Result<()> {
     apply_rich(&mut config, &a.rich)?;
     if a.no_resource {
         config.resource = None;
+    }
+    if let Some(r) = &a.resource {
+        config.resource = Some(r.clone());
+        config.resource_refused = None;
     }
     if config == profile.config {
         eprintln!("Nothing to change in profile \"{}\".", profile.config.name);

@@ -26,6 +26,7 @@ pub fn quick_args(mut args: impl Iterator<Item = String>) -> Option<TokenArgs> {
         reveal: false,
         id_token: false,
         for_request: None,
+        without_resource: false,
     };
     let mut profile = None;
     while let Some(a) = args.next() {
@@ -53,7 +54,7 @@ pub fn quick_args(mut args: impl Iterator<Item = String>) -> Option<TokenArgs> {
 /// Serves the request through the agent, without opening the store or the keychain; `None`
 /// when no agent answers (or --json wants what only the store has).
 pub fn fast_path(args: &TokenArgs, workspaces: &[PathBuf]) -> Option<ExitCode> {
-    if args.json {
+    if args.json || args.without_resource {
         return None;
     }
     let header = wants_header_lines(args).then_some(args.for_request.as_deref());
@@ -143,7 +144,10 @@ pub struct Served {
 }
 
 pub async fn run(core: &Core, args: &TokenArgs) -> Result<()> {
-    let profile = core.profile(&args.profile)?;
+    let mut profile = core.profile(&args.profile)?;
+    if args.without_resource {
+        profile = super::without_resource::apply(core, profile).await?;
+    }
     let set = core
         .ensure_token(
             &profile.id,

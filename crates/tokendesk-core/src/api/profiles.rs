@@ -70,7 +70,14 @@ impl Core {
 
     /// Replaces a profile's settings. A changed issuer drops the discovered metadata.
     #[tracing::instrument(skip_all, fields(profile = %id), err)]
-    pub async fn update_profile(&self, id: &ProfileId, config: ProfileConfig) -> Result<Profile> {
+    pub async fn update_profile(
+        &self,
+        id: &ProfileId,
+        mut config: ProfileConfig,
+    ) -> Result<Profile> {
+        if config.resource.is_some() {
+            config.resource_refused = None;
+        }
         config.validate()?;
         self.check_links(Some(id), &config)?;
         let mut profile = self.profile_by_id(id)?;

@@ -12,6 +12,7 @@ use crate::events::CoreEvent;
 use crate::http::Call;
 use crate::profile::{AuthMethod, Profile, ProfileConfig, ProfileId};
 use crate::resource::registration::{self, ClientRequest, LOOPBACK_REDIRECT_URIS, Registered};
+use crate::resource::software_statement;
 use crate::resource::step_up::LoginDemand;
 use crate::resource::{DiscoverOptions, Discovered, Walk, chain};
 use crate::secret::{SecretKind, Sensitive};
@@ -57,6 +58,10 @@ pub enum ClientChoice {
         #[serde(default)]
         #[ts(optional = nullable)]
         initial_access_token: Option<String>,
+        /// A signed JWT of client metadata (RFC 7591 §2.3), pasted as given.
+        #[serde(default)]
+        #[ts(optional = nullable)]
+        software_statement: Option<String>,
     },
 }
 
@@ -75,10 +80,11 @@ impl From<ClientChoice> for ClientSource {
             ClientChoice::Register {
                 confidential,
                 initial_access_token,
+                software_statement,
             } => ClientSource::Register {
                 confidential,
                 initial_access_token: secret(initial_access_token),
-                software_statement: None,
+                software_statement: software_statement.filter(|s| !s.trim().is_empty()),
             },
         }
     }
@@ -109,6 +115,21 @@ impl Core {
     #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn discover_api(&self, api_url: &str, options: &DiscoverOptions) -> Result<Walk> {
         let call = self.anonymous_call("api_discovery");
+        Ok(chain::walk(&call, api_url, options).await)
+    }
+
+    /// [`Core::discover_api`] with a profile's TLS settings: its CA certificates, and its TLS
+    /// client certificate when its key is stored (an API behind mutual TLS). Sends no token.
+    #[tracing::instrument(skip_all, fields(profile = %id), err(level = "debug"))]
+    pub async fn discover_api_as(
+        &self,
+        id: &ProfileId,
+        api_url: &str,
+        options: &DiscoverOptions,
+    ) -> Result<Walk> {
+        let profile = self.profile_by_id(id)?;
+        let tls = self.tls_setup(&profile, false).await?;
+        let call = self.anonymous_call("api_discovery").with_tls(tls);
         Ok(chain::walk(&call, api_url, options).await)
     }
 
@@ -228,6 +249,10 @@ impl Core {
             AuthMethod::None
         };
         config.validate()?;
+        let software_statement = software_statement
+            .as_deref()
+            .map(software_statement::check)
+            .transpose()?;
         let request = ClientRequest {
             client_name: format!("TokenDesk: {}", config.name),
             redirect_uris: match &config.redirect_uri {
@@ -305,6 +330,37 @@ impl Core {
         Ok(profile)
     }
 
+    /// Signs a software statement (RFC 7591 §2.3) from `claims` with `key_pem` (see
+    /// [`software_statement::sign`]), dated by the core's clock.
+    pub fn sign_software_statement(
+        &self,
+        claims: &Value,
+        key_pem: &Sensitive<String>,
+        alg: Option<crate::profile::AssertionAlg>,
+        kid: Option<&str>,
+    ) -> Result<String> {
+        software_statement::sign(claims, key_pem, alg, kid, self.now() / 1000)
+    }
+
+    /// Stops sending the profile's `resource` after the provider refused it (`invalid_target`):
+    /// the resource moves to `resource_refused`, so the profile says what it no longer sends.
+    /// Setting a resource again clears it.
+    pub async fn stop_sending_resource(&self, id: &ProfileId) -> Result<Profile> {
+        let profile = self.profile_by_id(id)?;
+        let mut config = profile.config.clone();
+        let Some(resource) = config.resource.take() else {
+            return Err(Error::new(
+                ErrorCode::Conflict,
+                format!(
+                    "Profile \"{}\" sends no resource: there is none to stop sending.",
+                    config.name
+                ),
+            ));
+        };
+        config.resource_refused = Some(resource);
+        self.update_profile(id, config).await
+    }
+
     /// Adds scopes (space-separated entries allowed) to a profile, as a step-up for
     /// `insufficient_scope` asks; the profile unchanged when it has them all.
     pub async fn add_scopes(&self, id: &ProfileId, scopes: &[String]) -> Result<Profile> {
@@ -346,7 +402,7 @@ impl Core {
     }
 
     /// The registration access token and URI of a dynamically registered profile.
-    async fn registration_handle(
+    pub(super) async fn registration_handle(
         &self,
         id: &ProfileId,
     ) -> Result<(Profile, String, Sensitive<String>)> {
@@ -443,7 +499,7 @@ impl Core {
     }
 
     /// Keeps a rotated registration access token or client secret.
-    async fn keep_rotated(&self, id: &ProfileId, reg: &Registered) -> Result<()> {
+    pub(super) async fn keep_rotated(&self, id: &ProfileId, reg: &Registered) -> Result<()> {
         if let Some(t) = &reg.registration_access_token {
             self.vault
                 .set(id, SecretKind::RegistrationAccessToken, t.clone())

@@ -181,12 +181,16 @@ pub fn check_response(profile: &Profile, auth: &Authorization, cb: &Callback) ->
             message.push(' ');
             message.push_str(h);
         }
-        let code = if error == "access_denied" {
-            ErrorCode::AuthorizationDenied
-        } else {
-            ErrorCode::ProviderError
+        let code = match hints::code_for(error) {
+            c @ (ErrorCode::AuthorizationDenied | ErrorCode::InvalidTarget) => c,
+            _ => ErrorCode::ProviderError,
         };
-        return Err(Error::new(code, message));
+        let mut e = Error::new(code, message);
+        e.oauth = Some(Box::new((
+            error.to_owned(),
+            cb.get("error_description").map(str::to_owned),
+        )));
+        return Err(e);
     }
     match cb.get("code") {
         Some(code) if !code.is_empty() => Ok(code.to_owned()),

@@ -121,9 +121,9 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
         ("invalid_target", _) => {
             "The provider refuses the profile's resource or audience (RFC 8707): it does not \
              know it, or will not issue tokens for it (Microsoft Entra ID refuses some resource \
-             values). Check the resource; to try without it, `tokendesk profile edit PROFILE \
-             --no-resource` (or clear Resource in the profile) — the token may then not be \
-             meant for the API."
+             values). Check the resource; to try without it, run the command again with \
+             --without-resource (in the app: Retry without the resource), which turns the \
+             resource off in the profile — the token may then not be meant for the API."
         }
         ("use_dpop_nonce", _) => {
             "The provider kept asking for a new DPoP nonce: TokenDesk sent the request again with \
@@ -144,12 +144,13 @@ pub fn hint(error: &str, op: Operation) -> Option<&'static str> {
     })
 }
 
-fn code_for(error: &str) -> ErrorCode {
+pub(crate) fn code_for(error: &str) -> ErrorCode {
     match error {
         "invalid_client" => ErrorCode::InvalidClient,
         "invalid_grant" => ErrorCode::InvalidGrant,
         "invalid_scope" => ErrorCode::InvalidScope,
         "unauthorized_client" => ErrorCode::UnauthorizedClient,
+        "invalid_target" => ErrorCode::InvalidTarget,
         "access_denied" => ErrorCode::AuthorizationDenied,
         _ => ErrorCode::ProviderError,
     }

@@ -98,6 +98,9 @@ pub struct Walk {
     pub discovered: Option<Discovered>,
     #[ts(optional = nullable)]
     pub error: Option<Error>,
+    /// The authorization servers the API's metadata names, once it was read (even when a later
+    /// link broke): with several, the user chooses ([`DiscoverOptions::authorization_server`]).
+    pub authorization_servers: Vec<String>,
 }
 
 impl Walk {
@@ -115,6 +118,7 @@ pub async fn walk(call: &Call<'_>, api_url: &str, options: &DiscoverOptions) -> 
     let mut walker = Walker {
         call,
         steps: Vec::new(),
+        authorization_servers: Vec::new(),
     };
     let result = walker.run(api_url, options).await;
     let (discovered, error) = match result {
@@ -125,6 +129,7 @@ pub async fn walk(call: &Call<'_>, api_url: &str, options: &DiscoverOptions) -> 
         steps: walker.steps,
         discovered,
         error,
+        authorization_servers: walker.authorization_servers,
     }
 }
 
@@ -184,6 +189,7 @@ impl Answer {
 struct Walker<'c, 'a> {
     call: &'c Call<'a>,
     steps: Vec<Step>,
+    authorization_servers: Vec<String>,
 }
 
 impl Walker<'_, '_> {
@@ -373,6 +379,7 @@ impl Walker<'_, '_> {
 
         // 3. The authorization server.
         let servers = &resource_metadata.authorization_servers;
+        self.authorization_servers = servers.clone();
         let issuer = match &options.authorization_server {
             Some(wanted) if ident::listed(servers, wanted) => wanted.clone(),
             Some(wanted) => {

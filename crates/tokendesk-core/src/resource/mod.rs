@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod metadata;
 pub mod registration;
+pub mod software_statement;
 pub mod step_up;
 
 pub use chain::{DiscoverOptions, Discovered, Link, Step, Walk};

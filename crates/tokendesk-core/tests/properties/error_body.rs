@@ -185,6 +185,7 @@ proptest! {
             "invalid_grant" => ErrorCode::InvalidGrant,
             "invalid_scope" => ErrorCode::InvalidScope,
             "unauthorized_client" => ErrorCode::UnauthorizedClient,
+            "invalid_target" => ErrorCode::InvalidTarget,
             "access_denied" => ErrorCode::AuthorizationDenied,
             _ => ErrorCode::ProviderError,
         };

@@ -62,6 +62,7 @@ const GOOD: Walk = {
     client_options: ['pre_registered', 'dynamic_registration'],
   },
   error: null,
+  authorization_servers: ['https://auth.example'],
 };
 
 const BROKEN: Walk = {
@@ -70,6 +71,7 @@ const BROKEN: Walk = {
     { ...STEPS[1], status: 200, found: 'resource https://other.example/', chosen: null },
   ],
   discovered: null,
+  authorization_servers: [],
   error: {
     code: 'bad_response',
     message:
@@ -127,6 +129,13 @@ describe('New profile from an API', () => {
     expect((screen.getByTestId('from-api-name') as HTMLInputElement).value).toBe('example');
   });
 
+  it('suggests a name from the path when the host is an address', async () => {
+    walk = { ...GOOD, discovered: { ...GOOD.discovered!, api_url: 'http://127.0.0.1:4000/api/me' } };
+    await discover('http://127.0.0.1:4000/api/me');
+    await screen.findByTestId('from-api-form');
+    expect((screen.getByTestId('from-api-name') as HTMLInputElement).value).toBe('api');
+  });
+
   it('shows the broken link in red with the core message, and no form', async () => {
     walk = BROKEN;
     await discover();
@@ -150,9 +159,43 @@ describe('New profile from an API', () => {
     await waitFor(() => expect(nav.view).toEqual({ kind: 'profile', id: 'made', tab: 'token' }));
     const call = invokeMock.mock.calls.find((c) => c[0] === 'create_profile_from_api');
     const args = call?.[1] as Record<string, unknown>;
-    expect(args.client).toEqual({ kind: 'register', confidential: true, initial_access_token: 'iat-123' });
+    expect(args.client).toEqual({ kind: 'register', confidential: true, initial_access_token: 'iat-123', software_statement: null });
     expect((args.config as { api_url: string; name: string }).api_url).toBe('https://mcp.example/mcp');
     expect((args.config as { name: string }).name).toBe('example');
+  });
+
+  it('sends a pasted software statement, and shows the core\'s complaint about it under the field', async () => {
+    const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJvcmcifQ.c2ln';
+    let refuse = true;
+    invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
+      if (cmd === 'discover_api') return walk;
+      if (refuse) {
+        throw {
+          code: 'invalid_input',
+          message: 'The software statement is not a signed JWT: 1 dot-separated parts, not 3.',
+          fields: [{ field: 'software_statement', message: 'The software statement is not a signed JWT: 1 dot-separated parts, not 3.' }],
+        };
+      }
+      return makeProfile({ ...((args as Record<string, object>).config), id: 'made' });
+    });
+    await discover();
+    await screen.findByTestId('from-api-form');
+    const field = screen.getByTestId('from-api-software-statement');
+    await fireEvent.input(field, { target: { value: 'not-a-jwt' } });
+    await fireEvent.click(screen.getByTestId('from-api-create'));
+    expect((await screen.findByTestId('from-api-software-statement-error')).textContent).toContain('not a signed JWT');
+    expect(nav.view).toEqual({ kind: 'new-from-api' });
+    refuse = false;
+    await fireEvent.input(field, { target: { value: `  ${jwt}\n` } });
+    await fireEvent.click(screen.getByTestId('from-api-create'));
+    await waitFor(() => expect(nav.view).toEqual({ kind: 'profile', id: 'made', tab: 'token' }));
+    const calls = invokeMock.mock.calls.filter((c) => c[0] === 'create_profile_from_api');
+    expect((calls.at(-1)?.[1] as { client: unknown }).client).toEqual({
+      kind: 'register',
+      confidential: false,
+      initial_access_token: null,
+      software_statement: jwt,
+    });
   });
 
   it('creates with a pre-registered client and its secret', async () => {
@@ -171,6 +214,42 @@ describe('New profile from an API', () => {
         authorizationServer: null,
       })),
     );
+  });
+
+  it('with several authorization servers, walks again with the chosen one and creates with it', async () => {
+    const two = ['https://as-one.example', 'https://auth.example'];
+    walk = { ...BROKEN, authorization_servers: two };
+    await discover();
+    const select = (await screen.findByTestId('from-api-as')) as HTMLSelectElement;
+    expect([...select.options].map((o) => o.value)).toEqual(two);
+    walk = GOOD;
+    await fireEvent.change(select, { target: { value: 'https://auth.example' } });
+    await waitFor(() =>
+      expect(invokeMock).toHaveBeenCalledWith('discover_api', {
+        apiUrl: 'https://mcp.example/mcp',
+        authorizationServer: 'https://auth.example',
+        codeGrant: true,
+      }),
+    );
+    await screen.findByTestId('from-api-form');
+    await fireEvent.click(screen.getByTestId('from-api-create'));
+    await waitFor(() =>
+      expect(invokeMock).toHaveBeenCalledWith(
+        'create_profile_from_api',
+        expect.objectContaining({ authorizationServer: 'https://auth.example' }),
+      ),
+    );
+  });
+
+  it('a pre-registered client without a secret is a public client', async () => {
+    await discover();
+    await screen.findByTestId('from-api-form');
+    await fireEvent.click(screen.getByTestId('from-api-kind-pre_registered'));
+    await fireEvent.input(screen.getByTestId('from-api-client-id'), { target: { value: 'public-app' } });
+    await fireEvent.click(screen.getByTestId('from-api-create'));
+    await waitFor(() => expect(invokeMock.mock.calls.some((c) => c[0] === 'create_profile_from_api')).toBe(true));
+    const call = invokeMock.mock.calls.find((c) => c[0] === 'create_profile_from_api');
+    expect((call?.[1] as { config: { auth_method: string } }).config.auth_method).toBe('none');
   });
 
   it('names a create error and stays', async () => {

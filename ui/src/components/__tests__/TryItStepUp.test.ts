@@ -92,6 +92,34 @@ describe('Step-up in Try it', () => {
     await waitFor(() => expect(screen.getByTestId('try-step-up-result').textContent).toContain('the API has the last word'));
   });
 
+  it('checks acr and auth_time after a step-up completed by pasting the redirect URL', async () => {
+    const calls = backend({ ...base, error: 'insufficient_user_authentication', acr_values: 'urn:example:mfa', max_age: 60 });
+    const answer = vi.mocked(invoke).getMockImplementation()!;
+    vi.mocked(invoke).mockImplementation(async (cmd: string, args?: unknown) => {
+      if (cmd === 'begin_step_up_login') {
+        return { login_id: 'l2', profile_id: 'mcp', auth_url: 'https://auth.example/authorize', redirect_uri: 'https://app.example/cb', listening: false, browser_error: null };
+      }
+      if (cmd === 'complete_login') {
+        calls.push([cmd, args]);
+        return makeToken({ profile_id: 'mcp' });
+      }
+      return answer(cmd, args as Parameters<typeof answer>[1]);
+    });
+    render(TryIt, { profile });
+    await fireEvent.click(screen.getByTestId('try-send'));
+    await fireEvent.click(await screen.findByTestId('try-step-up-button'));
+    // No listener: the sign-in waits for the address the browser landed on.
+    const { logins } = await import('../../lib/login.svelte');
+    await waitFor(() => expect(logins.get('mcp')?.phase).toBe('waiting'));
+    expect(calls.map(([c]) => c)).not.toContain('check_login_demand');
+    await logins.paste('mcp', 'https://app.example/cb?code=c&state=s');
+    await waitFor(() => expect(screen.getByTestId('try-step-up-result').textContent).toContain('meet the demand'));
+    expect(calls.find(([c]) => c === 'check_login_demand')![1]).toEqual({
+      id: 'mcp',
+      demand: { acr_values: 'urn:example:mfa', max_age: 60 },
+    });
+  });
+
   it('offers nothing for other challenges', () => {
     expect(stepUpOf({ ...base, error: 'invalid_token' })).toBeNull();
     expect(stepUpOf({ ...base, error: 'insufficient_scope' })).toBeNull();

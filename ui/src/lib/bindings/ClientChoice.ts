@@ -4,4 +4,8 @@
  * The client the app asks for (`ClientSource` as it crosses from the UI): the secrets are
  * plain strings until they are wrapped here.
  */
-export type ClientChoice = { "kind": "pre_registered", client_id: string, client_secret?: string | null, } | { "kind": "metadata_document", url: string, } | { "kind": "register", confidential: boolean, initial_access_token?: string | null, };
+export type ClientChoice = { "kind": "pre_registered", client_id: string, client_secret?: string | null, } | { "kind": "metadata_document", url: string, } | { "kind": "register", confidential: boolean, initial_access_token?: string | null, 
+/**
+ * A signed JWT of client metadata (RFC 7591 §2.3), pasted as given.
+ */
+software_statement?: string | null, };

@@ -3,4 +3,4 @@
 /**
  * What kind of failure this is; stable, serialised in snake_case.
  */
-export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "keychain" | "secret_source" | "storage" | "network" | "timeout" | "tls" | "invalid_client" | "invalid_grant" | "invalid_scope" | "unauthorized_client" | "provider_error" | "bad_response" | "needs_login" | "state_mismatch" | "issuer_mismatch" | "check_failed" | "authorization_denied" | "cancelled" | "unsupported" | "internal";
+export type ErrorCode = "invalid_input" | "not_found" | "conflict" | "keychain" | "secret_source" | "storage" | "network" | "timeout" | "tls" | "invalid_client" | "invalid_grant" | "invalid_scope" | "unauthorized_client" | "invalid_target" | "provider_error" | "bad_response" | "needs_login" | "state_mismatch" | "issuer_mismatch" | "check_failed" | "authorization_denied" | "cancelled" | "unsupported" | "internal";

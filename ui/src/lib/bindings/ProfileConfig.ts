@@ -108,6 +108,11 @@ audience: string | null,
  */
 resource: string | null, 
 /**
+ * The resource TokenDesk stopped sending because the provider refused it
+ * (`invalid_target`): said with the profile, cleared when a resource is set again.
+ */
+resource_refused?: string | null, 
+/**
  * `None`: a loopback listener on 127.0.0.1 with an ephemeral port at `/callback`.
  */
 redirect_uri: string | null, authorize_params: Array<Param>, 

@@ -6,4 +6,9 @@ import type { WalkStep } from "./WalkStep";
 /**
  * A walk: its steps, and where it led or the error that ended it.
  */
-export type Walk = { steps: Array<WalkStep>, discovered?: Discovered | null, error?: Error | null, };
+export type Walk = { steps: Array<WalkStep>, discovered?: Discovered | null, error?: Error | null, 
+/**
+ * The authorization servers the API's metadata names, once it was read (even when a later
+ * link broke): with several, the user chooses ([`DiscoverOptions::authorization_server`]).
+ */
+authorization_servers: Array<string>, };

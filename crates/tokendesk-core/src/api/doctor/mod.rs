@@ -7,6 +7,7 @@
 mod keys;
 mod network;
 mod probes;
+mod resource;
 mod stored;
 
 use std::future::Future;
@@ -201,6 +202,10 @@ impl Core {
             "client:redirect",
             self.check_redirect(p, &tls, &creds),
         ));
+        let api = Box::pin(timed_rows(
+            "provider:resource",
+            self.check_resource(p, &tls, stored),
+        ));
         let state = Box::pin(async {
             match stored {
                 true => self.check_stored(p, &creds).await,
@@ -210,14 +215,15 @@ impl Core {
                 ],
             }
         });
-        let (net, caps, keys, auth, redirect, state) = match schedule {
-            Schedule::Parallel => tokio::join!(net, caps, keys, auth, redirect, state),
+        let (net, caps, keys, auth, redirect, api, state) = match schedule {
+            Schedule::Parallel => tokio::join!(net, caps, keys, auth, redirect, api, state),
             Schedule::Sequential => (
                 net.await,
                 caps.await,
                 keys.await,
                 auth.await,
                 redirect.await,
+                api.await,
                 state.await,
             ),
         };
@@ -226,7 +232,7 @@ impl Core {
         if let Some((date, at, origin)) = date.or(net_date) {
             rows.push(clock::skew(date.as_deref(), at, &origin));
         }
-        for part in [net_rows, caps, keys.0, auth.0, redirect.0, state] {
+        for part in [net_rows, caps, keys.0, auth.0, redirect.0, api.0, state] {
             rows.extend(part);
         }
         rows.sort_by_key(|r| r.layer);
