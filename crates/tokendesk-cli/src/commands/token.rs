@@ -78,12 +78,12 @@ pub fn from_agent(
         if std::env::var_os("TOKENDESK_NO_AGENT").is_some() {
             return None;
         }
-        let home = Home::from_env().ok()?;
+        let run_dir = Home::run_dir_from_env()?;
         let mut request = tokendesk_core::agent::Request::new(profile, min_valid, id_token);
         if let Some(target) = header {
             request = request.with_header(target);
         }
-        let answer = tokendesk_core::agent::ask(&home.run_dir(), &request)?;
+        let answer = tokendesk_core::agent::ask(&run_dir, &request)?;
         Some(answer.map(|s| Served {
             token: s.token,
             expires_at: s.expires_at,
