@@ -50,6 +50,7 @@ const COMMANDS: &[&str] = &[
     "launch_view",
     "remember_view",
     "close_window",
+    "window_ready",
     "discover_api",
     "create_profile_from_api",
     "registration",

@@ -4,7 +4,7 @@
 # baseline), all against the same local oidc-provider on 127.0.0.1. See bench/cli/README.md.
 #
 # Usage: bench/cli/run.sh [--no-install] [--no-build]
-# Env:   RUNS_CACHED (50) RUNS_FRESH (20) WARMUP_CACHED (5) WARMUP_FRESH (3)
+# Env:   RUNS_CACHED (50) RUNS_FRESH (20) WARMUP_CACHED (5) WARMUP_FRESH (3) RUNS_REFRESH (30)
 #        KEEP=1 keeps the temp dir (logs, hyperfine JSON) and prints its path.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,7 +26,8 @@ if [ "${1:-}" != "--inner" ]; then
     # command -> Debian package
     declare -A pkg=([hyperfine]=hyperfine [oidc-agent]=oidc-agent-cli [oidc-gen]=oidc-agent-cli
       [oidc-token]=oidc-agent-cli [curl]=curl [python3]=python3 [dbus-run-session]=dbus-daemon
-      [gnome-keyring-daemon]=gnome-keyring [secret-tool]=libsecret-tools [busctl]=systemd)
+      [gnome-keyring-daemon]=gnome-keyring [secret-tool]=libsecret-tools [busctl]=systemd
+      [perf]=linux-perf)
     missing=()
     for c in "${!pkg[@]}"; do
       command -v "$c" >/dev/null 2>&1 || missing+=("${pkg[$c]}")
@@ -58,11 +59,12 @@ RUNS_CACHED=${RUNS_CACHED:-50}
 RUNS_FRESH=${RUNS_FRESH:-20}
 WARMUP_CACHED=${WARMUP_CACHED:-5}
 WARMUP_FRESH=${WARMUP_FRESH:-3}
+RUNS_REFRESH=${RUNS_REFRESH:-30}
 
 target_dir=$(cd "$root" && cargo metadata --no-deps --format-version 1 2>/dev/null |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
   target_dir="$root/target"
-TD="$target_dir/release/tokendesk"
+TD=${TOKENDESK_BIN:-$target_dir/release/tokendesk} # TOKENDESK_BIN: another build (tokendesk-cli beside it)
 [ -x "$TD" ] || { echo "bench: $TD missing (run without --no-build)" >&2; exit 1; }
 
 T=$(mktemp -d /tmp/tokendesk-bench-cli.XXXXXX)
@@ -104,6 +106,11 @@ for p in cached fresh; do
   echo cc-basic-secret | "$TD" profile add "$p" --issuer "$issuer" --client-id cc-basic \
     --client-secret-stdin --grant client-credentials --scope api:read >/dev/null
 done
+# The rotating pair: the provider's Apigee-style gateway hands out a new refresh token with every
+# refresh and accepts each one once (refresh_count counts them).
+echo gw-secret | "$TD" profile add gw --token-url "$issuer/gateway/token" --client-id gw-client \
+  --auth-method post --client-secret-stdin --header "x-api-key: gw-client" >/dev/null
+TOKENDESK_NO_AGENT=1 "$TD" token gw >/dev/null
 # First token for the cached profile: direct path (store + keychain), which also starts the
 # agent in the background; then wait for the agent's socket.
 "$TD" token cached >/dev/null 8>&- 9>&- # (the agent must not inherit the provider's pipes)
@@ -235,6 +242,72 @@ measure curl client_credentials "$RUNS_FRESH" "$WARMUP_FRESH" \
   curl -sf -o /dev/null -u cc-basic:cc-basic-secret -d grant_type=client_credentials \
   -d scope=api:read "$issuer/token"
 
+# Rotating refresh: `tokendesk refresh gw` (each run presents the refresh token the previous one
+# got) against the bare request with curl, chained the same way: curl sends the refresh token
+# from a file and writes the answer to a file; hyperfine's --prepare (not timed) takes the new
+# refresh token out of the answer for the next run. curl is started with a fresh file each run,
+# as tokendesk reads its token from the keychain each run. Every case gets the same --prepare
+# work (tokendesk's extracts into a file nobody reads), so the caches are disturbed alike.
+refresh_count() { "$TD" token gw --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["refresh_count"] or 0)'; }
+hf_prepared() { # NAME PREPARE COMMAND...
+  local name=$1 prepare=$2; shift 2
+  hyperfine -N --style basic --runs "$RUNS_REFRESH" --warmup "$WARMUP_FRESH" --output null \
+    --prepare "$prepare" --command-name "$name" --export-json "$T/$name.json" \
+    "$(printf '%q ' "$@")" >"$T/$name.txt" 2>&1 ||
+    { log "hyperfine $name failed:"; cat "$T/$name.txt" >&2; exit 1; }
+}
+declare -A rotations
+refresh_case() { # NAME (env as set by the caller)
+  local before after
+  before=$(TOKENDESK_NO_AGENT=1 refresh_count)
+  log "measuring $1"
+  hf_prepared "$1" "$next_rt_idle" "$TD" refresh gw
+  after=$(TOKENDESK_NO_AGENT=1 refresh_count)
+  rotations[$1]=$((after - before))
+}
+cat >"$T/next-rt.py" <<'PY'
+import json, sys
+answer = json.load(open(sys.argv[1]))
+open(sys.argv[2], "w").write(answer["refresh_token"])  # no newline: curl sends the file as is
+print(answer["refresh_count"])
+PY
+curl -sf -o "$T/gw.json" -H "x-api-key: gw-client" -d grant_type=client_credentials \
+  -d client_id=gw-client -d client_secret=gw-secret "$issuer/gateway/token"
+next_rt="python3 $T/next-rt.py $T/gw.json $T/gw.rt"
+next_rt_idle="python3 $T/next-rt.py $T/gw.json $T/idle.rt" # the same work, for tokendesk's runs
+refresh_case td_refresh
+TOKENDESK_NO_AGENT=1 refresh_case td_refresh_direct
+log "measuring curl_refresh"
+hf_prepared curl_refresh "$next_rt" \
+  curl -sf -o "$T/gw.json" -H "x-api-key: gw-client" -d grant_type=refresh_token \
+  -d client_id=gw-client -d client_secret=gw-secret --data-urlencode "refresh_token@$T/gw.rt" \
+  "$issuer/gateway/token"
+rotations[curl_refresh]=$(python3 "$T/next-rt.py" "$T/gw.json" "$T/gw.rt")
+
+# Where a cached token's time goes: CPU time and page faults of one process (perf stat, averaged
+# over many runs), for the door, the process floor and oidc-token. Not timed by hyperfine: it
+# shows what the wall times above are made of.
+profile_start() { # NAME COMMAND...
+  local name=$1; shift
+  if ! perf stat -x, -r 200 -e task-clock,page-faults,context-switches -o "$T/$name.perf" \
+      "$@" >/dev/null 2>&1; then
+    echo "$name,perf unavailable" >"$T/$name.perf"
+  fi
+}
+if command -v perf >/dev/null 2>&1; then
+  log "profiling process starts (perf stat)"
+  profile_start td_agent "$TD" token cached
+  profile_start true_floor "$(command -v true)"
+  [ "$oidc_ok" = 1 ] && profile_start oidc_token oidc-token bench
+  # The dynamic loader's share, when the door is linked dynamically (LD_DEBUG is ignored by a
+  # static program, which has no loader).
+  if file -L "$TD" | grep -q 'dynamically linked'; then
+    LD_DEBUG=statistics "$TD" token cached 2>"$T/ld.stats" >/dev/null || true
+  else
+    echo "static: no dynamic loader" >"$T/ld.stats"
+  fi
+fi
+
 # The agent must still be the one that served the cached runs.
 [ -S "$sock" ] || { log "the tokendesk agent went away during the run"; exit 1; }
 
@@ -249,6 +322,8 @@ if [ "$busy_before" -gt 15 ] || [ "$busy_after" -gt 15 ]; then
 fi
 export OIDC_OK=$oidc_ok OIDC_WHY=$oidc_why WARMUP_FRESH
 for k in "${!delta[@]}"; do export "GRANTS_$k=${delta[$k]}"; done
+for k in "${!rotations[@]}"; do export "ROTATIONS_$k=${rotations[$k]}"; done
+export RUNS_REFRESH
 python3 - "$T" <<'EOF'
 import json, os, sys
 t = sys.argv[1]
@@ -264,6 +339,9 @@ rows = [
     ("true_floor", "floor   true", 0, None),
     ("td_floor", "floor   tokendesk-cli --version (process start)", 0, "oidc_floor"),
     ("oidc_floor", "floor   oidc-token --version (process start)", 0, None),
+    ("td_refresh", "rotate  tokendesk refresh gw (agent)", "rotations", "curl_refresh"),
+    ("td_refresh_direct", "rotate  same, TOKENDESK_NO_AGENT=1", "rotations", "curl_refresh"),
+    ("curl_refresh", "rotate  curl refresh_token (chained)", "rotations", None),
 ]
 def stats(name):
     path = os.path.join(t, name + ".json")
@@ -287,7 +365,13 @@ for name, label, expect, base in rows:
         print(f"{label:<52} {'-':>4} {'n/a':>8} {'n/a':>8} {'n/a':>8}  {why[:60]}")
         continue
     g = int(os.environ.get("GRANTS_" + name, "-1"))
-    if expect == 0:
+    if expect == "rotations":
+        # refresh_count grew by one per run (warm-up runs included): every run rotated
+        g = int(os.environ.get("ROTATIONS_" + name, "-1"))
+        want = st["n"] + int(os.environ.get("WARMUP_FRESH", "3"))
+        ok = g == want
+        prov = f"{g} rotations" + ("" if ok else f"  <-- expected {want}")
+    elif expect == 0:
         ok = g == 0
         prov = f"{g} token requests" + ("" if ok else "  <-- expected 0")
     else:
@@ -312,11 +396,37 @@ def check(title, a, b, factor):
     print(f"{title}: {s[a]['median']:.2f} ms vs {y:.2f} ms -> {'PASS' if x <= y else 'MISS'}")
 check("cached: tokendesk (agent) median <= oidc-token median?", "td_agent", "oidc_token", 1.0)
 check("fresh:  tokendesk median <= 1.3x curl median?", "td_fresh", "curl", 1.3)
+check("cached: tokendesk (agent) median <= 0.6x oidc-token median?", "td_agent", "oidc_token", 0.6)
+check("cached: tokendesk (agent) median <= 2x true median (process floor)?", "td_agent", "true_floor", 2.0)
+check("rotate: tokendesk refresh (agent) median <= 2x curl median?", "td_refresh", "curl_refresh", 2.0)
 if s.get("td_exec") and s.get("td_agent") and s.get("true_floor"):
     pair = s["td_agent"]["median"] + s["true_floor"]["median"]
     x = s["td_exec"]["median"]
     print(f"exec:   tokendesk exec -- true median <= 1.2x (token + true) medians? {x:.2f} ms vs "
           f"{1.2 * pair:.2f} ms ({x / pair:.2f}x) -> {'PASS' if x <= 1.2 * pair else 'MISS'}")
+perf_rows = []
+for name, label in (("true_floor", "true"), ("td_agent", "tokendesk token cached (agent)"),
+                    ("oidc_token", "oidc-token bench")):
+    path = os.path.join(t, name + ".perf")
+    if not os.path.exists(path):
+        continue
+    got = {}
+    for line in open(path):
+        f = line.strip().split(",")
+        if len(f) >= 3 and f[0] and f[0][0].isdigit():
+            got[f[2]] = float(f[0])
+    if got:
+        perf_rows.append((label, got))
+if perf_rows:
+    print()
+    print("Per process (perf stat, mean of 200 runs): CPU ms, page faults, context switches")
+    for label, got in perf_rows:
+        print(f"  {label:<34} {got.get('task-clock', 0):6.3f} ms  "
+              f"{got.get('page-faults', 0):5.0f} faults  {got.get('context-switches', 0):4.1f} switches")
+    stats_path = os.path.join(t, "ld.stats")
+    if os.path.exists(stats_path):
+        lines = [l.split(":", 1)[-1].strip() for l in open(stats_path) if "cycles" in l or "relocations" in l]
+        print("  dynamic loader of tokendesk: " + ("; ".join(lines[:4]) if lines else open(stats_path).read().strip()))
 if bad:
     print(f"WARNING: provider traffic not as expected for: {', '.join(bad)}")
     sys.exit(1)

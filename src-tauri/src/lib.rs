@@ -10,6 +10,7 @@ mod logging;
 #[cfg(target_os = "linux")]
 pub mod rendering;
 mod sandbox;
+mod startup;
 
 use std::sync::{Arc, Mutex};
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub launch_profile: Mutex<Option<String>>,
     /// The open workspaces' file watcher (changes on disk show up live).
     pub workspace_watch: Mutex<Option<tokendesk_core::workspace::watch::WorkspaceWatch>>,
+    /// Set when the window has painted; the rest of start-up waits for it.
+    pub first_frame: startup::FirstFrame,
 }
 
 impl AppState {
@@ -117,54 +120,36 @@ pub fn run() {
                 );
             }
             let core = Arc::new(core);
-            // Team workspaces (Settings, $TOKENDESK_WORKSPACE): synced now, then watched.
+            // Team workspaces (Settings, $TOKENDESK_WORKSPACE): synced now (their profiles are in
+            // the first frame), watched once the window is up.
             let dirs = core.workspace_dirs(&[]);
             for w in core.open_workspaces(&dirs) {
                 if w.problem_count() > 0 {
                     tracing::warn!(workspace = %w.dir, problems = w.problem_count(), "workspace files with problems");
                 }
             }
-            let workspace_watch = Mutex::new(watch_workspaces(&core, dirs));
-            // Tokens are renewed before they expire, for as long as the app runs.
-            tauri::async_runtime::spawn(tokendesk_core::refresher::run(
-                core.clone(),
-                tokendesk_core::CancellationToken::new(),
-            ));
-            #[cfg(unix)]
-            tauri::async_runtime::spawn(serve_command_line(core.clone()));
-            // Warnings before a sign-in is needed, and when it is, as notifications.
-            let notifier = app.handle().clone();
-            tauri::async_runtime::spawn(tokendesk_core::warnings::run(
-                core.clone(),
-                move |notice| desktop::notify(&notifier, &notice),
-                tokendesk_core::CancellationToken::new(),
-            ));
-            if let Err(e) = desktop::start_tray(app.handle(), core.clone()) {
-                tracing::warn!(error = %e, "no tray icon");
-            }
             if let Some(window) = app.get_webview_window(desktop::MAIN) {
                 desktop::apply_launch(&window, &launch);
             }
-            let state = AppState {
+            let sandbox = sandbox::SandboxHost::default();
+            // With TOKENDESK_SANDBOX_PROFILES set (the README's run command) the sandbox profiles
+            // are created after the first frame; until then the window says they are coming.
+            let add_sandbox = std::env::var_os("TOKENDESK_SANDBOX_PROFILES").is_some();
+            if add_sandbox {
+                sandbox.prepare();
+            }
+            app.manage(AppState {
                 core,
-                sandbox: sandbox::SandboxHost::default(),
+                sandbox,
                 launch_profile: Mutex::new(launch.profile.clone()),
-                workspace_watch,
-            };
+                workspace_watch: Mutex::new(None),
+                first_frame: startup::FirstFrame::default(),
+            });
             let handle = app.handle().clone();
-            app.manage(state);
-            // Sandbox profiles need their provider: start it if any exist. With
-            // TOKENDESK_SANDBOX_PROFILES set (the README's run command), create them first.
             tauri::async_runtime::spawn(async move {
                 let state = handle.state::<AppState>();
-                let result = if std::env::var_os("TOKENDESK_SANDBOX_PROFILES").is_some() {
-                    state.sandbox.add_profiles(&state.core).await.map(drop)
-                } else {
-                    state.sandbox.start_if_used(&state.core).await
-                };
-                if let Err(e) = result {
-                    tracing::warn!(error = %e, "sandbox provider not started");
-                }
+                state.first_frame.wait().await;
+                after_first_frame(&handle, dirs, add_sandbox).await;
             });
             Ok(())
         })
@@ -218,6 +203,7 @@ pub fn run() {
             commands::desktop::launch_view,
             commands::desktop::remember_view,
             commands::desktop::close_window,
+            commands::desktop::window_ready,
             commands::resource::discover_api,
             commands::resource::create_profile_from_api,
             commands::resource::registration,
@@ -236,6 +222,52 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("TokenDesk failed to start");
+}
+
+/// What the first frame does not need (see `startup`): started once the window has painted.
+async fn after_first_frame(
+    app: &tauri::AppHandle,
+    dirs: Vec<std::path::PathBuf>,
+    add_sandbox: bool,
+) {
+    let state = app.state::<AppState>();
+    let core = state.core.clone();
+    *state
+        .workspace_watch
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = watch_workspaces(&core, dirs);
+    // Tokens are renewed before they expire, for as long as the app runs.
+    tauri::async_runtime::spawn(tokendesk_core::refresher::run(
+        core.clone(),
+        tokendesk_core::CancellationToken::new(),
+    ));
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(serve_command_line(core.clone()));
+    // Warnings before a sign-in is needed, and when it is, as notifications.
+    let notifier = app.clone();
+    tauri::async_runtime::spawn(tokendesk_core::warnings::run(
+        core.clone(),
+        move |notice| desktop::notify(&notifier, &notice),
+        tokendesk_core::CancellationToken::new(),
+    ));
+    // The tray is built on the main thread; this waits for it off the runtime's threads.
+    let tray_app = app.clone();
+    let tray_core = core.clone();
+    let _ = tauri::async_runtime::spawn_blocking(move || {
+        if let Err(e) = desktop::start_tray(&tray_app, tray_core) {
+            tracing::warn!(error = %e, "no tray icon");
+        }
+    })
+    .await;
+    // Sandbox profiles need their provider: start it if any exist, or (asked for) create them.
+    let result = if add_sandbox {
+        state.sandbox.add_prepared(app, &core).await
+    } else {
+        state.sandbox.start_if_used(&core).await
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "sandbox provider not started");
+    }
 }
 
 /// While the window is open, scripts' `tokendesk token` is answered from its memory (see

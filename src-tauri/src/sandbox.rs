@@ -1,7 +1,10 @@
 //! The built-in sandbox provider, started on demand on a fixed loopback port so the sandbox
 //! profiles keep working across restarts.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde::Serialize;
+use tauri::{AppHandle, Emitter};
 use tokendesk_core::presets::SANDBOX_ENVIRONMENT;
 use tokendesk_core::profile::Profile;
 use tokendesk_core::{Core, Error, ErrorCode};
@@ -14,7 +17,15 @@ const DEFAULT_PORT: u16 = 47_111;
 #[derive(Default)]
 pub struct SandboxHost {
     running: Mutex<Option<Sandbox>>,
+    /// The ready-made profiles are being created in the background (a start with
+    /// `TOKENDESK_SANDBOX_PROFILES`); the window shows that instead of offering them.
+    preparing: AtomicBool,
+    /// One creation of the ready-made profiles at a time (the background one and a click).
+    adding: Mutex<()>,
 }
+
+/// The Tauri event that carries a new [`SandboxStatus`] (the background setup ended).
+pub const SANDBOX_EVENT: &str = "sandbox-changed";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SandboxStatus {
@@ -23,6 +34,8 @@ pub struct SandboxStatus {
     pub gateway_issuer: Option<String>,
     /// The PSD2 bank (consents, signed hybrid sign-ins, the JWT-bearer grant).
     pub bank_issuer: Option<String>,
+    /// The ready-made profiles are on their way (created in the background at start).
+    pub preparing: bool,
 }
 
 fn port() -> u16 {
@@ -40,7 +53,24 @@ impl SandboxHost {
             standard_issuer: running.as_ref().map(|s| s.issuer(Style::Standard)),
             gateway_issuer: running.as_ref().map(|s| s.issuer(Style::Gateway)),
             bank_issuer: running.as_ref().map(|s| s.issuer(Style::Bank)),
+            preparing: self.preparing.load(Ordering::SeqCst),
         }
+    }
+
+    /// Says the ready-made profiles are coming ([`Self::add_prepared`] creates them).
+    pub fn prepare(&self) {
+        self.preparing.store(true, Ordering::SeqCst);
+    }
+
+    /// Creates the ready-made profiles announced by [`Self::prepare`], then tells the window
+    /// (the profiles themselves arrive as a `profiles_changed` core event).
+    pub async fn add_prepared(&self, app: &AppHandle, core: &Core) -> Result<(), Error> {
+        let result = self.add_profiles(core).await.map(drop);
+        self.preparing.store(false, Ordering::SeqCst);
+        if let Err(e) = app.emit(SANDBOX_EVENT, self.status().await) {
+            tracing::warn!(error = %e, "sandbox status not delivered to the window");
+        }
+        result
     }
 
     /// Starts the sandbox unless it runs (handing its new client keys — the bank's TPP, the FAPI
@@ -85,6 +115,7 @@ impl SandboxHost {
 
     /// Starts the sandbox and creates its ready-made profiles (those not there yet).
     pub async fn add_profiles(&self, core: &Core) -> Result<Vec<Profile>, Error> {
+        let _one_at_a_time = self.adding.lock().await;
         let running = self.ensure_started(core).await?;
         let s = running.as_ref().expect("started above");
         let presets = tokendesk_sandbox::presets::presets(s);

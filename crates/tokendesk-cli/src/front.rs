@@ -5,17 +5,43 @@
 //! which is installed beside this program, with the same arguments, environment and exit code.
 //!
 //! This program links nothing but that fast path, so it starts about as fast as a C program:
-//! the whole command line is ~15 MB of runtime, HTTP, TLS, SQLite and the sandbox, and merely
-//! loading it costs more than a cached token should.
+//! the whole command line is ~25 MB of runtime, HTTP, TLS, SQLite and the sandbox, and merely
+//! loading it costs more than a cached token should. On Linux it is linked statically (no
+//! dynamic loader; see `build.rs`) and starts without Rust's runtime set-up (`no_main`: no
+//! stack-overflow handler, which reads /proc/self/maps and maps an alternate signal stack; no
+//! SIGPIPE change, so a closed pipe ends it the way it ends `cat`). Figures: bench/cli.
 
+#![no_main]
+
+use std::ffi::{c_char, c_int};
+use std::io::Write;
 use std::process::ExitCode;
 
-use tokendesk_cli::commands::{credential, exec, token};
+use tokendesk_cli::commands::{credential, exec, ops, token};
 
 /// The program that runs every command (a sibling of this one).
 const FULL: &str = "tokendesk-cli";
 
-fn main() -> ExitCode {
+/// C's `main`, called by the C runtime: Rust's `std::env::args` are set up before it (by an
+/// initializer glibc runs), the rest of std needs no set-up.
+// SAFETY (the lint is about `no_mangle`): this is the only `main` symbol in the program.
+#[allow(unsafe_code)]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
+    let code = door();
+    // Without Rust's runtime nobody flushes stdout at exit.
+    let _ = std::io::stdout().flush();
+    status(code)
+}
+
+/// The number behind an `ExitCode` (std has no stable way to read it back).
+fn status(code: ExitCode) -> c_int {
+    (0..=u8::MAX)
+        .find(|&c| ExitCode::from(c) == code)
+        .map_or(1, c_int::from)
+}
+
+fn door() -> ExitCode {
     let raw: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     // `tokendesk --workspace DIR token P`: the workspaces go to the agent with the request.
     let (workspaces, raw) = leading_workspaces(raw);
@@ -35,6 +61,11 @@ fn main() -> ExitCode {
         }
         if let Some(c) = credential::quick_args(&args)
             && let Some(code) = credential::fast_path(&c, &workspaces)
+        {
+            return code;
+        }
+        if let Some(profile) = ops::refresh_quick_args(&args)
+            && let Some(code) = ops::refresh_fast_path(profile)
         {
             return code;
         }

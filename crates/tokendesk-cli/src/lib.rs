@@ -51,6 +51,11 @@ pub fn main() -> ExitCode {
     {
         return code;
     }
+    if let Command::Refresh { profile } = &cli.command
+        && let Some(code) = ops::refresh_fast_path(profile)
+    {
+        return code;
+    }
     if let Command::Presets { preset, json } = &cli.command {
         return done(presets::run(preset.as_deref(), *json));
     }

@@ -1169,6 +1169,65 @@ fn the_agent_serves_cached_tokens_without_the_keychain() {
     std::fs::remove_file(&socket).unwrap();
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn the_agent_refreshes_and_rotates_without_the_callers_keychain() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_gateway(home.path(), &p);
+    let socket = agent_socket(home.path());
+    let _stop = StopAgent(socket.clone());
+    ok(&run(home.path(), &["token", "gw"]));
+    // A refresh done by this process starts the agent for the next one.
+    let direct = run_agent(home.path(), &["refresh", "gw"]);
+    ok(&direct);
+    assert!(contains(&direct.stderr, "refresh_count 1"));
+    wait_for_agent(&socket);
+    // With the Secret Service out of reach, only the agent can refresh: it presents the refresh
+    // token the last refresh rotated in (the gateway accepts each one once) and stores the next.
+    let unreachable = |args: &[&str]| {
+        tokendesk(home.path())
+            .env_remove("TOKENDESK_NO_AGENT")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for n in 2..=3 {
+        let o = unreachable(&["refresh", "gw"]);
+        ok(&o);
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            said.starts_with("Refreshed \"gw\": access token valid for ")
+                && said.trim_end().ends_with(&format!(", refresh_count {n}.")),
+            "{said}"
+        );
+    }
+    let missing = unreachable(&["refresh", "nope"]);
+    assert_eq!(
+        code(&missing),
+        6,
+        "the agent's errors keep their exit codes"
+    );
+    assert!(contains(&missing.stderr, "nope"));
+    // What the agent stored is what this process reads directly.
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&run(home.path(), &["token", "gw", "--json"]))).unwrap();
+    assert_eq!(json["refresh_count"], 3);
+    let again = ok(&run(home.path(), &["refresh", "gw"]));
+    assert!(again.is_empty(), "the report goes to stderr");
+}
+
+/// `tokendesk` with the agent allowed.
+fn run_agent(home: &Path, args: &[&str]) -> Output {
+    tokendesk(home)
+        .env_remove("TOKENDESK_NO_AGENT")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn callers_in_two_processes_share_one_refresh() {
     use tokendesk_core::history::Trigger;

@@ -63,6 +63,9 @@ pub struct Request {
     /// started without them opens them before it answers, and watches them from then on.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workspaces: Vec<String>,
+    /// Refresh the profile's tokens now (`tokendesk refresh`) instead of handing one out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refresh: bool,
 }
 
 /// A member that is present, even as `null`, is `Some`.
@@ -79,6 +82,15 @@ impl Request {
             id_token,
             header: None,
             workspaces: Vec::new(),
+            refresh: false,
+        }
+    }
+
+    /// A refresh of `profile`'s tokens (`tokendesk refresh`).
+    pub fn refresh(profile: &str) -> Self {
+        Self {
+            refresh: true,
+            ..Self::new(profile, 0, false)
         }
     }
 
@@ -109,6 +121,15 @@ pub enum Response {
         /// The header lines, when asked for.
         #[serde(default)]
         header: Option<String>,
+    },
+    /// The answer to a refresh request.
+    Refreshed {
+        /// The profile's name.
+        name: String,
+        expires_at: Option<i64>,
+        /// The agent's clock when it answered (epoch ms), for "valid for …".
+        now: i64,
+        refresh_count: Option<i64>,
     },
     Error {
         code: ErrorCode,
@@ -179,19 +200,17 @@ pub struct Served {
     pub header: Option<String>,
 }
 
+/// What the agent did for a refresh request.
+pub struct Refreshed {
+    pub name: String,
+    pub expires_at: Option<i64>,
+    pub now: i64,
+    pub refresh_count: Option<i64>,
+}
+
 /// A token from the agent, or `None` when no agent answers (the caller then does the work).
 pub fn ask(run_dir: &Path, request: &Request) -> Option<Result<Served, Error>> {
-    let mut stream = std::os::unix::net::UnixStream::connect(socket_path(run_dir)).ok()?;
-    // A refresh may run inside the agent; give it the time a direct call would have.
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .ok()?;
-    let mut line = serde_json::to_vec(request).ok()?;
-    line.push(b'\n');
-    stream.write_all(&line).ok()?;
-    let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer).ok()?;
-    match serde_json::from_str::<Response>(&answer).ok()? {
+    match round_trip(run_dir, request)? {
         Response::Token {
             token,
             expires_at,
@@ -203,8 +222,44 @@ pub fn ask(run_dir: &Path, request: &Request) -> Option<Result<Served, Error>> {
             header,
         })),
         Response::Error { code, message } => Some(Err(Error::new(code, message))),
-        Response::Mismatch => None,
+        Response::Refreshed { .. } | Response::Mismatch => None,
     }
+}
+
+/// Has the agent refresh `profile`'s tokens (it holds the store and the keychain session open,
+/// so a rotated refresh token costs the HTTP exchange and two keychain writes); `None` when no
+/// agent answers.
+pub fn refresh(run_dir: &Path, profile: &str) -> Option<Result<Refreshed, Error>> {
+    match round_trip(run_dir, &Request::refresh(profile))? {
+        Response::Refreshed {
+            name,
+            expires_at,
+            now,
+            refresh_count,
+        } => Some(Ok(Refreshed {
+            name,
+            expires_at,
+            now,
+            refresh_count,
+        })),
+        Response::Error { code, message } => Some(Err(Error::new(code, message))),
+        Response::Token { .. } | Response::Mismatch => None,
+    }
+}
+
+/// One request line out, one answer line back.
+fn round_trip(run_dir: &Path, request: &Request) -> Option<Response> {
+    let mut stream = std::os::unix::net::UnixStream::connect(socket_path(run_dir)).ok()?;
+    // A refresh may run inside the agent; give it the time a direct call would have.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .ok()?;
+    let mut line = serde_json::to_vec(request).ok()?;
+    line.push(b'\n');
+    stream.write_all(&line).ok()?;
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).ok()?;
+    serde_json::from_str::<Response>(&answer).ok()
 }
 
 /// Serves until the socket is removed, or — with `idle` — until no request came for that long.
@@ -358,6 +413,9 @@ impl<R: tokio::io::AsyncRead + Unpin> TakeLine for tokio::io::BufReader<R> {
 }
 
 async fn answer(core: &Core, r: &Request) -> Response {
+    if r.refresh {
+        return refresh_answer(core, r).await;
+    }
     let result = async {
         let profile = core.profile(&r.profile)?;
         let set = core
@@ -391,6 +449,27 @@ async fn answer(core: &Core, r: &Request) -> Response {
             token_type,
             expires_at,
             header,
+        },
+        Err(e) => Response::Error {
+            code: e.code,
+            message: e.message,
+        },
+    }
+}
+
+async fn refresh_answer(core: &Core, r: &Request) -> Response {
+    let result = async {
+        let profile = core.profile(&r.profile)?;
+        let set = core.refresh(&profile.id, Trigger::CommandLine).await?;
+        Ok::<_, Error>((profile.config.name, set))
+    }
+    .await;
+    match result {
+        Ok((name, set)) => Response::Refreshed {
+            name,
+            expires_at: set.access_expires_at,
+            now: core.now(),
+            refresh_count: set.refresh_count,
         },
         Err(e) => Response::Error {
             code: e.code,

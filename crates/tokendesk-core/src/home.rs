@@ -10,6 +10,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, ErrorCode, Result};
 
 pub const HOME_ENV: &str = "TOKENDESK_HOME";
+
+fn run_dir(home: &Path) -> PathBuf {
+    home.join("run")
+}
 const SERVICE: &str = "tokendesk";
 
 #[derive(Debug, Clone)]
@@ -40,6 +44,20 @@ impl Home {
         }
     }
 
+    /// The run directory (the agent's socket) of the home [`Self::from_env`] would open, found
+    /// without creating anything or naming the keychain: the hot path of `tokendesk token`,
+    /// which only asks the agent. `None` when no home is known.
+    pub fn run_dir_from_env() -> Option<PathBuf> {
+        let dir = match std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                dir.canonicalize().unwrap_or(dir)
+            }
+            None => dirs::data_dir()?.join("tokendesk"),
+        };
+        Some(run_dir(&dir))
+    }
+
     /// A relocated home: its own directory and its own keychain namespace.
     pub fn at(dir: PathBuf) -> Result<Self> {
         create(&dir)?;
@@ -67,7 +85,7 @@ impl Home {
 
     /// Where the token agent's socket lives (user-only).
     pub fn run_dir(&self) -> PathBuf {
-        self.dir.join("run")
+        run_dir(&self.dir)
     }
 
     pub fn log_dir(&self) -> PathBuf {

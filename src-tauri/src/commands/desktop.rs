@@ -43,3 +43,10 @@ pub fn close_window(app: AppHandle) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// The window painted its first frame with its data: the rest of start-up may run now (see
+/// `startup`).
+#[tauri::command]
+pub fn window_ready(state: Cmd<'_>) {
+    state.first_frame.painted();
+}

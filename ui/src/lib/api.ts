@@ -49,6 +49,8 @@ export interface SandboxStatus {
   standard_issuer: string | null;
   gateway_issuer: string | null;
   bank_issuer: string | null;
+  /** The ready-made profiles are being created in the background (a start with the sandbox). */
+  preparing: boolean;
 }
 
 export interface CopyResult {
@@ -300,6 +302,13 @@ export const sandboxStatus = () => call<SandboxStatus>('sandbox_status');
 
 export const addSandboxProfiles = () => call<Profile[]>('add_sandbox_profiles');
 
+/** The Tauri event carrying a new `SandboxStatus` (the background setup at start ended). */
+export const SANDBOX_EVENT = 'sandbox-changed';
+
+export function onSandboxChanged(handler: (status: SandboxStatus) => void): Promise<UnlistenFn> {
+  return listen<SandboxStatus>(SANDBOX_EVENT, (e) => handler(e.payload));
+}
+
 // ---- the window on the desktop ---------------------------------------------------------------
 
 export interface LaunchView {
@@ -310,6 +319,10 @@ export interface LaunchView {
 }
 
 export const launchView = () => call<LaunchView>('launch_view');
+
+/** Tells the shell the window has painted its first frame: the rest of start-up (tray, sandbox,
+ * refresher) waits for it, so it does not compete with the page for the CPU. */
+export const windowReady = () => call<void>('window_ready');
 
 /** Remembers the view for the next start. */
 export const rememberView = (view: string) => call<void>('remember_view', { view });

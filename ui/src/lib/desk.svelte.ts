@@ -43,6 +43,8 @@ export class Desk {
   /** What the steps of the sign-in (or token request) in progress reported, per profile. */
   progress = $state<Record<ProfileId, string[]>>({});
   exchangesRev = $state<Record<ProfileId, number>>({});
+  /** The shell is creating the sandbox profiles in the background (a start with the sandbox). */
+  sandboxPreparing = $state(false);
 
   profileById = $derived(new Map(this.profiles.map((p) => [p.id, p])));
   tokenByProfile = $derived(new Map(this.tokens.map((t) => [t.profile_id, t])));
@@ -87,6 +89,7 @@ export class Desk {
   }
 
   #unlisten: (() => void) | null = null;
+  #unlistenSandbox: (() => void) | null = null;
   #onNeedsLogin: ((id: ProfileId, message: string) => void) | null = null;
 
   /** Who to tell when a profile needs the user to sign in again (the app shows a toast). */
@@ -106,13 +109,29 @@ export class Desk {
         this.loadError = api.toAppError(e);
       }
     }
-    await Promise.all([this.reloadProfiles(), this.reloadTokens()]);
+    if (!this.#unlistenSandbox) {
+      this.#unlistenSandbox = await api
+        .onSandboxChanged((s) => (this.sandboxPreparing = s.preparing))
+        .catch(() => null);
+    }
+    await Promise.all([this.reloadProfiles(), this.reloadTokens(), this.#loadSandbox()]);
     this.loaded = true;
+  }
+
+  /** Whether the sandbox profiles are on their way (nothing to show when that cannot be told). */
+  async #loadSandbox(): Promise<void> {
+    try {
+      this.sandboxPreparing = (await api.sandboxStatus()).preparing;
+    } catch {
+      this.sandboxPreparing = false;
+    }
   }
 
   stop(): void {
     this.#unlisten?.();
     this.#unlisten = null;
+    this.#unlistenSandbox?.();
+    this.#unlistenSandbox = null;
   }
 
   handle(e: CoreEvent): void {

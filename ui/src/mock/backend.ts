@@ -737,6 +737,7 @@ export class MockBackend {
         return { profile: null, last_view: null };
       case 'remember_view':
       case 'close_window':
+      case 'window_ready':
         return null;
       case 'add_sandbox_profiles': {
         if (!d.sandbox.running) fail('unsupported', 'The sandbox provider is not running.');

@@ -493,7 +493,7 @@ export function demoData(now: number): MockData {
     secrets: { 'gw-accounts': true, 'psd2-payments': true, 'stg-m2m': true, 'prod-ro': true, 'partner-revoked': false },
     decoded,
     settings: { clipboard_clear_secs: 30, close_to_tray: true, start_at_login: false, expiry_warning_hours: 24 },
-    sandbox: { running: true, standard_issuer: 'http://127.0.0.1:47311', gateway_issuer: 'http://127.0.0.1:47312/gateway', bank_issuer: 'http://127.0.0.1:47312/bank' },
+    sandbox: { running: true, standard_issuer: 'http://127.0.0.1:47311', gateway_issuer: 'http://127.0.0.1:47312/gateway', bank_issuer: 'http://127.0.0.1:47312/bank', preparing: false },
   };
 }
 
@@ -556,6 +556,6 @@ export function bulkData(n: number, now: number): MockData {
     secrets: {},
     decoded: {},
     settings: { clipboard_clear_secs: 30, close_to_tray: true, start_at_login: false, expiry_warning_hours: 24 },
-    sandbox: { running: false, standard_issuer: null, gateway_issuer: null, bank_issuer: null },
+    sandbox: { running: false, standard_issuer: null, gateway_issuer: null, bank_issuer: null, preparing: false },
   };
 }

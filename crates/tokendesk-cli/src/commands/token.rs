@@ -89,7 +89,7 @@ pub fn from_agent(
         if std::env::var_os("TOKENDESK_NO_AGENT").is_some() {
             return None;
         }
-        let home = Home::from_env().ok()?;
+        let run_dir = Home::run_dir_from_env()?;
         let mut dirs = workspaces.to_vec();
         if let Some(v) = std::env::var_os(tokendesk_core::workspace::ENV) {
             dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
@@ -99,7 +99,7 @@ pub fn from_agent(
         if let Some(target) = header {
             request = request.with_header(target);
         }
-        let answer = tokendesk_core::agent::ask(&home.run_dir(), &request)?;
+        let answer = tokendesk_core::agent::ask(&run_dir, &request)?;
         Some(answer.map(|s| Served {
             token: s.token,
             expires_at: s.expires_at,

@@ -15,7 +15,7 @@ afterEach(() => vi.mocked(invoke).mockReset());
 function backend(saved: unknown[]) {
   vi.mocked(invoke).mockImplementation(async (cmd: string, args?: unknown) => {
     if (cmd === 'get_settings') return { clipboard_clear_secs: 30, close_to_tray: true, start_at_login: false, expiry_warning_hours: 24 };
-    if (cmd === 'sandbox_status') return { running: false, standard_issuer: null, gateway_issuer: null, bank_issuer: null };
+    if (cmd === 'sandbox_status') return { running: false, standard_issuer: null, gateway_issuer: null, bank_issuer: null, preparing: false };
     if (cmd === 'set_settings') saved.push((args as { settings: unknown }).settings);
     return null;
   });

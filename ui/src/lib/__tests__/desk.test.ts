@@ -12,6 +12,8 @@ import { makeProfile, makeToken, settle } from '../../test/fixtures';
 
 const invokeMock = vi.mocked(invoke);
 let emit: (e: CoreEvent) => void = () => {};
+let emitSandbox: (s: { preparing: boolean }) => void = () => {};
+let preparing = false;
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -19,10 +21,14 @@ beforeEach(() => {
   invokeMock.mockImplementation(async (cmd: string) => {
     if (cmd === 'list_profiles') return [makeProfile()];
     if (cmd === 'list_tokens') return [makeToken({ obtained_at: Date.now(), access_expires_at: Date.now() + 60_000 })];
+    if (cmd === 'sandbox_status') return { running: false, standard_issuer: null, gateway_issuer: null, bank_issuer: null, preparing };
     throw { code: 'internal', message: cmd };
   });
-  vi.mocked(listen).mockImplementation(async (_name, handler) => {
-    emit = (payload) => (handler as (e: { payload: CoreEvent }) => void)({ payload });
+  preparing = false;
+  vi.mocked(listen).mockImplementation(async (name, handler) => {
+    if (name === 'sandbox-changed')
+      emitSandbox = (payload) => (handler as (e: { payload: { preparing: boolean } }) => void)({ payload });
+    else emit = (payload) => (handler as (e: { payload: CoreEvent }) => void)({ payload });
     return () => {};
   });
 });
@@ -32,6 +38,20 @@ afterEach(() => vi.useRealTimers());
 const calls = (cmd: string) => invokeMock.mock.calls.filter(([c]) => c === cmd).length;
 
 describe('desk', () => {
+  it('knows while the shell sets up the sandbox profiles, until it says it is done', async () => {
+    preparing = true;
+    const desk = new Desk();
+    await desk.start();
+    expect(desk.sandboxPreparing).toBe(true);
+    emitSandbox({ preparing: false });
+    expect(desk.sandboxPreparing).toBe(false);
+
+    preparing = false;
+    const plain = new Desk();
+    await plain.start();
+    expect(plain.sandboxPreparing).toBe(false);
+  });
+
   it('loads once, reloads on events, and does not poll', async () => {
     const desk = new Desk();
     await desk.start();
