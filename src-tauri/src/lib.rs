@@ -217,6 +217,7 @@ pub fn run() {
             commands::workspaces::sync_workspaces,
             commands::workspaces::add_workspace,
             commands::workspaces::remove_workspace,
+            commands::workspaces::delete_parked_profile,
             commands::workspaces::profile_origins,
             commands::workspaces::choose_workspace_folder,
         ])

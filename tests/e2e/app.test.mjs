@@ -1153,18 +1153,20 @@ test('a team workspace in git: a pulled profile and a pulled scope change show u
     assert.equal(status?.status, 1, 'the command line reports the broken file too');
     assert.match(status.stdout, /broken\.toml:2:\d+/);
 
-    // The profile's file removed on machine one: gone from the app, its local tokens with it.
+    // The profile's file removed on machine one: gone from the app (parked: its tokens and keychain
+    // entries kept until the file comes back or it is pruned).
     git(one, 'rm', '-q', 'test/gateway.toml');
     push('Retire the team gateway');
     await row.waitForDisplayed({ reverse: true, timeout: 15000, timeoutMsg: 'the removed profile leaves the sidebar' });
     await browser.waitUntil(
       async () => {
         for (const t of await browser.$$('[data-testid="toast"]')) {
-          if ((await t.getText()).includes('left the workspace')) return true;
+          const text = await t.getText();
+          if (text.includes('left the workspace') && text.includes('parked, not deleted')) return true;
         }
         return false;
       },
-      { timeout: 10000, timeoutMsg: 'the app says which profile left and that its tokens were deleted' },
+      { timeout: 10000, timeoutMsg: 'the app says which profile left and that it was parked, not deleted' },
     );
   } finally {
     try {

@@ -171,6 +171,17 @@ pub enum WorkspaceCommand {
     Add { dir: std::path::PathBuf },
     /// Stop opening DIR (its profiles stay until removed by hand).
     Remove { dir: std::path::PathBuf },
+    /// Delete the parked profiles (their file left the workspace) with everything kept for
+    /// them: tokens, history, exchange log and keychain entries. A sync does it by itself after
+    /// 30 days.
+    Prune {
+        /// Only those parked for more than DAYS days.
+        #[arg(long, value_name = "DAYS")]
+        older_than: Option<u32>,
+        /// List what would be deleted, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

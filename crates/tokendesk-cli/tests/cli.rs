@@ -3537,8 +3537,8 @@ fn a_workspace_in_git_shared_by_two_clones() {
     assert!(said.contains("test/gateway.toml  gateway-eu"), "{said}");
     ok(&on_two(&["token", "gateway-eu"]));
 
-    // The team retires the profile: after the pull, the next run says so and leaves nothing of
-    // it in the keychain.
+    // The team retires the profile: after the pull, the next run says it is parked (hidden, its
+    // token and keychain entries kept) and how to delete what is kept.
     let id = app_core(home2.path()).profile("gateway-eu").unwrap().id;
     git(&one, &["rm", "-q", "test/gateway.toml"]);
     git(&one, &["commit", "-q", "-m", "Retire the gateway"]);
@@ -3547,8 +3547,9 @@ fn a_workspace_in_git_shared_by_two_clones() {
     let listed = on_two(&["list"]);
     let said = String::from_utf8_lossy(&listed.stderr);
     assert!(
-        said.contains("gateway-eu (test/gateway.toml) is no longer in workspace")
-            && said.contains("keychain entries were deleted"),
+        said.contains("gateway-eu (test/gateway.toml) left workspace")
+            && said.contains("parked, not deleted")
+            && said.contains("tokendesk workspace prune"),
         "{said}"
     );
     assert!(!ok(&listed).contains("gateway-eu"));
@@ -3557,14 +3558,70 @@ fn a_workspace_in_git_shared_by_two_clones() {
             .unwrap()
             .keychain_service(),
     );
-    for kind in tokendesk_core::secret::SecretKind::ALL {
-        assert!(
-            tokendesk_core::secret::SecretStore::get(&keychain, &id, kind)
-                .unwrap()
-                .is_none(),
-            "{kind:?} left in the keychain"
-        );
-    }
+    let entries = || {
+        tokendesk_core::secret::SecretKind::ALL
+            .iter()
+            .filter(|kind| {
+                tokendesk_core::secret::SecretStore::get(&keychain, &id, **kind)
+                    .unwrap()
+                    .is_some()
+            })
+            .count()
+    };
+    assert!(
+        entries() > 0,
+        "the parked profile's token stays in the keychain"
+    );
+    let asked = on_two(&["token", "gateway-eu"]);
+    assert_eq!(code(&asked), 6, "not found");
+    let said = String::from_utf8_lossy(&asked.stderr);
+    assert!(
+        said.contains("gateway-eu left workspace")
+            && said.contains("(file test/gateway.toml) on ")
+            && said.contains("comes back with its secrets when the file does"),
+        "{said}"
+    );
+    // (Exit 1: broken.toml is still there.)
+    let status = on_two(&["workspace", "status"]);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("test/gateway.toml  gateway-eu  parked since"),
+        "{status}"
+    );
+
+    // The file back (a branch switched back): the profile returns with its token.
+    git(
+        &two,
+        &["checkout", "-q", "HEAD~1", "--", "test/gateway.toml"],
+    );
+    let list = ok(&on_two(&["list"]));
+    assert!(
+        list.contains("gateway-eu") && list.contains("valid"),
+        "back with its token: {list}"
+    );
+
+    // Gone again, then pruned: everything kept for it is deleted.
+    std::fs::remove_file(two.join("test/gateway.toml")).unwrap();
+    ok(&on_two(&["list"]));
+    let dry = ok(&on_two(&["workspace", "prune", "--dry-run"]));
+    assert!(
+        dry.contains("gateway-eu") && dry.contains("parked since"),
+        "{dry}"
+    );
+    assert!(entries() > 0, "--dry-run deletes nothing");
+    let recent = ok(&on_two(&["workspace", "prune", "--older-than", "1"]));
+    assert!(recent.trim().is_empty(), "parked today: kept: {recent}");
+    let pruned = ok(&on_two(&["workspace", "prune"]));
+    assert!(
+        pruned.contains("gateway-eu") && pruned.contains("deleted"),
+        "{pruned}"
+    );
+    assert_eq!(entries(), 0, "no keychain entry left behind");
+    let asked = on_two(&["token", "gateway-eu"]);
+    assert!(
+        String::from_utf8_lossy(&asked.stderr).contains("No profile named"),
+        "{asked:?}"
+    );
 }
 
 /// `tokendesk --workspace DIR token P` through an agent that was started without DIR: the

@@ -29,7 +29,8 @@ pub enum CoreEvent {
         message: String,
     },
     /// Workspace files changed on disk (a `git pull`): their status may have changed. `removed`
-    /// names the profiles removed because their file is gone (their local tokens deleted).
+    /// names the profiles parked because their file is gone (hidden, their tokens and keychain
+    /// entries kept until the file comes back or they are pruned).
     WorkspacesChanged {
         removed: Vec<String>,
     },

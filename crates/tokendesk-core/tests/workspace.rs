@@ -244,11 +244,13 @@ fn keychain_file(p: &Provider, id: &str, name: &str) -> String {
     )
 }
 
-/// Issue #15: a profile whose file leaves the workspace leaves nothing behind in the keychain
-/// (its tokens, its keychain-kept client secret) and the sync names it; a moved file keeps
-/// everything, and so does a file that stops parsing, even one moved in the same change.
+/// A profile whose file leaves the workspace (a branch switched, a pull) is parked: hidden, the
+/// sync names it, but its tokens and keychain-kept client secret stay, and it comes back as it
+/// was with its file; pruned, or parked for over 30 days, it leaves nothing in the keychain. A
+/// moved file keeps everything, and so does a file that stops parsing, even one moved in the
+/// same change.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_profile_gone_from_the_workspace_leaves_nothing_in_the_keychain() {
+async fn a_profile_gone_from_the_workspace_is_parked_and_pruned_leaves_nothing_in_the_keychain() {
     use tokendesk_core::secret::{SecretKind, SecretStore, Sensitive};
     let p = Provider::start(&[]);
     let t = TestCore::new();
@@ -320,8 +322,14 @@ async fn a_profile_gone_from_the_workspace_leaves_nothing_in_the_keychain() {
     assert!(s.removed.is_empty());
     keeps_everything("broken in place");
 
-    // Deleted (pulled away): the profile, its tokens and every keychain entry go, and the
-    // sync says which profile left.
+    // Deleted (a branch without the file checked out): parked. The sync says which profile
+    // left; it is in no list and asking for it says where it went, but its token and its
+    // keychain-kept client secret stay.
+    let good = keychain_file(&p, "gw-k", "gateway");
+    write(ws.path(), "test/gw.toml", &good);
+    t.core.sync_workspace(ws.path(), false);
+    let history = t.core.history(&id, 1000).unwrap().len();
+    assert!(history > 0);
     std::fs::remove_file(ws.path().join("test/gw.toml")).unwrap();
     let s = t.core.sync_workspace(ws.path(), false);
     assert_eq!(
@@ -332,8 +340,97 @@ async fn a_profile_gone_from_the_workspace_leaves_nothing_in_the_keychain() {
             file: "test/gw.toml".into(),
         }]
     );
-    assert!(t.core.profile("gw-k").is_err());
+    assert_eq!(s.parked.len(), 1, "{:?}", s.parked);
+    assert_eq!(s.parked[0].file, "test/gw.toml");
+    assert!(t.core.list_profiles().unwrap().iter().all(|p| p.id != id));
+    let e = t.core.profile("gateway").unwrap_err();
+    assert!(
+        e.message.contains("gateway left workspace")
+            && e.message.contains("(file test/gw.toml) on ")
+            && e.message.contains("tokendesk workspace prune"),
+        "{}",
+        e.message
+    );
+    assert_eq!(entries(), kept, "the keychain entries stay while parked");
+    // A second sync has nothing more to say, and still keeps it parked.
+    let s = t.core.sync_workspace(ws.path(), false);
+    assert!(s.removed.is_empty());
+    assert_eq!(s.parked.len(), 1);
+
+    // The branch switched back: the profile returns as it was, secret, token and history.
+    write(ws.path(), "test/gw.toml", &good);
+    let file = t
+        .core
+        .sync_workspace_file(ws.path(), &ws.path().join("test/gw.toml"));
+    assert!(file.problems.is_empty(), "{:?}", file.problems);
+    assert_eq!(t.core.profile("gateway").unwrap().id, id);
+    keeps_everything("back");
+    assert_eq!(t.core.history(&id, 1000).unwrap().len(), history);
+    assert!(t.core.sync_workspace(ws.path(), true).parked.is_empty());
+    t.core
+        .fetch_token(&id)
+        .await
+        .expect("its keychain-kept secret still works");
+
+    // Gone again, then pruned: every keychain entry and the store's rows go.
+    std::fs::remove_file(ws.path().join("test/gw.toml")).unwrap();
+    t.core.sync_workspace(ws.path(), false);
+    let parked = t.core.parked_profiles(None).unwrap();
+    assert_eq!(parked.len(), 1);
+    t.core.delete_parked(&id).unwrap();
     assert_eq!(entries(), 0, "no keychain entry left behind");
-    // A second sync has nothing more to say.
-    assert!(t.core.sync_workspace(ws.path(), false).removed.is_empty());
+    assert!(t.core.parked_profiles(None).unwrap().is_empty());
+    assert!(t.core.origin(&id).unwrap().is_none(), "the store's rows go");
+    let e = t.core.profile("gw-k").unwrap_err();
+    assert!(e.message.contains("No profile named"), "{}", e.message);
+    // The file back after a prune: a new profile, the secret must be entered again.
+    write(ws.path(), "test/gw.toml", &good);
+    t.core.sync_workspace(ws.path(), false);
+    assert_eq!(t.core.profile("gateway").unwrap().id, id);
+    assert_eq!(entries(), 0);
+}
+
+/// A profile parked for more than 30 days is deleted by a sync with its keychain entries; one
+/// parked for less stays (the time from the core's clock).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_parked_for_over_30_days_is_purged_by_a_sync() {
+    use std::sync::Arc;
+    use tokendesk_core::clock::FixedClock;
+    use tokendesk_core::home::Home;
+    use tokendesk_core::secret::{SecretKind, SecretStore, Sensitive};
+    use tokendesk_core::{Core, CoreOptions};
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let ws = tempfile::tempdir().unwrap();
+    write(ws.path(), "gw.toml", &keychain_file(&p, "gw-30", "gateway"));
+    let id = ProfileId::from("gw-30");
+    // The same home, with a clock this test moves.
+    let clock = Arc::new(FixedClock::at(t.core.now()));
+    let core = Core::open(
+        Home::at(t.home.path().to_path_buf()).unwrap(),
+        t.keychain.clone(),
+        CoreOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    core.open_workspaces(&[ws.path().to_path_buf()]);
+    core.set_client_secret(&id, Some(Sensitive::new("cc-post-secret".to_owned())))
+        .await
+        .unwrap();
+    let secret = || t.keychain.get(&id, SecretKind::ClientSecret).unwrap();
+    std::fs::remove_file(ws.path().join("gw.toml")).unwrap();
+    assert_eq!(core.sync_workspace(ws.path(), false).removed.len(), 1);
+
+    clock.advance_ms(29 * 86_400_000);
+    assert_eq!(core.sync_workspace(ws.path(), false).parked.len(), 1);
+    assert!(secret().is_some(), "29 days: still kept");
+
+    clock.advance_ms(2 * 86_400_000);
+    let s = core.sync_workspace(ws.path(), false);
+    assert!(s.parked.is_empty(), "{:?}", s.parked);
+    assert!(secret().is_none(), "31 days: purged from the keychain");
+    assert!(core.parked_profiles(None).unwrap().is_empty());
+    assert!(core.origin(&id).unwrap().is_none());
 }

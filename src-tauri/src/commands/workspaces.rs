@@ -60,3 +60,13 @@ pub async fn choose_workspace_folder(window: tauri::WebviewWindow) -> Option<Str
 pub fn profile_origins(state: Cmd<'_>) -> Result<Vec<Origin>, Error> {
     state.core.origins()
 }
+
+/// Settings → Workspaces → Delete kept data: a parked profile (its file left the workspace)
+/// deleted with its tokens, history and keychain entries.
+#[tauri::command]
+pub fn delete_parked_profile(state: Cmd<'_>, id: String) -> Result<Vec<WorkspaceStatus>, Error> {
+    state
+        .core
+        .delete_parked(&tokendesk_core::profile::ProfileId::from(id.as_str()))?;
+    Ok(state.core.workspace_statuses(false))
+}

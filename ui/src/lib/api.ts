@@ -40,9 +40,10 @@ import type { TokenInspection } from './bindings/TokenInspection';
 import type { TokenSet } from './bindings/TokenSet';
 import type { JsonValue } from './bindings/serde_json/JsonValue';
 import type { WorkspaceStatus } from './bindings/WorkspaceStatus';
+import type { ParkedProfile } from './bindings/ParkedProfile';
 import type { Origin } from './bindings/Origin';
 
-export type { Settings, WorkspaceStatus, Origin };
+export type { Settings, WorkspaceStatus, Origin, ParkedProfile };
 
 export interface SandboxStatus {
   running: boolean;
@@ -343,6 +344,9 @@ export const addWorkspace = (dir: string) => call<WorkspaceStatus[]>('add_worksp
 
 export const removeWorkspace = (dir: string) =>
   call<WorkspaceStatus[]>('remove_workspace', { dir });
+
+/** Deletes a parked profile (its file left the workspace) with its tokens, history and keychain entries. */
+export const deleteParkedProfile = (id: string) => call<WorkspaceStatus[]>('delete_parked_profile', { id });
 
 /** The native folder picker; the folder chosen, or null when cancelled. */
 export const chooseWorkspaceFolder = () => call<string | null>('choose_workspace_folder');

@@ -158,7 +158,7 @@ export class Desk {
         if (e.removed.length > 0) {
           const names = e.removed.map((n) => `“${n}”`).join(', ');
           toasts.show(
-            `${names} left the workspace (file removed); ${e.removed.length === 1 ? 'its' : 'their'} local tokens and keychain entries were deleted`,
+            `${names} left the workspace (file removed): parked, not deleted; ${e.removed.length === 1 ? 'its' : 'their'} tokens and keychain entries are kept and come back with the file (Settings → Workspaces or \`tokendesk workspace prune\` deletes them)`,
             'info',
             8000,
           );

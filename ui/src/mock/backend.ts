@@ -173,12 +173,22 @@ export class MockBackend {
         },
       ],
       removed: [],
+      parked: [
+        {
+          id: 'old-gw',
+          name: 'Old gateway',
+          workspace: '/home/me/src/platform-workspace',
+          file: 'test/old-gateway.toml',
+          since: Date.UTC(2026, 10, 20),
+        },
+      ],
       problem: null,
     },
     {
       dir: '/home/me/src/bank-apis',
       files: [{ file: 'sandbox/accounts.toml', id: 'gw-accounts', name: 'Accounts API (gateway)', problems: [] }],
       removed: [],
+      parked: [],
       problem: null,
     },
   ];
@@ -398,13 +408,19 @@ export class MockBackend {
       case 'add_workspace': {
         const dir = String(args.dir ?? '').trim();
         if (!dir.startsWith('/')) fail('not_found', `${dir} is not a folder.`);
-        if (!this.workspaces.some((w) => w.dir === dir)) this.workspaces.push({ dir, files: [], removed: [], problem: null });
+        if (!this.workspaces.some((w) => w.dir === dir)) this.workspaces.push({ dir, files: [], removed: [], parked: [], problem: null });
         return structuredClone(this.workspaces);
       }
       case 'remove_workspace': {
         const before = this.workspaces.length;
         this.workspaces = this.workspaces.filter((w) => w.dir !== args.dir);
         if (this.workspaces.length === before) fail('not_found', `${String(args.dir)} is not in the saved workspaces.`);
+        return structuredClone(this.workspaces);
+      }
+      case 'delete_parked_profile': {
+        const w = this.workspaces.find((w) => w.parked.some((p) => p.id === args.id));
+        if (!w) fail('not_found', `No parked workspace profile ${String(args.id)}.`);
+        w.parked = w.parked.filter((p) => p.id !== args.id);
         return structuredClone(this.workspaces);
       }
       case 'choose_workspace_folder':

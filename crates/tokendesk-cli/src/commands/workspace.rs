@@ -1,8 +1,10 @@
-//! `tokendesk workspace init|status|add|remove`, and opening the workspaces of a run.
+//! `tokendesk workspace init|status|add|remove|prune`, and opening the workspaces of a run.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use tokendesk_core::clock::date;
+use tokendesk_core::profile::ProfileId;
 use tokendesk_core::workspace::{self, WorkspaceStatus};
 use tokendesk_core::{Core, Error, ErrorCode, Result};
 
@@ -81,15 +83,65 @@ pub fn run(core: &Core, c: &WorkspaceCommand, dirs: &[PathBuf]) -> Result<ExitCo
             eprintln!("Workspace {dir} is no longer opened.");
             Ok(ExitCode::SUCCESS)
         }
+        WorkspaceCommand::Prune {
+            older_than,
+            dry_run,
+        } => prune(core, *older_than, *dry_run),
     }
 }
 
-/// One line on stderr for each profile a sync removed (its file gone from the workspace).
+/// Deletes the parked profiles (all, or those parked for more than `older_than` days), one line
+/// each on stdout; a keychain that refuses keeps its profile parked and sets the exit code.
+fn prune(core: &Core, older_than: Option<u32>, dry_run: bool) -> Result<ExitCode> {
+    let cutoff = older_than.map(|d| core.now() - i64::from(d) * 86_400_000);
+    let parked: Vec<_> = core
+        .parked_profiles(None)?
+        .into_iter()
+        .filter(|p| cutoff.is_none_or(|c| p.since < c))
+        .collect();
+    let mut failed: Option<Error> = None;
+    for p in &parked {
+        let line = format!(
+            "{}  {}/{}  parked since {}",
+            p.name,
+            p.workspace,
+            p.file,
+            date(p.since)
+        );
+        if dry_run {
+            println!("{line}");
+            continue;
+        }
+        match core.delete_parked(&ProfileId::from(p.id.as_str())) {
+            Ok(_) => println!("{line}: deleted"),
+            Err(e) => {
+                eprintln!("error: {}", e.message);
+                failed = Some(e);
+            }
+        }
+    }
+    if parked.is_empty() {
+        eprintln!("No parked profile to delete.");
+    } else if dry_run {
+        eprintln!(
+            "{} parked profile(s) would be deleted with their keychain entries (--dry-run: \
+             nothing deleted).",
+            parked.len()
+        );
+    }
+    Ok(match failed {
+        Some(e) => ExitCode::from(crate::exit::code_for(&e)),
+        None => ExitCode::SUCCESS,
+    })
+}
+
+/// One line on stderr for each profile a sync parked (its file gone from the workspace).
 fn say_removed(s: &WorkspaceStatus) {
     for r in &s.removed {
         eprintln!(
-            "{} ({}) is no longer in workspace {}: its local tokens, history and keychain \
-             entries were deleted.",
+            "{} ({}) left workspace {}: parked, not deleted; its tokens, history and keychain \
+             entries are kept and come back with the file (`tokendesk workspace prune` \
+             deletes them).",
             r.name, r.file, s.dir
         );
     }
@@ -132,6 +184,14 @@ fn status(core: &Core, dirs: &[PathBuf]) -> Result<ExitCode> {
                     }
                 }
             }
+        }
+        for p in &s.parked {
+            println!(
+                "  {}  {}  parked since {} (file gone; `tokendesk workspace prune` deletes it)",
+                p.file,
+                p.name,
+                date(p.since)
+            );
         }
     }
     Ok(if bad {

@@ -16,13 +16,15 @@ impl Core {
         self.store.list_profiles()
     }
 
-    /// A profile by name or id.
+    /// A profile by name or id; a parked one (its workspace file gone) says where it went.
     pub fn profile(&self, name_or_id: &str) -> Result<Profile> {
-        self.store.find_profile(name_or_id)?.ok_or_else(|| {
+        let p = self.store.find_profile(name_or_id)?.ok_or_else(|| {
             Error::not_found(format!(
                 "No profile named \"{name_or_id}\" (see the profile list)."
             ))
-        })
+        })?;
+        self.refuse_if_parked(&p)?;
+        Ok(p)
     }
 
     pub(super) fn profile_by_id(&self, id: &ProfileId) -> Result<Profile> {

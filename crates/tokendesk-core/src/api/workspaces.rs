@@ -10,7 +10,9 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::events::CoreEvent;
 use crate::profile::{Profile, ProfileConfig, ProfileId};
 use crate::store::{Origin, Tx};
-use crate::workspace::{self, FileProblem, FileStatus, RemovedProfile, WorkspaceStatus};
+use crate::workspace::{
+    self, FileProblem, FileStatus, PARKED_DAYS, ParkedProfile, RemovedProfile, WorkspaceStatus,
+};
 
 /// The store's state entry holding the workspaces opened from Settings (a JSON list of paths).
 const SAVED: &str = "workspaces";
@@ -135,13 +137,16 @@ impl Core {
     }
 
     /// Reads a workspace (every file with `full`, else only the files changed since the last
-    /// read) and syncs it; profiles whose file is gone are removed.
+    /// read) and syncs it; profiles whose file is gone are parked (hidden, everything kept), a
+    /// parked profile whose file is back returns, and one parked for over [`PARKED_DAYS`] is
+    /// deleted with what is kept for it.
     pub fn sync_workspace(&self, dir: &Path, full: bool) -> WorkspaceStatus {
         let ws = key(dir);
         let mut status = WorkspaceStatus {
             dir: dir.display().to_string(),
             files: Vec::new(),
             removed: Vec::new(),
+            parked: Vec::new(),
             problem: None,
         };
         let paths = match workspace::files(dir) {
@@ -227,9 +232,10 @@ impl Core {
                 files.push(file);
             }
             // Profiles whose file is gone (deleted, or now holding another id) and whose id no
-            // other file has: removed with everything kept locally for them. A file that does
-            // not parse keeps its last good profile; a moved file (its id in another file, even
-            // one that does not parse) keeps it too.
+            // other file has: parked, hidden with everything kept locally for them (a branch
+            // switched, a pull that drops the file for a while). A file that does not parse
+            // keeps its last good profile; a moved file (its id in another file, even one that
+            // does not parse) keeps it too.
             let now: HashMap<&str, Option<&str>> = files
                 .iter()
                 .map(|f| (f.file.as_str(), f.id.as_deref()))
@@ -241,13 +247,14 @@ impl Core {
                     _ => workspace::claimed_id(&dir.join(&f.file)),
                 })
                 .collect();
+            let at = self.now();
             for o in &known {
                 let keep = match now.get(o.file.as_str()) {
                     Some(Some(id)) if *id == o.profile_id.as_str() => true,
                     Some(None) => true,
                     _ => present.contains(o.profile_id.as_str()),
                 };
-                if keep {
+                if keep || o.departed_at.is_some() {
                     continue;
                 }
                 let name = tx
@@ -256,16 +263,13 @@ impl Core {
                     .flatten()
                     .map(|p| p.config.name)
                     .unwrap_or_default();
-                if let Err(e) = self.forget_profile_locally(&o.profile_id) {
-                    // Kept (and tried again at the next sync) rather than orphan its entries.
+                if let Err(e) = tx.park(&o.profile_id, at) {
                     *folder_problem = Some(format!(
-                        "{} ({}) is no longer in the workspace, but its keychain entries could \
-                         not be deleted: {} It stays until they can be.",
-                        name, o.file, e.message
+                        "{name} ({}) is no longer in the workspace, but could not be parked: {}",
+                        o.file, e.message
                     ));
                     continue;
                 }
-                let _ = tx.delete_profile(&o.profile_id);
                 removed.push(RemovedProfile {
                     id: o.profile_id.to_string(),
                     name,
@@ -282,11 +286,28 @@ impl Core {
                 false
             }
         };
+        // Parked for too long: deleted with everything kept for it, so nothing stays forever.
+        let cutoff = self.now() - PARKED_DAYS * 86_400_000;
+        for p in self.parked_profiles(Some(&ws)).unwrap_or_default() {
+            if p.since >= cutoff {
+                status.parked.push(p);
+                continue;
+            }
+            match self.delete_parked(&ProfileId::from(p.id.as_str())) {
+                Ok(_) => {
+                    tracing::info!(profile = %p.id, file = %p.file, "parked workspace profile purged");
+                }
+                Err(e) => {
+                    status.problem = Some(e.message);
+                    status.parked.push(p);
+                }
+            }
+        }
         if changed {
             self.emit(CoreEvent::ProfilesChanged);
         }
         for r in &status.removed {
-            tracing::info!(profile = %r.id, file = %r.file, "workspace profile removed with its local data");
+            tracing::info!(profile = %r.id, file = %r.file, "workspace profile parked: its file left");
         }
         if !status.removed.is_empty() {
             self.emit(CoreEvent::WorkspacesChanged {
@@ -294,6 +315,65 @@ impl Core {
             });
         }
         status
+    }
+
+    /// The parked profiles (their file gone from the workspace), of one workspace or all,
+    /// oldest first.
+    pub fn parked_profiles(&self, workspace: Option<&str>) -> Result<Vec<ParkedProfile>> {
+        let mut out = Vec::new();
+        for o in self.store.origins(workspace)? {
+            let Some(since) = o.departed_at else { continue };
+            let name = self
+                .store
+                .get_profile(&o.profile_id)?
+                .map(|p| p.config.name)
+                .unwrap_or_default();
+            out.push(ParkedProfile {
+                id: o.profile_id.to_string(),
+                name,
+                workspace: o.workspace,
+                file: o.file,
+                since,
+            });
+        }
+        out.sort_by_key(|p| p.since);
+        Ok(out)
+    }
+
+    /// Deletes a parked profile with everything kept for it: its keychain entries (tokens, a
+    /// client secret or key kept there), then its tokens, history and exchange log. A keychain
+    /// that refuses leaves it parked, and the error says so.
+    pub fn delete_parked(&self, id: &ProfileId) -> Result<ParkedProfile> {
+        let parked = self
+            .parked_profiles(None)?
+            .into_iter()
+            .find(|p| p.id == id.as_str())
+            .ok_or_else(|| Error::not_found(format!("No parked workspace profile {id}.")))?;
+        if let Err(mut e) = self.forget_profile_locally(id) {
+            e.message = format!(
+                "{} ({}) stays parked: its keychain entries could not be deleted: {}",
+                parked.name, parked.file, e.message
+            );
+            return Err(e);
+        }
+        self.store.delete_profile(id)?;
+        self.workspace_files_changed();
+        Ok(parked)
+    }
+
+    /// What a parked profile is, as an error for whoever asks for it by name or id.
+    pub(super) fn refuse_if_parked(&self, profile: &Profile) -> Result<()> {
+        match self.store.origin(&profile.id)? {
+            Some(o) if o.departed_at.is_some() => Err(Error::not_found(format!(
+                "{} left workspace {} (file {}) on {}; it comes back with its secrets when the \
+                 file does; `tokendesk workspace prune` deletes what is kept for it.",
+                profile.config.name,
+                o.workspace,
+                o.file,
+                crate::clock::date(o.departed_at.unwrap_or_default())
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// Deletes what this machine keeps for a profile outside the store: its keychain entries
@@ -392,6 +472,7 @@ impl Core {
             workspace: ws.to_owned(),
             file: file.to_owned(),
             stamp: st.to_owned(),
+            departed_at: None,
         };
         let changed = match tx.get_profile(&p.id)? {
             Some(existing) if existing.config == p.config => false,
@@ -420,8 +501,10 @@ impl Core {
                 true
             }
         };
+        // A parked profile whose file is back: it returns as it was, tokens and secrets kept.
+        let returned = tx.unpark(&p.id)?;
         tx.put_origin(&origin)?;
-        Ok(changed)
+        Ok(changed || returned)
     }
 
     /// Where a profile comes from: its workspace and file, `None` for a local profile.

@@ -46,6 +46,9 @@ const STEPS: &[&str] = &[
         stamp TEXT NOT NULL
     );
     CREATE INDEX workspace_files_by_workspace ON workspace_files(workspace);",
+    // 4: a workspace profile whose file left the workspace is parked, not deleted: hidden, its
+    // tokens, history and keychain entries kept until the file comes back or it is pruned.
+    "ALTER TABLE workspace_files ADD COLUMN departed_at INTEGER;",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -140,11 +140,13 @@ impl Store {
         }
     }
 
-    /// All profiles, by environment then name.
+    /// All profiles but the parked ones (their workspace file gone), by environment then name.
     pub fn list_profiles(&self) -> Result<Vec<Profile>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM profiles ORDER BY environment, name COLLATE NOCASE"
+            "SELECT {COLUMNS} FROM profiles WHERE id NOT IN (
+                SELECT profile_id FROM workspace_files WHERE departed_at IS NOT NULL)
+             ORDER BY environment, name COLLATE NOCASE"
         ))?;
         let rows = stmt
             .query_map([], row)?

@@ -17,6 +17,10 @@ pub struct Origin {
     #[serde(skip)]
     #[ts(skip)]
     pub stamp: String,
+    /// When its file left the workspace (epoch ms): the profile is parked, hidden from every
+    /// list, its tokens, history and keychain entries kept until the file comes back.
+    #[ts(optional = nullable)]
+    pub departed_at: Option<i64>,
 }
 
 fn origin(r: &rusqlite::Row<'_>) -> rusqlite::Result<Origin> {
@@ -25,6 +29,7 @@ fn origin(r: &rusqlite::Row<'_>) -> rusqlite::Result<Origin> {
         workspace: r.get(1)?,
         file: r.get(2)?,
         stamp: r.get(3)?,
+        departed_at: r.get(4)?,
     })
 }
 
@@ -38,6 +43,24 @@ impl Tx<'_> {
         )?;
         Ok(())
     }
+
+    /// Parks a workspace profile whose file left the workspace (`at`, epoch ms).
+    pub fn park(&self, id: &ProfileId, at: i64) -> Result<()> {
+        self.0.execute(
+            "UPDATE workspace_files SET departed_at = ?2 WHERE profile_id = ?1",
+            params![id.as_str(), at],
+        )?;
+        Ok(())
+    }
+
+    /// Brings a parked profile back (its file is in the workspace again); `true` if it was parked.
+    pub fn unpark(&self, id: &ProfileId) -> Result<bool> {
+        Ok(self.0.execute(
+            "UPDATE workspace_files SET departed_at = NULL
+             WHERE profile_id = ?1 AND departed_at IS NOT NULL",
+            [id.as_str()],
+        )? > 0)
+    }
 }
 
 impl Store {
@@ -49,7 +72,7 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                "SELECT profile_id, workspace, file, stamp FROM workspace_files WHERE profile_id = ?1",
+                "SELECT profile_id, workspace, file, stamp, departed_at FROM workspace_files WHERE profile_id = ?1",
                 [id.as_str()],
                 origin,
             )
@@ -60,7 +83,7 @@ impl Store {
     pub fn origins(&self, workspace: Option<&str>) -> Result<Vec<Origin>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT profile_id, workspace, file, stamp FROM workspace_files
+            "SELECT profile_id, workspace, file, stamp, departed_at FROM workspace_files
              WHERE ?1 IS NULL OR workspace = ?1 ORDER BY workspace, file",
         )?;
         let rows = stmt.query_map([workspace], origin)?;

@@ -30,8 +30,13 @@ pub struct FileStatus {
     pub problems: Vec<FileProblem>,
 }
 
-/// A workspace profile removed by a sync: its file is gone and no other file of the workspace
-/// has its id. Its local tokens, history, exchange log and keychain entries were deleted.
+/// How long a parked profile (its file gone from the workspace) is kept before a sync deletes
+/// it with everything kept for it.
+pub const PARKED_DAYS: i64 = 30;
+
+/// A workspace profile parked by a sync: its file is gone and no other file of the workspace
+/// has its id. It is hidden, but its tokens, history, exchange log and keychain entries are
+/// kept: a file with its id brings it back as it was; `tokendesk workspace prune` deletes them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct RemovedProfile {
     pub id: String,
@@ -40,13 +45,28 @@ pub struct RemovedProfile {
     pub file: String,
 }
 
+/// A parked workspace profile: hidden since its file left the workspace, with what is kept
+/// for it (tokens, history, keychain entries) until the file comes back or it is pruned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ParkedProfile {
+    pub id: String,
+    pub name: String,
+    pub workspace: String,
+    /// The file it came from, inside the workspace.
+    pub file: String,
+    /// When the file left (epoch ms).
+    pub since: i64,
+}
+
 /// A workspace and its files.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct WorkspaceStatus {
     pub dir: String,
     pub files: Vec<FileStatus>,
-    /// Profiles this sync removed (their file gone, their id in no other file).
+    /// Profiles this sync parked (their file gone, their id in no other file).
     pub removed: Vec<RemovedProfile>,
+    /// Every profile of this workspace parked now (this sync's and earlier ones).
+    pub parked: Vec<ParkedProfile>,
     /// A problem with the folder itself (missing, unreadable).
     #[ts(optional = nullable)]
     pub problem: Option<String>,

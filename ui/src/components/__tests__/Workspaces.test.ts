@@ -33,9 +33,10 @@ const TEAM: WorkspaceStatus = {
     },
   ],
   removed: [],
+  parked: [],
   problem: null,
 };
-const OTHER: WorkspaceStatus = { dir: '/srv/other', files: [], removed: [], problem: null };
+const OTHER: WorkspaceStatus = { dir: '/srv/other', files: [], removed: [], parked: [], problem: null };
 
 describe('sidebar', () => {
   it('marks a workspace profile with its workspace and says its file', async () => {
@@ -148,6 +149,29 @@ describe('settings: workspaces', () => {
     expect(screen.getByTestId('workspace-problem').textContent).toBe('broken.toml:3:12 expected a value');
     desk.handle({ type: 'workspaces_changed', removed: ['gateway'] });
     expect(toasts.items.at(-1)?.message).toContain('“gateway” left the workspace');
-    expect(toasts.items.at(-1)?.message).toContain('keychain entries were deleted');
+    expect(toasts.items.at(-1)?.message).toContain('parked, not deleted');
+    expect(toasts.items.at(-1)?.message).toContain('tokendesk workspace prune');
+  });
+
+  it('lists parked profiles and deletes what is kept for one after a confirmation', async () => {
+    const { confirmation } = await import('../../lib/confirm.svelte');
+    const parked = { id: 'gw-old', name: 'old gateway', workspace: TEAM.dir, file: 'old.toml', since: 0 };
+    const calls: [string, unknown][] = [];
+    vi.mocked(invoke).mockImplementation(async (cmd: string, args?: unknown) => {
+      calls.push([cmd, args]);
+      if (cmd === 'list_workspaces') return [{ ...TEAM, parked: [parked] }];
+      if (cmd === 'delete_parked_profile') return [TEAM];
+      return null;
+    });
+    render(WorkspacesSettings);
+    await settle();
+    expect(screen.getByTestId('workspace-parked').textContent).toContain('old.toml');
+    await fireEvent.click(screen.getByTestId('parked-delete'));
+    await settle();
+    expect(confirmation.pending?.message).toContain('old.toml');
+    confirmation.answer(true);
+    await settle();
+    expect(calls).toContainEqual(['delete_parked_profile', { id: 'gw-old' }]);
+    expect(screen.queryByTestId('workspace-parked')).toBeNull();
   });
 });

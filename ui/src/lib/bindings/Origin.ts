@@ -4,4 +4,9 @@ import type { ProfileId } from "./ProfileId";
 /**
  * Where a workspace profile comes from: the workspace folder and the file's path inside it.
  */
-export type Origin = { profile_id: ProfileId, workspace: string, file: string, };
+export type Origin = { profile_id: ProfileId, workspace: string, file: string, 
+/**
+ * When its file left the workspace (epoch ms): the profile is parked, hidden from every
+ * list, its tokens, history and keychain entries kept until the file comes back.
+ */
+departed_at?: number | null, };
