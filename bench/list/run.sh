@@ -65,12 +65,12 @@ make_home() { # DIR COUNT
   sqlite3 "$1/tokendesk.sqlite3" <<SQL
 BEGIN;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2 - 1)
-INSERT INTO profiles (id, name, environment, config, metadata, created_at, updated_at)
+INSERT INTO profiles (id, name, environment, config, metadata, created_at, updated_at, grant_kind)
 SELECT printf('bench-%05d', i), printf('profile %05d', i),
        CASE i % 4 WHEN 0 THEN '' WHEN 1 THEN 'dev' WHEN 2 THEN 'test' ELSE 'prod' END,
        json_set(config, '\$.name', printf('profile %05d', i), '\$.environment',
                 CASE i % 4 WHEN 0 THEN '' WHEN 1 THEN 'dev' WHEN 2 THEN 'test' ELSE 'prod' END),
-       metadata, created_at, updated_at
+       metadata, created_at, updated_at, grant_kind
 FROM profiles, n WHERE profiles.name = 'seed';
 INSERT INTO tokens (profile_id, data, updated_at)
 SELECT p.id, json_set(t.data, '\$.profile_id', p.id,

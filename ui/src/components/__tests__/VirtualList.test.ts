@@ -152,7 +152,8 @@ describe('the range arithmetic', () => {
   });
   it('takes the items overlapping the view plus the overscan, within bounds', () => {
     expect(rangeFor(offsets, 35, 30, 0)).toEqual([1, 3]);
-    expect(rangeFor(offsets, 0, 60, 0)).toEqual([0, 2], 'an item starting at the bottom edge is not in view');
+    // An item starting at the bottom edge is not in view.
+    expect(rangeFor(offsets, 0, 60, 0)).toEqual([0, 2]);
     expect(rangeFor(offsets, 35, 30, 1)).toEqual([0, 4]);
     expect(rangeFor(offsets, 0, 1000, 5)).toEqual([0, 4]);
     expect(rangeFor([0], 0, 100, 2)).toEqual([0, 0]);
