@@ -159,3 +159,44 @@ describe('the range arithmetic', () => {
     expect(rangeFor([0], 0, 100, 2)).toEqual([0, 0]);
   });
 });
+
+describe('measured heights', () => {
+  it('places the items below a taller one by its measured height', async () => {
+    const observed: Element[] = [];
+    // The first observer a list makes is the one that measures its items.
+    let callback: ResizeObserverCallback | null = null;
+    vi.stubGlobal(
+      'ResizeObserver',
+      class {
+        constructor(cb: ResizeObserverCallback) {
+          callback ??= cb;
+        }
+        observe(e: Element) {
+          observed.push(e);
+        }
+        unobserve() {}
+        disconnect() {}
+      },
+    );
+    setUp();
+    try {
+      desk.tokens = desk.tokens.slice(0, 5);
+      render(Dashboard, { target: scroller });
+      await tick();
+      flushSync();
+      const items = [...document.querySelectorAll<HTMLElement>('.vitem')];
+      expect(items.map((e) => e.style.top)).toEqual(['0px', '61px', '122px', '183px', '244px']);
+      // The second row is taller (a note below it): the rows after it move down.
+      const rows = observed.filter((e) => e.classList.contains('vitem')) as HTMLElement[];
+      callback!(
+        rows.map((e, i) => ({ target: e, borderBoxSize: [{ blockSize: i === 1 ? 95 : 61, inlineSize: 800 }] }) as unknown as ResizeObserverEntry),
+        {} as ResizeObserver,
+      );
+      flushSync();
+      expect(items.map((e) => e.style.top)).toEqual(['0px', '61px', '156px', '217px', '278px']);
+    } finally {
+      tearDown();
+      vi.unstubAllGlobals();
+    }
+  });
+});
