@@ -418,7 +418,7 @@ mod tests {
         );
         assert_eq!(wake, 7_000);
         let mut wake = i64::MAX;
-        assert_eq!(s.take_due(7_000, &mut wake), [a.clone()]);
+        assert_eq!(s.take_due(7_000, &mut wake), std::slice::from_ref(&a));
         s.requeue(&a);
         assert!(s.queue.is_empty(), "not queued while it runs");
         s.in_flight.remove(&a);
