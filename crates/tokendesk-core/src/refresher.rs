@@ -402,6 +402,35 @@ mod tests {
         )));
     }
 
+    #[tokio::test]
+    async fn the_refresher_s_own_changes_wake_others_but_not_the_refresher() {
+        use crate::api::CoreOptions;
+        use crate::home::Home;
+        use crate::secret::MemorySecrets;
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core::open(
+            Home::at(dir.path().to_path_buf()).unwrap(),
+            Arc::new(MemorySecrets::default()),
+            CoreOptions::default(),
+        )
+        .unwrap();
+        let id = ProfileId::from("p");
+        let soon = Duration::from_millis(50);
+        // Made by the refresher: the tray and the warnings hear it, the refresher does not.
+        let (any, elsewhere) = (core.changed(), core.changed_elsewhere());
+        by_refresher_sync(|| core.announce_needs_login(&id, "sign in again"));
+        assert!(tokio::time::timeout(soon, any).await.is_ok());
+        assert!(tokio::time::timeout(soon, elsewhere).await.is_err());
+        // Made by anyone else (the app, the command line): the refresher hears it too.
+        let elsewhere = core.changed_elsewhere();
+        core.announce_needs_login(&id, "sign in again");
+        assert!(tokio::time::timeout(soon, elsewhere).await.is_ok());
+        // Inside a renewal task as well.
+        let elsewhere = core.changed_elsewhere();
+        by_refresher(async { core.announce_needs_login(&id, "sign in again") }).await;
+        assert!(tokio::time::timeout(soon, elsewhere).await.is_err());
+    }
+
     #[test]
     fn a_profile_is_queued_once_at_its_latest_time_and_not_while_it_runs() {
         let mut s = Schedule::default();
