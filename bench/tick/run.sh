@@ -4,6 +4,8 @@
 # baseline from the same run.
 #
 #   bench/tick/run.sh               run the benchmark (TOKENS=500 TICKS=200 WARMUP=30)
+#   bench/tick/run.sh scroll        10,000 tokens: scroll frame times and sidebar filter keystrokes,
+#                                   against 10 tokens (ROWS=10000 BASE_ROWS=10 FRAMES=240 ROUNDS=3)
 #   bench/tick/run.sh shots [DIR]   screenshots of every view, light and dark (default /tmp/ui-shots)
 #
 # Installs its npm dependencies and the UI's if missing, and builds the UI if it is missing or
@@ -34,5 +36,6 @@ cd "$here"
 case "${1:-tick}" in
   shots) shift; exec node shots.mjs "$@" ;;
   tick) exec node tick.mjs ;;
-  *) echo "usage: $0 [tick | shots [DIR]]" >&2; exit 2 ;;
+  scroll) exec node scroll.mjs ;;
+  *) echo "usage: $0 [tick | scroll | shots [DIR]]" >&2; exit 2 ;;
 esac

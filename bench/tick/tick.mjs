@@ -33,7 +33,12 @@ function stats(xs) {
 async function open(context, url, n) {
   const { page, errors } = await openApp(context, url, { kind: 'bulk', n });
   if (n > 0) {
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid^="token-card-"]').length === n, n, { timeout: 60_000 });
+    // The list is virtualised: wait until all n tokens are loaded and the first rows are shown.
+    await page.waitForFunction(
+      (n) => document.querySelector('#dash-title + .muted')?.textContent === `${n} of ${n} profiles hold a token` && document.querySelector('[data-testid^="token-card-"]'),
+      n,
+      { timeout: 120_000 },
+    );
   } else {
     await page.waitForSelector('text=No profiles yet');
   }
@@ -162,13 +167,14 @@ try {
   console.log(
     `DOM changes of one tick with ${N} tokens: ${m.counts.characterData} texts, ${m.counts.attributes} attributes ${JSON.stringify(m.counts.attributeNames)}, ${m.counts.childList} child-list changes`,
   );
-  console.log(`first countdown ${JSON.stringify(big.first)} → ${JSON.stringify(m.text)} after ${m.ticks} ticks; ${m.cards} cards rendered`);
+  console.log(`first countdown ${JSON.stringify(big.first)} → ${JSON.stringify(m.text)} after ${m.ticks} ticks; ${m.cards} of ${N} cards rendered (virtualised list)`);
   const problems = [];
   for (const p of pages) {
     problems.push(...p.errors, ...(await cspViolations(p.page)).map((v) => 'CSP: ' + v));
   }
   if (problems.length) console.log('page problems:\n  ' + problems.join('\n  '));
-  const ok = big.median < TARGET_MS && m.counts.childList < N / 10 && m.cards === N && problems.length === 0;
+  // The list renders the rows in view only: at most all of them, at least the first few.
+  const ok = big.median < TARGET_MS && m.counts.childList < N / 10 && m.cards >= Math.min(N, 10) && m.cards <= N && problems.length === 0;
   console.log(`\nmedian tick at ${N} tokens: ${big.median.toFixed(3)} ms — target < ${TARGET_MS} ms: ${ok ? 'met' : 'NOT met'}`);
   process.exitCode = ok ? 0 : 1;
 } finally {

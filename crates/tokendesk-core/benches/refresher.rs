@@ -80,6 +80,7 @@ struct Settings {
     baseline_n: usize,
     paced_n: usize,
     scan_secs: u64,
+    idle_secs: u64,
     /// Profiles whose token endpoint is switched, after their first token, to one that answers
     /// only after `slow_ms` (the provider's /broken/slow): a hung provider among healthy ones.
     slow: usize,
@@ -105,6 +106,7 @@ impl Settings {
             baseline_n: num("REFRESHER_BENCH_BASELINE_N", 2000),
             paced_n: num("REFRESHER_BENCH_PACED_N", 500),
             scan_secs: num("REFRESHER_BENCH_SCAN_SECS", 2),
+            idle_secs: num("REFRESHER_BENCH_IDLE_SECS", 5),
             slow: num("REFRESHER_BENCH_SLOW_PROFILES", 0),
             slow_ms: num("REFRESHER_BENCH_SLOW_MS", 25_000),
         }
@@ -326,6 +328,16 @@ async fn bench(s: Settings) -> BenchResult<()> {
         ids.push(profile.id);
     }
 
+    // The same process idle, with every profile in place: the floor of the window.
+    let idle_start = (Cpu::me()?, provider.cpu()?, Instant::now());
+    tokio::time::sleep(Duration::from_secs(s.idle_secs)).await;
+    let idle = Measured {
+        n: 0,
+        wall: idle_start.2.elapsed(),
+        cpu: Cpu::me()?.since(idle_start.0),
+        provider_cpu: provider.cpu()?.since(idle_start.1),
+    };
+
     // 3. First tokens, started at an even pace over the stagger period (8 in flight at most),
     // so that expiries — and so renewals — spread out instead of coming all at once.
     eprintln!("fetching first tokens over {:.0} s", s.stagger_secs);
@@ -430,6 +442,7 @@ async fn bench(s: Settings) -> BenchResult<()> {
         window,
         bare_burst,
         bare_paced,
+        idle,
         renew,
         scan,
         window_start,
@@ -761,6 +774,8 @@ struct Report<'a> {
     window: Measured,
     bare_burst: Measured,
     bare_paced: Measured,
+    /// This process idle for a few seconds, the profiles created: the floor.
+    idle: Measured,
     renew: Measured,
     scan: Measured,
     window_start: Millis,
@@ -937,6 +952,24 @@ fn print_report(r: &Report<'_>) {
             ms(w.cpu.user),
             ms(w.cpu.sys),
             100.0 * w.cpu.total().as_secs_f64() / w.wall.as_secs_f64()
+        ),
+    );
+    let rate = w.n as f64 / w.wall.as_secs_f64().max(f64::EPSILON);
+    row(
+        "bare requests at the same rate (baseline)",
+        format!(
+            "{:.1} % of one core ({rate:.0} req/s × {:.3} ms, paced)",
+            rate * r.bare_paced.cpu_ms_each() / 10.0,
+            r.bare_paced.cpu_ms_each()
+        ),
+    );
+    row(
+        "the idle process (baseline)",
+        format!(
+            "{:.2} % of one core ({:.0} ms in {:.0} s, nothing running)",
+            100.0 * r.idle.cpu.total().as_secs_f64() / r.idle.wall.as_secs_f64(),
+            ms(r.idle.cpu.total()),
+            r.idle.wall.as_secs_f64()
         ),
     );
     row("per refresh", format!("{per_refresh:.3} ms"));

@@ -4,11 +4,13 @@
 //! and jitter; `invalid_grant` stops and asks the user to sign in again.
 //!
 //! The schedule is kept in memory and rebuilt from the store when something changed in this
-//! process (at most once a second) or every 15 s (for changes made by other processes), so a
-//! thousand profiles do not cost a thousand store reads per renewal. Renewals run as tasks of
-//! their own: one slow provider does not hold back the others.
+//! process other than the refresher's own renewals (at most once a second) or every 15 s (for
+//! changes made by other processes), so ten thousand profiles do not cost a store read per
+//! renewal. Due profiles wait in a queue ordered by time: a wake-up looks at the ones due, not
+//! at every profile. Renewals run as tasks of their own: one slow provider does not hold back
+//! the others.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{Core, chain_changed};
+use crate::api::{Core, by_refresher, by_refresher_sync, chain_changed};
 use crate::clock::Millis;
 use crate::error::{Error, ErrorCode};
 use crate::profile::{ProfileId, RefreshPolicy};
@@ -89,6 +91,13 @@ struct Schedule {
     /// A re-exchange that failed for good, by what had changed: not tried again for that same
     /// change (the subject's next token is another change).
     tried: HashMap<ProfileId, String>,
+    /// Profiles whose token another token was exchanged from: renewing one makes the store
+    /// worth a look (the exchanged token is then stale).
+    subjects: HashSet<ProfileId>,
+    /// Every profile with a due time and not running, by when it is tried: the later of its due
+    /// time and its retry time. `queued` holds each one's key in it.
+    queue: BTreeSet<(Millis, ProfileId)>,
+    queued: HashMap<ProfileId, Millis>,
 }
 
 impl Schedule {
@@ -115,6 +124,12 @@ impl Schedule {
                 Some((t.profile_id.clone(), due_at(t, policy)?))
             })
             .collect();
+        self.subjects = tokens
+            .values()
+            .flat_map(|t| [&t.exchanged_from, &t.exchange_actor])
+            .flatten()
+            .map(|link| link.profile_id.clone())
+            .collect();
         // A subject renewed (here, or by another process) makes its dependents due at once.
         self.stale = tokens
             .values()
@@ -127,7 +142,29 @@ impl Schedule {
         for id in self.stale.keys() {
             self.due.insert(id.clone(), now);
         }
+        self.queue.clear();
+        self.queued.clear();
+        let ids: Vec<ProfileId> = self.due.keys().cloned().collect();
+        for id in ids {
+            self.requeue(&id);
+        }
         Ok(())
+    }
+
+    /// Puts a profile back in the queue at the time it is tried next (out of it while it runs
+    /// or has no due time).
+    fn requeue(&mut self, id: &ProfileId) {
+        if let Some(at) = self.queued.remove(id) {
+            self.queue.remove(&(at, id.clone()));
+        }
+        if self.in_flight.contains(id) {
+            return;
+        }
+        if let Some(due) = self.due.get(id) {
+            let at = (*due).max(self.not_before.get(id).copied().unwrap_or(0));
+            self.queue.insert((at, id.clone()));
+            self.queued.insert(id.clone(), at);
+        }
     }
 
     fn update(&mut self, id: &ProfileId, token: Option<&TokenSet>) {
@@ -141,18 +178,16 @@ impl Schedule {
     /// The profiles to renew now (not already running); lowers `wake` to the next due time.
     fn take_due(&mut self, now: Millis, wake: &mut Millis) -> Vec<ProfileId> {
         let mut out = Vec::new();
-        for (id, due) in &self.due {
-            if self.in_flight.contains(id) {
-                continue;
+        while let Some((at, _)) = self.queue.first() {
+            if *at > now + SLACK_MS {
+                *wake = (*wake).min(*at);
+                break;
             }
-            let at = (*due).max(self.not_before.get(id).copied().unwrap_or(0));
-            if at <= now + SLACK_MS {
-                out.push(id.clone());
-            } else {
-                *wake = (*wake).min(at);
-            }
+            let (_, id) = self.queue.pop_first().expect("a first entry");
+            self.queued.remove(&id);
+            self.in_flight.insert(id.clone());
+            out.push(id);
         }
-        self.in_flight.extend(out.iter().cloned());
         out
     }
 }
@@ -168,7 +203,7 @@ pub async fn run(core: Arc<Core>, stop: CancellationToken) {
     let mut dirty = true;
     loop {
         // Listening starts here, so a change made while we work is not missed.
-        let changed = core.changed();
+        let changed = core.changed_elsewhere();
         let scan_due = match last_scan {
             None => true,
             Some(t) => t.elapsed() >= POLL || (dirty && t.elapsed() >= MIN_SCAN_GAP),
@@ -186,11 +221,11 @@ pub async fn run(core: Arc<Core>, stop: CancellationToken) {
         let mut wake = now + POLL.as_millis() as Millis;
         for id in schedule.take_due(now, &mut wake) {
             let (core, limit, done) = (core.clone(), limit.clone(), done_tx.clone());
-            tokio::spawn(async move {
+            tokio::spawn(by_refresher(async move {
                 let _permit = limit.acquire_owned().await;
                 let result = core.renew_if_due(&id, SLACK_MS).await;
                 let _ = done.send((id, result));
-            });
+            }));
         }
         let mut sleep = Duration::from_millis((wake - core.now()).max(0) as u64).min(POLL);
         if dirty && let Some(t) = last_scan {
@@ -200,7 +235,12 @@ pub async fn run(core: Arc<Core>, stop: CancellationToken) {
             _ = stop.cancelled() => return,
             _ = tokio::time::sleep(sleep) => {}
             _ = changed => dirty = true,
-            Some((id, result)) = done_rx.recv() => settle(&core, &mut schedule, id, result),
+            Some((id, result)) = done_rx.recv() => {
+                // A subject renewed: the tokens exchanged from it are stale now.
+                dirty |= result.as_ref().is_ok_and(|t| t.is_some())
+                    && schedule.subjects.contains(&id);
+                by_refresher_sync(|| settle(&core, &mut schedule, id, result));
+            }
         }
     }
 }
@@ -213,6 +253,17 @@ fn settle(
     result: crate::Result<Option<TokenSet>>,
 ) {
     schedule.in_flight.remove(&id);
+    book(core, schedule, &id, result);
+    schedule.requeue(&id);
+}
+
+fn book(
+    core: &Core,
+    schedule: &mut Schedule,
+    id: &ProfileId,
+    result: crate::Result<Option<TokenSet>>,
+) {
+    let id = id.clone();
     match result {
         Ok(Some(token)) => {
             schedule.attempts.remove(&id);
@@ -351,6 +402,61 @@ mod tests {
         )));
     }
 
+    #[tokio::test]
+    async fn the_refresher_s_own_changes_wake_others_but_not_the_refresher() {
+        use crate::api::CoreOptions;
+        use crate::home::Home;
+        use crate::secret::MemorySecrets;
+        let dir = tempfile::tempdir().unwrap();
+        let core = Core::open(
+            Home::at(dir.path().to_path_buf()).unwrap(),
+            Arc::new(MemorySecrets::default()),
+            CoreOptions::default(),
+        )
+        .unwrap();
+        let id = ProfileId::from("p");
+        let soon = Duration::from_millis(50);
+        // Made by the refresher: the tray and the warnings hear it, the refresher does not.
+        let (any, elsewhere) = (core.changed(), core.changed_elsewhere());
+        by_refresher_sync(|| core.announce_needs_login(&id, "sign in again"));
+        assert!(tokio::time::timeout(soon, any).await.is_ok());
+        assert!(tokio::time::timeout(soon, elsewhere).await.is_err());
+        // Made by anyone else (the app, the command line): the refresher hears it too.
+        let elsewhere = core.changed_elsewhere();
+        core.announce_needs_login(&id, "sign in again");
+        assert!(tokio::time::timeout(soon, elsewhere).await.is_ok());
+        // Inside a renewal task as well.
+        let elsewhere = core.changed_elsewhere();
+        by_refresher(async { core.announce_needs_login(&id, "sign in again") }).await;
+        assert!(tokio::time::timeout(soon, elsewhere).await.is_err());
+    }
+
+    #[test]
+    fn a_profile_is_queued_once_at_its_latest_time_and_not_while_it_runs() {
+        let mut s = Schedule::default();
+        let a = ProfileId::from("a");
+        s.due.insert(a.clone(), 1_000);
+        s.requeue(&a);
+        s.not_before.insert(a.clone(), 7_000);
+        s.requeue(&a);
+        assert_eq!(s.queue.len(), 1, "one entry per profile");
+        let mut wake = i64::MAX;
+        assert!(
+            s.take_due(2_000, &mut wake).is_empty(),
+            "waits for its retry time"
+        );
+        assert_eq!(wake, 7_000);
+        let mut wake = i64::MAX;
+        assert_eq!(s.take_due(7_000, &mut wake), std::slice::from_ref(&a));
+        s.requeue(&a);
+        assert!(s.queue.is_empty(), "not queued while it runs");
+        s.in_flight.remove(&a);
+        s.due.insert(a.clone(), 40_000);
+        s.not_before.remove(&a);
+        s.requeue(&a);
+        assert_eq!(s.queue.first(), Some(&(40_000, a)));
+    }
+
     #[test]
     fn the_schedule_takes_what_is_due_within_the_slack_once() {
         let mut s = Schedule::default();
@@ -358,6 +464,9 @@ mod tests {
             s.due.insert(ProfileId::from(id), due);
         }
         s.not_before.insert(ProfileId::from("b"), 9_000);
+        for id in ["a", "b", "c"] {
+            s.requeue(&ProfileId::from(id));
+        }
         let mut wake = i64::MAX;
         let mut taken = s.take_due(1_000, &mut wake);
         taken.sort();

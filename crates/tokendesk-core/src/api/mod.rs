@@ -78,8 +78,10 @@ pub struct Core {
     logins: Mutex<HashMap<String, login::PendingLogin>>,
     device_logins: Mutex<HashMap<String, device::PendingDevice>>,
     flights: Mutex<HashMap<ProfileId, Arc<tokio::sync::Mutex<()>>>>,
-    /// Woken on every change of profiles or tokens in this process (the refresher waits on it).
+    /// Woken on every change of profiles or tokens in this process (the tray, warnings).
     changed: tokio::sync::Notify,
+    /// Woken on the changes the refresher did not make itself (the refresher waits on it).
+    changed_elsewhere: tokio::sync::Notify,
     /// Token values this process wrote or read, by fingerprint: a value is served from here only
     /// while the store's token set names the same fingerprint, so another process's newer token
     /// is always read from the keychain.
@@ -108,6 +110,7 @@ impl Core {
             device_logins: Mutex::new(HashMap::new()),
             flights: Mutex::new(HashMap::new()),
             changed: tokio::sync::Notify::new(),
+            changed_elsewhere: tokio::sync::Notify::new(),
             memo: Mutex::new(HashMap::new()),
             dpop_keys: Mutex::new(HashMap::new()),
             dpop_nonces: Arc::default(),
@@ -155,15 +158,42 @@ impl Core {
         self.changed.notified()
     }
 
+    /// Like [`Core::changed`], but not woken by what the background refresher itself does (its
+    /// renewals and retry marks, run under [`by_refresher`]): the refresher updates its
+    /// schedule from those directly, and 10,000 profiles renewing every 30 s must not make it
+    /// re-read the store every second.
+    pub fn changed_elsewhere(&self) -> tokio::sync::futures::Notified<'_> {
+        self.changed_elsewhere.notified()
+    }
+
     pub(super) fn emit(&self, event: CoreEvent) {
         if !matches!(
             event,
             CoreEvent::ExchangesAppended { .. } | CoreEvent::HistoryAppended { .. }
         ) {
             self.changed.notify_waiters();
+            if BY_REFRESHER.try_with(|_| ()).is_err() {
+                self.changed_elsewhere.notify_waiters();
+            }
         }
         self.events.emit(event);
     }
+}
+
+tokio::task_local! {
+    /// Set while the background refresher's own work runs.
+    static BY_REFRESHER: ();
+}
+
+/// Runs `f` as the background refresher's own work: its changes do not wake
+/// [`Core::changed_elsewhere`].
+pub(crate) async fn by_refresher<F: std::future::Future>(f: F) -> F::Output {
+    BY_REFRESHER.scope((), f).await
+}
+
+/// [`by_refresher`] for synchronous work.
+pub(crate) fn by_refresher_sync<R>(f: impl FnOnce() -> R) -> R {
+    BY_REFRESHER.sync_scope((), f)
 }
 
 /// The shell runs these on a multi-threaded runtime: their futures must be `Send`.

@@ -16,6 +16,12 @@ impl Core {
         self.store.list_profiles()
     }
 
+    /// The profile list with each profile's token and origin, in one query and without the
+    /// profiles' configuration (what `tokendesk list` shows); parked profiles left out.
+    pub fn profile_summaries(&self) -> Result<Vec<crate::store::ProfileSummary>> {
+        self.store.list_summaries()
+    }
+
     /// A profile by name or id; a parked one (its workspace file gone) says where it went.
     pub fn profile(&self, name_or_id: &str) -> Result<Profile> {
         let p = self.store.find_profile(name_or_id)?.ok_or_else(|| {

@@ -49,6 +49,14 @@ const STEPS: &[&str] = &[
     // 4: a workspace profile whose file left the workspace is parked, not deleted: hidden, its
     // tokens, history and keychain entries kept until the file comes back or it is pruned.
     "ALTER TABLE workspace_files ADD COLUMN departed_at INTEGER;",
+    // 5: the profile list from an index alone (bench/list): in list order without a sort (with
+    // 10,000 profiles SQLite otherwise sorts some 50 MB of rows, configuration and provider
+    // metadata, through a temporary file), and with the grant beside the name, so a listing
+    // reads no profile's row at all.
+    "ALTER TABLE profiles ADD COLUMN grant_kind TEXT NOT NULL DEFAULT '';
+    UPDATE profiles SET grant_kind = coalesce(json_extract(config, '$.grant'), '');
+    CREATE INDEX profiles_in_list_order
+        ON profiles(environment, name COLLATE NOCASE, id, grant_kind);",
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {

@@ -7,6 +7,7 @@ mod migrations;
 mod profiles;
 mod settings;
 mod workspaces;
+pub use profiles::ProfileSummary;
 pub use workspaces::Origin;
 mod tokens;
 

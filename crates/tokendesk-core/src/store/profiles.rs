@@ -2,8 +2,22 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Store, Tx};
 use crate::error::{Error, ErrorCode, Result};
-use crate::profile::{Profile, ProfileConfig, ProfileId};
+use crate::profile::{GrantKind, Profile, ProfileConfig, ProfileId};
 use crate::provider::discovery::ProviderMetadata;
+use crate::token::TokenSet;
+
+/// A line of the profile list: what `tokendesk list` shows, read without the profiles'
+/// configuration and provider metadata (kilobytes of JSON each).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileSummary {
+    pub id: ProfileId,
+    pub name: String,
+    pub environment: String,
+    pub grant: GrantKind,
+    pub token: Option<TokenSet>,
+    /// The workspace folder and file the profile comes from; `None` for a local one.
+    pub origin: Option<(String, String)>,
+}
 
 fn conflict(name: &str) -> Error {
     Error::new(
@@ -24,6 +38,20 @@ fn map_unique(e: rusqlite::Error, name: &str) -> Error {
 }
 
 const COLUMNS: &str = "id, config, metadata, created_at, updated_at";
+/// The profile list with tokens and origins; the profiles' columns come from the index
+/// `profiles_in_list_order` alone.
+const SUMMARIES: &str =
+    "SELECT p.id, p.name, p.environment, p.grant_kind, t.data, w.workspace, w.file
+     FROM profiles p
+     LEFT JOIN tokens t ON t.profile_id = p.id
+     LEFT JOIN workspace_files w ON w.profile_id = p.id
+     WHERE w.departed_at IS NULL
+     ORDER BY p.environment, p.name COLLATE NOCASE";
+/// Every profile in list order, read along the index `profiles_in_list_order` (no sort).
+const LIST: &str = "SELECT id, config, metadata, created_at, updated_at FROM profiles \
+                    WHERE id NOT IN (SELECT profile_id FROM workspace_files \
+                                     WHERE departed_at IS NOT NULL) \
+                    ORDER BY environment, name COLLATE NOCASE";
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Option<String>, i64, i64)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -43,12 +71,21 @@ fn decode(
     })
 }
 
+/// The `grant_kind` column: the grant as the configuration spells it.
+fn grant_name(grant: GrantKind) -> Result<String> {
+    Ok(serde_json::to_value(grant)?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
 impl Tx<'_> {
     pub fn insert_profile(&self, p: &Profile) -> Result<()> {
         self.0
             .execute(
-                "INSERT INTO profiles (id, name, environment, config, metadata, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO profiles (id, name, environment, config, metadata, created_at, updated_at,
+                                       grant_kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     p.id.as_str(),
                     p.config.name,
@@ -56,7 +93,8 @@ impl Tx<'_> {
                     serde_json::to_string(&p.config)?,
                     p.metadata.as_ref().map(serde_json::to_string).transpose()?,
                     p.created_at,
-                    p.updated_at
+                    p.updated_at,
+                    grant_name(p.config.grant)?,
                 ],
             )
             .map_err(|e| map_unique(e, &p.config.name))?;
@@ -68,14 +106,15 @@ impl Tx<'_> {
             .0
             .execute(
                 "UPDATE profiles SET name = ?2, environment = ?3, config = ?4, metadata = ?5,
-                 updated_at = ?6 WHERE id = ?1",
+                 updated_at = ?6, grant_kind = ?7 WHERE id = ?1",
                 params![
                     p.id.as_str(),
                     p.config.name,
                     p.config.environment,
                     serde_json::to_string(&p.config)?,
                     p.metadata.as_ref().map(serde_json::to_string).transpose()?,
-                    p.updated_at
+                    p.updated_at,
+                    grant_name(p.config.grant)?,
                 ],
             )
             .map_err(|e| map_unique(e, &p.config.name))?;
@@ -140,14 +179,51 @@ impl Store {
         }
     }
 
+    /// Every profile but the parked ones (their workspace file gone) in list order with its token and origin: one query, the profiles' part
+    /// from the index alone.
+    pub fn list_summaries(&self) -> Result<Vec<ProfileSummary>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(SUMMARIES)?;
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let rows = stmt
+            .query_map([], |r| -> rusqlite::Result<Row> {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter()
+            .map(|(id, name, environment, grant, token, workspace, file)| {
+                Ok(ProfileSummary {
+                    id: ProfileId::from(id.as_str()),
+                    name,
+                    environment,
+                    grant: serde_json::from_value(serde_json::Value::String(grant))?,
+                    token: token.map(|d| serde_json::from_str(&d)).transpose()?,
+                    origin: workspace.zip(file),
+                })
+            })
+            .collect()
+    }
+
     /// All profiles but the parked ones (their workspace file gone), by environment then name.
     pub fn list_profiles(&self) -> Result<Vec<Profile>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM profiles WHERE id NOT IN (
-                SELECT profile_id FROM workspace_files WHERE departed_at IS NOT NULL)
-             ORDER BY environment, name COLLATE NOCASE"
-        ))?;
+        let mut stmt = conn.prepare(LIST)?;
         let rows = stmt
             .query_map([], row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -189,5 +265,84 @@ mod tests {
         assert_eq!(s.list_profiles().unwrap().len(), 2);
         assert!(s.delete_profile(&a.id).unwrap());
         assert!(s.find_profile("alpha").unwrap().is_none());
+    }
+
+    #[test]
+    fn summaries_list_every_profile_in_order_with_its_grant_and_token() {
+        let s = Store::open_in_memory().unwrap();
+        let mut b = profile("b");
+        b.config.grant = GrantKind::AuthorizationCode;
+        s.insert_profile(&b).unwrap();
+        let a = profile("a");
+        s.insert_profile(&a).unwrap();
+        let token: TokenSet = serde_json::from_value(serde_json::json!({
+            "profile_id": a.id.as_str(), "grant": "client_credentials", "token_type": "Bearer",
+            "obtained_at": 1, "access_expires_at": 60_001,
+            "access": { "preview": "x", "fingerprint": "f", "is_jwt": false }, "raw": {}
+        }))
+        .unwrap();
+        s.put_token(&token).unwrap();
+        let list = s.list_summaries().unwrap();
+        assert_eq!(
+            list.iter()
+                .map(|p| (p.name.as_str(), p.grant))
+                .collect::<Vec<_>>(),
+            [("a", a.config.grant), ("b", GrantKind::AuthorizationCode)]
+        );
+        assert_eq!(list[0].token.as_ref(), Some(&token));
+        assert_eq!(list[0].id, a.id);
+        assert!(list[1].token.is_none() && list[1].origin.is_none());
+        // A changed grant is listed as changed.
+        b.config.grant = GrantKind::ClientCredentials;
+        s.update_profile(&b).unwrap();
+        assert_eq!(
+            s.list_summaries().unwrap()[1].grant,
+            GrantKind::ClientCredentials
+        );
+    }
+
+    #[test]
+    fn profiles_are_listed_in_order_along_an_index_without_a_sort() {
+        let s = Store::open_in_memory().unwrap();
+        for (name, env) in [("b", "prod"), ("A", "prod"), ("c", ""), ("a2", "dev")] {
+            let mut p = profile(name);
+            p.config.environment = env.into();
+            s.insert_profile(&p).unwrap();
+        }
+        let names: Vec<String> = s
+            .list_profiles()
+            .unwrap()
+            .into_iter()
+            .map(|p| p.config.name)
+            .collect();
+        assert_eq!(names, ["c", "a2", "A", "b"]);
+        // With 10,000 profiles a sort of the rows goes through a temporary file (bench/list).
+        let plan = |sql: &str| -> Vec<String> {
+            s.conn()
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        let list = plan(LIST);
+        assert!(
+            list.iter().any(|d| d.contains("profiles_in_list_order")),
+            "{list:?}"
+        );
+        assert!(!list.iter().any(|d| d.contains("TEMP B-TREE")), "{list:?}");
+        // The summaries read no profile row (kilobytes of configuration and metadata each).
+        let summaries = plan(SUMMARIES);
+        assert!(
+            summaries
+                .iter()
+                .any(|d| d.contains("COVERING INDEX profiles_in_list_order")),
+            "{summaries:?}"
+        );
+        assert!(
+            !summaries.iter().any(|d| d.contains("TEMP B-TREE")),
+            "{summaries:?}"
+        );
     }
 }

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# `tokendesk list` with 10,000 profiles, each with a token, against baselines measured in the
+# same run: the process start alone (`tokendesk-cli --version`), sqlite3 reading the same rows,
+# and `tokendesk list` with 10 profiles. See bench/list/README.md.
+#
+# Usage: bench/list/run.sh [--no-build]
+# Env:   LIST_PROFILES (10000) LIST_ROUNDS (5) LIST_RUNS (10 per round and command)
+#        KEEP=1 keeps the temp dir (the homes, hyperfine JSON) and prints its path.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+self="$root/bench/list/run.sh"
+
+if [ "${1:-}" != "--inner" ]; then
+  case "${1:-}" in
+    "") (cd "$root" && cargo build -q -p tokendesk-cli --release) ;;
+    --no-build) ;;
+    *) echo "usage: $0 [--no-build]" >&2; exit 2 ;;
+  esac
+  for c in hyperfine sqlite3 python3 node; do
+    command -v "$c" >/dev/null || { echo "bench: $c is needed (apt-get install $c)" >&2; exit 1; }
+  done
+  if [ ! -d "$root/tests/provider/node_modules/oidc-provider" ]; then
+    npm ci --prefix "$root/tests/provider" --no-audit --no-fund >/dev/null
+  fi
+  # The seed profile's client secret goes to the keychain: a private one.
+  exec "$root/scripts/with-keyring.sh" "$self" --inner
+fi
+
+N=${LIST_PROFILES:-10000}
+ROUNDS=${LIST_ROUNDS:-5}
+RUNS=${LIST_RUNS:-10}
+target_dir=$(cd "$root" && cargo metadata --no-deps --format-version 1 2>/dev/null |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
+  target_dir="$root/target"
+TD="$target_dir/release/tokendesk"
+[ -x "$TD" ] || { echo "bench: $TD missing (run without --no-build)" >&2; exit 1; }
+
+T=$(mktemp -d /tmp/tokendesk-bench-list.XXXXXX)
+provider_pid=""
+cleanup() {
+  set +e
+  [ -n "$provider_pid" ] && kill "$provider_pid" 2>/dev/null
+  wait 2>/dev/null
+  if [ "${KEEP:-0}" = 1 ]; then echo "bench: kept $T" >&2; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+log() { echo "bench: $*" >&2; }
+
+coproc PROVIDER { exec node "$root/tests/provider/server.mjs" --access-ttl 3600 2>"$T/provider.log"; }
+provider_pid=$PROVIDER_PID
+read -r -t 30 hello <&"${PROVIDER[0]}" || { log "provider did not start"; cat "$T/provider.log" >&2; exit 1; }
+issuer=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["issuer"])' "$hello")
+
+# One real profile (discovery metadata and all) with a real token, then copies of both rows
+# under new ids and names: what `tokendesk list` reads is what 10,000 `profile add` + `token`
+# would have stored. The copies' secrets are not in the keychain: `list` must not need them.
+export TOKENDESK_NO_AGENT=1 HOME="$T/home"
+mkdir -p "$HOME"
+make_home() { # DIR COUNT
+  export TOKENDESK_HOME=$1
+  echo cc-basic-secret | "$TD" profile add seed --issuer "$issuer" --client-id cc-basic \
+    --client-secret-stdin --grant client-credentials --scope api:read >/dev/null
+  "$TD" token seed >/dev/null
+  sqlite3 "$1/tokendesk.sqlite3" <<SQL
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $2 - 1)
+INSERT INTO profiles (id, name, environment, config, metadata, created_at, updated_at, grant_kind)
+SELECT printf('bench-%05d', i), printf('profile %05d', i),
+       CASE i % 4 WHEN 0 THEN '' WHEN 1 THEN 'dev' WHEN 2 THEN 'test' ELSE 'prod' END,
+       json_set(config, '\$.name', printf('profile %05d', i), '\$.environment',
+                CASE i % 4 WHEN 0 THEN '' WHEN 1 THEN 'dev' WHEN 2 THEN 'test' ELSE 'prod' END),
+       metadata, created_at, updated_at, grant_kind
+FROM profiles, n WHERE profiles.name = 'seed';
+INSERT INTO tokens (profile_id, data, updated_at)
+SELECT p.id, json_set(t.data, '\$.profile_id', p.id,
+                      '\$.access_expires_at', json_extract(t.data, '\$.access_expires_at') + (abs(random()) % 3600000)),
+       t.updated_at
+FROM profiles p, tokens t
+WHERE p.id LIKE 'bench-%' AND t.profile_id = (SELECT id FROM profiles WHERE name = 'seed');
+COMMIT;
+SQL
+}
+make_home "$T/big" "$N"
+make_home "$T/small" 10
+big_db="$T/big/tokendesk.sqlite3"
+rows=$(TOKENDESK_HOME="$T/big" "$TD" list | tail -n +2 | wc -l)
+[ "$rows" = "$N" ] || { log "tokendesk list printed $rows rows, expected $N"; exit 1; }
+small_rows=$(TOKENDESK_HOME="$T/small" "$TD" list | tail -n +2 | wc -l)
+log "homes ready: $rows and $small_rows profiles with tokens ($(du -sh "$big_db" | cut -f1) store)"
+
+# Rounds of every command in turn, so that the machine's load hits all alike.
+SQL_Q="SELECT p.config, p.metadata, t.data FROM profiles p LEFT JOIN tokens t ON t.profile_id = p.id ORDER BY p.environment, p.name COLLATE NOCASE"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+for r in $(seq "$ROUNDS"); do
+  hyperfine -N --style none --runs "$RUNS" --warmup 2 --output null --export-json "$T/r$r.json" \
+    -n list_big "env TOKENDESK_HOME=$T/big $TD list" \
+    -n list_small "env TOKENDESK_HOME=$T/small $TD list" \
+    -n sqlite3 "sqlite3 $big_db '$SQL_Q'" \
+    -n floor "$TD-cli --version" \
+    -n env_floor "env true" >/dev/null
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "tokendesk list with $N profiles (each with a token) — $ROUNDS rounds × $RUNS runs per command, commands in turn"
+echo "$(nproc) cores; load average $load_before at the start, $load_after at the end; $(hyperfine --version)"
+python3 - "$T" "$ROUNDS" "$N" <<'EOF'
+import json, sys
+t, rounds, n = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+times = {}
+for r in range(1, rounds + 1):
+    for res in json.load(open(f"{t}/r{r}.json"))["results"]:
+        times.setdefault(res["command"], []).extend(x * 1000 for x in res["times"])
+def st(xs):
+    s = sorted(xs)
+    q = lambda p: s[min(len(s) - 1, int(p * (len(s) - 1) + 0.5))]
+    return q(0.5), q(0.95), s[0]
+labels = {
+    "list_big": f"tokendesk list, {n} profiles",
+    "list_small": "tokendesk list, 10 profiles",
+    "sqlite3": f"sqlite3 reading the same {n} rows (profile, metadata, token JSON)",
+    "floor": "tokendesk-cli --version (process start)",
+    "env_floor": "env true (the `env` in front of the list commands)",
+}
+print(f"{'command':<66} {'median':>8} {'p95':>8} {'min':>8}  (ms, hyperfine -N)")
+s = {k: st(v) for k, v in times.items()}
+for k, label in labels.items():
+    m, p, lo = s[k]
+    print(f"{label:<66} {m:8.2f} {p:8.2f} {lo:8.2f}")
+big = s["list_big"][0]
+print()
+print(f"list {n} / sqlite3 same rows: {big / s['sqlite3'][0]:.2f}x; list {n} / list 10: {big / s['list_small'][0]:.2f}x; "
+      f"list {n} over the process start: {big - s['floor'][0]:.2f} ms")
+print(f"tokendesk list at {n} profiles: median {big:.2f} ms, p95 {s['list_big'][1]:.2f} ms — target < 50 ms: {'met' if big < 50 else 'NOT met'}")
+EOF
