@@ -9,6 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 self="$root/bench/discover/run.sh"
+. "$root/bench/lib.sh"
 
 if [ "${1:-}" != "--inner" ]; then
   build=1
@@ -33,29 +34,9 @@ fi
 
 RUNS=${RUNS:-40}
 WARMUP=${WARMUP:-5}
-target_dir=$(cd "$root" && cargo metadata --no-deps --format-version 1 2>/dev/null |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
-  target_dir="$root/target"
-TD="$target_dir/release/tokendesk"
-[ -x "$TD" ] || { echo "bench: $TD missing (run without --no-build)" >&2; exit 1; }
-
-T=$(mktemp -d /tmp/tokendesk-bench-discover.XXXXXX)
-provider_pid=""
-cleanup() {
-  set +e
-  [ -n "$provider_pid" ] && kill "$provider_pid" 2>/dev/null
-  wait 2>/dev/null
-  if [ "${KEEP:-0}" = 1 ]; then echo "bench: kept $T" >&2; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { echo "bench: $*" >&2; }
-
-coproc PROVIDER { exec node "$root/tests/provider/server.mjs" 2>"$T/provider.log"; }
-provider_pid=$PROVIDER_PID
-exec 8<&"${PROVIDER[0]}" 9>&"${PROVIDER[1]}"
-read -r -t 60 hello <&8 || { log "provider did not start:"; cat "$T/provider.log" >&2; exit 1; }
-issuer=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["issuer"])' "$hello")
+TD=$(release_tokendesk)
+bench_tmp discover
+start_provider
 api="$issuer/api/me"
 export TOKENDESK_HOME="$T/tokendesk" HOME="$T/home"
 mkdir -p "$HOME"

@@ -9,6 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 self="$root/bench/list/run.sh"
+. "$root/bench/lib.sh"
 
 if [ "${1:-}" != "--inner" ]; then
   case "${1:-}" in
@@ -29,28 +30,9 @@ fi
 N=${LIST_PROFILES:-10000}
 ROUNDS=${LIST_ROUNDS:-5}
 RUNS=${LIST_RUNS:-10}
-target_dir=$(cd "$root" && cargo metadata --no-deps --format-version 1 2>/dev/null |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
-  target_dir="$root/target"
-TD="$target_dir/release/tokendesk"
-[ -x "$TD" ] || { echo "bench: $TD missing (run without --no-build)" >&2; exit 1; }
-
-T=$(mktemp -d /tmp/tokendesk-bench-list.XXXXXX)
-provider_pid=""
-cleanup() {
-  set +e
-  [ -n "$provider_pid" ] && kill "$provider_pid" 2>/dev/null
-  wait 2>/dev/null
-  if [ "${KEEP:-0}" = 1 ]; then echo "bench: kept $T" >&2; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-log() { echo "bench: $*" >&2; }
-
-coproc PROVIDER { exec node "$root/tests/provider/server.mjs" --access-ttl 3600 2>"$T/provider.log"; }
-provider_pid=$PROVIDER_PID
-read -r -t 30 hello <&"${PROVIDER[0]}" || { log "provider did not start"; cat "$T/provider.log" >&2; exit 1; }
-issuer=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["issuer"])' "$hello")
+TD=$(release_tokendesk)
+bench_tmp list
+start_provider --access-ttl 3600
 
 # One real profile (discovery metadata and all) with a real token, then copies of both rows
 # under new ids and names: what `tokendesk list` reads is what 10,000 `profile add` + `token`
