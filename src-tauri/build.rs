@@ -6,6 +6,7 @@ const COMMANDS: &[&str] = &[
     "update_profile",
     "duplicate_profile",
     "delete_profile",
+    "delete_parked_profile",
     "set_client_secret",
     "has_client_secret",
     "set_tls_key",
