@@ -71,14 +71,6 @@ fn decode(
     })
 }
 
-/// The `grant_kind` column: the grant as the configuration spells it.
-fn grant_name(grant: GrantKind) -> Result<String> {
-    Ok(serde_json::to_value(grant)?
-        .as_str()
-        .unwrap_or_default()
-        .to_owned())
-}
-
 impl Tx<'_> {
     pub fn insert_profile(&self, p: &Profile) -> Result<()> {
         self.0
@@ -94,7 +86,7 @@ impl Tx<'_> {
                     p.metadata.as_ref().map(serde_json::to_string).transpose()?,
                     p.created_at,
                     p.updated_at,
-                    grant_name(p.config.grant)?,
+                    p.config.grant.as_str(),
                 ],
             )
             .map_err(|e| map_unique(e, &p.config.name))?;
@@ -114,7 +106,7 @@ impl Tx<'_> {
                     serde_json::to_string(&p.config)?,
                     p.metadata.as_ref().map(serde_json::to_string).transpose()?,
                     p.updated_at,
-                    grant_name(p.config.grant)?,
+                    p.config.grant.as_str(),
                 ],
             )
             .map_err(|e| map_unique(e, &p.config.name))?;
@@ -179,8 +171,8 @@ impl Store {
         }
     }
 
-    /// Every profile but the parked ones (their workspace file gone) in list order with its token and origin: one query, the profiles' part
-    /// from the index alone.
+    /// Every profile but the parked ones (their workspace file gone) in list order, with its
+    /// token and origin: one query, the profiles' part from the index alone.
     pub fn list_summaries(&self) -> Result<Vec<ProfileSummary>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(SUMMARIES)?;
