@@ -265,7 +265,7 @@ impl TokenSet {
 
     /// Whether a refresh token is held and not known to have expired at `now`.
     pub fn refresh_usable(&self, now: Millis) -> bool {
-        self.refresh.is_some() && self.refresh_expires_at.is_none_or(|t| t > now)
+        self.glance().refresh_usable(now)
     }
 
     pub fn access_valid_for(&self, now: Millis) -> Option<Millis> {
@@ -273,21 +273,60 @@ impl TokenSet {
     }
 
     pub fn state(&self, now: Millis) -> TokenState {
-        if self.revoked_at.is_some() {
+        self.glance().state(now)
+    }
+
+    /// What the profile list shows of this set: its state's inputs, expiries and counter.
+    pub fn glance(&self) -> TokenGlance {
+        TokenGlance {
+            grant: self.grant,
+            revoked: self.revoked_at.is_some(),
+            not_approved: self
+                .status
+                .as_deref()
+                .is_some_and(|s| !s.eq_ignore_ascii_case("approved") && !s.is_empty()),
+            needs_login: self.needs_login.is_some(),
+            access_expires_at: self.access_expires_at,
+            has_refresh: self.refresh.is_some(),
+            refresh_expires_at: self.refresh_expires_at,
+            refresh_count: self.refresh_count,
+        }
+    }
+}
+
+/// The few facts of a token set a listing needs, kept beside it in the store so that listing
+/// 10,000 profiles reads 10,000 small records, not 10,000 token sets (bench/list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenGlance {
+    pub grant: GrantKind,
+    pub revoked: bool,
+    /// The provider's `status` says something other than approved.
+    pub not_approved: bool,
+    pub needs_login: bool,
+    pub access_expires_at: Option<Millis>,
+    pub has_refresh: bool,
+    pub refresh_expires_at: Option<Millis>,
+    pub refresh_count: Option<i64>,
+}
+
+impl TokenGlance {
+    pub fn refresh_usable(&self, now: Millis) -> bool {
+        self.has_refresh && self.refresh_expires_at.is_none_or(|t| t > now)
+    }
+
+    /// The state at `now`: [`TokenSet::state`] is this.
+    pub fn state(&self, now: Millis) -> TokenState {
+        if self.revoked {
             return TokenState::Revoked;
         }
-        if self
-            .status
-            .as_deref()
-            .is_some_and(|s| !s.eq_ignore_ascii_case("approved") && !s.is_empty())
-        {
+        if self.not_approved {
             return TokenState::NotApproved;
         }
         let expired = self.access_expires_at.is_some_and(|t| t <= now);
         if !expired {
             return TokenState::Valid;
         }
-        if self.needs_login.is_some() || (self.grant.interactive() && !self.refresh_usable(now)) {
+        if self.needs_login || (self.grant.interactive() && !self.refresh_usable(now)) {
             TokenState::NeedsLogin
         } else {
             TokenState::Expired

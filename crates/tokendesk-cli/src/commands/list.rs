@@ -27,7 +27,7 @@ pub fn run(core: &Core) -> Result<()> {
                 state,
                 t.map(|t| left(t.access_expires_at, now))
                     .unwrap_or_default(),
-                t.filter(|t| t.refresh.is_some())
+                t.filter(|t| t.has_refresh)
                     .map(|t| left(t.refresh_expires_at, now))
                     .unwrap_or_default(),
                 t.and_then(|t| t.refresh_count)

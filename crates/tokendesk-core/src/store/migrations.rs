@@ -4,9 +4,17 @@ use rusqlite::Connection;
 
 use crate::error::{Error, ErrorCode, Result};
 
-const STEPS: &[&str] = &[
+/// One schema step: SQL, then optionally code that fills what SQL alone cannot (a value only
+/// the Rust types can derive), in the same transaction.
+struct Step(&'static str, Option<fn(&Connection) -> Result<()>>);
+
+const fn sql(s: &'static str) -> Step {
+    Step(s, None)
+}
+
+const STEPS: &[Step] = &[
     // 1: profiles, tokens, history, exchange log.
-    "CREATE TABLE profiles (
+    sql("CREATE TABLE profiles (
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL UNIQUE,
         environment TEXT NOT NULL DEFAULT '',
@@ -34,29 +42,39 @@ const STEPS: &[&str] = &[
         operation TEXT NOT NULL,
         data TEXT NOT NULL
     );
-    CREATE INDEX exchanges_by_profile ON exchanges(profile_id, id);",
+    CREATE INDEX exchanges_by_profile ON exchanges(profile_id, id);"),
     // 2: application settings.
-    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    sql("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"),
     // 3: profiles that come from a workspace folder's files (issue #15): which file, and the
     // file's size and modification time when it was last read.
-    "CREATE TABLE workspace_files (
+    sql("CREATE TABLE workspace_files (
         profile_id TEXT PRIMARY KEY REFERENCES profiles(id) ON DELETE CASCADE,
         workspace TEXT NOT NULL,
         file TEXT NOT NULL,
         stamp TEXT NOT NULL
     );
-    CREATE INDEX workspace_files_by_workspace ON workspace_files(workspace);",
+    CREATE INDEX workspace_files_by_workspace ON workspace_files(workspace);"),
     // 4: a workspace profile whose file left the workspace is parked, not deleted: hidden, its
     // tokens, history and keychain entries kept until the file comes back or it is pruned.
-    "ALTER TABLE workspace_files ADD COLUMN departed_at INTEGER;",
+    sql("ALTER TABLE workspace_files ADD COLUMN departed_at INTEGER;"),
     // 5: the profile list from an index alone (bench/list): in list order without a sort (with
     // 10,000 profiles SQLite otherwise sorts some 50 MB of rows, configuration and provider
     // metadata, through a temporary file), and with the grant beside the name, so a listing
     // reads no profile's row at all.
-    "ALTER TABLE profiles ADD COLUMN grant_kind TEXT NOT NULL DEFAULT '';
+    sql(
+        "ALTER TABLE profiles ADD COLUMN grant_kind TEXT NOT NULL DEFAULT '';
     UPDATE profiles SET grant_kind = coalesce(json_extract(config, '$.grant'), '');
     CREATE INDEX profiles_in_list_order
         ON profiles(environment, name COLLATE NOCASE, id, grant_kind);",
+    ),
+    // 6: beside each token set, its glance (state, expiries, counter: `TokenGlance`), in an
+    // index with the profile id, so a listing reads neither the token sets (0.7 KB of JSON
+    // each, the provider's raw answer included) nor the tokens table (bench/list).
+    Step(
+        "ALTER TABLE tokens ADD COLUMN glance TEXT NOT NULL DEFAULT '';
+        CREATE INDEX tokens_glance ON tokens(profile_id, glance);",
+        Some(super::tokens::fill_glances),
+    ),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -75,8 +93,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
             ),
         ));
     }
-    for (i, step) in STEPS.iter().enumerate().skip(current) {
+    for (i, Step(step, then)) in STEPS.iter().enumerate().skip(current) {
         tx.execute_batch(step)?;
+        if let Some(then) = then {
+            then(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i + 1)?;
     }
     tx.commit()?;
@@ -127,5 +148,36 @@ mod tests {
         assert_eq!(v, STEPS.len());
         conn.pragma_update(None, "user_version", 99).unwrap();
         assert_eq!(migrate(&mut conn).unwrap_err().code, ErrorCode::Storage);
+    }
+
+    /// A store made before glances (schema 5) gets every stored token set's glance on opening.
+    #[test]
+    fn token_sets_stored_before_glances_get_theirs() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for Step(step, _) in &STEPS[..5] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        let token = serde_json::json!({
+            "profile_id": "p", "grant": "authorization_code", "token_type": "Bearer",
+            "status": "revoked", "obtained_at": 1, "access_expires_at": 60_001,
+            "refresh_expires_at": 90_001, "refresh_count": 4,
+            "access": { "preview": "x", "fingerprint": "f", "is_jwt": false },
+            "refresh": { "preview": "r", "fingerprint": "g", "is_jwt": false }, "raw": {}
+        });
+        conn.execute_batch(&format!(
+            "INSERT INTO profiles (id, name, config, created_at, updated_at)
+                 VALUES ('p', 'p', '{{}}', 1, 1);
+             INSERT INTO tokens (profile_id, data, updated_at) VALUES ('p', '{token}', 1);"
+        ))
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let stored: String = conn
+            .query_row("SELECT glance FROM tokens", [], |r| r.get(0))
+            .unwrap();
+        let set: crate::token::TokenSet = serde_json::from_value(token).unwrap();
+        let glance: crate::token::TokenGlance = serde_json::from_str(&stored).unwrap();
+        assert_eq!(glance, set.glance());
+        assert!(glance.not_approved && glance.has_refresh && glance.refresh_count == Some(4));
     }
 }

@@ -4,7 +4,7 @@ use super::{Store, Tx};
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{GrantKind, Profile, ProfileConfig, ProfileId};
 use crate::provider::discovery::ProviderMetadata;
-use crate::token::TokenSet;
+use crate::token::TokenGlance;
 
 /// A line of the profile list: what `tokendesk list` shows, read without the profiles'
 /// configuration and provider metadata (kilobytes of JSON each).
@@ -14,7 +14,8 @@ pub struct ProfileSummary {
     pub name: String,
     pub environment: String,
     pub grant: GrantKind,
-    pub token: Option<TokenSet>,
+    /// The profile's token, in brief; `None` without one.
+    pub token: Option<TokenGlance>,
     /// The workspace folder and file the profile comes from; `None` for a local one.
     pub origin: Option<(String, String)>,
 }
@@ -38,12 +39,12 @@ fn map_unique(e: rusqlite::Error, name: &str) -> Error {
 }
 
 const COLUMNS: &str = "id, config, metadata, created_at, updated_at";
-/// The profile list with tokens and origins; the profiles' columns come from the index
-/// `profiles_in_list_order` alone.
+/// The profile list with tokens and origins, from indexes alone: the profiles' columns from
+/// `profiles_in_list_order`, each token's glance from `tokens_glance`.
 const SUMMARIES: &str =
-    "SELECT p.id, p.name, p.environment, p.grant_kind, t.data, w.workspace, w.file
+    "SELECT p.id, p.name, p.environment, p.grant_kind, t.glance, w.workspace, w.file
      FROM profiles p
-     LEFT JOIN tokens t ON t.profile_id = p.id
+     LEFT JOIN tokens t INDEXED BY tokens_glance ON t.profile_id = p.id
      LEFT JOIN workspace_files w ON w.profile_id = p.id
      WHERE w.departed_at IS NULL
      ORDER BY p.environment, p.name COLLATE NOCASE";
@@ -205,7 +206,11 @@ impl Store {
                     name,
                     environment,
                     grant: serde_json::from_value(serde_json::Value::String(grant))?,
-                    token: token.map(|d| serde_json::from_str(&d)).transpose()?,
+                    token: token
+                        .as_deref()
+                        .map(super::tokens::glance)
+                        .transpose()?
+                        .flatten(),
                     origin: workspace.zip(file),
                 })
             })
@@ -267,7 +272,7 @@ mod tests {
         s.insert_profile(&b).unwrap();
         let a = profile("a");
         s.insert_profile(&a).unwrap();
-        let token: TokenSet = serde_json::from_value(serde_json::json!({
+        let mut token: crate::token::TokenSet = serde_json::from_value(serde_json::json!({
             "profile_id": a.id.as_str(), "grant": "client_credentials", "token_type": "Bearer",
             "obtained_at": 1, "access_expires_at": 60_001,
             "access": { "preview": "x", "fingerprint": "f", "is_jwt": false }, "raw": {}
@@ -281,8 +286,15 @@ mod tests {
                 .collect::<Vec<_>>(),
             [("a", a.config.grant), ("b", GrantKind::AuthorizationCode)]
         );
-        assert_eq!(list[0].token.as_ref(), Some(&token));
+        assert_eq!(list[0].token, Some(token.glance()));
         assert_eq!(list[0].id, a.id);
+        // The glance follows the token set it was stored with.
+        token.needs_login = Some("the refresh token was refused".into());
+        token.refresh_count = Some(3);
+        s.put_token(&token).unwrap();
+        let glance = s.list_summaries().unwrap()[0].token.unwrap();
+        assert_eq!(glance, token.glance());
+        assert!(glance.needs_login && glance.refresh_count == Some(3));
         assert!(list[1].token.is_none() && list[1].origin.is_none());
         // A changed grant is listed as changed.
         b.config.grant = GrantKind::ClientCredentials;
@@ -324,14 +336,17 @@ mod tests {
             "{list:?}"
         );
         assert!(!list.iter().any(|d| d.contains("TEMP B-TREE")), "{list:?}");
-        // The summaries read no profile row (kilobytes of configuration and metadata each).
+        // The summaries read no profile row (kilobytes of configuration and metadata each)
+        // and no token set (the provider's raw answer among them): indexes alone.
         let summaries = plan(SUMMARIES);
-        assert!(
-            summaries
-                .iter()
-                .any(|d| d.contains("COVERING INDEX profiles_in_list_order")),
-            "{summaries:?}"
-        );
+        for index in ["profiles_in_list_order", "tokens_glance"] {
+            assert!(
+                summaries
+                    .iter()
+                    .any(|d| d.contains(&format!("COVERING INDEX {index}"))),
+                "{summaries:?}"
+            );
+        }
         assert!(
             !summaries.iter().any(|d| d.contains("TEMP B-TREE")),
             "{summaries:?}"
