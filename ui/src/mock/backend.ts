@@ -299,6 +299,24 @@ export class MockBackend {
     this.#emit({ type: 'token_changed', profile_id: t.profile_id });
   }
 
+  /**
+   * What the core's background refresher does to a client-credentials token: a new access token
+   * with the same lifetime, stored, and announced (bench/tick's churn runs it hundreds of times a
+   * second). Unknown ids and profiles without a token are skipped.
+   */
+  renewInBackground(id: ProfileId, now: number): void {
+    const t = this.data.tokens.find((x) => x.profile_id === id);
+    if (!t) return;
+    const life = (t.access_expires_at ?? t.obtained_at + 60_000) - t.obtained_at;
+    this.#putToken({
+      ...t,
+      obtained_at: now,
+      access_expires_at: now + life,
+      refresh_count: t.refresh_count === null ? null : t.refresh_count + 1,
+      access: { ...t.access, fingerprint: hex(16) },
+    });
+  }
+
   #exchange(p: Profile, operation: string, status: number, body: JsonValue) {
     const x: Exchange = {
       id: Object.values(this.data.exchanges).flat().length + 1,
@@ -325,7 +343,7 @@ export class MockBackend {
   #registrations: Record<string, string[]> = {};
 
   async handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
-    if (this.opts.latencyMs > 0 && !['list_profiles', 'list_tokens'].includes(cmd)) {
+    if (this.opts.latencyMs > 0 && !['list_profiles', 'list_tokens', 'tokens_of'].includes(cmd)) {
       await sleep(this.opts.latencyMs);
     }
     const d = this.data;
@@ -570,6 +588,10 @@ export class MockBackend {
       }
       case 'list_tokens':
         return structuredClone(d.tokens);
+      case 'tokens_of': {
+        const ids = new Set(args.ids as ProfileId[]);
+        return structuredClone(d.tokens.filter((t) => ids.has(t.profile_id)));
+      }
       case 'fetch_token': {
         const p = this.#profile(id);
         if (p.grant !== 'client_credentials') fail('unsupported', 'This profile uses the authorization-code grant: sign in instead.');
