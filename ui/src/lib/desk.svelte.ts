@@ -39,19 +39,27 @@ export function reconcile<T>(prev: readonly T[], next: T[], key: (t: T) => strin
   });
 }
 
+/** What `patch` did: the new list (`prev` itself when nothing changed), what is new or replaced in it, what left. */
+export interface Patched<T> {
+  next: readonly T[];
+  changed: T[];
+  removed: string[];
+}
+
 /**
  * `prev` with the items of `ids` as `got` has them: replaced in place, dropped when `got` has
  * none, appended when new. Every other item, and every item whose content did not change, keeps
- * its object; `prev` itself comes back when nothing changed.
+ * its object.
  */
 export function patch<T>(
   prev: readonly T[],
   ids: ReadonlySet<string>,
   got: readonly T[],
   key: (t: T) => string,
-): readonly T[] {
+): Patched<T> {
   const fresh = new Map(got.map((g) => [key(g), g]));
-  let changed = false;
+  const changed: T[] = [];
+  const removed: string[] = [];
   const next: T[] = [];
   for (const p of prev) {
     const k = key(p);
@@ -61,19 +69,19 @@ export function patch<T>(
     }
     const n = fresh.get(k);
     fresh.delete(k);
-    if (n === undefined) changed = true;
+    if (n === undefined) removed.push(k);
     else if (sameContent(p, n)) next.push(p);
     else {
       next.push(n);
-      changed = true;
+      changed.push(n);
     }
   }
   for (const [k, n] of fresh) {
     if (!ids.has(k)) continue;
     next.push(n);
-    changed = true;
+    changed.push(n);
   }
-  return changed ? next : prev;
+  return { next: changed.length + removed.length > 0 ? next : prev, changed, removed };
 }
 
 const byProfile = (t: TokenSet) => t.profile_id;
@@ -119,6 +127,20 @@ export class Desk {
   /** All healths (the dashboard's counts iterate it). */
   get healthMap(): ReadonlyMap<ProfileId, Health> {
     return this.#health;
+  }
+
+  /** Puts a patched token list in place, working out the health of what changed only. */
+  #patchTokens({ next, changed, removed }: Patched<TokenSet>): void {
+    if (next === this.#tokens) return;
+    this.#tokens = next as TokenSet[];
+    const now = untrack(() => clock.now);
+    if (!this.#board.update(this.#tokens, changed, removed, now)) return this.#syncHealth(now);
+    const healths = this.#board.get(this.#tokens, now);
+    for (const id of removed) this.#health.delete(id);
+    for (const { profile_id: id } of changed) {
+      const h = healths.get(id)!;
+      if (this.#health.get(id) !== h) this.#health.set(id, h);
+    }
   }
 
   #syncHealth(now: number): void {
@@ -302,8 +324,7 @@ export class Desk {
           } else {
             const got = await api.tokensOf([...ids]);
             for (const id of this.#removedMeanwhile) ids.delete(id);
-            const next = patch(this.tokens, ids, got, byProfile);
-            if (next !== this.tokens) this.tokens = next as TokenSet[];
+            this.#patchTokens(patch(this.tokens, ids, got, byProfile));
           }
           this.#tokensStale = false;
           this.loadError = null;

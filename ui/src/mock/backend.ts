@@ -305,17 +305,26 @@ export class MockBackend {
    * second). Unknown ids and profiles without a token are skipped.
    */
   renewInBackground(id: ProfileId, now: number): void {
-    const t = this.data.tokens.find((x) => x.profile_id === id);
-    if (!t) return;
+    // Where each token is, kept between calls: the renewals are the benchmark's load, not this
+    // backend's lookups.
+    let i = this.#tokenAt.get(id);
+    if (i === undefined || this.data.tokens[i]?.profile_id !== id) {
+      this.#tokenAt = new Map(this.data.tokens.map((t, j) => [t.profile_id, j]));
+      i = this.#tokenAt.get(id);
+      if (i === undefined) return;
+    }
+    const t = this.data.tokens[i];
     const life = (t.access_expires_at ?? t.obtained_at + 60_000) - t.obtained_at;
-    this.#putToken({
+    this.data.tokens[i] = {
       ...t,
       obtained_at: now,
       access_expires_at: now + life,
       refresh_count: t.refresh_count === null ? null : t.refresh_count + 1,
       access: { ...t.access, fingerprint: hex(16) },
-    });
+    };
+    this.#emit({ type: 'token_changed', profile_id: id });
   }
+  #tokenAt = new Map<ProfileId, number>();
 
   #exchange(p: Profile, operation: string, status: number, body: JsonValue) {
     const x: Exchange = {

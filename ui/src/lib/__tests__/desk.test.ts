@@ -223,15 +223,19 @@ describe('desk', () => {
     const a = makeToken({ profile_id: 'a' });
     const b = makeToken({ profile_id: 'b' });
     const c = makeToken({ profile_id: 'c' });
+    const x = makeToken({ profile_id: 'x' });
     const key = (t: TokenSet) => t.profile_id;
-    const next = patch([a, b, c], new Set(['a', 'b', 'x', 'y']), [{ ...a }, makeToken({ profile_id: 'x' })], key);
-    expect(next.map(key)).toEqual(['a', 'c', 'x']);
-    expect(next[0]).toBe(a);
-    expect(next[1]).toBe(c);
+    const p = patch([a, b, c], new Set(['a', 'b', 'x', 'y']), [{ ...a }, x], key);
+    expect(p.next.map(key)).toEqual(['a', 'c', 'x']);
+    expect(p.next[0]).toBe(a);
+    expect(p.next[1]).toBe(c);
+    expect(p.changed).toEqual([x]);
+    expect(p.removed).toEqual(['b']);
     const same = [a, b];
-    expect(patch(same, new Set(['a', 'z']), [{ ...a }], key)).toBe(same);
+    expect(patch(same, new Set(['a', 'z']), [{ ...a }], key)).toEqual({ next: same, changed: [], removed: [] });
+    expect(patch(same, new Set(['a', 'z']), [{ ...a }], key).next).toBe(same);
     // A token not asked for is not taken, even when the answer has it.
-    expect(patch(same, new Set(['a']), [{ ...a }, { ...b, refresh_count: 9 }], key)).toBe(same);
+    expect(patch(same, new Set(['a']), [{ ...a }, { ...b, refresh_count: 9 }], key).next).toBe(same);
   });
 
   it('keeps unchanged objects on reload so unchanged rows do not update', () => {
