@@ -39,7 +39,8 @@ export function reconcile<T>(prev: readonly T[], next: T[], key: (t: T) => strin
   });
 }
 
-/** What `patch` did: the new list (`prev` itself when nothing changed), what is new or replaced in it, what left. */
+/** What `patch` did: the new list (`prev` itself when nothing changed), what is new or replaced
+ * in it, and the keys that left it. */
 export interface Patched<T> {
   next: readonly T[];
   changed: T[];
