@@ -8,6 +8,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen } from '@tauri-apps/api/event';
 import type { CoreEvent } from '../bindings/CoreEvent';
 import type { TokenSet } from '../bindings/TokenSet';
+import { clock } from '../clock.svelte';
 import { Desk, TOKEN_BATCH_MS, patch, reconcile } from '../desk.svelte';
 import { makeProfile, makeToken, settle } from '../../test/fixtures';
 
@@ -48,7 +49,10 @@ beforeEach(() => {
   });
 });
 
-afterEach(() => vi.useRealTimers());
+afterEach(() => {
+  clock.resume();
+  vi.useRealTimers();
+});
 
 const calls = (cmd: string) => invokeMock.mock.calls.filter(([c]) => c === cmd).length;
 /** The ids of every `tokens_of` call, sorted per call. */
@@ -58,6 +62,8 @@ const batches = () =>
 const batch = () => vi.advanceTimersByTimeAsync(TOKEN_BATCH_MS);
 
 async function started(ids: string[]): Promise<Desk> {
+  // Health is told by the app's clock: the fake time of this test, not what an earlier one left.
+  clock.set(Date.now());
   stored = new Map(ids.map((id) => [id, live(id)]));
   const desk = new Desk();
   await desk.start();
