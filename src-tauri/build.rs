@@ -22,6 +22,7 @@ const COMMANDS: &[&str] = &[
     "plan_import",
     "import_file",
     "list_tokens",
+    "tokens_of",
     "fetch_token",
     "begin_login",
     "wait_login",

@@ -149,3 +149,16 @@ export async function openApp(context, url, config, { waitFor = '[data-testid="n
 export async function cspViolations(page) {
   return page.evaluate(() => window.__cspViolations ?? []);
 }
+
+/** Median, p95, min, max of a sample. */
+export function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
+  return { median: q(0.5), p95: q(0.95), min: s[0], max: s[s.length - 1], n: s.length };
+}
+
+/** Chromium's main-thread task time so far (s), from a CDP session with Performance enabled. */
+export async function taskTime(cdp) {
+  const m = (await cdp.send('Performance.getMetrics')).metrics.find((x) => x.name === 'TaskDuration');
+  return m.value;
+}

@@ -14,7 +14,8 @@ const cfg: MockConfig = (window as unknown as { __MOCK_CONFIG__?: MockConfig }).
   kind: 'demo',
 };
 const now = Date.now();
-installMockBackend(cfg.kind === 'bulk' ? bulkData(cfg.n ?? 500, now) : demoData(now), {
+// bench/tick/churn.mjs drives the backend from the page (tokens renewed in the background).
+(window as unknown as { __mockBackend?: unknown }).__mockBackend = installMockBackend(cfg.kind === 'bulk' ? bulkData(cfg.n ?? 500, now) : demoData(now), {
   latencyMs: cfg.latencyMs ?? 0,
   loginMs: cfg.loginMs ?? 600_000,
 });

@@ -6,6 +6,9 @@
 #   bench/tick/run.sh               run the benchmark (TOKENS=500 TICKS=200 WARMUP=30)
 #   bench/tick/run.sh scroll        10,000 tokens: scroll frame times and sidebar filter keystrokes,
 #                                   against 10 tokens (ROWS=10000 BASE_ROWS=10 FRAMES=240 ROUNDS=3)
+#   bench/tick/run.sh churn         10,000 tokens renewed ~333 times a second while scrolling, against
+#                                   none (RATE=333 FRAMES=300 ROUNDS=4); BEFORE=<commit> builds that
+#                                   commit's UI and measures it in the same run (or BEFORE_DIST=dir)
 #   bench/tick/run.sh shots [DIR]   screenshots of every view, light and dark (default /tmp/ui-shots)
 #
 # Installs its npm dependencies and the UI's if missing, and builds the UI if it is missing or
@@ -32,10 +35,22 @@ if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/e
   npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
 fi
 
+# The baseline build of `churn`: an earlier commit's UI, built apart (its own copy of ui/, with
+# this checkout's node_modules).
+if [ "${1:-}" = churn ] && [ -n "${BEFORE:-}" ] && [ -z "${BEFORE_DIST:-}" ]; then
+  before="$(mktemp -d "${TMPDIR:-/tmp}/tokendesk-before.XXXXXX")"
+  trap 'rm -rf "$before"' EXIT
+  git -C "$here" archive "$BEFORE" ui | tar -x -C "$before"
+  ln -s "$ui/node_modules" "$before/ui/node_modules"
+  (cd "$before/ui" && npx vite build --logLevel error)
+  export BEFORE_DIST="$before/ui/dist"
+fi
+
 cd "$here"
 case "${1:-tick}" in
   shots) shift; exec node shots.mjs "$@" ;;
   tick) exec node tick.mjs ;;
   scroll) exec node scroll.mjs ;;
-  *) echo "usage: $0 [tick | scroll | shots [DIR]]" >&2; exit 2 ;;
+  churn) node churn.mjs ;;
+  *) echo "usage: $0 [tick | scroll | churn | shots [DIR]]" >&2; exit 2 ;;
 esac

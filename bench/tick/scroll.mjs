@@ -19,7 +19,7 @@
 //   - to paint: from the keystroke to the next frame after it (rAF, then a task after the frame).
 
 import { cpus, loadavg } from 'node:os';
-import { cspViolations, launch, openApp, serve } from './harness.mjs';
+import { cspViolations, launch, openApp, serve, stats, taskTime } from './harness.mjs';
 
 const BIG = Number(process.env.ROWS ?? 10_000);
 // Baselines: 100 rows (the same virtualised list, scrolled the same way) and 10 rows (nothing to
@@ -31,12 +31,6 @@ const STEPS = [Number(process.env.PX ?? 40), Number(process.env.PAGE_PX ?? 800)]
 const QUERY = process.env.QUERY ?? 'client-4';
 const FRAME_MS = 1000 / 60;
 const KEY_TARGET_MS = 16;
-
-function stats(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
-  return { median: q(0.5), p95: q(0.95), min: s[0], max: s[s.length - 1], n: s.length };
-}
 
 async function open(context, url, n) {
   const { page, errors } = await openApp(context, url, { kind: 'bulk', n });
@@ -55,11 +49,6 @@ async function open(context, url, n) {
     flush();
   });
   return { n, page, cdp, errors, scroll: Object.fromEntries(STEPS.map((px) => [px, { frames: [], work: [], task: 0, count: 0 }])), keys: { work: [], paint: [] } };
-}
-
-async function taskTime(cdp) {
-  const m = (await cdp.send('Performance.getMetrics')).metrics.find((x) => x.name === 'TaskDuration');
-  return m.value;
 }
 
 async function scrollRound(p, px) {

@@ -174,6 +174,7 @@ pub fn run() {
             commands::import::plan_import,
             commands::import::import_file,
             commands::tokens::list_tokens,
+            commands::tokens::tokens_of,
             commands::tokens::fetch_token,
             commands::tokens::refresh_token,
             commands::tokens::forget_token,

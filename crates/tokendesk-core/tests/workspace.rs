@@ -396,9 +396,18 @@ async fn a_profile_gone_from_the_workspace_is_parked_and_pruned_leaves_nothing_i
 async fn a_profile_parked_for_over_30_days_is_purged_by_a_sync() {
     use std::sync::Arc;
     use tokendesk_core::clock::FixedClock;
+    use tokendesk_core::events::{CoreEvent, EventSink};
     use tokendesk_core::home::Home;
     use tokendesk_core::secret::{SecretKind, SecretStore, Sensitive};
     use tokendesk_core::{Core, CoreOptions};
+    #[derive(Default)]
+    struct Seen(std::sync::Mutex<Vec<CoreEvent>>);
+    impl EventSink for Seen {
+        fn emit(&self, e: CoreEvent) {
+            self.0.lock().unwrap().push(e);
+        }
+    }
+    let seen = Arc::new(Seen::default());
     let p = Provider::start(&[]);
     let t = TestCore::new();
     let ws = tempfile::tempdir().unwrap();
@@ -411,6 +420,7 @@ async fn a_profile_parked_for_over_30_days_is_purged_by_a_sync() {
         t.keychain.clone(),
         CoreOptions {
             clock: clock.clone(),
+            events: seen.clone(),
             ..Default::default()
         },
     )
@@ -428,7 +438,15 @@ async fn a_profile_parked_for_over_30_days_is_purged_by_a_sync() {
     assert!(secret().is_some(), "29 days: still kept");
 
     clock.advance_ms(2 * 86_400_000);
+    let removed = CoreEvent::TokenRemoved {
+        profile_id: id.clone(),
+    };
+    assert!(!seen.0.lock().unwrap().contains(&removed));
     let s = core.sync_workspace(ws.path(), false);
+    assert!(
+        seen.0.lock().unwrap().contains(&removed),
+        "the app is told its token set is gone"
+    );
     assert!(s.parked.is_empty(), "{:?}", s.parked);
     assert!(secret().is_none(), "31 days: purged from the keychain");
     assert!(core.parked_profiles(None).unwrap().is_empty());

@@ -20,6 +20,13 @@ pub fn list_tokens(state: Cmd<'_>) -> Result<Vec<TokenSet>, Error> {
     state.core.tokens()
 }
 
+/// The token sets of these profiles (those that hold one): what the window reads after
+/// `token_changed` events, instead of every token set.
+#[tauri::command]
+pub fn tokens_of(state: Cmd<'_>, ids: Vec<ProfileId>) -> Result<Vec<TokenSet>, Error> {
+    state.core.tokens_of(&ids)
+}
+
 #[tauri::command]
 pub async fn fetch_token(state: Cmd<'_>, id: ProfileId) -> Result<TokenSet, Error> {
     state.core.fetch_token(&id).await

@@ -218,6 +218,9 @@ export const checkLoginDemand = (id: ProfileId, demand: LoginDemand) =>
 
 export const listTokens = () => call<TokenSet[]>('list_tokens');
 
+/** The token sets of these profiles, in one call; a profile without a token is absent. */
+export const tokensOf = (ids: ProfileId[]) => call<TokenSet[]>('tokens_of', { ids });
+
 /** Client credentials: one request, one token. */
 export const fetchToken = (id: ProfileId) => call<TokenSet>('fetch_token', { id });
 

@@ -1,8 +1,10 @@
-// The app's data: profiles and token sets as the core reports them. Loaded once, then reloaded
+// The app's data: profiles and token sets as the core reports them. Loaded once, then updated
 // only when the core says something changed ("core-event"); nothing here polls.
 //
-// Arrays are `$state.raw` and replaced whole: a reload keeps the previous object for every
-// token that did not change, so only rows whose token really changed update.
+// Arrays are `$state.raw` and replaced whole: an update keeps the previous object for every
+// token that did not change, so only rows whose token really changed update. A token event
+// reads only the tokens it names (batched: with 10,000 profiles the refresher renews hundreds
+// a second), never every token set again.
 
 import * as api from './api';
 import type { AppError } from './api';
@@ -18,16 +20,73 @@ import { onTick } from './countdowns.svelte';
 import { type Health, HealthBoard } from './tokenState';
 import { toasts } from './toast.svelte';
 
+/**
+ * How long token events are gathered before their tokens are read: one read and one update of
+ * the list for all the events of this window (countdowns show seconds; a user's own action puts
+ * its token in place at once, see `putToken`).
+ */
+export const TOKEN_BATCH_MS = 100;
+
+const sameContent = <T>(a: T, b: T): boolean => a === b || JSON.stringify(a) === JSON.stringify(b);
+
 /** Keeps `prev`'s object wherever the new one has the same content (stable identity). */
 export function reconcile<T>(prev: readonly T[], next: T[], key: (t: T) => string): T[] {
   if (prev.length === 0) return next;
-  const old = new Map<string, { item: T; json: string }>();
-  for (const p of prev) old.set(key(p), { item: p, json: JSON.stringify(p) });
+  const old = new Map(prev.map((p) => [key(p), p]));
   return next.map((n) => {
     const o = old.get(key(n));
-    return o && o.json === JSON.stringify(n) ? o.item : n;
+    return o !== undefined && sameContent(o, n) ? o : n;
   });
 }
+
+/** What `patch` did: the new list (`prev` itself when nothing changed), what is new or replaced
+ * in it, and the keys that left it. */
+export interface Patched<T> {
+  next: readonly T[];
+  changed: T[];
+  removed: string[];
+}
+
+/**
+ * `prev` with the items of `ids` as `got` has them: replaced in place, dropped when `got` has
+ * none, appended when new. Every other item, and every item whose content did not change, keeps
+ * its object.
+ */
+export function patch<T>(
+  prev: readonly T[],
+  ids: ReadonlySet<string>,
+  got: readonly T[],
+  key: (t: T) => string,
+): Patched<T> {
+  const fresh = new Map(got.map((g) => [key(g), g]));
+  const changed: T[] = [];
+  const removed: string[] = [];
+  const next: T[] = [];
+  for (const p of prev) {
+    const k = key(p);
+    if (!ids.has(k)) {
+      next.push(p);
+      continue;
+    }
+    const n = fresh.get(k);
+    fresh.delete(k);
+    if (n === undefined) removed.push(k);
+    else if (sameContent(p, n)) next.push(p);
+    else {
+      next.push(n);
+      changed.push(n);
+    }
+  }
+  for (const [k, n] of fresh) {
+    if (!ids.has(k)) continue;
+    next.push(n);
+    changed.push(n);
+  }
+  return { next: changed.length + removed.length > 0 ? next : prev, changed, removed };
+}
+
+const byProfile = (t: TokenSet) => t.profile_id;
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
 export class Desk {
   profiles = $state.raw<Profile[]>([]);
@@ -71,6 +130,20 @@ export class Desk {
     return this.#health;
   }
 
+  /** Puts a patched token list in place, working out the health of what changed only. */
+  #patchTokens({ next, changed, removed }: Patched<TokenSet>): void {
+    if (next === this.#tokens) return;
+    this.#tokens = next as TokenSet[];
+    const now = untrack(() => clock.now);
+    if (!this.#board.update(this.#tokens, changed, removed, now)) return this.#syncHealth(now);
+    const healths = this.#board.get(this.#tokens, now);
+    for (const id of removed) this.#health.delete(id);
+    for (const { profile_id: id } of changed) {
+      const h = healths.get(id)!;
+      if (this.#health.get(id) !== h) this.#health.set(id, h);
+    }
+  }
+
   #syncHealth(now: number): void {
     const next = this.#board.get(this.#tokens, now);
     for (const [id, h] of next) if (this.#health.get(id) !== h) this.#health.set(id, h);
@@ -96,8 +169,17 @@ export class Desk {
   onNeedsLogin(fn: (id: ProfileId, message: string) => void): void {
     this.#onNeedsLogin = fn;
   }
-  #reloading = { profiles: null as Promise<void> | null, tokens: null as Promise<void> | null };
-  #again = { profiles: false, tokens: false };
+  #reloadingProfiles: Promise<void> | null = null;
+  #profilesAgain = false;
+
+  /** Token reads wanted: all of them, or those of some profiles (the next batch). */
+  #tokenWork = { all: false, ids: new Set<ProfileId>() };
+  /** The one token read in flight (and those queued behind it), if any. */
+  #tokenReads: Promise<void> | null = null;
+  /** A token read failed: the next one reads every token set. */
+  #tokensStale = false;
+  /** Token sets removed while a read was in flight: its answer must not bring them back. */
+  #removedMeanwhile = new Set<ProfileId>();
 
   /** Loads everything and starts listening to the core's events. */
   async start(): Promise<void> {
@@ -140,8 +222,12 @@ export class Desk {
         void this.reloadProfiles();
         break;
       case 'token_changed':
+        void this.#tokenChanged(e.profile_id);
+        break;
       case 'token_removed':
-        void this.reloadTokens();
+        this.#tokenWork.ids.delete(e.profile_id);
+        if (this.#tokenReads) this.#removedMeanwhile.add(e.profile_id);
+        this.dropToken(e.profile_id);
         break;
       case 'history_appended':
         this.historyRev[e.profile_id] = (this.historyRev[e.profile_id] ?? 0) + 1;
@@ -166,7 +252,7 @@ export class Desk {
         break;
       case 'needs_login':
         // The background refresher gave up: the token set now carries the reason.
-        void this.reloadTokens();
+        void this.#tokenChanged(e.profile_id);
         this.#onNeedsLogin?.(e.profile_id, e.message);
         break;
     }
@@ -174,31 +260,86 @@ export class Desk {
 
   /** Reloads profiles; a burst of events while one reload runs causes one more, not many. */
   reloadProfiles(): Promise<void> {
-    return this.#coalesce('profiles', async () => {
-      try {
-        const [next, origins] = await Promise.all([
-          api.listProfiles(),
-          api.profileOrigins().catch(() => [] as Origin[]),
-        ]);
-        this.profiles = reconcile(this.profiles, next, (p) => p.id);
-        this.origins = new Map((origins ?? []).map((o) => [o.profile_id, o]));
-        this.loadError = null;
-      } catch (e) {
-        this.loadError = api.toAppError(e);
-      }
-    });
+    if (this.#reloadingProfiles) {
+      this.#profilesAgain = true;
+      return this.#reloadingProfiles;
+    }
+    const run = (async () => {
+      do {
+        this.#profilesAgain = false;
+        try {
+          const [next, origins] = await Promise.all([
+            api.listProfiles(),
+            api.profileOrigins().catch(() => [] as Origin[]),
+          ]);
+          this.profiles = reconcile(this.profiles, next, (p) => p.id);
+          this.origins = new Map((origins ?? []).map((o) => [o.profile_id, o]));
+          this.loadError = null;
+        } catch (e) {
+          this.loadError = api.toAppError(e);
+        }
+      } while (this.#profilesAgain);
+      this.#reloadingProfiles = null;
+    })();
+    this.#reloadingProfiles = run;
+    return run;
   }
 
+  /** Reads every token set again (at start, and after a read that failed). */
   reloadTokens(): Promise<void> {
-    return this.#coalesce('tokens', async () => {
-      try {
-        const next = await api.listTokens();
-        this.tokens = reconcile(this.tokens, next, (t) => t.profile_id);
-        this.loadError = null;
-      } catch (e) {
-        this.loadError = api.toAppError(e);
+    this.#tokenWork.all = true;
+    return this.#readTokens();
+  }
+
+  /** A profile's token set changed: read it with the others of this batch. */
+  #tokenChanged(id: ProfileId): Promise<void> {
+    this.#tokenWork.ids.add(id);
+    return this.#readTokens();
+  }
+
+  /**
+   * Runs the token reads wanted, one at a time (so an older answer never lands after a newer
+   * one): all token sets when asked, else one batch of the profiles whose tokens changed, after
+   * `TOKEN_BATCH_MS` to gather the events that follow. Events during a read go in the next one.
+   * A read that fails is not retried in a loop; the next event reads every token set, since
+   * what the failed read would have brought is unknown.
+   */
+  #readTokens(): Promise<void> {
+    if (this.#tokenReads) return this.#tokenReads;
+    const run = (async () => {
+      while (this.#tokenWork.all || this.#tokenWork.ids.size > 0) {
+        if (!this.#tokenWork.all && !this.#tokensStale) await sleep(TOKEN_BATCH_MS);
+        const all = this.#tokenWork.all || this.#tokensStale;
+        const ids = this.#tokenWork.ids;
+        this.#tokenWork = { all: false, ids: new Set() };
+        this.#removedMeanwhile.clear();
+        try {
+          if (all) {
+            const next = await api.listTokens();
+            const gone = this.#removedMeanwhile;
+            this.tokens = reconcile(
+              this.tokens,
+              gone.size > 0 ? next.filter((t) => !gone.has(t.profile_id)) : next,
+              byProfile,
+            );
+          } else {
+            const got = await api.tokensOf([...ids]);
+            for (const id of this.#removedMeanwhile) ids.delete(id);
+            this.#patchTokens(patch(this.tokens, ids, got, byProfile));
+          }
+          this.#tokensStale = false;
+          this.loadError = null;
+        } catch (e) {
+          this.loadError = api.toAppError(e);
+          this.#tokensStale = true;
+          break;
+        }
       }
-    });
+      this.#removedMeanwhile.clear();
+      this.#tokenReads = null;
+    })();
+    this.#tokenReads = run;
+    return run;
   }
 
   /** Puts a token set the core just returned in place without waiting for its event. */
@@ -218,24 +359,8 @@ export class Desk {
   }
 
   dropToken(id: ProfileId): void {
-    this.tokens = this.tokens.filter((t) => t.profile_id !== id);
-  }
-
-  #coalesce(which: 'profiles' | 'tokens', load: () => Promise<void>): Promise<void> {
-    const running = this.#reloading[which];
-    if (running) {
-      this.#again[which] = true;
-      return running;
-    }
-    const run = (async () => {
-      do {
-        this.#again[which] = false;
-        await load();
-      } while (this.#again[which]);
-      this.#reloading[which] = null;
-    })();
-    this.#reloading[which] = run;
-    return run;
+    const next = this.tokens.filter((t) => t.profile_id !== id);
+    if (next.length !== this.tokens.length) this.tokens = next;
   }
 }
 

@@ -103,4 +103,26 @@ export class HealthBoard {
     this.#map = map;
     return map;
   }
+
+  /**
+   * As `get`, for `tokens` that differ from the last ones given only in `changed` (new or
+   * replaced token sets) and `removed` (profile ids): only those are worked out. Returns `false`
+   * when every token had to be worked out again instead (the clock crossed a moment at which
+   * some health changes, or there were no tokens before): then any health may have changed.
+   */
+  update(tokens: readonly TokenSet[], changed: readonly TokenSet[], removed: readonly string[], now: number): boolean {
+    if (this.#tokens === null || this.stale(now)) {
+      this.get(tokens, now);
+      return false;
+    }
+    for (const id of removed) this.#map.delete(id);
+    for (const t of changed) {
+      this.#map.set(t.profile_id, tokenHealth(t, now));
+      this.#until = Math.min(this.#until, nextHealthChange(t, now));
+    }
+    // A removed token's moment stays in `until`: at worst one recompute early.
+    this.#tokens = tokens;
+    this.#from = now;
+    return true;
+  }
 }

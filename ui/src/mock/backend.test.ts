@@ -2,14 +2,16 @@
 // the URL resolved against the profile's API URL, the request logged redacted (operation "api"),
 // a refused (revoked) token renewed once before the answer.
 import { describe, expect, it, vi } from 'vitest';
+import { emit } from '@tauri-apps/api/event';
 
 vi.mock('@tauri-apps/api/event', () => ({ emit: vi.fn(async () => {}) }));
 vi.mock('@tauri-apps/api/mocks', () => ({ mockIPC: vi.fn() }));
 
 import type { ApiResponse } from '../lib/bindings/ApiResponse';
 import type { Exchange } from '../lib/bindings/Exchange';
+import type { TokenSet } from '../lib/bindings/TokenSet';
 import { MockBackend } from './backend';
-import { demoData } from './demo';
+import { bulkData, demoData } from './demo';
 
 const send = (b: MockBackend, id: string, url: string, method = 'GET') =>
   b.handle('send_request', { id, request: { method, url, headers: [], body: null } }) as Promise<ApiResponse>;
@@ -64,5 +66,28 @@ describe('mock discover_api', () => {
     const broken = (await b.handle('discover_api', { apiUrl: 'https://broken.example/api' })) as import('../lib/bindings/Walk').Walk;
     expect(broken.discovered).toBeNull();
     expect(broken.error?.code).toBe('issuer_mismatch');
+  });
+});
+
+describe('mock tokens', () => {
+  it('reads the tokens of some profiles as the core does: absent without one', async () => {
+    const b = new MockBackend(bulkData(5, Date.now()), { latencyMs: 0 });
+    const got = (await b.handle('tokens_of', { ids: ['bulk-3', 'nope', 'bulk-1'] })) as TokenSet[];
+    expect(got.map((t) => t.profile_id).sort()).toEqual(['bulk-1', 'bulk-3']);
+    expect(got[0]).not.toBe(b.data.tokens[1]); // a copy, as over IPC
+  });
+
+  it('renews a token in the background as the refresher does, and says so', () => {
+    const data = bulkData(5, 1_000_000);
+    const b = new MockBackend(data, { latencyMs: 0 });
+    const old = data.tokens[2];
+    vi.mocked(emit).mockClear();
+    b.renewInBackground('bulk-2', 2_000_000);
+    b.renewInBackground('nope', 2_000_000);
+    const t = data.tokens[2];
+    expect(t.obtained_at).toBe(2_000_000);
+    expect(t.access_expires_at! - t.obtained_at).toBe(old.access_expires_at! - old.obtained_at);
+    expect(t.access.fingerprint).not.toBe(old.access.fingerprint);
+    expect(vi.mocked(emit).mock.calls).toEqual([['core-event', { type: 'token_changed', profile_id: 'bulk-2' }]]);
   });
 });

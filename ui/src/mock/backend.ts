@@ -299,6 +299,33 @@ export class MockBackend {
     this.#emit({ type: 'token_changed', profile_id: t.profile_id });
   }
 
+  /**
+   * What the core's background refresher does to a client-credentials token: a new access token
+   * with the same lifetime, stored, and announced (bench/tick's churn runs it hundreds of times a
+   * second). Unknown ids and profiles without a token are skipped.
+   */
+  renewInBackground(id: ProfileId, now: number): void {
+    // Where each token is, kept between calls: the renewals are the benchmark's load, not this
+    // backend's lookups.
+    let i = this.#tokenAt.get(id);
+    if (i === undefined || this.data.tokens[i]?.profile_id !== id) {
+      this.#tokenAt = new Map(this.data.tokens.map((t, j) => [t.profile_id, j]));
+      i = this.#tokenAt.get(id);
+      if (i === undefined) return;
+    }
+    const t = this.data.tokens[i];
+    const life = (t.access_expires_at ?? t.obtained_at + 60_000) - t.obtained_at;
+    this.data.tokens[i] = {
+      ...t,
+      obtained_at: now,
+      access_expires_at: now + life,
+      refresh_count: t.refresh_count === null ? null : t.refresh_count + 1,
+      access: { ...t.access, fingerprint: hex(16) },
+    };
+    this.#emit({ type: 'token_changed', profile_id: id });
+  }
+  #tokenAt = new Map<ProfileId, number>();
+
   #exchange(p: Profile, operation: string, status: number, body: JsonValue) {
     const x: Exchange = {
       id: Object.values(this.data.exchanges).flat().length + 1,
@@ -325,7 +352,7 @@ export class MockBackend {
   #registrations: Record<string, string[]> = {};
 
   async handle(cmd: string, args: Record<string, unknown>): Promise<unknown> {
-    if (this.opts.latencyMs > 0 && !['list_profiles', 'list_tokens'].includes(cmd)) {
+    if (this.opts.latencyMs > 0 && !['list_profiles', 'list_tokens', 'tokens_of'].includes(cmd)) {
       await sleep(this.opts.latencyMs);
     }
     const d = this.data;
@@ -570,6 +597,10 @@ export class MockBackend {
       }
       case 'list_tokens':
         return structuredClone(d.tokens);
+      case 'tokens_of': {
+        const ids = new Set(args.ids as ProfileId[]);
+        return structuredClone(d.tokens.filter((t) => ids.has(t.profile_id)));
+      }
       case 'fetch_token': {
         const p = this.#profile(id);
         if (p.grant !== 'client_credentials') fail('unsupported', 'This profile uses the authorization-code grant: sign in instead.');

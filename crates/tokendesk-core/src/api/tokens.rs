@@ -31,6 +31,12 @@ impl Core {
         self.store.list_tokens()
     }
 
+    /// The token sets of the given profiles (those that hold one) in one read: what the app
+    /// fetches after `TokenChanged` events instead of every token set.
+    pub fn tokens_of(&self, ids: &[ProfileId]) -> Result<Vec<TokenSet>> {
+        self.store.tokens_of(ids)
+    }
+
     /// Gets a new token with the profile's headless grant (client credentials, JWT bearer);
     /// a profile that signs in in the browser says so.
     #[tracing::instrument(skip_all, fields(profile = %id), err)]

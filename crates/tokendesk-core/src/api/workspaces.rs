@@ -357,6 +357,10 @@ impl Core {
             return Err(e);
         }
         self.store.delete_profile(id)?;
+        // Its token set went with it: whoever shows it drops it (parked, it was still listed).
+        self.emit(CoreEvent::TokenRemoved {
+            profile_id: id.clone(),
+        });
         self.workspace_files_changed();
         Ok(parked)
     }

@@ -49,6 +49,125 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
     }
+
+    /// The token sets of the profiles `ids` that hold one, by profile id, in one query (the ids
+    /// go in as one JSON array parameter, so any number fits). A profile without a token, or
+    /// one that does not exist, is simply absent.
+    pub fn tokens_of(&self, ids: &[ProfileId]) -> Result<Vec<TokenSet>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(ids)?;
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(TOKENS_OF)?;
+        let rows = stmt
+            .query_map([ids], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+    }
+}
+
+/// Looks each id up along the primary key (no scan of the table).
+const TOKENS_OF: &str = "SELECT data FROM tokens
+     WHERE profile_id IN (SELECT value FROM json_each(?1))
+     ORDER BY profile_id";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{GrantKind, Profile, ProfileConfig};
+    use crate::tray::tests::token;
+
+    fn profile(store: &Store, name: &str) -> ProfileId {
+        let p = Profile {
+            id: ProfileId::random(),
+            config: ProfileConfig {
+                name: name.into(),
+                client_id: "c".into(),
+                ..Default::default()
+            },
+            metadata: None,
+            created_at: 1,
+            updated_at: 1,
+        };
+        store.insert_profile(&p).unwrap();
+        p.id
+    }
+
+    #[test]
+    fn tokens_of_returns_the_named_profiles_tokens_and_leaves_out_those_without() {
+        let s = Store::open_in_memory().unwrap();
+        let ids: Vec<ProfileId> = (0..5).map(|i| profile(&s, &format!("p{i}"))).collect();
+        let sets: Vec<TokenSet> = ids
+            .iter()
+            .take(4)
+            .enumerate()
+            .map(|(i, id)| token(id.as_str(), GrantKind::ClientCredentials, i as i64, 60_000))
+            .collect();
+        for t in &sets {
+            s.put_token(t).unwrap();
+        }
+        let no_token = &ids[4];
+        let unknown = ProfileId::from("no-such-profile");
+
+        let got = s
+            .tokens_of(&[
+                ids[2].clone(),
+                no_token.clone(),
+                ids[0].clone(),
+                unknown,
+                ids[2].clone(),
+            ])
+            .unwrap();
+        let mut want = vec![sets[0].clone(), sets[2].clone()];
+        want.sort_by(|a, b| a.profile_id.as_str().cmp(b.profile_id.as_str()));
+        assert_eq!(got, want, "each asked-for token once; none for the others");
+
+        // A renewed token comes back as stored now; a forgotten one no more.
+        let renewed = token(ids[0].as_str(), GrantKind::ClientCredentials, 99, 120_000);
+        s.put_token(&renewed).unwrap();
+        s.delete_token(&ids[2]).unwrap();
+        assert_eq!(
+            s.tokens_of(&[ids[0].clone(), ids[2].clone()]).unwrap(),
+            [renewed]
+        );
+        assert!(s.tokens_of(&[]).unwrap().is_empty());
+        assert!(
+            s.tokens_of(std::slice::from_ref(no_token))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn tokens_of_looks_ids_up_by_key_and_takes_more_ids_than_sqlite_has_parameters() {
+        let s = Store::open_in_memory().unwrap();
+        let plan: Vec<String> = s
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {TOKENS_OF}"))
+            .unwrap()
+            .query_map(["[]"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|d| d.starts_with("SEARCH tokens USING")),
+            "the ids are looked up along the key: {plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|d| d.starts_with("SCAN tokens")),
+            "the token table is not scanned: {plan:?}"
+        );
+
+        let id = profile(&s, "only");
+        let t = token(id.as_str(), GrantKind::ClientCredentials, 1, 60_000);
+        s.put_token(&t).unwrap();
+        let mut many: Vec<ProfileId> = (0..40_000)
+            .map(|i| ProfileId::from(format!("absent-{i}").as_str()))
+            .collect();
+        many.push(id);
+        assert_eq!(s.tokens_of(&many).unwrap(), [t]);
+    }
 }
 
 /// Schema step 6: the glance of every token set stored before there were glances.

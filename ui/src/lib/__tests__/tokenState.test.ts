@@ -115,4 +115,26 @@ describe('HealthBoard', () => {
     // The clock going back (tests, sleep/wake) recomputes too.
     expect(board.stale(0)).toBe(true);
   });
+
+  it('works out only the tokens that changed, unless a threshold was crossed meanwhile', () => {
+    const board = new HealthBoard();
+    const p2 = token({ profile_id: 'p2', access_expires_at: 1_000_000 });
+    const before = board.get([token(), p2], 0);
+    const p1 = token({ access_expires_at: 60_000 }); // renewed: expiring from 48,000
+    const p3 = token({ profile_id: 'p3', access_expires_at: 10_000 });
+    const now = [p1, p3];
+    expect(board.update(now, [p1, p3], ['p2'], 20_000)).toBe(true);
+    const after = board.get(now, 20_000);
+    expect(after).toBe(before); // brought up to date in place, not worked out again
+    expect([...after]).toEqual([
+      ['p1', 'valid'],
+      ['p3', 'expired'],
+    ]);
+    // The renewed token's own threshold counts.
+    expect(board.stale(48_001)).toBe(false);
+    expect(board.stale(48_002)).toBe(true);
+    // Past a threshold, everything is worked out again.
+    expect(board.update([p1], [], ['p3'], 50_000)).toBe(false);
+    expect([...board.get([p1], 50_000)]).toEqual([['p1', 'expiring']]);
+  });
 });
