@@ -525,13 +525,13 @@ impl Core {
     /// in this process (an async mutex) and across processes (a lock file in the home), so a
     /// rotating refresh token is never sent twice. Callers re-read the token after entering.
     pub(super) async fn enter_flight(&self, id: &ProfileId) -> Result<Flight> {
-        let mutex = self
-            .flights
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(id.clone())
-            .or_default()
-            .clone();
+        let mutex = {
+            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            match flights.get(id) {
+                Some(m) => m.clone(),
+                None => flights.entry(id.clone()).or_default().clone(),
+            }
+        };
         let in_process = mutex.lock_owned().await;
         let path = self.home.lock_dir().join(format!("{id}.lock"));
         // Opening the small lock file and trying its lock are quick system calls, made on

@@ -68,12 +68,19 @@ impl Log {
 /// reads and writes, the refresher's scan) stays prepared.
 const STATEMENT_CACHE: usize = 64;
 
+/// How much of the database file SQLite reads through a memory mapping.
+const MMAP_BYTES: i64 = 256 << 20;
+
 impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Pages are read from a memory mapping instead of a read() into the page cache each:
+        // with 10,000 profiles (a 100 MB file) every renewal's reads miss SQLite's own 2 MB
+        // cache. Writes still go through the WAL as before.
+        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         Self::init(conn)
     }
 

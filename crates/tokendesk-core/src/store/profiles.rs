@@ -37,7 +37,11 @@ fn map_unique(e: rusqlite::Error, name: &str) -> Error {
     }
 }
 
-const COLUMNS: &str = "id, config, metadata, created_at, updated_at";
+/// A profile by id, and by name (statements kept prepared: a renewal reads its profile).
+const BY_ID: &str =
+    "SELECT id, config, metadata, created_at, updated_at FROM profiles WHERE id = ?1";
+const BY_NAME: &str =
+    "SELECT id, config, metadata, created_at, updated_at FROM profiles WHERE name = ?1";
 /// The profile list with tokens and origins; the profiles' columns come from the index
 /// `profiles_in_list_order` alone.
 const SUMMARIES: &str =
@@ -126,11 +130,8 @@ impl Tx<'_> {
 
     pub fn get_profile(&self, id: &ProfileId) -> Result<Option<Profile>> {
         self.0
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM profiles WHERE id = ?1"),
-                [id.as_str()],
-                row,
-            )
+            .prepare_cached(BY_ID)?
+            .query_row([id.as_str()], row)
             .optional()?
             .map(decode)
             .transpose()
@@ -159,11 +160,8 @@ impl Store {
     pub fn find_profile(&self, name_or_id: &str) -> Result<Option<Profile>> {
         let by_name = self
             .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM profiles WHERE name = ?1"),
-                [name_or_id],
-                row,
-            )
+            .prepare_cached(BY_NAME)?
+            .query_row([name_or_id], row)
             .optional()?;
         match by_name {
             Some(r) => decode(r).map(Some),
