@@ -415,6 +415,12 @@ impl Endpoints {
 }
 
 impl Profile {
+    /// Whether discovery must run before a request: the profile names an issuer and nothing
+    /// was discovered yet.
+    pub fn needs_discovery(&self) -> bool {
+        self.config.issuer.is_some() && self.metadata.is_none()
+    }
+
     /// The issuer every check compares against: the provider's own (from discovery), else the
     /// one the profile names.
     pub fn issuer(&self) -> Option<&str> {

@@ -166,3 +166,55 @@ async fn a_profile_without_secret_or_endpoint_says_what_to_set() {
         e.message
     );
 }
+
+/// A renewal is written in one transaction (token set, exchange, history event). When that
+/// transaction fails (here a trigger refuses the success event, as a full disk would refuse
+/// any write), the renewal fails, the previous token set stays, and the failure is recorded
+/// with the exchange of the request.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renewal_whose_store_write_fails_leaves_the_previous_token() {
+    use tokendesk_core::history::{Outcome, Trigger};
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let profile = t
+        .add(config_for(p.url("/token")), Some("cc-basic-secret"))
+        .await;
+    let good = t.core.fetch_token(&profile.id).await.unwrap();
+    let exchanges_before = t.core.exchanges(&profile.id, 100).unwrap().len();
+    let db = rusqlite::Connection::open(t.core.home().db_path()).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse_success BEFORE INSERT ON refresh_events
+         WHEN json_extract(NEW.data, '$.outcome') = 'success'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .unwrap();
+    let e = t
+        .core
+        .refresh(&profile.id, Trigger::Manual)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Storage, "{}", e.message);
+    assert_eq!(
+        t.core.token(&profile.id).unwrap(),
+        Some(good.clone()),
+        "the previous token set stays"
+    );
+    let history = t.core.history(&profile.id, 1).unwrap();
+    assert_eq!(history[0].outcome, Outcome::Failure);
+    let exchanges = t.core.exchanges(&profile.id, 100).unwrap();
+    assert_eq!(
+        exchanges.len(),
+        exchanges_before + 1,
+        "the request is in the exchange log"
+    );
+    assert_eq!(history[0].exchange_id, Some(exchanges.last().unwrap().id));
+
+    db.execute_batch("DROP TRIGGER refuse_success").unwrap();
+    let renewed = t.core.refresh(&profile.id, Trigger::Manual).await.unwrap();
+    assert_ne!(renewed.access.fingerprint, good.access.fingerprint);
+    assert_eq!(t.core.token(&profile.id).unwrap(), Some(renewed));
+    let history = t.core.history(&profile.id, 1).unwrap();
+    assert_eq!(history[0].outcome, Outcome::Success);
+    let exchanges = t.core.exchanges(&profile.id, 100).unwrap();
+    assert_eq!(history[0].exchange_id, Some(exchanges.last().unwrap().id));
+}

@@ -227,3 +227,35 @@ async fn concurrent_callers_share_one_refresh() {
     assert_eq!(events.len(), 1, "exactly one refresh went to the provider");
     assert_eq!(events[0].outcome, Outcome::Success);
 }
+
+/// The token lock is taken without waiting when it is free; when another process holds it
+/// (here another open file description of the same lock file, which `flock` treats alike),
+/// the token operation waits for it and goes ahead once it is released.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_lock_held_elsewhere_is_waited_for() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let cc = t
+        .add(
+            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
+            Some("cc-basic-secret"),
+        )
+        .await;
+    t.core.fetch_token(&cc.id).await.unwrap();
+    let path = t.core.home().lock_dir().join(format!("{}.lock", cc.id));
+    let held = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    held.lock().unwrap();
+    let (core, id) = (t.core.clone(), cc.id.clone());
+    let refresh = tokio::spawn(async move { core.refresh(&id, Trigger::Manual).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!refresh.is_finished(), "the refresh waits for the lock");
+    assert_eq!(refreshes(&t, &cc.id, 10).len(), 0, "nothing was sent");
+    held.unlock().unwrap();
+    let renewed = tokio::time::timeout(Duration::from_secs(20), refresh)
+        .await
+        .expect("the refresh goes ahead once the lock is free")
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.core.token(&cc.id).unwrap(), Some(renewed));
+    assert_eq!(refreshes(&t, &cc.id, 10).len(), 1);
+}

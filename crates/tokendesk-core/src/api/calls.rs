@@ -141,6 +141,11 @@ impl Core {
     /// hide the operation's own result.
     pub(super) fn record(&self, call: &Call<'_>) {
         self.record_exchanges(call.take_records());
+        self.after_call(call);
+    }
+
+    /// What a finished call leaves besides its exchanges: the DPoP nonces the provider sent.
+    pub(super) fn after_call(&self, call: &Call<'_>) {
         if call.dpop_key().is_some() {
             self.keep_dpop_nonces();
         }

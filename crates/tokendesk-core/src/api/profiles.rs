@@ -299,7 +299,7 @@ impl Core {
     /// The profile, with discovery run first if it has an issuer and no metadata yet.
     pub(super) async fn ready_profile(&self, id: &ProfileId) -> Result<Profile> {
         let profile = self.profile_by_id(id)?;
-        if profile.config.issuer.is_some() && profile.metadata.is_none() {
+        if profile.needs_discovery() {
             return self.discover(id).await;
         }
         Ok(profile)

@@ -8,6 +8,7 @@ use oauth2::TokenResponse as _;
 
 use super::Core;
 use super::exchange;
+use super::history::Attempt;
 use super::login::IdTokenContext;
 use crate::catalog;
 use crate::clock::Millis;
@@ -53,18 +54,18 @@ impl Core {
         if spec.fetch.is_none() {
             return Err(needs_login(&profile, "its grant signs in in the browser"));
         }
-        let attempt = self.attempt(EventKind::Acquisition, id, trigger, spec.name);
+        let mut attempt = self.attempt(EventKind::Acquisition, id, trigger, spec.name);
         let result = match self.ready_profile(id).await {
-            Ok(profile) => self.fetch_locked(&profile).await,
+            Ok(profile) => self.fetch_locked(&profile, &mut attempt).await,
             Err(e) => Err(e),
         };
-        self.record_attempt(attempt, result.as_ref().map(Some), None);
-        result
+        self.commit_attempt(attempt, result, None)
     }
 
     /// One headless grant request: the profile's steps first (their values feed its
-    /// templates), then the grant as its registry entry says.
-    pub(super) async fn fetch_locked(&self, profile: &Profile) -> Result<TokenSet> {
+    /// templates), then the grant as its registry entry says. The token set is written with
+    /// the attempt's event ([`Core::commit_attempt`]).
+    async fn fetch_locked(&self, profile: &Profile, attempt: &mut Attempt<'_>) -> Result<TokenSet> {
         let spec = profile.config.grant.spec();
         let Some(fetch) = spec.fetch else {
             return Err(needs_login(profile, "its grant signs in in the browser"));
@@ -95,7 +96,7 @@ impl Core {
             call: &call,
         })
         .await;
-        self.record(&call);
+        self.stage(attempt, &call);
         let response = result.map_err(|e| catalog::explain(&profile.config, e))?;
         let chain = Chain {
             subject: related.subject.as_ref().map(exchange::chain_link),
@@ -151,7 +152,6 @@ impl Core {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(profile = %id, ?trigger), err)]
     pub(super) async fn refresh_locked(
         &self,
         id: &ProfileId,
@@ -159,6 +159,19 @@ impl Core {
     ) -> Result<TokenSet> {
         let profile = self.ready_profile(id).await?;
         let previous = self.store.get_token(id)?;
+        self.refresh_profile(profile, previous, trigger).await
+    }
+
+    /// [`Core::refresh_locked`] of a profile ready for requests (discovered), with the token
+    /// set stored now (`previous`), both read inside the flight.
+    #[tracing::instrument(skip_all, fields(profile = %profile.id, ?trigger), err)]
+    async fn refresh_profile(
+        &self,
+        profile: Profile,
+        previous: Option<TokenSet>,
+        trigger: Trigger,
+    ) -> Result<TokenSet> {
+        let id = &profile.id;
         // A grant that takes other profiles' tokens is renewed through them (exchanged
         // again with their current tokens), so its chain always names what it came from.
         let chained = !flow::token_exchange::links(&profile.config).is_empty();
@@ -185,7 +198,7 @@ impl Core {
                 return Err(e);
             }
         };
-        let attempt = self.attempt(EventKind::Refresh, id, trigger, method);
+        let mut attempt = self.attempt(EventKind::Refresh, id, trigger, method);
         let result = match &refresh_token {
             Some(rt) => {
                 let (call, secret) = self
@@ -194,7 +207,7 @@ impl Core {
                 let r = flow::refresh::request(&profile, secret.as_ref(), rt, &call)
                     .await
                     .map_err(|e| catalog::explain(&profile.config, e));
-                self.record(&call);
+                self.stage(&mut attempt, &call);
                 match r {
                     Ok(response) => {
                         match self
@@ -202,12 +215,13 @@ impl Core {
                             .await
                         {
                             Ok(validation) => {
-                                self.persist(
+                                self.persist_chained(
                                     &profile,
                                     profile.config.grant,
                                     &response,
                                     previous.as_ref(),
                                     validation,
+                                    Chain::default(),
                                 )
                                 .await
                             }
@@ -217,7 +231,7 @@ impl Core {
                     Err(e) => Err(e),
                 }
             }
-            None => self.fetch_locked(&profile).await,
+            None => self.fetch_locked(&profile, &mut attempt).await,
         };
         if let Err(e) = &result
             && e.code == ErrorCode::InvalidGrant
@@ -226,8 +240,7 @@ impl Core {
         {
             self.mark_needs_login(p, &e.message)?;
         }
-        self.record_attempt(attempt, result.as_ref().map(Some), previous.as_ref());
-        result
+        self.commit_attempt(attempt, result, previous.as_ref())
     }
 
     /// A refresh that brings an ID token must bring one that passes its checks and names the
@@ -295,9 +308,21 @@ impl Core {
             Chain::default(),
         )
         .await
+        .and_then(|token| {
+            self.store.put_token(&token)?;
+            tracing::info!(profile = %profile.id, "token stored");
+            self.emit(CoreEvent::TokenChanged {
+                profile_id: profile.id.clone(),
+            });
+            Ok(token)
+        })
     }
 
-    /// [`Core::persist`] of a token exchanged from other profiles' tokens.
+    /// The keychain part of [`Core::persist`], for a token exchanged from other profiles'
+    /// tokens too: the token values go to the keychain, and the token set to store is
+    /// returned. Its metadata is written after that by the caller: by [`Core::persist`], or
+    /// by [`Core::commit_attempt`] with the attempt's history event and exchanges, in one
+    /// transaction.
     pub(super) async fn persist_chained(
         &self,
         profile: &Profile,
@@ -371,11 +396,6 @@ impl Core {
         if validation.is_some() {
             token.id_token_validation = validation;
         }
-        self.store.put_token(&token)?;
-        tracing::info!(profile = %id, "token stored");
-        self.emit(CoreEvent::TokenChanged {
-            profile_id: id.clone(),
-        });
         Ok(token)
     }
 
@@ -463,15 +483,22 @@ impl Core {
         }
         // A token exchanged from a token that has changed since is due now, even one that was
         // waiting for its subject to be signed in to again.
-        if self.exchange_stale(&token)?.is_some() {
-            return self.refresh_locked(id, Trigger::Automatic).await.map(Some);
+        let due = self.exchange_stale(&token)?.is_some()
+            || crate::refresher::due_at(&token, &profile.config.refresh)
+                .is_some_and(|due| due <= self.now() + slack_ms);
+        if !due {
+            return Ok(None);
         }
-        match crate::refresher::due_at(&token, &profile.config.refresh) {
-            Some(due) if due <= self.now() + slack_ms => {
-                self.refresh_locked(id, Trigger::Automatic).await.map(Some)
+        // What was read above is current (inside the flight): read again only when the
+        // profile still has to run discovery.
+        let renewed = match profile.needs_discovery() {
+            true => self.refresh_locked(id, Trigger::Automatic).await,
+            false => {
+                self.refresh_profile(profile, Some(token), Trigger::Automatic)
+                    .await
             }
-            _ => Ok(None),
-        }
+        };
+        renewed.map(Some)
     }
 
     /// Records that an automatic refresh failed and when it is tried again.
@@ -504,35 +531,29 @@ impl Core {
     /// in this process (an async mutex) and across processes (a lock file in the home), so a
     /// rotating refresh token is never sent twice. Callers re-read the token after entering.
     pub(super) async fn enter_flight(&self, id: &ProfileId) -> Result<Flight> {
-        let mutex = self
-            .flights
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(id.clone())
-            .or_default()
-            .clone();
+        let mutex = {
+            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            match flights.get(id) {
+                Some(m) => m.clone(),
+                None => flights.entry(id.clone()).or_default().clone(),
+            }
+        };
         let in_process = mutex.lock_owned().await;
         let path = self.home.lock_dir().join(format!("{id}.lock"));
-        let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
+        // Opening the small lock file and trying its lock are quick system calls, made on
+        // this thread: a renewal does not hop to the blocking pool (333 a second with 10,000
+        // profiles). Only a lock held by another process is waited for there.
+        let file = open_lock_file(&path).map_err(lock_error)?;
+        let file = match file.try_lock() {
+            Ok(()) => file,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+                    .await
+                    .map_err(|e| Error::internal(format!("lock task failed: {e}")))?
+                    .map_err(lock_error)?
             }
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)?;
-            file.lock()?;
-            Ok(file)
-        })
-        .await
-        .map_err(|e| Error::internal(format!("lock task failed: {e}")))?
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::Storage,
-                format!("Cannot take the token lock: {e}."),
-            )
-        })?;
+            Err(std::fs::TryLockError::Error(e)) => return Err(lock_error(e)),
+        };
         Ok(Flight {
             _in_process: in_process,
             _across_processes: file,
@@ -555,6 +576,33 @@ pub(super) struct Flight {
     _in_process: tokio::sync::OwnedMutexGuard<()>,
     /// Closing the file releases its lock.
     _across_processes: std::fs::File,
+}
+
+/// Opens a profile's token lock file, creating it (and its folder) if needed.
+fn open_lock_file(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+    };
+    match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            open()
+        }
+        opened => opened,
+    }
+}
+
+fn lock_error(e: std::io::Error) -> Error {
+    Error::new(
+        ErrorCode::Storage,
+        format!("Cannot take the token lock: {e}."),
+    )
 }
 
 pub(super) fn needs_login(profile: &Profile, why: &str) -> Error {

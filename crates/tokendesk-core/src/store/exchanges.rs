@@ -1,6 +1,6 @@
-use rusqlite::params;
+use rusqlite::{Connection, OptionalExtension, params};
 
-use super::Store;
+use super::{EXCHANGE_LOG, Store};
 use crate::error::Result;
 use crate::http::Exchange;
 use crate::profile::ProfileId;
@@ -15,34 +15,43 @@ impl Store {
         }
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for r in records {
-            tx.execute(
-                "INSERT INTO exchanges (profile_id, at, operation, data) VALUES (?1, ?2, ?3, ?4)",
-                params![
-                    r.profile_id.as_str(),
-                    r.at,
-                    r.operation,
-                    serde_json::to_string(r)?
-                ],
-            )?;
-        }
-        let mut profiles: Vec<&str> = records.iter().map(|r| r.profile_id.as_str()).collect();
-        profiles.dedup();
-        for p in profiles {
-            super::trim(&tx, "exchanges", p, EXCHANGES_KEPT_PER_PROFILE)?;
-        }
+        self.insert_exchanges(&tx, records)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// The newest `limit` exchanges of a profile, oldest first (reading order), each with
-    /// its id.
+    /// Inserts exchanges on `conn` (in the caller's transaction) and trims their profiles' logs.
+    pub(super) fn insert_exchanges(&self, conn: &Connection, records: &[Exchange]) -> Result<()> {
+        {
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO exchanges (profile_id, at, operation, data) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in records {
+                insert.execute(params![
+                    r.profile_id.as_str(),
+                    r.at,
+                    r.operation,
+                    serde_json::to_string(r)?
+                ])?;
+            }
+        }
+        let mut profiles: Vec<&str> = records.iter().map(|r| r.profile_id.as_str()).collect();
+        profiles.dedup();
+        for p in profiles {
+            self.trim(conn, EXCHANGE_LOG, p)?;
+        }
+        Ok(())
+    }
+
+    /// The newest `limit` exchanges of a profile (at most [`EXCHANGES_KEPT_PER_PROFILE`]),
+    /// oldest first (reading order), each with its id.
     pub fn exchanges(&self, id: &ProfileId, limit: usize) -> Result<Vec<Exchange>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT id, data FROM (SELECT id, data FROM exchanges WHERE profile_id = ?1
              ORDER BY id DESC LIMIT ?2) ORDER BY id",
         )?;
+        let limit = limit.min(EXCHANGES_KEPT_PER_PROFILE);
         let rows = stmt
             .query_map(params![id.as_str(), limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
@@ -65,17 +74,24 @@ impl Store {
         since: i64,
         token_requests: bool,
     ) -> Result<Option<i64>> {
-        let conn = self.conn();
-        let found = conn.query_row(
+        last_exchange_since(&self.conn(), id, since, token_requests)
+    }
+}
+
+/// [`Store::last_exchange_since`] on `conn` (in the caller's transaction).
+pub(super) fn last_exchange_since(
+    conn: &Connection,
+    id: &ProfileId,
+    since: i64,
+    token_requests: bool,
+) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
             "SELECT id FROM exchanges WHERE profile_id = ?1 AND at >= ?2
              AND (?3 = 0 OR operation LIKE 'token:%') ORDER BY id DESC LIMIT 1",
-            params![id.as_str(), since, token_requests],
-            |r| r.get::<_, i64>(0),
-        );
-        match found {
-            Ok(x) => Ok(Some(x)),
-            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
+        )?
+        .query_row(params![id.as_str(), since, token_requests], |r| {
+            r.get::<_, i64>(0)
+        })
+        .optional()?)
 }

@@ -1,6 +1,6 @@
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
-use super::Store;
+use super::{HISTORY_LOG, Store};
 use crate::error::Result;
 use crate::history::TokenEvent;
 use crate::profile::ProfileId;
@@ -11,27 +11,33 @@ pub const EVENTS_KEPT_PER_PROFILE: usize = 1_000;
 impl Store {
     /// Appends an event and returns its id.
     pub fn append_event(&self, e: &TokenEvent) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
+        self.insert_event(&self.conn(), e)
+    }
+
+    /// Inserts an event on `conn` (in the caller's transaction), trims the profile's history,
+    /// and returns the event's id.
+    pub(super) fn insert_event(&self, conn: &Connection, e: &TokenEvent) -> Result<i64> {
+        conn.prepare_cached(
             "INSERT INTO refresh_events (profile_id, at, data) VALUES (?1, ?2, ?3)",
-            params![e.profile_id.as_str(), e.at, serde_json::to_string(e)?],
-        )?;
-        let id = conn.last_insert_rowid();
-        super::trim(
-            &conn,
-            "refresh_events",
+        )?
+        .execute(params![
             e.profile_id.as_str(),
-            EVENTS_KEPT_PER_PROFILE,
-        )?;
+            e.at,
+            serde_json::to_string(e)?
+        ])?;
+        let id = conn.last_insert_rowid();
+        self.trim(conn, HISTORY_LOG, e.profile_id.as_str())?;
         Ok(id)
     }
 
-    /// The newest `limit` events of a profile, newest first.
+    /// The newest `limit` events of a profile (at most [`EVENTS_KEPT_PER_PROFILE`]), newest
+    /// first.
     pub fn events(&self, id: &ProfileId, limit: usize) -> Result<Vec<TokenEvent>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT id, data FROM refresh_events WHERE profile_id = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
+        let limit = limit.min(EVENTS_KEPT_PER_PROFILE);
         let rows = stmt
             .query_map(params![id.as_str(), limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
@@ -49,51 +55,15 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{event, store_with_profile};
     use super::*;
-    use crate::history::{EventKind, Outcome, Trigger};
-    use crate::profile::{Profile, ProfileConfig};
-
-    /// A store holding one profile, "p".
-    fn store_with_profile() -> (Store, ProfileId) {
-        let s = Store::open_in_memory().unwrap();
-        let id = ProfileId::from("p");
-        s.insert_profile(&Profile {
-            id: id.clone(),
-            config: ProfileConfig {
-                name: "p".into(),
-                ..Default::default()
-            },
-            metadata: None,
-            created_at: 0,
-            updated_at: 0,
-        })
-        .unwrap();
-        (s, id)
-    }
+    use crate::history::EventKind;
 
     #[test]
     fn the_history_keeps_the_newest_events_per_profile() {
         let (s, id) = store_with_profile();
-        let event = |at| TokenEvent {
-            id: 0,
-            profile_id: id.clone(),
-            at,
-            kind: EventKind::Refresh,
-            trigger: Trigger::Automatic,
-            method: "refresh_token".into(),
-            outcome: Outcome::Success,
-            duration_ms: 1,
-            access_expires_at: None,
-            refresh_expires_at: None,
-            refresh_count: None,
-            rotated: false,
-            error_code: None,
-            error_message: None,
-            exchange_id: None,
-            authorization_details: None,
-        };
         for at in 0..(EVENTS_KEPT_PER_PROFILE as i64 + 5) {
-            s.append_event(&event(at)).unwrap();
+            s.append_event(&event(&id, at)).unwrap();
         }
         let kept = s.events(&id, usize::MAX >> 1).unwrap();
         assert_eq!(kept.len(), EVENTS_KEPT_PER_PROFILE);

@@ -38,7 +38,11 @@ fn map_unique(e: rusqlite::Error, name: &str) -> Error {
     }
 }
 
-const COLUMNS: &str = "id, config, metadata, created_at, updated_at";
+/// A profile by id, and by name (statements kept prepared: a renewal reads its profile).
+const BY_ID: &str =
+    "SELECT id, config, metadata, created_at, updated_at FROM profiles WHERE id = ?1";
+const BY_NAME: &str =
+    "SELECT id, config, metadata, created_at, updated_at FROM profiles WHERE name = ?1";
 /// The profile list with tokens and origins, from indexes alone: the profiles' columns from
 /// `profiles_in_list_order`, each token's glance from `tokens_glance`.
 const SUMMARIES: &str =
@@ -127,11 +131,8 @@ impl Tx<'_> {
 
     pub fn get_profile(&self, id: &ProfileId) -> Result<Option<Profile>> {
         self.0
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM profiles WHERE id = ?1"),
-                [id.as_str()],
-                row,
-            )
+            .prepare_cached(BY_ID)?
+            .query_row([id.as_str()], row)
             .optional()?
             .map(decode)
             .transpose()
@@ -160,11 +161,8 @@ impl Store {
     pub fn find_profile(&self, name_or_id: &str) -> Result<Option<Profile>> {
         let by_name = self
             .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM profiles WHERE name = ?1"),
-                [name_or_id],
-                row,
-            )
+            .prepare_cached(BY_NAME)?
+            .query_row([name_or_id], row)
             .optional()?;
         match by_name {
             Some(r) => decode(r).map(Some),

@@ -5,31 +5,33 @@ use crate::error::Result;
 use crate::profile::ProfileId;
 use crate::token::{TokenGlance, TokenSet};
 
+/// Writes a token set's metadata (one row per profile) and its glance (what a listing reads),
+/// always together, on `conn` or its transaction.
+pub(super) fn put(conn: &Connection, t: &TokenSet) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO tokens (profile_id, data, updated_at, glance) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(profile_id) DO UPDATE SET data = excluded.data,
+             updated_at = excluded.updated_at, glance = excluded.glance",
+    )?
+    .execute(params![
+        t.profile_id.as_str(),
+        serde_json::to_string(t)?,
+        t.obtained_at,
+        serde_json::to_string(&t.glance())?
+    ])?;
+    Ok(())
+}
+
 impl Store {
-    /// Stores the set and its glance (what a listing reads), always together.
     pub fn put_token(&self, t: &TokenSet) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO tokens (profile_id, data, updated_at, glance) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(profile_id) DO UPDATE SET data = excluded.data,
-                 updated_at = excluded.updated_at, glance = excluded.glance",
-            params![
-                t.profile_id.as_str(),
-                serde_json::to_string(t)?,
-                t.obtained_at,
-                serde_json::to_string(&t.glance())?
-            ],
-        )?;
-        Ok(())
+        put(&self.conn(), t)
     }
 
     pub fn get_token(&self, id: &ProfileId) -> Result<Option<TokenSet>> {
         let data: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT data FROM tokens WHERE profile_id = ?1",
-                [id.as_str()],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT data FROM tokens WHERE profile_id = ?1")?
+            .query_row([id.as_str()], |r| r.get(0))
             .optional()?;
         Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
     }
@@ -43,7 +45,7 @@ impl Store {
 
     pub fn list_tokens(&self) -> Result<Vec<TokenSet>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT data FROM tokens ORDER BY profile_id")?;
+        let mut stmt = conn.prepare_cached("SELECT data FROM tokens ORDER BY profile_id")?;
         let rows = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
