@@ -14,7 +14,8 @@
 // scrolling, and the bench checks a row scrolled to shows the right, changing countdown.
 //
 // Search: the sidebar's filter gets one keystroke per frame (typing "client-4" and deleting it
-// again, so the list goes from 10,000 to 1,111 matches and back). Per keystroke:
+// again, so the list goes from 10,000 to 1,111 matches and back), after a profile is renamed
+// (the profiles change, so nothing of an earlier round's search is remembered). Per keystroke:
 //   - work: input event → Svelte update → forced style + layout (synchronous);
 //   - to paint: from the keystroke to the next frame after it (rAF, then a task after the frame).
 
@@ -109,6 +110,17 @@ async function scrollRound(p, px) {
 
 async function searchRound(p) {
   await p.page.bringToFront();
+  // A profile renamed first (and back in the next round): the profiles change, so the sidebar's
+  // search starts afresh, remembering no earlier query (the rounds type the same one).
+  await p.page.evaluate(async () => {
+    const b = window.__mockBackend;
+    const old = (await b.handle('list_profiles', {})).find((x) => x.id === 'bulk-0');
+    const name = old.name.endsWith(' (renamed)') ? old.name.slice(0, -' (renamed)'.length) : `${old.name} (renamed)`;
+    await b.handle('update_profile', { id: 'bulk-0', config: { ...old, name } });
+    for (let i = 0; i < 600 && !document.querySelector(`[data-testid="profile-row-${name}"]`); i++) await new Promise(requestAnimationFrame);
+    if (!document.querySelector(`[data-testid="profile-row-${name}"]`)) throw new Error(`the sidebar does not show ${name}`);
+    await new Promise(requestAnimationFrame);
+  });
   const r = await p.page.evaluate(async (query) => {
     const { flush } = window.__tokendesk;
     const input = document.querySelector('[data-testid="profile-filter"]');

@@ -1,7 +1,8 @@
 // The sidebar's list of profiles and its filter. The profiles' order (by environment, then name)
 // and the lowercase text a filter matches are worked out once, when the profiles change; a
 // keystroke then scans only what it must: a query that contains an earlier one (typing on) looks
-// among that one's matches only, and a query met before (deleting back) gets its lines again.
+// among that one's matches only (and keeps its lines when they all still match), and a query met
+// before (deleting back) gets its lines again.
 
 import type { Profile } from './bindings/Profile';
 
@@ -66,16 +67,19 @@ export class ProfileSearch {
     }
     // Whatever contains `q` contains every part of it: look among the matches of the longest
     // earlier query that is part of this one.
-    let from = this.#all;
+    let source: Result | undefined;
     let longest = -1;
     for (const [k, r] of this.#memo) {
       if (k.length > longest && q.includes(k)) {
-        from = r.matches;
+        source = r;
         longest = k.length;
       }
     }
+    const from = source?.matches ?? this.#all;
     const matches = q === '' ? this.#all : from.filter((e) => e.hay.includes(q));
-    const result = { matches, lines: group(matches) };
+    // Everything the earlier query matched still matches (typing "client-" when every client id
+    // starts so): its very lines, so nothing downstream changes.
+    const result = source !== undefined && matches.length === from.length ? source : { matches, lines: group(matches) };
     this.#memo.set(q, result);
     if (this.#memo.size > MEMO) this.#memo.delete(this.#memo.keys().next().value!);
     return result.lines;

@@ -41,5 +41,9 @@ describe('ProfileSearch', () => {
     s.lines('ad');
     expect(s.lines('a')).toBe(a);
     expect(s.lines('')).toBe(all);
+    // A longer query that every earlier match still matches: the same lines too.
+    const billing = s.lines('billing');
+    expect(s.lines('billing-')).toBe(billing);
+    expect(text(s.lines('billing-2'))).toEqual([]);
   });
 });
