@@ -110,13 +110,14 @@ async function scrollRound(p, px) {
 
 async function searchRound(p) {
   await p.page.bringToFront();
-  // A profile renamed first (and back in the next round): the profiles change, so the sidebar's
-  // search starts afresh, remembering no earlier query (the rounds type the same one).
+  // A profile renamed first (and back in the next round; the first of the first environment, so
+  // its row is in view): the profiles change, so the sidebar's search starts afresh, remembering
+  // no earlier query (the rounds type the same one).
   await p.page.evaluate(async () => {
     const b = window.__mockBackend;
-    const old = (await b.handle('list_profiles', {})).find((x) => x.id === 'bulk-0');
+    const old = (await b.handle('list_profiles', {})).find((x) => x.id === 'bulk-3');
     const name = old.name.endsWith(' (renamed)') ? old.name.slice(0, -' (renamed)'.length) : `${old.name} (renamed)`;
-    await b.handle('update_profile', { id: 'bulk-0', config: { ...old, name } });
+    await b.handle('update_profile', { id: 'bulk-3', config: { ...old, name } });
     for (let i = 0; i < 600 && !document.querySelector(`[data-testid="profile-row-${name}"]`); i++) await new Promise(requestAnimationFrame);
     if (!document.querySelector(`[data-testid="profile-row-${name}"]`)) throw new Error(`the sidebar does not show ${name}`);
     await new Promise(requestAnimationFrame);
