@@ -25,6 +25,8 @@ const WARMUP = Number(process.env.WARMUP ?? 30);
 const TARGET_MS = 4;
 // BEFORE_DIST=<an earlier build of ui/dist>: its N-token page is measured in the same rounds.
 const BEFORE_DIST = process.env.BEFORE_DIST ?? '';
+// ALSO=100: one more page of this build with that many tokens (e.g. a 10,000-token run against 100).
+const ALSO = process.env.ALSO ? Number(process.env.ALSO) : null;
 
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -142,13 +144,17 @@ try {
   const pages = [];
   for (const n of [N, 1, 0]) pages.push(await open(browser.context, servers[0].url, n));
   if (BEFORE_DIST) pages.push(await open(browser.context, servers[1].url, N, 'before'));
+  if (ALSO !== null) pages.push(await open(browser.context, servers[0].url, ALSO));
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? pages : [...pages].reverse();
     for (const p of order) await round(p);
   }
   const watched = [];
   for (const p of pages) watched.push(await mutations(p));
-  const [big, one, none, before] = pages.map((p) => ({ ...p, ...stats(p.times), js: stats(p.scripts) }));
+  const measured = pages.map((p) => ({ ...p, ...stats(p.times), js: stats(p.scripts) }));
+  const [big, one, none] = measured;
+  const before = measured.find((p) => p.label === 'before');
+  const also = ALSO === null ? undefined : measured.at(-1);
   const total = TICKS * ROUNDS;
 
   console.log(`TokenDesk countdown tick — ${ROUNDS} interleaved rounds × ${TICKS} ticks after ${WARMUP} warm-up; Chromium headless, 1440×900`);
@@ -157,7 +163,7 @@ try {
   console.log('');
   console.log('one tick = JS (clock + Svelte flush + countdown loop) + forced style/layout, in ms');
   console.log('build         tokens   median      p95      min      max  best-round-median  JS median | Chromium per tick: style  layout    task');
-  for (const r of before ? [big, before, one, none] : [big, one, none]) {
+  for (const r of [big, before, also, one, none].filter(Boolean)) {
     const c = (k) => (r.chrome[k] * 1000) / total;
     console.log(
       `${r.label.padEnd(11)} ${String(r.n).padStart(6)} ${fmt(r.median)}  ${fmt(r.p95)}  ${fmt(r.min)}  ${fmt(r.max)}            ${fmt(Math.min(...r.roundMedians))}    ${fmt(r.js.median)} |             ${fmt(c('style'))} ${fmt(c('layout'))} ${fmt(c('task'))}`,
