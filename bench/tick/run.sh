@@ -4,6 +4,8 @@
 # baseline from the same run.
 #
 #   bench/tick/run.sh               run the benchmark (TOKENS=500 TICKS=200 WARMUP=30)
+#                                   BEFORE=<commit> or BEFORE_DIST=dir: that build measured in the
+#                                   same run, in the same rounds (tick, scroll and churn)
 #   bench/tick/run.sh scroll        10,000 tokens: scroll frame times and sidebar filter keystrokes,
 #                                   against 10 tokens (ROWS=10000 BASE_ROWS=10 FRAMES=240 ROUNDS=3)
 #   bench/tick/run.sh churn         10,000 tokens renewed ~333 times a second while scrolling, against
@@ -35,9 +37,9 @@ if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/e
   npm ci --prefix "$here" --no-audit --no-fund --loglevel=error
 fi
 
-# The baseline build of `churn`: an earlier commit's UI, built apart (its own copy of ui/, with
-# this checkout's node_modules).
-if [ "${1:-}" = churn ] && [ -n "${BEFORE:-}" ] && [ -z "${BEFORE_DIST:-}" ]; then
+# The baseline build (tick, scroll, churn): an earlier commit's UI, built apart (its own copy of
+# ui/, with this checkout's node_modules).
+if [ "${1:-tick}" != shots ] && [ -n "${BEFORE:-}" ] && [ -z "${BEFORE_DIST:-}" ]; then
   before="$(mktemp -d "${TMPDIR:-/tmp}/tokendesk-before.XXXXXX")"
   trap 'rm -rf "$before"' EXIT
   git -C "$here" archive "$BEFORE" ui | tar -x -C "$before"
@@ -49,8 +51,8 @@ fi
 cd "$here"
 case "${1:-tick}" in
   shots) shift; exec node shots.mjs "$@" ;;
-  tick) exec node tick.mjs ;;
-  scroll) exec node scroll.mjs ;;
+  tick) node tick.mjs ;;
+  scroll) node scroll.mjs ;;
   churn) node churn.mjs ;;
   *) echo "usage: $0 [tick | scroll | churn | shots [DIR]]" >&2; exit 2 ;;
 esac

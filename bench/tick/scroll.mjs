@@ -14,7 +14,8 @@
 // scrolling, and the bench checks a row scrolled to shows the right, changing countdown.
 //
 // Search: the sidebar's filter gets one keystroke per frame (typing "client-4" and deleting it
-// again, so the list goes from 10,000 to 1,111 matches and back). Per keystroke:
+// again, so the list goes from 10,000 to 1,111 matches and back), after a profile is renamed
+// (the profiles change, so nothing of an earlier round's search is remembered). Per keystroke:
 //   - work: input event → Svelte update → forced style + layout (synchronous);
 //   - to paint: from the keystroke to the next frame after it (rAF, then a task after the frame).
 
@@ -29,10 +30,12 @@ const FRAMES = Number(process.env.FRAMES ?? 240);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const STEPS = [Number(process.env.PX ?? 40), Number(process.env.PAGE_PX ?? 800)];
 const QUERY = process.env.QUERY ?? 'client-4';
+// BEFORE_DIST=<an earlier build of ui/dist>: its 10,000-row page is measured in the same rounds.
+const BEFORE_DIST = process.env.BEFORE_DIST ?? '';
 const FRAME_MS = 1000 / 60;
 const KEY_TARGET_MS = 16;
 
-async function open(context, url, n) {
+async function open(context, url, n, label = 'this build') {
   const { page, errors } = await openApp(context, url, { kind: 'bulk', n });
   await page.waitForFunction(
     (n) => document.querySelector('#dash-title + .muted')?.textContent === `${n} of ${n} profiles hold a token` && document.querySelector('[data-testid^="token-card-"]'),
@@ -48,7 +51,7 @@ async function open(context, url, n) {
     clock.set(window.__base);
     flush();
   });
-  return { n, page, cdp, errors, scroll: Object.fromEntries(STEPS.map((px) => [px, { frames: [], work: [], task: 0, count: 0 }])), keys: { work: [], paint: [] } };
+  return { n, label, page, cdp, errors, scroll: Object.fromEntries(STEPS.map((px) => [px, { frames: [], work: [], task: 0, count: 0 }])), keys: { work: [], paint: [] } };
 }
 
 async function scrollRound(p, px) {
@@ -107,6 +110,18 @@ async function scrollRound(p, px) {
 
 async function searchRound(p) {
   await p.page.bringToFront();
+  // A profile renamed first (and back in the next round; the first of the first environment, so
+  // its row is in view): the profiles change, so the sidebar's search starts afresh, remembering
+  // no earlier query (the rounds type the same one).
+  await p.page.evaluate(async () => {
+    const b = window.__mockBackend;
+    const old = (await b.handle('list_profiles', {})).find((x) => x.id === 'bulk-3');
+    const name = old.name.endsWith(' (renamed)') ? old.name.slice(0, -' (renamed)'.length) : `${old.name} (renamed)`;
+    await b.handle('update_profile', { id: 'bulk-3', config: { ...old, name } });
+    for (let i = 0; i < 600 && !document.querySelector(`[data-testid="profile-row-${name}"]`); i++) await new Promise(requestAnimationFrame);
+    if (!document.querySelector(`[data-testid="profile-row-${name}"]`)) throw new Error(`the sidebar does not show ${name}`);
+    await new Promise(requestAnimationFrame);
+  });
   const r = await p.page.evaluate(async (query) => {
     const { flush } = window.__tokendesk;
     const input = document.querySelector('[data-testid="profile-filter"]');
@@ -156,14 +171,17 @@ async function searchRound(p) {
 
 const fmt = (x) => x.toFixed(2).padStart(7);
 
-const server = await serve();
+const servers = [await serve()];
+if (BEFORE_DIST) servers.push(await serve(BEFORE_DIST));
 const browser = await launch({ viewport: { width: 1440, height: 900 } });
 try {
   const loadBefore = loadavg()[0];
-  const big = await open(browser.context, server.url, BIG);
+  const big = await open(browser.context, servers[0].url, BIG);
+  const before = BEFORE_DIST ? [await open(browser.context, servers[1].url, BIG, 'before')] : [];
   const bases = [];
-  for (const n of BASES) bases.push(await open(browser.context, server.url, n));
-  const all = [big, ...bases];
+  for (const n of BASES) bases.push(await open(browser.context, servers[0].url, n));
+  const all = [big, ...before, ...bases];
+  const loads = [];
   // Warm-up (JIT, style caches): one round on each page, not counted.
   for (const p of all) {
     for (const px of STEPS) await scrollRound(p, px);
@@ -177,14 +195,15 @@ try {
       for (const px of STEPS) await scrollRound(p, px);
       await searchRound(p);
     }
+    loads.push(loadavg()[0]);
   }
   const loadAfter = loadavg()[0];
 
-  console.log(`TokenDesk: scrolling the live list and filtering the sidebar — ${BIG} vs ${BASES.join(' and ')} tokens/profiles, ${ROUNDS} interleaved rounds`);
-  console.log(`Chromium headless (software rendering), 1440×900; machine: ${cpus().length} cores, load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)}`);
+  console.log(`TokenDesk: scrolling the live list and filtering the sidebar — ${BIG} vs ${BASES.join(' and ')} tokens/profiles, ${ROUNDS} interleaved rounds${BEFORE_DIST ? `; before = ${BEFORE_DIST}` : ''}`);
+  console.log(`Chromium headless (software rendering), 1440×900; machine: ${cpus().length} cores, load average ${loadBefore.toFixed(2)} → ${loadAfter.toFixed(2)} (per round: ${loads.map((l) => l.toFixed(1)).join(', ')})`);
   console.log('');
   console.log(`scroll: ${FRAMES} frames per round and speed; ms per frame`);
-  console.log('rows    px/frame | frame (rAF delta) median     p95     max | work median     p95     max | Chromium task/frame | rows rendered');
+  console.log('build         rows    px/frame | frame (rAF delta) median     p95     max | work median     p95     max | Chromium task/frame | rows rendered');
   const verdicts = [];
   for (const px of STEPS) {
     for (const p of all) {
@@ -192,7 +211,7 @@ try {
       const f = stats(s.frames);
       const w = stats(s.work);
       console.log(
-        `${String(p.n).padStart(6)} ${String(px).padStart(8)} |               ${fmt(f.median)} ${fmt(f.p95)} ${fmt(f.max)} |    ${fmt(w.median)} ${fmt(w.p95)} ${fmt(w.max)} |             ${fmt((s.task * 1000) / s.count)} | ${s.last.rendered}`,
+        `${p.label.padEnd(11)} ${String(p.n).padStart(6)} ${String(px).padStart(8)} |               ${fmt(f.median)} ${fmt(f.p95)} ${fmt(f.max)} |    ${fmt(w.median)} ${fmt(w.p95)} ${fmt(w.max)} |             ${fmt((s.task * 1000) / s.count)} | ${s.last.rendered}`,
       );
       if (p === big) verdicts.push({ px, f, w });
     }
@@ -201,12 +220,12 @@ try {
   console.log(`countdown of a row scrolled to (${live.row}): ${JSON.stringify(live.live[0])} → ${JSON.stringify(live.live[1])} one second later; scrollTop ${live.scrollTop}`);
   console.log('');
   console.log(`sidebar filter: typing ${JSON.stringify(QUERY)} and deleting it, one keystroke per frame; ms per keystroke`);
-  console.log('profiles | work median     p95     max | to paint median     p95     max | rows rendered for the query (all match)');
+  console.log('build       profiles | work median     p95     max | to paint median     p95     max | rows rendered for the query (all match)');
   for (const p of all) {
     const w = stats(p.keys.work);
     const t = stats(p.keys.paint);
     console.log(
-      `${String(p.n).padStart(8)} |    ${fmt(w.median)} ${fmt(w.p95)} ${fmt(w.max)} |        ${fmt(t.median)} ${fmt(t.p95)} ${fmt(t.max)} | ${p.keys.last.result.rendered} (${p.keys.last.result.allMatch})`,
+      `${p.label.padEnd(11)} ${String(p.n).padStart(8)} |    ${fmt(w.median)} ${fmt(w.p95)} ${fmt(w.max)} |        ${fmt(t.median)} ${fmt(t.p95)} ${fmt(t.max)} | ${p.keys.last.result.rendered} (${p.keys.last.result.allMatch})`,
     );
   }
   const problems = [];
@@ -228,5 +247,5 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   await browser.close();
-  await server.close();
+  for (const s of servers) await s.close();
 }

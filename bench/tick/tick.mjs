@@ -23,6 +23,10 @@ const TICKS = Number(process.env.TICKS ?? 100); // per round and page
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const WARMUP = Number(process.env.WARMUP ?? 30);
 const TARGET_MS = 4;
+// BEFORE_DIST=<an earlier build of ui/dist>: its N-token page is measured in the same rounds.
+const BEFORE_DIST = process.env.BEFORE_DIST ?? '';
+// ALSO=100: one more page of this build with that many tokens (e.g. a 10,000-token run against 100).
+const ALSO = process.env.ALSO ? Number(process.env.ALSO) : null;
 
 function stats(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,7 +34,7 @@ function stats(xs) {
   return { median: q(0.5), p95: q(0.95), min: s[0], max: s[s.length - 1] };
 }
 
-async function open(context, url, n) {
+async function open(context, url, n, label = 'this build') {
   const { page, errors } = await openApp(context, url, { kind: 'bulk', n });
   if (n > 0) {
     // The list is virtualised: wait until all n tokens are loaded and the first rows are shown.
@@ -60,7 +64,7 @@ async function open(context, url, n) {
     }
     return document.querySelector('[data-testid="countdown-access"]')?.textContent ?? null;
   }, WARMUP);
-  return { n, page, cdp, errors, first, times: [], scripts: [], roundMedians: [], chrome: { script: 0, style: 0, layout: 0, task: 0 } };
+  return { n, label, page, cdp, errors, first, times: [], scripts: [], roundMedians: [], chrome: { script: 0, style: 0, layout: 0, task: 0 } };
 }
 
 async function metrics(cdp) {
@@ -132,19 +136,25 @@ async function mutations(p) {
 
 const fmt = (x) => x.toFixed(3).padStart(7);
 
-const server = await serve();
+const servers = [await serve()];
+if (BEFORE_DIST) servers.push(await serve(BEFORE_DIST));
 const browser = await launch({ viewport: { width: 1440, height: 900 } });
 try {
   const loadBefore = loadavg()[0];
   const pages = [];
-  for (const n of [N, 1, 0]) pages.push(await open(browser.context, server.url, n));
+  for (const n of [N, 1, 0]) pages.push(await open(browser.context, servers[0].url, n));
+  if (BEFORE_DIST) pages.push(await open(browser.context, servers[1].url, N, 'before'));
+  if (ALSO !== null) pages.push(await open(browser.context, servers[0].url, ALSO));
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? pages : [...pages].reverse();
     for (const p of order) await round(p);
   }
   const watched = [];
   for (const p of pages) watched.push(await mutations(p));
-  const [big, one, none] = pages.map((p) => ({ ...p, ...stats(p.times), js: stats(p.scripts) }));
+  const measured = pages.map((p) => ({ ...p, ...stats(p.times), js: stats(p.scripts) }));
+  const [big, one, none] = measured;
+  const before = measured.find((p) => p.label === 'before');
+  const also = ALSO === null ? undefined : measured.at(-1);
   const total = TICKS * ROUNDS;
 
   console.log(`TokenDesk countdown tick — ${ROUNDS} interleaved rounds × ${TICKS} ticks after ${WARMUP} warm-up; Chromium headless, 1440×900`);
@@ -152,16 +162,16 @@ try {
   console.log(`page cross-origin isolated: ${watched[0].isolated} (performance.now() resolution ${watched[0].isolated ? '5 µs' : '100 µs'})`);
   console.log('');
   console.log('one tick = JS (clock + Svelte flush + countdown loop) + forced style/layout, in ms');
-  console.log('tokens   median      p95      min      max  best-round-median  JS median | Chromium per tick: style  layout    task');
-  for (const r of [big, one, none]) {
+  console.log('build         tokens   median      p95      min      max  best-round-median  JS median | Chromium per tick: style  layout    task');
+  for (const r of [big, before, also, one, none].filter(Boolean)) {
     const c = (k) => (r.chrome[k] * 1000) / total;
     console.log(
-      `${String(r.n).padStart(6)} ${fmt(r.median)}  ${fmt(r.p95)}  ${fmt(r.min)}  ${fmt(r.max)}            ${fmt(Math.min(...r.roundMedians))}    ${fmt(r.js.median)} |             ${fmt(c('style'))} ${fmt(c('layout'))} ${fmt(c('task'))}`,
+      `${r.label.padEnd(11)} ${String(r.n).padStart(6)} ${fmt(r.median)}  ${fmt(r.p95)}  ${fmt(r.min)}  ${fmt(r.max)}            ${fmt(Math.min(...r.roundMedians))}    ${fmt(r.js.median)} |             ${fmt(c('style'))} ${fmt(c('layout'))} ${fmt(c('task'))}`,
     );
   }
   console.log('(Chromium "task" is all main-thread work per tick: the tick, then style, layout, paint and compositing of the frame)');
   console.log('');
-  console.log(`ratio ${N} tokens / 1 token (median): ${(big.median / one.median).toFixed(2)}×`);
+  console.log(`ratio ${N} tokens / 1 token (median): ${(big.median / one.median).toFixed(2)}×${before ? `; before: ${(before.median / one.median).toFixed(2)}×` : ''}`);
   console.log(`cost over the empty page (median): ${(big.median - none.median).toFixed(3)} ms for ${N} tokens = ${(((big.median - none.median) / N) * 1000).toFixed(2)} µs per token`);
   const m = watched[0];
   console.log(
@@ -179,5 +189,5 @@ try {
   process.exitCode = ok ? 0 : 1;
 } finally {
   await browser.close();
-  await server.close();
+  for (const s of servers) await s.close();
 }

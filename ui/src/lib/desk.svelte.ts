@@ -17,7 +17,7 @@ import { untrack } from 'svelte';
 import { SvelteMap } from 'svelte/reactivity';
 import { clock } from './clock.svelte';
 import { onTick } from './countdowns.svelte';
-import { type Health, HealthBoard } from './tokenState';
+import { type Health, HealthBoard, type HealthCounts, noHealthCounts } from './tokenState';
 import { toasts } from './toast.svelte';
 
 /**
@@ -114,45 +114,34 @@ export class Desk {
   }
   set tokens(next: TokenSet[]) {
     this.#tokens = next;
-    this.#syncHealth(untrack(() => clock.now));
+    this.#countsAfter(this.#board.sync(next, untrack(() => clock.now)));
   }
 
-  #board = new HealthBoard();
   /**
    * Every token's health, one signal per profile: a row or sidebar entry is notified only when
    * its own token's health changes. Nothing here reads the clock in a reactive context; the tick
-   * effect re-syncs only when the board says some token may have crossed a threshold.
+   * works out only the tokens whose health can change at that tick (the board's queue).
    */
   #health = new SvelteMap<ProfileId, Health>();
+  #board = new HealthBoard((id, h) => (h === undefined ? this.#health.delete(id) : this.#health.set(id, h)));
 
-  /** All healths (the dashboard's counts iterate it). */
-  get healthMap(): ReadonlyMap<ProfileId, Health> {
-    return this.#health;
+  /** How many tokens are in each health (the dashboard's summary); replaced when one changes. */
+  healthCounts = $state.raw<Readonly<HealthCounts>>(noHealthCounts());
+
+  #countsAfter(changed: boolean): void {
+    if (changed) this.healthCounts = this.#board.counts();
   }
 
   /** Puts a patched token list in place, working out the health of what changed only. */
   #patchTokens({ next, changed, removed }: Patched<TokenSet>): void {
     if (next === this.#tokens) return;
     this.#tokens = next as TokenSet[];
-    const now = untrack(() => clock.now);
-    if (!this.#board.update(this.#tokens, changed, removed, now)) return this.#syncHealth(now);
-    const healths = this.#board.get(this.#tokens, now);
-    for (const id of removed) this.#health.delete(id);
-    for (const { profile_id: id } of changed) {
-      const h = healths.get(id)!;
-      if (this.#health.get(id) !== h) this.#health.set(id, h);
-    }
-  }
-
-  #syncHealth(now: number): void {
-    const next = this.#board.get(this.#tokens, now);
-    for (const [id, h] of next) if (this.#health.get(id) !== h) this.#health.set(id, h);
-    for (const id of [...this.#health.keys()]) if (!next.has(id)) this.#health.delete(id);
+    this.#countsAfter(this.#board.update(changed, removed, untrack(() => clock.now)));
   }
 
   constructor() {
     onTick((now) => {
-      if (this.#board.stale(now)) this.#syncHealth(now);
+      if (this.#board.stale(now)) this.#countsAfter(this.#board.advance(now));
     });
   }
 

@@ -143,6 +143,27 @@ describe('the sidebar with 10,000 profiles', () => {
     expect(rows()).toHaveLength(0);
     expect(screen.getByText('No profile matches “nothing like it”.')).toBeTruthy();
   });
+
+  it('finds a renamed profile by its new name, not its old one, with the filter unchanged', async () => {
+    desk.profiles = desk.profiles.slice(4200, 4300); // the search is made anew whatever the size
+    render(Sidebar, { target: scroller });
+    await tick();
+    flushSync();
+    const rows = () => [...document.querySelectorAll<HTMLElement>('[data-testid^="profile-row-"]')].map((r) => r.dataset.testid);
+    const input = screen.getByTestId('profile-filter');
+    await fireEvent.input(input, { target: { value: 'renamed' } });
+    flushSync();
+    expect(rows()).toEqual([]);
+    await fireEvent.input(input, { target: { value: 'profile 04242' } });
+    flushSync();
+    expect(rows()).toEqual(['profile-row-Profile 04242']);
+    desk.putProfile({ ...desk.profileById.get('p4242')!, name: 'Renamed one' });
+    flushSync();
+    expect(rows()).toEqual([]); // the same query, searched again in the new profiles
+    await fireEvent.input(input, { target: { value: 'renamed' } });
+    flushSync();
+    expect(rows()).toEqual(['profile-row-Renamed one']);
+  });
 });
 
 describe('the range arithmetic', () => {

@@ -1,4 +1,5 @@
 // The app's data follows the core's events and never polls.
+import { flushSync } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
@@ -173,6 +174,31 @@ describe('desk', () => {
     emit({ type: 'token_changed', profile_id: 'a' });
     await batch();
     expect(desk.tokens).toBe(now);
+  });
+
+  it("a tick past a token's threshold changes its health and the counts; a token changed between ticks counts its own", async () => {
+    const desk = await started(['a', 'b', 'c']);
+    const t0 = clock.now;
+    expect(desk.healthCounts).toMatchObject({ valid: 3, expiring: 0, expired: 0 });
+    // Between ticks: b renewed with ten minutes, c with 20 s (expiring from 16 s), a left as is.
+    stored.set('b', live('b', { access_expires_at: t0 + 600_000 }));
+    stored.set('c', live('c', { access_expires_at: t0 + 20_000 }));
+    emit({ type: 'token_changed', profile_id: 'b' });
+    emit({ type: 'token_changed', profile_id: 'c' });
+    await batch();
+    const tickTo = (ms: number) => {
+      clock.set(t0 + ms);
+      flushSync();
+    };
+    tickTo(17_000);
+    expect(['a', 'b', 'c'].map((id) => desk.health(id))).toEqual(['valid', 'valid', 'expiring']);
+    tickTo(49_000); // a: a fifth of its minute left
+    expect(['a', 'b', 'c'].map((id) => desk.health(id))).toEqual(['expiring', 'valid', 'expired']);
+    expect(desk.healthCounts).toMatchObject({ valid: 1, expiring: 1, expired: 1 });
+    emit({ type: 'token_removed', profile_id: 'c' });
+    tickTo(61_000);
+    expect(['a', 'b', 'c'].map((id) => desk.health(id))).toEqual(['expired', 'valid', 'none']);
+    expect(desk.healthCounts).toMatchObject({ valid: 1, expiring: 0, expired: 1 });
   });
 
   it('drops a removed token without reading anything, and a read in flight does not bring it back', async () => {
