@@ -1312,3 +1312,69 @@ test('a resource the provider refuses: Retry without the resource turns it off, 
   assert.equal(shown.resource, null);
   assert.equal(shown.resource_refused, resource);
 });
+
+test('Import a Postman collection: the plan, one secret kept in the keychain, one from a command, both profiles get tokens', async () => {
+  const meta = await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json();
+  const dir = mkdtempSync(path.join(tmpdir(), 'tokendesk-e2e-import-'));
+  const oauth2 = (pairs) => Object.entries(pairs).map(([key, value]) => ({ key, value, type: 'string' }));
+  const collection = path.join(dir, 'warehouse.postman_collection.json');
+  writeFileSync(collection, JSON.stringify({
+    info: { name: 'Warehouse', schema: 'https://schema.getpostman.com/json/collection/v2.1.0/collection.json' },
+    auth: {
+      type: 'oauth2',
+      oauth2: oauth2({ grant_type: 'client_credentials', accessTokenUrl: '{{tokenUrl}}', clientId: 'cc-basic', clientSecret: '{{basicSecret}}', scope: 'api:read', client_authentication: 'header' }),
+    },
+    item: [
+      { name: 'Stock', request: { method: 'GET', header: [], url: { raw: 'https://api.warehouse.example/stock' } } },
+      {
+        name: 'Export',
+        request: {
+          auth: { type: 'oauth2', oauth2: oauth2({ grant_type: 'client_credentials', accessTokenUrl: '{{tokenUrl}}', clientId: 'cc-post', clientSecret: '{{postSecret}}', scope: 'api:read', client_authentication: 'body' }) },
+          method: 'GET', header: [], url: { raw: 'https://api.warehouse.example/export' },
+        },
+      },
+    ],
+  }));
+  const environment = path.join(dir, 'e2e.postman_environment.json');
+  writeFileSync(environment, JSON.stringify({
+    name: 'e2e',
+    values: [
+      { key: 'tokenUrl', value: meta.token_endpoint, enabled: true },
+      { key: 'basicSecret', value: 'cc-basic-secret', enabled: true },
+      { key: 'postSecret', value: 'cc-post-secret', enabled: true },
+    ],
+  }));
+
+  await click('import-open');
+  await el('import-dialog').waitForDisplayed({ timeout: 10000 });
+  await type('import-path', collection);
+  await type('import-environment', environment);
+  await click('import-preview');
+  await el('import-plan').waitForDisplayed({ timeout: 20000 });
+  const planned = await browser.$$('[data-testid="import-profile"]');
+  assert.equal(planned.length, 2, 'the collection and its request with its own auth: two profiles');
+  const names = [];
+  for (const p of planned) names.push(String(await p.$('.p-name').getProperty('textContent')).trim());
+  const found = await browser.$$('[data-testid="import-secret-found"]');
+  assert.equal(found.length, 2, 'both secrets found (where, not what)');
+  for (const f of found) assert.ok(!(await f.getText()).includes('cc-basic-secret') && !(await f.getText()).includes('cc-post-secret'), 'no secret value shown');
+  // The second profile takes its secret from a command: the value found in the file is dropped.
+  const from = await el('secret-source-import-1-from');
+  await centre(from);
+  await from.selectByAttribute('value', 'command');
+  await type('secret-source-import-1-argv', 'printf cc-post-secret');
+  await el('import-secret-dropped-1').waitForDisplayed({ timeout: 5000 });
+  await click('import-store-secrets');
+  await browser.pause(300); // let WebKit paint the picked source before the screenshot
+  await screenshot('import-dialog');
+  await click('import-run');
+  await el('import-dialog').waitForDisplayed({ reverse: true, timeout: 20000 });
+
+  const cliEnv = { ...process.env, TOKENDESK_HOME: home, TOKENDESK_NO_AGENT: '1' };
+  const [basic, post] = names.map((n) => JSON.parse(execFileSync(cli, ['profile', 'show', n], { env: cliEnv, encoding: 'utf8' })));
+  assert.equal(basic.client_id, 'cc-basic');
+  assert.equal(post.client_id, 'cc-post');
+  assert.deepEqual(post.secrets.client_secret, { from: 'command', argv: ['printf', 'cc-post-secret'] }, JSON.stringify(post.secrets));
+  for (const n of names) await getToken(n);
+  rmSync(dir, { recursive: true, force: true });
+});
