@@ -74,6 +74,28 @@ const TOKENS_OF: &str = "SELECT data FROM tokens
      WHERE profile_id IN (SELECT value FROM json_each(?1))
      ORDER BY profile_id";
 
+/// Schema step 6: the glance of every token set stored before there were glances.
+pub(super) fn fill_glances(conn: &Connection) -> Result<()> {
+    let rows = conn
+        .prepare("SELECT profile_id, data FROM tokens")?
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut update = conn.prepare("UPDATE tokens SET glance = ?2 WHERE profile_id = ?1")?;
+    for (id, data) in rows {
+        let t: TokenSet = serde_json::from_str(&data)?;
+        update.execute(params![id, serde_json::to_string(&t.glance())?])?;
+    }
+    Ok(())
+}
+
+/// A glance as stored; an empty one (a row written before step 6 filled it) reads as absent.
+pub(super) fn glance(stored: &str) -> Result<Option<TokenGlance>> {
+    if stored.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(serde_json::from_str(stored)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,26 +192,4 @@ mod tests {
         many.push(id);
         assert_eq!(s.tokens_of(&many).unwrap(), [t]);
     }
-}
-
-/// Schema step 6: the glance of every token set stored before there were glances.
-pub(super) fn fill_glances(conn: &Connection) -> Result<()> {
-    let rows = conn
-        .prepare("SELECT profile_id, data FROM tokens")?
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut update = conn.prepare("UPDATE tokens SET glance = ?2 WHERE profile_id = ?1")?;
-    for (id, data) in rows {
-        let t: TokenSet = serde_json::from_str(&data)?;
-        update.execute(params![id, serde_json::to_string(&t.glance())?])?;
-    }
-    Ok(())
-}
-
-/// A glance as stored; an empty one (a row written before step 6 filled it) reads as absent.
-pub(super) fn glance(stored: &str) -> Result<Option<TokenGlance>> {
-    if stored.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(serde_json::from_str(stored)?))
 }
