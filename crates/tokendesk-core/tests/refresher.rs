@@ -259,3 +259,41 @@ async fn a_token_lock_held_elsewhere_is_waited_for() {
     assert_eq!(t.core.token(&cc.id).unwrap(), Some(renewed));
     assert_eq!(refreshes(&t, &cc.id, 10).len(), 1);
 }
+
+/// A profile edited by another core on the same home (as the command line does while the app
+/// runs) is renewed as edited: the renewing core keeps decoded profiles but never a stale one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_profile_edited_elsewhere_is_renewed_as_edited() {
+    let p = Provider::start(&["--cc-ttl", "60"]);
+    let t = TestCore::new();
+    let cc = t
+        .add(
+            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
+            Some("cc-basic-secret"),
+        )
+        .await;
+    t.core.fetch_token(&cc.id).await.unwrap();
+    // Everything due within the hour: the 60-s token is due, and renewed.
+    let slack = 3_600_000;
+    assert!(t.core.renew_if_due(&cc.id, slack).await.unwrap().is_some());
+    let elsewhere = tokendesk_core::Core::open(
+        tokendesk_core::home::Home::at(t.home.path().to_path_buf()).unwrap(),
+        t.keychain.clone(),
+        Default::default(),
+    )
+    .unwrap();
+    let mut config = cc.config.clone();
+    config.refresh.auto = false;
+    elsewhere
+        .update_profile(&cc.id, config.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        t.core.renew_if_due(&cc.id, slack).await.unwrap(),
+        None,
+        "automatic renewal was turned off elsewhere"
+    );
+    config.refresh.auto = true;
+    elsewhere.update_profile(&cc.id, config).await.unwrap();
+    assert!(t.core.renew_if_due(&cc.id, slack).await.unwrap().is_some());
+}

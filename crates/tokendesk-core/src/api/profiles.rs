@@ -34,8 +34,14 @@ impl Core {
     }
 
     pub(super) fn profile_by_id(&self, id: &ProfileId) -> Result<Profile> {
+        self.shared_profile_by_id(id).map(|p| Profile::clone(&p))
+    }
+
+    /// [`Core::profile_by_id`] without a copy: the store's decoded profile, current (its row is
+    /// read and compared on every call).
+    pub(super) fn shared_profile_by_id(&self, id: &ProfileId) -> Result<std::sync::Arc<Profile>> {
         self.store
-            .get_profile(id)?
+            .shared_profile(id)?
             .ok_or_else(|| Error::not_found(format!("No profile with id {id}.")))
     }
 

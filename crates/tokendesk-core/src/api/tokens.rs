@@ -159,7 +159,7 @@ impl Core {
     ) -> Result<TokenSet> {
         let profile = self.ready_profile(id).await?;
         let previous = self.store.get_token(id)?;
-        self.refresh_profile(profile, previous, trigger).await
+        self.refresh_profile(&profile, previous, trigger).await
     }
 
     /// [`Core::refresh_locked`] of a profile ready for requests (discovered), with the token
@@ -167,7 +167,7 @@ impl Core {
     #[tracing::instrument(skip_all, fields(profile = %profile.id, ?trigger), err)]
     async fn refresh_profile(
         &self,
-        profile: Profile,
+        profile: &Profile,
         previous: Option<TokenSet>,
         trigger: Trigger,
     ) -> Result<TokenSet> {
@@ -191,7 +191,7 @@ impl Core {
                     Some(p) if p.refresh.is_some() => "its refresh token has expired",
                     Some(_) => "the provider gave no refresh token",
                 };
-                let e = needs_login(&profile, why);
+                let e = needs_login(profile, why);
                 if let Some(p) = &previous {
                     self.mark_needs_login(p, &e.message)?;
                 }
@@ -202,21 +202,21 @@ impl Core {
         let result = match &refresh_token {
             Some(rt) => {
                 let (call, secret) = self
-                    .authed_call(&profile, "token:refresh_token", &[rt.expose()])
+                    .authed_call(profile, "token:refresh_token", &[rt.expose()])
                     .await?;
-                let r = flow::refresh::request(&profile, secret.as_ref(), rt, &call)
+                let r = flow::refresh::request(profile, secret.as_ref(), rt, &call)
                     .await
                     .map_err(|e| catalog::explain(&profile.config, e));
                 self.stage(&mut attempt, &call);
                 match r {
                     Ok(response) => {
                         match self
-                            .check_refreshed_id_token(&profile, &response, secret.as_ref())
+                            .check_refreshed_id_token(profile, &response, secret.as_ref())
                             .await
                         {
                             Ok(validation) => {
                                 self.persist_chained(
-                                    &profile,
+                                    profile,
                                     profile.config.grant,
                                     &response,
                                     previous.as_ref(),
@@ -231,7 +231,7 @@ impl Core {
                     Err(e) => Err(e),
                 }
             }
-            None => self.fetch_locked(&profile, &mut attempt).await,
+            None => self.fetch_locked(profile, &mut attempt).await,
         };
         if let Err(e) = &result
             && e.code == ErrorCode::InvalidGrant
@@ -474,7 +474,8 @@ impl Core {
     /// `slack_ms`: a token due within that much counts as due now (the refresher batches).
     pub async fn renew_if_due(&self, id: &ProfileId, slack_ms: Millis) -> Result<Option<TokenSet>> {
         let _flight = self.enter_flight(id).await?;
-        let profile = self.profile_by_id(id)?;
+        // Shared, and decoded again only when its stored row changed.
+        let profile = self.shared_profile_by_id(id)?;
         let Some(token) = self.store.get_token(id)? else {
             return Ok(None);
         };
@@ -494,7 +495,7 @@ impl Core {
         let renewed = match profile.needs_discovery() {
             true => self.refresh_locked(id, Trigger::Automatic).await,
             false => {
-                self.refresh_profile(profile, Some(token), Trigger::Automatic)
+                self.refresh_profile(&profile, Some(token), Trigger::Automatic)
                     .await
             }
         };

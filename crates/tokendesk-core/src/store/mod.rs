@@ -5,6 +5,7 @@ mod attempts;
 mod exchanges;
 mod history;
 mod migrations;
+mod profile_cache;
 mod profiles;
 mod settings;
 mod workspaces;
@@ -33,6 +34,8 @@ pub struct Store {
     /// Per profile, how many more inserts each log table takes before it is trimmed
     /// ([`Store::trim`]); a profile not in the map is trimmed on its next insert.
     untrimmed: Mutex<HashMap<String, [usize; LOGS]>>,
+    /// Profiles decoded by [`Store::shared_profile`], reused while their rows are unchanged.
+    profiles: profile_cache::ProfileCache,
 }
 
 /// A per-profile log table that keeps the newest `cap` rows of each profile.
@@ -95,6 +98,7 @@ impl Store {
         Ok(Self {
             conn: Mutex::new(conn),
             untrimmed: Mutex::default(),
+            profiles: Default::default(),
         })
     }
 

@@ -1,5 +1,8 @@
+use std::sync::Arc;
+
 use rusqlite::{OptionalExtension, params};
 
+use super::profile_cache::RowRef;
 use super::{Store, Tx};
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{GrantKind, Profile, ProfileConfig, ProfileId};
@@ -65,14 +68,27 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Option<String
 fn decode(
     (id, config, metadata, created_at, updated_at): (String, String, Option<String>, i64, i64),
 ) -> Result<Profile> {
+    decode_row(
+        ProfileId::from(id.as_str()),
+        &RowRef {
+            config: &config,
+            metadata: metadata.as_deref(),
+            created_at,
+            updated_at,
+        },
+    )
+}
+
+fn decode_row(id: ProfileId, row: &RowRef<'_>) -> Result<Profile> {
     Ok(Profile {
-        id: ProfileId::from(id.as_str()),
-        config: serde_json::from_str::<ProfileConfig>(&config)?,
-        metadata: metadata
-            .map(|m| serde_json::from_str::<ProviderMetadata>(&m))
+        id,
+        config: serde_json::from_str::<ProfileConfig>(row.config)?,
+        metadata: row
+            .metadata
+            .map(serde_json::from_str::<ProviderMetadata>)
             .transpose()?,
-        created_at,
-        updated_at,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     })
 }
 
@@ -150,11 +166,40 @@ impl Store {
 
     /// Deletes the profile and, by cascade, its token metadata, history and exchange log.
     pub fn delete_profile(&self, id: &ProfileId) -> Result<bool> {
-        Tx(&self.conn()).delete_profile(id)
+        let deleted = Tx(&self.conn()).delete_profile(id)?;
+        self.profiles.remove(id);
+        Ok(deleted)
     }
 
     pub fn get_profile(&self, id: &ProfileId) -> Result<Option<Profile>> {
-        Tx(&self.conn()).get_profile(id)
+        Ok(self.shared_profile(id)?.map(|p| Profile::clone(&p)))
+    }
+
+    /// A profile by id, shared: its row is read every time, and decoded only when it differs
+    /// from the one the kept profile came from ([`super::profile_cache`]).
+    pub fn shared_profile(&self, id: &ProfileId) -> Result<Option<Arc<Profile>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(BY_ID)?;
+        let mut rows = stmt.query([id.as_str()])?;
+        let Some(r) = rows.next()? else {
+            self.profiles.remove(id);
+            return Ok(None);
+        };
+        let row = RowRef {
+            config: r.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?,
+            metadata: r
+                .get_ref(2)?
+                .as_str_or_null()
+                .map_err(rusqlite::Error::from)?,
+            created_at: r.get(3)?,
+            updated_at: r.get(4)?,
+        };
+        if let Some(p) = self.profiles.get(id, &row) {
+            return Ok(Some(p));
+        }
+        let profile = Arc::new(decode_row(id.clone(), &row)?);
+        self.profiles.put(&row, profile.clone());
+        Ok(Some(profile))
     }
 
     /// A profile by exact id or by name (names first: they are what people type).
