@@ -88,7 +88,9 @@ installed() {
     sleep 0.1
   done
   tries=0
-  until /usr/bin/tokendesk profile list 2>/dev/null | grep -qF "$profile"; do
+  # Output captured before grep: `grep -q` stops reading at the first match, and a program
+  # still writing into the closed pipe fails the pipeline under pipefail.
+  until grep -qF "$profile" <<<"$(/usr/bin/tokendesk profile list 2>/dev/null)"; do
     tries=$((tries + 1))
     if [ "$tries" -gt 100 ] || ! kill -0 "$sandbox_pid" 2>/dev/null; then
       cat "$scratch/sandbox.err" >&2
@@ -103,7 +105,9 @@ installed() {
   token=$(/usr/bin/tokendesk token "$profile") || fail "tokendesk token '$profile' failed"
   # A JWT: three base64url parts, the issuer our sandbox.
   [[ "$token" =~ ^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$ ]] || fail "not a JWT: $token"
-  /usr/bin/tokendesk inspect - <<<"$token" | grep -q "127.0.0.1:$port" ||
+  local inspected
+  inspected=$(/usr/bin/tokendesk inspect - <<<"$token") || fail "tokendesk inspect failed"
+  grep -q "127.0.0.1:$port" <<<"$inspected" ||
     fail "the token was not issued by the sandbox on port $port"
   echo "token: ${token:0:12}… (a JWT from 127.0.0.1:$port)"
   kill "$sandbox_pid"
