@@ -44,12 +44,11 @@ impl Store {
     }
 
     pub fn list_tokens(&self) -> Result<Vec<TokenSet>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT data FROM tokens ORDER BY profile_id")?;
-        let rows = stmt
-            .query_map([], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+        token_sets(
+            &self.conn(),
+            "SELECT data FROM tokens ORDER BY profile_id",
+            [],
+        )
     }
 
     /// The token sets of the profiles `ids` that hold one, by profile id, in one query (the ids
@@ -59,14 +58,21 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = serde_json::to_string(ids)?;
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(TOKENS_OF)?;
-        let rows = stmt
-            .query_map([ids], |r| r.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
+        token_sets(&self.conn(), TOKENS_OF, [serde_json::to_string(ids)?])
     }
+}
+
+/// The token sets a query selects (its one column: `data`), decoded.
+fn token_sets(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<TokenSet>> {
+    let rows = conn
+        .prepare_cached(sql)?
+        .query_map(params, |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.iter().map(|d| Ok(serde_json::from_str(d)?)).collect()
 }
 
 /// Looks each id up along the primary key (no scan of the table).
