@@ -3,6 +3,20 @@
 
 log() { echo "bench: $*" >&2; }
 
+# Installs the Debian packages of the commands that are missing (COMMAND or COMMAND=PACKAGE).
+need_commands() { # SPEC...
+  local spec missing=()
+  for spec in "$@"; do
+    command -v "${spec%%=*}" >/dev/null 2>&1 || missing+=("${spec#*=}")
+  done
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  log "installing ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
 # The release `tokendesk` of this checkout's target directory (CARGO_TARGET_DIR respected).
 release_tokendesk() {
   local dir

@@ -19,9 +19,7 @@ if [ "${1:-}" != "--inner" ]; then
       *) echo "usage: $0 [--no-build]" >&2; exit 2 ;;
     esac
   done
-  for c in hyperfine curl python3 node; do
-    command -v "$c" >/dev/null || { echo "bench: $c is missing (apt-get install $c)" >&2; exit 1; }
-  done
+  need_commands hyperfine curl python3 node=nodejs
   [ -d "$root/tests/provider/node_modules/oidc-provider" ] ||
     npm ci --prefix "$root/tests/provider" --no-audit --no-fund >/dev/null
   if [ "$build" = 1 ]; then

@@ -17,9 +17,7 @@ if [ "${1:-}" != "--inner" ]; then
     --no-build) ;;
     *) echo "usage: $0 [--no-build]" >&2; exit 2 ;;
   esac
-  for c in hyperfine sqlite3 python3 node; do
-    command -v "$c" >/dev/null || { echo "bench: $c is needed (apt-get install $c)" >&2; exit 1; }
-  done
+  need_commands hyperfine sqlite3 python3 node=nodejs
   if [ ! -d "$root/tests/provider/node_modules/oidc-provider" ]; then
     npm ci --prefix "$root/tests/provider" --no-audit --no-fund >/dev/null
   fi
