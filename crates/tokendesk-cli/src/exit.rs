@@ -69,6 +69,6 @@ pub fn shell_word(s: &str) -> String {
 
 /// Prints the error on stderr and returns its exit code.
 pub fn report(e: &Error) -> ExitCode {
-    eprintln!("error: {}", e.message);
+    errln!("error: {}", e.message);
     ExitCode::from(code_for(e))
 }

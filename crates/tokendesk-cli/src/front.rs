@@ -12,12 +12,14 @@
 //! SIGPIPE change, so a closed pipe ends it the way it ends `cat`). Figures: bench/cli.
 
 #![no_main]
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 use std::ffi::{c_char, c_int};
 use std::io::Write;
 use std::process::ExitCode;
 
 use tokendesk_cli::commands::{credential, exec, ops, token};
+use tokendesk_cli::errln;
 
 /// The program that runs every command (a sibling of this one).
 const FULL: &str = "tokendesk-cli";
@@ -116,7 +118,7 @@ fn hand_over() -> ExitCode {
         Ok(status) => return ExitCode::from(status.code().unwrap_or(1) as u8),
         Err(e) => e,
     };
-    eprintln!(
+    errln!(
         "error: cannot run {}: {error}. TokenDesk's command line is two programs that are \
          installed side by side, `tokendesk` and `tokendesk-cli`; reinstall them together.",
         full.display()

@@ -7,11 +7,15 @@
 //! then costs about what starting a tiny program costs, not the start-up of one that carries a
 //! runtime, an HTTP stack, SQLite and the sandbox server.
 
+// Every print goes through `output` (its macros end quietly on a closed pipe).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+#[macro_use]
+pub mod output;
 pub mod agent;
 pub mod cli;
 pub mod commands;
 pub mod exit;
-pub mod output;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -83,7 +87,7 @@ pub fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start: {e}");
+            errln!("error: cannot start: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -5,9 +5,46 @@ use std::io::{IsTerminal, Write};
 /// Writes `text` to stdout. A reader that went away (`| head`) is not an error: the rest is
 /// not wanted.
 pub fn emit(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    write_to(std::io::stdout().lock(), format_args!("{text}"));
+}
+
+/// What [`outln!`](crate::outln), [`out!`](crate::out), [`errln!`](crate::errln) and
+/// [`errout!`](crate::errout) do: write, flush, and take a closed pipe (`tokendesk-cli list |
+/// head -1`, `2>&1 | head`) as "the rest is not wanted" instead of panicking with a backtrace as
+/// `println!` does. The crate denies `println!` and `eprintln!` (clippy's `print_stdout` and
+/// `print_stderr`), so no print can bypass this.
+pub fn write_to(mut w: impl Write, args: std::fmt::Arguments<'_>) {
+    let _ = w.write_fmt(args).and_then(|()| w.flush());
+}
+
+/// `println!` that ends quietly on a closed pipe (see [`write_to`]).
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::output::write_to(::std::io::stdout().lock(), format_args!("\n")) };
+    ($($arg:tt)*) => {
+        $crate::output::write_to(::std::io::stdout().lock(), format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` that ends quietly on a closed pipe (see [`write_to`]).
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::output::write_to(::std::io::stdout().lock(), format_args!($($arg)*)) };
+}
+
+/// `eprintln!` that ends quietly on a closed pipe (see [`write_to`]).
+#[macro_export]
+macro_rules! errln {
+    () => { $crate::output::write_to(::std::io::stderr().lock(), format_args!("\n")) };
+    ($($arg:tt)*) => {
+        $crate::output::write_to(::std::io::stderr().lock(), format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` that ends quietly on a closed pipe (see [`write_to`]).
+#[macro_export]
+macro_rules! errout {
+    ($($arg:tt)*) => { $crate::output::write_to(::std::io::stderr().lock(), format_args!($($arg)*)) };
 }
 
 /// `m:ss` under an hour, `h:mm:ss` under a day, `Nd h:mm:ss` above.
@@ -77,7 +114,7 @@ pub struct Progress;
 impl tokendesk_core::events::EventSink for Progress {
     fn emit(&self, event: tokendesk_core::events::CoreEvent) {
         if let tokendesk_core::events::CoreEvent::Progress { message, .. } = event {
-            eprintln!("  ✓ {message}");
+            crate::errln!("  ✓ {message}");
         }
     }
 }

@@ -924,6 +924,65 @@ fn the_readme_psd2_pair_signs_in_from_the_command_line() {
     assert_eq!(claims["claims"]["acr"], "urn:openbanking:psd2:sca");
 }
 
+/// `tokendesk inspect - | head -1`, `tokendesk … 2>&1 | head`: a reader that stops reading
+/// early ends the output quietly, with the command's own exit code, not a panic ("failed
+/// printing to stdout: Broken pipe") and exit 101. The pipe is closed before the command writes,
+/// so every write it makes hits it.
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    // Several writes' worth of output (the claims are printed pretty, line by line).
+    let claims: serde_json::Map<_, _> = (0..5_000)
+        .map(|i| (format!("claim{i}"), serde_json::json!("x".repeat(40))))
+        .collect();
+    let jwt = format!(
+        "{}.{}.c2ln",
+        b64(serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+        b64(serde_json::Value::Object(claims))
+    );
+    let home = tempfile::tempdir().unwrap();
+    let closed_early = |args: &[&str], input: &str, close_stdout: bool| {
+        let mut child = tokendesk(home.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (mut kept, closed) = if close_stdout {
+            (
+                Box::new(child.stderr.take().unwrap()) as Box<dyn std::io::Read>,
+                Box::new(child.stdout.take().unwrap()) as Box<dyn std::any::Any>,
+            )
+        } else {
+            (
+                Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read>,
+                Box::new(child.stderr.take().unwrap()) as Box<dyn std::any::Any>,
+            )
+        };
+        drop(closed);
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        drop(stdin);
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut kept, &mut text).unwrap();
+        (child.wait().unwrap().code(), text)
+    };
+
+    // The whole output (when read) is far more than a pipe holds.
+    let whole = ok(&run_with_stdin(home.path(), &["inspect", "-"], &jwt));
+    assert!(whole.len() > 256 * 1024 && whole.contains("claim4999"));
+    let (exit, stderr) = closed_early(&["inspect", "-"], &jwt, true);
+    assert_eq!(exit, Some(0), "stdout closed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // The same with the error output: the error's own exit code.
+    let (exit, stdout) = closed_early(&["inspect", "-"], "not a token", false);
+    assert_eq!(exit, Some(2), "stderr closed: {stdout}");
+}
+
 #[test]
 fn client_secret_jwt_from_the_command_line() {
     let p = Provider::start(&[]);

@@ -72,9 +72,9 @@ async fn with_profile(core: &Core, name: &str, url: &str) -> Result<ExitCode> {
     if let Some(advice) = response.challenge.as_ref().and_then(|c| {
         crate::commands::step_up::advice(name, &profile.config.scopes, response.status, c)
     }) {
-        eprintln!("{advice}");
+        errln!("{advice}");
     } else if let Some(m) = response.still_refused() {
-        eprintln!("error: {m}");
+        errln!("error: {m}");
     }
     Ok(ExitCode::from(crate::commands::request::status_code(
         response.status,

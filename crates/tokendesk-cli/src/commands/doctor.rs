@@ -26,7 +26,7 @@ pub async fn run(core: &Core, args: &DoctorArgs) -> Result<ExitCode> {
         crate::output::emit(&format!("{json}\n"));
     } else {
         if reports.is_empty() {
-            eprintln!("No profiles to check.");
+            errln!("No profiles to check.");
         }
         let text: Vec<String> = reports.iter().map(report_text).collect();
         crate::output::emit(&text.join("\n"));

@@ -124,7 +124,7 @@ fn run_with(args: &ExecArgs, served: &Served) -> ExitCode {
         ),
         _ => (exit::CANNOT_EXECUTE, error.to_string()),
     };
-    eprintln!("tokendesk exec: {shown}: {why}");
+    errln!("tokendesk exec: {shown}: {why}");
     ExitCode::from(code)
 }
 

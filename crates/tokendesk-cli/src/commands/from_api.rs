@@ -34,7 +34,7 @@ pub async fn add(
         .await?;
     let p = &made.profile;
     let name = shell_word(&p.config.name);
-    eprintln!(
+    errln!(
         "Added profile \"{}\" for {}: resource {}, authorization server {}, client {}{}.",
         p.config.name,
         made.discovered.api_url,
@@ -50,7 +50,7 @@ pub async fn add(
             String::new()
         }
     );
-    eprintln!("Sign in with: tokendesk login {name}");
+    errln!("Sign in with: tokendesk login {name}");
     Ok(())
 }
 
@@ -213,15 +213,16 @@ pub async fn registration(core: &Core, c: &RegistrationCommand) -> Result<()> {
             let p = core.profile(profile)?;
             let doc = core.update_registration(&p.id, add, remove).await?;
             crate::output::emit(&format!("{}\n", serde_json::to_string_pretty(&doc)?));
-            eprintln!("Updated the registration of \"{}\".", p.config.name);
+            errln!("Updated the registration of \"{}\".", p.config.name);
         }
         RegistrationCommand::Delete { profile } => {
             let p = core.profile(profile)?;
             core.delete_registration(&p.id).await?;
-            eprintln!(
+            errln!(
                 "Deleted the registration of client {} at the server; profile \"{}\" stays \
                  (its client no longer works there).",
-                p.config.client_id, p.config.name
+                p.config.client_id,
+                p.config.name
             );
         }
     }

@@ -39,7 +39,7 @@ pub fn from_input(token: Option<&str>, json: bool) -> Result<()> {
 pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()> {
     let p = core.profile(profile)?;
     if let Some(w) = tokendesk_core::flow::rar::unsupported_warning(&p) {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let kind = match args.kind {
         Kind::Access => SecretKind::AccessToken,
@@ -54,7 +54,7 @@ pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()
         if args.json {
             let mut out = serde_json::json!({ "token": inspection.token, "not_jwt": why });
             add_chain(&mut out, set.as_ref())?;
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?);
             return Ok(());
         }
         print_chain(set.as_ref());
@@ -72,12 +72,12 @@ pub async fn stored(core: &Core, args: &InspectArgs, profile: &str) -> Result<()
     )?;
     if let Some(a) = inspection.audience.as_ref().filter(|_| !args.json) {
         if a.matches {
-            println!(
+            outln!(
                 "Audience: the token is for the profile's resource {}.",
                 a.resource
             );
         } else {
-            println!(
+            outln!(
                 "Audience: the token's aud ({}) does not name the profile's resource {}: the API \
                  may refuse it.",
                 if a.aud.is_empty() {
@@ -133,24 +133,24 @@ fn print(
             out["audience"] = serde_json::to_value(a)?;
         }
         add_chain(&mut out, set)?;
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    println!("Header:\n{}", serde_json::to_string_pretty(&jwt.header)?);
-    println!("Claims:\n{}", serde_json::to_string_pretty(&jwt.claims)?);
+    outln!("Header:\n{}", serde_json::to_string_pretty(&jwt.header)?);
+    outln!("Claims:\n{}", serde_json::to_string_pretty(&jwt.claims)?);
     if !times.is_empty() {
-        println!("Times:");
+        outln!("Times:");
         for (k, v) in &times {
-            println!("  {k:<11} {}", v.as_str().unwrap_or_default());
+            outln!("  {k:<11} {}", v.as_str().unwrap_or_default());
         }
     }
     print_chain(set);
     if let Some(v) = checks {
-        println!("Checks:");
+        outln!("Checks:");
         let width = v.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
         for c in &v.checks {
             let mark = if c.ok { "ok  " } else { "FAIL" };
-            println!("  {mark} {:<width$}  {}", c.name, c.detail);
+            outln!("  {mark} {:<width$}  {}", c.name, c.detail);
         }
     }
     Ok(())
@@ -186,16 +186,16 @@ fn print_chain(set: Option<&TokenSet>) {
         ("Actor token", &t.exchange_actor),
     ] {
         if let Some(l) = link {
-            println!("{what}: {} — fingerprint {}", l.describe(), l.fingerprint);
+            outln!("{what}: {} — fingerprint {}", l.describe(), l.fingerprint);
         }
     }
     if let Some(issued) = t.issued_token_type.as_deref() {
-        println!("Issued token type: {issued}");
+        outln!("Issued token type: {issued}");
     }
     if !t.notes.is_empty() {
-        println!("How the answer was read:");
+        outln!("How the answer was read:");
         for n in &t.notes {
-            println!("  - {}", n.text);
+            outln!("  - {}", n.text);
         }
     }
 }
@@ -207,14 +207,14 @@ fn print_details(d: &tokendesk_core::flow::rar::DetailsComparison) {
         Some(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
         None => "(none)".into(),
     };
-    println!("Authorization details granted:\n{}", pretty(&d.granted));
-    println!("Authorization details asked:\n{}", pretty(&d.requested));
+    outln!("Authorization details granted:\n{}", pretty(&d.granted));
+    outln!("Authorization details asked:\n{}", pretty(&d.requested));
     if d.differences.is_empty() {
-        println!("Granted as asked.");
+        outln!("Granted as asked.");
     } else {
-        println!("Granted otherwise than asked:");
+        outln!("Granted otherwise than asked:");
         for x in &d.differences {
-            println!("  - {}", x.describe());
+            outln!("  - {}", x.describe());
         }
     }
 }

@@ -44,7 +44,7 @@ pub fn run(core: &Core) -> Result<()> {
         })
         .collect();
     if rows.is_empty() {
-        eprintln!(
+        errln!(
             "No profiles yet: add one with `tokendesk profile add`, or run `tokendesk sandbox --add-profiles`."
         );
         return Ok(());

@@ -30,7 +30,7 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
         return Ok(());
     }
     if let Some(w) = tokendesk_core::flow::rar::unsupported_warning(&profile) {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let profile = add_scopes(core, profile, &args.scope_add).await?;
     let demand = LoginDemand {
@@ -45,29 +45,29 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
             .await
             .map_err(|e| Error::internal(e.to_string()))?;
         match opened {
-            Ok(()) => eprintln!(
+            Ok(()) => errln!(
                 "Opened the browser. Waiting for the browser to come back to {} … (Ctrl-C cancels)",
                 started.redirect_uri
             ),
             Err(e) => {
-                eprintln!("{}", e.message);
+                errln!("{}", e.message);
                 paste = true;
             }
         }
     }
     if paste {
-        eprintln!(
+        errln!(
             "Open this address in a browser and sign in:\n\n  {}\n",
             started.auth_url
         );
         if started.listening {
-            eprintln!(
+            errln!(
                 "TokenDesk listens on {} for the browser to come back; or paste the address the \
                  browser lands on here:",
                 started.redirect_uri
             );
         } else {
-            eprintln!(
+            errln!(
                 "Then paste the address the browser lands on ({}…):",
                 started.redirect_uri
             );
@@ -117,9 +117,9 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
     signed_in(core, &profile, &token);
     if !demand.is_empty() {
         if core.check_login_demand(&profile.id, &demand).await? {
-            eprintln!("The new token meets the demanded authentication (acr, auth_time).");
+            errln!("The new token meets the demanded authentication (acr, auth_time).");
         } else {
-            eprintln!(
+            errln!(
                 "note: neither an ID token nor a JWT access token says how the user signed in; \
                  the API will tell whether the sign-in was strong enough."
             );
@@ -133,7 +133,7 @@ pub async fn run(core: &Core, args: &LoginArgs) -> Result<()> {
 async fn add_scopes(core: &Core, profile: Profile, scopes: &[String]) -> Result<Profile> {
     let updated = core.add_scopes(&profile.id, scopes).await?;
     if updated.config.scopes != profile.config.scopes {
-        eprintln!(
+        errln!(
             "The profile's scope is now \"{}\".",
             updated.config.scopes.join(" ")
         );
@@ -146,20 +146,21 @@ async fn add_scopes(core: &Core, profile: Profile, scopes: &[String]) -> Result<
 async fn device(core: &Core, args: &LoginArgs) -> Result<TokenSet> {
     let profile = core.profile(&args.profile)?;
     let started = core.begin_device_login(&profile.id).await?;
-    eprintln!(
+    errln!(
         "To sign in, open this address on any device (a phone, a laptop):\n\n  {}\n\nand enter \
          the code:\n\n  {}\n",
-        started.verification_uri, started.user_code
+        started.verification_uri,
+        started.user_code
     );
     if let Some(complete) = &started.verification_uri_complete {
-        eprintln!("Or open this address, which carries the code:\n\n  {complete}\n");
+        errln!("Or open this address, which carries the code:\n\n  {complete}\n");
     }
     if std::io::stdout().is_terminal()
         && let Ok(qr) = tokendesk_core::qr::terminal(started.qr_address())
     {
-        println!("{qr}\n");
+        outln!("{qr}\n");
     }
-    eprintln!(
+    errln!(
         "Waiting for the approval (the code expires in {}; Ctrl-C cancels) …",
         left(Some(started.expires_at), core.now())
     );
@@ -176,22 +177,22 @@ async fn ciba(core: &Core, args: &LoginArgs) -> Result<TokenSet> {
     };
     let started = core.begin_ciba_login(&profile.id, options).await?;
     for w in &started.warnings {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
     let who = started
         .login_hint
         .as_deref()
         .map(|h| format!(" ({h})"))
         .unwrap_or_default();
-    eprintln!("Asked the provider to reach the user{who}: approve on their device.");
+    errln!("Asked the provider to reach the user{who}: approve on their device.");
     match &started.binding_message {
         Some(m) => {
-            eprintln!("Approve only if the device shows:\n");
-            println!("  {m}\n");
+            errln!("Approve only if the device shows:\n");
+            outln!("  {m}\n");
         }
-        None => eprintln!("(No binding message: the device shows none to compare.)"),
+        None => errln!("(No binding message: the device shows none to compare.)"),
     }
-    eprintln!(
+    errln!(
         "Waiting for the approval ({} mode; the request expires in {}; Ctrl-C cancels) …",
         match started.mode {
             tokendesk_core::flow::ciba::DeliveryMode::Poll => "poll",
@@ -217,7 +218,7 @@ async fn wait_elsewhere(
         }
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
-            eprint!("\r  waiting … {} left ", left(Some(expires_at), core.now()));
+            errout!("\r  waiting … {} left ", left(Some(expires_at), core.now()));
             let _ = std::io::stderr().flush();
         }
     };
@@ -238,7 +239,7 @@ async fn wait_elsewhere(
         }
     };
     if ticking {
-        eprintln!();
+        errln!();
     }
     result
 }
@@ -263,9 +264,9 @@ fn signed_in(core: &Core, profile: &Profile, token: &TokenSet) {
             v.checks.len()
         ));
     }
-    eprintln!("{summary}.");
+    errln!("{summary}.");
     if std::io::stdout().is_terminal() {
-        eprintln!(
+        errln!(
             "Get the token with: tokendesk token {}",
             shell_word(&profile.config.name)
         );

@@ -57,7 +57,7 @@ pub fn run(core: &Core, profile: Option<&str>) -> Result<()> {
     while start.elapsed() < Duration::from_secs(3) {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => {
-                eprintln!("TokenDesk is running: its window is in front.");
+                errln!("TokenDesk is running: its window is in front.");
                 return Ok(());
             }
             Ok(Some(status)) => {
@@ -73,6 +73,6 @@ pub fn run(core: &Core, profile: Option<&str>) -> Result<()> {
             Err(_) => break,
         }
     }
-    eprintln!("TokenDesk started.");
+    errln!("TokenDesk started.");
     Ok(())
 }

@@ -32,7 +32,7 @@ pub async fn refresh(core: &Core, profile: &str) -> Result<()> {
 }
 
 fn refreshed(name: &str, expires_at: Option<i64>, now: i64, refresh_count: Option<i64>) {
-    eprintln!(
+    errln!(
         "Refreshed \"{name}\": access token valid for {}{}.",
         left(expires_at, now),
         refresh_count
@@ -78,7 +78,7 @@ pub fn refresh_fast_path(profile: &str) -> Option<ExitCode> {
 pub async fn revoke(core: &Core, profile: &str, refresh: bool) -> Result<()> {
     let p = core.profile(profile)?;
     core.revoke(&p.id, hint(refresh)).await?;
-    eprintln!(
+    errln!(
         "Revoked the {} token of \"{}\".",
         if refresh { "refresh" } else { "access" },
         p.config.name
@@ -89,13 +89,13 @@ pub async fn revoke(core: &Core, profile: &str, refresh: bool) -> Result<()> {
 pub async fn introspect(core: &Core, profile: &str, refresh: bool) -> Result<()> {
     let p = core.profile(profile)?;
     let answer = core.introspect(&p.id, hint(refresh)).await?;
-    println!("{}", serde_json::to_string_pretty(&answer)?);
+    outln!("{}", serde_json::to_string_pretty(&answer)?);
     Ok(())
 }
 
 pub async fn userinfo(core: &Core, profile: &str) -> Result<()> {
     let p = core.profile(profile)?;
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&core.userinfo(&p.id).await?)?
     );
@@ -106,7 +106,7 @@ pub fn history(core: &Core, profile: &str, limit: usize) -> Result<()> {
     let p = core.profile(profile)?;
     let events = core.history(&p.id, limit)?;
     if events.is_empty() {
-        eprintln!("No token history yet for \"{}\".", p.config.name);
+        errln!("No token history yet for \"{}\".", p.config.name);
         return Ok(());
     }
     let word = |v: serde_json::Value| v.as_str().unwrap_or_default().replace('_', " ");

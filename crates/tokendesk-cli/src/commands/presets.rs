@@ -47,7 +47,7 @@ fn list() {
         })
         .collect();
     table(&["ID", "PROVIDER", "NEEDS", "CHECKED"], &rows);
-    eprintln!(
+    errln!(
         "\n`tokendesk presets ID` shows one in full; `tokendesk profile add NAME --preset ID \
          --client-id … [--preset-param KEY=VALUE]` makes a profile from it."
     );

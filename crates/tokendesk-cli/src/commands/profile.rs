@@ -318,7 +318,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
         None
     };
     if config.auth_method.needs_secret() && secret.is_none() && !credential_elsewhere {
-        eprintln!(
+        errln!(
             "{}",
             if uses_key {
                 "note: no private key given; store one with `tokendesk profile set-key NAME FILE` or in the app."
@@ -360,7 +360,7 @@ pub async fn add(core: &Core, a: &ProfileAddArgs) -> Result<()> {
             ),
         ));
     }
-    eprintln!(
+    errln!(
         "Added profile \"{}\" ({}).",
         profile.config.name,
         profile.config.grant.as_str().replace('_', " ")
@@ -392,11 +392,11 @@ pub async fn edit(core: &Core, a: &EditArgs) -> Result<()> {
         config.resource_refused = None;
     }
     if config == profile.config {
-        eprintln!("Nothing to change in profile \"{}\".", profile.config.name);
+        errln!("Nothing to change in profile \"{}\".", profile.config.name);
         return Ok(());
     }
     let updated = core.update_profile(&profile.id, config).await?;
-    eprintln!("Updated profile \"{}\".", updated.config.name);
+    errln!("Updated profile \"{}\".", updated.config.name);
     warn_details(core, &updated.config.name);
     Ok(())
 }
@@ -406,7 +406,7 @@ fn warn_details(core: &Core, name: &str) {
     if let Ok(p) = core.profile(name)
         && let Some(w) = tokendesk_core::flow::rar::unsupported_warning(&p)
     {
-        eprintln!("warning: {w}");
+        errln!("warning: {w}");
     }
 }
 
@@ -543,7 +543,7 @@ pub async fn show(core: &Core, name: &str) -> Result<()> {
     if let Some(meta) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
         meta.remove("raw");
     }
-    println!("{}", serde_json::to_string_pretty(&v)?);
+    outln!("{}", serde_json::to_string_pretty(&v)?);
     Ok(())
 }
 
@@ -562,19 +562,19 @@ pub async fn rm(core: &Core, name: &str, deregister: bool) -> Result<()> {
     if deregister {
         core.delete_profile_and_registration(&p.id).await?;
         if p.config.registration_client_uri.is_some() {
-            eprintln!("Deleted the client's registration at the server.");
+            errln!("Deleted the client's registration at the server.");
         }
     } else {
         core.delete_profile(&p.id).await?;
         if let Some(uri) = &p.config.registration_client_uri {
-            eprintln!(
+            errln!(
                 "note: the client {} stays registered at {uri}; `profile rm --deregister` would \
                  have deleted it.",
                 p.config.client_id
             );
         }
     }
-    eprintln!(
+    errln!(
         "Removed profile \"{}\", its keychain entries, token and history.",
         p.config.name
     );
@@ -591,7 +591,7 @@ pub fn export(core: &Core, names: &[String]) -> Result<()> {
             .collect::<Result<Vec<_>>>()?
     };
     let configs: Vec<ProfileConfig> = profiles.into_iter().map(|p| p.config).collect();
-    println!("{}", export::write(&configs));
+    outln!("{}", export::write(&configs));
     Ok(())
 }
 
@@ -632,14 +632,14 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
     };
     let summary = plan.summary();
     if a.json && a.dry_run {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         );
     } else if a.dry_run {
-        print!("{}", plan.describe());
+        out!("{}", plan.describe());
     } else {
-        eprint!("{}", plan.describe());
+        errout!("{}", plan.describe());
     }
     if !plan.errors.is_empty() {
         return Err(Error::new(
@@ -697,14 +697,14 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
     }
     let created = core.import_profiles(items, a.rename).await?;
     for (p, note) in created.iter().zip(notes) {
-        eprintln!("Imported \"{}\"{note}.", p.config.name);
+        errln!("Imported \"{}\"{note}.", p.config.name);
     }
     if a.json {
         let created: Vec<_> = created
             .iter()
             .map(|p| serde_json::json!({"id": p.id, "name": p.config.name}))
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({"plan": summary, "created": created}))
                 .unwrap_or_default()
@@ -717,7 +717,7 @@ pub async fn import(core: &Core, a: &ImportArgs) -> Result<()> {
 /// --store-found-secrets).
 fn confirm_found_secrets(count: usize) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
-        eprintln!(
+        errln!(
             "The file holds {count} client secret{}: not stored (pass --store-found-secrets to \
              store {} in the OS keychain).",
             if count == 1 { "" } else { "s" },
@@ -725,7 +725,7 @@ fn confirm_found_secrets(count: usize) -> Result<bool> {
         );
         return Ok(false);
     }
-    eprint!(
+    errout!(
         "Store the {count} client secret{} found in the file in the OS keychain? [y/N] ",
         if count == 1 { "" } else { "s" }
     );
@@ -753,7 +753,7 @@ pub async fn set_key(core: &Core, name: &str, file: &str) -> Result<()> {
     }
     core.set_signing_key(&p.id, Some(read_key_file(file)?))
         .await?;
-    eprintln!(
+    errln!(
         "Stored the private key of \"{}\" in the OS keychain.",
         p.config.name
     );
@@ -763,7 +763,7 @@ pub async fn set_key(core: &Core, name: &str, file: &str) -> Result<()> {
 pub async fn set_tls_key(core: &Core, name: &str, file: &str) -> Result<()> {
     let p = core.profile(name)?;
     core.set_tls_key(&p.id, Some(read_key_file(file)?)).await?;
-    eprintln!(
+    errln!(
         "Stored the TLS key of \"{}\" in the OS keychain.",
         p.config.name
     );

@@ -25,18 +25,16 @@ pub async fn run(core: &Core, args: &RequestArgs) -> Result<ExitCode> {
         .await
         .map_err(|e| exit::with_login_hint(e, &args.profile))?;
     if response.refreshed && std::io::stderr().is_terminal() {
-        eprintln!(
-            "note: the API refused the token; it was renewed once and the request sent again"
-        );
+        errln!("note: the API refused the token; it was renewed once and the request sent again");
     }
     print(args, &response);
     if let Some(message) = response.still_refused() {
-        eprintln!("error: {message}");
+        errln!("error: {message}");
     }
     if let Some(advice) = response.challenge.as_ref().and_then(|c| {
         crate::commands::step_up::advice(&args.profile, &profile.config.scopes, response.status, c)
     }) {
-        eprintln!("{advice}");
+        errln!("{advice}");
     }
     Ok(ExitCode::from(status_code(response.status)))
 }

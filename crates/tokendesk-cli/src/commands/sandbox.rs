@@ -23,15 +23,15 @@ pub async fn run(core: &Core, args: &SandboxArgs) -> Result<()> {
         sandbox.issuer(Style::Bank),
         sandbox.issuer(Style::Fapi),
     );
-    eprintln!("TokenDesk sandbox provider — for demos and tests only, NOT for production.");
-    println!(
+    errln!("TokenDesk sandbox provider — for demos and tests only, NOT for production.");
+    outln!(
         "standard issuer: {standard}\ngateway issuer:  {gateway}\nbank issuer:     {bank}\nfapi issuer:     {fapi}"
     );
     // A new start, new client keys: the bank and FAPI profiles already there sign with them.
     match tokendesk_sandbox::presets::renew_client_keys(core, &sandbox).await {
         Ok(0) => {}
-        Ok(n) => eprintln!("Gave the sandbox's new client keys to {n} profile(s)."),
-        Err(e) => eprintln!(
+        Ok(n) => errln!("Gave the sandbox's new client keys to {n} profile(s)."),
+        Err(e) => errln!(
             "warning: the sandbox's new client keys were not stored: {}",
             e.message
         ),
@@ -41,10 +41,10 @@ pub async fn run(core: &Core, args: &SandboxArgs) -> Result<()> {
             .add_presets(tokendesk_sandbox::presets::presets(&sandbox))
             .await?;
         for p in &created {
-            eprintln!("Added profile \"{}\".", p.config.name);
+            errln!("Added profile \"{}\".", p.config.name);
         }
     }
-    eprintln!("Serving until Ctrl-C.");
+    errln!("Serving until Ctrl-C.");
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
     Ok(())

@@ -170,7 +170,7 @@ pub async fn run(core: &Core, args: &TokenArgs) -> Result<()> {
                 }
             }
         }
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         let (kind, expires_at) = if args.id_token {
             (SecretKind::IdToken, set.id_token_expires_at)
@@ -201,21 +201,21 @@ fn wants_header_lines(args: &TokenArgs) -> bool {
 
 fn print(args: &TokenArgs, token: &str, header: Option<String>, expires_at: Option<i64>) {
     if let Some(lines) = header {
-        println!("{lines}");
+        outln!("{lines}");
     } else if args.header {
-        println!("Authorization: Bearer {token}");
+        outln!("Authorization: Bearer {token}");
     } else if args.env {
         let var = if args.id_token {
             "TOKENDESK_ID_TOKEN"
         } else {
             "TOKENDESK_ACCESS_TOKEN"
         };
-        println!("export {var}='{token}'");
+        outln!("export {var}='{token}'");
         if let Some(at) = expires_at {
-            println!("export TOKENDESK_EXPIRES_AT='{}'", at / 1000);
+            outln!("export TOKENDESK_EXPIRES_AT='{}'", at / 1000);
         }
     } else {
-        println!("{token}");
+        outln!("{token}");
     }
 }
 

@@ -10,14 +10,14 @@ use crate::exit::shell_word;
 /// The profile without its resource, said on stderr; unchanged when it sends none.
 pub async fn apply(core: &Core, profile: Profile) -> Result<Profile> {
     let Some(resource) = profile.config.resource.clone() else {
-        eprintln!(
+        errln!(
             "Profile \"{}\" sends no resource already.",
             profile.config.name
         );
         return Ok(profile);
     };
     let updated = core.stop_sending_resource(&profile.id).await?;
-    eprintln!(
+    errln!(
         "Profile \"{}\" no longer sends resource {resource} (a provider that refuses it answers \
          invalid_target); its tokens may not be meant for the API. `tokendesk profile edit {} \
          --resource {}` sends it again.",

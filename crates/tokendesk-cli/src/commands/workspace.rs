@@ -17,9 +17,9 @@ pub fn open(core: &Core, dirs: &[PathBuf], quiet: bool) -> Vec<WorkspaceStatus> 
         for s in &statuses {
             say_removed(s);
             if let Some(p) = &s.problem {
-                eprintln!("warning: {p}");
+                errln!("warning: {p}");
             } else if s.problem_count() > 0 {
-                eprintln!(
+                errln!(
                     "warning: workspace {}: {} file(s) with problems; see `tokendesk workspace status`.",
                     s.dir,
                     s.problem_count()
@@ -35,9 +35,9 @@ pub fn run(core: &Core, c: &WorkspaceCommand, dirs: &[PathBuf]) -> Result<ExitCo
         WorkspaceCommand::Init { dir } => {
             let written = core.init_workspace(dir)?;
             for p in &written {
-                println!("{}", p.display());
+                outln!("{}", p.display());
             }
-            eprintln!(
+            errln!(
                 "Wrote {} file(s) into {}. Commit them, then open the folder with `tokendesk \
                  workspace add {}` (or --workspace).",
                 written.len(),
@@ -62,7 +62,7 @@ pub fn run(core: &Core, c: &WorkspaceCommand, dirs: &[PathBuf]) -> Result<ExitCo
             }
             let s = core.sync_workspace(Path::new(&dir), true);
             say_removed(&s);
-            eprintln!(
+            errln!(
                 "Opened workspace {dir}: {} profile file(s), {} with problems.",
                 s.files.len(),
                 s.problem_count()
@@ -80,7 +80,7 @@ pub fn run(core: &Core, c: &WorkspaceCommand, dirs: &[PathBuf]) -> Result<ExitCo
                 )));
             }
             core.set_saved_workspaces(&saved)?;
-            eprintln!("Workspace {dir} is no longer opened.");
+            errln!("Workspace {dir} is no longer opened.");
             Ok(ExitCode::SUCCESS)
         }
         WorkspaceCommand::Prune {
@@ -109,21 +109,21 @@ fn prune(core: &Core, older_than: Option<u32>, dry_run: bool) -> Result<ExitCode
             date(p.since)
         );
         if dry_run {
-            println!("{line}");
+            outln!("{line}");
             continue;
         }
         match core.delete_parked(&ProfileId::from(p.id.as_str())) {
-            Ok(_) => println!("{line}: deleted"),
+            Ok(_) => outln!("{line}: deleted"),
             Err(e) => {
-                eprintln!("error: {}", e.message);
+                errln!("error: {}", e.message);
                 failed = Some(e);
             }
         }
     }
     if parked.is_empty() {
-        eprintln!("No parked profile to delete.");
+        errln!("No parked profile to delete.");
     } else if dry_run {
-        eprintln!(
+        errln!(
             "{} parked profile(s) would be deleted with their keychain entries (--dry-run: \
              nothing deleted).",
             parked.len()
@@ -138,11 +138,13 @@ fn prune(core: &Core, older_than: Option<u32>, dry_run: bool) -> Result<ExitCode
 /// One line on stderr for each profile a sync parked (its file gone from the workspace).
 fn say_removed(s: &WorkspaceStatus) {
     for r in &s.removed {
-        eprintln!(
+        errln!(
             "{} ({}) left workspace {}: parked, not deleted; its tokens, history and keychain \
              entries are kept and come back with the file (`tokendesk workspace prune` \
              deletes them).",
-            r.name, r.file, s.dir
+            r.name,
+            r.file,
+            s.dir
         );
     }
 }
@@ -156,7 +158,7 @@ fn absolute(dir: &Path) -> String {
 
 fn status(core: &Core, dirs: &[PathBuf]) -> Result<ExitCode> {
     if dirs.is_empty() {
-        eprintln!(
+        errln!(
             "No workspace open: use --workspace DIR, ${} or `tokendesk workspace add DIR`.",
             workspace::ENV
         );
@@ -166,27 +168,27 @@ fn status(core: &Core, dirs: &[PathBuf]) -> Result<ExitCode> {
     for d in dirs {
         let s = core.sync_workspace(d, true);
         say_removed(&s);
-        println!("{}", s.dir);
+        outln!("{}", s.dir);
         if let Some(p) = &s.problem {
-            println!("  {p}");
+            outln!("  {p}");
             bad = true;
         }
         for f in &s.files {
             match (&f.name, f.problems.is_empty()) {
-                (Some(name), true) => println!("  {}  {name}", f.file),
+                (Some(name), true) => outln!("  {}  {name}", f.file),
                 _ => {
                     bad = true;
                     for p in &f.problems {
                         match (p.line, p.column) {
-                            (Some(l), Some(c)) => println!("  {}:{l}:{c}: {}", f.file, p.message),
-                            _ => println!("  {}: {}", f.file, p.message),
+                            (Some(l), Some(c)) => outln!("  {}:{l}:{c}: {}", f.file, p.message),
+                            _ => outln!("  {}: {}", f.file, p.message),
                         }
                     }
                 }
             }
         }
         for p in &s.parked {
-            println!(
+            outln!(
                 "  {}  {}  parked since {} (file gone; `tokendesk workspace prune` deletes it)",
                 p.file,
                 p.name,
