@@ -17,7 +17,7 @@ import Sidebar from '../Sidebar.svelte';
 
 // Setting up 10,000 profiles and tokens in happy-dom takes seconds on a loaded 2-core machine:
 // more than vitest's default 5 s per test. What these tests check is what is rendered, not time.
-vi.setConfig({ testTimeout: 30_000 });
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const N = 10_000;
