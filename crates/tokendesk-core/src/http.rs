@@ -1,6 +1,7 @@
 //! The one HTTP client: redirects off, timeouts on, and every exchange recorded — redacted — so
 //! a user can see what was sent and what came back.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use ts_rs::TS;
@@ -504,9 +505,7 @@ impl<'a> Call<'a> {
             operation: self.operation.clone(),
             at,
             method: request.method().to_string(),
-            url: self
-                .scrubber
-                .scrub(&redact::url(&request.uri().to_string())),
+            url: self.recorded_url(request.uri()),
             status: None,
             duration_ms: 0,
             request_headers: self.headers_of(request.headers()),
@@ -629,16 +628,26 @@ impl<'a> Call<'a> {
             })
     }
 
+    /// The request's URL for the exchange log: secret parameters and values hidden. Each step
+    /// copies only when it changes something.
+    fn recorded_url(&self, uri: &http::Uri) -> String {
+        let uri = uri.to_string();
+        let redacted = match redact::url(&uri) {
+            Cow::Owned(changed) => Some(changed),
+            Cow::Borrowed(_) => None,
+        };
+        self.scrubber.scrub(redacted.unwrap_or(uri)).into_owned()
+    }
+
     fn headers_of(&self, headers: &http::HeaderMap) -> Vec<Param> {
         headers
             .iter()
             .map(|(k, v)| {
                 let value = String::from_utf8_lossy(v.as_bytes());
-                Param::new(
-                    k.as_str(),
-                    self.scrubber
-                        .scrub(&redact::header_value(k.as_str(), &value)),
-                )
+                let value = self
+                    .scrubber
+                    .scrub(redact::header_value(k.as_str(), &value));
+                Param::new(k.as_str(), value.into_owned())
             })
             .collect()
     }
@@ -649,7 +658,10 @@ impl<'a> Call<'a> {
             .and_then(|v| v.to_str().ok());
         let cut = &body[..body.len().min(LOGGED_BODY_LIMIT)];
         let text = String::from_utf8_lossy(cut);
-        let mut out = self.scrubber.scrub(&redact::body(content_type, &text));
+        let mut out = self
+            .scrubber
+            .scrub(redact::body(content_type, &text))
+            .into_owned();
         if body.len() > LOGGED_BODY_LIMIT {
             out.push_str(&format!(
                 "\n… ({} more bytes not kept)",
@@ -704,7 +716,7 @@ pub fn redirect_target(response: &HttpResponse) -> Option<String> {
         return None;
     }
     let location = response.headers().get(http::header::LOCATION)?;
-    Some(redact::url(&String::from_utf8_lossy(location.as_bytes())))
+    Some(redact::url(&String::from_utf8_lossy(location.as_bytes())).into_owned())
 }
 
 /// Whether a 200 answer is an OAuth error: a JSON object with a non-empty `error` string and
