@@ -34,14 +34,19 @@ fn run(home: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn run_with_stdin(home: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = tokendesk(home)
+/// The command with all three of its standard streams piped to the test.
+fn spawn_piped(home: &Path, args: &[&str]) -> std::process::Child {
+    tokendesk(home)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn run_with_stdin(home: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = spawn_piped(home, args);
     child
         .stdin
         .take()
@@ -945,13 +950,7 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     );
     let home = tempfile::tempdir().unwrap();
     let closed_early = |args: &[&str], input: &str, close_stdout: bool| {
-        let mut child = tokendesk(home.path())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_piped(home.path(), args);
         let (mut kept, closed) = if close_stdout {
             (
                 Box::new(child.stderr.take().unwrap()) as Box<dyn std::io::Read>,
