@@ -585,6 +585,72 @@ async fn gateway_shaped_responses_keep_every_field_and_count_refreshes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_refused_refresh_token_of_a_client_credentials_profile_is_replaced_by_a_new_grant() {
+    // The gateway gives client-credentials tokens a refresh token and accepts each once. One
+    // spent elsewhere (another tool, a restarted sandbox) is refused: the profile's own grant
+    // answers instead, and nobody is asked to sign in.
+    let p = Provider::start(&["--access-ttl", "300", "--gateway-refresh-ttl", "600"]);
+    let t = TestCore::new();
+    let profile = t.add(gateway_config(&p), Some("gw-secret")).await;
+    t.core.fetch_token(&profile.id).await.unwrap();
+    t.core
+        .refresh(&profile.id, Trigger::Manual)
+        .await
+        .expect("a first refresh by refresh token");
+    let spent = t
+        .core
+        .reveal(&profile.id, SecretKind::RefreshToken)
+        .await
+        .unwrap();
+    let elsewhere = reqwest::Client::new()
+        .post(p.url("/gateway/token"))
+        .header("x-api-key", "gw-client")
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", spent.expose().as_str()),
+            ("client_id", "gw-client"),
+            ("client_secret", "gw-secret"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 200, "the token is spent elsewhere");
+
+    let renewed = t
+        .core
+        .refresh(&profile.id, Trigger::Automatic)
+        .await
+        .expect("a new token by client credentials");
+    assert_eq!(renewed.refresh_count, Some(0), "a new grant, not a refresh");
+    assert!(renewed.needs_login.is_none());
+    assert_eq!(renewed.state(t.core.now()), TokenState::Valid);
+    let history = t.core.history(&profile.id, 10).unwrap();
+    assert_eq!(history[0].kind, EventKind::Refresh);
+    assert_eq!(history[0].outcome, Outcome::Success);
+    assert_eq!(history[0].method, "client_credentials");
+    // The attempt's two requests, both in the exchange log.
+    let exchanges = t.core.exchanges(&profile.id, 2).unwrap();
+    let refused = exchanges
+        .iter()
+        .find(|x| x.status == Some(400))
+        .expect("the refused refresh");
+    assert!(refused.request_body.contains("grant_type=refresh_token"));
+    assert!(refused.response_body.contains("invalid_grant"));
+    let granted = exchanges
+        .iter()
+        .find(|x| x.status == Some(200))
+        .expect("the new grant");
+    assert!(
+        granted
+            .request_body
+            .contains("grant_type=client_credentials")
+    );
+    // And the new refresh token works again.
+    let next = t.core.refresh(&profile.id, Trigger::Manual).await.unwrap();
+    assert_eq!(next.refresh_count, Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_missing_gateway_header_is_a_clear_provider_error() {
     let p = Provider::start(&[]);
     let t = TestCore::new();

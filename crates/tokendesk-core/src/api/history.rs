@@ -27,6 +27,14 @@ pub(super) struct Attempt<'c> {
     exchanges: Vec<Exchange>,
 }
 
+impl Attempt<'_> {
+    /// The request that finally answered was another than the one the attempt began with (a
+    /// refused refresh token replaced by the profile's own grant): its event names that one.
+    pub(super) fn answered_by(&mut self, method: &str) {
+        method.clone_into(&mut self.method);
+    }
+}
+
 /// An attempt dropped before it was recorded (its task cancelled: a shutdown, a caller's
 /// timeout) still leaves its requests in the exchange log: they happened.
 impl Drop for Attempt<'_> {

@@ -233,9 +233,25 @@ impl Core {
             }
             None => self.fetch_locked(profile, &mut attempt).await,
         };
+        // A headless grant (client credentials, JWT bearer) whose refresh token is refused gets a
+        // new token the way it got its first one: nobody has to sign in for it. Both requests
+        // are in the attempt's exchange log; its history event names the grant that answered.
+        let result = match result {
+            Err(e)
+                if e.code == ErrorCode::InvalidGrant
+                    && method == history::REFRESH_TOKEN
+                    && grant.fetch.is_some() =>
+            {
+                tracing::info!(profile = %id, error = %e.message, "refresh token refused: a new token by the profile's own grant");
+                attempt.answered_by(grant.name);
+                self.fetch_locked(profile, &mut attempt).await
+            }
+            other => other,
+        };
         if let Err(e) = &result
             && e.code == ErrorCode::InvalidGrant
             && method == history::REFRESH_TOKEN
+            && grant.fetch.is_none()
             && let Some(p) = &previous
         {
             self.mark_needs_login(p, &e.message)?;
