@@ -211,7 +211,7 @@ before(async () => {
       'tauri:options': { application: app },
     },
   });
-  await browser.setWindowSize(1400, 900).catch(() => {});
+  await resize(1400, 900).catch(() => {});
 });
 
 after(async () => {
@@ -365,7 +365,7 @@ test('Try it: the sandbox bank\'s accounts API with the signed-in token; a curl 
   // The panel at the app's default window size, then the narrowest: nothing runs out sideways, a
   // long URL included (it ellipsizes in the answer and in the last requests).
   const conf = JSON.parse(readFileSync(path.join(root, 'src-tauri/tauri.conf.json'), 'utf8')).app.windows[0];
-  await browser.setWindowSize(conf.width, conf.height);
+  await resize(conf.width, conf.height);
   const panels = '[data-testid="try-response"], form.request, .panel.recent';
   let problems = [];
   await browser.waitUntil(async () => (problems = await layoutProblems(panels)).length === 0, { timeout: 3000, interval: 200 }).catch(() => {});
@@ -375,11 +375,11 @@ test('Try it: the sandbox bank\'s accounts API with the signed-in token; a curl 
   await click('try-send');
   await browser.waitUntil(async () => String(await (await el('try-response-url')).getProperty('textContent')).includes('fields='), { timeout: 15000, timeoutMsg: 'the long URL was sent' });
   for (const [width, height] of [[conf.width, conf.height], [conf.minWidth, conf.minHeight ?? conf.height]]) {
-    await browser.setWindowSize(width, height);
+    await resize(width, height);
     await browser.waitUntil(async () => (problems = await layoutProblems(panels)).length === 0, { timeout: 3000, interval: 200 }).catch(() => {});
     assert.deepEqual(problems, [], `a long URL at ${width}×${height}`);
   }
-  await browser.setWindowSize(1400, 900);
+  await resize(1400, 900);
 
   // A refused token: the sandbox's standard issuer does not know the bank's tokens (Bearer
   // invalid_token). The core renews the token once, is refused again, and stops; the panel
@@ -529,7 +529,7 @@ test('the history of a signed-in sandbox profile is a timeline of its tokens, li
   assert.deepEqual(endings, ['replaced', 'live'], 'the first token was replaced, the second is valid');
 
   // At a 1280 px window the table fits without sideways scrolling.
-  await browser.setWindowSize(1280, 900);
+  await resize(1280, 900);
   await browser.waitUntil(async () => (await browser.execute(() => window.innerWidth)) <= 1280, { timeout: 5000 });
   const fit = await browser.execute(() => {
     const t = document.querySelector('[data-testid="history"]');
@@ -553,7 +553,7 @@ test('the history of a signed-in sandbox profile is a timeline of its tokens, li
   const entry = await browser.$(`[data-exchange-id="${exchangeId}"]`);
   await entry.waitForDisplayed({ timeout: 10000 });
   assert.match(await entry.getText(), /token:refresh_token[\s\S]*request[\s\S]*grant_type=refresh_token/i);
-  await browser.setWindowSize(1400, 900);
+  await resize(1400, 900);
 });
 
 test('a client-credentials profile against a real provider: token, countdown, refresh, history', async () => {
@@ -845,7 +845,7 @@ test('token rows fit the window: default size and the narrowest one', async () =
     [1100, conf.height],
     [conf.minWidth, conf.minHeight ?? conf.height],
   ]) {
-    await browser.setWindowSize(width, height);
+    await resize(width, height);
     // Each cell lies inside its row, everything in a cell inside that cell (a countdown running
     // into the next cell is caught too), and no row scrolls sideways — once the layout has
     // settled after the resize (a row measured mid-reflow reads wider than it is).
@@ -887,7 +887,7 @@ test('token rows fit the window: default size and the narrowest one', async () =
     assert.ok(await count.isDisplayed());
     if (width === conf.minWidth) await screenshot('dashboard-narrow');
   }
-  await browser.setWindowSize(1400, 900);
+  await resize(1400, 900);
 });
 
 test('without a GPU, WebKit rasterizes on the CPU; a GPU keeps its default', () => {
@@ -930,6 +930,25 @@ function appProcesses() {
 }
 
 /** "IsViewable" or "IsUnMapped": the TokenDesk window's map state, as the X server has it. */
+/** Resizes the app's window from outside (tests/e2e/xresize.py: XResizeWindow, as a window manager
+ * would) and waits until WebDriver reports the new size. WebDriver's own `setWindowSize` hung now
+ * and then here (WebKitWebDriver waits for a window-state change that never comes without a
+ * window manager: after the window was hidden and shown again, after the narrowest size), and one
+ * hung request wedges the whole session. */
+async function resize(width, height) {
+  const info = execFileSync('xwininfo', ['-name', 'TokenDesk'], { encoding: 'utf8', timeout: 5000 });
+  const id = info.match(/Window id: (0x[0-9a-f]+)/)?.[1];
+  assert.ok(id, `the app's window in: ${info}`);
+  execFileSync('python3', [path.join(import.meta.dirname, 'xresize.py'), id, String(width), String(height)], { timeout: 10000 });
+  await browser.waitUntil(
+    async () => {
+      const s = await browser.getWindowSize();
+      return s.width === width && s.height === height;
+    },
+    { timeout: 10000, interval: 100, timeoutMsg: `the window is ${width}×${height}` },
+  );
+}
+
 function windowMapState() {
   const out = execFileSync('xwininfo', ['-name', 'TokenDesk'], { encoding: 'utf8', timeout: 5000 });
   return out.match(/Map State: (\w+)/)?.[1];
@@ -1036,7 +1055,7 @@ test('a second launch focuses the first window; one process; `tokendesk open P` 
 });
 
 test('the window comes back at its saved size and view after a restart', async () => {
-  await browser.setWindowSize(1111, 733);
+  await resize(1111, 733);
   await click('nav-settings');
   await el('shortcuts').waitForDisplayed({ timeout: 5000 });
   const saved = path.join(home, 'window-state.json');
@@ -1050,7 +1069,7 @@ test('the window comes back at its saved size and view after a restart', async (
   assert.deepEqual([size.width, size.height], [1111, 733], 'the saved size');
   await el('shortcuts').waitForDisplayed({ timeout: 15000 });
   assert.equal(appProcesses().length, 1);
-  await browser.setWindowSize(1400, 900);
+  await resize(1400, 900);
 });
 
 test('a team workspace in git: a pulled profile and a pulled scope change show up live; a broken file names its line and column; a removed file takes its profile away', async () => {
