@@ -136,15 +136,27 @@ pub fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
 
 /// The window state plugin writes its file when the app exits normally; a session that ends
 /// (logout, a kill) would lose a resize. So a resize or move is written once it settles.
+///
+/// The save runs on the main thread. The plugin's save holds its cache lock while it asks the
+/// window for its size and state, and from any other thread each of those questions waits for
+/// the main thread, whose own resize and move handlers wait for that lock: saved from a worker,
+/// a resize during the save froze the window for good (seen as hung WebDriver requests in e2e).
 fn save_window_state_soon(app: &AppHandle) {
     static GENERATION: AtomicU64 = AtomicU64::new(0);
     let mine = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(Duration::from_millis(400)).await;
-        if GENERATION.load(Ordering::SeqCst) == mine
-            && let Err(e) = app.save_window_state(WINDOW_STATE)
-        {
+        if GENERATION.load(Ordering::SeqCst) != mine {
+            return;
+        }
+        let on_main = app.clone();
+        let queued = app.run_on_main_thread(move || {
+            if let Err(e) = on_main.save_window_state(WINDOW_STATE) {
+                tracing::warn!(error = %e, "window state not saved");
+            }
+        });
+        if let Err(e) = queued {
             tracing::warn!(error = %e, "window state not saved");
         }
     });
