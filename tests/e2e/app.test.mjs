@@ -929,14 +929,17 @@ function appProcesses() {
   });
 }
 
-/** "IsViewable" or "IsUnMapped": the TokenDesk window's map state, as the X server has it. */
+/** What `xwininfo` says of the TokenDesk window. */
+function appWindowInfo() {
+  return execFileSync('xwininfo', ['-name', 'TokenDesk'], { encoding: 'utf8', timeout: 5000 });
+}
+
 /** Resizes the app's window from outside (tests/e2e/xresize.py: XResizeWindow, as a window manager
- * would) and waits until WebDriver reports the new size. WebDriver's own `setWindowSize` hung now
- * and then here (WebKitWebDriver waits for a window-state change that never comes without a
- * window manager: after the window was hidden and shown again, after the narrowest size), and one
- * hung request wedges the whole session. */
+ * would) and waits until WebDriver reports the new size. WebDriver's own `setWindowSize` first
+ * waits for WebKitWebDriver's window-state checks, which depend on a window manager this display
+ * does not have; from outside the resize is what a user's drag produces. */
 async function resize(width, height) {
-  const info = execFileSync('xwininfo', ['-name', 'TokenDesk'], { encoding: 'utf8', timeout: 5000 });
+  const info = appWindowInfo();
   const id = info.match(/Window id: (0x[0-9a-f]+)/)?.[1];
   assert.ok(id, `the app's window in: ${info}`);
   execFileSync('python3', [path.join(import.meta.dirname, 'xresize.py'), id, String(width), String(height)], { timeout: 10000 });
@@ -949,9 +952,9 @@ async function resize(width, height) {
   );
 }
 
+/** "IsViewable" or "IsUnMapped": the TokenDesk window's map state, as the X server has it. */
 function windowMapState() {
-  const out = execFileSync('xwininfo', ['-name', 'TokenDesk'], { encoding: 'utf8', timeout: 5000 });
-  return out.match(/Map State: (\w+)/)?.[1];
+  return appWindowInfo().match(/Map State: (\w+)/)?.[1];
 }
 
 /** The tray item's latest report after `since` reports, with a menu that satisfies `ok`. */

@@ -3,9 +3,9 @@
 
     xresize.py WINDOW_ID WIDTH HEIGHT
 
-The end-to-end tests resize the app's window with this instead of WebDriver's window/rect: under
-Xvfb with no window manager, WebKitWebDriver now and then waits for a window-state change that
-never comes, and one hung request wedges the whole session. libX11 through ctypes, no packages.
+The end-to-end tests resize the app's window with this instead of WebDriver's window/rect, whose
+window-state checks depend on a window manager that Xvfb does not have; from outside the resize is
+what a user's drag produces. libX11 through ctypes, no packages.
 """
 import ctypes
 import sys

@@ -233,29 +233,27 @@ impl Core {
             }
             None => self.fetch_locked(profile, &mut attempt).await,
         };
-        // A headless grant (client credentials, JWT bearer) whose refresh token is refused gets a
-        // new token the way it got its first one: nobody has to sign in for it. Both requests
-        // are in the attempt's exchange log; its history event names the grant that answered.
+        // A refused refresh token: a headless grant (client credentials, JWT bearer) gets a new
+        // token the way it got its first one, in the same attempt (both requests in its exchange
+        // log, its history event naming the grant that answered); any other grant needs a sign-in.
         let result = match result {
-            Err(e)
-                if e.code == ErrorCode::InvalidGrant
-                    && method == history::REFRESH_TOKEN
-                    && grant.fetch.is_some() =>
-            {
-                tracing::info!(profile = %id, error = %e.message, "refresh token refused: a new token by the profile's own grant");
-                attempt.answered_by(grant.name);
-                self.fetch_locked(profile, &mut attempt).await
+            Err(e) if e.code == ErrorCode::InvalidGrant && method == history::REFRESH_TOKEN => {
+                match grant.fetch {
+                    Some(_) => {
+                        tracing::info!(profile = %id, error = %e.message, "refresh token refused: a new token by the profile's own grant");
+                        attempt.answered_by(grant.name);
+                        self.fetch_locked(profile, &mut attempt).await
+                    }
+                    None => {
+                        if let Some(p) = &previous {
+                            self.mark_needs_login(p, &e.message)?;
+                        }
+                        Err(e)
+                    }
+                }
             }
             other => other,
         };
-        if let Err(e) = &result
-            && e.code == ErrorCode::InvalidGrant
-            && method == history::REFRESH_TOKEN
-            && grant.fetch.is_none()
-            && let Some(p) = &previous
-        {
-            self.mark_needs_login(p, &e.message)?;
-        }
         self.commit_attempt(attempt, result, previous.as_ref())
     }
 
