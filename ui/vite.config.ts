@@ -2,12 +2,13 @@
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { svelteTesting } from '@testing-library/svelte/vite';
+import { firstFrame } from './build/firstFrame.ts';
 
 // The Tauri shell embeds `dist/`. Everything is bundled: no CDN, no external font, no inline
 // script or style (the app runs under a strict CSP, see src/csp.test.ts).
 export default defineConfig(({ mode }) => ({
   base: './',
-  plugins: [svelte(), svelteTesting()],
+  plugins: [svelte(), svelteTesting(), firstFrame()],
   clearScreen: false,
   server: {
     port: 1420,
@@ -28,7 +29,7 @@ export default defineConfig(({ mode }) => ({
   },
   test: {
     environment: 'happy-dom',
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'build/**/*.test.ts'],
     restoreMocks: true,
   },
 }));

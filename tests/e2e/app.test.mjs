@@ -241,6 +241,20 @@ function processesOfHome(dir) {
   });
 }
 
+test('the prerendered first frame gives way to the app: one shell, nothing inert', async () => {
+  await el('add-sandbox-main').waitForDisplayed({ timeout: 20000 });
+  const page = await browser.execute(() => ({
+    loader: [...document.scripts].some((s) => /first-frame-[0-9a-f]+\.js$/.test(s.src)),
+    shells: document.querySelectorAll('.app').length,
+    inert: document.querySelectorAll('[inert]').length,
+  }));
+  // The page came with its first frame and the loader that starts the scripts (ui/build/firstFrame.ts).
+  assert.ok(page.loader, 'index.html starts the app from the first-frame loader');
+  // The app replaced the prerendered frame instead of drawing beside it.
+  assert.equal(page.shells, 1, 'one app shell on the page');
+  assert.equal(page.inert, 0, 'nothing left inert');
+});
+
 test('first launch offers the sandbox profiles, and they work', async () => {
   await click('add-sandbox-main');
   await el('profile-row-Sandbox · client credentials').waitForDisplayed({ timeout: 20000 });

@@ -22,6 +22,10 @@ async function start() {
   }
   const target = document.getElementById('app');
   if (!target) throw new Error('#app missing from index.html');
+  // The built page's first frame, prerendered (build/firstFrame.ts), gives way to the app in the
+  // same task, so the two are never on screen together.
+  target.replaceChildren();
+  target.removeAttribute('inert');
   mount(App, { target });
 }
 
