@@ -2,11 +2,11 @@
 // dashboard saying "Loading…") with `svelte/server` into `dist/index.html`, and the app's scripts
 // load only once that frame is on screen.
 //
-// Why (bench/startup/README.md, "The first frame"): WebKit paints nothing of a page until it has
-// run the module scripts in its <head>, and the app's own first frame needs them all, so the
-// window stayed blank for the ~150 ms it takes to load, compile and run the UI. A prerendered
-// frame with the module script still in <head> painted no sooner (measured, session 12); with the
-// scripts started after the first paint it does (session 13: 1.29x → 1.15x of a bare window).
+// Why (bench/startup/README.md, "the first frame in the page"): WebKit painted nothing of the page
+// until it had fetched, compiled and run the module script in its <head>, however much HTML there
+// was to paint (measured: session 12 prerendered the frame and kept the script there, no gain).
+// With the scripts started after the first paint, the frame shows 25–55 ms sooner (median of
+// paired rounds) and the app is ready when it was before.
 //
 // The prerendered shell is inert (no clicks, no focus, not in the accessibility tree), carries no
 // ids and no test ids (nothing can find it instead of the real one), and has no style attributes
