@@ -63,16 +63,15 @@ export function withFirstFrame(builtHtml: string, shell: string): FirstFramePage
   return { html, loader: { file, text } };
 }
 
-/** Starts the app's scripts once the first frame is on screen: after `load`, the second animation
- *  frame (WebKit runs it only once the compositor has drawn the first; `src/lib/onScreen.ts`
- *  waits the same way in the app) and a task. Started any
- *  earlier, compiling the scripts competes with the compositor's first frame for the CPU and the
- *  paint comes later (measured: bench/startup/README.md, session 14). A window that is not on
- *  screen gets no animation frames and has no frame to wait for: the scripts start at once, and
- *  a timer starts them in any case. */
 /** The loader starts the scripts after this long in any case (a frame that never comes). */
 export const FALLBACK_MS = 1000;
 
+/** Starts the app's scripts once the first frame is on screen: after `load`, the second animation
+ *  frame (WebKit runs it only once the compositor has drawn the first; `src/lib/onScreen.ts` waits
+ *  the same way in the app) and a task. Started any earlier, compiling the scripts competes with
+ *  the compositor's first frame for the CPU and the paint comes later (measured:
+ *  bench/startup/README.md, session 14). A window that is not on screen gets no animation frames
+ *  and has no frame to wait for: the scripts start at once, and a timer starts them in any case. */
 function loaderText(entry: string, preloads: string[]): string {
   return `// Written by ui/build/firstFrame.ts: the app's scripts start once its first frame is on screen.
 (() => {
