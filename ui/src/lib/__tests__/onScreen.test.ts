@@ -16,26 +16,30 @@ function page(visibilityState: DocumentVisibilityState) {
   return p;
 }
 
+/** `whenDrawn` called on a page of the test's: how many times it ran `f` so far. */
+function drawnOn(visibilityState: DocumentVisibilityState) {
+  const p = page(visibilityState);
+  let ran = 0;
+  whenDrawn(() => ran++, p);
+  return { draw: () => p.draw(), ran: () => ran };
+}
+
 describe('whenDrawn', () => {
   it('waits for the second animation frame: the first runs before the frame is drawn', () => {
-    const p = page('visible');
-    let ran = 0;
-    whenDrawn(() => ran++, p);
-    expect(ran).toBe(0);
+    const p = drawnOn('visible');
+    expect(p.ran()).toBe(0);
     p.draw();
-    expect(ran).toBe(0);
+    expect(p.ran()).toBe(0);
     p.draw();
-    expect(ran).toBe(1);
+    expect(p.ran()).toBe(1);
     p.draw();
-    expect(ran).toBe(1);
+    expect(p.ran()).toBe(1);
   });
 
   it('runs at once in a page that is not on screen: a window started in the tray gets no frames', () => {
-    const p = page('hidden');
-    let ran = 0;
-    whenDrawn(() => ran++, p);
-    expect(ran).toBe(1);
+    const p = drawnOn('hidden');
+    expect(p.ran()).toBe(1);
     p.draw();
-    expect(ran).toBe(1);
+    expect(p.ran()).toBe(1);
   });
 });
