@@ -651,6 +651,53 @@ async fn a_refused_refresh_token_of_a_client_credentials_profile_is_replaced_by_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_new_grant_after_the_refresh_token_expired_leaves_no_stale_refresh_token_behind() {
+    // A client-credentials profile moved from the gateway (refresh tokens) to a plain token
+    // endpoint (none) once its refresh token has expired: client credentials answer, and the
+    // new grant must not leave the old refresh token in the keychain or in the token set.
+    let p = Provider::start(&["--access-ttl", "300", "--gateway-refresh-ttl", "1"]);
+    let t = TestCore::new();
+    let profile = t.add(gateway_config(&p), Some("gw-secret")).await;
+    let first = t.core.fetch_token(&profile.id).await.unwrap();
+    assert!(first.refresh.is_some(), "the gateway gives a refresh token");
+    let mut plain = cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic);
+    plain.name = profile.config.name.clone();
+    t.core.update_profile(&profile.id, plain).await.unwrap();
+    t.core
+        .set_client_secret(&profile.id, Some(Sensitive::new("cc-basic-secret".into())))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert!(
+        !first.refresh_usable(t.core.now()),
+        "the refresh token expired"
+    );
+
+    let renewed = t
+        .core
+        .refresh(&profile.id, Trigger::Manual)
+        .await
+        .expect("a new token by client credentials");
+    assert!(renewed.refresh.is_none(), "{:?}", renewed.refresh);
+    assert_eq!(t.core.token(&profile.id).unwrap().unwrap().refresh, None);
+    let e = t
+        .core
+        .reveal(&profile.id, SecretKind::RefreshToken)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::NotFound,
+        "the keychain entry is gone too"
+    );
+    let history = t.core.history(&profile.id, 10).unwrap();
+    assert_eq!(
+        (history[0].method.as_str(), history[0].outcome),
+        ("client_credentials", Outcome::Success)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_missing_gateway_header_is_a_clear_provider_error() {
     let p = Provider::start(&[]);
     let t = TestCore::new();

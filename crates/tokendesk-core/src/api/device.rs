@@ -554,8 +554,7 @@ impl Core {
             None => None,
         };
         tracing::info!(grant = grant.spec().name, "signed in on another device");
-        self.persist(profile, grant, response, None, validation)
-            .await
+        self.persist(profile, grant, response, validation).await
     }
 
     /// The verification address of a device sign-in in progress, to open in a browser here

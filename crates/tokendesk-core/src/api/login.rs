@@ -425,7 +425,6 @@ impl Core {
             &profile,
             GrantKind::AuthorizationCode,
             &response,
-            None,
             validation,
         )
         .await

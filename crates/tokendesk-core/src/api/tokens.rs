@@ -56,7 +56,10 @@ impl Core {
         }
         let mut attempt = self.attempt(EventKind::Acquisition, id, trigger, spec.name);
         let result = match self.ready_profile(id).await {
-            Ok(profile) => self.fetch_locked(&profile, &mut attempt).await,
+            Ok(profile) => {
+                self.fetch_locked(&profile, &mut attempt, Replacing::GrantOverStored)
+                    .await
+            }
             Err(e) => Err(e),
         };
         self.commit_attempt(attempt, result, None)
@@ -64,8 +67,13 @@ impl Core {
 
     /// One headless grant request: the profile's steps first (their values feed its
     /// templates), then the grant as its registry entry says. The token set is written with
-    /// the attempt's event ([`Core::commit_attempt`]).
-    async fn fetch_locked(&self, profile: &Profile, attempt: &mut Attempt<'_>) -> Result<TokenSet> {
+    /// the attempt's event ([`Core::commit_attempt`]). `over`: what the new grant replaces.
+    async fn fetch_locked(
+        &self,
+        profile: &Profile,
+        attempt: &mut Attempt<'_>,
+        over: Replacing<'_>,
+    ) -> Result<TokenSet> {
         let spec = profile.config.grant.spec();
         let Some(fetch) = spec.fetch else {
             return Err(needs_login(profile, "its grant signs in in the browser"));
@@ -102,7 +110,7 @@ impl Core {
             subject: related.subject.as_ref().map(exchange::chain_link),
             actor: related.actor.as_ref().map(exchange::chain_link),
         };
-        self.persist_chained(profile, spec.kind, &response, None, None, chain)
+        self.persist_chained(profile, spec.kind, &response, over, None, chain)
             .await
     }
 
@@ -215,11 +223,15 @@ impl Core {
                             .await
                         {
                             Ok(validation) => {
+                                let over = match &previous {
+                                    Some(p) => Replacing::Refresh(p),
+                                    None => Replacing::GrantOverStored,
+                                };
                                 self.persist_chained(
                                     profile,
                                     profile.config.grant,
                                     &response,
-                                    previous.as_ref(),
+                                    over,
                                     validation,
                                     Chain::default(),
                                 )
@@ -231,7 +243,11 @@ impl Core {
                     Err(e) => Err(e),
                 }
             }
-            None => self.fetch_locked(profile, &mut attempt).await,
+            // What is stored now was read inside the flight: `previous`.
+            None => {
+                self.fetch_locked(profile, &mut attempt, Replacing::Grant(previous.as_ref()))
+                    .await
+            }
         };
         // A refused refresh token: a headless grant (client credentials, JWT bearer) gets a new
         // token the way it got its first one, in the same attempt (both requests in its exchange
@@ -242,7 +258,12 @@ impl Core {
                     Some(_) => {
                         tracing::info!(profile = %id, error = %e.message, "refresh token refused: a new token by the profile's own grant");
                         attempt.answered_by(grant.name);
-                        self.fetch_locked(profile, &mut attempt).await
+                        self.fetch_locked(
+                            profile,
+                            &mut attempt,
+                            Replacing::Grant(previous.as_ref()),
+                        )
+                        .await
                     }
                     None => {
                         if let Some(p) = &previous {
@@ -303,21 +324,21 @@ impl Core {
         Ok(())
     }
 
-    /// Stores a token response: the new refresh token first (a crash after the provider
-    /// rotated it must not lose it), then the access and ID tokens, then the metadata.
+    /// Stores the token response of a new grant (a sign-in): the new refresh token first (a
+    /// crash after the provider rotated it must not lose it), then the access and ID tokens,
+    /// then the metadata.
     pub(super) async fn persist(
         &self,
         profile: &Profile,
         grant: GrantKind,
         response: &TokenResponse,
-        previous: Option<&TokenSet>,
         validation: Option<IdTokenValidation>,
     ) -> Result<TokenSet> {
         self.persist_chained(
             profile,
             grant,
             response,
-            previous,
+            Replacing::GrantOverStored,
             validation,
             Chain::default(),
         )
@@ -342,11 +363,20 @@ impl Core {
         profile: &Profile,
         grant: GrantKind,
         response: &TokenResponse,
-        previous: Option<&TokenSet>,
+        over: Replacing<'_>,
         validation: Option<IdTokenValidation>,
         chain: Chain,
     ) -> Result<TokenSet> {
         let id = &profile.id;
+        let read;
+        let (previous, stored) = match over {
+            Replacing::Refresh(p) => (Some(p), None),
+            Replacing::Grant(stored) => (None, stored),
+            Replacing::GrantOverStored => {
+                read = self.store.get_token(id)?;
+                (None, read.as_ref())
+            }
+        };
         // A token that is dead on arrival is never stored, so never handed out.
         let now = self.now();
         let mut token = TokenSet::from_response(id.clone(), grant, response, now, previous);
@@ -379,11 +409,7 @@ impl Core {
         }
         let new_grant = previous.is_none();
         // A new grant replaces what is stored: entries it does not renew are removed.
-        let stored = match previous {
-            Some(_) => None,
-            None => self.store.get_token(id)?,
-        };
-        let had = |f: fn(&TokenSet) -> bool| stored.as_ref().is_some_and(f);
+        let had = |f: fn(&TokenSet) -> bool| stored.is_some_and(f);
         match response.refresh_token() {
             Some(rt) => {
                 self.put_value(id, SecretKind::RefreshToken, rt.secret())
@@ -574,6 +600,19 @@ impl Core {
             _across_processes: file,
         })
     }
+}
+
+/// What a token response takes the place of, for [`Core::persist_chained`].
+#[derive(Clone, Copy)]
+pub(super) enum Replacing<'a> {
+    /// A refresh of this token set: what the answer leaves out (a refresh token that was not
+    /// rotated, its expiry) is kept.
+    Refresh(&'a TokenSet),
+    /// A new grant over this token set, read inside the flight (or over nothing): the entries it
+    /// does not renew are removed.
+    Grant(Option<&'a TokenSet>),
+    /// A new grant over whatever is stored, read here.
+    GrantOverStored,
 }
 
 /// The tokens of other profiles a token was exchanged from, for the token set to record.
