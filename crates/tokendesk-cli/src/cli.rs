@@ -75,7 +75,13 @@ pub enum Command {
     #[command(subcommand)]
     Credential(CredentialCommand),
     /// List profiles and the state of their tokens.
-    List,
+    List {
+        /// Print a JSON array instead of the table: each profile's id, name, environment,
+        /// grant, origin and token (state, expiries in epoch milliseconds, refresh count; no
+        /// token values), for scripts and monitoring.
+        #[arg(long)]
+        json: bool,
+    },
     /// Sign in (authorization code with PKCE) in the browser.
     Login(LoginArgs),
     /// Refresh the token now.
@@ -103,6 +109,9 @@ pub enum Command {
         /// How many events, newest first.
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Print the events as a JSON array (newest first, times in epoch milliseconds).
+        #[arg(long)]
+        json: bool,
     },
     /// Check a profile's setup before anyone signs in: network, discovery, clock, capabilities,
     /// keys, client authentication, the authorization request, what is stored. Changes

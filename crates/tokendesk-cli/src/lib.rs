@@ -121,7 +121,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Discover(args) => return discover::run(&core, args).await,
 
         Command::Token(args) => token::run(&core, args).await,
-        Command::List => list::run(&core),
+        Command::List { json } => list::run(&core, *json),
         Command::Login(args) => login::run(&core, args).await,
         Command::Refresh { profile } => ops::refresh(&core, profile).await,
         Command::Revoke { profile, refresh } => ops::revoke(&core, profile, *refresh).await,
@@ -135,7 +135,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .unwrap_or_default();
             inspect::stored(&core, args, name).await
         }
-        Command::History { profile, limit } => ops::history(&core, profile, *limit),
+        Command::History {
+            profile,
+            limit,
+            json,
+        } => ops::history(&core, profile, *limit, *json),
         Command::Profile(p) => match p {
             ProfileCommand::Add(a) => profile::add(&core, a).await,
             ProfileCommand::List => profile::list(&core),

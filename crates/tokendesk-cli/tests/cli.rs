@@ -202,6 +202,71 @@ fn near_expiry_it_refreshes_and_counts() {
 }
 
 #[test]
+fn list_and_history_as_json_for_scripts() {
+    let home = tempfile::tempdir().unwrap();
+    // Nothing yet: an empty array on stdout, not the hint meant for people.
+    let empty = run(home.path(), &["list", "--json"]);
+    assert_eq!(ok(&empty).trim(), "[]");
+
+    let p = Provider::start(&["--access-ttl", "120"]);
+    add_gateway(home.path(), &p);
+    add_cc(home.path(), &p);
+    let value = ok(&run(home.path(), &["token", "gw"]));
+    ok(&run(home.path(), &["refresh", "gw"]));
+
+    let out = ok(&run(home.path(), &["list", "--json"]));
+    assert!(!out.contains(value.trim()), "no token value in the list");
+    let list: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let by_name = |name: &str| {
+        list.iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} in {out}"))
+    };
+    let gw = by_name("gw");
+    assert_eq!(gw["grant"], "client_credentials");
+    assert_eq!(gw["origin"], serde_json::Value::Null, "a local profile");
+    assert_eq!(gw["token"]["state"], "valid");
+    assert_eq!(gw["token"]["has_refresh"], true);
+    assert_eq!(gw["token"]["refresh_count"], 1);
+    let expires = gw["token"]["access_expires_at"].as_i64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(
+        (now..now + 125_000).contains(&expires),
+        "epoch milliseconds: {expires}"
+    );
+    assert!(gw["id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert_eq!(
+        by_name("cc")["token"],
+        serde_json::Value::Null,
+        "no token yet"
+    );
+
+    let events: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&run(home.path(), &["history", "gw", "--json"]))).unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        (
+            &events[0]["kind"],
+            &events[0]["method"],
+            &events[0]["rotated"]
+        ),
+        (
+            &serde_json::json!("refresh"),
+            &serde_json::json!("refresh_token"),
+            &serde_json::json!(true)
+        ),
+        "newest first"
+    );
+    assert_eq!(events[1]["kind"], "acquisition");
+    let none: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(&run(home.path(), &["history", "cc", "--json"]))).unwrap();
+    assert!(none.is_empty());
+}
+
+#[test]
 fn header_and_env_formats() {
     let p = Provider::start(&[]);
     let home = tempfile::tempdir().unwrap();

@@ -1,15 +1,23 @@
 //! `tokendesk list`: profiles and their tokens' state.
 
+use serde_json::json;
+use tokendesk_core::clock::Millis;
+use tokendesk_core::store::ProfileSummary;
 use tokendesk_core::{Core, Result};
 
 use crate::output::{left, table};
 
-pub fn run(core: &Core) -> Result<()> {
+pub fn run(core: &Core, json: bool) -> Result<()> {
     let now = core.now();
     // One query: each profile's name, grant, token and origin, without its configuration and
     // provider metadata (10,000 profiles in milliseconds, bench/list).
-    let rows: Vec<Vec<String>> = core
-        .profile_summaries()?
+    let summaries = core.profile_summaries()?;
+    if json {
+        let list: Vec<serde_json::Value> = summaries.iter().map(|p| as_json(p, now)).collect();
+        outln!("{}", serde_json::to_string_pretty(&list)?);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = summaries
         .into_iter()
         .map(|p| {
             let t = p.token.as_ref();
@@ -63,4 +71,25 @@ pub fn run(core: &Core) -> Result<()> {
         &rows,
     );
     Ok(())
+}
+
+/// One profile for `list --json`: what the table shows, with times as epoch milliseconds and
+/// the state as the app names it (`valid`, `expired`, `needs_login`…). No token values.
+fn as_json(p: &ProfileSummary, now: Millis) -> serde_json::Value {
+    let token = p.token.as_ref().map(|t| {
+        let mut v = serde_json::to_value(t).unwrap_or_default();
+        v["state"] = serde_json::to_value(t.state(now)).unwrap_or_default();
+        v
+    });
+    json!({
+        "id": p.id,
+        "name": p.name,
+        "environment": p.environment,
+        "grant": p.grant,
+        "origin": p.origin.as_ref().map(|(workspace, file)| json!({
+            "workspace": workspace,
+            "file": file,
+        })),
+        "token": token,
+    })
 }

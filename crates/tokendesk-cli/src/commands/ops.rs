@@ -102,9 +102,13 @@ pub async fn userinfo(core: &Core, profile: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn history(core: &Core, profile: &str, limit: usize) -> Result<()> {
+pub fn history(core: &Core, profile: &str, limit: usize, json: bool) -> Result<()> {
     let p = core.profile(profile)?;
     let events = core.history(&p.id, limit)?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&events)?);
+        return Ok(());
+    }
     if events.is_empty() {
         errln!("No token history yet for \"{}\".", p.config.name);
         return Ok(());
