@@ -4,9 +4,9 @@
 //! and jitter; `invalid_grant` stops and asks the user to sign in again.
 //!
 //! The schedule is kept in memory and rebuilt from the store when something changed in this
-//! process other than the refresher's own renewals (at most once a second) or every 15 s (for
-//! changes made by other processes), so ten thousand profiles do not cost a store read per
-//! renewal. Due profiles wait in a queue ordered by time: a wake-up looks at the ones due, not
+//! process other than the refresher's own renewals (at most once a second), or when another
+//! process wrote to the store (looked at every 15 s), so ten thousand profiles do not cost a
+//! store read per renewal, nor a full read every 15 s while nothing changes. Due profiles wait in a queue ordered by time: a wake-up looks at the ones due, not
 //! at every profile. Renewals run as tasks of their own: one slow provider does not hold back
 //! the others.
 
@@ -27,6 +27,8 @@ use crate::token::TokenSet;
 
 /// The longest time between looks at the store (tokens may change in other processes).
 const POLL: Duration = Duration::from_secs(15);
+/// The longest time between two full reads of the store, even when nothing says it changed.
+const FULL_SCAN: Duration = Duration::from_secs(300);
 /// The shortest time between two looks at the store after changes in this process.
 const MIN_SCAN_GAP: Duration = Duration::from_secs(1);
 /// Tokens due within this much are renewed in the same round.
@@ -200,18 +202,31 @@ pub async fn run(core: Arc<Core>, stop: CancellationToken) {
     let limit = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Outcome>();
     let mut last_scan: Option<Instant> = None;
+    let mut last_look = Instant::now();
+    // The store's version at the last full read: another process's write changes it.
+    let mut seen_version: Option<i64> = None;
     let mut dirty = true;
     loop {
         // Listening starts here, so a change made while we work is not missed.
         let changed = core.changed_elsewhere();
         let scan_due = match last_scan {
             None => true,
-            Some(t) => t.elapsed() >= POLL || (dirty && t.elapsed() >= MIN_SCAN_GAP),
+            Some(t) if dirty && t.elapsed() >= MIN_SCAN_GAP => true,
+            Some(t) if t.elapsed() >= FULL_SCAN => true,
+            Some(_) if last_look.elapsed() >= POLL => {
+                last_look = Instant::now();
+                written_elsewhere(&core, seen_version)
+            }
+            Some(_) => false,
         };
         if scan_due {
+            // Read before the scan: a write made during it is seen at the next look.
+            let version = core.store_version().ok();
             match schedule.load(&core) {
                 Ok(()) => {
                     last_scan = Some(Instant::now());
+                    last_look = Instant::now();
+                    seen_version = version;
                     dirty = false;
                 }
                 Err(e) => tracing::warn!(error = %e, "refresher could not read the store"),
@@ -227,7 +242,8 @@ pub async fn run(core: Arc<Core>, stop: CancellationToken) {
                 let _ = done.send((id, result));
             }));
         }
-        let mut sleep = Duration::from_millis((wake - core.now()).max(0) as u64).min(POLL);
+        let mut sleep = Duration::from_millis((wake - core.now()).max(0) as u64)
+            .min(POLL.saturating_sub(last_look.elapsed()));
         if dirty && let Some(t) = last_scan {
             sleep = sleep.min(MIN_SCAN_GAP.saturating_sub(t.elapsed()));
         }
@@ -242,6 +258,14 @@ pub async fn run(core: Arc<Core>, stop: CancellationToken) {
                 by_refresher_sync(|| settle(&core, &mut schedule, id, result));
             }
         }
+    }
+}
+
+/// Whether another process wrote to the store since the version seen (when in doubt, yes).
+fn written_elsewhere(core: &Core, seen: Option<i64>) -> bool {
+    match (core.store_version(), seen) {
+        (Ok(now), Some(seen)) => now != seen,
+        _ => true,
     }
 }
 

@@ -263,6 +263,40 @@ async fn a_token_lock_held_elsewhere_is_waited_for() {
 /// A profile edited by another core on the same home (as the command line does while the app
 /// runs) is renewed as edited: the renewing core keeps decoded profiles but never a stale one.
 #[tokio::test(flavor = "multi_thread")]
+async fn a_token_another_process_obtained_is_renewed_by_the_running_refresher() {
+    // The command line fetches a token while the app's refresher runs: nothing in the app's
+    // process hears of it, only the store changes. The refresher's next look (every 15 s) sees
+    // that another process wrote, re-reads the store, and renews the token before it expires.
+    let p = Provider::start(&["--cc-ttl", "20"]);
+    let t = TestCore::new();
+    let cc = t
+        .add(
+            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
+            Some("cc-basic-secret"),
+        )
+        .await;
+    let stop = CancellationToken::new();
+    tokio::spawn(refresher::run(t.core.clone(), stop.clone()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let elsewhere = tokendesk_core::Core::open(
+        tokendesk_core::home::Home::at(t.home.path().to_path_buf()).unwrap(),
+        t.keychain.clone(),
+        Default::default(),
+    )
+    .unwrap();
+    let fetched = elsewhere.fetch_token(&cc.id).await.unwrap();
+    wait_for("the refresher renews it", Duration::from_secs(19), || {
+        refreshes(&t, &cc.id, 10)
+            .iter()
+            .any(|e| e.trigger == Trigger::Automatic && e.outcome == Outcome::Success)
+    })
+    .await;
+    stop.cancel();
+    let now = t.core.token(&cc.id).unwrap().unwrap();
+    assert_ne!(now.access.fingerprint, fetched.access.fingerprint);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_profile_edited_elsewhere_is_renewed_as_edited() {
     let p = Provider::start(&["--cc-ttl", "60"]);
     let t = TestCore::new();

@@ -16,6 +16,13 @@ impl Core {
         self.store.list_profiles()
     }
 
+    /// Changes when another process has written to the store since the previous call (see
+    /// [`crate::store::Store::data_version`]): what the refresher looks at before re-reading
+    /// 10,000 profiles for changes made elsewhere.
+    pub fn store_version(&self) -> Result<i64> {
+        self.store.data_version()
+    }
+
     /// The profile list with each profile's token and origin, in one query and without the
     /// profiles' configuration (what `tokendesk list` shows); parked profiles left out.
     pub fn profile_summaries(&self) -> Result<Vec<crate::store::ProfileSummary>> {

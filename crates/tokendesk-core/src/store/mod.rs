@@ -125,6 +125,15 @@ impl Store {
         Ok(r)
     }
 
+    /// A number that changes when another connection (another process: the command line, a
+    /// second app) has committed to the store since the previous call, and only then: SQLite's
+    /// `PRAGMA data_version`. This process's own writes leave it as it is.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves SQLite consistent (transactions roll back).
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
@@ -238,6 +247,28 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+
+    /// What the refresher relies on to skip re-reading the store: the version moves with another
+    /// connection's commit (the command line, another process), never with this one's own.
+    #[test]
+    fn the_data_version_moves_only_with_another_connections_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.db");
+        let (app, cli) = (Store::open(&path).unwrap(), Store::open(&path).unwrap());
+        let before = app.data_version().unwrap();
+        let p = crate::tray::tests::profile("p", crate::profile::GrantKind::ClientCredentials);
+        app.insert_profile(&p).unwrap();
+        assert_eq!(app.data_version().unwrap(), before, "its own write");
+        let seen = app.data_version().unwrap();
+        cli.delete_profile(&p.id).unwrap();
+        assert_ne!(
+            app.data_version().unwrap(),
+            seen,
+            "another connection's write"
+        );
+        let again = app.data_version().unwrap();
+        assert_eq!(app.data_version().unwrap(), again, "nothing since");
+    }
 
     /// A new store is created without fsyncs, but what it commits afterwards (and what an
     /// existing store commits) is synced as NORMAL in WAL mode: creating must not leave it off.
