@@ -260,8 +260,25 @@ async fn a_token_lock_held_elsewhere_is_waited_for() {
     assert_eq!(refreshes(&t, &cc.id, 10).len(), 1);
 }
 
-/// A profile edited by another core on the same home (as the command line does while the app
-/// runs) is renewed as edited: the renewing core keeps decoded profiles but never a stale one.
+/// A client-credentials profile of the test provider.
+async fn cc_profile(t: &TestCore, p: &Provider) -> tokendesk_core::profile::Profile {
+    t.add(
+        cc_config(p, "cc-basic", AuthMethod::ClientSecretBasic),
+        Some("cc-basic-secret"),
+    )
+    .await
+}
+
+/// Another core on the same home and keychain: what the command line is while the app runs.
+fn another_process(t: &TestCore) -> tokendesk_core::Core {
+    tokendesk_core::Core::open(
+        tokendesk_core::home::Home::at(t.home.path().to_path_buf()).unwrap(),
+        t.keychain.clone(),
+        Default::default(),
+    )
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_another_process_obtained_is_renewed_by_the_running_refresher() {
     // The command line fetches a token while the app's refresher runs: nothing in the app's
@@ -269,21 +286,11 @@ async fn a_token_another_process_obtained_is_renewed_by_the_running_refresher() 
     // that another process wrote, re-reads the store, and renews the token before it expires.
     let p = Provider::start(&["--cc-ttl", "20"]);
     let t = TestCore::new();
-    let cc = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let cc = cc_profile(&t, &p).await;
     let stop = CancellationToken::new();
     tokio::spawn(refresher::run(t.core.clone(), stop.clone()));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let elsewhere = tokendesk_core::Core::open(
-        tokendesk_core::home::Home::at(t.home.path().to_path_buf()).unwrap(),
-        t.keychain.clone(),
-        Default::default(),
-    )
-    .unwrap();
+    let elsewhere = another_process(&t);
     let fetched = elsewhere.fetch_token(&cc.id).await.unwrap();
     wait_for("the refresher renews it", Duration::from_secs(19), || {
         refreshes(&t, &cc.id, 10)
@@ -296,26 +303,18 @@ async fn a_token_another_process_obtained_is_renewed_by_the_running_refresher() 
     assert_ne!(now.access.fingerprint, fetched.access.fingerprint);
 }
 
+/// A profile edited by another core on the same home (as the command line does while the app
+/// runs) is renewed as edited: the renewing core keeps decoded profiles but never a stale one.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_profile_edited_elsewhere_is_renewed_as_edited() {
     let p = Provider::start(&["--cc-ttl", "60"]);
     let t = TestCore::new();
-    let cc = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let cc = cc_profile(&t, &p).await;
     t.core.fetch_token(&cc.id).await.unwrap();
     // Everything due within the hour: the 60-s token is due, and renewed.
     let slack = 3_600_000;
     assert!(t.core.renew_if_due(&cc.id, slack).await.unwrap().is_some());
-    let elsewhere = tokendesk_core::Core::open(
-        tokendesk_core::home::Home::at(t.home.path().to_path_buf()).unwrap(),
-        t.keychain.clone(),
-        Default::default(),
-    )
-    .unwrap();
+    let elsewhere = another_process(&t);
     let mut config = cc.config.clone();
     config.refresh.auto = false;
     elsewhere
