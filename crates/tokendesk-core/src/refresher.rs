@@ -6,9 +6,9 @@
 //! The schedule is kept in memory and rebuilt from the store when something changed in this
 //! process other than the refresher's own renewals (at most once a second), or when another
 //! process wrote to the store (looked at every 15 s), so ten thousand profiles do not cost a
-//! store read per renewal, nor a full read every 15 s while nothing changes. Due profiles wait in a queue ordered by time: a wake-up looks at the ones due, not
-//! at every profile. Renewals run as tasks of their own: one slow provider does not hold back
-//! the others.
+//! store read per renewal, nor a full read every 15 s while nothing changes. Due profiles wait
+//! in a queue ordered by time: a wake-up looks at the ones due, not at every profile. Renewals
+//! run as tasks of their own: one slow provider does not hold back the others.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;

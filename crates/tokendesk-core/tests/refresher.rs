@@ -22,6 +22,15 @@ fn refreshes(
         .collect()
 }
 
+/// A client-credentials profile of the test provider.
+async fn cc_profile(t: &TestCore, p: &Provider) -> tokendesk_core::profile::Profile {
+    t.add(
+        cc_config(p, "cc-basic", AuthMethod::ClientSecretBasic),
+        Some("cc-basic-secret"),
+    )
+    .await
+}
+
 async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -34,12 +43,7 @@ async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 async fn tokens_are_renewed_before_expiry_without_any_caller() {
     let p = Provider::start(&["--access-ttl", "6", "--cc-ttl", "6"]);
     let t = TestCore::new();
-    let cc = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let cc = cc_profile(&t, &p).await;
     t.core.fetch_token(&cc.id).await.unwrap();
     let web = t
         .add(
@@ -106,12 +110,7 @@ async fn a_provider_that_goes_away_is_retried_with_backoff_and_nothing_is_lost()
     let args = ["--port", port.as_str(), "--cc-ttl", "4"];
     let p = Provider::start(&args);
     let t = TestCore::new();
-    let cc = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let cc = cc_profile(&t, &p).await;
     t.core.discover(&cc.id).await.unwrap();
     let before = t.core.fetch_token(&cc.id).await.unwrap();
     drop(p);
@@ -235,12 +234,7 @@ async fn concurrent_callers_share_one_refresh() {
 async fn a_token_lock_held_elsewhere_is_waited_for() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
-    let cc = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let cc = cc_profile(&t, &p).await;
     t.core.fetch_token(&cc.id).await.unwrap();
     let path = t.core.home().lock_dir().join(format!("{}.lock", cc.id));
     let held = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
@@ -258,15 +252,6 @@ async fn a_token_lock_held_elsewhere_is_waited_for() {
         .unwrap();
     assert_eq!(t.core.token(&cc.id).unwrap(), Some(renewed));
     assert_eq!(refreshes(&t, &cc.id, 10).len(), 1);
-}
-
-/// A client-credentials profile of the test provider.
-async fn cc_profile(t: &TestCore, p: &Provider) -> tokendesk_core::profile::Profile {
-    t.add(
-        cc_config(p, "cc-basic", AuthMethod::ClientSecretBasic),
-        Some("cc-basic-secret"),
-    )
-    .await
 }
 
 /// Another core on the same home and keychain: what the command line is while the app runs.

@@ -259,11 +259,10 @@ mod tests {
         let p = crate::tray::tests::profile("p", crate::profile::GrantKind::ClientCredentials);
         app.insert_profile(&p).unwrap();
         assert_eq!(app.data_version().unwrap(), before, "its own write");
-        let seen = app.data_version().unwrap();
         cli.delete_profile(&p.id).unwrap();
         assert_ne!(
             app.data_version().unwrap(),
-            seen,
+            before,
             "another connection's write"
         );
         let again = app.data_version().unwrap();
