@@ -358,3 +358,126 @@ fn a_keychain_reconnects_when_the_keyring_daemon_restarts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The real keychain, counting the client-secret reads made through it.
+struct CountingReads {
+    keychain: std::sync::Arc<Keychain>,
+    client_secret_reads: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingReads {
+    fn reads(&self) -> usize {
+        self.client_secret_reads
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl SecretStore for CountingReads {
+    fn get(
+        &self,
+        profile: &ProfileId,
+        kind: SecretKind,
+    ) -> tokendesk_core::Result<Option<Sensitive<String>>> {
+        if kind == SecretKind::ClientSecret {
+            self.client_secret_reads
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.keychain.get(profile, kind)
+    }
+    fn set(
+        &self,
+        profile: &ProfileId,
+        kind: SecretKind,
+        value: &Sensitive<String>,
+    ) -> tokendesk_core::Result<()> {
+        self.keychain.set(profile, kind, value)
+    }
+    fn delete(&self, profile: &ProfileId, kind: SecretKind) -> tokendesk_core::Result<()> {
+        self.keychain.delete(profile, kind)
+    }
+}
+
+/// A second core on the test's home and keychain, as the app beside the command line, whose
+/// client-secret reads are counted.
+fn counted_app(t: &TestCore) -> (tokendesk_core::Core, std::sync::Arc<CountingReads>) {
+    let counting = std::sync::Arc::new(CountingReads {
+        keychain: t.keychain.clone(),
+        client_secret_reads: Default::default(),
+    });
+    let app = tokendesk_core::Core::open(
+        Home::at(t.home.path().to_path_buf()).unwrap(),
+        counting.clone(),
+        Default::default(),
+    )
+    .unwrap();
+    (app, counting)
+}
+
+/// A renewal needs the client secret every time; the keychain is asked once, and again as soon
+/// as another process (here the command line's core) sets a new one.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_secret_is_read_once_and_again_when_another_process_sets_one() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let profile = t
+        .add(
+            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
+            Some("cc-basic-secret"),
+        )
+        .await;
+    let (app, keychain) = counted_app(&t);
+    for _ in 0..3 {
+        app.fetch_token(&profile.id).await.unwrap();
+    }
+    assert_eq!(keychain.reads(), 1, "the secret is kept between tokens");
+
+    t.core
+        .set_client_secret(&profile.id, Some(Sensitive::new("not-the-secret".into())))
+        .await
+        .unwrap();
+    let e = app.fetch_token(&profile.id).await.unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::InvalidClient,
+        "the secret the other process set is used at once: {}",
+        e.message
+    );
+    assert_eq!(keychain.reads(), 2);
+
+    t.core
+        .set_client_secret(&profile.id, Some(Sensitive::new("cc-basic-secret".into())))
+        .await
+        .unwrap();
+    app.fetch_token(&profile.id).await.unwrap();
+    app.fetch_token(&profile.id).await.unwrap();
+    assert_eq!(keychain.reads(), 3);
+}
+
+/// A secret fixed in a keyring manager, behind TokenDesk's back, leaves no stamp: the wrong
+/// value kept in memory is forgotten when the token request it made fails, and the next
+/// attempt reads the keychain again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_secret_fixed_outside_tokendesk_is_used_after_the_next_failure() {
+    let p = Provider::start(&[]);
+    let t = TestCore::new();
+    let profile = t
+        .add(
+            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
+            Some("not-the-secret"),
+        )
+        .await;
+    let (app, keychain) = counted_app(&t);
+    let e = app.fetch_token(&profile.id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidClient, "{}", e.message);
+    t.keychain
+        .set(
+            &profile.id,
+            SecretKind::ClientSecret,
+            &Sensitive::new("cc-basic-secret".into()),
+        )
+        .unwrap();
+    app.fetch_token(&profile.id)
+        .await
+        .expect("the fixed secret is read again after the failure");
+    assert_eq!(keychain.reads(), 2);
+}

@@ -45,7 +45,7 @@ impl Core {
         {
             return Ok(Some(k.clone()));
         }
-        let stored = match self.vault.get(&profile.id, SecretKind::DpopKey).await? {
+        let stored = match self.keychain_get(&profile.id, SecretKind::DpopKey).await? {
             Some(jwk) => Some(DpopKey::from_private_jwk(jwk.expose())?),
             None => None,
         };
@@ -53,8 +53,7 @@ impl Core {
             Some(k) if k.alg() == alg => k,
             _ => {
                 let k = DpopKey::generate(alg);
-                self.vault
-                    .set(&profile.id, SecretKind::DpopKey, k.to_private_jwk())
+                self.keychain_set(&profile.id, SecretKind::DpopKey, k.to_private_jwk())
                     .await?;
                 tracing::info!(profile = %profile.id, jkt = k.thumbprint(), "DPoP key made");
                 k

@@ -89,6 +89,11 @@ impl Core {
         result: std::result::Result<Option<&TokenSet>, &Error>,
         previous: Option<&TokenSet>,
     ) {
+        if result.is_err() {
+            // The next attempt reads the credentials from the keychain again: one changed
+            // outside TokenDesk is used from then on (`api/secrets.rs`).
+            self.forget_keychain_secrets(&attempt.profile_id);
+        }
         if let Err(e) = self.write_attempt(&mut attempt, None, result, previous) {
             tracing::warn!(profile = %attempt.profile_id, error = %e, "history not written");
         }

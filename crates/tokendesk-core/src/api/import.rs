@@ -165,8 +165,7 @@ impl Core {
         profile: &Profile,
         secret: Sensitive<String>,
     ) -> Result<()> {
-        self.vault
-            .set(&profile.id, credential_kind(&profile.config), secret)
+        self.keychain_set(&profile.id, credential_kind(&profile.config), secret)
             .await
     }
 }

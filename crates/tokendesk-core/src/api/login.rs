@@ -533,8 +533,7 @@ impl Core {
             return Ok(None);
         };
         let credential = self
-            .vault
-            .get(
+            .keychain_get(
                 &profile.id,
                 super::profiles::credential_kind(&profile.config),
             )

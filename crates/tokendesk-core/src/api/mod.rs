@@ -70,7 +70,8 @@ impl Default for CoreOptions {
 pub struct Core {
     home: Home,
     store: Store,
-    vault: Vault,
+    /// The keychain, and the credentials kept in memory from it and from commands.
+    secrets: secrets::Secrets,
     http: Http,
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventSink>,
@@ -92,8 +93,6 @@ pub struct Core {
     dpop_nonces: Arc<crate::dpop::Nonces>,
     /// The latest setup check of each profile in this process (for the support bundle).
     last_checks: Mutex<HashMap<ProfileId, crate::doctor::SetupReport>>,
-    /// Secrets read from commands in this process: memory only, never written.
-    command_answers: Mutex<secrets::CommandAnswers>,
 }
 
 impl Core {
@@ -101,7 +100,7 @@ impl Core {
         Ok(Self {
             store: Store::open(&home.db_path())?,
             home,
-            vault: Vault::new(secrets),
+            secrets: secrets::Secrets::new(Vault::new(secrets)),
             http: Http::new(&options.http)?,
             clock: options.clock,
             events: options.events,
@@ -115,7 +114,6 @@ impl Core {
             dpop_keys: Mutex::new(HashMap::new()),
             dpop_nonces: Arc::default(),
             last_checks: Mutex::new(HashMap::new()),
-            command_answers: Mutex::new(HashMap::new()),
         })
     }
 

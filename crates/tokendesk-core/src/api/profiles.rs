@@ -76,8 +76,7 @@ impl Core {
         self.store.insert_profile(&profile)?;
         if let Some(secret) = client_secret
             && let Err(e) = self
-                .vault
-                .set(&profile.id, credential_kind(&profile.config), secret)
+                .keychain_set(&profile.id, credential_kind(&profile.config), secret)
                 .await
         {
             // Without its secret the profile would be half made: take it back.
@@ -106,7 +105,7 @@ impl Core {
             profile.metadata = None;
         }
         if profile.config.secrets != config.secrets {
-            self.forget_command_answers(id);
+            self.forget_secrets(id);
         }
         // A workspace profile's file is the source of truth: it is written first.
         self.write_back(id, &config)?;
@@ -126,11 +125,11 @@ impl Core {
         let source = self.profile_by_id(id)?;
         let mut config = source.config.clone();
         config.name = new_name.to_owned();
-        let secret = self.vault.get(id, credential_kind(&config)).await?;
-        let tls_key = self.vault.get(id, SecretKind::TlsKey).await?;
+        let secret = self.keychain_get(id, credential_kind(&config)).await?;
+        let tls_key = self.keychain_get(id, SecretKind::TlsKey).await?;
         let signing_key = match credential_kind(&config) {
             SecretKind::PrivateKey => None,
-            _ => self.vault.get(id, SecretKind::PrivateKey).await?,
+            _ => self.keychain_get(id, SecretKind::PrivateKey).await?,
         };
         let mut copy = self.create_profile(config, secret).await?;
         for (kind, value) in [
@@ -138,7 +137,7 @@ impl Core {
             (SecretKind::PrivateKey, signing_key),
         ] {
             if let Some(v) = value
-                && let Err(e) = self.vault.set(&copy.id, kind, v).await
+                && let Err(e) = self.keychain_set(&copy.id, kind, v).await
             {
                 self.delete_profile(&copy.id).await?;
                 return Err(e);
@@ -158,8 +157,7 @@ impl Core {
         self.refuse_if_from_workspace(id)?;
         self.forget_values(id);
         self.forget_dpop_key(id);
-        self.forget_command_answers(id);
-        self.vault.delete_all(id).await?;
+        self.keychain_delete_all(id).await?;
         self.store.delete_profile(id)?;
         tracing::info!("profile deleted");
         self.emit(CoreEvent::TokenRemoved {
@@ -183,9 +181,9 @@ impl Core {
             Some(s) if !s.expose().is_empty() => {
                 kept_in_keychain(&profile.config, kind)?;
                 check_credential(&profile.config, &s)?;
-                self.vault.set(id, kind, s).await
+                self.keychain_set(id, kind, s).await
             }
-            _ => self.vault.delete(id, kind).await,
+            _ => self.keychain_delete(id, kind).await,
         }
     }
 
@@ -202,8 +200,7 @@ impl Core {
             return Ok(true);
         }
         Ok(self
-            .vault
-            .get(id, credential_kind(&profile.config))
+            .keychain_get(id, credential_kind(&profile.config))
             .await?
             .is_some())
     }
@@ -227,9 +224,9 @@ impl Core {
                     identity_pem: Some(TlsSetup::identity(cert, &k)),
                 }
                 .check()?;
-                self.vault.set(id, SecretKind::TlsKey, k).await
+                self.keychain_set(id, SecretKind::TlsKey, k).await
             }
-            _ => self.vault.delete(id, SecretKind::TlsKey).await,
+            _ => self.keychain_delete(id, SecretKind::TlsKey).await,
         }
     }
 
@@ -251,9 +248,9 @@ impl Core {
                     profile.config.client_assertion.alg,
                     k.expose(),
                 )?;
-                self.vault.set(id, SecretKind::PrivateKey, k).await
+                self.keychain_set(id, SecretKind::PrivateKey, k).await
             }
-            _ => self.vault.delete(id, SecretKind::PrivateKey).await,
+            _ => self.keychain_delete(id, SecretKind::PrivateKey).await,
         }
     }
 
@@ -262,7 +259,10 @@ impl Core {
         if !profile.config.secrets.private_key.is_keychain() {
             return Ok(true);
         }
-        Ok(self.vault.get(id, SecretKind::PrivateKey).await?.is_some())
+        Ok(self
+            .keychain_get(id, SecretKind::PrivateKey)
+            .await?
+            .is_some())
     }
 
     pub async fn has_tls_key(&self, id: &ProfileId) -> Result<bool> {
@@ -270,7 +270,7 @@ impl Core {
         if !profile.config.secrets.tls_key.is_keychain() {
             return Ok(true);
         }
-        Ok(self.vault.get(id, SecretKind::TlsKey).await?.is_some())
+        Ok(self.keychain_get(id, SecretKind::TlsKey).await?.is_some())
     }
 
     /// Runs discovery for a profile's issuer and remembers the metadata.

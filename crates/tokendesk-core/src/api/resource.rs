@@ -315,8 +315,7 @@ impl Core {
         };
         if let Some(token) = &registration_access_token
             && let Err(e) = self
-                .vault
-                .set(
+                .keychain_set(
                     &profile.id,
                     SecretKind::RegistrationAccessToken,
                     token.clone(),
@@ -418,8 +417,7 @@ impl Core {
             ));
         };
         let Some(token) = self
-            .vault
-            .get(id, SecretKind::RegistrationAccessToken)
+            .keychain_get(id, SecretKind::RegistrationAccessToken)
             .await?
         else {
             return Err(Error::not_found(format!(
@@ -479,7 +477,7 @@ impl Core {
         }
         metadata["redirect_uris"] = serde_json::json!(uris);
         // The secret is part of the client's metadata the server replaces (RFC 7592 §2.2).
-        if let Some(secret) = self.vault.get(id, SecretKind::ClientSecret).await?
+        if let Some(secret) = self.keychain_get(id, SecretKind::ClientSecret).await?
             && let Some(o) = metadata.as_object_mut()
         {
             o.insert(
@@ -501,13 +499,11 @@ impl Core {
     /// Keeps a rotated registration access token or client secret.
     pub(super) async fn keep_rotated(&self, id: &ProfileId, reg: &Registered) -> Result<()> {
         if let Some(t) = &reg.registration_access_token {
-            self.vault
-                .set(id, SecretKind::RegistrationAccessToken, t.clone())
+            self.keychain_set(id, SecretKind::RegistrationAccessToken, t.clone())
                 .await?;
         }
         if let Some(s) = &reg.client_secret {
-            self.vault
-                .set(id, SecretKind::ClientSecret, s.clone())
+            self.keychain_set(id, SecretKind::ClientSecret, s.clone())
                 .await?;
         }
         Ok(())
@@ -519,8 +515,7 @@ impl Core {
         let (mut profile, uri, token) = self.registration_handle(id).await?;
         let call = self.anonymous_call("registration");
         registration::delete(&call, &uri, &token).await?;
-        self.vault
-            .delete(id, SecretKind::RegistrationAccessToken)
+        self.keychain_delete(id, SecretKind::RegistrationAccessToken)
             .await?;
         profile.config.registration_client_uri = None;
         profile.updated_at = self.now();

@@ -145,7 +145,9 @@ impl Core {
         set: Option<TokenSet>,
     ) -> Result<IdTokenValidation> {
         let profile = self.profile_by_id(id)?;
-        let credential = self.vault.get(id, credential_kind(&profile.config)).await?;
+        let credential = self
+            .keychain_get(id, credential_kind(&profile.config))
+            .await?;
         let mut live = self
             .check_id_token(
                 &profile,

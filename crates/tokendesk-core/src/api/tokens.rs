@@ -446,7 +446,7 @@ impl Core {
         value: &str,
     ) -> Result<()> {
         let value = Sensitive::new(value.to_owned());
-        self.vault.set(id, kind, value.clone()).await?;
+        self.keychain_set(id, kind, value.clone()).await?;
         self.lock_memo()
             .insert((id.clone(), kind), (fingerprint(value.expose()), value));
         Ok(())
@@ -454,7 +454,7 @@ impl Core {
 
     pub(super) async fn drop_value(&self, id: &ProfileId, kind: SecretKind) -> Result<()> {
         self.lock_memo().remove(&(id.clone(), kind));
-        self.vault.delete(id, kind).await
+        self.keychain_delete(id, kind).await
     }
 
     /// A token value: from memory when the stored token set still names it, else the keychain.
@@ -475,7 +475,7 @@ impl Core {
         {
             return Ok(Some(value.clone()));
         }
-        let value = self.vault.get(id, kind).await?;
+        let value = self.keychain_get(id, kind).await?;
         if let Some(v) = &value {
             self.lock_memo()
                 .insert((id.clone(), kind), (fingerprint(v.expose()), v.clone()));
@@ -499,7 +499,7 @@ impl Core {
             SecretKind::RefreshToken,
             SecretKind::IdToken,
         ] {
-            self.vault.delete(id, kind).await?;
+            self.keychain_delete(id, kind).await?;
         }
         self.store.delete_token(id)?;
         self.emit(CoreEvent::TokenRemoved {

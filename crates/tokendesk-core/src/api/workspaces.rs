@@ -386,9 +386,8 @@ impl Core {
     fn forget_profile_locally(&self, id: &ProfileId) -> Result<()> {
         self.forget_values(id);
         self.forget_dpop_key(id);
-        self.forget_command_answers(id);
         std::thread::scope(|s| {
-            s.spawn(|| self.vault.delete_all_now(id))
+            s.spawn(|| self.keychain_delete_all_now(id))
                 .join()
                 .unwrap_or_else(|_| Err(Error::internal("keychain thread failed")))
         })
@@ -485,7 +484,7 @@ impl Core {
                     existing.metadata = None;
                 }
                 if existing.config.secrets != p.config.secrets {
-                    self.forget_command_answers(&p.id);
+                    self.forget_secrets(&p.id);
                 }
                 existing.config = p.config;
                 existing.updated_at = self.now();

@@ -75,6 +75,14 @@ const STEPS: &[Step] = &[
         CREATE INDEX tokens_glance ON tokens(profile_id, glance);",
         Some(super::tokens::fill_glances),
     ),
+    // 7: a stamp of each profile's credentials in the keychain (client secret, keys), changed
+    // at random with every write of one: a process keeps a credential it read in memory while
+    // the stamp stays what it was (`api/secrets.rs`), instead of asking the keychain on every
+    // renewal. New rows get theirs on insert.
+    sql(
+        "ALTER TABLE profiles ADD COLUMN secrets_stamp INTEGER NOT NULL DEFAULT 0;
+    UPDATE profiles SET secrets_stamp = random();",
+    ),
 ];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
@@ -148,6 +156,32 @@ mod tests {
         assert_eq!(v, STEPS.len());
         conn.pragma_update(None, "user_version", 99).unwrap();
         assert_eq!(migrate(&mut conn).unwrap_err().code, ErrorCode::Storage);
+    }
+
+    /// Profiles stored before secrets stamps (schema 6) get one each on opening: distinct, so a
+    /// credential kept in memory for one is never taken for another's.
+    #[test]
+    fn profiles_stored_before_secrets_stamps_get_distinct_ones() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for Step(step, _) in &STEPS[..6] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        conn.execute_batch(
+            "INSERT INTO profiles (id, name, config, created_at, updated_at)
+                 VALUES ('a', 'a', '{}', 1, 1), ('b', 'b', '{}', 1, 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let stamps: Vec<i64> = conn
+            .prepare("SELECT secrets_stamp FROM profiles ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(stamps.len(), 2);
+        assert_ne!(stamps[0], stamps[1]);
     }
 
     /// A store made before glances (schema 5) gets every stored token set's glance on opening.

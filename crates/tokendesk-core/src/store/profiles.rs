@@ -97,8 +97,8 @@ impl Tx<'_> {
         self.0
             .execute(
                 "INSERT INTO profiles (id, name, environment, config, metadata, created_at, updated_at,
-                                       grant_kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                       grant_kind, secrets_stamp)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, random())",
                 params![
                     p.id.as_str(),
                     p.config.name,
@@ -200,6 +200,25 @@ impl Store {
         let profile = Arc::new(decode_row(id.clone(), &row)?);
         self.profiles.put(&row, profile.clone());
         Ok(Some(profile))
+    }
+
+    /// The stamp of the profile's credentials in the keychain (`None`: no such profile); it
+    /// changes with each write of one ([`Store::restamp_secrets`]).
+    pub fn secrets_stamp(&self, id: &ProfileId) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT secrets_stamp FROM profiles WHERE id = ?1")?
+            .query_row([id.as_str()], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Gives the profile's credentials a new stamp: one was written or removed in the keychain.
+    pub fn restamp_secrets(&self, id: &ProfileId) -> Result<()> {
+        self.conn().execute(
+            "UPDATE profiles SET secrets_stamp = random() WHERE id = ?1",
+            [id.as_str()],
+        )?;
+        Ok(())
     }
 
     /// A profile by exact id or by name (names first: they are what people type).
@@ -305,6 +324,26 @@ mod tests {
         assert_eq!(s.list_profiles().unwrap().len(), 2);
         assert!(s.delete_profile(&a.id).unwrap());
         assert!(s.find_profile("alpha").unwrap().is_none());
+    }
+
+    /// Each profile gets a stamp of its own on insert, and a new one with each restamp; an
+    /// update of its settings leaves it (only a credential's write changes it).
+    #[test]
+    fn secrets_stamps_differ_between_profiles_and_change_only_when_restamped() {
+        let s = Store::open_in_memory().unwrap();
+        let (a, mut b) = (profile("alpha"), profile("beta"));
+        s.insert_profile(&a).unwrap();
+        s.insert_profile(&b).unwrap();
+        let stamp = |p: &Profile| s.secrets_stamp(&p.id).unwrap().unwrap();
+        let (sa, sb) = (stamp(&a), stamp(&b));
+        assert_ne!(sa, sb);
+        b.config.client_id = "d".into();
+        s.update_profile(&b).unwrap();
+        assert_eq!(stamp(&b), sb, "settings are not credentials");
+        s.restamp_secrets(&b.id).unwrap();
+        assert_ne!(stamp(&b), sb);
+        assert_eq!(stamp(&a), sa, "one profile's stamp moves alone");
+        assert_eq!(s.secrets_stamp(&ProfileId::random()).unwrap(), None);
     }
 
     #[test]
