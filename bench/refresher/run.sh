@@ -7,12 +7,13 @@
 # Env:   REFRESHER_BENCH_SECS (180) REFRESHER_BENCH_PROFILES (1000) REFRESHER_BENCH_TTL (60)
 #        REFRESHER_BENCH_STAGGER_SECS (20) REFRESHER_BENCH_BASELINE_N (2000)
 #        REFRESHER_BENCH_PACED_N (500) REFRESHER_BENCH_SCAN_SECS (2)
+#        REFRESHER_BENCH_KEYCHAIN (memory; os: secrets in gnome-keyring, in a private session)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
 case "${1:-}" in
   "") ;;
-  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;;
   *) export REFRESHER_BENCH_SECS="$1" ;;
 esac
@@ -27,4 +28,7 @@ if [ ! -d "$root/tests/provider/node_modules/oidc-provider" ]; then
 fi
 
 cd "$root"
+if [ "${REFRESHER_BENCH_KEYCHAIN:-memory}" = os ]; then
+  exec scripts/with-keyring.sh cargo bench -p tokendesk-core --bench refresher
+fi
 exec cargo bench -p tokendesk-core --bench refresher

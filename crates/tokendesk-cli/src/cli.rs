@@ -454,6 +454,15 @@ pub enum ProfileCommand {
     /// OpenAPI document: shows the plan, then creates all its profiles or none; secrets found
     /// go to the OS keychain (asked first), others are asked for or read from stdin.
     Import(ImportArgs),
+    /// Store a profile's client secret in the OS keychain, replacing the one stored (a rotated
+    /// secret): asked for without echo on a terminal, else the first line of stdin. A running
+    /// app or agent uses the new one from its next token request.
+    SetSecret {
+        profile: String,
+        /// Delete the stored client secret instead.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Store the private key of a private_key_jwt profile (a PEM file, `-` for stdin) in the OS
     /// keychain, replacing the one stored.
     SetKey { profile: String, file: String },

@@ -150,6 +150,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             } => profile::rm(&core, name, *deregister).await,
             ProfileCommand::Export { profiles } => profile::export(&core, profiles),
             ProfileCommand::Import(a) => profile::import(&core, a).await,
+            ProfileCommand::SetSecret {
+                profile: name,
+                remove,
+            } => profile::set_secret(&core, name, *remove).await,
             ProfileCommand::SetKey {
                 profile: name,
                 file,

@@ -1341,6 +1341,81 @@ fn the_agent_refreshes_and_rotates_without_the_callers_keychain() {
     assert!(again.is_empty(), "the report goes to stderr");
 }
 
+/// A rotated client secret, set from a pipe by one process, is what a running agent sends on its
+/// next token request: the agent keeps the secret it read, and the new stamp makes it read again.
+#[cfg(unix)]
+#[test]
+fn set_secret_replaces_the_client_secret_and_the_running_agent_uses_it() {
+    let p = Provider::start(&[]);
+    let home = tempfile::tempdir().unwrap();
+    add_cc(home.path(), &p);
+    let socket = agent_socket(home.path());
+    let _stop = StopAgent(socket.clone());
+    ok(&run_agent(home.path(), &["refresh", "cc"]));
+    wait_for_agent(&socket);
+    // The agent's own token request: it reads the secret and keeps it.
+    ok(&run_agent(home.path(), &["refresh", "cc"]));
+
+    let set = run_with_stdin(
+        home.path(),
+        &["profile", "set-secret", "cc"],
+        "not-the-secret\n",
+    );
+    ok(&set);
+    assert!(contains(&set.stderr, "Stored the client secret of \"cc\""));
+    let refused = run_agent(home.path(), &["refresh", "cc"]);
+    assert_eq!(
+        code(&refused),
+        4,
+        "the agent sent the new secret: {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(contains(&refused.stderr, "invalid_client"));
+    assert!(!contains(&refused.stderr, "not-the-secret"));
+
+    ok(&run_with_stdin(
+        home.path(),
+        &["profile", "set-secret", "cc"],
+        "cc-basic-secret\n",
+    ));
+    ok(&run_agent(home.path(), &["refresh", "cc"]));
+
+    // Nothing on stdin is refused and changes nothing.
+    let empty = run_with_stdin(home.path(), &["profile", "set-secret", "cc"], "");
+    assert_eq!(
+        code(&empty),
+        2,
+        "{}",
+        String::from_utf8_lossy(&empty.stderr)
+    );
+    ok(&run_agent(home.path(), &["refresh", "cc"]));
+    // A profile without a client secret says what it has instead.
+    ok(&run(
+        home.path(),
+        &[
+            "profile",
+            "add",
+            "public",
+            "--issuer",
+            &p.issuer,
+            "--client-id",
+            "spa",
+            "--auth-method",
+            "none",
+        ],
+    ));
+    let public = run_with_stdin(home.path(), &["profile", "set-secret", "public"], "x\n");
+    assert_eq!(code(&public), 2);
+    assert!(contains(&public.stderr, "sends no client secret"));
+    // --remove deletes it: the next request has no secret to send.
+    ok(&run(
+        home.path(),
+        &["profile", "set-secret", "cc", "--remove"],
+    ));
+    let without = run(home.path(), &["refresh", "cc"]);
+    assert_ne!(code(&without), 0);
+}
+
 /// `tokendesk` with the agent allowed.
 fn run_agent(home: &Path, args: &[&str]) -> Output {
     tokendesk(home)

@@ -15,7 +15,9 @@
 //! renewals of all the others (their checks then cover only the others).
 //!
 //! Secrets go to `MemorySecrets`, not the OS keychain, so the figures are TokenDesk's refresher
-//! and not the keychain daemon. The provider runs as a separate process, so its CPU is not
+//! and not the keychain daemon. REFRESHER_BENCH_KEYCHAIN=os puts them in the OS keychain instead
+//! (run it through `scripts/with-keyring.sh`, as `bench/refresher/run.sh` does): the keyring
+//! daemon's CPU in the window is then shown apart. The provider runs as a separate process, so its CPU is not
 //! counted in ours (it is shown apart). CPU time is user+sys of this whole process from
 //! `/proc/self/stat` (clock ticks, 10 ms), read at the start and end of each measured window.
 
@@ -34,7 +36,7 @@ use tokendesk_core::home::Home;
 use tokendesk_core::profile::{
     AuthMethod, Endpoints, GrantKind, ProfileConfig, ProfileId, RefreshPolicy,
 };
-use tokendesk_core::secret::{MemorySecrets, Sensitive};
+use tokendesk_core::secret::{Keychain, MemorySecrets, SecretStore, Sensitive};
 use tokendesk_core::{CancellationToken, Core, CoreOptions, refresher};
 
 const CLIENT_ID: &str = "cc-basic";
@@ -85,6 +87,8 @@ struct Settings {
     /// only after `slow_ms` (the provider's /broken/slow): a hung provider among healthy ones.
     slow: usize,
     slow_ms: u64,
+    /// Secrets in the OS keychain (`REFRESHER_BENCH_KEYCHAIN=os`) instead of in memory.
+    os_keychain: bool,
 }
 
 impl Settings {
@@ -109,8 +113,28 @@ impl Settings {
             idle_secs: num("REFRESHER_BENCH_IDLE_SECS", 5),
             slow: num("REFRESHER_BENCH_SLOW_PROFILES", 0),
             slow_ms: num("REFRESHER_BENCH_SLOW_MS", 25_000),
+            os_keychain: match std::env::var("REFRESHER_BENCH_KEYCHAIN").as_deref() {
+                Ok("os") => true,
+                Ok("memory") | Err(_) => false,
+                Ok(v) => panic!("REFRESHER_BENCH_KEYCHAIN={v:?}: say os or memory"),
+            },
         }
     }
+}
+
+/// The gnome-keyring daemon that serves this process: the one started with our runtime
+/// directory (`scripts/with-keyring.sh` gives each session its own).
+fn keyring_daemon() -> Option<String> {
+    let ours = std::env::var("XDG_RUNTIME_DIR").ok()?;
+    let wanted = format!("XDG_RUNTIME_DIR={ours}");
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid = e.file_name().into_string().ok()?;
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
+        (comm.starts_with("gnome-keyring")
+            && environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes()))
+        .then_some(pid)
+    })
 }
 
 // ---- CPU accounting ----------------------------------------------------------------------------
@@ -144,6 +168,11 @@ impl Cpu {
 
     fn me() -> BenchResult<Self> {
         Self::of("self")
+    }
+
+    /// The keyring daemon's CPU so far, when it runs (an OS-keychain run).
+    fn of_keyring(pid: Option<&str>) -> BenchResult<Option<Self>> {
+        pid.map(Self::of).transpose()
     }
 
     fn total(self) -> Duration {
@@ -293,12 +322,26 @@ async fn bench(s: Settings) -> BenchResult<()> {
     );
     let bare_paced = measure(&provider, paced_n, pace, move |_| bare.clone().send()).await?;
 
-    // 2. Profiles in a temporary home, secrets in memory.
+    // 2. Profiles in a temporary home, secrets in memory (or in the OS keychain).
     let home_dir = tempfile::tempdir()?;
     let counts = Arc::new(Counts::default());
+    let home = Home::at(home_dir.path().to_path_buf())?;
+    let secrets: Arc<dyn SecretStore> = if s.os_keychain {
+        Arc::new(Keychain::new(home.keychain_service()))
+    } else {
+        Arc::new(MemorySecrets::default())
+    };
+    let keyring = s.os_keychain.then(keyring_daemon).flatten();
+    if s.os_keychain && keyring.is_none() {
+        return Err(
+            "REFRESHER_BENCH_KEYCHAIN=os: no gnome-keyring daemon of this session \
+                    (run through scripts/with-keyring.sh)"
+                .into(),
+        );
+    }
     let core = Arc::new(Core::open(
-        Home::at(home_dir.path().to_path_buf())?,
-        Arc::new(MemorySecrets::default()),
+        home,
+        secrets,
         CoreOptions {
             events: counts.clone(),
             ..Default::default()
@@ -366,6 +409,7 @@ async fn bench(s: Settings) -> BenchResult<()> {
     let load_start = load_average();
     let cpu_start = Cpu::me()?;
     let provider_cpu_start = provider.cpu()?;
+    let keyring_start = Cpu::of_keyring(keyring.as_deref())?;
     let window_start = core.now();
     let clock_start = Instant::now();
     let task = tokio::spawn(refresher::run(core.clone(), stop.clone()));
@@ -392,6 +436,9 @@ async fn bench(s: Settings) -> BenchResult<()> {
         cpu: Cpu::me()?.since(cpu_start),
         provider_cpu: provider.cpu()?.since(provider_cpu_start),
     };
+    let keyring_cpu = Cpu::of_keyring(keyring.as_deref())?
+        .zip(keyring_start)
+        .map(|(end, start)| end.since(start));
     let window_end = core.now();
     let load = format!("{load_start} at the start, {} at the end", load_average());
 
@@ -454,6 +501,7 @@ async fn bench(s: Settings) -> BenchResult<()> {
         slow,
         store_bytes,
         events: &counts,
+        keyring_cpu,
     });
     drop(provider);
     Ok(())
@@ -789,6 +837,8 @@ struct Report<'a> {
     /// The TokenDesk home on disk after the run (SQLite and its WAL).
     store_bytes: u64,
     events: &'a Counts,
+    /// The keyring daemon's CPU in the refresher window (OS-keychain runs).
+    keyring_cpu: Option<Cpu>,
 }
 
 fn percentile<T: Copy + Ord>(sorted: &[T], p: f64) -> Option<T> {
@@ -855,8 +905,12 @@ fn print_report(r: &Report<'_>) {
         w.wall.as_secs_f64()
     );
     println!(
-        "  secrets: in-memory MemorySecrets (not the OS keychain); store: SQLite in a temp \
-         TOKENDESK home; no tracing subscriber"
+        "  secrets: {}; store: SQLite in a temp TOKENDESK home; no tracing subscriber",
+        if r.s.os_keychain {
+            "the OS keychain (gnome-keyring in a private D-Bus session)"
+        } else {
+            "in-memory MemorySecrets (not the OS keychain)"
+        }
     );
     println!(
         "  provider: tests/provider/server.mjs (oidc-provider on node, a separate process), \
@@ -1050,6 +1104,20 @@ fn print_report(r: &Report<'_>) {
             r.bare_burst.per_second()
         ),
     );
+    if let Some(k) = r.keyring_cpu {
+        println!();
+        println!(" Keychain daemon (gnome-keyring, a separate process; not in the figures above)");
+        row(
+            "CPU per refresh in the refresher window",
+            format!(
+                "{:.3} ms ({:.1} % of one core; user {:.0} + sys {:.0} ms)",
+                ms(k.total()) / h.refreshes.max(1) as f64,
+                100.0 * k.total().as_secs_f64() / w.wall.as_secs_f64(),
+                ms(k.user),
+                ms(k.sys)
+            ),
+        );
+    }
     println!();
     row(
         "core events emitted (whole run)",

@@ -739,6 +739,48 @@ fn confirm_found_secrets(count: usize) -> Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
+pub async fn set_secret(core: &Core, name: &str, remove: bool) -> Result<()> {
+    let p = core.profile(name)?;
+    let name = &p.config.name;
+    if p.config.key_is_credential() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "Profile \"{name}\" authenticates with its private key (private_key_jwt, or a \
+                 client secret generated from the key): store the key with `tokendesk profile \
+                 set-key {name} FILE`."
+            ),
+        ));
+    }
+    if p.config.auth_method.credential() != Some(SecretKind::ClientSecret) {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!(
+                "Profile \"{name}\" sends no client secret (its authentication method is {}).",
+                p.config.auth_method.as_str()
+            ),
+        ));
+    }
+    if remove {
+        core.set_client_secret(&p.id, None).await?;
+        errln!("Removed the client secret of \"{name}\" from the OS keychain.");
+        return Ok(());
+    }
+    let secret = if std::io::stdin().is_terminal() {
+        prompt_secret(name)?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::InvalidInput,
+                "No client secret was typed; nothing changed.",
+            )
+        })?
+    } else {
+        read_secret_line()?
+    };
+    core.set_client_secret(&p.id, Some(secret)).await?;
+    errln!("Stored the client secret of \"{name}\" in the OS keychain.");
+    Ok(())
+}
+
 pub async fn set_key(core: &Core, name: &str, file: &str) -> Result<()> {
     let p = core.profile(name)?;
     if !p.config.signs() {
