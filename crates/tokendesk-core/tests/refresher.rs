@@ -254,16 +254,6 @@ async fn a_token_lock_held_elsewhere_is_waited_for() {
     assert_eq!(refreshes(&t, &cc.id, 10).len(), 1);
 }
 
-/// Another core on the same home and keychain: what the command line is while the app runs.
-fn another_process(t: &TestCore) -> tokendesk_core::Core {
-    tokendesk_core::Core::open(
-        tokendesk_core::home::Home::at(t.home.path().to_path_buf()).unwrap(),
-        t.keychain.clone(),
-        Default::default(),
-    )
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_another_process_obtained_is_renewed_by_the_running_refresher() {
     // The command line fetches a token while the app's refresher runs: nothing in the app's
@@ -275,7 +265,7 @@ async fn a_token_another_process_obtained_is_renewed_by_the_running_refresher() 
     let stop = CancellationToken::new();
     tokio::spawn(refresher::run(t.core.clone(), stop.clone()));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let elsewhere = another_process(&t);
+    let elsewhere = t.another_process();
     let fetched = elsewhere.fetch_token(&cc.id).await.unwrap();
     wait_for("the refresher renews it", Duration::from_secs(19), || {
         refreshes(&t, &cc.id, 10)
@@ -299,7 +289,7 @@ async fn a_profile_edited_elsewhere_is_renewed_as_edited() {
     // Everything due within the hour: the 60-s token is due, and renewed.
     let slack = 3_600_000;
     assert!(t.core.renew_if_due(&cc.id, slack).await.unwrap().is_some());
-    let elsewhere = another_process(&t);
+    let elsewhere = t.another_process();
     let mut config = cc.config.clone();
     config.refresh.auto = false;
     elsewhere

@@ -404,13 +404,10 @@ fn counted_app(t: &TestCore) -> (tokendesk_core::Core, std::sync::Arc<CountingRe
         keychain: t.keychain.clone(),
         client_secret_reads: Default::default(),
     });
-    let app = tokendesk_core::Core::open(
-        Home::at(t.home.path().to_path_buf()).unwrap(),
-        counting.clone(),
-        Default::default(),
+    (
+        t.another_process_with(counting.clone(), Default::default()),
+        counting,
     )
-    .unwrap();
-    (app, counting)
 }
 
 /// A renewal needs the client secret every time; the keychain is asked once, and again as soon

@@ -395,11 +395,10 @@ async fn a_profile_gone_from_the_workspace_is_parked_and_pruned_leaves_nothing_i
 #[tokio::test(flavor = "multi_thread")]
 async fn a_profile_parked_for_over_30_days_is_purged_by_a_sync() {
     use std::sync::Arc;
+    use tokendesk_core::CoreOptions;
     use tokendesk_core::clock::FixedClock;
     use tokendesk_core::events::{CoreEvent, EventSink};
-    use tokendesk_core::home::Home;
     use tokendesk_core::secret::{SecretKind, SecretStore, Sensitive};
-    use tokendesk_core::{Core, CoreOptions};
     #[derive(Default)]
     struct Seen(std::sync::Mutex<Vec<CoreEvent>>);
     impl EventSink for Seen {
@@ -415,16 +414,14 @@ async fn a_profile_parked_for_over_30_days_is_purged_by_a_sync() {
     let id = ProfileId::from("gw-30");
     // The same home, with a clock this test moves.
     let clock = Arc::new(FixedClock::at(t.core.now()));
-    let core = Core::open(
-        Home::at(t.home.path().to_path_buf()).unwrap(),
+    let core = t.another_process_with(
         t.keychain.clone(),
         CoreOptions {
             clock: clock.clone(),
             events: seen.clone(),
             ..Default::default()
         },
-    )
-    .unwrap();
+    );
     core.open_workspaces(&[ws.path().to_path_buf()]);
     core.set_client_secret(&id, Some(Sensitive::new("cc-post-secret".to_owned())))
         .await

@@ -261,6 +261,26 @@ impl TestCore {
             .unwrap()
     }
 
+    /// Another core on this one's home, as another process (the command line beside the app)
+    /// opens it: the same store and keychain, memory of its own.
+    pub fn another_process(&self) -> Core {
+        self.another_process_with(self.keychain.clone(), CoreOptions::default())
+    }
+
+    /// [`TestCore::another_process`] with its own secret store and options.
+    pub fn another_process_with(
+        &self,
+        secrets: Arc<dyn tokendesk_core::secret::SecretStore>,
+        options: CoreOptions,
+    ) -> Core {
+        Core::open(
+            Home::at(self.home.path().to_path_buf()).unwrap(),
+            secrets,
+            options,
+        )
+        .unwrap()
+    }
+
     pub fn with_http(http: HttpOptions) -> Self {
         require_secret_service();
         log_path();
