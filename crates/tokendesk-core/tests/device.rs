@@ -376,12 +376,7 @@ async fn an_authorization_code_profile_may_sign_in_on_another_device() {
     );
     assert!(token.id_token_validation.is_some());
     // A headless grant has nobody to sign in.
-    let cc = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let cc = t.add_cc_basic(&p).await;
     let e = t.core.begin_device_login(&cc.id).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::Unsupported, "{}", e.message);
     // A device profile does not sign in in a browser.

@@ -105,12 +105,7 @@ async fn client_credentials_with_basic_and_with_post_auth() {
 async fn a_wrong_secret_says_what_to_check_and_keeps_the_stored_token() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
-    let profile = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let profile = t.add_cc_basic(&p).await;
     let good = t.core.fetch_token(&profile.id).await.unwrap();
     t.core
         .set_client_secret(&profile.id, Some(Sensitive::new("not-the-secret".into())))
@@ -717,12 +712,7 @@ async fn a_missing_gateway_header_is_a_clear_provider_error() {
 async fn ensure_token_reuses_a_fresh_token_and_renews_a_stale_one() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
-    let profile = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let profile = t.add_cc_basic(&p).await;
     let a = t
         .core
         .ensure_token(&profile.id, Duration::from_secs(60), Trigger::CommandLine)

@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant};
 
 use tokendesk_core::history::{EventKind, Outcome, TokenEvent, Trigger};
-use tokendesk_core::profile::AuthMethod;
 use tokendesk_core::refresher;
 use tokendesk_core::token::TokenSet;
 use tokendesk_core::{CancellationToken, ErrorCode};
@@ -22,15 +21,6 @@ fn refreshes(
         .collect()
 }
 
-/// A client-credentials profile of the test provider.
-async fn cc_profile(t: &TestCore, p: &Provider) -> tokendesk_core::profile::Profile {
-    t.add(
-        cc_config(p, "cc-basic", AuthMethod::ClientSecretBasic),
-        Some("cc-basic-secret"),
-    )
-    .await
-}
-
 async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
@@ -43,7 +33,7 @@ async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 async fn tokens_are_renewed_before_expiry_without_any_caller() {
     let p = Provider::start(&["--access-ttl", "6", "--cc-ttl", "6"]);
     let t = TestCore::new();
-    let cc = cc_profile(&t, &p).await;
+    let cc = t.add_cc_basic(&p).await;
     t.core.fetch_token(&cc.id).await.unwrap();
     let web = t
         .add(
@@ -110,7 +100,7 @@ async fn a_provider_that_goes_away_is_retried_with_backoff_and_nothing_is_lost()
     let args = ["--port", port.as_str(), "--cc-ttl", "4"];
     let p = Provider::start(&args);
     let t = TestCore::new();
-    let cc = cc_profile(&t, &p).await;
+    let cc = t.add_cc_basic(&p).await;
     t.core.discover(&cc.id).await.unwrap();
     let before = t.core.fetch_token(&cc.id).await.unwrap();
     drop(p);
@@ -234,7 +224,7 @@ async fn concurrent_callers_share_one_refresh() {
 async fn a_token_lock_held_elsewhere_is_waited_for() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
-    let cc = cc_profile(&t, &p).await;
+    let cc = t.add_cc_basic(&p).await;
     t.core.fetch_token(&cc.id).await.unwrap();
     let path = t.core.home().lock_dir().join(format!("{}.lock", cc.id));
     let held = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
@@ -261,7 +251,7 @@ async fn a_token_another_process_obtained_is_renewed_by_the_running_refresher() 
     // that another process wrote, re-reads the store, and renews the token before it expires.
     let p = Provider::start(&["--cc-ttl", "20"]);
     let t = TestCore::new();
-    let cc = cc_profile(&t, &p).await;
+    let cc = t.add_cc_basic(&p).await;
     let stop = CancellationToken::new();
     tokio::spawn(refresher::run(t.core.clone(), stop.clone()));
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -284,7 +274,7 @@ async fn a_token_another_process_obtained_is_renewed_by_the_running_refresher() 
 async fn a_profile_edited_elsewhere_is_renewed_as_edited() {
     let p = Provider::start(&["--cc-ttl", "60"]);
     let t = TestCore::new();
-    let cc = cc_profile(&t, &p).await;
+    let cc = t.add_cc_basic(&p).await;
     t.core.fetch_token(&cc.id).await.unwrap();
     // Everything due within the hour: the 60-s token is due, and renewed.
     let slack = 3_600_000;

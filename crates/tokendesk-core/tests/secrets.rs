@@ -416,12 +416,7 @@ fn counted_app(t: &TestCore) -> (tokendesk_core::Core, std::sync::Arc<CountingRe
 async fn a_client_secret_is_read_once_and_again_when_another_process_sets_one() {
     let p = Provider::start(&[]);
     let t = TestCore::new();
-    let profile = t
-        .add(
-            cc_config(&p, "cc-basic", AuthMethod::ClientSecretBasic),
-            Some("cc-basic-secret"),
-        )
-        .await;
+    let profile = t.add_cc_basic(&p).await;
     let (app, keychain) = counted_app(&t);
     for _ in 0..3 {
         app.fetch_token(&profile.id).await.unwrap();

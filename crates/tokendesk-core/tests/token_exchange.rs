@@ -34,11 +34,7 @@ fn exchange_config(p: &Provider, name: &str, subject: &str, kind: ExchangeToken)
 }
 
 async fn cc_subject(t: &TestCore, p: &Provider) -> Profile {
-    t.add(
-        cc_config(p, "cc-basic", AuthMethod::ClientSecretBasic),
-        Some("cc-basic-secret"),
-    )
-    .await
+    t.add_cc_basic(p).await
 }
 
 async fn value(t: &TestCore, p: &Profile, kind: SecretKind) -> String {

@@ -261,6 +261,15 @@ impl TestCore {
             .unwrap()
     }
 
+    /// A client-credentials profile for the test provider's `cc-basic` client, with its secret.
+    pub async fn add_cc_basic(&self, p: &Provider) -> Profile {
+        self.add(
+            cc_config(p, "cc-basic", AuthMethod::ClientSecretBasic),
+            Some("cc-basic-secret"),
+        )
+        .await
+    }
+
     /// Another core on this one's home, as another process (the command line beside the app)
     /// opens it: the same store and keychain, memory of its own.
     pub fn another_process(&self) -> Core {
