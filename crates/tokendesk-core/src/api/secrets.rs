@@ -83,22 +83,25 @@ impl Core {
         kind: SecretKind,
     ) -> Result<Option<Sensitive<String>>> {
         let source = config.secrets.of(kind);
-        let from = match source {
+        let origin = match source {
             SecretSource::Env { .. } => return secret_source::read(source, kind),
+            SecretSource::Keychain if !is_credential(kind) => {
+                return self.keychain_get(id, kind).await;
+            }
             SecretSource::Keychain => match self.store.secrets_stamp(id)? {
-                Some(stamp) if is_credential(kind) => Origin::Keychain(stamp),
+                Some(stamp) => Origin::Keychain(stamp),
                 // A profile not stored (a form being checked) has nothing to keep.
-                _ => return self.keychain_get(id, kind).await,
+                None => return self.keychain_get(id, kind).await,
             },
             SecretSource::Command { .. } => Origin::Command(source.clone()),
         };
         let key = (id.clone(), kind);
         if let Some(k) = self.secrets.kept().get(&key)
-            && k.from == from
+            && k.from == origin
         {
             return Ok(Some(k.value.clone()));
         }
-        let value = match &from {
+        let value = match &origin {
             Origin::Keychain(_) => self.keychain_get(id, kind).await?,
             Origin::Command(source) => {
                 let asked = source.clone();
@@ -109,7 +112,11 @@ impl Core {
         };
         if let Some(value) = &value {
             let value = value.clone();
-            self.secrets.kept().insert(key, Kept { from, value });
+            let kept = Kept {
+                from: origin,
+                value,
+            };
+            self.secrets.kept().insert(key, kept);
         }
         Ok(value)
     }
