@@ -158,15 +158,21 @@ mod tests {
         assert_eq!(migrate(&mut conn).unwrap_err().code, ErrorCode::Storage);
     }
 
+    /// A store made by a build that knew the first `version` steps.
+    fn at_schema(version: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        for Step(step, _) in &STEPS[..version] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version).unwrap();
+        conn
+    }
+
     /// Profiles stored before secrets stamps (schema 6) get one each on opening: distinct, so a
     /// credential kept in memory for one is never taken for another's.
     #[test]
     fn profiles_stored_before_secrets_stamps_get_distinct_ones() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for Step(step, _) in &STEPS[..6] {
-            conn.execute_batch(step).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 6).unwrap();
+        let mut conn = at_schema(6);
         conn.execute_batch(
             "INSERT INTO profiles (id, name, config, created_at, updated_at)
                  VALUES ('a', 'a', '{}', 1, 1), ('b', 'b', '{}', 1, 1);",
@@ -187,11 +193,7 @@ mod tests {
     /// A store made before glances (schema 5) gets every stored token set's glance on opening.
     #[test]
     fn token_sets_stored_before_glances_get_theirs() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        for Step(step, _) in &STEPS[..5] {
-            conn.execute_batch(step).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 5).unwrap();
+        let mut conn = at_schema(5);
         let token = serde_json::json!({
             "profile_id": "p", "grant": "authorization_code", "token_type": "Bearer",
             "status": "revoked", "obtained_at": 1, "access_expires_at": 60_001,
