@@ -5,7 +5,8 @@ use crate::error::Result;
 use crate::http::Exchange;
 use crate::profile::ProfileId;
 
-/// The exchange log keeps this many exchanges per profile; older ones are dropped.
+/// The exchange log keeps this many exchanges per profile (fewer in a store of more than 666
+/// profiles, down to 20: `store::EXCHANGE_LOG`); older ones are dropped.
 pub const EXCHANGES_KEPT_PER_PROFILE: usize = 300;
 
 impl Store {
@@ -43,7 +44,7 @@ impl Store {
         Ok(())
     }
 
-    /// The newest `limit` exchanges of a profile (at most [`EXCHANGES_KEPT_PER_PROFILE`]),
+    /// The newest `limit` exchanges of a profile (at most the number kept: [`Store::kept`]),
     /// oldest first (reading order), each with its id.
     pub fn exchanges(&self, id: &ProfileId, limit: usize) -> Result<Vec<Exchange>> {
         let conn = self.conn();
@@ -51,7 +52,7 @@ impl Store {
             "SELECT id, data FROM (SELECT id, data FROM exchanges WHERE profile_id = ?1
              ORDER BY id DESC LIMIT ?2) ORDER BY id",
         )?;
-        let limit = limit.min(EXCHANGES_KEPT_PER_PROFILE);
+        let limit = limit.min(self.kept(&conn, EXCHANGE_LOG)?);
         let rows = stmt
             .query_map(params![id.as_str(), limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))

@@ -5,7 +5,8 @@ use crate::error::Result;
 use crate::history::TokenEvent;
 use crate::profile::ProfileId;
 
-/// The token history keeps this many events per profile; older ones are dropped.
+/// The token history keeps this many events per profile (fewer in a store of more than 500
+/// profiles, down to 50: `store::HISTORY_LOG`); older ones are dropped.
 pub const EVENTS_KEPT_PER_PROFILE: usize = 1_000;
 
 impl Store {
@@ -30,14 +31,14 @@ impl Store {
         Ok(id)
     }
 
-    /// The newest `limit` events of a profile (at most [`EVENTS_KEPT_PER_PROFILE`]), newest
-    /// first.
+    /// The newest `limit` events of a profile (at most the number kept: [`Store::kept`]),
+    /// newest first.
     pub fn events(&self, id: &ProfileId, limit: usize) -> Result<Vec<TokenEvent>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT id, data FROM refresh_events WHERE profile_id = ?1 ORDER BY id DESC LIMIT ?2",
         )?;
-        let limit = limit.min(EVENTS_KEPT_PER_PROFILE);
+        let limit = limit.min(self.kept(&conn, HISTORY_LOG)?);
         let rows = stmt
             .query_map(params![id.as_str(), limit as i64], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))

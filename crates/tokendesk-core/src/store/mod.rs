@@ -17,7 +17,7 @@ mod tokens;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -34,15 +34,23 @@ pub struct Store {
     /// Per profile, how many more inserts each log table takes before it is trimmed
     /// ([`Store::trim`]); a profile not in the map is trimmed on its next insert.
     untrimmed: Mutex<HashMap<String, [usize; LOGS]>>,
+    /// How many profiles the store held when last counted, and when: what the logs' share of
+    /// their budgets is reckoned from ([`Store::kept`]).
+    profile_count: Mutex<Option<(usize, Instant)>>,
     /// Profiles decoded by [`Store::shared_profile`], reused while their rows are unchanged.
     profiles: profile_cache::ProfileCache,
 }
 
-/// A per-profile log table that keeps the newest `cap` rows of each profile.
+/// A per-profile log table that keeps the newest rows of each profile: `cap` of them, and fewer
+/// in a store of so many profiles that the table would hold more than its `budget`, but never
+/// fewer than `floor`. Without the budget, 10,000 profiles on one-minute tokens fill the two
+/// logs to 6–7 GB within a day (bench/store); with it they stay under about 400 MB.
 #[derive(Clone, Copy)]
 struct Log {
     table: &'static str,
     cap: usize,
+    floor: usize,
+    budget: usize,
     /// Its slot in [`Store::untrimmed`].
     slot: usize,
 }
@@ -51,21 +59,36 @@ const LOGS: usize = 2;
 const EXCHANGE_LOG: Log = Log {
     table: "exchanges",
     cap: EXCHANGES_KEPT_PER_PROFILE,
+    floor: 20,
+    // About 170 MB: an exchange's row is 0.7–0.9 KB with its index entry.
+    budget: 200_000,
     slot: 0,
 };
 const HISTORY_LOG: Log = Log {
     table: "refresh_events",
     cap: EVENTS_KEPT_PER_PROFILE,
+    floor: 50,
+    // About 220 MB: an event's row is 0.4–0.45 KB with its index entry.
+    budget: 500_000,
     slot: 1,
 };
 
 impl Log {
-    /// Inserts between two trims of a profile: the table holds at most this many rows of a
-    /// profile above its cap (about 10 %); readers never return more than the cap.
-    fn margin(self) -> usize {
-        (self.cap / 10).max(1)
+    /// The rows of each profile it keeps in a store of `profiles` profiles.
+    fn kept(self, profiles: usize) -> usize {
+        (self.budget / profiles.max(1)).clamp(self.floor, self.cap)
+    }
+
+    /// Inserts between two trims of a profile that keeps `kept` rows: the table holds at most
+    /// this many rows of a profile above that (about 10 %); readers never return more than it.
+    fn margin(kept: usize) -> usize {
+        (kept / 10).max(1)
     }
 }
+
+/// How long a count of the store's profiles is used before it is made again: other processes
+/// add and remove profiles too, and a share of a log's budget may be a minute out of date.
+const PROFILE_COUNT_KEPT: Duration = Duration::from_secs(60);
 
 /// The statement cache of the connection: every statement of the hot paths (a renewal's
 /// reads and writes, the refresher's scan) stays prepared.
@@ -110,6 +133,7 @@ impl Store {
         Ok(Self {
             conn: Mutex::new(conn),
             untrimmed: Mutex::default(),
+            profile_count: Mutex::default(),
             profiles: Default::default(),
         })
     }
@@ -122,6 +146,7 @@ impl Store {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let r = f(&Tx(&tx));
         tx.commit()?;
+        self.profiles_changed();
         Ok(r)
     }
 
@@ -139,10 +164,35 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// After an insert into a profile's log: keeps the profile's newest `cap` rows, older ones
-    /// go. The DELETE walks `cap` index entries, so it runs on the profile's first insert in
-    /// this process and then once every [`Log::margin`] inserts, not on every insert.
+    /// How many rows of each profile `log` keeps now ([`Log::kept`]), from a count of the
+    /// profiles at most [`PROFILE_COUNT_KEPT`] old.
+    fn kept(&self, conn: &Connection, log: Log) -> rusqlite::Result<usize> {
+        let mut counted = self.profile_count.lock().unwrap_or_else(|p| p.into_inner());
+        let profiles = match *counted {
+            Some((n, at)) if at.elapsed() < PROFILE_COUNT_KEPT => n,
+            _ => {
+                let n = conn
+                    .query_row("SELECT count(*) FROM profiles", [], |r| r.get::<_, i64>(0))?
+                    as usize;
+                *counted = Some((n, Instant::now()));
+                n
+            }
+        };
+        Ok(log.kept(profiles))
+    }
+
+    /// Profiles were added or removed here: the logs' shares are reckoned again.
+    fn profiles_changed(&self) {
+        *self.profile_count.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// After an insert into a profile's log: keeps the profile's newest rows ([`Store::kept`]),
+    /// older ones go. The DELETE walks that many index entries, so it runs on the profile's
+    /// first insert in this process and then once every [`Log::margin`] inserts, not on every
+    /// insert.
     fn trim(&self, conn: &Connection, log: Log, profile: &str) -> rusqlite::Result<()> {
+        let kept = self.kept(conn, log)?;
+        let margin = Log::margin(kept);
         let due = {
             let mut untrimmed = self.untrimmed.lock().unwrap_or_else(|p| p.into_inner());
             match untrimmed.get_mut(profile) {
@@ -151,12 +201,12 @@ impl Store {
                     false
                 }
                 Some(left) => {
-                    left[log.slot] = log.margin() - 1;
+                    left[log.slot] = margin - 1;
                     true
                 }
                 None => {
                     let mut left = [0; LOGS];
-                    left[log.slot] = log.margin() - 1;
+                    left[log.slot] = margin - 1;
                     untrimmed.insert(profile.to_owned(), left);
                     true
                 }
@@ -168,7 +218,7 @@ impl Store {
                     SELECT id FROM {table} WHERE profile_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)",
                 table = log.table
             ))?
-            .execute(rusqlite::params![profile, log.cap as i64])?;
+            .execute(rusqlite::params![profile, kept as i64])?;
         }
         Ok(())
     }
@@ -247,6 +297,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::profile::GrantKind;
 
     /// What the refresher relies on to skip re-reading the store: the version moves with another
     /// connection's commit (the command line, another process), never with this one's own.
@@ -300,6 +351,67 @@ mod tests {
     }
 
     #[test]
+    fn a_log_keeps_its_cap_per_profile_until_its_budget_is_shared_then_never_below_its_floor() {
+        for log in [EXCHANGE_LOG, HISTORY_LOG] {
+            assert_eq!(log.kept(0), log.cap, "{}: an empty store", log.table);
+            assert_eq!(log.kept(1), log.cap);
+            let full = log.budget / log.cap;
+            assert_eq!(log.kept(full), log.cap, "{}: as many as fit", log.table);
+            assert!(log.kept(full + 1) < log.cap);
+            assert!(log.kept(10_000) * 10_000 <= log.budget, "{}", log.table);
+            assert_eq!(log.kept(1_000_000), log.floor, "{}: the floor", log.table);
+        }
+        assert_eq!(EXCHANGE_LOG.kept(2_000), 100);
+        assert_eq!(HISTORY_LOG.kept(2_000), 250);
+        assert_eq!(HISTORY_LOG.kept(10_000), 50);
+    }
+
+    /// A store of 2,000 profiles keeps 100 exchanges and 250 events of each, not 300 and 1,000;
+    /// when profiles go, the others keep more again.
+    #[test]
+    fn a_store_of_many_profiles_keeps_fewer_rows_of_each_and_more_again_when_they_go() {
+        let (s, id) = store_with_profile();
+        let others: Vec<_> = (1..2_000)
+            .map(|i| {
+                let p = crate::tray::tests::profile(&format!("p{i}"), GrantKind::ClientCredentials);
+                s.insert_profile(&p).unwrap();
+                p.id
+            })
+            .collect();
+        let fill = |from: i64, n: i64| {
+            for at in from..from + n {
+                s.append_exchanges(&[exchange(&id, at, "token:client_credentials")])
+                    .unwrap();
+                s.append_event(&event(&id, at)).unwrap();
+            }
+        };
+        fill(0, 1_200);
+        let (exchanges, events) = (EXCHANGE_LOG.kept(2_000), HISTORY_LOG.kept(2_000));
+        assert!(rows(&s, "exchanges", &id) < exchanges + Log::margin(exchanges));
+        assert!(rows(&s, "refresh_events", &id) < events + Log::margin(events));
+        let shown = s.exchanges(&id, usize::MAX >> 1).unwrap();
+        assert_eq!(shown.len(), exchanges);
+        assert_eq!(shown.last().unwrap().at, 1_199, "the newest kept");
+        let shown = s.events(&id, usize::MAX >> 1).unwrap();
+        assert_eq!(shown.len(), events);
+        assert_eq!(shown[0].at, 1_199);
+
+        for other in &others[..1_700] {
+            s.delete_profile(other).unwrap();
+        }
+        fill(1_200, 1_200);
+        assert_eq!(
+            s.exchanges(&id, usize::MAX >> 1).unwrap().len(),
+            EXCHANGES_KEPT_PER_PROFILE,
+            "300 profiles: the full cap again"
+        );
+        assert_eq!(
+            s.events(&id, usize::MAX >> 1).unwrap().len(),
+            EVENTS_KEPT_PER_PROFILE
+        );
+    }
+
+    #[test]
     fn the_logs_hold_at_most_a_margin_above_their_caps_and_show_the_caps() {
         let (s, id) = store_with_profile();
         let within_margin = |log: Log, insert: &dyn Fn(i64)| {
@@ -307,7 +419,7 @@ mod tests {
                 insert(at);
                 let held = rows(&s, log.table, &id);
                 assert!(
-                    held < log.cap + log.margin(),
+                    held < log.cap + Log::margin(log.cap),
                     "{}: {held} rows after {} inserts",
                     log.table,
                     at + 1

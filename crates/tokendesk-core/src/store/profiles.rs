@@ -157,7 +157,9 @@ impl Tx<'_> {
 
 impl Store {
     pub fn insert_profile(&self, p: &Profile) -> Result<()> {
-        Tx(&self.conn()).insert_profile(p)
+        Tx(&self.conn()).insert_profile(p)?;
+        self.profiles_changed();
+        Ok(())
     }
 
     pub fn update_profile(&self, p: &Profile) -> Result<()> {
@@ -168,6 +170,7 @@ impl Store {
     pub fn delete_profile(&self, id: &ProfileId) -> Result<bool> {
         let deleted = Tx(&self.conn()).delete_profile(id)?;
         self.profiles.remove(id);
+        self.profiles_changed();
         Ok(deleted)
     }
 
