@@ -261,6 +261,21 @@ fn list_and_history_as_json_for_scripts() {
         "newest first"
     );
     assert_eq!(events[1]["kind"], "acquisition");
+    // Asked for more than the history keeps: the table, and on stderr why no more can come.
+    let many = run(home.path(), &["history", "gw", "--limit", "5000"]);
+    assert_eq!(ok(&many).lines().count(), 3, "a header and two events");
+    let said = String::from_utf8_lossy(&many.stderr);
+    assert!(
+        said.contains("keeps the newest 1000 events of each profile."),
+        "{said}"
+    );
+    let few = run(home.path(), &["history", "gw"]);
+    assert!(ok(&few).contains("acquisition"));
+    assert!(
+        few.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&few.stderr)
+    );
     let none: Vec<serde_json::Value> =
         serde_json::from_str(&ok(&run(home.path(), &["history", "cc", "--json"]))).unwrap();
     assert!(none.is_empty());

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use tokendesk_core::flow::token_ops::TokenHint;
 use tokendesk_core::history::{Outcome, Trigger};
+use tokendesk_core::store::EVENTS_KEPT_PER_PROFILE;
 use tokendesk_core::{Core, Result};
 
 use crate::output::{duration, left, table, time};
@@ -151,5 +152,14 @@ pub fn history(core: &Core, profile: &str, limit: usize, json: bool) -> Result<(
         ],
         &rows,
     );
+    // More asked for than is kept: say why no more can come.
+    let kept = core.history_kept()?;
+    if limit > kept {
+        let why = match kept < EVENTS_KEPT_PER_PROFILE {
+            true => " in a store of this many profiles (they share the history's room)",
+            false => "",
+        };
+        errln!("The history keeps the newest {kept} events of each profile{why}.");
+    }
     Ok(())
 }

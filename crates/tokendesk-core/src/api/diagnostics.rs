@@ -11,6 +11,12 @@ impl Core {
         self.store.events(id, limit)
     }
 
+    /// How many events of each profile the history keeps now: 1,000, or a share of the
+    /// store-wide budget in a store of more than 500 profiles.
+    pub fn history_kept(&self) -> Result<usize> {
+        self.store.events_kept()
+    }
+
     pub fn exchanges(&self, id: &ProfileId, limit: usize) -> Result<Vec<Exchange>> {
         self.store.exchanges(id, limit)
     }

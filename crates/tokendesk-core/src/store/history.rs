@@ -31,6 +31,11 @@ impl Store {
         Ok(id)
     }
 
+    /// How many events of each profile the history keeps now ([`Store::kept`]).
+    pub fn events_kept(&self) -> Result<usize> {
+        Ok(self.kept(&self.conn(), HISTORY_LOG)?)
+    }
+
     /// The newest `limit` events of a profile (at most the number kept: [`Store::kept`]),
     /// newest first.
     pub fn events(&self, id: &ProfileId, limit: usize) -> Result<Vec<TokenEvent>> {
