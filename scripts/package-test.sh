@@ -110,6 +110,27 @@ installed() {
   grep -q "127.0.0.1:$port" <<<"$inspected" ||
     fail "the token was not issued by the sandbox on port $port"
   echo "token: ${token:0:12}… (a JWT from 127.0.0.1:$port)"
+
+  step "the same token from the token agent, through the installed door"
+  if [ "$(uname -m)" = x86_64 ]; then
+    # The door as shipped there: no C library, so no program interpreter (ld.so) either.
+    if readelf -lW /usr/bin/tokendesk | grep -q INTERP; then
+      fail "/usr/bin/tokendesk has a program interpreter: not the door without a C library"
+    fi
+  fi
+  # The first call without TOKENDESK_NO_AGENT starts an agent in the background (its socket in
+  # ~/.local/share/tokendesk/run, where the door looks with no TOKENDESK_HOME); the door then
+  # answers from it. The agent stops by itself when the scratch directory goes.
+  local socket="$HOME/.local/share/tokendesk/run/agent.sock" served
+  token=$(env -u TOKENDESK_NO_AGENT /usr/bin/tokendesk token "$profile") ||
+    fail "tokendesk token '$profile' (starting the agent) failed"
+  for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.1; done
+  [ -S "$socket" ] || fail "no token agent started at $socket"
+  served=$(env -u TOKENDESK_NO_AGENT DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
+    /usr/bin/tokendesk token "$profile") || fail "the door could not get the token from the agent"
+  [ "$served" = "$token" ] || fail "the agent served another token than the store holds"
+  echo "served by the agent with no keychain in reach: ${served:0:12}…"
+  rm -f "$socket"
   kill "$sandbox_pid"
   wait "$sandbox_pid" 2>/dev/null || true
   sandbox_pid=""

@@ -37,9 +37,11 @@ if [ "$crate" != "$cli" ]; then
   exit 1
 fi
 
-step "build: the UI, then the app and the command line in release mode"
+step "build: the UI, then the app and the command line in release mode, and the door"
 npm run --prefix ui build
 cargo build --release --locked -p src-tauri -p tokendesk-cli
+# `tokendesk` as it ships: on Linux x86-64 the door without a C library (scripts/door.sh).
+door=$(scripts/door.sh --locked)
 release=$(cargo metadata --format-version 1 --no-deps |
   node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(0, "utf8")).target_directory)')/release
 
@@ -48,7 +50,7 @@ step "stage: the command line, its man pages and completions"
 stage=packaging/stage
 rm -rf "$stage"
 mkdir -p "$stage/bin" "$stage/completions"
-cp "$release/tokendesk" "$release/tokendesk-cli" "$stage/bin/"
+cp "$door" "$release/tokendesk-cli" "$stage/bin/"
 "$stage/bin/tokendesk-cli" generate man "$stage/man1"
 gzip -9n "$stage"/man1/*.1
 for shell in bash zsh fish; do

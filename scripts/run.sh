@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 npm ci --prefix ui --no-audit --no-fund --loglevel=error
 npm run --prefix ui build
-cargo build --release -p src-tauri -p tokendesk-cli
+cargo build --release -p src-tauri -p tokendesk-cli -p tokendesk-door
 echo "TokenDesk is built: the app is target/release/tokendesk-app, the command line target/release/tokendesk (with tokendesk-cli beside it)." >&2
 # A desktop session provides the keychain; a bare shell gets a private one for this run.
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then

@@ -46,8 +46,9 @@ if [ "${1:-}" != "--inner" ]; then
     fi
   fi
   if [ "$build" = 1 ]; then
-    echo "bench: cargo build -p tokendesk-cli --release" >&2
-    (cd "$root" && cargo build -q -p tokendesk-cli --release)
+    echo "bench: cargo build -p tokendesk-cli -p tokendesk-door --release; scripts/door.sh" >&2
+    (cd "$root" && cargo build -q -p tokendesk-cli -p tokendesk-door --release)
+    "$root/scripts/door.sh" >/dev/null
   fi
   exec "$root/scripts/with-keyring.sh" "$self" --inner
 fi
@@ -64,10 +65,25 @@ RUNS_REFRESH=${RUNS_REFRESH:-30}
 target_dir=$(cd "$root" && cargo metadata --no-deps --format-version 1 2>/dev/null |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])') ||
   target_dir="$root/target"
-TD=${TOKENDESK_BIN:-$target_dir/release/tokendesk} # TOKENDESK_BIN: another build (tokendesk-cli beside it)
-[ -x "$TD" ] || { echo "bench: $TD missing (run without --no-build)" >&2; exit 1; }
-
 T=$(mktemp -d /tmp/tokendesk-bench-cli.XXXXXX)
+# The door as the packages ship it (scripts/door.sh: on Linux x86-64 the one without a C library),
+# installed beside the release tokendesk-cli; TOKENDESK_BIN: another build (tokendesk-cli beside it).
+# STD_DOOR: the same door on std (`cargo build --release`), measured beside it.
+STD_DOOR=$target_dir/release/tokendesk
+if [ -n "${TOKENDESK_BIN:-}" ]; then
+  TD=$TOKENDESK_BIN
+else
+  shipped=$target_dir/door/tokendesk
+  [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] || shipped=$STD_DOOR
+  for f in "$shipped" "$target_dir/release/tokendesk-cli"; do
+    [ -x "$f" ] || { echo "bench: $f missing (run without --no-build)" >&2; rm -rf "$T"; exit 1; }
+  done
+  mkdir -p "$T/bin"
+  cp "$shipped" "$T/bin/tokendesk"
+  ln -s "$target_dir/release/tokendesk-cli" "$T/bin/tokendesk-cli"
+  TD=$T/bin/tokendesk
+fi
+[ -x "$TD" ] || { echo "bench: $TD missing (run without --no-build)" >&2; exit 1; }
 provider_pid="" td_agent_pid="" oidcd_pid=""
 cleanup() {
   set +e
@@ -118,9 +134,9 @@ sock="$TOKENDESK_HOME/run/agent.sock"
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 [ -S "$sock" ] || { log "the tokendesk agent did not start"; exit 1; }
 # Find the agent's pid (for cleanup): our binary, `agent`, with our TOKENDESK_HOME.
-td_real=$(readlink -f "$TD")
+cli_real=$(readlink -f "$TD-cli")
 for d in /proc/[0-9]*; do
-  [ "$(readlink "$d/exe" 2>/dev/null)" = "$td_real-cli" ] || continue
+  [ "$(readlink "$d/exe" 2>/dev/null)" = "$cli_real" ] || continue
   tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qx agent || continue
   tr '\0' '\n' <"$d/environ" 2>/dev/null | grep -qx "TOKENDESK_HOME=$TOKENDESK_HOME" || continue
   td_agent_pid=${d#/proc/}
@@ -221,6 +237,12 @@ measure() { # NAME GRANT RUNS WARMUP COMMAND...  (records how many GRANTs the pr
 }
 
 measure td_agent client_credentials "$RUNS_CACHED" "$WARMUP_CACHED" "$TD" token cached
+# The same door on std (glibc's start-up before `main`), when it is a build of its own.
+std_ok=0
+if [ -z "${TOKENDESK_BIN:-}" ] && [ -x "$STD_DOOR" ] && ! cmp -s "$STD_DOOR" "$TD"; then
+  std_ok=1
+  measure td_agent_std client_credentials "$RUNS_CACHED" "$WARMUP_CACHED" "$STD_DOOR" token cached
+fi
 TOKENDESK_NO_AGENT=1 measure td_direct client_credentials "$RUNS_CACHED" "$WARMUP_CACHED" \
   "$TD" token cached
 [ "$oidc_ok" = 1 ] && measure oidc_token refresh_token "$RUNS_CACHED" "$WARMUP_CACHED" \
@@ -297,6 +319,7 @@ profile_start() { # NAME COMMAND...
 if command -v perf >/dev/null 2>&1; then
   log "profiling process starts (perf stat)"
   profile_start td_agent "$TD" token cached
+  [ "$std_ok" = 1 ] && profile_start td_agent_std "$STD_DOOR" token cached
   profile_start true_floor "$(command -v true)"
   [ "$oidc_ok" = 1 ] && profile_start oidc_token oidc-token bench
   # The dynamic loader's share, when the door is linked dynamically (LD_DEBUG is ignored by a
@@ -314,7 +337,7 @@ fi
 # --- report
 busy_after=$(cpu_busy)
 echo
-echo "tokendesk $("$TD" --version | cut -d' ' -f2) ($TD)"
+echo "tokendesk $("$TD" --version | cut -d' ' -f2) ($TD: $(file -bL "$TD" | cut -d, -f1-2,4 | tr -s ' '))"
 echo "$(oidc-agent --version 2>&1 | head -1); $(curl --version | head -1 | cut -d' ' -f1-2); $(hyperfine --version)"
 echo "$(nproc) CPUs; CPU busy with other work: ${busy_before}% before the runs, ${busy_after}% after"
 if [ "$busy_before" -gt 15 ] || [ "$busy_after" -gt 15 ]; then
@@ -330,6 +353,7 @@ t = sys.argv[1]
 rows = [
     # name, label, calls the provider must see (None: must be 0), baseline
     ("td_agent", "cached  tokendesk token (agent)", 0, "oidc_token"),
+    ("td_agent_std", "cached  same, the door on std (cargo build --release)", 0, "oidc_token"),
     ("td_direct", "cached  tokendesk token (TOKENDESK_NO_AGENT=1)", 0, "oidc_token"),
     ("oidc_token", "cached  oidc-token (oidc-agent 4.2.6)", 0, None),
     ("td_fresh", "fresh   tokendesk token --min-valid 100000 (agent)", "all", "curl"),
@@ -361,7 +385,7 @@ print("-" * 120)
 for name, label, expect, base in rows:
     st = s[name]
     if st is None:
-        why = os.environ.get("OIDC_WHY", "")
+        why = os.environ.get("OIDC_WHY", "") if name.startswith("oidc") else "not measured"
         print(f"{label:<52} {'-':>4} {'n/a':>8} {'n/a':>8} {'n/a':>8}  {why[:60]}")
         continue
     g = int(os.environ.get("GRANTS_" + name, "-1"))
@@ -406,7 +430,7 @@ if s.get("td_exec") and s.get("td_agent") and s.get("true_floor"):
           f"{1.2 * pair:.2f} ms ({x / pair:.2f}x) -> {'PASS' if x <= 1.2 * pair else 'MISS'}")
 perf_rows = []
 for name, label in (("true_floor", "true"), ("td_agent", "tokendesk token cached (agent)"),
-                    ("oidc_token", "oidc-token bench")):
+                    ("td_agent_std", "same, the door on std"), ("oidc_token", "oidc-token bench")):
     path = os.path.join(t, name + ".perf")
     if not os.path.exists(path):
         continue

@@ -23,8 +23,8 @@ if [ "${1:-}" != "--inner" ]; then
   [ -d "$root/tests/provider/node_modules/oidc-provider" ] ||
     npm ci --prefix "$root/tests/provider" --no-audit --no-fund >/dev/null
   if [ "$build" = 1 ]; then
-    echo "bench: cargo build -p tokendesk-cli --release" >&2
-    (cd "$root" && cargo build -q -p tokendesk-cli --release)
+    echo "bench: cargo build -p tokendesk-cli -p tokendesk-door --release" >&2
+    (cd "$root" && cargo build -q -p tokendesk-cli -p tokendesk-door --release)
   fi
   # The store and keychain of a throwaway home: a private Secret Service, as everywhere else.
   exec "$root/scripts/with-keyring.sh" "$self" --inner

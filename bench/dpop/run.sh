@@ -23,7 +23,7 @@ if [ "${1:-}" != "--inner" ]; then
   [ -d "$root/tests/provider/node_modules/oidc-provider" ] ||
     npm ci --prefix "$root/tests/provider" --no-audit --no-fund >/dev/null
   if [ "${1:-}" != "--no-build" ]; then
-    (cd "$root" && cargo build -q -p tokendesk-cli --release && cargo bench --no-run -q -p tokendesk-core --bench dpop)
+    (cd "$root" && cargo build -q -p tokendesk-cli -p tokendesk-door --release && cargo bench --no-run -q -p tokendesk-core --bench dpop)
   fi
   exec "$root/scripts/with-keyring.sh" "$self" --inner
 fi

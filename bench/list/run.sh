@@ -13,7 +13,7 @@ self="$root/bench/list/run.sh"
 
 if [ "${1:-}" != "--inner" ]; then
   case "${1:-}" in
-    "") (cd "$root" && cargo build -q -p tokendesk-cli --release) ;;
+    "") (cd "$root" && cargo build -q -p tokendesk-cli -p tokendesk-door --release) ;;
     --no-build) ;;
     *) echo "usage: $0 [--no-build]" >&2; exit 2 ;;
   esac

@@ -46,7 +46,7 @@ fi
 
 # Both in release, in the shared target directory. The app is built with the same package set
 # as scripts/run.sh so feature unification (and so the artifacts) are the same.
-cargo build --release -p src-tauri -p tokendesk-cli
+cargo build --release -p src-tauri -p tokendesk-cli -p tokendesk-door
 # The baseline lives outside the workspace; the main Cargo.lock pins the same versions.
 cp Cargo.lock "$here/bare-window/Cargo.lock"
 CARGO_TARGET_DIR="$root/target" cargo build --release --manifest-path "$here/bare-window/Cargo.toml"

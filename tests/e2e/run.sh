@@ -14,5 +14,5 @@ npm ci --prefix tests/provider --no-audit --no-fund --loglevel=error
 # checkout is never what the tests look at.
 [ -d ui/node_modules ] || npm ci --prefix ui --no-audit --no-fund --loglevel=error
 npm run --prefix ui build >/dev/null
-cargo build -p src-tauri -p tokendesk-cli --locked
+cargo build -p src-tauri -p tokendesk-cli -p tokendesk-door --locked
 xvfb-run -a -s "-screen 0 1400x900x24" scripts/with-keyring.sh npm test --prefix tests/e2e

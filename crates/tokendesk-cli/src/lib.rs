@@ -1,11 +1,11 @@
 //! TokenDesk's command line, on the same profiles, keychain and store as the app.
 //!
-//! Two programs are built from this crate. `tokendesk-cli` is the whole command line
-//! ([`main`]). `tokendesk` is the door scripts call: it answers `tokendesk token PROFILE` from
-//! the running token agent and hands every other command line to `tokendesk-cli`, installed
-//! beside it (see `src/front.rs`). The split keeps the hot path's process small: a cached token
-//! then costs about what starting a tiny program costs, not the start-up of one that carries a
-//! runtime, an HTTP stack, SQLite and the sandbox server.
+//! This crate is `tokendesk-cli`, the whole command line ([`main`]). Scripts call `tokendesk`,
+//! the door (crates/tokendesk-door): it answers `tokendesk token PROFILE` and its kin from the
+//! running token agent and hands every other command line to `tokendesk-cli`, installed beside
+//! it. The split keeps the hot path's process small: a cached token then costs less than
+//! starting a C program, not the start-up of one that carries a runtime, an HTTP stack, SQLite
+//! and the sandbox server.
 
 // Every print goes through `output` (its macros end quietly on a closed pipe).
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -25,7 +25,7 @@ use std::time::Duration;
 use clap::Parser;
 use cli::{Cli, Command, ProfileCommand};
 use commands::{
-    credential, discover, doctor, exec, from_api, generate, inspect, list, login, open, ops,
+    credential, discover, doctor, door, exec, from_api, generate, inspect, list, login, open, ops,
     presets, profile, request, sandbox, token, workspace,
 };
 use tokendesk_core::events::NoEvents;
@@ -40,24 +40,7 @@ pub fn main() -> ExitCode {
         agent::close_inherited_descriptors();
     }
     // The hot path: a cached token from the agent, before any runtime, store or keychain.
-    if let Command::Token(args) = &cli.command
-        && let Some(code) = token::fast_path(args, &cli.workspaces)
-    {
-        return code;
-    }
-    if let Command::Exec(args) = &cli.command
-        && let Some(code) = exec::fast_path(args, &cli.workspaces)
-    {
-        return code;
-    }
-    if let Command::Credential(c) = &cli.command
-        && let Some(code) = credential::fast_path(c, &cli.workspaces)
-    {
-        return code;
-    }
-    if let Command::Refresh { profile } = &cli.command
-        && let Some(code) = ops::refresh_fast_path(profile)
-    {
+    if let Some(code) = door::serve(&cli.command, &cli.workspaces) {
         return code;
     }
     if let Command::Presets { preset, json } = &cli.command {

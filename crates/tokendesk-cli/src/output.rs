@@ -47,27 +47,7 @@ macro_rules! errout {
     ($($arg:tt)*) => { $crate::output::write_to(::std::io::stderr().lock(), format_args!($($arg)*)) };
 }
 
-/// `m:ss` under an hour, `h:mm:ss` under a day, `Nd h:mm:ss` above.
-pub fn duration(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
-    if d > 0 {
-        format!("{d}d {h}:{m:02}:{sec:02}")
-    } else if h > 0 {
-        format!("{h}:{m:02}:{sec:02}")
-    } else {
-        format!("{m}:{sec:02}")
-    }
-}
-
-/// Time left until `at`, or "expired", or "no expiry".
-pub fn left(at: Option<i64>, now: i64) -> String {
-    match at {
-        None => "no expiry".into(),
-        Some(t) if t <= now => "expired".into(),
-        Some(t) => duration(t - now),
-    }
-}
+pub use tokendesk_door::text::{duration, left};
 
 /// An epoch-milliseconds time as RFC 3339 UTC.
 pub fn time(ms: i64) -> String {

@@ -15,11 +15,37 @@ use tokendesk_testkit::{Flood, HeadlessLogin, Provider, contains, require_secret
 mod consumers;
 mod packaging;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tokendesk");
+/// The door under test, `tokendesk`, with `tokendesk-cli` beside it as they are installed: the
+/// build of the door that `TOKENDESK_TEST_DOOR` names (scripts/test.sh: the one without a C
+/// library that the packages ship), else the door built on std in this target directory.
+fn bin() -> &'static str {
+    static DOOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DOOR.get_or_init(|| {
+        let full = Path::new(env!("CARGO_BIN_EXE_tokendesk-cli"));
+        let Some(door) = std::env::var_os("TOKENDESK_TEST_DOOR") else {
+            let beside = full.with_file_name("tokendesk");
+            assert!(
+                beside.exists(),
+                "{} is not built: cargo build -p tokendesk-door (or set TOKENDESK_TEST_DOOR)",
+                beside.display()
+            );
+            return beside.display().to_string();
+        };
+        // A directory of this test process's own: the door copied in, tokendesk-cli linked.
+        let dir =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("door-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(&door, dir.join("tokendesk"))
+            .unwrap_or_else(|e| panic!("TOKENDESK_TEST_DOOR={}: {e}", door.display()));
+        std::os::unix::fs::symlink(full, dir.join("tokendesk-cli")).unwrap();
+        dir.join("tokendesk").display().to_string()
+    })
+}
 
 fn tokendesk(home: &Path) -> Command {
     require_secret_service();
-    let mut c = Command::new(BIN);
+    let mut c = Command::new(bin());
     c.env("TOKENDESK_HOME", home)
         .env("TOKENDESK_NO_AGENT", "1")
         .env_remove("TOKENDESK_BROWSER");
@@ -1224,7 +1250,7 @@ fn the_agent_serves_cached_tokens_without_the_keychain() {
     // still serves the cached token, and says what is missing for anything else.
     let lone_dir = tempfile::tempdir().unwrap();
     let lone = lone_dir.path().join("tokendesk");
-    std::fs::copy(BIN, &lone).unwrap();
+    std::fs::copy(bin(), &lone).unwrap();
     let door = |args: &[&str]| {
         Command::new(&lone)
             .env("TOKENDESK_HOME", home.path())
@@ -1533,6 +1559,22 @@ fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'st
 }
 
 #[cfg(unix)]
+/// One token request to the agent of `run_dir`, as the door sends it: the token, or the
+/// failure's kind and message; `None` when no agent answers.
+fn ask_agent(run_dir: &Path, profile: &str) -> Option<Result<String, (String, String)>> {
+    use tokendesk_door::door::Sys;
+    use tokendesk_door::protocol::{Request, Response};
+    let socket = tokendesk_core::agent::socket_path(run_dir);
+    let line = Request::new(profile, 60, false).line();
+    let answer =
+        tokendesk_door::on_std::Std.round_trip(socket.as_os_str().as_encoded_bytes(), &line)?;
+    match Response::read(&answer)? {
+        Response::Token { token, .. } => Some(Ok(token)),
+        Response::Error { code, message } => Some(Err((code, message))),
+        Response::Refreshed { .. } | Response::Mismatch => None,
+    }
+}
+
 fn agent_socket(home: &Path) -> std::path::PathBuf {
     tokendesk_core::agent::socket_path(&Home::at(home.to_path_buf()).unwrap().run_dir())
 }
@@ -1586,7 +1628,7 @@ fn a_browser_the_sign_in_opens_keeps_none_of_the_callers_descriptors() {
     add_web(home.path(), &p);
     // The "browser" runs for a minute; the sign-in gives up after 2 s. A browser that kept the
     // shell's pipe (descriptor 5) would keep `cat` waiting for that minute.
-    let bin_dir = Path::new(BIN).parent().unwrap();
+    let bin_dir = Path::new(bin()).parent().unwrap();
     let path = format!(
         "{}:{}",
         bin_dir.display(),
@@ -1639,7 +1681,7 @@ fn the_agent_started_on_demand_keeps_none_of_the_callers_descriptors() {
     // `tokendesk` gets the shell's pipe to `cat` as descriptor 5 (not close-on-exec); `cat`
     // ends when every copy of it is closed. An agent that kept a copy made this wait until it
     // went idle, 15 minutes later.
-    let bin_dir = Path::new(BIN).parent().unwrap();
+    let bin_dir = Path::new(bin()).parent().unwrap();
     let path = format!(
         "{}:{}",
         bin_dir.display(),
@@ -1730,7 +1772,7 @@ fn agent_under_flood(fd_limit: u32) {
             .args([
                 "-c",
                 &format!("ulimit -Sn {fd_limit} && exec \"$0\" agent --idle-exit 120"),
-                BIN,
+                bin(),
             ])
             .env("TOKENDESK_HOME", home.path())
             .stdin(Stdio::null())
@@ -1743,10 +1785,7 @@ fn agent_under_flood(fd_limit: u32) {
     wait_for_agent(&socket);
     let run_dir = Home::at(home.path().to_path_buf()).unwrap().run_dir();
     // `tokendesk token`'s own client: None when no agent answers (it would then do the work).
-    let ask = |run_dir: &Path| {
-        let request = tokendesk_core::agent::Request::new("cc", 60, false);
-        tokendesk_core::agent::ask(run_dir, &request).map(|served| served.unwrap().token)
-    };
+    let ask = |run_dir: &Path| ask_agent(run_dir, "cc").map(|served| served.unwrap());
     let warm = ask(&run_dir);
     assert_eq!(
         warm.as_deref(),
@@ -1862,11 +1901,8 @@ fn the_agent_answers_no_stranger_and_survives_hostile_clients() {
     wait_for_agent(&socket);
     let pid = peer_pid(&socket);
     let run_dir = Home::at(home.path().to_path_buf()).unwrap().run_dir();
-    let ask = |name: &str| {
-        let request = tokendesk_core::agent::Request::new(name, 60, false);
-        tokendesk_core::agent::ask(&run_dir, &request)
-    };
-    assert_eq!(ask("cc").unwrap().unwrap().token, token);
+    let ask = |name: &str| ask_agent(&run_dir, name);
+    assert_eq!(ask("cc").unwrap().unwrap(), token);
     let rss_kib = |field: &str| -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         let line = status.lines().find(|l| l.starts_with(field)).unwrap();
@@ -1901,7 +1937,7 @@ fn the_agent_answers_no_stranger_and_survives_hostile_clients() {
         assert_eq!(answer.trim(), "\"mismatch\"", "{what}");
         assert!(!answer.contains(&token), "{what}");
         assert_eq!(
-            ask("cc").unwrap().unwrap().token,
+            ask("cc").unwrap().unwrap(),
             token,
             "still serving after {what}"
         );
@@ -1920,11 +1956,11 @@ fn the_agent_answers_no_stranger_and_survives_hostile_clients() {
         "cc\u{0}",
         "%2e%2e/cc",
     ] {
-        let e = ask(name)
+        let (code, message) = ask(name)
             .unwrap()
             .err()
             .unwrap_or_else(|| panic!("{name:?} answered"));
-        assert_eq!(e.code, ErrorCode::NotFound, "{name:?}: {}", e.message);
+        assert_eq!(code, ErrorCode::NotFound.name(), "{name:?}: {message}");
     }
 
     // Another user.
@@ -1969,7 +2005,7 @@ fn the_agent_answers_no_stranger_and_survives_hostile_clients() {
         agent.0.try_wait().unwrap().is_none(),
         "the agent is still up"
     );
-    assert_eq!(ask("cc").unwrap().unwrap().token, token);
+    assert_eq!(ask("cc").unwrap().unwrap(), token);
 }
 
 #[cfg(target_os = "linux")]
@@ -2358,7 +2394,7 @@ fn doctor_checks_setups_and_exits_by_the_worst_check() {
     assert_eq!(code(&run(home.path(), &["doctor", "nope"])), 6);
     // A pipeline that reads one line.
     let head = Command::new("bash")
-        .args(["-c", &format!("set -o pipefail; \"{BIN}\" doctor --json | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}")])
+        .args(["-c", &format!("set -o pipefail; \"{}\" doctor --json | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}", bin())])
         .env("TOKENDESK_HOME", home.path())
         .env("TOKENDESK_NO_AGENT", "1")
         .output()

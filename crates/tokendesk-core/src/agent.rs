@@ -10,13 +10,10 @@
 
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 
 use crate::api::Core;
 use crate::connections::{Admitted, Connections};
@@ -27,8 +24,6 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::time::Instant;
 
-const PROTOCOL: &str = concat!("tokendesk-agent/1 ", env!("CARGO_PKG_VERSION"));
-
 /// The most connections the agent holds at once. Each is a descriptor; a process of this user
 /// opening thousands that never write must not use them all up (see [`Connections`]: the
 /// oldest silent one makes way for a new one).
@@ -37,106 +32,10 @@ const MAX_CONNECTIONS: usize = 128;
 /// this time is dropped.
 const REQUEST_DEADLINE: Duration = Duration::from_secs(2);
 
+pub use tokendesk_door::protocol::{PROTOCOL, Request, Response, other_version};
+
 pub fn socket_path(run_dir: &Path) -> PathBuf {
-    run_dir.join("agent.sock")
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Request {
-    pub protocol: String,
-    pub profile: String,
-    pub min_valid_secs: u64,
-    pub id_token: bool,
-    /// Also the `Authorization` header lines (with a DPoP proof for a bound token) — for this
-    /// request (`METHOD URL`) when given. The agent keeps the DPoP key in memory.
-    ///
-    /// Absent: no header lines; `null`: header lines for no particular request. (A plain
-    /// `Option<Option<_>>` wrote `Some(None)` as `null` and read it back as `None`, so
-    /// `tokendesk token --header` through the agent printed `Bearer` for a DPoP-bound token.)
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
-    )]
-    pub header: Option<Option<String>>,
-    /// The caller's workspaces (`--workspace`, `$TOKENDESK_WORKSPACE`), absolute: an agent
-    /// started without them opens them before it answers, and watches them from then on.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub workspaces: Vec<String>,
-    /// Refresh the profile's tokens now (`tokendesk refresh`) instead of handing one out.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub refresh: bool,
-}
-
-/// A member that is present, even as `null`, is `Some`.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
-impl Request {
-    pub fn new(profile: &str, min_valid_secs: u64, id_token: bool) -> Self {
-        Self {
-            protocol: PROTOCOL.to_owned(),
-            profile: profile.to_owned(),
-            min_valid_secs,
-            id_token,
-            header: None,
-            workspaces: Vec::new(),
-            refresh: false,
-        }
-    }
-
-    /// A refresh of `profile`'s tokens (`tokendesk refresh`).
-    pub fn refresh(profile: &str) -> Self {
-        Self {
-            refresh: true,
-            ..Self::new(profile, 0, false)
-        }
-    }
-
-    /// Names the caller's workspaces (made absolute), so the agent knows their profiles.
-    pub fn with_workspaces(mut self, dirs: &[PathBuf]) -> Self {
-        self.workspaces = dirs
-            .iter()
-            .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
-            .map(|d| d.display().to_string())
-            .collect();
-        self
-    }
-
-    /// Asks for the header lines too, for `target` (`METHOD URL`) when given.
-    pub fn with_header(mut self, target: Option<&str>) -> Self {
-        self.header = Some(target.map(str::to_owned));
-        self
-    }
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Response {
-    Token {
-        token: String,
-        token_type: String,
-        expires_at: Option<i64>,
-        /// The header lines, when asked for.
-        #[serde(default)]
-        header: Option<String>,
-    },
-    /// The answer to a refresh request.
-    Refreshed {
-        /// The profile's name.
-        name: String,
-        expires_at: Option<i64>,
-        /// The agent's clock when it answered (epoch ms), for "valid for …".
-        now: i64,
-        refresh_count: Option<i64>,
-    },
-    Error {
-        code: ErrorCode,
-        message: String,
-    },
-    /// The agent runs another version: ask the store directly.
-    Mismatch,
+    run_dir.join(tokendesk_door::protocol::SOCKET)
 }
 
 /// Workspaces the agent was asked about that its owner did not open: each synced when first
@@ -190,76 +89,6 @@ impl Named {
             Err(e) => tracing::warn!(error = %e, "workspace not watched"),
         }
     }
-}
-
-/// What the agent handed out.
-pub struct Served {
-    pub token: String,
-    pub expires_at: Option<i64>,
-    /// The header lines, when asked for.
-    pub header: Option<String>,
-}
-
-/// What the agent did for a refresh request.
-pub struct Refreshed {
-    pub name: String,
-    pub expires_at: Option<i64>,
-    pub now: i64,
-    pub refresh_count: Option<i64>,
-}
-
-/// A token from the agent, or `None` when no agent answers (the caller then does the work).
-pub fn ask(run_dir: &Path, request: &Request) -> Option<Result<Served, Error>> {
-    match round_trip(run_dir, request)? {
-        Response::Token {
-            token,
-            expires_at,
-            header,
-            ..
-        } => Some(Ok(Served {
-            token,
-            expires_at,
-            header,
-        })),
-        Response::Error { code, message } => Some(Err(Error::new(code, message))),
-        Response::Refreshed { .. } | Response::Mismatch => None,
-    }
-}
-
-/// Has the agent refresh `profile`'s tokens (it holds the store and the keychain session open,
-/// so a rotated refresh token costs the HTTP exchange and two keychain writes); `None` when no
-/// agent answers.
-pub fn refresh(run_dir: &Path, profile: &str) -> Option<Result<Refreshed, Error>> {
-    match round_trip(run_dir, &Request::refresh(profile))? {
-        Response::Refreshed {
-            name,
-            expires_at,
-            now,
-            refresh_count,
-        } => Some(Ok(Refreshed {
-            name,
-            expires_at,
-            now,
-            refresh_count,
-        })),
-        Response::Error { code, message } => Some(Err(Error::new(code, message))),
-        Response::Token { .. } | Response::Mismatch => None,
-    }
-}
-
-/// One request line out, one answer line back.
-fn round_trip(run_dir: &Path, request: &Request) -> Option<Response> {
-    let mut stream = std::os::unix::net::UnixStream::connect(socket_path(run_dir)).ok()?;
-    // A refresh may run inside the agent; give it the time a direct call would have.
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .ok()?;
-    let mut line = serde_json::to_vec(request).ok()?;
-    line.push(b'\n');
-    stream.write_all(&line).ok()?;
-    let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer).ok()?;
-    serde_json::from_str::<Response>(&answer).ok()
 }
 
 /// Serves until the socket is removed, or — with `idle` — until no request came for that long.
@@ -385,19 +214,7 @@ async fn handle(
             Response::Mismatch
         }
     };
-    let mut out = serde_json::to_vec(&response).unwrap_or_default();
-    out.push(b'\n');
-    write.write_all(&out).await
-}
-
-/// Whether a request comes from a tokendesk of another version (not just a malformed line).
-pub fn other_version(line: &str) -> bool {
-    #[derive(Deserialize)]
-    struct Hello {
-        protocol: String,
-    }
-    serde_json::from_str::<Hello>(line)
-        .is_ok_and(|h| h.protocol.starts_with("tokendesk-agent/") && h.protocol != PROTOCOL)
+    write.write_all(&response.line()).await
 }
 
 trait TakeLine {
@@ -451,7 +268,7 @@ async fn answer(core: &Core, r: &Request) -> Response {
             header,
         },
         Err(e) => Response::Error {
-            code: e.code,
+            code: e.code.name(),
             message: e.message,
         },
     }
@@ -472,23 +289,8 @@ async fn refresh_answer(core: &Core, r: &Request) -> Response {
             refresh_count: set.refresh_count,
         },
         Err(e) => Response::Error {
-            code: e.code,
+            code: e.code.name(),
             message: e.message,
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_well_formed_request_of_another_version_counts_as_one() {
-        let line = |protocol: &str| format!("{{\"protocol\":\"{protocol}\"}}");
-        assert!(other_version(&line("tokendesk-agent/1 0.0.0-old")));
-        assert!(other_version(&line("tokendesk-agent/2 9.9.9")));
-        assert!(!other_version(&line(PROTOCOL)));
-        assert!(!other_version(&line("something-else/1")));
-        assert!(!other_version("not json"));
     }
 }

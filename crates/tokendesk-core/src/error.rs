@@ -80,6 +80,17 @@ pub struct Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl ErrorCode {
+    /// The code as it is written (`needs_login`): in the agent's answers, where the door turns it
+    /// into an exit code ([`tokendesk_door::exit::code_for`]).
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => String::new(),
+        }
+    }
+}
+
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
@@ -135,5 +146,21 @@ impl From<rusqlite::Error> for Error {
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         Self::internal(format!("Stored data could not be read: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The door maps the codes it reads by name; every name it knows must be one of ours.
+    #[test]
+    fn every_code_the_door_maps_is_a_code() {
+        for name in tokendesk_door::exit::NAMED {
+            let code: ErrorCode = serde_json::from_value(serde_json::json!(name))
+                .unwrap_or_else(|_| panic!("the door maps {name}, which is no ErrorCode"));
+            assert_eq!(code.name(), *name);
+        }
+        assert_eq!(ErrorCode::NeedsLogin.name(), "needs_login");
     }
 }

@@ -9,10 +9,11 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorCode, Result};
 
-pub const HOME_ENV: &str = "TOKENDESK_HOME";
+pub use tokendesk_door::home::HOME_ENV;
+use tokendesk_door::home::{DATA_DIR_NAME, RUN_DIR};
 
 fn run_dir(home: &Path) -> PathBuf {
-    home.join("run")
+    home.join(RUN_DIR)
 }
 const SERVICE: &str = "tokendesk";
 
@@ -34,7 +35,7 @@ impl Home {
                         format!("No data directory is known for this user; set {HOME_ENV}."),
                     )
                 })?;
-                let dir = base.join("tokendesk");
+                let dir = base.join(DATA_DIR_NAME);
                 create(&dir)?;
                 Ok(Self {
                     dir,
@@ -42,20 +43,6 @@ impl Home {
                 })
             }
         }
-    }
-
-    /// The run directory (the agent's socket) of the home [`Self::from_env`] would open, found
-    /// without creating anything or naming the keychain: the hot path of `tokendesk token`,
-    /// which only asks the agent. `None` when no home is known.
-    pub fn run_dir_from_env() -> Option<PathBuf> {
-        let dir = match std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
-            Some(dir) => {
-                let dir = PathBuf::from(dir);
-                dir.canonicalize().unwrap_or(dir)
-            }
-            None => dirs::data_dir()?.join("tokendesk"),
-        };
-        Some(run_dir(&dir))
     }
 
     /// A relocated home: its own directory and its own keychain namespace.
@@ -112,6 +99,21 @@ fn create(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The door finds the default home without the `dirs` crate (it has no std); both must name
+    /// the same directory, or `tokendesk token` would never find the agent.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_door_finds_the_same_data_directory() {
+        let var = |name| std::env::var_os(name).map(|v| v.into_encoded_bytes());
+        let door = tokendesk_door::home::xdg_data_dir(
+            var("XDG_DATA_HOME").as_deref(),
+            var("HOME").as_deref(),
+        );
+        let dirs = dirs::data_dir().map(|d| d.into_os_string().into_encoded_bytes());
+        assert!(door.is_some());
+        assert_eq!(door, dirs);
+    }
 
     #[test]
     fn relocated_homes_get_distinct_keychain_namespaces() {

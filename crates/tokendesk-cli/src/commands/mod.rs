@@ -3,6 +3,7 @@
 pub mod credential;
 pub mod discover;
 pub mod doctor;
+pub mod door;
 pub mod exec;
 pub mod from_api;
 pub mod generate;

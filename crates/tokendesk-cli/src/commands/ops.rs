@@ -1,13 +1,11 @@
 //! `refresh`, `revoke`, `introspect`, `userinfo`, `history`.
 
-use std::process::ExitCode;
-
 use tokendesk_core::flow::token_ops::TokenHint;
 use tokendesk_core::history::{Outcome, Trigger};
 use tokendesk_core::store::EVENTS_KEPT_PER_PROFILE;
 use tokendesk_core::{Core, Result};
 
-use crate::output::{duration, left, table, time};
+use crate::output::{duration, table, time};
 
 fn hint(refresh: bool) -> TokenHint {
     if refresh {
@@ -33,47 +31,10 @@ pub async fn refresh(core: &Core, profile: &str) -> Result<()> {
 }
 
 fn refreshed(name: &str, expires_at: Option<i64>, now: i64, refresh_count: Option<i64>) {
-    errln!(
-        "Refreshed \"{name}\": access token valid for {}{}.",
-        left(expires_at, now),
-        refresh_count
-            .map(|c| format!(", refresh_count {c}"))
-            .unwrap_or_default()
+    errout!(
+        "{}",
+        tokendesk_door::answer::refreshed(name, expires_at, now, refresh_count)
     );
-}
-
-/// The profile of a plain `tokendesk refresh PROFILE`, which the door hands to the agent.
-pub fn refresh_quick_args(args: &[String]) -> Option<&str> {
-    match args {
-        [command, profile] if command == "refresh" && !profile.starts_with('-') => {
-            Some(profile.as_str())
-        }
-        _ => None,
-    }
-}
-
-/// `tokendesk refresh PROFILE` done by the running token agent; `None` when no agent answers
-/// (or it is turned off with `TOKENDESK_NO_AGENT`): then this process does it.
-pub fn refresh_fast_path(profile: &str) -> Option<ExitCode> {
-    #[cfg(unix)]
-    {
-        if std::env::var_os("TOKENDESK_NO_AGENT").is_some() {
-            return None;
-        }
-        let run_dir = tokendesk_core::home::Home::run_dir_from_env()?;
-        match tokendesk_core::agent::refresh(&run_dir, profile)? {
-            Ok(r) => {
-                refreshed(&r.name, r.expires_at, r.now, r.refresh_count);
-                Some(ExitCode::SUCCESS)
-            }
-            Err(e) => Some(crate::exit::report(&e)),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = profile;
-        None
-    }
 }
 
 pub async fn revoke(core: &Core, profile: &str, refresh: bool) -> Result<()> {

@@ -7,7 +7,7 @@ use std::process::Output;
 
 use tokendesk_testkit::{Provider, ResourceServer};
 
-use super::{BIN, add_cc, add_web, agent_socket, app_core, code, ok, run, tokendesk};
+use super::{add_cc, add_web, agent_socket, app_core, bin, code, ok, run, tokendesk};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -266,7 +266,7 @@ fn git_clones_from_a_host_that_wants_the_token() {
         .unwrap();
     assert!(!without.status.success(), "the host wants credentials");
 
-    let helper = format!("!'{BIN}' credential git cc --username x-access-token");
+    let helper = format!("!'{}' credential git cc --username x-access-token", bin());
     let with = git(home.path(), work.path())
         .args(["-c", &format!("credential.{}.helper={helper}", server.url)])
         .args(["clone", "-q", &url, "cloned"])
@@ -332,6 +332,7 @@ fn kubectl_runs_the_exec_credential_plugin() {
     server.accept(&current);
     let ca = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &tls.ca_pem);
     let config = home.path().join("kubeconfig");
+    let bin = bin();
     std::fs::write(
         &config,
         format!(
@@ -347,7 +348,7 @@ users:
   user:
     exec:
       apiVersion: {api_version}
-      command: {BIN}
+      command: {bin}
       args: [credential, kubectl, cc]{interactive}
 contexts:
 - name: test

@@ -1,6 +1,13 @@
-//! Links the door, `tokendesk`, statically on Linux with glibc (a static PIE), so a cached token
-//! costs no dynamic loader: no `ld.so`, no shared libraries to map and relocate. Measured in
-//! bench/cli: the program starts as fast as `/bin/true`.
+//! How the door, `tokendesk`, is linked.
+//!
+//! **Without a C library** (the `bare` feature, Linux x86-64, which the packages ship; built by
+//! scripts/door.sh), the program has its own entry point and makes its system calls itself
+//! (src/main.rs): `-nostartfiles -nostdlib -static -no-pie`. No loader, no relocations, no C
+//! library start-up. Measured in bench/cli: it answers a cached token in less
+//! time than `/bin/true` takes to start.
+//!
+//! **On std otherwise**, statically on Linux with glibc (a static PIE), so a cached token costs no
+//! dynamic loader: no `ld.so`, no shared libraries to map and relocate.
 //!
 //! Only that binary: `tokendesk-cli` and the tests stay dynamic (the whole command line resolves
 //! host names through NSS, which wants the shared glibc). Rust's own switch for this,
@@ -29,6 +36,13 @@ fn main() {
         .unwrap_or_default()
         .split(',')
         .any(|f| f == "crt-static");
+    if std::env::var_os("CARGO_FEATURE_BARE").is_some() {
+        // (src/main.rs stops a build for another system, or one that unwinds, with a reason.)
+        for arg in ["-nostartfiles", "-nostdlib", "-static", "-no-pie"] {
+            println!("cargo:rustc-link-arg-bin={DOOR}={arg}");
+        }
+        return;
+    }
     if os != "linux" || env != "gnu" || static_already {
         return;
     }
