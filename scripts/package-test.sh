@@ -119,9 +119,10 @@ installed() {
     fi
   fi
   # The first call without TOKENDESK_NO_AGENT starts an agent in the background (its socket in
-  # ~/.local/share/tokendesk/run, where the door looks with no TOKENDESK_HOME); the door then
-  # answers from it. The agent stops by itself when the scratch directory goes.
-  local socket="$HOME/.local/share/tokendesk/run/agent.sock" served
+  # the default home, tokendesk/run in $XDG_DATA_HOME or ~/.local/share, where the door looks
+  # with no TOKENDESK_HOME); the door then answers from it. The agent stops by itself when the
+  # scratch directory goes.
+  local socket="${XDG_DATA_HOME:-$HOME/.local/share}/tokendesk/run/agent.sock" served
   token=$(env -u TOKENDESK_NO_AGENT /usr/bin/tokendesk token "$profile") ||
     fail "tokendesk token '$profile' (starting the agent) failed"
   for _ in $(seq 100); do [ -S "$socket" ] && break; sleep 0.1; done
