@@ -16,7 +16,7 @@ pub const KUBE_API_VERSION: &str = "client.authentication.k8s.io/v1";
 pub const KUBE_API_VERSION_BETA: &str = "client.authentication.k8s.io/v1beta1";
 
 /// A token handed out, by the agent or the store.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Served {
     pub token: String,
     /// Epoch milliseconds.

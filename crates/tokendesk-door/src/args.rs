@@ -34,11 +34,16 @@ pub struct TokenArgs {
 }
 
 impl TokenArgs {
-    /// `--header` for the access token: the agent (or the core) writes the lines (a DPoP-bound
-    /// token gets its scheme and a proof).
+    /// See [`wants_header_lines`].
     pub fn wants_header_lines(&self) -> bool {
-        self.header && !self.id_token
+        wants_header_lines(self.header, self.id_token)
     }
+}
+
+/// `--header` for the access token: the agent (or the core) writes the lines (a DPoP-bound token
+/// gets its scheme and a proof); for an ID token the door writes `Authorization: Bearer`.
+pub fn wants_header_lines(header: bool, id_token: bool) -> bool {
+    header && !id_token
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -72,15 +77,9 @@ impl CredentialArgs {
     pub fn needs_token(&self) -> bool {
         match &self.tool {
             Tool::Kubectl => true,
-            Tool::Git { action, .. } => git_needs_token(action),
+            Tool::Git { action, .. } => action == "get",
         }
     }
-}
-
-/// Whether git's credential-helper `action` wants a token: `get` does; `store` and `erase`
-/// (and actions added later) want nothing from a helper that holds no passwords of its own.
-pub fn git_needs_token(action: &str) -> bool {
-    action == "get"
 }
 
 /// The `--workspace DIR` (or `--workspace=DIR`) options before the command, and the rest.

@@ -396,9 +396,7 @@ impl Sys for Bare {
         let mut argv = Vec::from([c_string(b"tokendesk")]);
         argv.extend(self.argv.iter().skip(1).map(|&p| c_string(c_bytes(p))));
         let envp: Vec<Vec<u8>> = self.env_entries().map(c_string).collect();
-        let program = full
-            .clone()
-            .unwrap_or_else(|| door::FULL.as_bytes().to_vec());
+        let program = full.unwrap_or_else(|| door::FULL.as_bytes().to_vec());
         let errno = self.execvp(&program, &argv, &envp);
         let said = door::cannot_run(&String::from_utf8_lossy(&program), &strerror(errno));
         self.write(Stream::Err, said.as_bytes());

@@ -95,12 +95,10 @@ pub fn serve(sys: &impl Sys, command: &Command, workspaces: &[Vec<u8>]) -> Optio
 }
 
 fn token(sys: &impl Sys, t: &TokenArgs, workspaces: &[Vec<u8>]) -> Option<u8> {
-    let header = t.wants_header_lines().then_some(t.for_request.as_deref());
-    let asked = Request::new(&t.profile, t.min_valid, t.id_token);
-    let asked = match header {
-        Some(target) => asked.with_header(target),
-        None => asked,
-    };
+    let mut asked = Request::new(&t.profile, t.min_valid, t.id_token);
+    if t.wants_header_lines() {
+        asked = asked.with_header(t.for_request.as_deref());
+    }
     Some(match ask(sys, asked, workspaces)? {
         Ok(served) => {
             let text = answer::token_text(t.header, t.env, t.id_token, &served);

@@ -21,52 +21,39 @@ pub const CANNOT_EXECUTE: u8 = 126;
 pub const COMMAND_NOT_FOUND: u8 = 127;
 pub const CANCELLED: u8 = 130;
 
-/// The exit code of a failure of kind `code` (`tokendesk_core::ErrorCode` as it is written:
-/// `needs_login`, `network`, …).
-pub fn code_for(code: &str) -> u8 {
-    match code {
-        "needs_login" | "invalid_grant" => NEEDS_LOGIN,
-        "invalid_client"
-        | "invalid_scope"
-        | "unauthorized_client"
-        | "invalid_target"
-        | "provider_error"
-        | "bad_response"
-        | "authorization_denied" => PROVIDER,
-        "state_mismatch" | "issuer_mismatch" | "check_failed" => CHECK_FAILED,
-        "network" | "timeout" | "tls" => UNREACHABLE,
-        "not_found" => NOT_FOUND,
-        "keychain" | "storage" | "secret_source" => LOCAL,
-        "cancelled" => CANCELLED,
-        "invalid_input" => 2,
-        _ => 1,
-    }
-}
-
-/// Every kind [`code_for`] names, for the test that keeps them in step with `ErrorCode`.
-pub const NAMED: &[&str] = &[
-    "needs_login",
-    "invalid_grant",
-    "invalid_client",
-    "invalid_scope",
-    "unauthorized_client",
-    "invalid_target",
-    "provider_error",
-    "bad_response",
-    "authorization_denied",
-    "state_mismatch",
-    "issuer_mismatch",
-    "check_failed",
-    "network",
-    "timeout",
-    "tls",
-    "not_found",
-    "keychain",
-    "storage",
-    "secret_source",
-    "cancelled",
-    "invalid_input",
+/// The failure kinds (`tokendesk_core::ErrorCode` as it is written) that have an exit code of
+/// their own; every other kind exits with 1.
+pub const CODES: &[(&str, u8)] = &[
+    ("needs_login", NEEDS_LOGIN),
+    ("invalid_grant", NEEDS_LOGIN),
+    ("invalid_client", PROVIDER),
+    ("invalid_scope", PROVIDER),
+    ("unauthorized_client", PROVIDER),
+    ("invalid_target", PROVIDER),
+    ("provider_error", PROVIDER),
+    ("bad_response", PROVIDER),
+    ("authorization_denied", PROVIDER),
+    ("state_mismatch", CHECK_FAILED),
+    ("issuer_mismatch", CHECK_FAILED),
+    ("check_failed", CHECK_FAILED),
+    ("network", UNREACHABLE),
+    ("timeout", UNREACHABLE),
+    ("tls", UNREACHABLE),
+    ("not_found", NOT_FOUND),
+    ("keychain", LOCAL),
+    ("storage", LOCAL),
+    ("secret_source", LOCAL),
+    ("cancelled", CANCELLED),
+    ("invalid_input", 2),
 ];
+
+/// The exit code of a failure of kind `code` (`needs_login`, `network`, …; see [`CODES`]).
+pub fn code_for(code: &str) -> u8 {
+    CODES
+        .iter()
+        .find(|(name, _)| *name == code)
+        .map_or(1, |&(_, exit)| exit)
+}
 
 /// A failure that needs a sign-in says which command does it: `message` with the hint, or
 /// `None` when it needs none (another failure, or the message names the command already).
@@ -98,7 +85,11 @@ mod tests {
 
     #[test]
     fn each_named_kind_has_its_code_and_the_rest_are_general() {
-        assert!(NAMED.iter().all(|c| code_for(c) != 1));
+        assert!(
+            CODES
+                .iter()
+                .all(|&(c, exit)| code_for(c) == exit && exit != 1)
+        );
         assert_eq!(code_for("internal"), 1);
         assert_eq!(code_for("invalid_grant"), NEEDS_LOGIN);
         assert_eq!(code_for("tls"), UNREACHABLE);

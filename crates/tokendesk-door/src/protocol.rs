@@ -82,9 +82,7 @@ impl Request {
 
     /// The request line: JSON and a newline.
     pub fn line(&self) -> Vec<u8> {
-        let mut line = serde_json::to_vec(self).unwrap_or_default();
-        line.push(b'\n');
-        line
+        json_line(self)
     }
 }
 
@@ -118,15 +116,20 @@ pub enum Response {
 impl Response {
     /// The answer line: JSON and a newline.
     pub fn line(&self) -> Vec<u8> {
-        let mut line = serde_json::to_vec(self).unwrap_or_default();
-        line.push(b'\n');
-        line
+        json_line(self)
     }
 
     /// An answer line read back; `None` for anything that is not one.
     pub fn read(line: &[u8]) -> Option<Self> {
         serde_json::from_slice(line).ok()
     }
+}
+
+/// `value` as JSON and a newline.
+fn json_line(value: &impl Serialize) -> Vec<u8> {
+    let mut line = serde_json::to_vec(value).unwrap_or_default();
+    line.push(b'\n');
+    line
 }
 
 /// Whether a request line comes from a tokendesk of another version (not just a malformed line).

@@ -13,13 +13,12 @@ use crate::exit;
 /// Answers with a token from the store (the agent did not answer), as the door answers with
 /// one from the agent.
 pub async fn run(core: &Core, command: &CredentialCommand) -> Result<ExitCode> {
-    let common = command.common();
     let asked = super::door::credential_args(command);
     let served = match asked.needs_token() {
         true => Some(
-            token::from_core(core, &common.profile, common.min_valid)
+            token::from_core(core, &asked.profile, asked.min_valid)
                 .await
-                .map_err(|e| exit::with_login_hint(e, &common.profile))?,
+                .map_err(|e| exit::with_login_hint(e, &asked.profile))?,
         ),
         false => None,
     };

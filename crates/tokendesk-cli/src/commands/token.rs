@@ -65,7 +65,7 @@ pub async fn run(core: &Core, args: &TokenArgs) -> Result<()> {
             (SecretKind::AccessToken, set.access_expires_at)
         };
         let value = core.reveal(&profile.id, kind).await?;
-        let header = match args.header && !args.id_token {
+        let header = match tokendesk_door::args::wants_header_lines(args.header, args.id_token) {
             true => Some(
                 core.authorization_header(&profile.id, args.for_request.as_deref())
                     .await?
